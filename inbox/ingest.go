@@ -1,0 +1,380 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/hanbox/hanbox/store"
+)
+
+// Ingest stores an inbound message exactly once and threads it into a ticket.
+// Calling it again with the same (ChannelID, ExternalID) returns the first
+// result with Duplicate set and changes nothing, so connectors may retry
+// freely and replay after a crash.
+func (s *Service) Ingest(ctx context.Context, in *Inbound) (IngestResult, error) {
+	start := time.Now()
+	if err := validateInbound(in); err != nil {
+		s.metrics.ingest("invalid", start)
+		return IngestResult{}, err
+	}
+	if r, ok, err := s.findDuplicate(ctx, s.st.DB.WithContext(ctx), in.ChannelID, in.ExternalID); err != nil {
+		return IngestResult{}, err
+	} else if ok {
+		s.metrics.ingest("duplicate", start)
+		return r, nil
+	}
+
+	html := ""
+	if in.HTML != "" {
+		html = s.policy.Sanitize(in.HTML)
+	}
+	blobs := make([]string, len(in.Attachments))
+	for i, a := range in.Attachments {
+		sum, err := s.st.PutBlob(a.Data)
+		if err != nil {
+			return IngestResult{}, fmt.Errorf("inbox: ingest %s: %w", in.ExternalID, err)
+		}
+		blobs[i] = sum
+	}
+
+	var (
+		res    IngestResult
+		events []Event
+	)
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		events = events[:0]
+		err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+			var e error
+			res, events, e = s.ingestTx(tx, in, html, blobs)
+			return e
+		})
+		if err == nil || !store.IsDuplicate(err) {
+			break
+		}
+		// A concurrent ingest won a unique key (same message, identity or
+		// thread on PostgreSQL): look again; it is now a duplicate or a match.
+		if r, ok, e := s.findDuplicate(ctx, s.st.DB.WithContext(ctx), in.ChannelID, in.ExternalID); e == nil && ok {
+			s.metrics.ingest("duplicate", start)
+			return r, nil
+		}
+	}
+	if err != nil {
+		s.metrics.ingest("error", start)
+		return IngestResult{}, fmt.Errorf("inbox: ingest %s: %w", in.ExternalID, err)
+	}
+	if res.Duplicate {
+		s.metrics.ingest("duplicate", start)
+		return res, nil
+	}
+	for _, e := range events {
+		s.bus.Publish(e)
+	}
+	s.metrics.ingest("stored", start)
+	s.Wake()
+	return res, nil
+}
+
+func validateInbound(in *Inbound) error {
+	switch {
+	case in == nil:
+		return invalid("no message")
+	case in.ChannelID <= 0:
+		return invalid("channel is required")
+	case strings.TrimSpace(in.ExternalID) == "":
+		return invalid("external_id is required")
+	case len(in.ExternalID) > MaxExternalID:
+		return invalid("external_id is longer than %d bytes", MaxExternalID)
+	case in.Contact.Kind == "" || strings.TrimSpace(in.Contact.ID) == "":
+		return invalid("contact identity is required")
+	case len(in.Contact.ID) > 320:
+		return invalid("contact id is too long")
+	case len(in.Text) > MaxTextBytes:
+		return invalid("text is larger than %d bytes", MaxTextBytes)
+	case len(in.HTML) > MaxHTMLBytes:
+		return invalid("html is larger than %d bytes", MaxHTMLBytes)
+	case len(in.Attachments) > MaxAttachments:
+		return invalid("more than %d attachments", MaxAttachments)
+	case strings.TrimSpace(in.Text) == "" && strings.TrimSpace(in.HTML) == "" && len(in.Attachments) == 0:
+		return invalid("message is empty")
+	}
+	for _, a := range in.Attachments {
+		if len(a.Data) > MaxAttachmentBytes {
+			return invalid("attachment %q is larger than %d bytes", a.Name, MaxAttachmentBytes)
+		}
+	}
+	for _, k := range append(append([]string(nil), in.ThreadKeys...), in.OwnKeys...) {
+		if len(k) > 500 {
+			return invalid("thread key is longer than 500 bytes")
+		}
+	}
+	return nil
+}
+
+func (s *Service) findDuplicate(ctx context.Context, db *gorm.DB, channelID int64, externalID string) (IngestResult, bool, error) {
+	var m store.Message
+	err := db.Select("id", "ticket_id", "author_id").
+		Where("channel_id = ? AND external_id = ?", channelID, externalID).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return IngestResult{}, false, nil
+	}
+	if err != nil {
+		return IngestResult{}, false, fmt.Errorf("inbox: dedupe lookup: %w", err)
+	}
+	return IngestResult{TicketID: m.TicketID, MessageID: m.ID, ContactID: m.AuthorID, Duplicate: true}, true, nil
+}
+
+func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string) (IngestResult, []Event, error) {
+	lock := []string{fmt.Sprintf("msg:%d:%s", in.ChannelID, in.ExternalID), "id:" + in.Contact.Kind + ":" + in.Contact.ID}
+	lock = append(lock, in.ThreadKeys...)
+	lock = append(lock, in.OwnKeys...)
+	if e := normEmail(in.Contact.Email); e != "" {
+		lock = append(lock, "id:email:"+e)
+	}
+	if err := s.lockKeys(tx, lock...); err != nil {
+		return IngestResult{}, nil, err
+	}
+	if r, ok, err := s.findDuplicate(context.Background(), tx, in.ChannelID, in.ExternalID); err != nil || ok {
+		return r, nil, err
+	}
+	var events []Event
+	contact, merged, err := s.resolveContact(tx, in.Contact)
+	if err != nil {
+		return IngestResult{}, nil, err
+	}
+	for _, id := range merged {
+		events = append(events, Event{Type: EventContactUpdated, ContactID: contact.ID, Data: map[string]any{"merged": id}})
+	}
+	for _, p := range in.Participants {
+		if p.Kind == "" || p.ID == "" {
+			continue
+		}
+		if _, _, err := s.resolveContact(tx, p); err != nil {
+			return IngestResult{}, nil, err
+		}
+	}
+
+	ts := now()
+	ticket, err := s.findTicket(tx, in, contact)
+	if err != nil {
+		return IngestResult{}, nil, err
+	}
+	res := IngestResult{ContactID: contact.ID}
+	if ticket == nil {
+		subject := strings.TrimSpace(in.Subject)
+		if subject == "" {
+			subject = subjectFrom(in.Text)
+		}
+		ticket = &store.Ticket{
+			PublicID:       NewPublicID(),
+			ReplyToken:     randomID(10),
+			Subject:        truncateUTF8(subject, 900),
+			Status:         store.StatusOpen,
+			Priority:       store.PriorityNormal,
+			ContactID:      contact.ID,
+			ChannelID:      in.ChannelID,
+			LastChannelID:  in.ChannelID,
+			LastCustomerAt: &ts,
+			LastMessageAt:  ts,
+			MessageCount:   1,
+		}
+		if err := tx.Create(ticket).Error; err != nil {
+			return IngestResult{}, nil, fmt.Errorf("create ticket: %w", err)
+		}
+		if err := addKeys(tx, ticket.ID, TokenKey(ticket.ReplyToken)); err != nil {
+			return IngestResult{}, nil, err
+		}
+		if err := s.st.IndexTicket(tx, ticket.ID, ticket.Subject, contact.Name, contact.Email, in.Contact.ID); err != nil {
+			return IngestResult{}, nil, err
+		}
+		res.NewTicket = true
+		events = append(events, Event{Type: EventTicketCreated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID})
+	} else {
+		updates := map[string]any{
+			"last_customer_at": ts,
+			"last_message_at":  ts,
+			"last_channel_id":  in.ChannelID,
+			"message_count":    gorm.Expr("message_count + 1"),
+			"version":          gorm.Expr("version + 1"),
+			"updated_at":       ts,
+		}
+		reopened := false
+		if !in.Auto && ticket.Status != store.StatusOpen {
+			updates["status"] = store.StatusOpen
+			updates["snoozed_until"] = nil
+			reopened = true
+		}
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", ticket.ID).Updates(updates).Error; err != nil {
+			return IngestResult{}, nil, fmt.Errorf("update ticket: %w", err)
+		}
+		data := map[string]any{"last_message_at": ts}
+		if reopened {
+			data["status"] = store.StatusOpen
+			data["reopened"] = true
+		}
+		events = append(events, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Data: data})
+	}
+
+	meta := map[string]any{}
+	for k, v := range in.Meta {
+		meta[k] = v
+	}
+	if !in.SentAt.IsZero() {
+		meta["sent_at"] = in.SentAt.UTC().Format(time.RFC3339)
+	}
+	if in.Auto {
+		meta["auto"] = true
+	}
+	if len(in.Participants) > 0 {
+		ps := make([]map[string]any, 0, len(in.Participants))
+		for _, p := range in.Participants {
+			ps = append(ps, map[string]any{"kind": p.Kind, "id": p.ID, "name": p.Name, "email": p.Email})
+		}
+		meta["participants"] = ps
+	}
+	ext := in.ExternalID
+	msg := &store.Message{
+		TicketID:   ticket.ID,
+		Direction:  store.DirInbound,
+		AuthorType: store.AuthorContact,
+		AuthorID:   contact.ID,
+		ChannelID:  in.ChannelID,
+		ExternalID: &ext,
+		Text:       in.Text,
+		HTML:       html,
+		Meta:       meta,
+		CreatedAt:  ts,
+	}
+	if err := tx.Create(msg).Error; err != nil {
+		return IngestResult{}, nil, fmt.Errorf("create message: %w", err)
+	}
+	for i, a := range in.Attachments {
+		att := store.Attachment{
+			MessageID:   msg.ID,
+			SHA256:      blobs[i],
+			Name:        truncateUTF8(cleanFileName(a.Name), 255),
+			ContentType: truncateUTF8(a.ContentType, 255),
+			Size:        int64(len(a.Data)),
+			ContentID:   truncateUTF8(a.ContentID, 255),
+			Inline:      a.Inline,
+			CreatedAt:   ts,
+		}
+		if err := tx.Create(&att).Error; err != nil {
+			return IngestResult{}, nil, fmt.Errorf("create attachment: %w", err)
+		}
+	}
+	keys := append(append([]string(nil), in.OwnKeys...), in.ThreadKeys...)
+	if err := addKeys(tx, ticket.ID, keys...); err != nil {
+		return IngestResult{}, nil, err
+	}
+	if err := s.st.IndexMessage(tx, ticket.ID, msg.ID, in.Text); err != nil {
+		return IngestResult{}, nil, err
+	}
+	ev := Event{Type: EventMessageCreated, TicketID: ticket.ID, MessageID: msg.ID, ChannelID: in.ChannelID, ContactID: contact.ID,
+		Data: map[string]any{"direction": store.DirInbound}}
+	events = append(events, ev)
+	notifyEvent := ev
+	if res.NewTicket {
+		notifyEvent = events[len(events)-2]
+		notifyEvent.MessageID = msg.ID
+	}
+	if err := s.queueNotifications(tx, ticket.ID, notifyEvent); err != nil {
+		return IngestResult{}, nil, err
+	}
+	res.TicketID = ticket.ID
+	res.MessageID = msg.ID
+	return res, events, nil
+}
+
+// findTicket picks the ticket an inbound message belongs to, or nil for a new one.
+func (s *Service) findTicket(tx *gorm.DB, in *Inbound, contact *store.Contact) (*store.Ticket, error) {
+	if in.NewTicket {
+		return nil, nil
+	}
+	if len(in.ThreadKeys) > 0 {
+		var rows []store.ThreadKey
+		if err := tx.Where("key IN ?", in.ThreadKeys).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("thread lookup: %w", err)
+		}
+		byKey := make(map[string]int64, len(rows))
+		for _, r := range rows {
+			byKey[r.Key] = r.TicketID
+		}
+		for _, k := range in.ThreadKeys {
+			id, ok := byKey[k]
+			if !ok {
+				continue
+			}
+			var t store.Ticket
+			if err := tx.Take(&t, id).Error; err != nil {
+				if errors.Is(err, gorm.ErrRecordNotFound) {
+					continue
+				}
+				return nil, fmt.Errorf("load ticket %d: %w", id, err)
+			}
+			if t.Status == store.StatusClosed {
+				continue
+			}
+			return &t, nil
+		}
+	}
+	if in.FallbackNumber > store.TicketNumberBase {
+		var t store.Ticket
+		err := tx.Take(&t, in.FallbackNumber-store.TicketNumberBase).Error
+		if err == nil && t.ContactID == contact.ID && t.Status != store.StatusClosed {
+			return &t, nil
+		}
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, fmt.Errorf("fallback lookup: %w", err)
+		}
+	}
+	return nil, nil
+}
+
+// addKeys maps thread keys to a ticket; keys already mapped keep their ticket.
+func addKeys(tx *gorm.DB, ticketID int64, keys ...string) error {
+	ts := now()
+	seen := map[string]bool{}
+	rows := make([]store.ThreadKey, 0, len(keys))
+	for _, k := range keys {
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		rows = append(rows, store.ThreadKey{Key: k, TicketID: ticketID, CreatedAt: ts})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return fmt.Errorf("add thread keys: %w", err)
+	}
+	return nil
+}
+
+func cleanFileName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, strings.TrimSpace(name))
+	if name == "" || name == "." || name == ".." {
+		name = "attachment"
+	}
+	return name
+}
+
+func normEmail(e string) string {
+	e = strings.TrimSpace(strings.ToLower(e))
+	if !strings.Contains(e, "@") || len(e) > 320 {
+		return ""
+	}
+	return e
+}

@@ -1,0 +1,163 @@
+package inbox_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/store/storetest"
+)
+
+func newService(t *testing.T, st *store.Store) (*inbox.Service, store.Channel) {
+	t.Helper()
+	svc := inbox.New(st, inbox.Options{})
+	ch := store.Channel{Kind: "api", Name: "test", PublicKey: inbox.NewPublicID(), Enabled: true}
+	if err := st.DB.Create(&ch).Error; err != nil {
+		t.Fatal(err)
+	}
+	return svc, ch
+}
+
+func msg(ch store.Channel, ext, thread, text string) *inbox.Inbound {
+	return &inbox.Inbound{
+		ChannelID: ch.ID, ExternalID: ext, ThreadKeys: []string{thread}, OwnKeys: []string{thread},
+		Contact: inbox.ContactRef{Kind: inbox.IdentityAPI, ID: "c1", Verified: true, Name: "김민지"},
+		Text:    text,
+	}
+}
+
+func TestIngestIdempotent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, ch := newService(t, st)
+		ctx := context.Background()
+		var first inbox.IngestResult
+		for i := 0; i < 100; i++ {
+			r, err := svc.Ingest(ctx, msg(ch, "m-1", "t-1", "배송이 늦어요"))
+			if err != nil {
+				t.Fatalf("ingest %d: %v", i, err)
+			}
+			if i == 0 {
+				if r.Duplicate || !r.NewTicket {
+					t.Fatalf("first ingest: %+v", r)
+				}
+				first = r
+			} else if !r.Duplicate || r.MessageID != first.MessageID || r.TicketID != first.TicketID {
+				t.Fatalf("ingest %d not a duplicate of the first: %+v vs %+v", i, r, first)
+			}
+		}
+		var n int64
+		st.DB.Model(&store.Message{}).Count(&n)
+		if n != 1 {
+			t.Fatalf("messages stored = %d, want 1", n)
+		}
+	})
+}
+
+func TestIngestConcurrentOneThread(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, ch := newService(t, st)
+		ctx := context.Background()
+		const n = 50
+		var wg sync.WaitGroup
+		errs := make(chan error, n*2)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				// Each message is also sent twice, as a retrying client would.
+				for j := 0; j < 2; j++ {
+					if _, err := svc.Ingest(ctx, msg(ch, fmt.Sprintf("m-%02d", i), "thread-1", fmt.Sprintf("message %d", i))); err != nil {
+						errs <- err
+					}
+				}
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		var tickets []store.Ticket
+		st.DB.Find(&tickets)
+		if len(tickets) != 1 {
+			t.Fatalf("tickets = %d, want 1", len(tickets))
+		}
+		ms, err := svc.Messages(ctx, tickets[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != n {
+			t.Fatalf("messages = %d, want %d", len(ms), n)
+		}
+		seen := map[string]bool{}
+		for i, m := range ms {
+			if seen[*m.ExternalID] {
+				t.Fatalf("duplicate message %s", *m.ExternalID)
+			}
+			seen[*m.ExternalID] = true
+			if i > 0 && (m.CreatedAt.Before(ms[i-1].CreatedAt) || m.ID < ms[i-1].ID) {
+				t.Fatalf("messages out of order at %d", i)
+			}
+		}
+		if tickets[0].MessageCount != n {
+			t.Fatalf("message_count = %d, want %d", tickets[0].MessageCount, n)
+		}
+	})
+}
+
+func TestKoreanSearch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, ch := newService(t, st)
+		ctx := context.Background()
+		texts := map[string]string{
+			"a": "배송이 아직 안 왔어요",
+			"b": "환불은 언제 되나요?",
+			"c": "Refunds for order 1234 please",
+			"d": "비밀번호를 잊어버렸습니다",
+		}
+		ids := map[string]int64{}
+		for k, txt := range texts {
+			m := msg(ch, "m-"+k, "t-"+k, txt)
+			m.Contact.ID = "c-" + k
+			r, err := svc.Ingest(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[k] = r.TicketID
+		}
+		cases := []struct {
+			q    string
+			want []string
+		}{
+			{"배송", []string{"a"}},
+			{"환불", []string{"b"}},
+			{"refund", []string{"c"}},
+			{"비밀번호", []string{"d"}},
+			{"배이", nil},
+			{"아직 배송", []string{"a"}},
+			{"1234", []string{"c"}},
+		}
+		for _, c := range cases {
+			page, err := st.ListTickets(ctx, store.TicketFilter{Query: c.q})
+			if err != nil {
+				t.Fatalf("%q: %v", c.q, err)
+			}
+			got := map[int64]bool{}
+			for _, tk := range page.Items {
+				got[tk.ID] = true
+			}
+			if len(got) != len(c.want) {
+				t.Errorf("%q: got %d tickets, want %v", c.q, len(got), c.want)
+				continue
+			}
+			for _, w := range c.want {
+				if !got[ids[w]] {
+					t.Errorf("%q: missing ticket %s", c.q, w)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,200 @@
+// Package inbox is Hanbox's domain core: the only place that decides who a
+// customer is, whether a message was seen before, which ticket it belongs to,
+// and what a ticket's state is. Connectors hand it Inbound values; agents act
+// through Reply, AddNote and UpdateTicket; every committed change is published
+// on the Bus.
+//
+// Ingest order of decisions:
+//  1. (channel, external id) seen before → duplicate, nothing changes.
+//  2. Contact: the channel identity; else a verified email identity; else a new
+//     contact. Two contacts are merged automatically only when both sides of
+//     the link are verified.
+//  3. Ticket: the first of the message's thread keys that Hanbox knows; else
+//     the subject's ticket number when the sender is that ticket's contact;
+//     else a new ticket. A closed ticket is never reopened: a new one starts.
+//  4. Message, attachments, thread keys, search index and notification
+//     outbox rows are written in one transaction; events follow the commit.
+package inbox
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	"gorm.io/gorm"
+
+	"github.com/hanbox/hanbox/store"
+)
+
+// Limits on inbound content. Connectors enforce their own (smaller) limits
+// first; these protect the store from any caller.
+const (
+	MaxTextBytes       = 1 << 20  // 1 MiB of plain text
+	MaxHTMLBytes       = 4 << 20  // 4 MiB of HTML
+	MaxAttachmentBytes = 25 << 20 // per file
+	MaxAttachments     = 50
+	MaxExternalID      = 500
+)
+
+// Errors callers branch on; the HTTP edge maps them to status codes.
+var (
+	ErrInvalid  = errors.New("inbox: invalid input")
+	ErrNotFound = store.ErrNotFound
+	// ErrStale means the ticket changed since the agent loaded it (collision guard).
+	ErrStale = errors.New("inbox: ticket changed since it was loaded")
+)
+
+// invalid wraps ErrInvalid with a reason safe to show to the caller.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Options configure a Service.
+type Options struct {
+	Logger *slog.Logger
+	// BaseURL is the agent-facing URL of Hanbox, for links in notifications.
+	BaseURL string
+	// Metrics receives counters; nil disables them.
+	Metrics *Metrics
+}
+
+// Service is the inbox. It is safe for concurrent use.
+type Service struct {
+	st        *store.Store
+	bus       *Bus
+	log       *slog.Logger
+	baseURL   string
+	policy    *bluemonday.Policy
+	notifiers atomic.Pointer[[]int64]
+	wake      chan struct{}
+	metrics   *Metrics
+}
+
+// New returns a Service over st.
+func New(st *store.Store, opts Options) *Service {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
+		st:      st,
+		bus:     NewBus(),
+		log:     log,
+		baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		policy:  NewHTMLPolicy(),
+		wake:    make(chan struct{}, 1),
+		metrics: opts.Metrics,
+	}
+	empty := []int64{}
+	s.notifiers.Store(&empty)
+	return s
+}
+
+// NewHTMLPolicy returns the sanitizer applied to every piece of customer HTML:
+// formatting, links, tables and images survive; scripts, event handlers,
+// forms, frames and style blocks do not. cid: and data: images are allowed
+// so inline email images still show.
+func NewHTMLPolicy() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowURLSchemes("mailto", "http", "https", "cid")
+	p.AllowDataURIImages()
+	p.RequireNoReferrerOnLinks(true)
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	p.AllowAttrs("align", "valign", "bgcolor", "width", "height").OnElements("table", "td", "th", "tr", "img")
+	return p
+}
+
+// Bus returns the event bus.
+func (s *Service) Bus() *Bus { return s.bus }
+
+// Store returns the underlying store.
+func (s *Service) Store() *store.Store { return s.st }
+
+// SanitizeHTML cleans customer or agent HTML for display.
+func (s *Service) SanitizeHTML(html string) string { return s.policy.Sanitize(html) }
+
+// SetNotifiers sets the channels that receive ticket notifications (Slack).
+func (s *Service) SetNotifiers(ids []int64) {
+	c := append([]int64(nil), ids...)
+	s.notifiers.Store(&c)
+}
+
+// TokenKey is the thread key of a ticket's reply token: an email connector
+// that finds support+<token>@ in a recipient adds TokenKey(token).
+func TokenKey(token string) string { return "token:" + strings.ToLower(token) }
+
+// TicketURL returns the agent-facing link to a ticket.
+func (s *Service) TicketURL(t *store.Ticket) string {
+	return fmt.Sprintf("%s/tickets/%s", s.baseURL, t.PublicID)
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// NewPublicID returns an unguessable identifier (26 base32 characters).
+func NewPublicID() string { return randomID(16) }
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// lockKeys serializes concurrent transactions touching the same thread,
+// identity or message on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+// serializes writers). Locks are taken in a fixed order to rule out deadlocks.
+func (s *Service) lockKeys(tx *gorm.DB, keys ...string) error {
+	if s.st.Dialect != store.Postgres || len(keys) == 0 {
+		return nil
+	}
+	hs := make([]int64, 0, len(keys))
+	seen := map[int64]bool{}
+	for _, k := range keys {
+		h := fnv.New64a()
+		h.Write([]byte(k))
+		v := int64(h.Sum64())
+		if !seen[v] {
+			seen[v] = true
+			hs = append(hs, v)
+		}
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i] < hs[j] })
+	for _, v := range hs {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", v).Error; err != nil {
+			return fmt.Errorf("inbox: lock: %w", err)
+		}
+	}
+	return nil
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// subjectFrom derives a subject from the first line of text.
+func subjectFrom(text string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	line = strings.TrimSpace(line)
+	if utf8.RuneCountInString(line) > 80 {
+		r := []rune(line)
+		line = string(r[:80]) + "…"
+	}
+	return line
+}

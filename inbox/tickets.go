@@ -1,0 +1,593 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/hanbox/hanbox/store"
+)
+
+// ReplyInput is an agent's reply to a customer.
+type ReplyInput struct {
+	TicketID int64
+	AgentID  int64
+	Text     string
+	HTML     string
+	// ChannelID sends on that channel; 0 means the channel of the customer's
+	// latest message.
+	ChannelID int64
+	// ChannelKind ("email") picks the first enabled channel of that kind when
+	// ChannelID is 0.
+	ChannelKind string
+	Attachments []Attachment
+	// ExpectVersion, when set, refuses the reply with ErrStale if the ticket
+	// changed since the agent loaded it (the collision guard).
+	ExpectVersion int64
+	// Status optionally sets the ticket status with the reply ("pending", "resolved").
+	Status string
+}
+
+// Reply stores an agent reply and queues it for delivery in one transaction.
+// The outbox dispatcher sends it; its delivery status starts as queued.
+func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, error) {
+	if strings.TrimSpace(r.Text) == "" && strings.TrimSpace(r.HTML) == "" && len(r.Attachments) == 0 {
+		return nil, invalid("reply is empty")
+	}
+	if len(r.Text) > MaxTextBytes || len(r.HTML) > MaxHTMLBytes {
+		return nil, invalid("reply is too large")
+	}
+	if r.Status != "" && !validStatus(r.Status) {
+		return nil, invalid("unknown status %q", r.Status)
+	}
+	html := ""
+	if r.HTML != "" {
+		html = s.policy.Sanitize(r.HTML)
+	}
+	blobs, err := s.putBlobs(r.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	var msg *store.Message
+	var events []Event
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		t, err := lockTicket(tx, r.TicketID)
+		if err != nil {
+			return err
+		}
+		if r.ExpectVersion > 0 && t.Version != r.ExpectVersion {
+			return ErrStale
+		}
+		ch, err := s.pickChannel(tx, t, r.ChannelID, r.ChannelKind)
+		if err != nil {
+			return err
+		}
+		ts := now()
+		msg = &store.Message{
+			TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
+			ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
+		}
+		if err := tx.Create(msg).Error; err != nil {
+			return fmt.Errorf("create reply: %w", err)
+		}
+		if err := createAttachments(tx, msg.ID, r.Attachments, blobs, ts); err != nil {
+			return err
+		}
+		mid := msg.ID
+		if err := tx.Create(&store.Outbox{
+			ChannelID: ch.ID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
+			Payload: store.JSONMap{}, Status: store.OutboxPending, NextAttemptAt: ts,
+		}).Error; err != nil {
+			return fmt.Errorf("queue reply: %w", err)
+		}
+		up := map[string]any{
+			"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
+			"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
+		}
+		if t.FirstResponseAt == nil {
+			up["first_response_at"] = ts
+		}
+		if r.Status != "" && r.Status != t.Status {
+			up["status"] = r.Status
+		}
+		if t.AssigneeID == nil && r.AgentID > 0 {
+			up["assignee_id"] = r.AgentID // the first agent to answer owns the ticket
+		}
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
+			return fmt.Errorf("update ticket: %w", err)
+		}
+		if err := s.st.IndexMessage(tx, t.ID, msg.ID, r.Text); err != nil {
+			return err
+		}
+		ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
+			Data: map[string]any{"direction": store.DirOutbound}}
+		events = append(events, ev, Event{Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Data: map[string]any{"last_message_at": ts}})
+		return s.queueNotifications(tx, t.ID, ev)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: reply to ticket %d: %w", r.TicketID, err)
+	}
+	for _, e := range events {
+		s.bus.Publish(e)
+	}
+	s.Wake()
+	return msg, nil
+}
+
+// AddNote stores a private note: never sent to the customer.
+func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []Attachment) (*store.Message, error) {
+	if strings.TrimSpace(text) == "" && len(atts) == 0 {
+		return nil, invalid("note is empty")
+	}
+	if len(text) > MaxTextBytes {
+		return nil, invalid("note is too large")
+	}
+	blobs, err := s.putBlobs(atts)
+	if err != nil {
+		return nil, err
+	}
+	var msg *store.Message
+	var ev Event
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		t, err := lockTicket(tx, ticketID)
+		if err != nil {
+			return err
+		}
+		ts := now()
+		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: agentID,
+			ChannelID: t.LastChannelID, Text: text, Meta: store.JSONMap{}, CreatedAt: ts}
+		if err := tx.Create(msg).Error; err != nil {
+			return fmt.Errorf("create note: %w", err)
+		}
+		if err := createAttachments(tx, msg.ID, atts, blobs, ts); err != nil {
+			return err
+		}
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
+			"version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": gorm.Expr("message_count + 1"),
+		}).Error; err != nil {
+			return err
+		}
+		if err := s.st.IndexMessage(tx, t.ID, msg.ID, text); err != nil {
+			return err
+		}
+		ev = Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: agentID, Data: map[string]any{"direction": store.DirNote}}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: note on ticket %d: %w", ticketID, err)
+	}
+	s.bus.Publish(ev)
+	return msg, nil
+}
+
+// TicketPatch changes a ticket; nil fields are left alone.
+type TicketPatch struct {
+	Status       *string
+	SnoozedUntil *time.Time
+	Priority     *string
+	// AssigneeID: pointer to 0 unassigns.
+	AssigneeID *int64
+	Team       *string
+	Tags       *[]string
+	AddTags    []string
+	RemoveTags []string
+	Subject    *string
+}
+
+func validStatus(s string) bool {
+	switch s {
+	case store.StatusOpen, store.StatusPending, store.StatusSnoozed, store.StatusResolved, store.StatusClosed:
+		return true
+	}
+	return false
+}
+
+func validPriority(p string) bool {
+	switch p {
+	case store.PriorityLow, store.PriorityNormal, store.PriorityHigh, store.PriorityUrgent:
+		return true
+	}
+	return false
+}
+
+// UpdateTicket applies p on behalf of agent actorID (0 for the system) and
+// records a system message describing the change.
+func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p TicketPatch) (*store.Ticket, error) {
+	var changes []string
+	var t *store.Ticket
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		t, err = lockTicket(tx, ticketID)
+		if err != nil {
+			return err
+		}
+		changes = changes[:0]
+		up := map[string]any{}
+		if p.Status != nil && *p.Status != t.Status {
+			if !validStatus(*p.Status) {
+				return invalid("unknown status %q", *p.Status)
+			}
+			if *p.Status == store.StatusSnoozed {
+				if p.SnoozedUntil == nil || !p.SnoozedUntil.After(time.Now()) {
+					return invalid("snoozed needs a future snoozed_until")
+				}
+				up["snoozed_until"] = p.SnoozedUntil.UTC()
+			} else {
+				up["snoozed_until"] = nil
+			}
+			up["status"] = *p.Status
+			changes = append(changes, "status:"+*p.Status)
+		}
+		if p.Priority != nil && *p.Priority != t.Priority {
+			if !validPriority(*p.Priority) {
+				return invalid("unknown priority %q", *p.Priority)
+			}
+			up["priority"] = *p.Priority
+			changes = append(changes, "priority:"+*p.Priority)
+		}
+		if p.AssigneeID != nil {
+			if *p.AssigneeID == 0 {
+				if t.AssigneeID != nil {
+					up["assignee_id"] = nil
+					changes = append(changes, "unassigned")
+				}
+			} else if t.AssigneeID == nil || *t.AssigneeID != *p.AssigneeID {
+				var a store.Agent
+				if err := tx.Take(&a, *p.AssigneeID).Error; err != nil || !a.Active {
+					return invalid("no active agent %d", *p.AssigneeID)
+				}
+				up["assignee_id"] = *p.AssigneeID
+				changes = append(changes, "assigned:"+a.Name)
+			}
+		}
+		if p.Team != nil && *p.Team != t.Team {
+			up["team"] = truncateUTF8(*p.Team, 64)
+			changes = append(changes, "team:"+*p.Team)
+		}
+		if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
+			up["subject"] = truncateUTF8(strings.TrimSpace(*p.Subject), 900)
+			changes = append(changes, "subject")
+		}
+		tagChanged, err := applyTags(tx, t.ID, p)
+		if err != nil {
+			return err
+		}
+		if tagChanged {
+			changes = append(changes, "tags")
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		ts := now()
+		up["version"] = gorm.Expr("version + 1")
+		up["updated_at"] = ts
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
+			return fmt.Errorf("update ticket: %w", err)
+		}
+		if err := tx.Create(&store.Message{TicketID: t.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
+			ChannelID: t.LastChannelID, Text: strings.Join(changes, ", "), Meta: store.JSONMap{"changes": changes, "agent_id": actorID}, CreatedAt: ts}).Error; err != nil {
+			return err
+		}
+		ev := Event{Type: EventTicketUpdated, TicketID: t.ID, AgentID: actorID, Data: map[string]any{"changes": changes}}
+		return s.queueNotifications(tx, t.ID, ev)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: update ticket %d: %w", ticketID, err)
+	}
+	if len(changes) > 0 {
+		s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: ticketID, AgentID: actorID, Data: map[string]any{"changes": changes}})
+		s.Wake()
+	}
+	return s.Ticket(ctx, ticketID)
+}
+
+func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
+	var current []string
+	if err := tx.Model(&store.TicketTag{}).Where("ticket_id = ?", ticketID).Pluck("tag", &current).Error; err != nil {
+		return false, err
+	}
+	want := slices.Clone(current)
+	if p.Tags != nil {
+		want = nil
+		for _, tg := range *p.Tags {
+			want = append(want, tg)
+		}
+	}
+	want = append(want, p.AddTags...)
+	norm := map[string]bool{}
+	var final []string
+	for _, tg := range want {
+		tg = strings.ToLower(strings.TrimSpace(tg))
+		if tg == "" || len(tg) > 64 || norm[tg] || slices.Contains(p.RemoveTags, tg) {
+			continue
+		}
+		norm[tg] = true
+		final = append(final, tg)
+	}
+	slices.Sort(final)
+	slices.Sort(current)
+	if slices.Equal(final, current) {
+		return false, nil
+	}
+	if err := tx.Where("ticket_id = ?", ticketID).Delete(&store.TicketTag{}).Error; err != nil {
+		return false, err
+	}
+	for _, tg := range final {
+		if err := tx.Create(&store.TicketTag{TicketID: ticketID, Tag: tg}).Error; err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// MergeTickets moves every message and thread key of ticket from into ticket
+// into and closes from.
+func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) error {
+	if into == from {
+		return invalid("cannot merge a ticket into itself")
+	}
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		dst, err := lockTicket(tx, into)
+		if err != nil {
+			return err
+		}
+		src, err := lockTicket(tx, from)
+		if err != nil {
+			return err
+		}
+		ts := now()
+		for _, q := range []string{
+			"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
+			"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
+			"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
+		} {
+			if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
+				return err
+			}
+		}
+		if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
+			return err
+		}
+		last := dst.LastMessageAt
+		if src.LastMessageAt.After(last) {
+			last = src.LastMessageAt
+		}
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", dst.ID).Updates(map[string]any{
+			"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
+			"last_message_at": last, "updated_at": ts,
+		}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
+			"status": store.StatusClosed, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
+		}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
+			ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("inbox: merge ticket %d into %d: %w", from, into, err)
+	}
+	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: into, AgentID: actorID, Data: map[string]any{"merged": from}})
+	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: from, AgentID: actorID, Data: map[string]any{"status": store.StatusClosed, "merged_into": into}})
+	return nil
+}
+
+// WakeSnoozed reopens snoozed tickets whose time has come.
+func (s *Service) WakeSnoozed(ctx context.Context) (int, error) {
+	var ids []int64
+	if err := s.st.DB.WithContext(ctx).Model(&store.Ticket{}).
+		Where("status = ? AND snoozed_until <= ?", store.StatusSnoozed, now()).Pluck("id", &ids).Error; err != nil {
+		return 0, err
+	}
+	open := store.StatusOpen
+	for _, id := range ids {
+		if _, err := s.UpdateTicket(ctx, id, 0, TicketPatch{Status: &open}); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// lockTicket loads a ticket for update (FOR UPDATE on PostgreSQL; SQLite
+// transactions already hold the write lock).
+func lockTicket(tx *gorm.DB, id int64) (*store.Ticket, error) {
+	var t store.Ticket
+	q := tx
+	if tx.Dialector.Name() == "postgres" {
+		q = tx.Clauses(forUpdate())
+	}
+	if err := q.Take(&t, id).Error; err != nil {
+		return nil, fmt.Errorf("load ticket %d: %w", id, notFound(err))
+	}
+	return &t, nil
+}
+
+func (s *Service) pickChannel(tx *gorm.DB, t *store.Ticket, id int64, kind string) (*store.Channel, error) {
+	var ch store.Channel
+	switch {
+	case id > 0:
+		if err := tx.Take(&ch, id).Error; err != nil {
+			return nil, invalid("no channel %d", id)
+		}
+	case kind != "":
+		if err := tx.Where("kind = ? AND enabled = ?", kind, true).Order("id").Take(&ch).Error; err != nil {
+			return nil, invalid("no enabled %s channel", kind)
+		}
+	default:
+		if err := tx.Take(&ch, t.LastChannelID).Error; err != nil {
+			return nil, invalid("the ticket's channel no longer exists; choose another")
+		}
+	}
+	if !ch.Enabled {
+		return nil, invalid("channel %q is disabled", ch.Name)
+	}
+	return &ch, nil
+}
+
+func (s *Service) putBlobs(atts []Attachment) ([]string, error) {
+	if len(atts) > MaxAttachments {
+		return nil, invalid("more than %d attachments", MaxAttachments)
+	}
+	out := make([]string, len(atts))
+	for i, a := range atts {
+		if len(a.Data) > MaxAttachmentBytes {
+			return nil, invalid("attachment %q is too large", a.Name)
+		}
+		sum, err := s.st.PutBlob(a.Data)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = sum
+	}
+	return out, nil
+}
+
+func createAttachments(tx *gorm.DB, msgID int64, atts []Attachment, blobs []string, ts time.Time) error {
+	for i, a := range atts {
+		if err := tx.Create(&store.Attachment{MessageID: msgID, SHA256: blobs[i], Name: truncateUTF8(cleanFileName(a.Name), 255),
+			ContentType: truncateUTF8(a.ContentType, 255), Size: int64(len(a.Data)), ContentID: a.ContentID, Inline: a.Inline, CreatedAt: ts}).Error; err != nil {
+			return fmt.Errorf("create attachment: %w", err)
+		}
+	}
+	return nil
+}
+
+// Ticket returns a ticket with its contact and tags.
+func (s *Service) Ticket(ctx context.Context, id int64) (*store.Ticket, error) {
+	var t store.Ticket
+	err := s.st.DB.WithContext(ctx).Preload("Contact").Preload("Tags").Take(&t, id).Error
+	if err != nil {
+		return nil, fmt.Errorf("inbox: ticket %d: %w", id, notFound(err))
+	}
+	return &t, nil
+}
+
+// TicketByPublicID returns a ticket by its public id.
+func (s *Service) TicketByPublicID(ctx context.Context, pid string) (*store.Ticket, error) {
+	var t store.Ticket
+	err := s.st.DB.WithContext(ctx).Preload("Contact").Preload("Tags").Where("public_id = ?", pid).Take(&t).Error
+	if err != nil {
+		return nil, fmt.Errorf("inbox: ticket %s: %w", pid, notFound(err))
+	}
+	return &t, nil
+}
+
+// TicketByKey returns the ticket a thread key belongs to.
+func (s *Service) TicketByKey(ctx context.Context, key string) (*store.Ticket, error) {
+	var k store.ThreadKey
+	if err := s.st.DB.WithContext(ctx).Where("key = ?", key).Take(&k).Error; err != nil {
+		return nil, fmt.Errorf("inbox: thread %s: %w", key, notFound(err))
+	}
+	return s.Ticket(ctx, k.TicketID)
+}
+
+// Messages returns a ticket's messages in time order, with attachments.
+func (s *Service) Messages(ctx context.Context, ticketID int64) ([]store.Message, error) {
+	var ms []store.Message
+	err := s.st.DB.WithContext(ctx).Preload("Attachments").Where("ticket_id = ?", ticketID).
+		Order("created_at, id").Find(&ms).Error
+	if err != nil {
+		return nil, fmt.Errorf("inbox: messages of %d: %w", ticketID, err)
+	}
+	return ms, nil
+}
+
+// Message returns one message with attachments.
+func (s *Service) Message(ctx context.Context, id int64) (*store.Message, error) {
+	var m store.Message
+	if err := s.st.DB.WithContext(ctx).Preload("Attachments").Take(&m, id).Error; err != nil {
+		return nil, fmt.Errorf("inbox: message %d: %w", id, notFound(err))
+	}
+	return &m, nil
+}
+
+// MessageByExternalID returns the message a channel knows by id.
+func (s *Service) MessageByExternalID(ctx context.Context, channelID int64, ext string) (*store.Message, error) {
+	var m store.Message
+	if err := s.st.DB.WithContext(ctx).Where("channel_id = ? AND external_id = ?", channelID, ext).Take(&m).Error; err != nil {
+		return nil, fmt.Errorf("inbox: message %d/%s: %w", channelID, ext, notFound(err))
+	}
+	return &m, nil
+}
+
+// EditMessage records a customer's edit or deletion of a message on its
+// channel (Discord, Slack). The original text is kept in the metadata.
+func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text string, deleted bool) error {
+	var ev Event
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var m store.Message
+		if err := tx.Where("channel_id = ? AND external_id = ?", channelID, ext).Take(&m).Error; err != nil {
+			return notFound(err)
+		}
+		ts := now()
+		meta := m.Meta
+		if meta == nil {
+			meta = store.JSONMap{}
+		}
+		if _, ok := meta["original_text"]; !ok {
+			meta["original_text"] = m.Text
+		}
+		up := map[string]any{"meta": meta}
+		if deleted {
+			up["deleted_at"] = ts
+		} else {
+			up["text"] = text
+			up["edited_at"] = ts
+		}
+		if err := tx.Model(&m).Updates(up).Error; err != nil {
+			return err
+		}
+		if !deleted {
+			if err := s.st.IndexMessage(tx, m.TicketID, m.ID, text); err != nil {
+				return err
+			}
+		}
+		ev = Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: channelID, Data: map[string]any{"deleted": deleted}}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("inbox: edit message %s: %w", ext, err)
+	}
+	s.bus.Publish(ev)
+	return nil
+}
+
+// Quarantine keeps raw input that could not become a message, for an admin
+// to inspect and retry. It implements connectors.Quarantiner.
+func (s *Service) Quarantine(ctx context.Context, channelID int64, externalID string, raw []byte, reason string) error {
+	q := store.Quarantine{ChannelID: channelID, ExternalID: truncateUTF8(externalID, 500), Reason: reason, Raw: raw, Size: int64(len(raw))}
+	if err := s.st.DB.WithContext(ctx).Create(&q).Error; err != nil {
+		return fmt.Errorf("inbox: quarantine: %w", err)
+	}
+	s.log.Warn("inbound quarantined", "channel_id", channelID, "external_id", externalID, "reason", reason, "size", len(raw))
+	s.metrics.quarantined()
+	return nil
+}
+
+// AgentByEmail returns an active agent by email.
+func (s *Service) AgentByEmail(ctx context.Context, email string) (*store.Agent, error) {
+	var a store.Agent
+	err := s.st.DB.WithContext(ctx).Where("email = ? AND active = ?", strings.ToLower(strings.TrimSpace(email)), true).Take(&a).Error
+	if err != nil {
+		return nil, fmt.Errorf("inbox: agent %s: %w", email, notFound(err))
+	}
+	return &a, nil
+}
+
+func forUpdate() clause.Locking { return clause.Locking{Strength: "UPDATE"} }
+
+// TicketPublicID returns a ticket's public id and number.
+func (s *Service) TicketPublicID(ctx context.Context, id int64) (string, int64, error) {
+	t, err := s.Ticket(ctx, id)
+	if err != nil {
+		return "", 0, err
+	}
+	return t.PublicID, t.Number(), nil
+}

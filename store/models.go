@@ -1,0 +1,261 @@
+package store
+
+import (
+	"time"
+)
+
+// Ticket statuses. A ticket moves between them through inbox rules; the store
+// only keeps the value.
+const (
+	StatusOpen     = "open"
+	StatusPending  = "pending"
+	StatusSnoozed  = "snoozed"
+	StatusResolved = "resolved"
+	StatusClosed   = "closed"
+)
+
+// Ticket priorities.
+const (
+	PriorityLow    = "low"
+	PriorityNormal = "normal"
+	PriorityHigh   = "high"
+	PriorityUrgent = "urgent"
+)
+
+// Message directions.
+const (
+	DirInbound  = "inbound"
+	DirOutbound = "outbound"
+	DirNote     = "note"
+	DirSystem   = "system"
+)
+
+// Message author types.
+const (
+	AuthorContact = "contact"
+	AuthorAgent   = "agent"
+	AuthorBot     = "bot"
+	AuthorSystem  = "system"
+)
+
+// Delivery statuses of outbound messages.
+const (
+	DeliveryQueued = "queued"
+	DeliverySent   = "sent"
+	DeliveryFailed = "failed"
+)
+
+// Outbox row states and purposes.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+
+	PurposeReply  = "reply"
+	PurposeNotify = "notify"
+)
+
+// Agent roles.
+const (
+	RoleAdmin = "admin"
+	RoleAgent = "agent"
+)
+
+// TicketNumberBase is added to a ticket's row id to form its human number, so
+// the first ticket is #1001 and numbers never collide across instances.
+const TicketNumberBase = 1000
+
+// Contact is a customer, known through one or more identities.
+type Contact struct {
+	ID        int64  `gorm:"primaryKey"`
+	Name      string `gorm:"size:255"`
+	Email     string `gorm:"size:320"` // primary address for outbound mail; may be unverified
+	Locale    string `gorm:"size:35"`
+	MergedInto *int64 `gorm:"index"` // set when this contact was merged into another
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	Identities []Identity `gorm:"foreignKey:ContactID"`
+}
+
+// Identity ties a contact to one identifier on one kind of channel: an email
+// address, a widget visitor id, a Slack or Discord user id. (Kind, Value) is
+// unique: an identifier belongs to at most one contact.
+type Identity struct {
+	ID        int64  `gorm:"primaryKey"`
+	ContactID int64  `gorm:"not null;index"`
+	Kind      string `gorm:"size:32;not null;uniqueIndex:ux_identity,priority:1"`
+	Value     string `gorm:"size:320;not null;uniqueIndex:ux_identity,priority:2"`
+	Verified  bool   `gorm:"not null;default:false"`
+	CreatedAt time.Time
+}
+
+// Ticket is one conversation with a customer, across any number of channels.
+type Ticket struct {
+	ID              int64  `gorm:"primaryKey"`
+	PublicID        string `gorm:"size:32;not null;uniqueIndex"`
+	ReplyToken      string `gorm:"size:32;not null;uniqueIndex"`
+	Subject         string `gorm:"size:998"`
+	Status          string `gorm:"size:16;not null;index:ix_ticket_status_last,priority:1"`
+	SnoozedUntil    *time.Time
+	Priority        string `gorm:"size:16;not null"`
+	AssigneeID      *int64 `gorm:"index"`
+	Team            string `gorm:"size:64"`
+	ContactID       int64  `gorm:"not null;index"`
+	ChannelID       int64  `gorm:"not null;index"` // origin channel
+	LastChannelID   int64  `gorm:"not null"`       // channel of the latest customer message
+	FirstResponseAt *time.Time
+	LastCustomerAt  *time.Time
+	LastAgentAt     *time.Time
+	LastMessageAt   time.Time `gorm:"not null;index:ix_ticket_status_last,priority:2"`
+	MessageCount    int       `gorm:"not null;default:0"`
+	Version         int64     `gorm:"not null;default:1"` // bumped on every change; the collision guard compares it
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+
+	Contact *Contact    `gorm:"foreignKey:ContactID"`
+	Tags    []TicketTag `gorm:"foreignKey:TicketID"`
+}
+
+// Number is the ticket's human number (#1042).
+func (t *Ticket) Number() int64 { return t.ID + TicketNumberBase }
+
+// TicketTag is one tag on a ticket.
+type TicketTag struct {
+	TicketID int64  `gorm:"primaryKey"`
+	Tag      string `gorm:"primaryKey;size:64;index"`
+}
+
+// ThreadKey maps a channel-defined conversation key (an email Message-ID, a
+// widget session, a Slack thread, a Discord channel) to the ticket it belongs
+// to. Keys are namespaced by the connector that makes them ("email:<id>").
+type ThreadKey struct {
+	Key       string `gorm:"primaryKey;size:512"`
+	TicketID  int64  `gorm:"not null;index"`
+	CreatedAt time.Time
+}
+
+// Message is one inbound, outbound, note or system entry on a ticket.
+type Message struct {
+	ID             int64  `gorm:"primaryKey"`
+	TicketID       int64  `gorm:"not null;index:ix_message_ticket,priority:1"`
+	Direction      string `gorm:"size:16;not null"`
+	AuthorType     string `gorm:"size:16;not null"`
+	AuthorID       int64  // contact or agent id; 0 for system
+	ChannelID      int64  `gorm:"not null;uniqueIndex:ux_message_external,priority:1"`
+	ExternalID     *string `gorm:"size:512;uniqueIndex:ux_message_external,priority:2"`
+	Text           string
+	HTML           string // sanitized
+	Meta           JSONMap `gorm:"type:text"`
+	DeliveryStatus string  `gorm:"size:16"`
+	DeliveryError  string
+	EditedAt       *time.Time
+	DeletedAt      *time.Time
+	CreatedAt      time.Time `gorm:"index:ix_message_ticket,priority:2"`
+
+	Attachments []Attachment `gorm:"foreignKey:MessageID"`
+}
+
+// Attachment is a file on a message. Its bytes live content-addressed under
+// the data directory (attachments/ab/cdef...), named by SHA256.
+type Attachment struct {
+	ID          int64  `gorm:"primaryKey"`
+	MessageID   int64  `gorm:"not null;index"`
+	SHA256      string `gorm:"size:64;not null;index"`
+	Name        string `gorm:"size:255"`
+	ContentType string `gorm:"size:255"`
+	Size        int64
+	ContentID   string `gorm:"size:255"` // for inline cid: references
+	Inline      bool
+	CreatedAt   time.Time
+}
+
+// Agent is a member of the support team.
+type Agent struct {
+	ID           int64  `gorm:"primaryKey"`
+	Email        string `gorm:"size:320;not null;uniqueIndex"`
+	Name         string `gorm:"size:255"`
+	Role         string `gorm:"size:16;not null"`
+	PasswordHash string `gorm:"size:255"`
+	Active       bool   `gorm:"not null;default:true"`
+	Locale       string `gorm:"size:35"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Session is a logged-in agent's session (cookie or bearer token). Only the
+// SHA-256 of the token is stored.
+type Session struct {
+	ID        int64  `gorm:"primaryKey"`
+	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
+	AgentID   int64  `gorm:"not null;index"`
+	Kind      string `gorm:"size:16;not null"` // "session" or "api"
+	Name      string `gorm:"size:255"`         // for API tokens
+	ExpiresAt *time.Time
+	LastUsed  *time.Time
+	CreatedAt time.Time
+}
+
+// Channel is one configured connector instance.
+type Channel struct {
+	ID        int64   `gorm:"primaryKey"`
+	Kind      string  `gorm:"size:32;not null;index"`
+	Name      string  `gorm:"size:255;not null"`
+	PublicKey string  `gorm:"size:64;not null;uniqueIndex"` // names the channel in public URLs
+	TokenHash string  `gorm:"size:64"`                      // SHA-256 of the inbound bearer token
+	Settings  JSONMap `gorm:"type:text"`
+	Secrets   JSONMap `gorm:"type:text"`
+	Enabled   bool    `gorm:"not null;default:true"`
+	Status    string  `gorm:"size:32"`
+	LastError string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ChannelState is a connector's durable key/value state: IMAP checkpoints,
+// gateway sessions, Slack message timestamps per ticket.
+type ChannelState struct {
+	ChannelID int64  `gorm:"primaryKey"`
+	Key       string `gorm:"primaryKey;size:255"`
+	Value     string
+	UpdatedAt time.Time
+}
+
+// Outbox is one delivery to make: an agent reply or a notification.
+type Outbox struct {
+	ID            int64  `gorm:"primaryKey"`
+	ChannelID     int64  `gorm:"not null;index"`
+	MessageID     *int64 `gorm:"index"`
+	TicketID      int64  `gorm:"not null;index"`
+	Purpose       string `gorm:"size:16;not null"`
+	Payload       JSONMap `gorm:"type:text"`
+	Status        string  `gorm:"size:16;not null;index:ix_outbox_due,priority:1"`
+	Attempts      int     `gorm:"not null;default:0"`
+	NextAttemptAt time.Time `gorm:"not null;index:ix_outbox_due,priority:2"`
+	LockedUntil   *time.Time
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Quarantine keeps inbound input that could not be parsed, raw, for an admin
+// to inspect and retry.
+type Quarantine struct {
+	ID         int64  `gorm:"primaryKey"`
+	ChannelID  int64  `gorm:"not null;index"`
+	ExternalID string `gorm:"size:512"`
+	Reason     string
+	Raw        []byte
+	Size       int64
+	Resolved   bool `gorm:"not null;default:false"`
+	CreatedAt  time.Time
+}
+
+// SavedReply is a canned response with placeholders.
+type SavedReply struct {
+	ID        int64  `gorm:"primaryKey"`
+	Name      string `gorm:"size:255;not null"`
+	Body      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}

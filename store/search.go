@@ -1,0 +1,187 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"gorm.io/gorm"
+)
+
+// Full-text search.
+//
+// Korean attaches particles to words ("배송이", "환불은"), so a whitespace
+// tokenizer never finds "배송" inside "배송이". Hanbox indexes every run of
+// Hangul, Han or Kana characters as overlapping character bigrams (배송이 →
+// 배송 송이) and every other word whole, lower-cased; a query is tokenized the
+// same way and its bigrams must appear as a phrase, so "배송" matches "배송이"
+// and "송이" but "배이" matches nothing. Latin words match by prefix
+// ("refund" finds "refunds"). The same token stream feeds SQLite FTS4 (built
+// into the bundled SQLite, no build tag) and a PostgreSQL tsvector with the
+// 'simple' configuration under a GIN index, so both stores answer alike.
+
+// isCJK reports whether r belongs to a script written without spaces between
+// words (or, for Hangul, with particles glued to words).
+func isCJK(r rune) bool {
+	return unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana)
+}
+
+// Tokenize splits text into search tokens: whole lower-cased words for
+// alphabetic scripts and overlapping bigrams for CJK runs. Each element of the
+// result is a group of tokens that must match as a phrase.
+func Tokenize(text string) [][]string {
+	var groups [][]string
+	var word []rune
+	var cjk []rune
+	flushWord := func() {
+		if len(word) > 0 {
+			groups = append(groups, []string{string(word)})
+			word = word[:0]
+		}
+	}
+	flushCJK := func() {
+		switch {
+		case len(cjk) == 1:
+			groups = append(groups, []string{string(cjk)})
+		case len(cjk) > 1:
+			g := make([]string, 0, len(cjk)-1)
+			for i := 0; i+1 < len(cjk); i++ {
+				g = append(g, string(cjk[i:i+2]))
+			}
+			groups = append(groups, g)
+		}
+		cjk = cjk[:0]
+	}
+	for _, r := range text {
+		switch {
+		case isCJK(r):
+			flushWord()
+			cjk = append(cjk, r)
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			flushCJK()
+			word = append(word, unicode.ToLower(r))
+		default:
+			flushWord()
+			flushCJK()
+		}
+	}
+	flushWord()
+	flushCJK()
+	return groups
+}
+
+// indexText turns text into the space-separated token string stored in the index.
+func indexText(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		for _, g := range Tokenize(p) {
+			for _, t := range g {
+				if len(t) > 64 {
+					continue // junk such as base64 blobs only bloats the index
+				}
+				if b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(t)
+			}
+		}
+	}
+	return b.String()
+}
+
+// ftsQuery builds the dialect's match expression for a user query, or "" when
+// the query has no searchable token. Tokens contain only letters and digits,
+// so they need no quoting beyond the phrase marks.
+func ftsQuery(dialect, q string) string {
+	groups := Tokenize(q)
+	if len(groups) > 16 {
+		groups = groups[:16]
+	}
+	var parts []string
+	for _, g := range groups {
+		single := len(g) == 1 && !isCJKToken(g[0])
+		if dialect == Postgres {
+			if single || len([]rune(g[0])) == 1 {
+				parts = append(parts, g[0]+":*")
+			} else {
+				parts = append(parts, "("+strings.Join(g, " <-> ")+")")
+			}
+			continue
+		}
+		if single || len([]rune(g[0])) == 1 {
+			parts = append(parts, g[0]+"*")
+		} else {
+			parts = append(parts, `"`+strings.Join(g, " ")+`"`)
+		}
+	}
+	if dialect == Postgres {
+		return strings.Join(parts, " & ")
+	}
+	return strings.Join(parts, " ")
+}
+
+func isCJKToken(t string) bool {
+	for _, r := range t {
+		return isCJK(r)
+	}
+	return false
+}
+
+// Document ids: a message's text is row 2*id, a ticket's header (subject,
+// contact name and addresses) is row 2*id+1, so both can be replaced in place.
+func messageDocID(id int64) int64 { return id * 2 }
+func ticketDocID(id int64) int64  { return id*2 + 1 }
+
+// IndexMessage adds or replaces a message's text in the search index.
+func (s *Store) IndexMessage(tx *gorm.DB, ticketID, messageID int64, text string) error {
+	return s.putDoc(tx, messageDocID(messageID), ticketID, indexText(text))
+}
+
+// IndexTicket adds or replaces a ticket's header text in the search index.
+func (s *Store) IndexTicket(tx *gorm.DB, ticketID int64, parts ...string) error {
+	return s.putDoc(tx, ticketDocID(ticketID), ticketID, indexText(parts...))
+}
+
+// MoveMessagesIndex re-points the index rows of one ticket to another (ticket merge).
+func (s *Store) MoveMessagesIndex(tx *gorm.DB, from, to int64) error {
+	if s.Dialect == Postgres {
+		return tx.Exec(`UPDATE search_docs SET ticket_id = ? WHERE ticket_id = ? AND id % 2 = 0`, to, from).Error
+	}
+	// FTS4 cannot update by a non-indexed column cheaply; rewrite from the messages.
+	var msgs []Message
+	if err := tx.Select("id", "text").Where("ticket_id = ?", to).Find(&msgs).Error; err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if err := s.IndexMessage(tx, to, m.ID, m.Text); err != nil {
+			return err
+		}
+	}
+	return tx.Exec(`DELETE FROM search_docs WHERE docid = ?`, ticketDocID(from)).Error
+}
+
+func (s *Store) putDoc(tx *gorm.DB, id, ticketID int64, body string) error {
+	var err error
+	if s.Dialect == Postgres {
+		err = tx.Exec(`INSERT INTO search_docs (id, ticket_id, tsv) VALUES (?, ?, to_tsvector('simple', ?))
+			ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, tsv = excluded.tsv`, id, ticketID, body).Error
+	} else {
+		err = tx.Exec(`INSERT OR REPLACE INTO search_docs (docid, ticket_id, body) VALUES (?, ?, ?)`, id, ticketID, body).Error
+	}
+	if err != nil {
+		return fmt.Errorf("store: index doc %d: %w", id, err)
+	}
+	return nil
+}
+
+// searchScope restricts a ticket query to tickets matching q.
+func (s *Store) searchScope(db *gorm.DB, q string) (*gorm.DB, bool) {
+	expr := ftsQuery(s.Dialect, q)
+	if expr == "" {
+		return db, false
+	}
+	if s.Dialect == Postgres {
+		return db.Where("tickets.id IN (SELECT ticket_id FROM search_docs WHERE tsv @@ to_tsquery('simple', ?))", expr), true
+	}
+	return db.Where("tickets.id IN (SELECT ticket_id FROM search_docs WHERE body MATCH ?)", expr), true
+}

@@ -1,0 +1,91 @@
+// Package storetest opens throwaway stores for tests: a temp-dir SQLite store
+// always, and a PostgreSQL store in a fresh schema when HANBOX_TEST_POSTGRES
+// holds a DSN.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+
+	"github.com/hanbox/hanbox/store"
+)
+
+// EnvPostgres names the variable holding a PostgreSQL DSN for tests.
+const EnvPostgres = "HANBOX_TEST_POSTGRES"
+
+// Dialects returns the dialects to test on: always SQLite, and PostgreSQL
+// when HANBOX_TEST_POSTGRES is set.
+func Dialects() []string {
+	if os.Getenv(EnvPostgres) != "" {
+		return []string{store.SQLite, store.Postgres}
+	}
+	return []string{store.SQLite}
+}
+
+// Each runs fn as a subtest on every dialect from Dialects.
+func Each(t *testing.T, fn func(t *testing.T, st *store.Store)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(d, func(t *testing.T) { fn(t, Open(t, d)) })
+	}
+}
+
+// Open returns a migrated, empty store of the given dialect, removed when the
+// test ends.
+func Open(t testing.TB, dialect string) *store.Store {
+	t.Helper()
+	cfg := store.Config{DataDir: t.TempDir()}
+	if dialect == store.Postgres {
+		dsn := os.Getenv(EnvPostgres)
+		if dsn == "" {
+			t.Skip("HANBOX_TEST_POSTGRES not set")
+		}
+		schema := "t_" + randomHex(8)
+		admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{})
+		if err != nil {
+			t.Fatalf("storetest: connect postgres: %v", err)
+		}
+		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+			t.Fatalf("storetest: create schema: %v", err)
+		}
+		t.Cleanup(func() {
+			admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+			if db, err := admin.DB(); err == nil {
+				db.Close()
+			}
+		})
+		cfg.DatabaseURL = withSearchPath(dsn, schema)
+	}
+	st, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("storetest: open %s: %v", dialect, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// withSearchPath adds search_path to a URL or key=value DSN.
+func withSearchPath(dsn, schema string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return dsn + sep + "search_path=" + schema
+	}
+	return fmt.Sprintf("%s search_path=%s", dsn, schema)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// TicketFilter selects tickets for the inbox list.
+type TicketFilter struct {
+	Status     string // one status, or "" for all but closed
+	AssigneeID int64  // > 0: assigned to this agent
+	Unassigned bool
+	ChannelID  int64
+	ContactID  int64
+	Tag        string
+	Query      string // full-text search
+	Cursor     string // from the previous page's NextCursor
+	Limit      int    // default 50, at most 200
+}
+
+// TicketPage is one page of tickets, newest activity first.
+type TicketPage struct {
+	Items      []Ticket
+	NextCursor string
+}
+
+// ListTickets returns tickets matching f, ordered by last activity (newest
+// first), with contacts and tags loaded. Pagination is by keyset cursor, so
+// deep pages cost the same as the first.
+func (s *Store) ListTickets(ctx context.Context, f TicketFilter) (TicketPage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 200 {
+		limit = 200
+	}
+	db := s.DB.WithContext(ctx).Model(&Ticket{})
+	switch f.Status {
+	case "":
+		db = db.Where("tickets.status <> ?", StatusClosed)
+	case "all":
+	default:
+		db = db.Where("tickets.status = ?", f.Status)
+	}
+	if f.AssigneeID > 0 {
+		db = db.Where("tickets.assignee_id = ?", f.AssigneeID)
+	}
+	if f.Unassigned {
+		db = db.Where("tickets.assignee_id IS NULL")
+	}
+	if f.ChannelID > 0 {
+		db = db.Where("tickets.channel_id = ?", f.ChannelID)
+	}
+	if f.ContactID > 0 {
+		db = db.Where("tickets.contact_id = ?", f.ContactID)
+	}
+	if f.Tag != "" {
+		db = db.Where("tickets.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)", f.Tag)
+	}
+	if strings.TrimSpace(f.Query) != "" {
+		q := strings.TrimSpace(f.Query)
+		n, isNumber := parseTicketNumber(q)
+		switch {
+		case isNumber && strings.HasPrefix(q, "#"):
+			db = db.Where("tickets.id = ?", n-TicketNumberBase)
+		case isNumber:
+			// "1042" is a ticket number or a word in a message: either matches.
+			cond, _ := s.searchScope(s.DB.Session(&gorm.Session{NewDB: true}), q)
+			db = db.Where(s.DB.Session(&gorm.Session{NewDB: true}).Where("tickets.id = ?", n-TicketNumberBase).Or(cond))
+		default:
+			var any bool
+			db, any = s.searchScope(db, q)
+			if !any {
+				return TicketPage{}, nil
+			}
+		}
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return TicketPage{}, err
+		}
+		db = db.Where("(tickets.last_message_at < ? OR (tickets.last_message_at = ? AND tickets.id < ?))", at, at, id)
+	}
+	var items []Ticket
+	err := db.Order("tickets.last_message_at DESC, tickets.id DESC").Limit(limit + 1).
+		Preload("Contact").Preload("Tags").Find(&items).Error
+	if err != nil {
+		return TicketPage{}, fmt.Errorf("store: list tickets: %w", err)
+	}
+	var page TicketPage
+	if len(items) > limit {
+		last := items[limit-1]
+		page.NextCursor = encodeCursor(last.LastMessageAt, last.ID)
+		items = items[:limit]
+	}
+	page.Items = items
+	return page, nil
+}
+
+// CountTickets counts tickets matching f (cursor and limit ignored).
+func (s *Store) CountTickets(ctx context.Context, f TicketFilter) (int64, error) {
+	f.Cursor, f.Limit = "", 0
+	db := s.DB.WithContext(ctx).Model(&Ticket{})
+	switch f.Status {
+	case "":
+		db = db.Where("status <> ?", StatusClosed)
+	case "all":
+	default:
+		db = db.Where("status = ?", f.Status)
+	}
+	if f.AssigneeID > 0 {
+		db = db.Where("assignee_id = ?", f.AssigneeID)
+	}
+	if f.Unassigned {
+		db = db.Where("assignee_id IS NULL")
+	}
+	if f.ChannelID > 0 {
+		db = db.Where("channel_id = ?", f.ChannelID)
+	}
+	var n int64
+	err := db.Count(&n).Error
+	return n, err
+}
+
+func parseTicketNumber(q string) (int64, bool) {
+	q = strings.TrimPrefix(q, "#")
+	n, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || n <= TicketNumberBase {
+		return 0, false
+	}
+	return n, true
+}
+
+// ErrBadCursor is returned for a cursor that this store did not issue.
+var ErrBadCursor = fmt.Errorf("store: bad cursor")
+
+func encodeCursor(at time.Time, id int64) string {
+	raw := strconv.FormatInt(at.UnixMicro(), 10) + ":" + strconv.FormatInt(id, 10)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodeCursor(c string) (time.Time, int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, 0, ErrBadCursor
+	}
+	a, b, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return time.Time{}, 0, ErrBadCursor
+	}
+	us, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil {
+		return time.Time{}, 0, ErrBadCursor
+	}
+	return time.UnixMicro(us).UTC(), id, nil
+}
