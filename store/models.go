@@ -67,13 +67,13 @@ const TicketNumberBase = 1000
 
 // Contact is a customer, known through one or more identities.
 type Contact struct {
-	ID        int64  `gorm:"primaryKey"`
-	Name      string `gorm:"size:255"`
-	Email     string `gorm:"size:320"` // primary address for outbound mail; may be unverified
-	Locale    string `gorm:"size:35"`
+	ID         int64  `gorm:"primaryKey"`
+	Name       string `gorm:"size:255"`
+	Email      string `gorm:"size:320"` // primary address for outbound mail; may be unverified
+	Locale     string `gorm:"size:35"`
 	MergedInto *int64 `gorm:"index"` // set when this contact was merged into another
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 
 	Identities []Identity `gorm:"foreignKey:ContactID"`
 }
@@ -137,15 +137,15 @@ type ThreadKey struct {
 
 // Message is one inbound, outbound, note or system entry on a ticket.
 type Message struct {
-	ID             int64  `gorm:"primaryKey"`
-	TicketID       int64  `gorm:"not null;index:ix_message_ticket,priority:1"`
-	Direction      string `gorm:"size:16;not null"`
-	AuthorType     string `gorm:"size:16;not null"`
-	AuthorID       int64  // contact or agent id; 0 for system
-	ChannelID      int64  `gorm:"not null;uniqueIndex:ux_message_external,priority:1"`
+	ID             int64   `gorm:"primaryKey"`
+	TicketID       int64   `gorm:"not null;index:ix_message_ticket,priority:1"`
+	Direction      string  `gorm:"size:16;not null"`
+	AuthorType     string  `gorm:"size:16;not null"`
+	AuthorID       int64   // contact or agent id; 0 for system
+	ChannelID      int64   `gorm:"not null;uniqueIndex:ux_message_external,priority:1"`
 	ExternalID     *string `gorm:"size:512;uniqueIndex:ux_message_external,priority:2"`
 	Text           string
-	HTML           string // sanitized
+	HTML           string  // sanitized
 	Meta           JSONMap `gorm:"type:text"`
 	DeliveryStatus string  `gorm:"size:16"`
 	DeliveryError  string
@@ -223,14 +223,14 @@ type ChannelState struct {
 
 // Outbox is one delivery to make: an agent reply or a notification.
 type Outbox struct {
-	ID            int64  `gorm:"primaryKey"`
-	ChannelID     int64  `gorm:"not null;index"`
-	MessageID     *int64 `gorm:"index"`
-	TicketID      int64  `gorm:"not null;index"`
-	Purpose       string `gorm:"size:16;not null"`
-	Payload       JSONMap `gorm:"type:text"`
-	Status        string  `gorm:"size:16;not null;index:ix_outbox_due,priority:1"`
-	Attempts      int     `gorm:"not null;default:0"`
+	ID            int64     `gorm:"primaryKey"`
+	ChannelID     int64     `gorm:"not null;index"`
+	MessageID     *int64    `gorm:"index"`
+	TicketID      int64     `gorm:"not null;index"`
+	Purpose       string    `gorm:"size:16;not null"`
+	Payload       JSONMap   `gorm:"type:text"`
+	Status        string    `gorm:"size:16;not null;index:ix_outbox_due,priority:1"`
+	Attempts      int       `gorm:"not null;default:0"`
 	NextAttemptAt time.Time `gorm:"not null;index:ix_outbox_due,priority:2"`
 	LockedUntil   *time.Time
 	LastError     string
