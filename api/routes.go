@@ -1,0 +1,83 @@
+package api
+
+import "net/http"
+
+type authLevel int
+
+const (
+	authNone authLevel = iota
+	authAgent
+	authAdmin
+)
+
+// route is one API endpoint. The table below is the single source of both
+// the mux and the OpenAPI document.
+type route struct {
+	Method  string
+	Path    string // relative to /api/v1, with {param}s
+	Auth    authLevel
+	Summary string
+	Body    string // name of the request schema, if any
+	Result  string // name of the response schema
+	Handler handlerFunc
+}
+
+func (a *API) routes() []route {
+	return []route{
+		{"POST", "/auth/login", authNone, "Sign in; returns a bearer token and sets the session cookie", "Login", "LoginResult", a.login},
+		{"POST", "/auth/logout", authAgent, "Sign out this session", "", "OK", a.logout},
+		{"GET", "/auth/me", authAgent, "The signed-in agent and the CSRF token for cookie sessions", "", "Me", a.me},
+		{"POST", "/auth/password", authAgent, "Change your password", "PasswordChange", "OK", a.changePassword},
+
+		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), channel, tag, q, cursor, limit", "", "TicketPage", a.listTickets},
+		{"GET", "/tickets/counts", authAgent, "Ticket counts per view", "", "Counts", a.ticketCounts},
+		{"GET", "/tickets/{id}", authAgent, "A ticket with its messages", "", "Ticket", a.getTicket},
+		{"PATCH", "/tickets/{id}", authAgent, "Change status, assignee, tags, priority", "TicketPatch", "Ticket", a.patchTicket},
+		{"POST", "/tickets/{id}/replies", authAgent, "Reply to the customer (queued for delivery)", "Reply", "Message", a.reply},
+		{"POST", "/tickets/{id}/notes", authAgent, "Add a private note", "Note", "Message", a.note},
+		{"POST", "/tickets/{id}/merge", authAgent, "Merge another ticket into this one", "Merge", "OK", a.mergeTicket},
+		{"POST", "/tickets/{id}/presence", authAgent, "Announce viewing or typing on a ticket", "Presence", "OK", a.presence},
+		{"POST", "/messages/{id}/retry", authAgent, "Retry a failed delivery", "", "OK", a.retryMessage},
+
+		{"GET", "/contacts", authAgent, "List or search contacts (q)", "", "ContactList", a.listContacts},
+		{"GET", "/contacts/{id}", authAgent, "A contact with identities and tickets", "", "Contact", a.getContact},
+		{"POST", "/contacts/{id}/merge", authAgent, "Merge another contact into this one", "Merge", "OK", a.mergeContact},
+
+		{"GET", "/channels", authAgent, "List channels", "", "ChannelList", a.listChannels},
+		{"POST", "/channels", authAdmin, "Create a channel; the inbound token is shown once", "ChannelCreate", "Channel", a.createChannel},
+		{"GET", "/channels/{id}", authAgent, "A channel", "", "Channel", a.getChannel},
+		{"PATCH", "/channels/{id}", authAdmin, "Change a channel", "ChannelPatch", "Channel", a.patchChannel},
+		{"DELETE", "/channels/{id}", authAdmin, "Disable and remove a channel with no tickets", "", "OK", a.deleteChannel},
+		{"POST", "/channels/{id}/token", authAdmin, "Rotate the inbound token", "", "Channel", a.rotateChannelToken},
+		{"POST", "/channels/{id}/inbound", authNone, "Push a customer message (api channel; channel token as bearer)", "Inbound", "InboundResult", a.channelInbound},
+
+		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
+		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},
+		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role or active flag, or reset the password", "AgentPatch", "Agent", a.patchAgent},
+
+		{"GET", "/tokens", authAgent, "Your API tokens", "", "TokenList", a.listTokens},
+		{"POST", "/tokens", authAgent, "Create an API token (shown once)", "TokenCreate", "Token", a.createToken},
+		{"DELETE", "/tokens/{id}", authAgent, "Revoke an API token", "", "OK", a.deleteToken},
+
+		{"GET", "/saved-replies", authAgent, "Saved replies", "", "SavedReplyList", a.listSavedReplies},
+		{"POST", "/saved-replies", authAdmin, "Create a saved reply", "SavedReplyCreate", "SavedReply", a.createSavedReply},
+		{"DELETE", "/saved-replies/{id}", authAdmin, "Delete a saved reply", "", "OK", a.deleteSavedReply},
+
+		{"GET", "/attachments/{id}", authAgent, "Download an attachment", "", "File", a.attachment},
+		{"GET", "/quarantine", authAdmin, "Inbound input that could not be parsed", "", "QuarantineList", a.listQuarantine},
+		{"GET", "/quarantine/{id}/raw", authAdmin, "The raw bytes of a quarantined item", "", "File", a.quarantineRaw},
+		{"GET", "/events", authAgent, "Server-sent events: ticket and message changes, presence", "", "EventStream", a.events},
+		{"GET", "/openapi.json", authNone, "This document", "", "OpenAPI", a.openapi},
+	}
+}
+
+// Mount registers every route on mux under /api/v1, plus a JSON 404 for
+// unknown API paths.
+func (a *API) Mount(mux *http.ServeMux) {
+	for _, rt := range a.routes() {
+		mux.Handle(rt.Method+" /api/v1"+rt.Path, a.wrap(rt))
+	}
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		a.render(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint"))
+	})
+}

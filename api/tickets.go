@@ -1,0 +1,408 @@
+package api
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/store"
+)
+
+func (a *API) ticketJSON(r *http.Request, t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*store.Channel) TicketJSON {
+	out := TicketJSON{ID: t.PublicID, Number: t.Number(), Subject: t.Subject, Status: t.Status, SnoozedUntil: t.SnoozedUntil,
+		Priority: t.Priority, Team: t.Team, Tags: []string{}, Contact: contactJSON(t.Contact), LastMessageAt: t.LastMessageAt,
+		LastCustomerAt: t.LastCustomerAt, LastAgentAt: t.LastAgentAt, FirstResponseAt: t.FirstResponseAt, MessageCount: t.MessageCount,
+		Version: t.Version, CreatedAt: t.CreatedAt}
+	for _, tg := range t.Tags {
+		out.Tags = append(out.Tags, tg.Tag)
+	}
+	if t.AssigneeID != nil {
+		out.Assignee = agentJSON(agents[*t.AssigneeID])
+	}
+	if ch := chans[t.ChannelID]; ch != nil {
+		out.Channel = ChannelBrief{ID: ch.ID, Kind: ch.Kind, Name: ch.Name}
+	}
+	return out
+}
+
+// lookups loads every agent and channel: both are small tables, and one
+// query each beats a join per row on the hot list path.
+func (a *API) lookups(r *http.Request) (map[int64]*store.Agent, map[int64]*store.Channel, error) {
+	var agents []store.Agent
+	var chans []store.Channel
+	db := a.Store.DB.WithContext(r.Context())
+	if err := db.Find(&agents).Error; err != nil {
+		return nil, nil, err
+	}
+	if err := db.Select("id", "kind", "name").Find(&chans).Error; err != nil {
+		return nil, nil, err
+	}
+	am := make(map[int64]*store.Agent, len(agents))
+	for i := range agents {
+		am[agents[i].ID] = &agents[i]
+	}
+	cm := make(map[int64]*store.Channel, len(chans))
+	for i := range chans {
+		cm[chans[i].ID] = &chans[i]
+	}
+	return am, cm, nil
+}
+
+func (a *API) filterFrom(r *http.Request) (store.TicketFilter, error) {
+	q := r.URL.Query()
+	f := store.TicketFilter{Status: q.Get("status"), Tag: q.Get("tag"), Query: q.Get("q"), Cursor: q.Get("cursor")}
+	if f.Status != "" && f.Status != "all" {
+		switch f.Status {
+		case store.StatusOpen, store.StatusPending, store.StatusSnoozed, store.StatusResolved, store.StatusClosed:
+		default:
+			return f, errf(http.StatusBadRequest, "bad_status", "status must be open, pending, snoozed, resolved, closed or all")
+		}
+	}
+	switch as := q.Get("assignee"); as {
+	case "":
+	case "me":
+		f.AssigneeID = principal(r).Agent.ID
+	case "unassigned":
+		f.Unassigned = true
+	default:
+		id, err := strconv.ParseInt(as, 10, 64)
+		if err != nil || id <= 0 {
+			return f, errf(http.StatusBadRequest, "bad_assignee", "assignee must be me, unassigned or an agent id")
+		}
+		f.AssigneeID = id
+	}
+	if c := q.Get("channel"); c != "" {
+		id, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || id <= 0 {
+			return f, errf(http.StatusBadRequest, "bad_channel", "channel must be a channel id")
+		}
+		f.ChannelID = id
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n <= 0 {
+			return f, errf(http.StatusBadRequest, "bad_limit", "limit must be a positive number")
+		}
+		f.Limit = n
+	}
+	if len(f.Query) > 500 {
+		return f, errf(http.StatusBadRequest, "bad_query", "q is too long")
+	}
+	return f, nil
+}
+
+func (a *API) listTickets(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	f, err := a.filterFrom(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := a.Store.ListTickets(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	agents, chans, err := a.lookups(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := make([]TicketJSON, 0, len(page.Items))
+	for i := range page.Items {
+		items = append(items, a.ticketJSON(r, &page.Items[i], agents, chans))
+	}
+	return http.StatusOK, map[string]any{"items": items, "next_cursor": page.NextCursor}, nil
+}
+
+func (a *API) ticketCounts(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	me := principal(r).Agent.ID
+	views := map[string]store.TicketFilter{
+		"mine":       {Status: store.StatusOpen, AssigneeID: me},
+		"unassigned": {Status: store.StatusOpen, Unassigned: true},
+		"open":       {Status: store.StatusOpen},
+		"pending":    {Status: store.StatusPending},
+		"snoozed":    {Status: store.StatusSnoozed},
+		"resolved":   {Status: store.StatusResolved},
+	}
+	out := map[string]int64{}
+	for name, f := range views {
+		n, err := a.Store.CountTickets(r.Context(), f)
+		if err != nil {
+			return 0, nil, err
+		}
+		out[name] = n
+	}
+	return http.StatusOK, out, nil
+}
+
+// ticketParam resolves {id}: a public id, or a number like 1042.
+func (a *API) ticketParam(r *http.Request) (*store.Ticket, error) {
+	id := r.PathValue("id")
+	if n, err := strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64); err == nil && n > store.TicketNumberBase {
+		return a.Inbox.Ticket(r.Context(), n-store.TicketNumberBase)
+	}
+	return a.Inbox.TicketByPublicID(r.Context(), id)
+}
+
+func (a *API) getTicket(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, err := a.ticketParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	full, err := a.Inbox.Contact(r.Context(), t.ContactID)
+	if err == nil {
+		t.Contact = full
+	}
+	agents, chans, err := a.lookups(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := a.ticketJSON(r, t, agents, chans)
+	msgs, err := a.Inbox.Messages(r.Context(), t.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	out.Messages = make([]MessageJSON, 0, len(msgs))
+	for i := range msgs {
+		out.Messages = append(out.Messages, messageJSON(&msgs[i], t, agents, chans))
+	}
+	return http.StatusOK, out, nil
+}
+
+func messageJSON(m *store.Message, t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*store.Channel) MessageJSON {
+	out := MessageJSON{ID: m.ID, Direction: m.Direction, Text: m.Text, HTML: m.HTML, DeliveryStatus: m.DeliveryStatus,
+		DeliveryError: m.DeliveryError, Meta: m.Meta, EditedAt: m.EditedAt, DeletedAt: m.DeletedAt, CreatedAt: m.CreatedAt,
+		Attachments: []AttachmentJSON{}, Author: AuthorJSON{Type: m.AuthorType, ID: m.AuthorID}}
+	switch m.AuthorType {
+	case store.AuthorAgent:
+		if ag := agents[m.AuthorID]; ag != nil {
+			out.Author.Name = ag.Name
+		}
+	case store.AuthorContact:
+		if t.Contact != nil && t.Contact.ID == m.AuthorID {
+			out.Author.Name = t.Contact.Name
+		}
+	}
+	if ch := chans[m.ChannelID]; ch != nil {
+		out.Channel = ChannelBrief{ID: ch.ID, Kind: ch.Kind, Name: ch.Name}
+	}
+	for _, at := range m.Attachments {
+		out.Attachments = append(out.Attachments, AttachmentJSON{ID: at.ID, Name: at.Name, ContentType: at.ContentType, Size: at.Size,
+			Inline: at.Inline, ContentID: at.ContentID, URL: fmt.Sprintf("/api/v1/attachments/%d", at.ID)})
+	}
+	return out
+}
+
+// TicketPatchBody is the body of PATCH /tickets/{id}. assignee is an agent
+// id, "me", or null/"" to unassign.
+type TicketPatchBody struct {
+	Status       *string    `json:"status"`
+	SnoozedUntil *time.Time `json:"snoozed_until"`
+	Priority     *string    `json:"priority"`
+	Assignee     *any       `json:"assignee"`
+	Team         *string    `json:"team"`
+	Tags         *[]string  `json:"tags"`
+	AddTags      []string   `json:"add_tags"`
+	RemoveTags   []string   `json:"remove_tags"`
+	Subject      *string    `json:"subject"`
+}
+
+func (a *API) patchTicket(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, err := a.ticketParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b TicketPatchBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	p := inbox.TicketPatch{Status: b.Status, SnoozedUntil: b.SnoozedUntil, Priority: b.Priority, Team: b.Team, Tags: b.Tags,
+		AddTags: b.AddTags, RemoveTags: b.RemoveTags, Subject: b.Subject}
+	if b.Assignee != nil {
+		var id int64
+		switch v := (*b.Assignee).(type) {
+		case nil:
+		case string:
+			switch v {
+			case "", "none":
+			case "me":
+				id = principal(r).Agent.ID
+			default:
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return 0, nil, errf(http.StatusBadRequest, "bad_assignee", "assignee must be an agent id, \"me\" or null")
+				}
+				id = n
+			}
+		case float64:
+			id = int64(v)
+		default:
+			return 0, nil, errf(http.StatusBadRequest, "bad_assignee", "assignee must be an agent id, \"me\" or null")
+		}
+		p.AssigneeID = &id
+	}
+	if _, err := a.Inbox.UpdateTicket(r.Context(), t.ID, principal(r).Agent.ID, p); err != nil {
+		return 0, nil, err
+	}
+	return a.getTicket(w, r)
+}
+
+// ReplyBody is the body of POST /tickets/{id}/replies and /notes.
+type ReplyBody struct {
+	Text        string           `json:"text"`
+	HTML        string           `json:"html"`
+	Channel     any              `json:"channel"` // channel id or kind ("email")
+	Attachments []AttachmentBody `json:"attachments"`
+	Version     int64            `json:"version"` // the ticket version the agent saw (collision guard)
+	Status      string           `json:"status"`  // set the ticket status with the reply
+}
+
+// AttachmentBody is a base64 file in a request.
+type AttachmentBody struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        string `json:"data"`
+}
+
+func decodeAttachments(in []AttachmentBody) ([]inbox.Attachment, error) {
+	var out []inbox.Attachment
+	for i, a := range in {
+		data, err := base64.StdEncoding.DecodeString(a.Data)
+		if err != nil {
+			return nil, errf(http.StatusBadRequest, "bad_attachment", "attachments[%d].data is not base64", i)
+		}
+		out = append(out, inbox.Attachment{Name: a.Name, ContentType: a.ContentType, Data: data})
+	}
+	return out, nil
+}
+
+func (a *API) reply(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, err := a.ticketParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b ReplyBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	atts, err := decodeAttachments(b.Attachments)
+	if err != nil {
+		return 0, nil, err
+	}
+	in := inbox.ReplyInput{TicketID: t.ID, AgentID: principal(r).Agent.ID, Text: b.Text, HTML: b.HTML, Attachments: atts,
+		ExpectVersion: b.Version, Status: b.Status}
+	switch v := b.Channel.(type) {
+	case nil:
+	case float64:
+		in.ChannelID = int64(v)
+	case string:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			in.ChannelID = n
+		} else {
+			in.ChannelKind = v
+		}
+	default:
+		return 0, nil, errf(http.StatusBadRequest, "bad_channel", "channel must be a channel id or kind")
+	}
+	m, err := a.Inbox.Reply(r.Context(), in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.messageResult(r, t, m.ID)
+}
+
+func (a *API) messageResult(r *http.Request, t *store.Ticket, id int64) (int, any, error) {
+	m, err := a.Inbox.Message(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	agents, chans, err := a.lookups(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, messageJSON(m, t, agents, chans), nil
+}
+
+func (a *API) note(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, err := a.ticketParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b ReplyBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	atts, err := decodeAttachments(b.Attachments)
+	if err != nil {
+		return 0, nil, err
+	}
+	m, err := a.Inbox.AddNote(r.Context(), t.ID, principal(r).Agent.ID, b.Text, atts)
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.messageResult(r, t, m.ID)
+}
+
+// MergeBody names the ticket or contact to merge into the one in the path.
+type MergeBody struct {
+	From string `json:"from"`
+}
+
+func (a *API) mergeTicket(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, err := a.ticketParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b MergeBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	src, err := a.Inbox.TicketByPublicID(r.Context(), b.From)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.Inbox.MergeTickets(r.Context(), t.ID, src.ID, principal(r).Agent.ID); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}
+
+// PresenceBody announces what an agent is doing on a ticket.
+type PresenceBody struct {
+	State string `json:"state"` // "viewing", "typing", "left"
+}
+
+func (a *API) presence(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, err := a.ticketParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b PresenceBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	ag := principal(r).Agent
+	typ := inbox.EventAgentViewing
+	switch b.State {
+	case "viewing", "left":
+	case "typing":
+		typ = inbox.EventAgentTyping
+	default:
+		return 0, nil, errf(http.StatusBadRequest, "bad_state", "state must be viewing, typing or left")
+	}
+	a.Inbox.Bus().Publish(inbox.Event{Type: typ, TicketID: t.ID, AgentID: ag.ID, ChannelID: t.LastChannelID,
+		Data: map[string]any{"state": b.State, "agent_name": ag.Name, "ticket": t.PublicID}})
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}
+
+func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, nil, errf(http.StatusNotFound, "not_found", "no such message")
+	}
+	if err := a.Inbox.RetryDelivery(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}

@@ -1,0 +1,111 @@
+// Package server assembles Hanbox: configuration, store, inbox, connector
+// runtime, outbox dispatcher, REST API, web UI and operational endpoints.
+// cmd/hanbox only parses the command line and calls it; tests build the same
+// server on loopback.
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+)
+
+// Config is Hanbox's configuration, from HANBOX_* environment variables
+// (secrets also from HANBOX_*_FILE) and flags. It is validated once at start
+// and passed explicitly.
+type Config struct {
+	Addr          string // HANBOX_ADDR, default 127.0.0.1:8080
+	DataDir       string // HANBOX_DATA, default ./data
+	DatabaseURL   string // HANBOX_DATABASE_URL: PostgreSQL DSN; empty = SQLite
+	BaseURL       string // HANBOX_BASE_URL: public URL, default http://<addr>
+	AdminEmail    string // HANBOX_ADMIN_EMAIL: first admin
+	AdminPassword string // HANBOX_ADMIN_PASSWORD: first admin's password; generated when empty
+	LogLevel      string // HANBOX_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string // HANBOX_LOG_FORMAT: text or json
+}
+
+// envOrFile reads name, or the file named by name_FILE.
+func envOrFile(name string) (string, error) {
+	if p := os.Getenv(name + "_FILE"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("config: read %s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return os.Getenv(name), nil
+}
+
+func envDefault(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// LoadConfig reads the environment, then lets flags in fs override it.
+func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
+	var c Config
+	var err error
+	c.Addr = envDefault("HANBOX_ADDR", "127.0.0.1:8080")
+	c.DataDir = envDefault("HANBOX_DATA", "./data")
+	c.BaseURL = os.Getenv("HANBOX_BASE_URL")
+	c.AdminEmail = os.Getenv("HANBOX_ADMIN_EMAIL")
+	c.LogLevel = envDefault("HANBOX_LOG_LEVEL", "info")
+	c.LogFormat = envDefault("HANBOX_LOG_FORMAT", "text")
+	if c.DatabaseURL, err = envOrFile("HANBOX_DATABASE_URL"); err != nil {
+		return c, err
+	}
+	if c.AdminPassword, err = envOrFile("HANBOX_ADMIN_PASSWORD"); err != nil {
+		return c, err
+	}
+	if fs != nil {
+		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HANBOX_ADDR)")
+		fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (HANBOX_DATA)")
+		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL DSN; empty uses SQLite (HANBOX_DATABASE_URL)")
+		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL (HANBOX_BASE_URL)")
+		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (HANBOX_LOG_LEVEL)")
+		if err := fs.Parse(args); err != nil {
+			return c, err
+		}
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the configuration and fills derived defaults.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("config: HANBOX_ADDR %q: %w", c.Addr, err)
+	}
+	if c.DataDir == "" {
+		return errors.New("config: HANBOX_DATA is empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.Contains(c.DatabaseURL, "=") {
+		return errors.New("config: HANBOX_DATABASE_URL must be a PostgreSQL URL or key=value DSN")
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: HANBOX_LOG_LEVEL %q: use debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// Logger returns the configured slog logger.
+func (c Config) Logger() *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
