@@ -44,25 +44,7 @@ func Open(t testing.TB, dialect string) *store.Store {
 	t.Helper()
 	cfg := store.Config{DataDir: t.TempDir()}
 	if dialect == store.Postgres {
-		dsn := os.Getenv(EnvPostgres)
-		if dsn == "" {
-			t.Skip("HANBOX_TEST_POSTGRES not set")
-		}
-		schema := "t_" + randomHex(8)
-		admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{})
-		if err != nil {
-			t.Fatalf("storetest: connect postgres: %v", err)
-		}
-		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-			t.Fatalf("storetest: create schema: %v", err)
-		}
-		t.Cleanup(func() {
-			admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			if db, err := admin.DB(); err == nil {
-				db.Close()
-			}
-		})
-		cfg.DatabaseURL = withSearchPath(dsn, schema)
+		cfg.DatabaseURL = PostgresDSN(t)
 	}
 	st, err := store.Open(context.Background(), cfg)
 	if err != nil {
@@ -70,6 +52,32 @@ func Open(t testing.TB, dialect string) *store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// PostgresDSN creates a fresh schema in the HANBOX_TEST_POSTGRES database,
+// dropped when the test ends, and returns a DSN that uses it. It skips the
+// test when the variable is unset.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(EnvPostgres)
+	if dsn == "" {
+		t.Skip("HANBOX_TEST_POSTGRES not set")
+	}
+	schema := "t_" + randomHex(8)
+	admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{})
+	if err != nil {
+		t.Fatalf("storetest: connect postgres: %v", err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("storetest: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		if db, err := admin.DB(); err == nil {
+			db.Close()
+		}
+	})
+	return withSearchPath(dsn, schema)
 }
 
 // withSearchPath adds search_path to a URL or key=value DSN.

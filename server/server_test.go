@@ -1,0 +1,416 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hanbox/hanbox/auth"
+	_ "github.com/hanbox/hanbox/connectors/all"
+	"github.com/hanbox/hanbox/server"
+	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/store/storetest"
+)
+
+// testServer is a real Hanbox on loopback.
+type testServer struct {
+	t     *testing.T
+	srv   *server.Server
+	http  *httptest.Server
+	token string // admin bearer token
+}
+
+func newTestServer(t *testing.T, dialect string) *testServer {
+	t.Helper()
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error"}
+	if dialect == store.Postgres {
+		cfg.DatabaseURL = storetest.PostgresDSN(t)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Dispatch.BaseBackoff = 20 * time.Millisecond
+	srv.Dispatch.MaxBackoff = 200 * time.Millisecond
+	srv.Dispatch.Poll = 20 * time.Millisecond
+	srv.Start(ctx)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		cancel()
+		hs.Close()
+		time.Sleep(30 * time.Millisecond)
+		srv.Close()
+	})
+	if err := auth.CreateAgent(ctx, srv.Store, "admin@example.com", "관리자", store.RoleAdmin, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{t: t, srv: srv, http: hs}
+	var login struct {
+		Token string `json:"token"`
+	}
+	ts.do("POST", "/api/v1/auth/login", "", map[string]string{"email": "admin@example.com", "password": "correct horse battery"}, 200, &login)
+	ts.token = login.Token
+	return ts
+}
+
+// do sends a JSON request and checks the status; out, if not nil, receives the body.
+func (ts *testServer) do(method, path, bearer string, body any, want int, out any) []byte {
+	ts.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, ts.http.URL+path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer == "" {
+		bearer = ts.token
+	}
+	if bearer != "-" && bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		ts.t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			ts.t.Fatalf("%s %s: decode: %v: %s", method, path, err, raw)
+		}
+	}
+	return raw
+}
+
+type webhookRecorder struct {
+	mu       sync.Mutex
+	bodies   [][]byte
+	sigs     []string
+	failures int // answer 503 this many times first
+	srv      *httptest.Server
+}
+
+func newWebhook(t *testing.T, failures int) *webhookRecorder {
+	w := &webhookRecorder{failures: failures}
+	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.failures > 0 {
+			w.failures--
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.bodies = append(w.bodies, b)
+		w.sigs = append(w.sigs, r.Header.Get("X-Hanbox-Signature"))
+		fmt.Fprintf(rw, `{"id":"ext-%d"}`, len(w.bodies))
+	}))
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *webhookRecorder) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.bodies)
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+type channelCreated struct {
+	Channel struct {
+		ID int64 `json:"id"`
+	} `json:"channel"`
+	Token         string `json:"token"`
+	WebhookSecret string `json:"webhook_secret"`
+}
+
+func TestAPIChannelEndToEnd(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d)
+			hook := newWebhook(t, 2) // the first two deliveries fail: the dispatcher must retry
+			var ch channelCreated
+			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop", "settings": map[string]any{"webhook_url": hook.srv.URL}}, 201, &ch)
+			if ch.Token == "" || ch.WebhookSecret == "" {
+				t.Fatalf("channel token and webhook secret must be shown once: %+v", ch)
+			}
+			inbound := fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID)
+			body := map[string]any{"external_id": "order-1-msg-1", "thread_key": "order-1",
+				"contact": map[string]any{"external_id": "u-1", "name": "김민지", "email": "minji@example.com"}, "text": "배송이 아직 안 왔어요"}
+			var first, dup struct {
+				TicketID  string `json:"ticket_id"`
+				MessageID int64  `json:"message_id"`
+				Duplicate bool   `json:"duplicate"`
+			}
+			ts.do("POST", inbound, ch.Token, body, 201, &first)
+			ts.do("POST", inbound, ch.Token, body, 200, &dup)
+			if !dup.Duplicate || dup.MessageID != first.MessageID || dup.TicketID != first.TicketID || first.TicketID == "" {
+				t.Fatalf("duplicate answer %+v for first %+v", dup, first)
+			}
+			// Search in Korean finds the ticket by a word inside a longer word.
+			var list struct {
+				Items []struct {
+					ID      string `json:"id"`
+					Number  int64  `json:"number"`
+					Contact struct{ Name string }
+				} `json:"items"`
+			}
+			ts.do("GET", "/api/v1/tickets?q="+url.QueryEscape("배송"), "", nil, 200, &list)
+			if len(list.Items) != 1 || list.Items[0].ID != first.TicketID || list.Items[0].Contact.Name != "김민지" {
+				t.Fatalf("search: %+v", list)
+			}
+			// Reply: queued, retried past two failures, delivered once, signed.
+			var msg struct {
+				ID             int64  `json:"id"`
+				DeliveryStatus string `json:"delivery_status"`
+			}
+			ts.do("POST", "/api/v1/tickets/"+first.TicketID+"/replies", "", map[string]any{"text": "내일 도착 예정입니다."}, 201, &msg)
+			if msg.DeliveryStatus != "queued" {
+				t.Fatalf("new reply status %q, want queued", msg.DeliveryStatus)
+			}
+			eventually(t, "webhook delivery", func() bool { return hook.count() == 1 })
+			var tk struct {
+				Messages []struct {
+					ID             int64  `json:"id"`
+					DeliveryStatus string `json:"delivery_status"`
+				} `json:"messages"`
+			}
+			eventually(t, "sent status", func() bool {
+				ts.do("GET", "/api/v1/tickets/"+first.TicketID, "", nil, 200, &tk)
+				return len(tk.Messages) == 2 && tk.Messages[1].DeliveryStatus == "sent"
+			})
+			hook.mu.Lock()
+			mac := hmac.New(sha256.New, []byte(ch.WebhookSecret))
+			mac.Write(hook.bodies[0])
+			want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+			if hook.sigs[0] != want {
+				t.Errorf("signature %q, want %q", hook.sigs[0], want)
+			}
+			var wh struct {
+				Text      string `json:"text"`
+				ThreadKey string `json:"thread_key"`
+				InReplyTo string `json:"in_reply_to"`
+			}
+			json.Unmarshal(hook.bodies[0], &wh)
+			hook.mu.Unlock()
+			if wh.Text != "내일 도착 예정입니다." || wh.ThreadKey != "order-1" || wh.InReplyTo != "order-1-msg-1" {
+				t.Errorf("webhook body %+v", wh)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if n := hook.count(); n != 1 {
+				t.Errorf("webhook delivered %d times, want 1", n)
+			}
+			// Notes, status, assignment, tags.
+			ts.do("POST", "/api/v1/tickets/"+first.TicketID+"/notes", "", map[string]any{"text": "VIP 고객"}, 201, nil)
+			ts.do("PATCH", "/api/v1/tickets/"+first.TicketID, "", map[string]any{"status": "resolved", "assignee": "me", "tags": []string{"배송", "vip"}}, 200, nil)
+			var resolved struct {
+				Status   string   `json:"status"`
+				Tags     []string `json:"tags"`
+				Assignee *struct{ Email string }
+			}
+			ts.do("GET", "/api/v1/tickets/"+first.TicketID, "", nil, 200, &resolved)
+			if resolved.Status != "resolved" || len(resolved.Tags) != 2 || resolved.Assignee == nil || resolved.Assignee.Email != "admin@example.com" {
+				t.Fatalf("after patch: %+v", resolved)
+			}
+			// A customer message on a resolved ticket reopens it.
+			body["external_id"] = "order-1-msg-2"
+			body["text"] = "감사합니다!"
+			ts.do("POST", inbound, ch.Token, body, 201, nil)
+			ts.do("GET", "/api/v1/tickets/"+first.TicketID, "", nil, 200, &resolved)
+			if resolved.Status != "open" {
+				t.Fatalf("status after customer reply = %q, want open", resolved.Status)
+			}
+		})
+	}
+}
+
+func TestAPIRejectsBadInput(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	var ch channelCreated
+	ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop"}, 201, &ch)
+	inbound := fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID)
+	big := `{"external_id":"x","contact":{"external_id":"c"},"text":"` + strings.Repeat("a", 37<<20) + `"}`
+	cases := []struct {
+		name, method, path, bearer string
+		body                       any
+		want                       int
+		code                       string
+	}{
+		{"malformed json", "POST", inbound, ch.Token, `{"external_id": "x", `, 400, "bad_json"},
+		{"wrong type", "POST", inbound, ch.Token, `{"external_id": 5, "contact": {"external_id": "c"}, "text": "hi"}`, 400, "bad_json"},
+		{"missing external id", "POST", inbound, ch.Token, `{"contact": {"external_id": "c"}, "text": "hi"}`, 422, "invalid"},
+		{"empty message", "POST", inbound, ch.Token, `{"external_id": "e", "contact": {"external_id": "c"}}`, 422, "invalid"},
+		{"oversize", "POST", inbound, ch.Token, big, 413, "too_large"},
+		{"wrong token", "POST", inbound, "not-the-token", `{"external_id": "x", "contact": {"external_id": "c"}, "text": "hi"}`, 401, "unauthorized"},
+		{"no token", "POST", inbound, "-", `{"external_id": "x", "contact": {"external_id": "c"}, "text": "hi"}`, 401, "unauthorized"},
+		{"unknown channel", "POST", "/api/v1/channels/999/inbound", ch.Token, `{}`, 404, "not_found"},
+		{"unknown ticket", "GET", "/api/v1/tickets/nope", "", nil, 404, "not_found"},
+		{"bad status filter", "GET", "/api/v1/tickets?status=weird", "", nil, 400, "bad_status"},
+		{"bad cursor", "GET", "/api/v1/tickets?cursor=zzz", "", nil, 400, "bad_cursor"},
+		{"unknown field", "POST", "/api/v1/channels", "", `{"kind":"api","name":"x","bogus":1}`, 400, "bad_json"},
+		{"unknown kind", "POST", "/api/v1/channels", "", `{"kind":"fax","name":"x"}`, 422, "invalid"},
+		{"signed out", "GET", "/api/v1/tickets", "-", nil, 401, "unauthorized"},
+		{"unknown endpoint", "GET", "/api/v1/nothing", "", nil, 404, "not_found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			ts.do(c.method, c.path, c.bearer, c.body, c.want, &e)
+			if e.Error.Code != c.code || e.Error.Message == "" {
+				t.Fatalf("error %+v, want code %q with a message", e, c.code)
+			}
+		})
+	}
+	// Nothing half-written: no ticket, contact or message exists.
+	for _, m := range []any{&store.Ticket{}, &store.Contact{}, &store.Message{}} {
+		var n int64
+		ts.srv.Store.DB.Model(m).Count(&n)
+		if n != 0 {
+			t.Fatalf("%T rows = %d after refused requests", m, n)
+		}
+	}
+}
+
+func TestRolesAndCSRF(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	ts.do("POST", "/api/v1/agents", "", map[string]any{"email": "agent@example.com", "name": "상담원", "password": "agent password 1"}, 201, nil)
+	var login struct {
+		Token     string `json:"token"`
+		CSRFToken string `json:"csrf_token"`
+	}
+	ts.do("POST", "/api/v1/auth/login", "-", map[string]string{"email": "agent@example.com", "password": "agent password 1"}, 200, &login)
+	// An agent cannot create channels.
+	ts.do("POST", "/api/v1/channels", login.Token, map[string]any{"kind": "api", "name": "x"}, 403, nil)
+
+	// Cookie-authenticated writes need the CSRF token.
+	cookieReq := func(csrf string) int {
+		req, _ := http.NewRequest("POST", ts.http.URL+"/api/v1/tokens", strings.NewReader(`{"name":"ci"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: login.Token})
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := cookieReq(""); got != 403 {
+		t.Fatalf("cookie write without CSRF: %d, want 403", got)
+	}
+	if got := cookieReq("0123456789abcdef0123456789abcdef"); got != 403 {
+		t.Fatalf("cookie write with a wrong CSRF token: %d, want 403", got)
+	}
+	if got := cookieReq(login.CSRFToken); got != 201 {
+		t.Fatalf("cookie write with CSRF: %d, want 201", got)
+	}
+	// Login is rate limited per address and client.
+	for i := 0; i < 10; i++ {
+		ts.do("POST", "/api/v1/auth/login", "-", map[string]string{"email": "agent@example.com", "password": "wrong"}, 401, nil)
+	}
+	ts.do("POST", "/api/v1/auth/login", "-", map[string]string{"email": "agent@example.com", "password": "agent password 1"}, 429, nil)
+}
+
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+	}
+	ts.do("GET", "/api/v1/openapi.json", "-", nil, 200, &doc)
+	if !strings.HasPrefix(doc.OpenAPI, "3.") || len(doc.Paths) < 25 {
+		t.Fatalf("openapi %q with %d paths", doc.OpenAPI, len(doc.Paths))
+	}
+	param := regexp.MustCompile(`\{[a-z_]+\}`)
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			// Every documented operation reaches a real handler: a request with
+			// a bogus id answers with the handler's error, never the mux's
+			// generic not-found for an unknown endpoint.
+			p := param.ReplaceAllString(path, "0")
+			req, _ := http.NewRequest(strings.ToUpper(method), ts.http.URL+"/api/v1"+p, strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+ts.token)
+			if path == "/events" {
+				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+				req = req.WithContext(ctx)
+				defer cancel()
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			if strings.Contains(string(b), "no such endpoint") || resp.StatusCode == 405 {
+				t.Errorf("%s %s is documented but not routed (%d)", method, path, resp.StatusCode)
+			}
+		}
+	}
+	// And the reverse: an undocumented path is not routed.
+	ts.do("GET", "/api/v1/undocumented", "", nil, 404, nil)
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "hanbox_outbox_pending"} {
+		resp, err := http.Get(ts.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("%s: %q", path, b)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(m.Run())
+}
