@@ -1,0 +1,138 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/store/storetest"
+)
+
+func TestMigrateFromEmpty(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		v, err := st.AppliedVersion(ctx)
+		if err != nil || v != store.SchemaVersion() {
+			t.Fatalf("applied %d (%v), want %d", v, err, store.SchemaVersion())
+		}
+		// Running again is a no-op.
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"contacts", "identities", "tickets", "messages", "thread_keys", "outboxes", "channels", "agents", "sessions", "quarantines", "search_docs"} {
+			if !st.DB.Migrator().HasTable(table) {
+				t.Errorf("table %s missing", table)
+			}
+		}
+	})
+}
+
+func TestTokenize(t *testing.T) {
+	cases := map[string][][]string{
+		"배송이 늦어요":              {{"배송", "송이"}, {"늦어", "어요"}},
+		"Refund #1234, please": {{"refund"}, {"1234"}, {"please"}},
+		"꽃":                    {{"꽃"}},
+		"iPhone15가 고장":         {{"iphone15"}, {"가"}, {"고장"}},
+		"kim@example.com":      {{"kim"}, {"example"}, {"com"}},
+		"注文キャンセル":              {{"注文", "文キ", "キャ", "ャン", "ンセ", "セル"}},
+	}
+	for in, want := range cases {
+		got := store.Tokenize(in)
+		if len(got) != len(want) {
+			t.Errorf("%q: %v, want %v", in, got, want)
+			continue
+		}
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("%q: %v, want %v", in, got, want)
+			}
+		}
+	}
+}
+
+func TestListTicketsPaginates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		c := store.Contact{Name: "x"}
+		st.DB.Create(&c)
+		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := 0; i < 25; i++ {
+			tk := store.Ticket{PublicID: fmt.Sprintf("p%02d", i), ReplyToken: fmt.Sprintf("r%02d", i), Status: store.StatusOpen,
+				Priority: store.PriorityNormal, ContactID: c.ID, ChannelID: 1, LastChannelID: 1,
+				LastMessageAt: base.Add(time.Duration(i%5) * time.Minute)} // ties on purpose
+			if err := st.DB.Create(&tk).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[int64]bool{}
+		cursor := ""
+		pages := 0
+		for {
+			p, err := st.ListTickets(ctx, store.TicketFilter{Limit: 10, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			for i, tk := range p.Items {
+				if seen[tk.ID] {
+					t.Fatalf("ticket %d on two pages", tk.ID)
+				}
+				seen[tk.ID] = true
+				if i > 0 && tk.LastMessageAt.After(p.Items[i-1].LastMessageAt) {
+					t.Fatal("not ordered by last activity")
+				}
+			}
+			if p.NextCursor == "" {
+				break
+			}
+			cursor = p.NextCursor
+		}
+		if len(seen) != 25 || pages != 3 {
+			t.Fatalf("saw %d tickets in %d pages, want 25 in 3", len(seen), pages)
+		}
+		if _, err := st.ListTickets(ctx, store.TicketFilter{Cursor: "garbage!"}); err == nil {
+			t.Fatal("bad cursor accepted")
+		}
+	})
+}
+
+func TestStateAndBlobs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if _, err := st.GetState(ctx, 1, "uid"); err == nil {
+			t.Fatal("unset state found")
+		}
+		st.PutState(ctx, 1, "uid", "10")
+		st.PutState(ctx, 1, "uid", "11")
+		if v, err := st.GetState(ctx, 1, "uid"); err != nil || v != "11" {
+			t.Fatalf("state = %q, %v", v, err)
+		}
+		a, _ := st.PutBlob([]byte("같은 내용"))
+		b, _ := st.PutBlob([]byte("같은 내용"))
+		if a != b || len(a) != 64 {
+			t.Fatalf("content addressing: %s %s", a, b)
+		}
+		if _, err := st.OpenBlob("../../etc/passwd"); err == nil {
+			t.Fatal("path traversal in blob name")
+		}
+		release, ok, err := st.TryLock(ctx, "imap:1")
+		if err != nil || !ok {
+			t.Fatalf("lock: %v %v", ok, err)
+		}
+		if st.Dialect == store.Postgres {
+			_, ok2, _ := st.TryLock(ctx, "imap:1")
+			if ok2 {
+				t.Fatal("advisory lock taken twice")
+			}
+		}
+		release()
+		r2, ok, _ := st.TryLock(ctx, "imap:1")
+		if !ok {
+			t.Fatal("lock not released")
+		}
+		r2()
+	})
+}
