@@ -50,11 +50,15 @@ func (s *Service) Ingest(ctx context.Context, in *Inbound) (IngestResult, error)
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		events = events[:0]
-		err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-			var e error
-			res, events, e = s.ingestTx(tx, in, html, blobs)
-			return e
-		})
+		if s.batch != nil {
+			res, events, err = s.batch.ingest(ctx, in, html, blobs)
+		} else {
+			err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+				var e error
+				res, events, e = s.ingestTx(tx, in, html, blobs)
+				return e
+			})
+		}
 		if err == nil || !store.IsDuplicate(err) {
 			break
 		}

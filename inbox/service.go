@@ -65,6 +65,9 @@ type Options struct {
 	BaseURL string
 	// Metrics receives counters; nil disables them.
 	Metrics *Metrics
+	// NoGroupCommit turns off batching concurrent ingests into one SQLite
+	// transaction (for benchmarks that compare the two).
+	NoGroupCommit bool
 }
 
 // Service is the inbox. It is safe for concurrent use.
@@ -77,6 +80,7 @@ type Service struct {
 	notifiers atomic.Pointer[[]int64]
 	wake      chan struct{}
 	metrics   *Metrics
+	batch     *batcher // group commit of ingests; nil on PostgreSQL
 }
 
 // New returns a Service over st.
@@ -96,6 +100,9 @@ func New(st *store.Store, opts Options) *Service {
 	}
 	empty := []int64{}
 	s.notifiers.Store(&empty)
+	if st.Dialect == store.SQLite && !opts.NoGroupCommit {
+		s.batch = newBatcher(s)
+	}
 	return s
 }
 
