@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,14 @@ import (
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for i := len(benchCleanup) - 1; i >= 0; i-- {
+		benchCleanup[i]()
+	}
+	os.Exit(code)
+}
 
 func TestMigrateFromEmpty(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {

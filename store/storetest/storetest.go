@@ -63,21 +63,36 @@ func PostgresDSN(t testing.TB) string {
 	if dsn == "" {
 		t.Skip("HANBOX_TEST_POSTGRES not set")
 	}
-	schema := "t_" + randomHex(8)
-	admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{})
+	out, drop, err := NewPostgresSchema()
 	if err != nil {
-		t.Fatalf("storetest: connect postgres: %v", err)
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return out
+}
+
+// NewPostgresSchema creates a fresh schema in the HANBOX_TEST_POSTGRES
+// database and returns a DSN using it and a function that drops it.
+func NewPostgresSchema() (dsn string, drop func(), err error) {
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		return "", nil, fmt.Errorf("storetest: %s is not set", EnvPostgres)
+	}
+	schema := "t_" + randomHex(8)
+	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{})
+	if err != nil {
+		return "", nil, fmt.Errorf("storetest: connect postgres: %w", err)
 	}
 	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("storetest: create schema: %v", err)
+		return "", nil, fmt.Errorf("storetest: create schema: %w", err)
 	}
-	t.Cleanup(func() {
+	drop = func() {
 		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
 		if db, err := admin.DB(); err == nil {
 			db.Close()
 		}
-	})
-	return withSearchPath(dsn, schema)
+	}
+	return withSearchPath(base, schema), drop, nil
 }
 
 // withSearchPath adds search_path to a URL or key=value DSN.

@@ -1,0 +1,254 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/store/storetest"
+)
+
+// The list and search benchmarks run against a store seeded with
+// HANBOX_BENCH_TICKETS tickets (default 10,000) and HANBOX_BENCH_MESSAGES
+// messages (default 100,000) of Korean and English support text. Seeding
+// bypasses the ingest pipeline (measured by inbox's BenchmarkIngest) and
+// writes rows and search documents in bulk. Each benchmark reports the p50
+// and p95 of single-query latency.
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+var (
+	benchCleanup []func()
+	seedMu       sync.Mutex
+	seeded       = map[string]*store.Store{}
+	koWords      = []string{"배송이", "배송은", "배송", "환불을", "환불이", "환불은", "주문", "주문한", "결제가", "결제", "취소", "문의드립니다", "교환", "상품이", "도착", "늦어요", "언제", "확인", "부탁드립니다", "비밀번호를", "로그인이", "계정", "쿠폰", "포인트가", "안녕하세요", "감사합니다", "사이즈", "색상", "재고", "영수증"}
+	enWords      = []string{"refund", "order", "delivery", "password", "invoice", "cancel", "shipping", "account", "login", "coupon", "hello", "thanks", "please", "size", "color", "stock", "receipt", "damaged", "late", "tracking"}
+	statusMix    = []string{store.StatusOpen, store.StatusOpen, store.StatusOpen, store.StatusPending, store.StatusResolved, store.StatusResolved, store.StatusClosed}
+)
+
+func sentence(r *rand.Rand, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if r.IntN(3) == 0 {
+			b.WriteString(enWords[r.IntN(len(enWords))])
+		} else {
+			b.WriteString(koWords[r.IntN(len(koWords))])
+		}
+	}
+	return b.String()
+}
+
+func seededStore(b *testing.B, dialect string) *store.Store {
+	seedMu.Lock()
+	defer seedMu.Unlock()
+	if st := seeded[dialect]; st != nil {
+		return st
+	}
+	nt, nm := envInt("HANBOX_BENCH_TICKETS", 10_000), envInt("HANBOX_BENCH_MESSAGES", 100_000)
+	// The seeded store outlives each sub-benchmark; TestMain removes it.
+	dir, err := os.MkdirTemp("", "hanbox-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchCleanup = append(benchCleanup, func() { os.RemoveAll(dir) })
+	cfg := store.Config{DataDir: dir}
+	if dialect == store.Postgres {
+		dsn, drop, err := storetest.NewPostgresSchema()
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchCleanup = append(benchCleanup, drop)
+		cfg.DatabaseURL = dsn
+	}
+	st, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchCleanup = append(benchCleanup, func() { st.Close() })
+	start := time.Now()
+	if err := seed(st, nt, nm); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %s with %d tickets, %d messages in %s", dialect, nt, nm, time.Since(start).Round(time.Second))
+	seeded[dialect] = st
+	return st
+}
+
+func seed(st *store.Store, nt, nm int) error {
+	r := rand.New(rand.NewPCG(1, 2))
+	ctx := context.Background()
+	base := time.Now().UTC().Add(-90 * 24 * time.Hour)
+	nc := nt / 3
+	if err := st.Tx(ctx, func(tx *gorm.DB) error {
+		for _, a := range []store.Agent{{Email: "a1@x", Name: "A1", Role: store.RoleAgent, Active: true}, {Email: "a2@x", Name: "A2", Role: store.RoleAgent, Active: true}} {
+			if err := tx.Create(&a).Error; err != nil {
+				return err
+			}
+		}
+		cs := make([]store.Contact, 0, nc)
+		for i := 0; i < nc; i++ {
+			cs = append(cs, store.Contact{Name: fmt.Sprintf("고객%d", i), Email: fmt.Sprintf("c%d@example.com", i)})
+		}
+		return tx.CreateInBatches(cs, 1000).Error
+	}); err != nil {
+		return err
+	}
+	perTicket := nm / nt
+	msgID := int64(0)
+	const chunk = 2000
+	for t0 := 0; t0 < nt; t0 += chunk {
+		err := st.Tx(ctx, func(tx *gorm.DB) error {
+			var tickets []store.Ticket
+			for i := t0; i < min(t0+chunk, nt); i++ {
+				at := base.Add(time.Duration(i) * 90 * 24 * time.Hour / time.Duration(nt))
+				tk := store.Ticket{PublicID: fmt.Sprintf("bench%07d", i), ReplyToken: fmt.Sprintf("r%07d", i), Subject: sentence(r, 5),
+					Status: statusMix[r.IntN(len(statusMix))], Priority: store.PriorityNormal, ContactID: int64(r.IntN(nc) + 1),
+					ChannelID: int64(r.IntN(4) + 1), LastChannelID: 1, LastMessageAt: at, MessageCount: perTicket, CreatedAt: at}
+				if r.IntN(3) > 0 {
+					a := int64(r.IntN(2) + 1)
+					tk.AssigneeID = &a
+				}
+				tickets = append(tickets, tk)
+			}
+			if err := tx.CreateInBatches(tickets, 500).Error; err != nil {
+				return err
+			}
+			var tags []store.TicketTag
+			var msgs []store.Message
+			for _, tk := range tickets {
+				if r.IntN(5) == 0 {
+					tags = append(tags, store.TicketTag{TicketID: tk.ID, Tag: []string{"vip", "배송", "환불", "bug"}[r.IntN(4)]})
+				}
+				if err := st.IndexTicket(tx, tk.ID, tk.Subject, "고객", "c@example.com"); err != nil {
+					return err
+				}
+				for j := 0; j < perTicket; j++ {
+					msgID++
+					ext := "m" + strconv.FormatInt(msgID, 10)
+					dir := store.DirInbound
+					if j%2 == 1 {
+						dir = store.DirOutbound
+					}
+					msgs = append(msgs, store.Message{TicketID: tk.ID, Direction: dir, AuthorType: store.AuthorContact, AuthorID: tk.ContactID,
+						ChannelID: tk.ChannelID, ExternalID: &ext, Text: sentence(r, 12), Meta: store.JSONMap{}, CreatedAt: tk.CreatedAt.Add(time.Duration(j) * time.Minute)})
+				}
+			}
+			if len(tags) > 0 {
+				if err := tx.CreateInBatches(tags, 500).Error; err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateInBatches(msgs, 500).Error; err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				if err := st.IndexMessage(tx, m.TicketID, m.ID, m.Text); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if st.Dialect == store.Postgres {
+		return st.DB.Exec("ANALYZE").Error
+	}
+	return st.DB.Exec("ANALYZE").Error
+}
+
+// measure runs op b.N times and reports p50 and p95 latency in ms.
+func measure(b *testing.B, op func() int) {
+	b.Helper()
+	durs := make([]time.Duration, 0, b.N)
+	total := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		total += op()
+		durs = append(durs, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(durs)
+	pct := func(p float64) float64 { return float64(durs[int(float64(len(durs)-1)*p)].Microseconds()) / 1000 }
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.95), "p95-ms")
+	b.ReportMetric(float64(total)/float64(b.N), "rows/op")
+}
+
+func BenchmarkListTickets(b *testing.B) {
+	for _, d := range storetest.Dialects() {
+		cases := []struct {
+			name string
+			f    store.TicketFilter
+		}{
+			{"open", store.TicketFilter{Status: store.StatusOpen}},
+			{"mine_open", store.TicketFilter{Status: store.StatusOpen, AssigneeID: 1}},
+			{"unassigned", store.TicketFilter{Status: store.StatusOpen, Unassigned: true}},
+			{"tag", store.TicketFilter{Tag: "vip"}},
+			{"all_page3", store.TicketFilter{Status: "all"}},
+		}
+		for _, c := range cases {
+			b.Run(d+"/"+c.name, func(b *testing.B) {
+				st := seededStore(b, d)
+				ctx := context.Background()
+				f := c.f
+				if c.name == "all_page3" {
+					p1, _ := st.ListTickets(ctx, f)
+					p2, _ := st.ListTickets(ctx, store.TicketFilter{Status: "all", Cursor: p1.NextCursor})
+					f.Cursor = p2.NextCursor
+				}
+				measure(b, func() int {
+					p, err := st.ListTickets(ctx, f)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return len(p.Items)
+				})
+			})
+		}
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	for _, d := range storetest.Dialects() {
+		for _, q := range []struct{ name, q string }{
+			{"korean_common", "배송"},
+			{"korean_two_words", "환불 영수증"},
+			{"korean_rare", "영수증 사이즈 재고"},
+			{"english_prefix", "refun"},
+			{"mixed", "refund 환불"},
+		} {
+			b.Run(d+"/"+q.name, func(b *testing.B) {
+				st := seededStore(b, d)
+				ctx := context.Background()
+				measure(b, func() int {
+					p, err := st.ListTickets(ctx, store.TicketFilter{Query: q.q, Status: "all"})
+					if err != nil {
+						b.Fatal(err)
+					}
+					return len(p.Items)
+				})
+			})
+		}
+	}
+}
