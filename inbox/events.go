@@ -33,6 +33,9 @@ type Event struct {
 	AgentID   int64          `json:"agent_id,omitempty"`
 	Data      map[string]any `json:"data,omitempty"`
 	At        time.Time      `json:"at"`
+	// Remote is true for an event relayed from another Hanbox instance; a
+	// relay never sends such an event on again.
+	Remote bool `json:"-"`
 }
 
 // Bus fans events out to subscribers in this process. Publish never blocks: a

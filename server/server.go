@@ -134,9 +134,12 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// Start runs the connector runtime, the dispatcher and the snooze waker in
-// the background until ctx ends.
+// Start runs the connector runtime, the dispatcher, the snooze waker and (on
+// PostgreSQL) the cross-instance event relay in the background until ctx ends.
 func (s *Server) Start(ctx context.Context) {
+	if s.Store.Dialect == store.Postgres {
+		go runRelay(ctx, s.Store, s.Inbox.Bus(), s.Log)
+	}
 	go func() {
 		if err := s.Runtime.Run(ctx); err != nil {
 			s.Log.Error("connector runtime", "err", err)

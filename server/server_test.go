@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/inbox"
 	_ "github.com/hanbox/hanbox/connectors/all"
 	"github.com/hanbox/hanbox/server"
 	"github.com/hanbox/hanbox/store"
@@ -36,10 +37,16 @@ type testServer struct {
 
 func newTestServer(t *testing.T, dialect string) *testServer {
 	t.Helper()
-	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error"}
+	dsn := ""
 	if dialect == store.Postgres {
-		cfg.DatabaseURL = storetest.PostgresDSN(t)
+		dsn = storetest.PostgresDSN(t)
 	}
+	return newTestServerDSN(t, dsn, "admin@example.com")
+}
+
+func newTestServerDSN(t *testing.T, dsn, admin string) *testServer {
+	t.Helper()
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error", DatabaseURL: dsn}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
@@ -56,14 +63,14 @@ func newTestServer(t *testing.T, dialect string) *testServer {
 		time.Sleep(30 * time.Millisecond)
 		srv.Close()
 	})
-	if err := auth.CreateAgent(ctx, srv.Store, "admin@example.com", "관리자", store.RoleAdmin, "correct horse battery"); err != nil {
+	if err := auth.CreateAgent(ctx, srv.Store, admin, "관리자", store.RoleAdmin, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, srv: srv, http: hs}
 	var login struct {
 		Token string `json:"token"`
 	}
-	ts.do("POST", "/api/v1/auth/login", "", map[string]string{"email": "admin@example.com", "password": "correct horse battery"}, 200, &login)
+	ts.do("POST", "/api/v1/auth/login", "", map[string]string{"email": admin, "password": "correct horse battery"}, 200, &login)
 	ts.token = login.Token
 	return ts
 }
@@ -413,4 +420,104 @@ func TestHealthReadyMetrics(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
+}
+
+func TestEventsStream(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	var ch channelCreated
+	ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop"}, 201, &ch)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.http.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		var acc string
+		for {
+			n, err := resp.Body.Read(buf)
+			acc += string(buf[:n])
+			for {
+				i := strings.Index(acc, "\n")
+				if i < 0 {
+					break
+				}
+				lines <- acc[:i]
+				acc = acc[i+1:]
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	eventually(t, "stream subscribed", func() bool { return ts.srv.Inbox.Bus().Subscribers() > 0 })
+	ts.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
+		map[string]any{"external_id": "e1", "contact": map[string]any{"external_id": "u"}, "text": "새 문의"}, 201, nil)
+	want := map[string]bool{"event: ticket.created": false, "event: message.created": false}
+	deadline := time.After(10 * time.Second)
+	for !want["event: ticket.created"] || !want["event: message.created"] {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("stream ended")
+			}
+			if _, ok := want[l]; ok {
+				want[l] = true
+			}
+		case <-deadline:
+			t.Fatalf("events not received: %v", want)
+		}
+	}
+	// Signed-out clients get no stream.
+	r2, _ := http.Get(ts.http.URL + "/api/v1/events")
+	r2.Body.Close()
+	if r2.StatusCode != 401 {
+		t.Fatalf("anonymous stream: %d", r2.StatusCode)
+	}
+}
+
+// TestInstancesShareEvents runs two servers on one PostgreSQL database: a
+// message ingested through one reaches the event bus of the other.
+func TestInstancesShareEvents(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip("needs HANBOX_TEST_POSTGRES")
+	}
+	dsn := storetest.PostgresDSN(t)
+	a := newTestServerDSN(t, dsn, "a@example.com")
+	b := newTestServerDSN(t, dsn, "b@example.com")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := b.srv.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool { return e.Type == inbox.EventTicketCreated })
+	probes := b.srv.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool { return e.Type == "probe" && e.Remote })
+	// Wait until b's relay listens: probe until one arrives.
+	eventually(t, "relay connected", func() bool {
+		a.srv.Inbox.Bus().Publish(inbox.Event{Type: "probe"})
+		select {
+		case <-probes:
+			return true
+		case <-time.After(100 * time.Millisecond):
+			return false
+		}
+	})
+	var ch channelCreated
+	a.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop"}, 201, &ch)
+	a.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
+		map[string]any{"external_id": "x", "contact": map[string]any{"external_id": "u"}, "text": "hello"}, 201, nil)
+	select {
+	case e := <-events:
+		if !e.Remote || e.TicketID == 0 {
+			t.Fatalf("event %+v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("instance b did not receive the event")
+	}
 }

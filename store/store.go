@@ -46,6 +46,9 @@ type Store struct {
 	DB      *gorm.DB
 	Dialect string
 	DataDir string
+	// DSN is the PostgreSQL connection string (empty on SQLite), for
+	// components that need their own connection (LISTEN).
+	DSN string
 }
 
 // Open connects to the configured database and applies pending migrations.
@@ -91,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetMaxIdleConns(16)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{DB: db, Dialect: dialect, DataDir: cfg.DataDir}
+	s := &Store{DB: db, Dialect: dialect, DataDir: cfg.DataDir, DSN: cfg.DatabaseURL}
 	if err := s.Migrate(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
