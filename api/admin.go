@@ -243,21 +243,11 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) (int, any, e
 // validateChannel builds the connector once (without starting it) so a bad
 // configuration is refused with the connector's own message.
 func (a *API) validateChannel(ctx context.Context, ch store.Channel) error {
-	f, ok := connectors.Lookup(ch.Kind)
-	if !ok {
-		return errf(http.StatusUnprocessableEntity, "invalid", "unknown kind %q", ch.Kind)
+	if a.Runtime == nil {
+		return nil
 	}
-	c, err := f(connectors.ToChannel(ch), connectors.Deps{Inbox: a.Inbox, Bus: a.Inbox.Bus()})
-	if err != nil {
+	if err := a.Runtime.Check(ctx, ch); err != nil {
 		return errf(http.StatusUnprocessableEntity, "invalid_settings", "%s", err.Error())
-	}
-	if v, ok := c.(connectors.Validator); ok {
-		if err := v.Validate(ctx); err != nil {
-			return errf(http.StatusUnprocessableEntity, "invalid_settings", "%s", err.Error())
-		}
-	}
-	if cl, ok := c.(connectors.Closer); ok {
-		cl.Close()
 	}
 	return nil
 }

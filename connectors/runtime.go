@@ -141,18 +141,37 @@ func (r *Runtime) Reload(ctx context.Context) error {
 	return nil
 }
 
-func (r *Runtime) start(ctx context.Context, ch store.Channel) (*instance, error) {
+// Check builds a connector for ch without starting it and runs its
+// Validator, so an admin's bad settings are refused with the connector's
+// own message before they are saved.
+func (r *Runtime) Check(ctx context.Context, ch store.Channel) error {
 	f, ok := Lookup(ch.Kind)
 	if !ok {
-		return nil, fmt.Errorf("unknown channel kind %q", ch.Kind)
+		return fmt.Errorf("unknown channel kind %q", ch.Kind)
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	in := &instance{ch: ch, cancel: cancel, done: make(chan struct{}), state: StateConnecting}
-	deps := Deps{
+	in := &instance{ch: ch}
+	conn, err := f(ToChannel(ch), r.deps(ch, in, true))
+	if err != nil {
+		return err
+	}
+	if c, ok := conn.(Closer); ok {
+		defer c.Close()
+	}
+	if v, ok := conn.(Validator); ok {
+		return v.Validate(ctx)
+	}
+	return nil
+}
+
+func (r *Runtime) deps(ch store.Channel, in *instance, dry bool) Deps {
+	return Deps{
 		Logger:     r.log.With("channel_id", ch.ID, "kind", ch.Kind),
 		State:      channelState{st: r.st, id: ch.ID},
 		Quarantine: r.svc,
 		Status: func(state string, err error) {
+			if dry {
+				return
+			}
 			in.mu.Lock()
 			in.state = state
 			if err != nil {
@@ -170,6 +189,16 @@ func (r *Runtime) start(ctx context.Context, ch store.Channel) (*instance, error
 		Locker:     r.st,
 		HTTPClient: r.opts.HTTPClient,
 	}
+}
+
+func (r *Runtime) start(ctx context.Context, ch store.Channel) (*instance, error) {
+	f, ok := Lookup(ch.Kind)
+	if !ok {
+		return nil, fmt.Errorf("unknown channel kind %q", ch.Kind)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	in := &instance{ch: ch, cancel: cancel, done: make(chan struct{}), state: StateConnecting}
+	deps := r.deps(ch, in, false)
 	conn, err := f(ToChannel(ch), deps)
 	if err != nil {
 		cancel()
