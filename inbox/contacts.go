@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,15 +31,11 @@ func (s *Service) resolveContact(tx *gorm.DB, ref ContactRef) (*store.Contact, [
 
 	var contact *store.Contact
 	var merged []int64
-	ident, err := findIdentity(tx, kind, value)
+	ident, c, err := findIdentityContact(tx, kind, value)
 	if err != nil {
 		return nil, nil, err
 	}
 	if ident != nil {
-		c, err := loadContact(tx, ident.ContactID)
-		if err != nil {
-			return nil, nil, err
-		}
 		contact = c
 		if ref.Verified && !ident.Verified {
 			if err := tx.Model(ident).Update("verified", true).Error; err != nil {
@@ -127,6 +124,22 @@ func findIdentity(tx *gorm.DB, kind, value string) (*store.Identity, error) {
 		return nil, fmt.Errorf("identity lookup: %w", err)
 	}
 	return &id, nil
+}
+
+// findIdentityContact loads an identity and its contact in one query.
+func findIdentityContact(tx *gorm.DB, kind, value string) (*store.Identity, *store.Contact, error) {
+	var id store.Identity
+	var c store.Contact
+	err := tx.Raw(`SELECT i.id, i.contact_id, i.verified, c.name, c.email FROM identities i JOIN contacts c ON c.id = i.contact_id
+		WHERE i.kind = ? AND i.value = ?`, kind, value).Row().Scan(&id.ID, &id.ContactID, &id.Verified, &c.Name, &c.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity lookup: %w", err)
+	}
+	id.Kind, id.Value, c.ID = kind, value, id.ContactID
+	return &id, &c, nil
 }
 
 func loadContact(tx *gorm.DB, id int64) (*store.Contact, error) {

@@ -2,13 +2,13 @@ package inbox
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/hanbox/hanbox/store"
 )
@@ -122,16 +122,17 @@ func validateInbound(in *Inbound) error {
 }
 
 func (s *Service) findDuplicate(ctx context.Context, db *gorm.DB, channelID int64, externalID string) (IngestResult, bool, error) {
-	var m store.Message
-	err := db.Select("id", "ticket_id", "author_id").
-		Where("channel_id = ? AND external_id = ?", channelID, externalID).Take(&m).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	var r IngestResult
+	err := db.Raw("SELECT id, ticket_id, author_id FROM messages WHERE channel_id = ? AND external_id = ?", channelID, externalID).
+		Row().Scan(&r.MessageID, &r.TicketID, &r.ContactID)
+	if errors.Is(err, sql.ErrNoRows) {
 		return IngestResult{}, false, nil
 	}
 	if err != nil {
 		return IngestResult{}, false, fmt.Errorf("inbox: dedupe lookup: %w", err)
 	}
-	return IngestResult{TicketID: m.TicketID, MessageID: m.ID, ContactID: m.AuthorID, Duplicate: true}, true, nil
+	r.Duplicate = true
+	return r, true, nil
 }
 
 func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string) (IngestResult, []Event, error) {
@@ -255,7 +256,14 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		Meta:       meta,
 		CreatedAt:  ts,
 	}
-	if err := tx.Create(msg).Error; err != nil {
+	metaJSON, err := msg.Meta.Value()
+	if err != nil {
+		return IngestResult{}, nil, err
+	}
+	if err := tx.Raw(`INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id`,
+		msg.TicketID, msg.Direction, msg.AuthorType, msg.AuthorID, msg.ChannelID, ext, msg.Text, msg.HTML, metaJSON, ts).
+		Row().Scan(&msg.ID); err != nil {
 		return IngestResult{}, nil, fmt.Errorf("create message: %w", err)
 	}
 	for i, a := range in.Attachments {
@@ -302,30 +310,26 @@ func (s *Service) findTicket(tx *gorm.DB, in *Inbound, contact *store.Contact) (
 		return nil, nil
 	}
 	if len(in.ThreadKeys) > 0 {
-		var rows []store.ThreadKey
-		if err := tx.Where("key IN ?", in.ThreadKeys).Find(&rows).Error; err != nil {
+		type row struct {
+			Key      string
+			TicketID int64
+			Status   string
+		}
+		var rows []row
+		if err := tx.Raw("SELECT k.key, k.ticket_id, t.status FROM thread_keys k JOIN tickets t ON t.id = k.ticket_id WHERE k.key IN ?", in.ThreadKeys).
+			Scan(&rows).Error; err != nil {
 			return nil, fmt.Errorf("thread lookup: %w", err)
 		}
-		byKey := make(map[string]int64, len(rows))
+		byKey := make(map[string]row, len(rows))
 		for _, r := range rows {
-			byKey[r.Key] = r.TicketID
+			byKey[r.Key] = r
 		}
 		for _, k := range in.ThreadKeys {
-			id, ok := byKey[k]
-			if !ok {
+			r, ok := byKey[k]
+			if !ok || r.Status == store.StatusClosed {
 				continue
 			}
-			var t store.Ticket
-			if err := tx.Take(&t, id).Error; err != nil {
-				if errors.Is(err, gorm.ErrRecordNotFound) {
-					continue
-				}
-				return nil, fmt.Errorf("load ticket %d: %w", id, err)
-			}
-			if t.Status == store.StatusClosed {
-				continue
-			}
-			return &t, nil
+			return &store.Ticket{ID: r.TicketID, Status: r.Status}, nil
 		}
 	}
 	if in.FallbackNumber > store.TicketNumberBase {
@@ -345,18 +349,23 @@ func (s *Service) findTicket(tx *gorm.DB, in *Inbound, contact *store.Contact) (
 func addKeys(tx *gorm.DB, ticketID int64, keys ...string) error {
 	ts := now()
 	seen := map[string]bool{}
-	rows := make([]store.ThreadKey, 0, len(keys))
+	var sqlb strings.Builder
+	args := make([]any, 0, 3*len(keys))
 	for _, k := range keys {
 		if k == "" || seen[k] {
 			continue
 		}
 		seen[k] = true
-		rows = append(rows, store.ThreadKey{Key: k, TicketID: ticketID, CreatedAt: ts})
+		if len(args) > 0 {
+			sqlb.WriteString(", ")
+		}
+		sqlb.WriteString("(?, ?, ?)")
+		args = append(args, k, ticketID, ts)
 	}
-	if len(rows) == 0 {
+	if len(args) == 0 {
 		return nil
 	}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+	if err := tx.Exec("INSERT INTO thread_keys (key, ticket_id, created_at) VALUES "+sqlb.String()+" ON CONFLICT (key) DO NOTHING", args...).Error; err != nil {
 		return fmt.Errorf("add thread keys: %w", err)
 	}
 	return nil
