@@ -36,22 +36,48 @@ var (
 	benchCleanup []func()
 	seedMu       sync.Mutex
 	seeded       = map[string]*store.Store{}
-	koWords      = []string{"배송이", "배송은", "배송", "환불을", "환불이", "환불은", "주문", "주문한", "결제가", "결제", "취소", "문의드립니다", "교환", "상품이", "도착", "늦어요", "언제", "확인", "부탁드립니다", "비밀번호를", "로그인이", "계정", "쿠폰", "포인트가", "안녕하세요", "감사합니다", "사이즈", "색상", "재고", "영수증"}
-	enWords      = []string{"refund", "order", "delivery", "password", "invoice", "cancel", "shipping", "account", "login", "coupon", "hello", "thanks", "please", "size", "color", "stock", "receipt", "damaged", "late", "tracking"}
 	statusMix    = []string{store.StatusOpen, store.StatusOpen, store.StatusOpen, store.StatusPending, store.StatusResolved, store.StatusResolved, store.StatusClosed}
+	vocab        = benchVocab()
 )
 
-func sentence(r *rand.Rand, n int) string {
+// benchVocab builds a support-desk vocabulary: common Korean stems first
+// (so they are the most frequent under the Zipf draw), each with particles
+// glued on as Korean writes them, then generated two- and three-syllable
+// words and English words for the long tail.
+func benchVocab() []string {
+	stems := []string{"배송", "환불", "주문", "결제", "취소", "문의", "교환", "상품", "도착", "확인", "비밀번호", "로그인", "계정", "쿠폰", "포인트", "사이즈", "색상", "재고", "영수증", "반품"}
+	particles := []string{"", "이", "은", "을", "가", "는", "도"}
+	var out []string
+	for _, st := range stems {
+		for _, p := range particles {
+			out = append(out, st+p)
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	syll := []rune("가나다라마바사아자차카타파하고노도로모보소오조초코토포호구누두루무부수우주추쿠투푸후기니디리미비시이지치키티피히")
+	for len(out) < 4000 {
+		n := 2 + r.IntN(2)
+		w := make([]rune, n)
+		for i := range w {
+			w[i] = syll[r.IntN(len(syll))]
+		}
+		out = append(out, string(w)+particles[r.IntN(len(particles))])
+		if r.IntN(3) == 0 {
+			out = append(out, fmt.Sprintf("word%dx", len(out)))
+		}
+	}
+	return append(out, "refund", "refunds", "refunded", "delivery", "invoice")
+}
+
+// sentence draws n words with a Zipf distribution (s=1.1) over vocab, so a
+// few words are very common and most are rare, as in real support mail.
+func sentence(r *rand.Rand, z *rand.Zipf, n int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if r.IntN(3) == 0 {
-			b.WriteString(enWords[r.IntN(len(enWords))])
-		} else {
-			b.WriteString(koWords[r.IntN(len(koWords))])
-		}
+		b.WriteString(vocab[z.Uint64()])
 	}
 	return b.String()
 }
@@ -94,6 +120,7 @@ func seededStore(b *testing.B, dialect string) *store.Store {
 
 func seed(st *store.Store, nt, nm int) error {
 	r := rand.New(rand.NewPCG(1, 2))
+	z := rand.NewZipf(r, 1.1, 1, uint64(len(vocab)-1))
 	ctx := context.Background()
 	base := time.Now().UTC().Add(-90 * 24 * time.Hour)
 	nc := nt / 3
@@ -119,7 +146,7 @@ func seed(st *store.Store, nt, nm int) error {
 			var tickets []store.Ticket
 			for i := t0; i < min(t0+chunk, nt); i++ {
 				at := base.Add(time.Duration(i) * 90 * 24 * time.Hour / time.Duration(nt))
-				tk := store.Ticket{PublicID: fmt.Sprintf("bench%07d", i), ReplyToken: fmt.Sprintf("r%07d", i), Subject: sentence(r, 5),
+				tk := store.Ticket{PublicID: fmt.Sprintf("bench%07d", i), ReplyToken: fmt.Sprintf("r%07d", i), Subject: sentence(r, z, 5),
 					Status: statusMix[r.IntN(len(statusMix))], Priority: store.PriorityNormal, ContactID: int64(r.IntN(nc) + 1),
 					ChannelID: int64(r.IntN(4) + 1), LastChannelID: 1, LastMessageAt: at, MessageCount: perTicket, CreatedAt: at}
 				if r.IntN(3) > 0 {
@@ -148,7 +175,7 @@ func seed(st *store.Store, nt, nm int) error {
 						dir = store.DirOutbound
 					}
 					msgs = append(msgs, store.Message{TicketID: tk.ID, Direction: dir, AuthorType: store.AuthorContact, AuthorID: tk.ContactID,
-						ChannelID: tk.ChannelID, ExternalID: &ext, Text: sentence(r, 12), Meta: store.JSONMap{}, CreatedAt: tk.CreatedAt.Add(time.Duration(j) * time.Minute)})
+						ChannelID: tk.ChannelID, ExternalID: &ext, Text: sentence(r, z, 12), Meta: store.JSONMap{}, CreatedAt: tk.CreatedAt.Add(time.Duration(j) * time.Minute)})
 				}
 			}
 			if len(tags) > 0 {
@@ -232,11 +259,11 @@ func BenchmarkListTickets(b *testing.B) {
 func BenchmarkSearch(b *testing.B) {
 	for _, d := range storetest.Dialects() {
 		for _, q := range []struct{ name, q string }{
-			{"korean_common", "배송"},
-			{"korean_two_words", "환불 영수증"},
-			{"korean_rare", "영수증 사이즈 재고"},
-			{"english_prefix", "refun"},
-			{"mixed", "refund 환불"},
+			{"korean_common", "배송"},        // the most frequent stem, with particles
+			{"korean_mid", "영수증"},          // a mid-frequency stem
+			{"korean_rare", vocab[3000]},   // a long-tail word
+			{"korean_two_words", "환불 영수증"}, // both must match
+			{"english_prefix", "refun"},    // prefix match: refund, refunds, refunded
 		} {
 			b.Run(d+"/"+q.name, func(b *testing.B) {
 				st := seededStore(b, d)
