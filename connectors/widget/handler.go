@@ -1,0 +1,618 @@
+package widget
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/store"
+)
+
+// maxPollsPerVisitor bounds concurrent long-polls of one visitor (tabs).
+const maxPollsPerVisitor = 8
+
+// SessionTTL is how long a session token is valid; the script asks for a new
+// one on every page load.
+const SessionTTL = 24 * time.Hour
+
+// apiError is an error with its HTTP status and a code the script branches on.
+type apiError struct {
+	status     int
+	code, msg  string
+	retryAfter time.Duration
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+func errf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP implements connectors.Handler. Routes, relative to
+// /connectors/widget/{public key}:
+//
+//	POST /session, POST /email, GET /ws, POST /messages, GET /poll,
+//	POST /upload, GET /attachments/{id}
+func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin != "" {
+		if !c.originAllowed(origin) {
+			writeErr(w, errf(http.StatusForbidden, "origin_not_allowed", "this site may not use this widget"))
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Max-Age", "600")
+	}
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	path := r.URL.Path
+	switch {
+	case path == "/session" && r.Method == http.MethodPost:
+		c.handleSession(w, r)
+	case path == "/email" && r.Method == http.MethodPost:
+		c.handleEmail(w, r)
+	case path == "/ws" && r.Method == http.MethodGet:
+		c.handleWS(w, r)
+	case path == "/messages" && r.Method == http.MethodPost:
+		c.handleMessages(w, r)
+	case path == "/poll" && r.Method == http.MethodGet:
+		c.handlePoll(w, r)
+	case path == "/upload" && r.Method == http.MethodPost:
+		c.handleUpload(w, r)
+	case strings.HasPrefix(path, "/attachments/") && r.Method == http.MethodGet:
+		c.handleAttachment(w, r, strings.TrimPrefix(path, "/attachments/"))
+	default:
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no such endpoint"))
+	}
+}
+
+func (c *Channel) originAllowed(origin string) bool {
+	for _, p := range c.origins {
+		if p.match(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, e *apiError) {
+	body := map[string]any{"code": e.code, "message": e.msg}
+	if e.retryAfter > 0 {
+		secs := int((e.retryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		body["retry_after"] = secs
+	}
+	writeJSON(w, e.status, map[string]any{"error": body})
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// decodeBody reads a bounded JSON body.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) *apiError {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", limit)
+		}
+		return errf(http.StatusBadRequest, "bad_json", "body is not valid JSON")
+	}
+	return nil
+}
+
+// auth returns the session of a request: a bearer token, or ?token= for
+// WebSockets, image tags and downloads.
+func (c *Channel) auth(r *http.Request) (*claims, *apiError) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		tok = r.URL.Query().Get("token")
+	}
+	key, err := c.signingKey(r.Context())
+	if err != nil {
+		c.log.Error("widget: signing key", "err", err)
+		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+	}
+	var cl claims
+	if tok == "" || !verify(key, strings.TrimSpace(tok), &cl) || cl.Visitor == "" {
+		return nil, errf(http.StatusUnauthorized, "unauthorized", "missing or invalid session; start a new one")
+	}
+	if time.Unix(cl.Exp, 0).Before(c.now()) {
+		return nil, errf(http.StatusUnauthorized, "session_expired", "session expired; start a new one")
+	}
+	if c.settings.RequireVerified && cl.UserID == "" {
+		return nil, errf(http.StatusForbidden, "verification_required", "this widget needs a signed-in user")
+	}
+	return &cl, nil
+}
+
+// SessionRequest is the body of POST /session.
+type SessionRequest struct {
+	VisitorToken string    `json:"visitor_token"`
+	UserID       string    `json:"user_id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	UserHash     string    `json:"user_hash"`
+	Page         *pageInfo `json:"page"`
+	Locale       string    `json:"locale"`
+	TimeZone     string    `json:"time_zone"`
+}
+
+// SessionResponse answers POST /session.
+type SessionResponse struct {
+	VisitorToken  string         `json:"visitor_token"`
+	SessionToken  string         `json:"session_token"`
+	VisitorID     string         `json:"visitor_id"`
+	Contact       *ContactView   `json:"contact"`
+	Conversations []conversation `json:"conversations"`
+	Settings      UISettings     `json:"settings"`
+	OfficeHours   HoursState     `json:"office_hours"`
+	AgentsOnline  bool           `json:"agents_online"`
+	// ExpectedReplySeconds is the median first-response time (0 = unknown).
+	ExpectedReplySeconds int64 `json:"expected_reply_seconds"`
+}
+
+// ContactView is what the visitor may see of their contact.
+type ContactView struct {
+	Name     string `json:"name,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Verified bool   `json:"verified"`
+}
+
+// UISettings are the channel settings the script needs.
+type UISettings struct {
+	Color           string          `json:"color"`
+	Position        string          `json:"position"`
+	Greeting        Localized       `json:"greeting,omitempty"`
+	Locale          string          `json:"locale"`
+	Proactive       []proactiveView `json:"proactive,omitempty"`
+	MaxUploadBytes  int64           `json:"max_upload_bytes"`
+	UploadTypes     []string        `json:"upload_types"`
+	MaxTextBytes    int             `json:"max_text_bytes"`
+	RequireVerified bool            `json:"require_verified"`
+}
+
+type proactiveView struct {
+	ID              string    `json:"id"`
+	URLPattern      string    `json:"url_pattern"`
+	Message         Localized `json:"message"`
+	DelaySeconds    int       `json:"delay_seconds"`
+	OfficeHoursOnly bool      `json:"office_hours_only"`
+}
+
+func (c *Channel) uiSettings() UISettings {
+	s := c.settings
+	ui := UISettings{Color: s.Color, Position: s.Position, Greeting: s.Greeting, Locale: s.Locale,
+		MaxUploadBytes: s.maxUpload(), UploadTypes: s.uploadTypes(), MaxTextBytes: MaxTextBytes, RequireVerified: s.RequireVerified}
+	if ui.Color == "" {
+		ui.Color = "#2f6fed"
+	}
+	if ui.Position == "" {
+		ui.Position = "right"
+	}
+	if ui.Locale == "" {
+		ui.Locale = "auto"
+	}
+	for i, p := range s.Proactive {
+		ui.Proactive = append(ui.Proactive, proactiveView{ID: "p" + strconv.Itoa(i) + "-" + conversationBase(p.URLPattern + p.Message.Get(""))[:6],
+			URLPattern: p.URLPattern, Message: p.Message, DelaySeconds: p.DelaySeconds, OfficeHoursOnly: p.OfficeHoursOnly})
+	}
+	return ui
+}
+
+func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := c.sessionLimit.allow(clientIP(r)); !ok {
+		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many sessions from this address; slow down", retryAfter: wait})
+		return
+	}
+	var req SessionRequest
+	if e := decodeBody(w, r, 16<<10, &req); e != nil {
+		writeErr(w, e)
+		return
+	}
+	ctx := r.Context()
+	if !tokenRe.MatchString(req.VisitorToken) {
+		req.VisitorToken = base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	}
+	cl := claims{Visitor: visitorID(req.VisitorToken), Name: clip(strings.TrimSpace(req.Name), 200), Exp: c.now().Add(SessionTTL).Unix()}
+	if req.UserID != "" {
+		if len(c.identitySecret) == 0 || len(req.UserID) > 200 || !c.validHash(req.UserID, req.UserHash) {
+			writeErr(w, errf(http.StatusForbidden, "identity_invalid", "user_hash does not match user_id"))
+			return
+		}
+		cl.UserID = req.UserID
+	}
+	if req.Email != "" {
+		addr, err := mail.ParseAddress(req.Email)
+		if err != nil || len(addr.Address) > 320 {
+			writeErr(w, errf(http.StatusUnprocessableEntity, "invalid", "email is not an address"))
+			return
+		}
+		cl.Email = strings.ToLower(addr.Address)
+		cl.EmailVerified = cl.UserID != ""
+	}
+	if c.settings.RequireVerified && cl.UserID == "" {
+		writeErr(w, errf(http.StatusForbidden, "verification_required", "this widget needs a signed-in user"))
+		return
+	}
+	resp, apiErr := c.session(ctx, &cl)
+	if apiErr != nil {
+		writeErr(w, apiErr)
+		return
+	}
+	resp.VisitorToken = req.VisitorToken
+	if p := req.Page.clean(); p != nil && p.URL != "" {
+		contactID, ticketID := c.hub.info(c.identity(&cl))
+		c.publishPage(contactID, ticketID, cl.Visitor, p)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// session builds the session answer for cl.
+func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *apiError) {
+	key, err := c.signingKey(ctx)
+	if err != nil {
+		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+	}
+	tok, err := sign(key, cl)
+	if err != nil {
+		return nil, errf(http.StatusInternalServerError, "internal", "could not start a session")
+	}
+	resp := &SessionResponse{SessionToken: tok, VisitorID: cl.Visitor, Settings: c.uiSettings(),
+		OfficeHours: c.settings.OfficeHours.State(c.now()), AgentsOnline: c.agentsOnline(), ExpectedReplySeconds: c.expectedReply(ctx),
+		Conversations: []conversation{}}
+	contactID, err := c.contactID(ctx, cl)
+	if err != nil {
+		c.log.Error("widget: session contact", "err", err)
+		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+	}
+	if contactID == 0 {
+		return resp, nil
+	}
+	var ct store.Contact
+	if err := c.st.DB.WithContext(ctx).Take(&ct, contactID).Error; err == nil {
+		resp.Contact = &ContactView{Name: ct.Name, Email: ct.Email, Verified: cl.UserID != ""}
+	}
+	convs, err := c.conversations(ctx, contactID, 5)
+	if err != nil {
+		c.log.Error("widget: session conversations", "err", err)
+		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+	}
+	msgs, err := c.history(ctx, convs, 0, 300)
+	if err != nil {
+		c.log.Error("widget: session history", "err", err)
+		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+	}
+	byConv := map[string]int{}
+	for i := range convs {
+		convs[i].Messages = []frame{}
+		byConv[convs[i].ID] = i
+	}
+	for _, m := range msgs {
+		i := byConv[m.Conversation]
+		convs[i].Messages = append(convs[i].Messages, m)
+	}
+	if len(convs) > 0 && convs[0].Open {
+		c.hub.setContact(c.identity(cl), contactID, convs[0].TicketID)
+	}
+	resp.Conversations = convs
+	return resp, nil
+}
+
+func (c *Channel) validHash(userID, hash string) bool {
+	got, err := hex.DecodeString(strings.TrimSpace(hash))
+	if err != nil {
+		return false
+	}
+	want, _ := hex.DecodeString(UserHash(string(c.identitySecret), userID))
+	return hmac.Equal(got, want)
+}
+
+func (c *Channel) publishPage(contactID, ticketID int64, visitor string, p *pageInfo) {
+	c.bus.Publish(inbox.Event{Type: inbox.EventVisitorPage, ChannelID: c.ch.ID, ContactID: contactID, TicketID: ticketID,
+		Data: map[string]any{"visitor": visitor, "url": p.URL, "title": p.Title, "referrer": p.Referrer}})
+}
+
+// handleEmail records an address the visitor left so the answer can arrive
+// by email. The address is unverified: it is a reply address only.
+func (c *Channel) handleEmail(w http.ResponseWriter, r *http.Request) {
+	cl, e := c.auth(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	var req struct {
+		Email string `json:"email"`
+	}
+	if e := decodeBody(w, r, 4<<10, &req); e != nil {
+		writeErr(w, e)
+		return
+	}
+	addr, err := mail.ParseAddress(strings.TrimSpace(req.Email))
+	if err != nil || len(addr.Address) > 320 || !strings.Contains(addr.Address, ".") {
+		writeErr(w, errf(http.StatusUnprocessableEntity, "invalid", "that does not look like an email address"))
+		return
+	}
+	ctx := r.Context()
+	contactID, err := c.contactID(ctx, cl)
+	if err != nil {
+		writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+		return
+	}
+	if contactID != 0 {
+		if err := c.svc.SetContactEmail(ctx, contactID, addr.Address); err != nil {
+			c.log.Error("widget: set contact email", "contact_id", contactID, "err", err)
+			writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+			return
+		}
+	}
+	if !cl.EmailVerified {
+		cl.Email = strings.ToLower(addr.Address)
+	}
+	key, err := c.signingKey(ctx)
+	if err != nil {
+		writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+		return
+	}
+	tok, _ := sign(key, cl)
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "session_token": tok})
+}
+
+// postMessage stores one visitor message; it is the same for WebSocket
+// frames and POST /messages. A resend of a client id returns the first
+// result, so a visitor who reconnects never creates a duplicate.
+func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame, *apiError) {
+	if ok, wait := c.visitorLimit.allow(cl.Visitor); !ok {
+		return frame{}, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "you are sending messages too fast; wait a moment", retryAfter: wait}
+	}
+	f.ClientID = strings.TrimSpace(f.ClientID)
+	if f.ClientID == "" || len(f.ClientID) > 64 || strings.ContainsAny(f.ClientID, "/ \t\r\n") {
+		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "client_id is required (at most 64 characters, no slash or spaces)")
+	}
+	if len(f.Text) > MaxTextBytes {
+		return frame{}, errf(http.StatusRequestEntityTooLarge, "too_large", "message is longer than %d bytes", MaxTextBytes)
+	}
+	if len(f.Refs) > MaxAttachmentsPerMessage {
+		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "at most %d files per message", MaxAttachmentsPerMessage)
+	}
+	if strings.TrimSpace(f.Text) == "" && len(f.Refs) == 0 {
+		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "message is empty")
+	}
+	if c.svc == nil {
+		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "channel is starting")
+	}
+	atts, e := c.resolveUploads(ctx, cl, f.Refs)
+	if e != nil {
+		return frame{}, e
+	}
+	contactID, err := c.contactID(ctx, cl)
+	if err != nil {
+		c.log.Error("widget: message contact", "err", err)
+		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+	}
+	conv, err := c.currentConversation(ctx, cl, contactID)
+	if err != nil {
+		c.log.Error("widget: conversation", "err", err)
+		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+	}
+	key := ThreadKey(c.ch.PublicKey, conv)
+	meta := map[string]any{"visitor": cl.Visitor, "conversation": conv}
+	if p := f.Page.clean(); p != nil {
+		meta["page_url"], meta["page_title"], meta["referrer"] = p.URL, p.Title, p.Referrer
+	}
+	if f.Locale != "" {
+		meta["locale"] = clip(f.Locale, 35)
+	}
+	if f.TZ != "" {
+		meta["time_zone"] = clip(f.TZ, 64)
+	}
+	in := &inbox.Inbound{
+		ChannelID: c.ch.ID, ExternalID: cl.Visitor + "/" + f.ClientID,
+		ThreadKeys: []string{key}, OwnKeys: []string{key},
+		Contact: inbox.ContactRef{Kind: inbox.IdentityWidget, ID: c.identity(cl), Verified: cl.UserID != "",
+			Name: cl.Name, Locale: clip(f.Locale, 35)},
+		Text: f.Text, Attachments: atts, Meta: meta,
+	}
+	if cl.EmailVerified {
+		in.Contact.Email, in.Contact.EmailVerified = cl.Email, true
+	}
+	res, err := c.svc.Ingest(ctx, in)
+	if errors.Is(err, inbox.ErrInvalid) {
+		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "%s", strings.TrimPrefix(err.Error(), "inbox: invalid input: "))
+	}
+	if err != nil {
+		c.log.Error("widget: ingest", "visitor", cl.Visitor, "err", err)
+		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+	}
+	c.hub.setContact(c.identity(cl), res.ContactID, res.TicketID)
+	c.ticketMu.Lock()
+	c.ticketContact[res.TicketID] = res.ContactID
+	c.ticketMu.Unlock()
+	if !cl.EmailVerified && cl.Email != "" && res.NewTicket {
+		if err := c.svc.SetContactEmail(ctx, res.ContactID, cl.Email); err != nil {
+			c.log.Warn("widget: set contact email", "contact_id", res.ContactID, "err", err)
+		}
+	}
+	if p := f.Page.clean(); p != nil && p.URL != "" {
+		c.publishPage(res.ContactID, res.TicketID, cl.Visitor, p)
+	}
+	at := c.now().UTC()
+	out := frame{Type: "message", ID: res.MessageID, ClientID: f.ClientID, Conversation: conv, From: "visitor", Text: f.Text, At: &at}
+	if len(atts) > 0 || res.Duplicate {
+		var stored []store.Attachment
+		if err := c.st.DB.WithContext(ctx).Where("message_id = ?", res.MessageID).Order("id").Find(&stored).Error; err == nil {
+			for _, a := range stored {
+				out.Attachments = append(out.Attachments, attachmentView(a))
+			}
+		}
+	}
+	return out, nil
+}
+
+// handleMessages is the HTTP fallback for a message frame.
+func (c *Channel) handleMessages(w http.ResponseWriter, r *http.Request) {
+	cl, e := c.auth(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	var f frame
+	if e := decodeBody(w, r, MaxTextBytes+8<<10, &f); e != nil {
+		writeErr(w, e)
+		return
+	}
+	switch f.Type {
+	case "", "message":
+	case "typing", "read", "page":
+		c.handleEphemeral(r.Context(), cl, &f)
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		return
+	default:
+		writeErr(w, errf(http.StatusBadRequest, "bad_frame", "unknown type %q", f.Type))
+		return
+	}
+	out, e := c.postMessage(r.Context(), cl, &f)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	contactID, _ := c.hub.info(c.identity(cl))
+	c.hub.echo(r.Context(), contactID, nil, out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleEphemeral publishes typing, read and page frames on the bus.
+// Beyond the per-visitor event limit they are dropped: they are hints, and
+// dropping them loses nothing.
+func (c *Channel) handleEphemeral(ctx context.Context, cl *claims, f *frame) {
+	c.hub.touch(c.identity(cl))
+	if ok, _ := c.eventLimit.allow(c.identity(cl)); !ok {
+		return
+	}
+	if id, _ := c.hub.info(c.identity(cl)); id == 0 {
+		if _, err := c.contactID(ctx, cl); err != nil {
+			c.log.Warn("widget: contact lookup", "err", err)
+		}
+	}
+	contactID, ticketID := c.hub.info(c.identity(cl))
+	switch f.Type {
+	case "typing":
+		typing := f.Typing == nil || *f.Typing
+		if contactID != 0 {
+			c.bus.Publish(inbox.Event{Type: inbox.EventContactTyping, ChannelID: c.ch.ID, ContactID: contactID, TicketID: ticketID,
+				Data: map[string]any{"typing": typing, "visitor": cl.Visitor}})
+		}
+	case "read":
+		if contactID != 0 && f.UpTo > 0 {
+			c.bus.Publish(inbox.Event{Type: EventVisitorRead, ChannelID: c.ch.ID, ContactID: contactID, TicketID: ticketID,
+				Data: map[string]any{"up_to": f.UpTo, "visitor": cl.Visitor}})
+		}
+	case "page":
+		if p := f.Page.clean(); p != nil && p.URL != "" {
+			c.publishPage(contactID, ticketID, cl.Visitor, p)
+		}
+	}
+}
+
+// handlePoll is the long-poll fallback: it answers at once with messages
+// newer than ?since=, or waits up to ?wait= seconds (max 25) for one.
+func (c *Channel) handlePoll(w http.ResponseWriter, r *http.Request) {
+	cl, e := c.auth(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+	wait := 25
+	if s := r.URL.Query().Get("wait"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < wait {
+			wait = n
+		}
+	}
+	ctx := r.Context()
+	wake, n := c.hub.beginPoll(c.identity(cl))
+	defer c.hub.endPoll(c.identity(cl))
+	if n > maxPollsPerVisitor {
+		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many open polls for this visitor", retryAfter: 5 * time.Second})
+		return
+	}
+	deadline := time.NewTimer(time.Duration(wait) * time.Second)
+	defer deadline.Stop()
+	for {
+		msgs, err := c.messagesSince(ctx, cl, since)
+		if err != nil {
+			c.log.Error("widget: poll", "err", err)
+			writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+			return
+		}
+		if len(msgs) > 0 || wait == 0 {
+			writeJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			writeJSON(w, http.StatusOK, map[string]any{"messages": []frame{}})
+			return
+		case <-wake:
+			wake, _ = c.hub.beginPoll(c.identity(cl))
+			c.hub.endPoll(c.identity(cl))
+		}
+	}
+}
+
+func (c *Channel) messagesSince(ctx context.Context, cl *claims, since int64) ([]frame, error) {
+	contactID, err := c.contactID(ctx, cl)
+	if err != nil || contactID == 0 {
+		return []frame{}, err
+	}
+	convs, err := c.conversations(ctx, contactID, 5)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := c.history(ctx, convs, since, 200)
+	if msgs == nil {
+		msgs = []frame{}
+	}
+	return msgs, err
+}
+
+// readAll reads at most n bytes of r; it fails when there are more.
+func readAll(r io.Reader, n int64) ([]byte, bool, error) {
+	b, err := io.ReadAll(io.LimitReader(r, n+1))
+	if err != nil {
+		return nil, false, err
+	}
+	return b, int64(len(b)) <= n, nil
+}

@@ -1,0 +1,680 @@
+/*! Hanbox chat widget. Embed:
+ * <script async src="https://support.example.com/widget.js" data-channel="PUBLIC_KEY"></script>
+ * Queue API: window.Hanbox = window.Hanbox || function(){(Hanbox.q=Hanbox.q||[]).push(arguments)};
+ *            Hanbox('identify', {user_id, email, name, user_hash});  Hanbox('open');  Hanbox('close');
+ * All visitor and agent text is inserted with textContent, never as HTML. */
+(function () {
+  'use strict';
+  // currentScript is null only in odd loaders; then find our tag by its attribute.
+  var script = document.currentScript || document.querySelector('script[data-channel][src*="widget.js"]');
+  if (!script || !script.getAttribute('data-channel')) return;
+  var prev = window.Hanbox;
+  if (prev && prev.loaded) return;
+
+  var CHANNEL = script.getAttribute('data-channel');
+  var DEBUG = script.hasAttribute('data-debug');
+  var ORIGIN = new URL(script.src, location.href).origin;
+  var API = ORIGIN + '/connectors/widget/' + encodeURIComponent(CHANNEL);
+  var KEY = 'hanbox:' + CHANNEL + ':';
+
+  var T = {
+    en: {
+      title: 'Chat with us', placeholder: 'Write a message…', send: 'Send', attach: 'Attach a file',
+      open: 'Open chat', close: 'Close chat', sending: 'Sending…', sent: 'Sent', read: 'Read',
+      failed: 'Not sent', retrying: 'Waiting for connection…', typing: 'typing…', you: 'You',
+      away: 'We are away right now.', backAt: 'Back {t}.', replyIn: 'Typically replies {t}.',
+      askEmail: 'Leave your email and we will answer there if you have left.', emailPh: 'you@example.com',
+      save: 'Save', emailSaved: 'Thanks! We will reply to {e}.', newMsg: 'New message', agent: 'Support',
+      tooBig: 'That file is too large.', tooLong: 'That message is too long; please split it.', badType: 'That kind of file cannot be sent here.',
+      slow: 'You are sending messages too fast; retrying shortly.', minutes: 'in about {n} min',
+      hours: 'in about {n} h', fewMinutes: 'in a few minutes', offline: 'Reconnecting…', earlier: 'Earlier conversation'
+    },
+    ko: {
+      title: '채팅 상담', placeholder: '메시지를 입력하세요…', send: '보내기', attach: '파일 첨부',
+      open: '채팅 열기', close: '채팅 닫기', sending: '보내는 중…', sent: '전송됨', read: '읽음',
+      failed: '전송 실패', retrying: '연결을 기다리는 중…', typing: '입력 중…', you: '나',
+      away: '지금은 상담 시간이 아닙니다.', backAt: '{t}에 돌아옵니다.', replyIn: '보통 {t} 답변드립니다.',
+      askEmail: '이메일을 남겨주시면 자리를 비우셔도 이메일로 답변드립니다.', emailPh: 'you@example.com',
+      save: '저장', emailSaved: '감사합니다! {e}(으)로 답변드리겠습니다.', newMsg: '새 메시지', agent: '상담원',
+      tooBig: '파일이 너무 큽니다.', tooLong: '메시지가 너무 깁니다. 나누어 보내주세요.', badType: '이 형식의 파일은 보낼 수 없습니다.',
+      slow: '메시지를 너무 빨리 보내고 있습니다. 잠시 후 다시 보냅니다.', minutes: '약 {n}분 안에',
+      hours: '약 {n}시간 안에', fewMinutes: '몇 분 안에', offline: '다시 연결하는 중…', earlier: '이전 대화'
+    }
+  };
+
+  // ---- state ----
+  var S = {
+    session: null, token: '', identity: null, lang: 'en', t: T.en, open: false, unread: 0,
+    ws: null, wsOpen: false, backoff: 1000, failures: 0, everOpened: false, polling: false,
+    lastId: 0, connId: 0, msgs: {}, pending: {}, outbox: [], refs: [], readAt: 0, agentTypingTimer: 0,
+    typingSent: 0, typingTimer: 0, pingTimer: 0, emailAsked: false, lastUrl: '', started: false,
+    reconnectTimer: 0, titleTimer: 0, baseTitle: document.title
+  };
+
+  function store(k, v) {
+    try {
+      if (v === undefined) { var s = localStorage.getItem(KEY + k); return s ? JSON.parse(s) : null; }
+      if (v === null) localStorage.removeItem(KEY + k); else localStorage.setItem(KEY + k, JSON.stringify(v));
+    } catch (e) { return null; }
+    return null;
+  }
+  function fmt(s, m) { return s.replace(/\{(\w+)\}/g, function (_, k) { return m[k] == null ? '' : String(m[k]); }); }
+  function cid() { return 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8); }
+  function page() { return { url: location.href.slice(0, 2000), title: (document.title || '').slice(0, 300), referrer: (document.referrer || '').slice(0, 2000) }; }
+  function tz() { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; } }
+  function log() { if (DEBUG && window.console) console.log.apply(console, ['[hanbox]'].concat([].slice.call(arguments))); }
+
+  // ---- DOM (closed shadow root; host styles cannot reach in) ----
+  var host, root, ui = {};
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  var CSS = [
+    ':host{all:initial}',
+    '*,*::before,*::after{box-sizing:border-box;margin:0;padding:0;border:0;font:inherit;color:inherit;background:none;display:revert}',
+    '.root{position:fixed;bottom:20px;z-index:2147483000;font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI","Apple SD Gothic Neo","Malgun Gothic","Noto Sans KR",sans-serif;color:#1b1f24;-webkit-font-smoothing:antialiased}',
+    '.right{right:20px}.left{left:20px}',
+    '.launcher{display:flex;align-items:center;justify-content:center;width:56px;height:56px;border-radius:50%;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);color:#fff;position:relative;transition:transform .15s}',
+    '.launcher:hover{transform:scale(1.06)}.launcher svg{width:28px;height:28px;fill:currentColor;display:block}',
+    '.badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#e5484d;color:#fff;font-size:12px;font-weight:600;display:flex;align-items:center;justify-content:center;padding:0 5px}',
+    '.hidden{display:none!important}',
+    '.panel{position:absolute;bottom:70px;width:360px;max-width:calc(100vw - 40px);height:540px;max-height:calc(100vh - 110px);background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden}',
+    '.right .panel{right:0}.left .panel{left:0}',
+    '.head{padding:14px 16px;color:#fff;display:flex;flex-direction:column;gap:2px;position:relative}',
+    '.head .h{font-weight:600;font-size:16px;padding-right:28px}.head .s{font-size:12.5px;opacity:.92}',
+    '.x{position:absolute;right:10px;top:10px;width:28px;height:28px;border-radius:6px;cursor:pointer;color:#fff;font-size:20px;line-height:28px;text-align:center}',
+    '.x:hover{background:rgba(255,255,255,.18)}',
+    '.list{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:6px;background:#f6f7f9}',
+    '.sep{align-self:center;font-size:11.5px;color:#68707c;margin:6px 0}',
+    '.m{max-width:82%;display:flex;flex-direction:column;gap:2px}',
+    '.m.v{align-self:flex-end;align-items:flex-end}.m.a{align-self:flex-start;align-items:flex-start}',
+    '.who{font-size:11.5px;color:#68707c;padding:0 4px}',
+    '.b{padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}',
+    '.v .b{color:#fff;border-bottom-right-radius:4px}.a .b{background:#fff;border:1px solid #e3e6ea;border-bottom-left-radius:4px}',
+    '.st{font-size:11px;color:#68707c;padding:0 4px}.st.err{color:#c4272d}',
+    '.att{display:flex;flex-direction:column;gap:4px;margin-top:4px}',
+    '.att img{max-width:220px;max-height:180px;border-radius:8px;display:block;cursor:zoom-in;background:#eee}',
+    '.att a{color:inherit;text-decoration:underline;font-size:13px}',
+    '.typing{font-size:12px;color:#68707c;padding:2px 16px 6px;background:#f6f7f9;min-height:20px}',
+    '.notice{font-size:12.5px;padding:8px 12px;background:#fff8e6;border-top:1px solid #f1e3b5;display:flex;flex-direction:column;gap:6px}',
+    '.notice form{display:flex;gap:6px}.notice input{flex:1;border:1px solid #cfd4da;border-radius:8px;padding:6px 8px;background:#fff;min-width:0}',
+    '.btn{border-radius:8px;padding:6px 12px;color:#fff;cursor:pointer;font-weight:600}',
+    '.comp{display:flex;align-items:flex-end;gap:6px;padding:8px;border-top:1px solid #e3e6ea;background:#fff}',
+    '.comp textarea{flex:1;resize:none;max-height:120px;min-height:38px;border:1px solid #cfd4da;border-radius:10px;padding:8px 10px;background:#fff;outline:none;display:block}',
+    '.comp textarea:focus{border-color:#8a94a3}',
+    '.ic{width:36px;height:36px;border-radius:8px;cursor:pointer;display:flex;align-items:center;justify-content:center;color:#4b5563}',
+    '.ic:hover{background:#f0f2f5}.ic svg{width:20px;height:20px;fill:currentColor;display:block}',
+    '.send{color:#fff}.send:hover{filter:brightness(1.08)}',
+    '.chips{display:flex;flex-wrap:wrap;gap:4px;padding:0 8px 6px;background:#fff}',
+    '.chip{font-size:12px;background:#eef1f4;border-radius:10px;padding:2px 8px}',
+    '.pro{position:absolute;bottom:70px;width:260px;background:#fff;border-radius:12px;padding:12px 14px;box-shadow:0 6px 24px rgba(0,0,0,.18);cursor:pointer;white-space:pre-wrap}',
+    '.right .pro{right:0}.left .pro{left:0}',
+    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}}'
+  ].join('\n');
+
+  var ICON_CHAT = 'M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.4 6.1L4.6 21l4.2-2.3c1 .3 2.1.4 3.2.4 5.5 0 10-3.6 10-8S17.5 3 12 3z';
+  var ICON_SEND = 'M3 20.5l18-8.5L3 3.5 3 10l12 2-12 2z';
+  var ICON_CLIP = 'M16.5 6.5v10a4.5 4.5 0 01-9 0V5a3 3 0 016 0v10.5a1.5 1.5 0 01-3 0V6.5H9v9a3 3 0 006 0V5a4.5 4.5 0 00-9 0v11.5a6 6 0 0012 0v-10z';
+  function icon(d) {
+    var ns = 'http://www.w3.org/2000/svg', s = document.createElementNS(ns, 'svg'), p = document.createElementNS(ns, 'path');
+    s.setAttribute('viewBox', '0 0 24 24'); s.setAttribute('aria-hidden', 'true'); p.setAttribute('d', d); s.appendChild(p);
+    return s;
+  }
+
+  function build() {
+    host = document.createElement('hanbox-widget');
+    // Inline !important beats any host stylesheet rule on the host element.
+    var hs = host.style;
+    hs.setProperty('all', 'initial', 'important');
+    hs.setProperty('display', 'block', 'important');
+    hs.setProperty('position', 'fixed', 'important');
+    hs.setProperty('z-index', '2147483000', 'important');
+    hs.setProperty('width', '0', 'important');
+    hs.setProperty('height', '0', 'important');
+    hs.setProperty('bottom', '0', 'important');
+    hs.setProperty('right', '0', 'important');
+    root = host.attachShadow({ mode: 'closed' });
+    var style = el('style'); style.textContent = CSS; root.appendChild(style);
+    var set = S.session.settings, color = set.color || '#2f6fed';
+    ui.wrap = el('div', 'root ' + (set.position === 'left' ? 'left' : 'right'));
+    ui.launcher = el('button', 'launcher');
+    ui.launcher.type = 'button';
+    ui.launcher.style.background = color;
+    ui.launcher.setAttribute('aria-label', S.t.open);
+    ui.launcher.appendChild(icon(ICON_CHAT));
+    ui.badge = el('span', 'badge hidden', '0');
+    ui.launcher.appendChild(ui.badge);
+    ui.launcher.addEventListener('click', function () { S.open ? close() : open(); });
+
+    ui.panel = el('div', 'panel hidden');
+    ui.panel.setAttribute('role', 'dialog');
+    var head = el('div', 'head'); head.style.background = color;
+    ui.title = el('div', 'h', greeting() || S.t.title);
+    ui.status = el('div', 's', '');
+    var x = el('button', 'x', '\u00d7'); x.type = 'button'; x.setAttribute('aria-label', S.t.close);
+    x.addEventListener('click', close);
+    head.appendChild(ui.title); head.appendChild(ui.status); head.appendChild(x);
+    ui.list = el('div', 'list'); ui.list.setAttribute('aria-live', 'polite');
+    ui.typing = el('div', 'typing', '');
+    ui.notice = el('div', 'notice hidden');
+    ui.chips = el('div', 'chips hidden');
+    var comp = el('form', 'comp');
+    ui.file = el('input'); ui.file.type = 'file'; ui.file.className = 'hidden';
+    ui.file.setAttribute('accept', (set.upload_types || []).join(','));
+    var clip = el('button', 'ic'); clip.type = 'button'; clip.setAttribute('aria-label', S.t.attach); clip.title = S.t.attach;
+    clip.appendChild(icon(ICON_CLIP));
+    clip.addEventListener('click', function () { ui.file.click(); });
+    ui.file.addEventListener('change', function () { if (ui.file.files[0]) upload(ui.file.files[0]); ui.file.value = ''; });
+    ui.input = el('textarea'); ui.input.rows = 1; ui.input.placeholder = S.t.placeholder;
+    ui.input.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    });
+    ui.input.addEventListener('input', onInput);
+    var send = el('button', 'ic send'); send.type = 'submit'; send.style.background = color; send.setAttribute('aria-label', S.t.send);
+    send.appendChild(icon(ICON_SEND));
+    comp.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
+    comp.appendChild(ui.file); comp.appendChild(clip); comp.appendChild(ui.input); comp.appendChild(send);
+    ui.panel.appendChild(head); ui.panel.appendChild(ui.list); ui.panel.appendChild(ui.typing);
+    ui.panel.appendChild(ui.notice); ui.panel.appendChild(ui.chips); ui.panel.appendChild(comp);
+    ui.pro = el('div', 'pro hidden');
+    ui.pro.addEventListener('click', function () { ui.pro.classList.add('hidden'); open(); });
+    ui.wrap.appendChild(ui.pro); ui.wrap.appendChild(ui.panel); ui.wrap.appendChild(ui.launcher);
+    root.appendChild(ui.wrap);
+    document.body.appendChild(host);
+  }
+
+  function greeting() {
+    var g = S.session.settings.greeting;
+    if (!g) return '';
+    return g[S.lang] || g[''] || g.en || g.ko || '';
+  }
+
+  // ---- rendering ----
+  function attURL(a) { return API + '/attachments/' + a.id + '?token=' + encodeURIComponent(S.token); }
+  function renderAtt(box, a) {
+    if (a.image) {
+      var link = el('a'); link.href = attURL(a); link.target = '_blank'; link.rel = 'noopener noreferrer';
+      var img = el('img'); img.alt = a.name || ''; img.loading = 'lazy'; img.src = attURL(a);
+      link.appendChild(img); box.appendChild(link);
+    } else {
+      var f = el('a', '', '\ud83d\udcce ' + (a.name || 'file')); f.href = attURL(a); f.rel = 'noopener noreferrer';
+      f.setAttribute('download', a.name || 'file'); box.appendChild(f);
+    }
+  }
+  function statusText(m) {
+    if (m.failed) return S.t.failed;
+    if (!m.id) return S.wsOpen || S.polling ? S.t.sending : S.t.retrying;
+    if (m.at && S.readAt && Date.parse(m.at) <= S.readAt) return S.t.read;
+    return S.t.sent;
+  }
+  function render(m) {
+    var key = m.id ? 'id' + m.id : 'c' + m.client_id;
+    var node = (m.client_id && S.pending[m.client_id] && S.pending[m.client_id].node) || (m.id && S.msgs[m.id] && S.msgs[m.id].node);
+    var fresh = !node;
+    if (fresh) node = el('div');
+    node.textContent = '';
+    var mine = m.from === 'visitor';
+    node.className = 'm ' + (mine ? 'v' : 'a');
+    node.setAttribute('data-key', key);
+    if (!mine) node.appendChild(el('div', 'who', m.author || S.t.agent));
+    if (m.text) {
+      var b = el('div', 'b', m.text);
+      if (mine) b.style.background = S.session.settings.color || '#2f6fed';
+      node.appendChild(b);
+    }
+    if (m.attachments && m.attachments.length) {
+      var box = el('div', 'att');
+      for (var i = 0; i < m.attachments.length; i++) renderAtt(box, m.attachments[i]);
+      node.appendChild(box);
+    }
+    if (mine) { var st = el('div', 'st' + (m.failed ? ' err' : ''), statusText(m)); node.appendChild(st); }
+    m.node = node;
+    if (fresh) {
+      var near = ui.list.scrollHeight - ui.list.scrollTop - ui.list.clientHeight < 80;
+      ui.list.appendChild(node);
+      if (near || mine) ui.list.scrollTop = ui.list.scrollHeight;
+    }
+  }
+  function refreshStatuses() {
+    for (var k in S.msgs) if (S.msgs[k].from === 'visitor') render(S.msgs[k]);
+    for (var c in S.pending) render(S.pending[c]);
+  }
+
+  // addMessage takes a server message frame (history, ack, echo or reply).
+  function addMessage(m, live) {
+    if (!m || !m.id) return;
+    if (m.id > S.lastId) S.lastId = m.id;
+    if (m.client_id && S.pending[m.client_id]) {
+      m.node = S.pending[m.client_id].node;
+      delete S.pending[m.client_id];
+      dropOutbox(m.client_id);
+    }
+    if (S.msgs[m.id]) { if (m.node && m.node !== S.msgs[m.id].node) m.node.remove(); m.node = S.msgs[m.id].node; }
+    S.msgs[m.id] = m;
+    render(m);
+    if (live && m.from === 'agent') {
+      hideTyping();
+      if (!S.open || document.hidden) notify(); else sendRead();
+    }
+  }
+
+  // ---- outbox: unsent messages survive reloads and reconnects ----
+  function saveOutbox() {
+    store('outbox', S.outbox.length ? S.outbox.map(function (f) {
+      return { type: f.type, client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz };
+    }) : null);
+  }
+  function dropOutbox(id) { S.outbox = S.outbox.filter(function (o) { return o.client_id !== id; }); saveOutbox(); }
+  function submit() {
+    var text = ui.input.value.replace(/\s+$/, '');
+    if (!text.trim() && !S.refs.length) return;
+    if (new Blob([text]).size > (S.session.settings.max_text_bytes || 8192)) { showNotice(S.t.tooLong); return; }
+    if (S.refs.some(function (r) { return !r.ref; })) return; // an upload is still running
+    var f = { type: 'message', client_id: cid(), text: text, refs: S.refs.map(function (r) { return r.ref; }), page: page(), locale: navigator.language || '', tz: tz() };
+    ui.input.value = ''; S.refs = []; renderChips(); sendTyping(false);
+    S.outbox.push(f); saveOutbox();
+    queue(f);
+    flush();
+    maybeAskEmail();
+  }
+  function queue(f) {
+    var p = { client_id: f.client_id, from: 'visitor', text: f.text, attachments: [], at: new Date().toISOString() };
+    S.pending[f.client_id] = p;
+    render(p);
+  }
+  function flush() {
+    for (var i = 0; i < S.outbox.length; i++) {
+      var f = S.outbox[i];
+      if ((f.wait && f.wait > Date.now()) || f.sentOn === S.connId) continue;
+      if (S.wsOpen) { f.sentOn = S.connId; wsSend(f); }
+      else if (S.polling) postMessage(f);
+    }
+  }
+  function failMessage(id, why) {
+    var p = S.pending[id];
+    dropOutbox(id);
+    if (p) { p.failed = true; render(p); }
+    if (why) showNotice(why);
+  }
+  function onSendError(f) {
+    var id = f.client_id;
+    if (!id) { log('error', f.code, f.message); return; }
+    if (f.code === 'rate_limited' || f.code === 'unavailable') {
+      for (var i = 0; i < S.outbox.length; i++) {
+        if (S.outbox[i].client_id === id) { S.outbox[i].wait = Date.now() + (f.retry_after || 3) * 1000; S.outbox[i].sentOn = 0; }
+      }
+      if (f.code === 'rate_limited') showNotice(S.t.slow);
+      setTimeout(flush, (f.retry_after || 3) * 1000 + 50);
+      return;
+    }
+    failMessage(id, f.message);
+  }
+
+  // ---- transport: WebSocket with backoff, long-poll when sockets are blocked ----
+  function connect() {
+    clearTimeout(S.reconnectTimer);
+    if (S.polling || !window.WebSocket) { startPolling(); return; }
+    var url = API.replace(/^http/, 'ws') + '/ws?token=' + encodeURIComponent(S.token) + '&since=' + S.lastId;
+    var ws, opened = false;
+    try { ws = new WebSocket(url); } catch (e) { return retry(); }
+    S.ws = ws;
+    ws.onopen = function () {
+      opened = true; S.wsOpen = true; S.connId++; S.everOpened = true; S.failures = 0; S.backoff = 1000;
+      ws.send(JSON.stringify({ type: 'page', page: page() }));
+      clearInterval(S.pingTimer);
+      S.pingTimer = setInterval(function () { if (S.wsOpen) ws.send('{"type":"ping"}'); }, 25000);
+      refreshStatuses(); flush();
+    };
+    ws.onmessage = function (ev) {
+      var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
+      onFrame(f);
+    };
+    ws.onclose = function (ev) {
+      if (S.ws !== ws) return;
+      S.wsOpen = false; S.ws = null; clearInterval(S.pingTimer);
+      refreshStatuses();
+      if (!opened) S.failures++;
+      if (ev.code === 1008 || ev.code === 4001) return restart();
+      retry();
+    };
+  }
+  function retry() {
+    if (!S.everOpened && S.failures >= 3) { startPolling(); return; }
+    var d = Math.min(S.backoff, 30000) * (0.8 + Math.random() * 0.4);
+    S.backoff = Math.min(S.backoff * 2, 30000);
+    S.reconnectTimer = setTimeout(function () {
+      // The token may have expired while away: a fresh session first.
+      startSession().then(connect, retry);
+    }, d);
+  }
+  function restart() { startSession().then(connect, retry); }
+  function wsSend(f) {
+    try { S.ws.send(JSON.stringify({ type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz })); } catch (e) { log(e); }
+  }
+  function onFrame(f) {
+    switch (f.type) {
+      case 'message': addMessage(f, true); break;
+      case 'typing': if (f.from === 'agent') showTyping(f.typing !== false, f.author); break;
+      case 'read': S.readAt = Date.parse(f.at) || Date.now(); refreshStatuses(); break;
+      case 'error': onSendError(f); break;
+    }
+  }
+  function startPolling() {
+    if (S.polling && S.pollRunning) return;
+    S.polling = true; S.pollRunning = true;
+    log('long-poll fallback');
+    refreshStatuses(); flush();
+    (function loop() {
+      api('GET', '/poll?since=' + S.lastId).then(function (r) {
+        S.backoff = 1000;
+        (r.messages || []).forEach(function (m) { addMessage(m, true); });
+        loop();
+      }, function (err) {
+        if (err && err.status === 401) { startSession().then(loop, function () { setTimeout(loop, 5000); }); return; }
+        setTimeout(loop, Math.min(S.backoff *= 2, 30000));
+      });
+    })();
+  }
+  function postMessage(f) {
+    if (f.inflight) return;
+    f.inflight = true;
+    api('POST', '/messages', { type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz })
+      .then(function (m) { f.inflight = false; addMessage(m, false); }, function (err) {
+        f.inflight = false;
+        var e = (err && err.body && err.body.error) || {};
+        e.client_id = f.client_id;
+        if (!err || !err.status || err.status >= 500) { e.code = 'unavailable'; e.retry_after = 3; }
+        onSendError(e);
+      });
+  }
+  function ephemeral(f) {
+    if (S.wsOpen) { try { S.ws.send(JSON.stringify(f)); } catch (e) { log(e); } }
+    else if (S.polling) api('POST', '/messages', f).catch(function () {});
+  }
+
+  function api(method, path, body, raw) {
+    var opts = { method: method, headers: {}, credentials: 'omit', mode: 'cors' };
+    if (S.token) opts.headers.Authorization = 'Bearer ' + S.token;
+    if (raw) opts.body = raw;
+    else if (body) { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(body); }
+    return fetch(API + path, opts).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) throw { status: r.status, body: j };
+        return j;
+      });
+    });
+  }
+
+  // ---- session ----
+  function startSession() {
+    var id = S.identity || {};
+    var req = {
+      visitor_token: store('vt') || '', user_id: id.user_id || '', email: id.email || '', name: id.name || '',
+      user_hash: id.user_hash || '', page: page(), locale: navigator.language || '', time_zone: tz()
+    };
+    var saved = S.token; S.token = '';
+    return api('POST', '/session', req).then(function (s) {
+      S.session = s; S.token = s.session_token;
+      store('vt', s.visitor_token);
+      return s;
+    }, function (e) { S.token = saved; throw e; });
+  }
+
+  function loadHistory(s) {
+    var convs = (s.conversations || []).slice().reverse();
+    for (var i = 0; i < convs.length; i++) {
+      if (i > 0) ui.list.appendChild(el('div', 'sep', '\u2014 \u2014 \u2014'));
+      var ms = convs[i].messages || [];
+      for (var j = 0; j < ms.length; j++) addMessage(ms[j], false);
+    }
+    var seen = store('seen') || 0, n = 0;
+    for (var k in S.msgs) if (S.msgs[k].from === 'agent' && S.msgs[k].id > seen) n++;
+    setUnread(n);
+  }
+
+  // ---- office hours, reply time, email ----
+  function whenText(iso) {
+    try {
+      return new Intl.DateTimeFormat(S.lang === 'ko' ? 'ko-KR' : 'en-US', { weekday: 'short', hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
+    } catch (e) { return iso; }
+  }
+  function replyText(sec) {
+    if (!sec) return '';
+    if (sec < 300) return S.t.fewMinutes;
+    if (sec < 5400) return fmt(S.t.minutes, { n: Math.round(sec / 60) });
+    return fmt(S.t.hours, { n: Math.round(sec / 3600) });
+  }
+  function offHours() { var h = S.session.office_hours || {}; return h.enabled && !h.open; }
+  function renderStatus() {
+    var s = S.session, h = s.office_hours || {}, parts = [];
+    if (offHours()) {
+      parts.push(S.t.away);
+      if (h.next_open) parts.push(fmt(S.t.backAt, { t: whenText(h.next_open) }));
+    } else if (s.expected_reply_seconds) {
+      parts.push(fmt(S.t.replyIn, { t: replyText(s.expected_reply_seconds) }));
+    }
+    ui.status.textContent = parts.join(' ');
+  }
+  function maybeAskEmail() {
+    var s = S.session;
+    if (S.emailAsked || (s.contact && s.contact.email) || (S.identity && S.identity.email)) return;
+    if (!offHours() && s.agents_online) return;
+    S.emailAsked = true;
+    ui.notice.textContent = '';
+    var msg = el('div', '', S.t.askEmail);
+    if (!offHours() && s.expected_reply_seconds) msg.textContent = fmt(S.t.replyIn, { t: replyText(s.expected_reply_seconds) }) + ' ' + S.t.askEmail;
+    var form = el('form'), input = el('input'), btn = el('button', 'btn', S.t.save);
+    input.type = 'email'; input.required = true; input.placeholder = S.t.emailPh; input.autocomplete = 'email';
+    btn.type = 'submit'; btn.style.background = s.settings.color || '#2f6fed';
+    form.appendChild(input); form.appendChild(btn);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      api('POST', '/email', { email: input.value }).then(function (r) {
+        if (r.session_token) S.token = r.session_token;
+        s.contact = s.contact || {}; s.contact.email = input.value;
+        ui.notice.textContent = ''; ui.notice.appendChild(el('div', '', fmt(S.t.emailSaved, { e: input.value })));
+      }, function (err) { showNotice((err && err.body && err.body.error && err.body.error.message) || S.t.failed); });
+    });
+    ui.notice.appendChild(msg); ui.notice.appendChild(form);
+    ui.notice.classList.remove('hidden');
+  }
+  function showNotice(text) {
+    var n = el('div', '', text);
+    ui.notice.appendChild(n);
+    ui.notice.classList.remove('hidden');
+    setTimeout(function () { n.remove(); if (!ui.notice.childNodes.length) ui.notice.classList.add('hidden'); }, 6000);
+  }
+
+  // ---- typing, read receipts, notifications ----
+  function onInput() {
+    ui.input.style.height = 'auto';
+    ui.input.style.height = Math.min(ui.input.scrollHeight, 120) + 'px';
+    if (Date.now() - S.typingSent > 3000) { S.typingSent = Date.now(); ephemeral({ type: 'typing', typing: true }); }
+    clearTimeout(S.typingTimer);
+    S.typingTimer = setTimeout(function () { sendTyping(false); }, 4000);
+  }
+  function sendTyping(on) {
+    clearTimeout(S.typingTimer);
+    if (!on && S.typingSent) { S.typingSent = 0; ephemeral({ type: 'typing', typing: false }); }
+  }
+  function showTyping(on, who) {
+    clearTimeout(S.agentTypingTimer);
+    ui.typing.textContent = on ? (who || S.t.agent) + ' ' + S.t.typing : '';
+    if (on) S.agentTypingTimer = setTimeout(hideTyping, 6000);
+  }
+  function hideTyping() { ui.typing.textContent = ''; }
+  function lastAgentId() { var m = 0; for (var k in S.msgs) if (S.msgs[k].from === 'agent' && S.msgs[k].id > m) m = S.msgs[k].id; return m; }
+  function sendRead() {
+    var id = lastAgentId();
+    store('seen', Math.max(id, store('seen') || 0));
+    setUnread(0);
+    if (id) ephemeral({ type: 'read', up_to: id });
+  }
+  function setUnread(n) {
+    S.unread = n;
+    ui.badge.textContent = n > 9 ? '9+' : String(n);
+    ui.badge.classList.toggle('hidden', !n);
+    clearInterval(S.titleTimer);
+    if (!n) { if (document.title.indexOf('(') === 0 && S.baseTitle) document.title = S.baseTitle; return; }
+    S.baseTitle = S.baseTitle || document.title;
+    var flip = false;
+    S.titleTimer = setInterval(function () {
+      flip = !flip;
+      document.title = flip ? '(' + S.unread + ') ' + S.t.newMsg : S.baseTitle;
+    }, 1500);
+  }
+  function notify() {
+    setUnread(S.unread + 1);
+    try {
+      var C = window.AudioContext || window.webkitAudioContext;
+      if (!C || !S.interacted) return;
+      var ctx = S.audio || (S.audio = new C()), o = ctx.createOscillator(), g = ctx.createGain();
+      o.frequency.value = 880; g.gain.setValueAtTime(0.06, ctx.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.25);
+      o.connect(g); g.connect(ctx.destination); o.start(); o.stop(ctx.currentTime + 0.25);
+    } catch (e) { log(e); }
+  }
+
+  // ---- uploads ----
+  function upload(file) {
+    var set = S.session.settings;
+    if (file.size > set.max_upload_bytes) { showNotice(S.t.tooBig); return; }
+    if (set.upload_types && set.upload_types.length && file.type && set.upload_types.indexOf(file.type) < 0) { showNotice(S.t.badType); return; }
+    var fd = new FormData(); fd.append('file', file, file.name);
+    var chip = { name: file.name, ref: '' };
+    S.refs.push(chip); renderChips();
+    api('POST', '/upload', null, fd).then(function (r) { chip.ref = r.ref; renderChips(); }, function (err) {
+      S.refs = S.refs.filter(function (c) { return c !== chip; }); renderChips();
+      showNotice((err && err.body && err.body.error && err.body.error.message) || S.t.failed);
+    });
+  }
+  function renderChips() {
+    ui.chips.textContent = '';
+    S.refs = S.refs.filter(function (c) { return c; });
+    for (var i = 0; i < S.refs.length; i++) ui.chips.appendChild(el('span', 'chip', (S.refs[i].ref ? '\ud83d\udcce ' : '\u2026 ') + S.refs[i].name));
+    ui.chips.classList.toggle('hidden', !S.refs.length);
+  }
+
+  // ---- proactive messages: once per visitor per rule ----
+  function globMatch(pattern, s) {
+    var re = new RegExp('^' + pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$');
+    return re.test(s);
+  }
+  function proactive() {
+    var rules = S.session.settings.proactive || [];
+    rules.forEach(function (r) {
+      var target = /^https?:/.test(r.url_pattern) ? location.href : location.pathname + location.search;
+      if (!globMatch(r.url_pattern, target) && !globMatch(r.url_pattern, location.pathname)) return;
+      var shown = store('pro') || {};
+      if (shown[r.id] || (r.office_hours_only && offHours())) return;
+      S.proScheduled = (S.proScheduled || 0) + 1;
+      setTimeout(function () {
+        shown = store('pro') || {};
+        if (shown[r.id] || S.open) return;
+        shown[r.id] = Date.now(); store('pro', shown);
+        var text = (r.message && (r.message[S.lang] || r.message[''] || r.message.en || r.message.ko)) || '';
+        ui.pro.textContent = text;
+        ui.pro.classList.remove('hidden');
+        setUnread(S.unread + 1);
+      }, (r.delay_seconds || 0) * 1000);
+    });
+  }
+  function watchPage() {
+    setInterval(function () {
+      if (location.href === S.lastUrl) return;
+      S.lastUrl = location.href;
+      ephemeral({ type: 'page', page: page() });
+      proactive();
+    }, 2000);
+  }
+
+  // ---- open / close ----
+  function open() {
+    if (!ui.panel) { S.wantOpen = true; return; }
+    S.open = true; S.interacted = true;
+    ui.panel.classList.remove('hidden'); ui.pro.classList.add('hidden');
+    ui.launcher.setAttribute('aria-label', S.t.close);
+    ui.list.scrollTop = ui.list.scrollHeight;
+    sendRead();
+    try { ui.input.focus(); } catch (e) { log(e); }
+  }
+  function close() {
+    S.open = false;
+    if (ui.panel) { ui.panel.classList.add('hidden'); ui.launcher.setAttribute('aria-label', S.t.open); }
+  }
+
+  // ---- queue API ----
+  function command(name, arg) {
+    switch (name) {
+      case 'identify':
+        S.identity = arg || {};
+        if (S.session && ui.panel) restartIdentified();
+        else if (S.blocked) { S.blocked = false; init(); }
+        break;
+      case 'open': open(); break;
+      case 'close': close(); break;
+      case 'shutdown':
+        if (S.ws) S.ws.close(); if (host) host.remove(); store('vt', null); store('outbox', null);
+        break;
+    }
+  }
+  function restartIdentified() {
+    startSession().then(function () {
+      S.msgs = {}; S.lastId = 0; ui.list.textContent = '';
+      loadHistory(S.session);
+      for (var k in S.pending) { S.pending[k].node = null; render(S.pending[k]); }
+      if (S.ws) { var w = S.ws; S.ws = null; S.wsOpen = false; w.close(); }
+      connect();
+    }, function (e) { log('identify failed', e); });
+  }
+  var api_ = function () { try { command.apply(null, arguments); } catch (e) { log(e); } };
+  api_.loaded = true;
+  var queued = (prev && prev.q) || [];
+  window.Hanbox = api_;
+  for (var i = 0; i < queued.length; i++) api_.apply(null, queued[i]);
+
+  function pickLang(setting) {
+    if (setting === 'ko' || setting === 'en') return setting;
+    var l = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
+    return /^ko/i.test(l) ? 'ko' : 'en';
+  }
+
+  function init() {
+    S.started = true;
+    S.lastUrl = location.href;
+    startSession().then(function (s) {
+      S.lang = pickLang(s.settings.locale); S.t = T[S.lang];
+      build();
+      loadHistory(s);
+      renderStatus();
+      S.outbox = store('outbox') || [];
+      S.outbox.forEach(function (f) { delete f.inflight; delete f.wait; if (!S.pending[f.client_id]) queue(f); });
+      connect();
+      proactive();
+      watchPage();
+      document.addEventListener('visibilitychange', function () { if (!document.hidden && S.open) sendRead(); });
+      window.addEventListener('online', function () { if (!S.wsOpen && !S.polling) connect(); });
+      if (S.wantOpen) open();
+      if (DEBUG) {
+        window.__hanboxWidget = {
+          root: root, state: S, open: open, close: close,
+          send: function (text) { ui.input.value = text; submit(); },
+          launcher: function () { return ui.launcher; }
+        };
+      }
+    }, function (e) {
+      log('session failed', e);
+      // Refused (origin, verification required): wait for identify; else retry.
+      if (e && e.status === 403) { S.blocked = true; return; }
+      setTimeout(init, 5000 + Math.random() * 5000);
+    });
+  }
+
+  try {
+    if (document.body) init();
+    else document.addEventListener('DOMContentLoaded', init);
+  } catch (e) { log(e); }
+})();

@@ -1,0 +1,436 @@
+// Package widget is the website chat channel: a script that sites embed with
+// one <script> tag, and the endpoints it talks to (session, WebSocket,
+// long-poll fallback, uploads, attachments). Visitor messages become
+// inbox.Inbound values; agent replies are pushed to the visitor's live
+// sockets, or left for the visitor's next visit, or handed back to the
+// dispatcher as unreachable so the conversation continues by email.
+//
+// Presence (which visitor has a live socket) is kept in this process's
+// memory. With several Hanbox instances, a reply is delivered live only by
+// the instance holding the visitor's socket; the others see the visitor as
+// gone (see README).
+package widget
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hanbox/hanbox/connectors"
+	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/store"
+)
+
+// Kind is the registry name of the widget channel.
+const Kind = "widget"
+
+// EventVisitorRead is published on the bus when a visitor has read agent
+// messages up to Data["up_to"] (a message id).
+const EventVisitorRead = "visitor.read"
+
+func init() { connectors.Register(Kind, New) }
+
+// inboxService is what the widget needs from the inbox.
+type inboxService interface {
+	connectors.Sink
+	ContactByIdentity(ctx context.Context, kind, value string) (*store.Contact, error)
+	SetContactEmail(ctx context.Context, contactID int64, email string) error
+	Store() *store.Store
+}
+
+// Channel is a running widget channel.
+type Channel struct {
+	ch             connectors.Channel
+	settings       Settings
+	origins        []originPattern
+	identitySecret []byte
+	svc            inboxService
+	st             *store.Store
+	bus            *inbox.Bus
+	state          connectors.State
+	status         connectors.StatusReporter
+	log            *slog.Logger
+	baseURL        string
+	started        time.Time
+	now            func() time.Time
+
+	hub *hub
+	// life ends when the channel is closed; live sockets end with it.
+	life     context.Context
+	stopLife context.CancelFunc
+
+	keyMu sync.Mutex
+	key   []byte
+
+	visitorLimit *limiter // messages per visitor
+	sessionLimit *limiter // POST /session per IP
+	uploadLimit  *limiter // uploads per visitor
+	eventLimit   *limiter // typing, read and page frames per visitor
+
+	replyMu      sync.Mutex
+	replyAt      time.Time
+	replySeconds int64
+
+	ticketMu      sync.Mutex
+	ticketContact map[int64]int64
+
+	agentMu     sync.Mutex
+	agentActive map[int64]time.Time
+}
+
+var (
+	_ connectors.Connector = (*Channel)(nil)
+	_ connectors.Handler   = (*Channel)(nil)
+	_ connectors.Validator = (*Channel)(nil)
+	_ connectors.Closer    = (*Channel)(nil)
+)
+
+// New builds a widget channel.
+func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+	var s Settings
+	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
+		return nil, err
+	}
+	secret, err := ch.Secret("identity_secret")
+	if err != nil {
+		return nil, err
+	}
+	svc, ok := deps.Inbox.(inboxService)
+	if !ok {
+		return nil, errors.New("widget: deps.Inbox does not provide the widget's inbox methods")
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Channel{
+		ch: ch, settings: s, identitySecret: []byte(secret), svc: svc, st: svc.Store(), bus: deps.Bus,
+		state: deps.State, status: deps.Status, log: log, baseURL: strings.TrimRight(deps.BaseURL, "/"),
+		started: time.Now(), now: time.Now, hub: newHub(),
+		visitorLimit:  newLimiter(20, 10*time.Second),
+		sessionLimit:  newLimiter(60, time.Minute),
+		uploadLimit:   newLimiter(20, time.Minute),
+		eventLimit:    newLimiter(30, 30*time.Second),
+		ticketContact: map[int64]int64{},
+		agentActive:   map[int64]time.Time{},
+	}
+	c.life, c.stopLife = context.WithCancel(context.Background())
+	if c.bus == nil {
+		c.bus = inbox.NewBus()
+	}
+	for _, o := range s.AllowedOrigins {
+		if p, err := parseOriginPattern(o); err == nil {
+			c.origins = append(c.origins, p)
+		}
+	}
+	if u, err := url.Parse(c.baseURL); err == nil && len(c.origins) == 0 && u.Host != "" {
+		if p, err := parseOriginPattern(u.Scheme + "://" + u.Host); err == nil {
+			c.origins = append(c.origins, p)
+		}
+	}
+	return c, nil
+}
+
+// Kind implements connectors.Connector.
+func (c *Channel) Kind() string { return Kind }
+
+// Close implements connectors.Closer: it ends the channel's live sockets
+// (the scripts reconnect to the channel's next instance).
+func (c *Channel) Close() error {
+	c.stopLife()
+	return nil
+}
+
+// Validate implements connectors.Validator.
+func (c *Channel) Validate(context.Context) error { return c.settings.Validate() }
+
+// Start implements connectors.Connector: the widget receives over HTTP, so
+// Start only follows the bus for agent typing and activity until ctx ends.
+// Messages are ingested through deps.Inbox (the same inbox the runtime
+// passes as sink), because requests may arrive before Start has run.
+func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
+	if _, err := c.signingKey(ctx); err != nil {
+		return err
+	}
+	events := c.bus.Subscribe(ctx, 256, func(e inbox.Event) bool {
+		switch e.Type {
+		case inbox.EventAgentTyping, inbox.EventAgentViewing, inbox.EventPresence, inbox.EventMessageCreated:
+			return e.AgentID > 0
+		case inbox.EventContactUpdated:
+			return e.Data["merged"] != nil
+		}
+		return false
+	})
+	c.reportStatus(connectors.StateConnected)
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				return nil
+			}
+			c.onAgentEvent(ctx, e)
+		case <-sweep.C:
+			c.hub.sweep(c.settings.grace() + 10*time.Minute)
+		}
+	}
+}
+
+func (c *Channel) reportStatus(state string) {
+	if c.status != nil {
+		c.status(state, nil)
+	}
+}
+
+// onAgentEvent forwards agent typing and viewing to the ticket's visitor and
+// records agent activity for the "agents online" hint.
+func (c *Channel) onAgentEvent(ctx context.Context, e inbox.Event) {
+	if e.Type == inbox.EventContactUpdated {
+		// A merge moved identities and tickets: look the visitors up again.
+		ids := c.hub.forgetContact(e.ContactID)
+		if id, ok := e.Data["merged"].(int64); ok {
+			ids = append(ids, c.hub.forgetContact(id)...)
+		}
+		for _, who := range ids {
+			if ct, err := c.svc.ContactByIdentity(ctx, inbox.IdentityWidget, who); err == nil {
+				c.hub.setContact(who, ct.ID, 0)
+			}
+		}
+		c.ticketMu.Lock()
+		clear(c.ticketContact)
+		c.ticketMu.Unlock()
+		return
+	}
+	c.agentMu.Lock()
+	if e.Type == inbox.EventPresence && isOffline(e.Data) {
+		delete(c.agentActive, e.AgentID)
+	} else {
+		c.agentActive[e.AgentID] = c.now()
+	}
+	c.agentMu.Unlock()
+	if e.TicketID == 0 || (e.Type != inbox.EventAgentTyping && e.Type != inbox.EventAgentViewing) {
+		return
+	}
+	contactID := c.ticketContactID(ctx, e.TicketID)
+	if contactID == 0 || !c.hub.hasContact(contactID) {
+		return
+	}
+	var f frame
+	if e.Type == inbox.EventAgentTyping {
+		typing := true
+		if v, ok := e.Data["typing"].(bool); ok {
+			typing = v
+		}
+		f = frame{Type: "typing", From: "agent", Typing: &typing}
+		if n, ok := e.Data["name"].(string); ok {
+			f.Author = n
+		}
+	} else {
+		at := e.At
+		f = frame{Type: "read", At: &at}
+	}
+	c.hub.broadcast(ctx, contactID, f)
+}
+
+func isOffline(d map[string]any) bool {
+	if v, ok := d["online"].(bool); ok && !v {
+		return true
+	}
+	s, _ := d["state"].(string)
+	return s == "offline"
+}
+
+// agentsOnline reports whether an agent was active in the last 15 minutes.
+func (c *Channel) agentsOnline() bool {
+	c.agentMu.Lock()
+	defer c.agentMu.Unlock()
+	for id, t := range c.agentActive {
+		if c.now().Sub(t) < 15*time.Minute {
+			return true
+		}
+		delete(c.agentActive, id)
+	}
+	return false
+}
+
+func (c *Channel) ticketContactID(ctx context.Context, ticketID int64) int64 {
+	c.ticketMu.Lock()
+	id, ok := c.ticketContact[ticketID]
+	c.ticketMu.Unlock()
+	if ok {
+		return id
+	}
+	var t store.Ticket
+	if err := c.st.DB.WithContext(ctx).Select("id", "contact_id", "channel_id").Take(&t, ticketID).Error; err != nil {
+		return 0
+	}
+	c.ticketMu.Lock()
+	if len(c.ticketContact) > 50000 {
+		clear(c.ticketContact)
+	}
+	c.ticketContact[ticketID] = t.ContactID
+	c.ticketMu.Unlock()
+	return t.ContactID
+}
+
+// Send implements connectors.Connector. The reply is pushed to every live
+// socket and poller of the contact. Then: a visitor connected (or seen in the
+// last few seconds) has it; one gone for less than the grace period gets a
+// retry after the rest of it; one gone longer is unreachable when an email is
+// known (the dispatcher continues by email), or finds it in history on the
+// next visit.
+func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.ExternalRef, error) {
+	ref := inbox.ExternalRef{ID: "w-" + strconv.FormatInt(out.MessageID, 10)}
+	f, err := c.replyFrame(ctx, out)
+	if err != nil {
+		return inbox.ExternalRef{}, err
+	}
+	live, lastSeen := c.hub.deliver(ctx, out.Contact.ID, f)
+	if live {
+		return ref, nil
+	}
+	if lastSeen.IsZero() {
+		lastSeen = c.started
+	}
+	gone := c.now().Sub(lastSeen)
+	if gone < c.settings.grace() {
+		return inbox.ExternalRef{}, connectors.RetryAfter(c.settings.grace()-gone,
+			fmt.Errorf("widget: visitor left %s ago; waiting for them to come back", gone.Round(time.Second)))
+	}
+	if out.Contact.Email != "" {
+		return inbox.ExternalRef{}, fmt.Errorf("widget: visitor gone for %s: %w", gone.Round(time.Second), connectors.ErrUnreachable)
+	}
+	return ref, nil
+}
+
+// replyFrame renders an outbound message as the visitor sees it.
+func (c *Channel) replyFrame(ctx context.Context, out *inbox.Outbound) (frame, error) {
+	text := out.Text
+	if strings.TrimSpace(text) == "" && out.HTML != "" {
+		text = htmlToText(out.HTML)
+	}
+	at := c.now().UTC()
+	f := frame{Type: "message", ID: out.MessageID, From: "agent", Author: strings.TrimSpace(out.Agent.Name), Text: text, At: &at,
+		Conversation: conversationFromKeys(c.ch.PublicKey, out.ThreadKeys)}
+	var atts []store.Attachment
+	if err := c.st.DB.WithContext(ctx).Where("message_id = ?", out.MessageID).Order("id").Find(&atts).Error; err != nil {
+		return frame{}, fmt.Errorf("widget: reply attachments: %w", err)
+	}
+	for _, a := range atts {
+		f.Attachments = append(f.Attachments, attachmentView(a))
+	}
+	return f, nil
+}
+
+// conversationFromKeys finds this channel's conversation id among a ticket's keys.
+func conversationFromKeys(publicKey string, keys []string) string {
+	prefix := ThreadKeyPrefix(publicKey)
+	for _, k := range keys {
+		if id, ok := strings.CutPrefix(k, prefix); ok {
+			return id
+		}
+	}
+	return ""
+}
+
+// ThreadKeyPrefix is the prefix of this channel's conversation thread keys.
+func ThreadKeyPrefix(publicKey string) string { return "widget:" + publicKey + ":" }
+
+// ThreadKey is the thread key of one widget conversation.
+func ThreadKey(publicKey, conversationID string) string {
+	return ThreadKeyPrefix(publicKey) + conversationID
+}
+
+// signingKey returns the channel's key for session tokens and upload refs,
+// created once and kept in the channel state so that every instance and
+// restart shares it.
+func (c *Channel) signingKey(ctx context.Context) ([]byte, error) {
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if c.key != nil {
+		return c.key, nil
+	}
+	if c.state == nil {
+		c.key = randomBytes(32)
+		return c.key, nil
+	}
+	v, err := c.state.Get(ctx, "signing_key")
+	if errors.Is(err, store.ErrNotFound) {
+		if err := c.state.Put(ctx, "signing_key", base64.RawURLEncoding.EncodeToString(randomBytes(32))); err != nil {
+			return nil, fmt.Errorf("widget: save signing key: %w", err)
+		}
+		v, err = c.state.Get(ctx, "signing_key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("widget: load signing key: %w", err)
+	}
+	k, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(k) < 32 {
+		return nil, errors.New("widget: stored signing key is malformed")
+	}
+	c.key = k
+	return k, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return b
+}
+
+// sign returns payload.signature for a JSON value.
+func sign(key []byte, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	p := base64.RawURLEncoding.EncodeToString(b)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(p))
+	return p + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
+}
+
+// verify checks a value made by sign and decodes it into v.
+func verify(key []byte, tok string, v any) bool {
+	p, s, ok := strings.Cut(tok, ".")
+	if !ok || len(tok) > 4096 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(p))
+	if !hmac.Equal(sig, m.Sum(nil)) {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(b, v) == nil
+}
+
+// UserHash returns the user_hash a site computes for user_id: the hex
+// HMAC-SHA256 of the user id keyed with the channel's identity_secret.
+func UserHash(secret, userID string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(userID))
+	return hex.EncodeToString(m.Sum(nil))
+}
