@@ -1,0 +1,102 @@
+package ui_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hanbox/hanbox/store"
+)
+
+// TestBrowserComposerAndAdmin covers the admin forms, saved replies with
+// placeholders, attachments, a failed delivery and its retry.
+func TestBrowserComposerAndAdmin(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	bctx := browser(t)
+	a := newTab(t, bctx)
+	a.login(e.ts.URL, "admin@example.com", "admin-password")
+
+	// Saved reply through the admin form.
+	a.do("saved replies page", chromedp.Navigate(e.ts.URL+"/admin/saved-replies"), chromedp.WaitVisible(chromedp.ID("reply-form")),
+		chromedp.SendKeys(chromedp.ID("sr-name"), "인사"),
+		chromedp.SendKeys(chromedp.ID("sr-body"), "안녕하세요 {{contact.name}}님, {{agent.name}}입니다."),
+		chromedp.Click(chromedp.CSS(`#reply-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-delete-reply]`)))
+
+	// An api channel through the admin form: the token is shown once.
+	a.do("channels page", chromedp.Navigate(e.ts.URL+"/admin/channels"), chromedp.WaitVisible(chromedp.ID("channel-form")))
+	eval[bool](a, `(s => (s.value = 'api', s.dispatchEvent(new Event('change', {bubbles: true}))))(document.getElementById('ch-kind'))`)
+	a.do("create channel",
+		chromedp.SendKeys(chromedp.ID("ch-name"), "CRM 연동"),
+		chromedp.Click(chromedp.CSS(`#channel-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("channel-created")))
+	if tok := a.text("#created-token"); len(tok) < 20 {
+		t.Fatalf("created token %q", tok)
+	}
+	if u := a.text("#created-inbound"); !strings.Contains(u, "/api/v1/channels/") || !strings.HasSuffix(u, "/inbound") {
+		t.Fatalf("inbound URL %q", u)
+	}
+	a.waitJS("new channel listed", `document.getElementById('channels').textContent.includes('CRM 연동')`)
+
+	pid := e.ingest(map[string]any{"external_id": "s1", "subject": "사진 확인 부탁드려요", "text": "상품 사진을 보내 주세요",
+		"contact": map[string]any{"external_id": "c9", "name": "김민지"}})
+	a.do("open ticket", chromedp.Navigate(e.ts.URL+"/tickets/"+pid), chromedp.WaitVisible(chromedp.ID("composer")))
+	a.waitLive()
+	a.waitJS("saved replies loaded", `document.getElementById('saved').options.length === 2`)
+	eval[bool](a, `(s => (s.selectedIndex = 1, s.dispatchEvent(new Event('change', {bubbles: true}))))(document.getElementById('saved'))`)
+	if got := eval[string](a, `document.getElementById('body').value`); got != "안녕하세요 김민지님, Admin Kim입니다." {
+		t.Fatalf("saved reply filled %q", got)
+	}
+	file := filepath.Join(t.TempDir(), "영수증.txt")
+	if err := os.WriteFile(file, []byte("receipt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.do("attach", chromedp.SetUploadFiles(chromedp.ID("files"), []string{file}))
+	a.waitJS("file pending", `document.getElementById('pending-files').textContent.includes('영수증.txt')`)
+
+	// The customer's system refuses the webhook: the failure shows live with a retry button.
+	e.hooks.fail.Store(true)
+	a.do("send", chromedp.Click(chromedp.ID("send")))
+	a.waitJS("failure shown", `!!document.querySelector('#thread [data-retry]') && document.querySelector('#thread .failed').textContent.includes('400')`)
+	if got := a.text("#thread .msg.d-outbound .atts"); !strings.Contains(got, "영수증.txt") {
+		t.Fatalf("the reply's attachment is not listed: %q", got)
+	}
+	e.hooks.fail.Store(false)
+	eval[bool](a, `document.querySelector('#thread [data-retry]').scrollIntoView({block: 'center'}), true`)
+	a.do("retry", chromedp.Click(chromedp.CSS(`#thread [data-retry]`)))
+	a.waitJS("sent after retry", `!!document.querySelector('#thread .msg.d-outbound [data-delivery="sent"]') && !document.querySelector('#thread [data-retry]')`)
+	hooks := e.hooks.all()
+	if len(hooks) != 1 || !strings.Contains(hooks[0]["text"].(string), "김민지님") {
+		t.Fatalf("webhooks after retry: %v", hooks)
+	}
+	atts, _ := hooks[0]["attachments"].([]any)
+	if len(atts) != 1 || atts[0].(map[string]any)["name"] != "영수증.txt" {
+		t.Fatalf("webhook attachments: %v", hooks[0]["attachments"])
+	}
+
+	// Sidebar: tags, merge another ticket of the same customer, snooze.
+	other := e.ingest(map[string]any{"external_id": "s2", "subject": "다른 문의", "text": "하나 더 있어요",
+		"contact": map[string]any{"external_id": "c9", "name": "김민지"}})
+	a.do("reload", chromedp.Navigate(e.ts.URL+"/tickets/"+pid), chromedp.WaitVisible(chromedp.ID("composer")))
+	a.waitLive()
+	if !strings.Contains(a.text("#side"), "다른 문의") {
+		t.Fatal("the customer's other ticket is not listed")
+	}
+	a.do("tags", chromedp.SendKeys(chromedp.ID("f-tags"), "사진, vip\r"))
+	a.waitJS("tags saved", `document.getElementById('f-tags').value === '사진, vip'`)
+	a.do("merge", chromedp.SendKeys(chromedp.ID("f-merge-ticket"), other+"\r"))
+	a.waitJS("merged in", `document.getElementById('thread').textContent.includes('하나 더 있어요')`)
+	merged, err := e.srv.Inbox.TicketByPublicID(e.ctx, other)
+	if err != nil || merged.Status != store.StatusClosed {
+		t.Fatalf("merged ticket: %+v %v", merged, err)
+	}
+	eval[bool](a, `(i => (i.value = '2099-01-02T09:30', true))(document.getElementById('f-snooze'))`)
+	a.do("snooze", chromedp.Click(chromedp.CSS(`#snooze-form button`)))
+	a.waitJS("snoozed", `document.getElementById('conv').dataset.status === 'snoozed'`)
+	if n := a.dialogs.Load(); n != 0 {
+		t.Fatalf("%d dialogs", n)
+	}
+}

@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/hanbox/hanbox/auth"
+)
+
+// loginCSRFCookie carries the double-submit token of the login form.
+const loginCSRFCookie = "hanbox_login_csrf"
+
+// loginProtection refuses cross-origin form posts (Sec-Fetch-Site / Origin).
+var loginProtection = http.NewCrossOriginProtection()
+
+type loginData struct {
+	Email string
+	Next  string
+	Error string
+	Token string
+}
+
+func (h *handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"))
+	if auth.From(r.Context()) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	h.renderLogin(w, r, &loginData{Next: next}, 0)
+}
+
+func (h *handler) renderLogin(w http.ResponseWriter, r *http.Request, d *loginData, status int) {
+	tok, _ := auth.NewToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: 3600})
+	d.Token = tok
+	pg := h.newPage(r, nil, "login", "login.title")
+	pg.Data = d
+	pg.Status = status
+	h.render(w, r, "login", pg)
+}
+
+func (h *handler) submitLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	d := &loginData{Email: r.PostFormValue("email"), Next: localPath(r.PostFormValue("next"))}
+	tr := translatorFor(language(r))
+	c, err := r.Cookie(loginCSRFCookie)
+	form := r.PostFormValue("csrf_token")
+	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
+		d.Error = tr.T("login.expired")
+		h.renderLogin(w, r, d, http.StatusForbidden)
+		return
+	}
+	tok, _, err := h.s.Auth.Login(r.Context(), d.Email, r.PostFormValue("password"), clientIP(r))
+	switch {
+	case errors.Is(err, auth.ErrRateLimited):
+		d.Error = tr.T("login.limited")
+		h.renderLogin(w, r, d, http.StatusTooManyRequests)
+		return
+	case errors.Is(err, auth.ErrBadCredentials):
+		d.Error = tr.T("login.failed")
+		h.renderLogin(w, r, d, http.StatusUnauthorized)
+		return
+	case err != nil:
+		h.log.Error("login", "err", err)
+		d.Error = tr.T("common.error")
+		h.renderLogin(w, r, d, http.StatusInternalServerError)
+		return
+	}
+	auth.SetCookie(w, r, tok)
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", HttpOnly: true, MaxAge: -1})
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

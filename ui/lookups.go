@@ -1,0 +1,48 @@
+package ui
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/hanbox/hanbox/store"
+)
+
+// lookups loads every agent and channel (small tables) for name lookups.
+func (h *handler) lookups(r *http.Request) (map[int64]*store.Agent, map[int64]*store.Channel, error) {
+	var agents []store.Agent
+	var chans []store.Channel
+	db := h.s.Store.DB.WithContext(r.Context())
+	if err := db.Find(&agents).Error; err != nil {
+		return nil, nil, err
+	}
+	if err := db.Find(&chans).Error; err != nil {
+		return nil, nil, err
+	}
+	am := make(map[int64]*store.Agent, len(agents))
+	for i := range agents {
+		am[agents[i].ID] = &agents[i]
+	}
+	cm := make(map[int64]*store.Channel, len(chans))
+	for i := range chans {
+		cm[chans[i].ID] = &chans[i]
+	}
+	return am, cm, nil
+}
+
+func sortedChannels(m map[int64]*store.Channel) []*store.Channel {
+	out := make([]*store.Channel, 0, len(m))
+	for _, c := range m {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func sortedAgents(m map[int64]*store.Agent) []*store.Agent {
+	out := make([]*store.Agent, 0, len(m))
+	for _, a := range m {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

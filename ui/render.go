@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/store"
+)
+
+// pages are the parsed templates, one set per page (layout + page). They are
+// parsed at start-up: a broken template fails the build's tests and the
+// process start, never a request.
+type pages struct {
+	sets map[string]*template.Template
+}
+
+var defaultPages = mustPages()
+
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "saved_replies", "quarantine", "error"}
+
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"asset": defaultAssets.URL,
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"short": func(t time.Time) string { return t.UTC().Format("01-02 15:04") },
+		"isoPtr": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format(time.RFC3339)
+		},
+		"size": humanSize,
+		"initial": func(s string) string {
+			for _, r := range strings.TrimSpace(s) {
+				return strings.ToUpper(string(r))
+			}
+			return "?"
+		},
+		"join": strings.Join,
+	}
+}
+
+func mustPages() *pages {
+	p, err := parsePages(templateFS)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func parsePages(fsys fs.FS) (*pages, error) {
+	p := &pages{sets: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(fsys, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("ui: parse template %s: %w", name, err)
+		}
+		p.sets[name] = t
+	}
+	return p, nil
+}
+
+// page is what every template receives.
+type page struct {
+	tr     translator
+	Lang   string
+	Title  string
+	Page   string // names the page for the JS (body data-page)
+	Agent  *store.Agent
+	CSRF   string
+	Admin  bool
+	Path   string
+	Boot   map[string]any // JSON for the scripts, read with JSON.parse
+	Data   any
+	Status int
+}
+
+// Tr translates a UI string.
+func (p *page) Tr(key string) string { return p.tr.T(key) }
+
+// Languages lists the UI languages for the switcher.
+func (p *page) Languages() []string { return languages }
+
+func (h *handler) newPage(r *http.Request, pr *auth.Principal, name, titleKey string) *page {
+	lang := language(r)
+	tr := translatorFor(lang)
+	pg := &page{tr: tr, Lang: tr.lang, Title: tr.T(titleKey), Page: name, Path: r.URL.RequestURI(),
+		Boot: map[string]any{"lang": tr.lang, "strings": jsStrings(tr)}}
+	if pr != nil {
+		pg.Agent = pr.Agent
+		pg.Admin = pr.Agent.Role == store.RoleAdmin
+		if pr.Cookie {
+			pg.CSRF = auth.CSRFToken(pr.Token)
+		}
+		pg.Boot["agent"] = map[string]any{"id": pr.Agent.ID, "name": pr.Agent.Name, "email": pr.Agent.Email}
+	}
+	return pg
+}
+
+// jsStrings are the catalogue entries the scripts use.
+func jsStrings(tr translator) map[string]string {
+	out := make(map[string]string, len(catalog["en"]))
+	for k := range catalog["en"] {
+		out[k] = tr.T(k)
+	}
+	return out
+}
+
+func (h *handler) render(w http.ResponseWriter, r *http.Request, name string, pg *page) {
+	t, ok := h.pages.sets[name]
+	if !ok {
+		h.log.Error("unknown template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+		h.log.Error("render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	setPageHeaders(w)
+	if pg.Status != 0 {
+		w.WriteHeader(pg.Status)
+	}
+	_, _ = buf.WriteTo(w)
+}
+
+func (h *handler) renderError(w http.ResponseWriter, r *http.Request, pr *auth.Principal, status int, msgKey string) {
+	pg := h.newPage(r, pr, "error", "error.title")
+	pg.Status = status
+	pg.Data = map[string]any{"Message": pg.Tr(msgKey), "Status": status}
+	h.render(w, r, "error", pg)
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KB", float64(n)/1024)
+	default:
+		return fmt.Sprintf("%.1f MB", float64(n)/1024/1024)
+	}
+}

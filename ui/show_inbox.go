@@ -1,0 +1,286 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/store"
+)
+
+// inboxViews are the views of the inbox sidebar, in order. "mine" and
+// "unassigned" are open tickets; "all" is everything but closed.
+var inboxViews = []string{"mine", "unassigned", "open", "all"}
+
+// statusViews are the per-status views.
+var statusViews = []string{"pending", "snoozed", "resolved", "closed"}
+
+type viewLink struct {
+	Key    string
+	Label  string
+	URL    string
+	Count  int64
+	Active bool
+	Kind   string
+}
+
+type ticketRow struct {
+	PublicID      string
+	Number        int64
+	Subject       string
+	Status        string
+	Priority      string
+	ContactName   string
+	ChannelKind   string
+	ChannelName   string
+	AssigneeName  string
+	Tags          []string
+	LastMessageAt time.Time
+	MessageCount  int
+	Waiting       bool   // the customer wrote last
+	Snippet       string // the start of the latest customer or agent message
+}
+
+type inboxData struct {
+	View      string
+	ChannelID int64
+	Tag       string
+	Query     string
+	ViewTitle string
+	Views     []viewLink
+	Statuses  []viewLink
+	Channels  []viewLink
+	Tags      []viewLink
+	Tickets   []ticketRow
+	NextURL   string
+}
+
+// filterForView returns the store filter of a view for agent me.
+func filterForView(view string, me int64) store.TicketFilter {
+	switch view {
+	case "mine":
+		return store.TicketFilter{Status: store.StatusOpen, AssigneeID: me}
+	case "unassigned":
+		return store.TicketFilter{Status: store.StatusOpen, Unassigned: true}
+	case "all":
+		return store.TicketFilter{}
+	case "pending", "snoozed", "resolved", "closed":
+		return store.TicketFilter{Status: view}
+	default:
+		return store.TicketFilter{Status: store.StatusOpen}
+	}
+}
+
+func validView(v string) bool {
+	for _, k := range append(append([]string{}, inboxViews...), statusViews...) {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := &inboxData{View: q.Get("view"), Tag: strings.TrimSpace(q.Get("tag")), Query: strings.TrimSpace(q.Get("q"))}
+	if !validView(d.View) {
+		d.View = "open"
+	}
+	if len(d.Query) > 500 {
+		d.Query = d.Query[:500]
+	}
+	d.ChannelID, _ = strconv.ParseInt(q.Get("channel"), 10, 64)
+	me := p.Agent.ID
+
+	f := filterForView(d.View, me)
+	f.ChannelID, f.Tag, f.Query, f.Cursor = d.ChannelID, d.Tag, d.Query, q.Get("cursor")
+	if d.Query != "" && q.Get("view") == "" {
+		f.Status = "all" // a search looks everywhere unless a view was chosen
+		d.View = ""
+	}
+	f.Limit = 50
+	pageOf, err := h.s.Store.ListTickets(ctx, f)
+	if err != nil {
+		h.log.Error("list tickets", "err", err)
+		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		return
+	}
+	agents, chans, err := h.lookups(r)
+	if err != nil {
+		h.log.Error("lookups", "err", err)
+		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		return
+	}
+	snippets, err := h.snippets(r, pageOf.Items)
+	if err != nil {
+		h.log.Warn("load snippets", "err", err)
+	}
+	for i := range pageOf.Items {
+		row := makeRow(&pageOf.Items[i], agents, chans)
+		row.Snippet = snippets[pageOf.Items[i].ID]
+		d.Tickets = append(d.Tickets, row)
+	}
+	if pageOf.NextCursor != "" {
+		nq := cloneQuery(q)
+		nq.Set("cursor", pageOf.NextCursor)
+		d.NextURL = "/tickets?" + nq.Encode()
+	}
+
+	pg := h.newPage(r, p, "inbox", "nav.inbox")
+	link := func(key, label string, f store.TicketFilter, set func(url.Values)) viewLink {
+		v := url.Values{}
+		set(v)
+		n, err := h.s.Store.CountTickets(ctx, f)
+		if err != nil {
+			h.log.Warn("count tickets", "err", err)
+		}
+		return viewLink{Key: key, Label: label, URL: "/tickets?" + v.Encode(), Count: n}
+	}
+	for _, v := range inboxViews {
+		l := link(v, pg.Tr("view."+v), filterForView(v, me), func(u url.Values) { u.Set("view", v) })
+		l.Active = d.View == v && d.ChannelID == 0 && d.Tag == ""
+		d.Views = append(d.Views, l)
+	}
+	for _, v := range statusViews {
+		l := link(v, pg.Tr("view."+v), filterForView(v, me), func(u url.Values) { u.Set("view", v) })
+		l.Active = d.View == v && d.ChannelID == 0 && d.Tag == ""
+		d.Statuses = append(d.Statuses, l)
+	}
+	chanCounts, tagCounts, err := h.groupCounts(r)
+	if err != nil {
+		h.log.Warn("count tickets per channel and tag", "err", err)
+	}
+	for _, ch := range sortedChannels(chans) {
+		id := strconv.FormatInt(ch.ID, 10)
+		v := url.Values{"view": {"open"}, "channel": {id}}
+		d.Channels = append(d.Channels, viewLink{Key: id, Label: ch.Name, URL: "/tickets?" + v.Encode(), Count: chanCounts[ch.ID],
+			Kind: ch.Kind, Active: d.ChannelID == ch.ID})
+	}
+	for _, tc := range tagCounts {
+		v := url.Values{"view": {"open"}, "tag": {tc.Tag}}
+		d.Tags = append(d.Tags, viewLink{Key: tc.Tag, Label: tc.Tag, URL: "/tickets?" + v.Encode(), Count: tc.N, Active: d.Tag == tc.Tag})
+	}
+	switch {
+	case d.Query != "":
+		d.ViewTitle = pg.Tr("search.label") + ": " + d.Query
+	case d.View != "":
+		d.ViewTitle = pg.Tr("view." + d.View)
+	}
+	if d.ChannelID != 0 {
+		if ch := chans[d.ChannelID]; ch != nil {
+			d.ViewTitle += " · " + ch.Name
+		}
+	}
+	if d.Tag != "" {
+		d.ViewTitle += " · #" + d.Tag
+	}
+	pg.Data = d
+	h.render(w, r, "inbox", pg)
+}
+
+func cloneQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+func makeRow(t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*store.Channel) ticketRow {
+	row := ticketRow{PublicID: t.PublicID, Number: t.Number(), Subject: t.Subject, Status: t.Status, Priority: t.Priority,
+		LastMessageAt: t.LastMessageAt, MessageCount: t.MessageCount}
+	if t.Contact != nil {
+		row.ContactName = t.Contact.Name
+		if row.ContactName == "" {
+			row.ContactName = t.Contact.Email
+		}
+	}
+	if ch := chans[t.LastChannelID]; ch != nil {
+		row.ChannelKind, row.ChannelName = ch.Kind, ch.Name
+	} else if ch := chans[t.ChannelID]; ch != nil {
+		row.ChannelKind, row.ChannelName = ch.Kind, ch.Name
+	}
+	if t.AssigneeID != nil {
+		if a := agents[*t.AssigneeID]; a != nil {
+			row.AssigneeName = a.Name
+			if row.AssigneeName == "" {
+				row.AssigneeName = a.Email
+			}
+		}
+	}
+	for _, tg := range t.Tags {
+		row.Tags = append(row.Tags, tg.Tag)
+	}
+	if t.LastCustomerAt != nil && (t.LastAgentAt == nil || t.LastCustomerAt.After(*t.LastAgentAt)) {
+		row.Waiting = true
+	}
+	return row
+}
+
+// snippets returns the start of each ticket's latest customer or agent
+// message, in one query for the whole page.
+func (h *handler) snippets(r *http.Request, ts []store.Ticket) (map[int64]string, error) {
+	out := make(map[int64]string, len(ts))
+	if len(ts) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(ts))
+	for i := range ts {
+		ids[i] = ts[i].ID
+	}
+	var rows []struct {
+		TicketID int64
+		Text     string
+	}
+	err := h.s.Store.DB.WithContext(r.Context()).Model(&store.Message{}).Select("ticket_id", "text").
+		Where("id IN (?)", h.s.Store.DB.Model(&store.Message{}).Select("MAX(id)").
+			Where("ticket_id IN ? AND direction IN ?", ids, []string{store.DirInbound, store.DirOutbound}).Group("ticket_id")).
+		Scan(&rows).Error
+	for _, m := range rows {
+		out[m.TicketID] = snippet(m.Text, 160)
+	}
+	return out, err
+}
+
+// snippet is text on one line, cut at n runes.
+func snippet(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	r := []rune(text)
+	return string(r[:n]) + "…"
+}
+
+type tagCount struct {
+	Tag string
+	N   int64
+}
+
+// groupCounts counts open tickets per origin channel and per tag (the 30
+// most used tags), one grouped query each.
+func (h *handler) groupCounts(r *http.Request) (map[int64]int64, []tagCount, error) {
+	db := h.s.Store.DB.WithContext(r.Context())
+	var rows []struct {
+		ChannelID int64
+		N         int64
+	}
+	if err := db.Model(&store.Ticket{}).Select("channel_id, COUNT(*) AS n").Where("status = ?", store.StatusOpen).
+		Group("channel_id").Scan(&rows).Error; err != nil {
+		return nil, nil, err
+	}
+	chans := make(map[int64]int64, len(rows))
+	for _, row := range rows {
+		chans[row.ChannelID] = row.N
+	}
+	var tags []tagCount
+	err := db.Table("ticket_tags").Select("ticket_tags.tag AS tag, COUNT(*) AS n").
+		Joins("JOIN tickets ON tickets.id = ticket_tags.ticket_id").Where("tickets.status = ?", store.StatusOpen).
+		Group("ticket_tags.tag").Order("n DESC, ticket_tags.tag").Limit(30).Scan(&tags).Error
+	return chans, tags, err
+}

@@ -1,0 +1,248 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/store"
+)
+
+type attachmentView struct {
+	ID    int64
+	Name  string
+	Type  string
+	Size  int64
+	URL   string
+	Image bool
+}
+
+type messageView struct {
+	ID             int64
+	Direction      string
+	AuthorName     string
+	Kind           string
+	ChannelName    string
+	Text           string
+	SrcDoc         string // a full document for the sandboxed iframe; empty for text messages
+	HasRemote      bool   // the HTML references remote images
+	Attachments    []attachmentView
+	DeliveryStatus string
+	DeliveryError  string
+	CreatedAt      time.Time
+	Edited         bool
+	Deleted        bool
+	PageURL        string
+	PageTitle      string
+}
+
+type pageVisit struct {
+	URL   string
+	Title string
+	At    time.Time
+}
+
+type ticketData struct {
+	Ticket       *store.Ticket
+	Number       int64
+	Contact      *store.Contact
+	ContactName  string
+	Messages     []messageView
+	OtherTickets []ticketRow
+	Pages        []pageVisit
+	Agents       []*store.Agent
+	AssigneeID   int64
+	TagsText     string
+	LatestKind   string
+	LatestName   string
+	HasEmail     bool
+	SnoozeValue  string
+	Statuses     []string
+	Priorities   []string
+}
+
+// emailCSP is put inside every email document: no script, nothing remote;
+// images only inline (data:, cid:) until the agent asks for them.
+const emailCSP = "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; font-src data:"
+
+// emailDoc wraps sanitized email HTML into the document shown in a sandboxed
+// iframe. The HTML was sanitized at ingest; the CSP and sandbox are the
+// second and third walls.
+//
+// A srcdoc document inherits the page's CSP (style-src 'self'), so inline
+// styles only apply in the stand-alone document of showMessageBody; withStyle
+// adds them there.
+func emailDoc(html, csp string, withStyle bool) string {
+	style := ""
+	if withStyle {
+		style = `<style>body{font:14px/1.5 system-ui,sans-serif;margin:8px;color:#1f2933;overflow-wrap:anywhere}img{max-width:100%;height:auto}blockquote{border-left:3px solid #d5dbe1;margin:0 0 0 4px;padding-left:10px;color:#52606d}</style>`
+	}
+	return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="` + csp +
+		`"><meta name="referrer" content="no-referrer"><base target="_blank">` + style + `</head><body>` + html + `</body></html>`
+}
+
+func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	t, err := h.s.Inbox.TicketByPublicID(ctx, id)
+	if err != nil {
+		if n, perr := strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64); perr == nil && n > store.TicketNumberBase {
+			if t2, err2 := h.s.Inbox.Ticket(ctx, n-store.TicketNumberBase); err2 == nil {
+				http.Redirect(w, r, "/tickets/"+t2.PublicID, http.StatusSeeOther)
+				return
+			}
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
+			return
+		}
+		h.log.Error("load ticket", "ticket", id, "err", err)
+		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		return
+	}
+	agents, chans, err := h.lookups(r)
+	if err != nil {
+		h.log.Error("lookups", "err", err)
+		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		return
+	}
+	msgs, err := h.s.Inbox.Messages(ctx, t.ID)
+	if err != nil {
+		h.log.Error("load messages", "ticket_id", t.ID, "err", err)
+		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		return
+	}
+	d := &ticketData{Ticket: t, Number: t.Number(), Statuses: []string{store.StatusOpen, store.StatusPending, store.StatusResolved, store.StatusClosed},
+		Priorities: []string{store.PriorityLow, store.PriorityNormal, store.PriorityHigh, store.PriorityUrgent}}
+	if c, err := h.s.Inbox.Contact(ctx, t.ContactID); err == nil {
+		d.Contact = c
+		d.ContactName = c.Name
+		if d.ContactName == "" {
+			d.ContactName = c.Email
+		}
+		d.HasEmail = c.Email != ""
+	}
+	pg := h.newPage(r, p, "ticket", "nav.inbox")
+	for i := range msgs {
+		d.Messages = append(d.Messages, h.messageView(&msgs[i], d.Contact, agents, chans, pg))
+		if msgs[i].Direction == store.DirInbound {
+			mv := d.Messages[len(d.Messages)-1]
+			if mv.PageURL != "" {
+				d.Pages = append(d.Pages, pageVisit{URL: mv.PageURL, Title: mv.PageTitle, At: mv.CreatedAt})
+			}
+		}
+	}
+	// Newest page first, each page once.
+	seen := map[string]bool{}
+	var pagesRev []pageVisit
+	for i := len(d.Pages) - 1; i >= 0; i-- {
+		if !seen[d.Pages[i].URL] {
+			seen[d.Pages[i].URL] = true
+			pagesRev = append(pagesRev, d.Pages[i])
+		}
+	}
+	d.Pages = pagesRev
+	if ch := chans[t.LastChannelID]; ch != nil {
+		d.LatestKind, d.LatestName = ch.Kind, ch.Name
+	}
+	if t.AssigneeID != nil {
+		d.AssigneeID = *t.AssigneeID
+	}
+	for _, a := range sortedAgents(agents) {
+		if a.Active || a.ID == d.AssigneeID {
+			d.Agents = append(d.Agents, a)
+		}
+	}
+	var tags []string
+	for _, tg := range t.Tags {
+		tags = append(tags, tg.Tag)
+	}
+	d.TagsText = strings.Join(tags, ", ")
+	if t.SnoozedUntil != nil {
+		d.SnoozeValue = t.SnoozedUntil.UTC().Format("2006-01-02T15:04")
+	}
+	if other, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: t.ContactID, Limit: 10}); err == nil {
+		for i := range other.Items {
+			if other.Items[i].ID != t.ID {
+				d.OtherTickets = append(d.OtherTickets, makeRow(&other.Items[i], agents, chans))
+			}
+		}
+	}
+	pg.Title = fmt.Sprintf("#%d %s", t.Number(), t.Subject)
+	pg.Boot["ticket"] = map[string]any{"id": t.PublicID, "tid": t.ID, "version": t.Version, "number": t.Number(),
+		"contact": map[string]any{"id": t.ContactID, "name": d.ContactName}, "has_email": d.HasEmail, "status": t.Status}
+	pg.Data = d
+	h.render(w, r, "ticket", pg)
+}
+
+var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
+
+func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int64]*store.Agent, chans map[int64]*store.Channel, pg *page) messageView {
+	v := messageView{ID: m.ID, Direction: m.Direction, Text: m.Text, DeliveryStatus: m.DeliveryStatus, DeliveryError: m.DeliveryError,
+		CreatedAt: m.CreatedAt, Edited: m.EditedAt != nil, Deleted: m.DeletedAt != nil}
+	if ch := chans[m.ChannelID]; ch != nil {
+		v.Kind, v.ChannelName = ch.Kind, ch.Name
+	}
+	switch m.AuthorType {
+	case store.AuthorAgent:
+		if a := agents[m.AuthorID]; a != nil {
+			v.AuthorName = a.Name
+			if v.AuthorName == "" {
+				v.AuthorName = a.Email
+			}
+		}
+	case store.AuthorContact:
+		if c != nil {
+			v.AuthorName = c.Name
+			if v.AuthorName == "" {
+				v.AuthorName = c.Email
+			}
+		}
+	case store.AuthorSystem:
+		v.Text = systemText(pg, m.Text)
+	}
+	if m.HTML != "" && !v.Deleted {
+		v.SrcDoc = emailDoc(m.HTML, emailCSP, false)
+		low := strings.ToLower(m.HTML)
+		v.HasRemote = strings.Contains(low, "src=\"http") || strings.Contains(low, "src='http") || strings.Contains(low, "url(http")
+	}
+	if m.Meta != nil {
+		v.PageURL = m.Meta.String("page_url")
+		v.PageTitle = m.Meta.String("page_title")
+		if !strings.HasPrefix(v.PageURL, "http://") && !strings.HasPrefix(v.PageURL, "https://") {
+			v.PageURL = "" // never link a javascript: or data: URL
+		}
+	}
+	for _, a := range m.Attachments {
+		if a.Inline && a.ContentID != "" && m.HTML != "" {
+			continue
+		}
+		v.Attachments = append(v.Attachments, attachmentView{ID: a.ID, Name: a.Name, Type: a.ContentType, Size: a.Size,
+			URL: fmt.Sprintf("/api/v1/attachments/%d", a.ID), Image: imageTypes[a.ContentType]})
+	}
+	return v
+}
+
+// systemText makes a system line ("status:resolved, assigned:Kim") readable.
+func systemText(pg *page, text string) string {
+	parts := strings.Split(text, ", ")
+	for i, p := range parts {
+		k, v, ok := strings.Cut(p, ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			parts[i] = pg.Tr("side.status") + " → " + pg.Tr("status."+v)
+		case "priority":
+			parts[i] = pg.Tr("side.priority") + " → " + pg.Tr("priority."+v)
+		case "assigned":
+			parts[i] = pg.Tr("side.assignee") + " → " + v
+		}
+	}
+	return strings.Join(parts, " · ")
+}

@@ -1,0 +1,116 @@
+// Shared helpers: boot data, strings, the JSON API client and DOM building.
+// Customer text only ever reaches the DOM through textContent or attributes
+// set with setAttribute; never through innerHTML.
+
+const bootEl = document.getElementById('boot');
+export const boot = bootEl ? JSON.parse(bootEl.textContent || '{}') : {};
+
+export function t(key) {
+  return (boot.strings && boot.strings[key]) || key;
+}
+
+export function csrfToken() {
+  const m = document.querySelector('meta[name="csrf-token"]');
+  return m ? m.getAttribute('content') : '';
+}
+
+export class APIError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// api calls /api/v1 with the session cookie and, for writes, the CSRF token.
+export async function api(method, path, body, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken();
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch('/api/v1' + path, {
+    method, headers, credentials: 'same-origin', keepalive: !!opts.keepalive,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await res.json(); } catch (_) { /* empty body */ }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new APIError(res.status, e.code || 'http_' + res.status, e.message || res.statusText);
+  }
+  return data;
+}
+
+// el builds an element; children are nodes or strings (as text).
+export function el(tag, attrs, ...children) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k === 'text') n.textContent = v;
+    else if (k === 'class') n.className = v;
+    else n.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    n.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return n;
+}
+
+let toastTimer = 0;
+export function toast(msg) {
+  const box = document.getElementById('toast');
+  if (!box) return;
+  box.textContent = msg;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 3500);
+}
+
+export function showError(err) {
+  toast(t('common.error') + ': ' + (err && err.message ? err.message : String(err)));
+}
+
+// refreshRegions re-fetches the current page and swaps the elements with the
+// given ids for their fresh versions. The HTML comes from our own templates,
+// where html/template escaped every value; it is parsed inert by DOMParser
+// (no script runs) and the page's CSP forbids inline script in any case.
+export async function refreshRegions(ids) {
+  const res = await fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+  if (res.redirected && new URL(res.url).pathname === '/login') { location.assign(res.url); return null; }
+  if (!res.ok) throw new Error('HTTP ' + res.status);
+  const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+  const active = document.activeElement;
+  for (const id of ids) {
+    const fresh = doc.getElementById(id);
+    const old = document.getElementById(id);
+    if (!fresh || !old) continue;
+    // Never pull a field away from an agent who is typing in it; that
+    // region catches up on the next refresh.
+    if (active && old.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && active.type !== 'checkbox') continue;
+    old.replaceWith(document.adoptNode(fresh));
+  }
+  localizeTimes(document);
+  return doc;
+}
+
+const sameDay = (a, b) => a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+
+// localizeTimes shows server UTC times in the agent's time zone.
+export function localizeTimes(root) {
+  const now = new Date();
+  const lang = boot.lang || 'en';
+  const timeFmt = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
+  const dateFmt = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  for (const node of root.querySelectorAll('time[datetime]')) {
+    const d = new Date(node.getAttribute('datetime'));
+    if (isNaN(d)) continue;
+    node.textContent = sameDay(d, now) ? timeFmt.format(d) : dateFmt.format(d);
+    node.title = d.toLocaleString(lang);
+  }
+}
+
+// typingTarget reports whether a key event belongs to a text field.
+export function typingTarget(e) {
+  const tg = e.target;
+  return tg && (tg.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(tg.tagName));
+}

@@ -1,0 +1,49 @@
+// Live events from /api/v1/events (server-sent events) with a small status
+// indicator. EventSource reconnects by itself; after a reconnect the page
+// re-fetches what it shows, since events are not replayed.
+import { t } from './api.js';
+
+const TYPES = ['ticket.created', 'ticket.updated', 'message.created', 'message.updated', 'contact.updated',
+  'contact.typing', 'visitor.page', 'agent.viewing', 'agent.typing', 'presence'];
+
+let pulseTimer = 0;
+
+function indicator(state) {
+  const box = document.getElementById('live');
+  if (!box) return;
+  box.hidden = false;
+  box.dataset.state = state;
+  const label = box.querySelector('.live-label');
+  if (label) label.textContent = state === 'off' ? t('live.off') : t('live.on');
+}
+
+// pulse flashes the indicator when something arrived.
+export function pulse() {
+  indicator('pulse');
+  clearTimeout(pulseTimer);
+  pulseTimer = setTimeout(() => indicator('on'), 1200);
+}
+
+// connect opens the stream and calls onEvent(type, event) for each event
+// onEvent('connected') once the stream is open and onEvent('reconnected')
+// after a reconnect.
+export function connect(onEvent) {
+  if (!window.EventSource) return null;
+  const es = new EventSource('/api/v1/events', { withCredentials: true });
+  let opened = false;
+  es.onopen = () => {
+    indicator('on');
+    onEvent(opened ? 'reconnected' : 'connected', {});
+    opened = true;
+  };
+  es.onerror = () => indicator('off');
+  for (const type of TYPES) {
+    es.addEventListener(type, (msg) => {
+      let data;
+      try { data = JSON.parse(msg.data); } catch (_) { return; }
+      onEvent(type, data);
+    });
+  }
+  window.__hanboxEvents = es;
+  return es;
+}

@@ -1,0 +1,318 @@
+// The conversation page: composer, sidebar actions, live thread, presence
+// of other agents and the collision guard.
+import { api, boot, el, t, toast, showError, refreshRegions, typingTarget, APIError } from './api.js';
+import { connect, pulse } from './live.js';
+
+const tk = boot.ticket || {};
+const me = boot.agent || {};
+const path = '/tickets/' + encodeURIComponent(tk.id);
+// version is the ticket version the agent has seen; replies carry it so the
+// server can refuse them when the ticket changed meanwhile.
+let version = tk.version;
+let files = [];
+
+const $ = (id) => document.getElementById(id);
+const composer = () => $('composer');
+const bodyField = () => $('body');
+const mode = () => composer().querySelector('input[name="mode"]:checked').value;
+
+function setMode(m) {
+  const r = composer().querySelector(`input[name="mode"][value="${m}"]`);
+  if (r) r.checked = true;
+  composer().dataset.mode = m;
+  const ta = bodyField();
+  ta.placeholder = m === 'note' ? ta.dataset.phNote : ta.dataset.phReply;
+  const send = $('send');
+  send.textContent = m === 'note' ? send.dataset.labelNote : send.dataset.labelReply;
+  $('channel').disabled = m === 'note';
+}
+
+function draft() {
+  return bodyField().value.trim() !== '' || files.length > 0;
+}
+
+// refresh re-renders the thread, header and sidebar from the server. The
+// agent's draft stays. The seen version only moves when there is no draft
+// (or force): with a draft, a reply must first pass the collision guard.
+// imagesShown holds the messages whose remote images the agent asked for;
+// they stay shown when the thread is re-rendered.
+const imagesShown = new Set();
+
+function showImages(msg) {
+  const frame = msg.querySelector('iframe.mailframe');
+  if (!frame) return;
+  frame.removeAttribute('srcdoc');
+  frame.setAttribute('src', frame.dataset.bodyUrl);
+  const bar = msg.querySelector('.imgbar');
+  if (bar) bar.hidden = true;
+}
+
+async function refresh(force = false) {
+  const doc = await refreshRegions(['thread', 'side', 'convbar']);
+  if (!doc) return;
+  for (const id of imagesShown) {
+    const msg = document.querySelector(`#thread [data-message="${CSS.escape(id)}"]`);
+    if (msg) showImages(msg);
+  }
+  const conv = doc.getElementById('conv');
+  if (conv) {
+    const v = Number(conv.dataset.version);
+    $('conv').dataset.version = String(v);
+    $('conv').dataset.status = conv.dataset.status;
+    if (force || !draft()) version = v;
+  }
+}
+
+let timer = 0;
+function soon() {
+  clearTimeout(timer);
+  timer = setTimeout(() => refresh().catch((e) => console.warn(e)), 200);
+}
+
+function renderFiles() {
+  const list = $('pending-files');
+  list.replaceChildren(...files.map((f, i) => el('li', {}, f.name + ' ',
+    el('button', { type: 'button', class: 'linkish', 'data-unfile': i, 'aria-label': t('composer.remove') + ' ' + f.name, text: '×' }))));
+}
+
+function readFile(f) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => {
+      const s = String(r.result);
+      resolve({ name: f.name, content_type: f.type || 'application/octet-stream', data: s.slice(s.indexOf(',') + 1) });
+    };
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(f);
+  });
+}
+
+async function send(anyway = false) {
+  const text = bodyField().value;
+  if (!text.trim() && !files.length) { bodyField().focus(); return; }
+  const m = mode();
+  const btn = $('send');
+  btn.disabled = true;
+  $('composer-error').hidden = true;
+  try {
+    const body = { text, attachments: files };
+    if (m === 'reply') {
+      body.version = anyway ? Number($('conv').dataset.version) : version;
+      const ch = $('channel').value;
+      if (ch) body.channel = ch;
+    }
+    await api('POST', path + (m === 'note' ? '/notes' : '/replies'), body);
+    bodyField().value = '';
+    files = [];
+    renderFiles();
+    $('stale').hidden = true;
+    await refresh(true);
+    toast(t('composer.sent'));
+  } catch (err) {
+    if (err instanceof APIError && err.code === 'stale') {
+      // Show what changed, keep the draft, let the agent decide.
+      await refresh(false).catch(() => {});
+      $('stale').hidden = false;
+      $('send-anyway').focus();
+    } else {
+      const box = $('composer-error');
+      box.textContent = t('composer.error') + ': ' + err.message;
+      box.hidden = false;
+    }
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+async function patch(body) {
+  try {
+    await api('PATCH', path, body);
+    await refresh(!draft());
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// --- presence of this agent ---
+
+let lastTyping = 0;
+let lastHello = 0;
+function announce(state, keepalive = false) {
+  return api('POST', path + '/presence', { state }, { keepalive }).catch(() => {});
+}
+
+// --- presence of others ---
+
+const others = new Map(); // agent id -> {name, state, until}
+
+function renderPresence() {
+  const now = Date.now();
+  for (const [id, p] of others) if (p.until < now) others.delete(id);
+  const chips = [];
+  for (const p of others.values()) {
+    const state = p.typingUntil > now ? 'typing' : 'viewing';
+    const label = state === 'typing' ? t('ticket.agentTyping') : t('ticket.agentViewing');
+    chips.push(el('span', { class: 'chip', 'data-agent-presence': state }, el('span', { class: 'avatar sm', 'aria-hidden': 'true', text: (p.name || '?').slice(0, 1).toUpperCase() }), p.name + ' ' + label));
+  }
+  $('presence').replaceChildren(...chips);
+}
+
+let customerTypingTimer = 0;
+
+function onEvent(type, e) {
+  // Announce ourselves only once we can hear the answers: other viewers
+  // reply to a newcomer with their own presence.
+  // Either way, re-fetch: something may have changed before the stream opened.
+  if (type === 'connected' || type === 'reconnected') { announce('viewing'); soon(); return; }
+  const data = e.data || {};
+  const mine = e.ticket_id === tk.tid || data.ticket === tk.id;
+  if (!mine) return;
+  switch (type) {
+    case 'message.created':
+    case 'message.updated':
+    case 'ticket.updated':
+      pulse();
+      soon();
+      break;
+    case 'contact.typing': {
+      const on = data.typing !== false;
+      $('typing').hidden = !on;
+      clearTimeout(customerTypingTimer);
+      if (on) customerTypingTimer = setTimeout(() => { $('typing').hidden = true; }, 6000);
+      break;
+    }
+    case 'visitor.page': {
+      const v = $('visiting');
+      const title = data.title || data.url || '';
+      v.textContent = title ? t('ticket.viewingPage') + ': ' + title : '';
+      v.hidden = !title;
+      break;
+    }
+    case 'agent.viewing':
+    case 'agent.typing': {
+      if (e.agent_id === me.id) break;
+      if (data.state === 'left') others.delete(e.agent_id);
+      else {
+        // A newcomer learns of us now rather than at our next heartbeat.
+        if (!others.has(e.agent_id) && Date.now() - lastHello > 3000) { lastHello = Date.now(); announce('viewing'); }
+        const prev = others.get(e.agent_id) || {};
+        const now = Date.now();
+        others.set(e.agent_id, { name: data.agent_name || '#' + e.agent_id, until: now + 50000,
+          typingUntil: data.state === 'typing' ? now + 8000 : (prev.typingUntil || 0) });
+      }
+      renderPresence();
+      break;
+    }
+    default:
+  }
+}
+
+export function init() {
+  setMode('reply');
+  composer().addEventListener('change', (e) => {
+    if (e.target.name === 'mode') setMode(e.target.value);
+  });
+  composer().addEventListener('submit', (e) => { e.preventDefault(); send(false); });
+  $('send-anyway').addEventListener('click', () => send(true));
+  bodyField().addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(false); }
+    if (e.key === 'Escape') bodyField().blur();
+  });
+  bodyField().addEventListener('input', () => {
+    const now = Date.now();
+    if (mode() === 'reply' && now - lastTyping > 3000) { lastTyping = now; announce('typing'); }
+  });
+  $('files').addEventListener('change', async (e) => {
+    try {
+      for (const f of e.target.files) files.push(await readFile(f));
+    } catch (err) { showError(err); }
+    e.target.value = '';
+    renderFiles();
+  });
+  $('pending-files').addEventListener('click', (e) => {
+    const i = e.target.getAttribute('data-unfile');
+    if (i !== null) { files.splice(Number(i), 1); renderFiles(); }
+  });
+
+  // Saved replies with placeholders.
+  api('GET', '/saved-replies').then((res) => {
+    const sel = $('saved');
+    for (const r of res.items || []) sel.append(el('option', { value: r.id, text: r.name, 'data-body': r.body }));
+  }).catch(() => {});
+  $('saved').addEventListener('change', (e) => {
+    const opt = e.target.selectedOptions[0];
+    if (!opt || !opt.dataset.body) return;
+    const text = opt.dataset.body
+      .replaceAll('{{contact.name}}', (tk.contact && tk.contact.name) || '')
+      .replaceAll('{{agent.name}}', me.name || '');
+    const ta = bodyField();
+    const at = ta.selectionStart ?? ta.value.length;
+    ta.value = ta.value.slice(0, at) + text + ta.value.slice(ta.selectionEnd ?? at);
+    e.target.value = '';
+    ta.focus();
+  });
+
+  // Actions in regions that are re-rendered: delegate from the document.
+  document.addEventListener('click', async (e) => {
+    const a = e.target.closest('[data-action],[data-retry],[data-show-images]');
+    if (!a) return;
+    if (a.dataset.action === 'assign-me') patch({ assignee: 'me' });
+    else if (a.dataset.action === 'resolve') patch({ status: 'resolved' });
+    else if (a.dataset.action === 'reopen') patch({ status: 'open' });
+    else if (a.hasAttribute('data-retry')) {
+      try { await api('POST', '/messages/' + encodeURIComponent(a.dataset.retry) + '/retry'); await refresh(); } catch (err) { showError(err); }
+    } else if (a.hasAttribute('data-show-images')) {
+      const msg = a.closest('[data-message]');
+      imagesShown.add(msg.dataset.message);
+      showImages(msg);
+    }
+  });
+  document.addEventListener('change', (e) => {
+    const f = e.target.getAttribute && e.target.getAttribute('data-patch');
+    if (!f) return;
+    const v = e.target.value;
+    if (f === 'assignee') patch({ assignee: v === '' ? null : Number(v) });
+    else if (f === 'status' && v !== 'snoozed') patch({ status: v });
+    else if (f === 'priority') patch({ priority: v });
+  });
+  document.addEventListener('submit', async (e) => {
+    const id = e.target.id;
+    if (!['tags-form', 'snooze-form', 'merge-ticket-form', 'merge-contact-form'].includes(id)) return;
+    e.preventDefault();
+    if (id === 'tags-form') {
+      const tags = $('f-tags').value.split(',').map((s) => s.trim().replace(/^#/, '')).filter(Boolean);
+      patch({ tags });
+    } else if (id === 'snooze-form') {
+      const d = new Date($('f-snooze').value);
+      if (isNaN(d)) return;
+      patch({ status: 'snoozed', snoozed_until: d.toISOString() });
+    } else if (id === 'merge-ticket-form') {
+      try {
+        await api('POST', path + '/merge', { from: $('f-merge-ticket').value.trim() });
+        await refresh(true);
+      } catch (err) { showError(err); }
+    } else if (id === 'merge-contact-form') {
+      try {
+        await api('POST', '/contacts/' + encodeURIComponent(tk.contact.id) + '/merge', { from: $('f-merge-contact').value.trim() });
+        await refresh(true);
+      } catch (err) { showError(err); }
+    }
+  });
+
+  document.addEventListener('keydown', (e) => {
+    if (typingTarget(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === 'r') { e.preventDefault(); setMode('reply'); bodyField().focus(); }
+    else if (e.key === 'n') { e.preventDefault(); setMode('note'); bodyField().focus(); }
+    else if (e.key === 'e') { e.preventDefault(); patch({ status: 'resolved' }); }
+    else if (e.key === 'a') { e.preventDefault(); patch({ assignee: 'me' }); }
+    else if (e.key === 'u' || e.key === 'Backspace') { location.assign('/'); }
+  });
+
+  // Collision guard: tell others we are here, refresh every 20 s, say goodbye.
+  setInterval(() => { if (document.visibilityState === 'visible') announce('viewing'); }, 20000);
+  setInterval(renderPresence, 2000);
+  window.addEventListener('pagehide', () => { announce('left', true); });
+
+  connect(onEvent);
+  window.__hanboxTicket = { get version() { return version; } };
+}
