@@ -68,7 +68,9 @@ func (f *flaky) Start(ctx context.Context, _ connectors.Sink) error {
 func (f *flaky) Send(context.Context, *inbox.Outbound) (inbox.ExternalRef, error) {
 	return inbox.ExternalRef{}, nil
 }
-func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "flaky:"+r.URL.Path) }
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.WriteString(w, "flaky:"+r.URL.Path)
+}
 
 var starts atomic.Int32
 

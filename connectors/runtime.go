@@ -24,10 +24,11 @@ type Runtime struct {
 	opts RuntimeOptions
 	log  *slog.Logger
 
-	mu      sync.RWMutex
-	running map[int64]*instance
-	byKey   map[string]*instance
-	ctx     context.Context
+	reloadMu sync.Mutex // one Reload at a time, so no channel starts twice
+	mu       sync.RWMutex
+	running  map[int64]*instance
+	byKey    map[string]*instance
+	ctx      context.Context
 }
 
 // RuntimeOptions configure a Runtime.
@@ -86,6 +87,8 @@ func (r *Runtime) Run(ctx context.Context) error {
 // Reload brings the running set in line with the channel rows: new or
 // changed channels are (re)started, disabled or deleted ones stopped.
 func (r *Runtime) Reload(ctx context.Context) error {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
 	var chans []store.Channel
 	if err := r.st.DB.WithContext(ctx).Order("id").Find(&chans).Error; err != nil {
 		return fmt.Errorf("connectors: load channels: %w", err)

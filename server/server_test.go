@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
-	"github.com/hanbox/hanbox/inbox"
 	_ "github.com/hanbox/hanbox/connectors/all"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/server"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"

@@ -145,3 +145,34 @@ func TestStateAndBlobs(t *testing.T) {
 		r2()
 	})
 }
+
+func TestCountTicketsFilters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		st.DB.Create(&store.Contact{Name: "a"})
+		st.DB.Create(&store.Contact{Name: "b"})
+		for i := 0; i < 4; i++ {
+			tk := store.Ticket{PublicID: fmt.Sprintf("c%d", i), ReplyToken: fmt.Sprintf("c%d", i), Status: store.StatusOpen, Priority: store.PriorityNormal,
+				ContactID: int64(1 + i%2), ChannelID: 1, LastChannelID: 1, LastMessageAt: time.Now()}
+			if err := st.DB.Create(&tk).Error; err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 0 {
+				st.DB.Create(&store.TicketTag{TicketID: tk.ID, Tag: "vip"})
+			}
+		}
+		for name, c := range map[string]struct {
+			f    store.TicketFilter
+			want int64
+		}{
+			"all":     {store.TicketFilter{}, 4},
+			"tag":     {store.TicketFilter{Tag: "vip"}, 2},
+			"contact": {store.TicketFilter{ContactID: 2}, 2},
+		} {
+			n, err := st.CountTickets(ctx, c.f)
+			if err != nil || n != c.want {
+				t.Errorf("%s: %d, %v; want %d", name, n, err, c.want)
+			}
+		}
+	})
+}

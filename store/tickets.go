@@ -125,6 +125,18 @@ func (s *Store) CountTickets(ctx context.Context, f TicketFilter) (int64, error)
 	if f.ChannelID > 0 {
 		db = db.Where("channel_id = ?", f.ChannelID)
 	}
+	if f.ContactID > 0 {
+		db = db.Where("contact_id = ?", f.ContactID)
+	}
+	if f.Tag != "" {
+		db = db.Where("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)", f.Tag)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		var ok bool
+		if db, ok = s.searchScope(db, q); !ok {
+			return 0, nil
+		}
+	}
 	var n int64
 	err := db.Count(&n).Error
 	return n, err

@@ -58,7 +58,8 @@ type Channel struct {
 	secret   string
 	client   *http.Client
 	log      *slog.Logger
-	sink     connectors.Sink
+	sink     connectors.Sink // set once in New; the inbox itself
+	status   connectors.StatusReporter
 }
 
 var (
@@ -77,8 +78,9 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 	if err != nil {
 		return nil, err
 	}
+	// Pushes may arrive before Start runs, so the sink comes from deps.
 	sink, _ := deps.Inbox.(connectors.Sink)
-	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: deps.Logger, sink: sink}, nil
+	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: deps.Logger, sink: sink, status: deps.Status}, nil
 }
 
 // Kind implements connectors.Connector.
@@ -90,7 +92,9 @@ func (c *Channel) Validate(context.Context) error { return c.settings.Validate()
 // Start implements connectors.Connector: the api channel only receives
 // pushes, so it waits for ctx.
 func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
-	c.sink = sink
+	if c.status != nil {
+		c.status(connectors.StateConnected, nil) // ready to take pushes
+	}
 	<-ctx.Done()
 	return nil
 }
