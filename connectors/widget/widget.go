@@ -126,6 +126,9 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		ticketContact: map[int64]int64{},
 		agentActive:   map[int64]time.Time{},
 	}
+	// A visitor counts as present for a short while after they were last
+	// seen, but never longer than the grace period itself.
+	c.hub.liveWindow = min(c.hub.liveWindow, s.grace())
 	c.life, c.stopLife = context.WithCancel(context.Background())
 	if c.bus == nil {
 		c.bus = inbox.NewBus()

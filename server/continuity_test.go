@@ -1,0 +1,263 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/smtp"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/hanbox/hanbox/store/storetest"
+)
+
+// mailCatcher is an SMTP server that keeps every message it receives.
+type mailCatcher struct {
+	mu   sync.Mutex
+	msgs [][]byte
+	rcpt [][]string
+	addr string
+}
+
+type catcherSession struct {
+	c  *mailCatcher
+	to []string
+}
+
+func (c *mailCatcher) NewSession(*gosmtp.Conn) (gosmtp.Session, error) {
+	return &catcherSession{c: c}, nil
+}
+func (s *catcherSession) AuthPlain(string, string) error         { return nil }
+func (s *catcherSession) Mail(string, *gosmtp.MailOptions) error { return nil }
+func (s *catcherSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+func (s *catcherSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.c.mu.Lock()
+	s.c.msgs = append(s.c.msgs, b)
+	s.c.rcpt = append(s.c.rcpt, s.to)
+	s.c.mu.Unlock()
+	return nil
+}
+func (s *catcherSession) Reset()        { s.to = nil }
+func (s *catcherSession) Logout() error { return nil }
+
+func newMailCatcher(t *testing.T) *mailCatcher {
+	c := &mailCatcher{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := gosmtp.NewServer(c)
+	srv.Domain = "mx.customer.test"
+	srv.AllowInsecureAuth = true
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c.addr = ln.Addr().String()
+	return c
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestChatContinuesByEmail is the whole continuity story across two real
+// channels: a widget visitor asks a question, leaves their email and goes
+// away; the agent's reply goes out by email through the email channel; the
+// customer answers that email; the answer lands in the same ticket, which the
+// visitor sees in the widget's history when they come back.
+func TestChatContinuesByEmail(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d)
+			mx := newMailCatcher(t)
+			smtpHost, smtpPort, _ := net.SplitHostPort(mx.addr)
+			listen := freePort(t)
+			var port int
+			fmt.Sscan(smtpPort, &port)
+			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "email", "name": "Support mail", "settings": map[string]any{
+				"address": "support@shop.test", "from_name": "Shop Support", "reply_to_token": true,
+				"smtp":   map[string]any{"host": smtpHost, "port": port, "tls": "none"},
+				"listen": map[string]any{"addr": listen},
+			}}, 201, nil)
+			var wch struct {
+				Channel struct {
+					PublicKey string `json:"public_key"`
+				} `json:"channel"`
+			}
+			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "widget", "name": "Shop chat", "settings": map[string]any{
+				"allowed_origins": []string{"http://shop.test"}, "grace_seconds": 0.3,
+			}}, 201, &wch)
+			base := ts.http.URL + "/connectors/widget/" + wch.Channel.PublicKey
+			visitor := func(method, path, token string, body any, out any) int {
+				t.Helper()
+				var r io.Reader
+				if body != nil {
+					r = strings.NewReader(mustJSON(body))
+				}
+				req, _ := http.NewRequest(method, base+path, r)
+				req.Header.Set("Origin", "http://shop.test")
+				req.Header.Set("Content-Type", "application/json")
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				raw, _ := io.ReadAll(resp.Body)
+				if out != nil {
+					if err := jsonUnmarshal(raw, out); err != nil {
+						t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+					}
+				}
+				if resp.StatusCode >= 300 {
+					t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+				}
+				return resp.StatusCode
+			}
+			var sess struct {
+				VisitorToken string `json:"visitor_token"`
+				SessionToken string `json:"session_token"`
+			}
+			eventually(t, "widget channel running", func() bool {
+				req, _ := http.NewRequest("OPTIONS", base+"/session", nil)
+				req.Header.Set("Origin", "http://shop.test")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return false
+				}
+				resp.Body.Close()
+				return resp.StatusCode == http.StatusNoContent
+			})
+			visitor("POST", "/session", "", map[string]any{"page": map[string]any{"url": "http://shop.test/orders/77", "title": "주문 상세"}}, &sess)
+			visitor("POST", "/messages", sess.SessionToken, map[string]any{"type": "message", "client_id": "c-1", "text": "주문한 신발 사이즈를 바꿀 수 있나요?",
+				"page": map[string]any{"url": "http://shop.test/orders/77", "title": "주문 상세"}}, nil)
+			visitor("POST", "/email", sess.SessionToken, map[string]any{"email": "minji@customer.test"}, nil)
+
+			var list struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+			}
+			ts.do("GET", "/api/v1/tickets", "", nil, 200, &list)
+			if len(list.Items) != 1 {
+				t.Fatalf("tickets: %+v", list)
+			}
+			ticket := list.Items[0].ID
+			// The visitor is gone (no socket, no poll); the agent answers.
+			time.Sleep(400 * time.Millisecond)
+			ts.do("POST", "/api/v1/tickets/"+ticket+"/replies", "", map[string]any{"text": "네, 가능합니다. 원하시는 사이즈를 알려주세요."}, 201, nil)
+
+			var mail []byte
+			eventually(t, "reply mailed to the customer", func() bool {
+				mx.mu.Lock()
+				defer mx.mu.Unlock()
+				if len(mx.msgs) == 0 {
+					return false
+				}
+				mail = mx.msgs[0]
+				return true
+			})
+			mx.mu.Lock()
+			rcpt := mx.rcpt[0]
+			mx.mu.Unlock()
+			if len(rcpt) != 1 || rcpt[0] != "minji@customer.test" {
+				t.Fatalf("mail went to %v", rcpt)
+			}
+			msgID := regexp.MustCompile(`(?im)^Message-Id:\s*(<[^>]+>)`).FindSubmatch(mail)
+			if msgID == nil {
+				t.Fatalf("no Message-ID in\n%s", mail)
+			}
+			// The customer answers from their mail client.
+			answer := "From: Minji <minji@customer.test>\r\nTo: support@shop.test\r\nSubject: Re: your question\r\n" +
+				"Message-ID: <answer-1@customer.test>\r\nIn-Reply-To: " + string(msgID[1]) + "\r\nReferences: " + string(msgID[1]) + "\r\n" +
+				"Content-Type: text/plain; charset=utf-8\r\n\r\n270으로 바꿔 주세요.\r\n"
+			if err := smtp.SendMail(listen, nil, "minji@customer.test", []string{"support@shop.test"}, []byte(answer)); err != nil {
+				t.Fatal(err)
+			}
+			var tk struct {
+				Messages []struct {
+					Direction string `json:"direction"`
+					Text      string `json:"text"`
+					Channel   struct {
+						Kind string `json:"kind"`
+					} `json:"channel"`
+					DeliveryStatus string `json:"delivery_status"`
+				} `json:"messages"`
+			}
+			eventually(t, "email answer threaded into the chat ticket", func() bool {
+				ts.do("GET", "/api/v1/tickets/"+ticket, "", nil, 200, &tk)
+				return len(tk.Messages) >= 3
+			})
+			var kinds []string
+			for _, m := range tk.Messages {
+				if m.Direction == "system" {
+					continue
+				}
+				kinds = append(kinds, m.Direction+"/"+m.Channel.Kind)
+			}
+			if strings.Join(kinds, " ") != "inbound/widget outbound/email inbound/email" {
+				t.Fatalf("thread: %v", kinds)
+			}
+			last := tk.Messages[len(tk.Messages)-1]
+			if !strings.Contains(last.Text, "270으로") {
+				t.Fatalf("answer text %q", last.Text)
+			}
+			var list2 struct{ Items []any }
+			ts.do("GET", "/api/v1/tickets", "", nil, 200, &list2)
+			if len(list2.Items) != 1 {
+				t.Fatalf("the email answer opened a new ticket: %d tickets", len(list2.Items))
+			}
+			// Back on the site, the visitor's history has the whole conversation.
+			var back struct {
+				Conversations []struct {
+					Messages []struct {
+						Text string `json:"text"`
+					} `json:"messages"`
+				} `json:"conversations"`
+			}
+			visitor("POST", "/session", "", map[string]any{"visitor_token": sess.VisitorToken}, &back)
+			var all bytes.Buffer
+			for _, c := range back.Conversations {
+				for _, m := range c.Messages {
+					all.WriteString(m.Text + "\n")
+				}
+			}
+			for _, want := range []string{"사이즈를 바꿀", "가능합니다", "270으로"} {
+				if !strings.Contains(all.String(), want) {
+					t.Errorf("widget history lacks %q:\n%s", want, all.String())
+				}
+			}
+		})
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
