@@ -60,8 +60,11 @@ func main() {
 				skipped++
 				reason := ""
 				if b := out[key]; b != nil {
-					lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-					reason = strings.TrimSpace(lines[len(lines)-1])
+					for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+						if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--- SKIP") && !strings.HasPrefix(l, "=== ") {
+							reason = l
+						}
+					}
 				}
 				skips = append(skips, key+": "+reason)
 			}
