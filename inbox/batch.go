@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -12,9 +11,8 @@ import (
 // batcher is a group commit for ingest on SQLite. SQLite has one writer at a
 // time and most of a small transaction's cost is its commit (WAL append and
 // the FTS segment flush), so concurrent ingests are queued and written by one
-// goroutine, many per transaction. Each message runs under its own SAVEPOINT:
-// one that fails is rolled back alone and reports its own error; the others
-// commit together. A lone message is written at once, without waiting for
+// goroutine, many per transaction (see commit for how failures are kept
+// apart). A lone message is written at once, without waiting for
 // company, so latency does not grow when traffic is light.
 type batcher struct {
 	s       *Service
@@ -102,34 +100,35 @@ func (b *batcher) loop() {
 	}
 }
 
+// commit writes a batch in one transaction. Errors are rare (a duplicate
+// racing its first copy, a constraint a message breaks), so instead of a
+// savepoint per message the batch is simply replayed one message per
+// transaction when anything fails; each message then gets its own answer.
 func (b *batcher) commit(batch []*batchReq) {
 	resps := make([]batchResp, len(batch))
 	err := b.s.st.Tx(context.Background(), func(tx *gorm.DB) error {
 		for i, r := range batch {
-			if len(batch) == 1 {
-				resps[i].res, resps[i].events, resps[i].err = b.s.ingestTx(tx, r.in, r.html, r.blobs)
-				return resps[i].err
-			}
-			sp := fmt.Sprintf("ingest%d", i)
-			if err := tx.SavePoint(sp).Error; err != nil {
-				return err
-			}
-			res, evs, err := b.s.ingestTx(tx, r.in, r.html, r.blobs)
+			res, evs, err := b.s.ingestTx(tx, r.in, r.html, r.blobs, len(batch) == 1)
 			if err != nil {
-				if rerr := tx.RollbackTo(sp).Error; rerr != nil {
-					return rerr
-				}
-				resps[i].err = err
-				continue
+				return err
 			}
 			resps[i] = batchResp{res: res, events: evs}
 		}
 		return nil
 	})
-	for i, r := range batch {
-		if err != nil && resps[i].err == nil {
-			resps[i] = batchResp{err: err}
+	if err != nil && len(batch) > 1 {
+		for i, r := range batch {
+			resps[i] = batchResp{}
+			resps[i].err = b.s.st.Tx(context.Background(), func(tx *gorm.DB) error {
+				var e error
+				resps[i].res, resps[i].events, e = b.s.ingestTx(tx, r.in, r.html, r.blobs, true)
+				return e
+			})
 		}
+	} else if err != nil {
+		resps[0] = batchResp{err: err}
+	}
+	for i, r := range batch {
 		r.done <- resps[i]
 	}
 }

@@ -55,7 +55,7 @@ func (s *Service) Ingest(ctx context.Context, in *Inbound) (IngestResult, error)
 		} else {
 			err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 				var e error
-				res, events, e = s.ingestTx(tx, in, html, blobs)
+				res, events, e = s.ingestTx(tx, in, html, blobs, true)
 				return e
 			})
 		}
@@ -135,7 +135,10 @@ func (s *Service) findDuplicate(ctx context.Context, db *gorm.DB, channelID int6
 	return r, true, nil
 }
 
-func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string) (IngestResult, []Event, error) {
+// ingestTx writes one inbound message inside tx. checkDup looks the message
+// up first; a batch skips that and relies on the unique index instead (a
+// duplicate then fails the batch, which is replayed message by message).
+func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string, checkDup bool) (IngestResult, []Event, error) {
 	lock := []string{fmt.Sprintf("msg:%d:%s", in.ChannelID, in.ExternalID), "id:" + in.Contact.Kind + ":" + in.Contact.ID}
 	lock = append(lock, in.ThreadKeys...)
 	lock = append(lock, in.OwnKeys...)
@@ -145,8 +148,10 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	if err := s.lockKeys(tx, lock...); err != nil {
 		return IngestResult{}, nil, err
 	}
-	if r, ok, err := s.findDuplicate(context.Background(), tx, in.ChannelID, in.ExternalID); err != nil || ok {
-		return r, nil, err
+	if checkDup {
+		if r, ok, err := s.findDuplicate(context.Background(), tx, in.ChannelID, in.ExternalID); err != nil || ok {
+			return r, nil, err
+		}
 	}
 	var events []Event
 	contact, merged, err := s.resolveContact(tx, in.Contact)
@@ -189,7 +194,11 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 			LastMessageAt:  ts,
 			MessageCount:   1,
 		}
-		if err := tx.Create(ticket).Error; err != nil {
+		if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team, contact_id, channel_id, last_channel_id,
+			last_customer_at, last_message_at, message_count, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id`,
+			ticket.PublicID, ticket.ReplyToken, ticket.Subject, ticket.Status, ticket.Priority, ticket.ContactID, ticket.ChannelID,
+			ticket.LastChannelID, ts, ts, ts, ts).Row().Scan(&ticket.ID); err != nil {
 			return IngestResult{}, nil, fmt.Errorf("create ticket: %w", err)
 		}
 		if err := addKeys(tx, ticket.ID, TokenKey(ticket.ReplyToken)); err != nil {
@@ -201,21 +210,13 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		res.NewTicket = true
 		events = append(events, Event{Type: EventTicketCreated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID})
 	} else {
-		updates := map[string]any{
-			"last_customer_at": ts,
-			"last_message_at":  ts,
-			"last_channel_id":  in.ChannelID,
-			"message_count":    gorm.Expr("message_count + 1"),
-			"version":          gorm.Expr("version + 1"),
-			"updated_at":       ts,
+		reopened := !in.Auto && ticket.Status != store.StatusOpen
+		q := `UPDATE tickets SET last_customer_at = ?, last_message_at = ?, last_channel_id = ?, message_count = message_count + 1,
+			version = version + 1, updated_at = ?`
+		if reopened {
+			q += `, status = 'open', snoozed_until = NULL`
 		}
-		reopened := false
-		if !in.Auto && ticket.Status != store.StatusOpen {
-			updates["status"] = store.StatusOpen
-			updates["snoozed_until"] = nil
-			reopened = true
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", ticket.ID).Updates(updates).Error; err != nil {
+		if err := tx.Exec(q+` WHERE id = ?`, ts, ts, in.ChannelID, ts, ticket.ID).Error; err != nil {
 			return IngestResult{}, nil, fmt.Errorf("update ticket: %w", err)
 		}
 		data := map[string]any{"last_message_at": ts}
