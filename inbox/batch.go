@@ -41,12 +41,26 @@ func newBatcher(s *Service) *batcher {
 	return &batcher{s: s, q: make(chan *batchReq, 4*maxBatch)}
 }
 
-func (b *batcher) ingest(ctx context.Context, in *Inbound, html string, blobs []string) (IngestResult, []Event, error) {
-	r := &batchReq{in: in, html: html, blobs: blobs, done: make(chan batchResp, 1)}
+func (b *batcher) ingest(ctx context.Context, r *batchReq) (IngestResult, []Event, error) {
+	if err := b.enqueue(ctx, r); err != nil {
+		return IngestResult{}, nil, err
+	}
+	// Once queued, the request is written even if ctx ends: waiting for the
+	// answer keeps "returned nil" meaning "committed".
+	resp := <-r.done
+	return resp.res, resp.events, resp.err
+}
+
+// enqueue queues r for the writer, starting it if it is idle. Requests are
+// written in the order they were queued.
+func (b *batcher) enqueue(ctx context.Context, r *batchReq) error {
+	if r.done == nil {
+		r.done = make(chan batchResp, 1)
+	}
 	select {
 	case b.q <- r:
 	case <-ctx.Done():
-		return IngestResult{}, nil, ctx.Err()
+		return ctx.Err()
 	}
 	b.mu.Lock()
 	if !b.running {
@@ -54,10 +68,7 @@ func (b *batcher) ingest(ctx context.Context, in *Inbound, html string, blobs []
 		go b.loop()
 	}
 	b.mu.Unlock()
-	// Once queued, the request is written even if ctx ends: waiting for the
-	// answer keeps "returned nil" meaning "committed".
-	resp := <-r.done
-	return resp.res, resp.events, resp.err
+	return nil
 }
 
 // loop writes batches until the queue has been idle for a while, then exits,

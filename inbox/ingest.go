@@ -19,43 +19,18 @@ import (
 // freely and replay after a crash.
 func (s *Service) Ingest(ctx context.Context, in *Inbound) (IngestResult, error) {
 	start := time.Now()
-	if err := validateInbound(in); err != nil {
-		s.metrics.ingest("invalid", start)
-		return IngestResult{}, err
+	p, done, res, err := s.prepare(ctx, in, start)
+	if done {
+		return res, err
 	}
-	if r, ok, err := s.findDuplicate(ctx, s.st.DB.WithContext(ctx), in.ChannelID, in.ExternalID); err != nil {
-		return IngestResult{}, err
-	} else if ok {
-		s.metrics.ingest("duplicate", start)
-		return r, nil
-	}
-
-	html := ""
-	if in.HTML != "" {
-		html = s.policy.Sanitize(in.HTML)
-	}
-	blobs := make([]string, len(in.Attachments))
-	for i, a := range in.Attachments {
-		sum, err := s.st.PutBlob(a.Data)
-		if err != nil {
-			return IngestResult{}, fmt.Errorf("inbox: ingest %s: %w", in.ExternalID, err)
-		}
-		blobs[i] = sum
-	}
-
-	var (
-		res    IngestResult
-		events []Event
-	)
-	var err error
+	var events []Event
 	for attempt := 0; attempt < 4; attempt++ {
-		events = events[:0]
 		if s.batch != nil {
-			res, events, err = s.batch.ingest(ctx, in, html, blobs)
+			res, events, err = s.batch.ingest(ctx, p)
 		} else {
 			err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 				var e error
-				res, events, e = s.ingestTx(tx, in, html, blobs, true)
+				res, events, e = s.ingestTx(tx, in, p.html, p.blobs, true)
 				return e
 			})
 		}
@@ -69,6 +44,80 @@ func (s *Service) Ingest(ctx context.Context, in *Inbound) (IngestResult, error)
 			return r, nil
 		}
 	}
+	return s.finish(in, res, events, err, start)
+}
+
+// IngestAll ingests messages in order, like calling Ingest for each, but on
+// SQLite lets them share transactions (a mailbox backfill, a gateway
+// catch-up). The i-th result and error belong to the i-th message; each
+// message is stored exactly once whatever happens to the others.
+func (s *Service) IngestAll(ctx context.Context, ins []*Inbound) ([]IngestResult, []error) {
+	results := make([]IngestResult, len(ins))
+	errs := make([]error, len(ins))
+	if s.batch == nil {
+		for i, in := range ins {
+			results[i], errs[i] = s.Ingest(ctx, in)
+		}
+		return results, errs
+	}
+	start := time.Now()
+	reqs := make([]*batchReq, len(ins))
+	for i, in := range ins {
+		p, done, res, err := s.prepare(ctx, in, start)
+		if done {
+			results[i], errs[i] = res, err
+			continue
+		}
+		if err := s.batch.enqueue(ctx, p); err != nil {
+			results[i], errs[i] = IngestResult{}, err
+			continue
+		}
+		reqs[i] = p
+	}
+	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
+		resp := <-r.done
+		if resp.err != nil && store.IsDuplicate(resp.err) {
+			results[i], errs[i] = s.Ingest(ctx, ins[i]) // lost a race: settle it alone
+			continue
+		}
+		results[i], errs[i] = s.finish(ins[i], resp.res, resp.events, resp.err, start)
+	}
+	return results, errs
+}
+
+// prepare validates a message, answers duplicates without a write, and does
+// the work that needs no transaction (sanitizing HTML, storing attachment
+// bytes). done reports that res and err are final.
+func (s *Service) prepare(ctx context.Context, in *Inbound, start time.Time) (p *batchReq, done bool, res IngestResult, err error) {
+	if err := validateInbound(in); err != nil {
+		s.metrics.ingest("invalid", start)
+		return nil, true, IngestResult{}, err
+	}
+	if r, ok, err := s.findDuplicate(ctx, s.st.DB.WithContext(ctx), in.ChannelID, in.ExternalID); err != nil {
+		return nil, true, IngestResult{}, err
+	} else if ok {
+		s.metrics.ingest("duplicate", start)
+		return nil, true, r, nil
+	}
+	p = &batchReq{in: in, blobs: make([]string, len(in.Attachments)), done: make(chan batchResp, 1)}
+	if in.HTML != "" {
+		p.html = s.policy.Sanitize(in.HTML)
+	}
+	for i, a := range in.Attachments {
+		sum, err := s.st.PutBlob(a.Data)
+		if err != nil {
+			return nil, true, IngestResult{}, fmt.Errorf("inbox: ingest %s: %w", in.ExternalID, err)
+		}
+		p.blobs[i] = sum
+	}
+	return p, false, IngestResult{}, nil
+}
+
+// finish publishes a committed message's events and records metrics.
+func (s *Service) finish(in *Inbound, res IngestResult, events []Event, err error, start time.Time) (IngestResult, error) {
 	if err != nil {
 		s.metrics.ingest("error", start)
 		return IngestResult{}, fmt.Errorf("inbox: ingest %s: %w", in.ExternalID, err)

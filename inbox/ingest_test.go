@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -157,6 +158,39 @@ func TestKoreanSearch(t *testing.T) {
 				if !got[ids[w]] {
 					t.Errorf("%q: missing ticket %s", c.q, w)
 				}
+			}
+		}
+	})
+}
+
+func TestIngestAllKeepsOrderAndDedupes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, ch := newService(t, st)
+		ctx := context.Background()
+		var ins []*inbox.Inbound
+		for i := 0; i < 60; i++ {
+			ins = append(ins, msg(ch, fmt.Sprintf("m-%02d", i%40), "thread", fmt.Sprintf("text %d", i%40)))
+		}
+		ins = append(ins, &inbox.Inbound{ChannelID: ch.ID}) // invalid: its own error only
+		res, errs := svc.IngestAll(ctx, ins)
+		for i := 0; i < 60; i++ {
+			if errs[i] != nil {
+				t.Fatalf("%d: %v", i, errs[i])
+			}
+			if dup := i >= 40; res[i].Duplicate != dup || (dup && res[i].MessageID != res[i-40].MessageID) {
+				t.Fatalf("%d: %+v", i, res[i])
+			}
+		}
+		if !errors.Is(errs[60], inbox.ErrInvalid) {
+			t.Fatalf("invalid message: %v", errs[60])
+		}
+		ms, _ := svc.Messages(ctx, res[0].TicketID)
+		if len(ms) != 40 {
+			t.Fatalf("messages = %d, want 40", len(ms))
+		}
+		for i, m := range ms {
+			if *m.ExternalID != fmt.Sprintf("m-%02d", i) {
+				t.Fatalf("order: %d is %s", i, *m.ExternalID)
 			}
 		}
 	})

@@ -302,31 +302,48 @@ func (c *Channel) ListenAddr() string {
 // quarantined. It returns nil once the message is durably accounted for, so
 // the caller may advance its checkpoint; an error means "try again later".
 func (c *Channel) deliver(ctx context.Context, sink connectors.Sink, raw []byte, source string) error {
+	in, err := c.inbound(ctx, raw, source)
+	if err != nil || in == nil {
+		return err
+	}
+	_, err = sink.Ingest(ctx, in)
+	return c.settle(ctx, raw, source, err)
+}
+
+// inbound parses raw mail. It returns nil (and handles the mail) for what is
+// not a customer message: unparseable mail (quarantined), bounces (the
+// original reply is marked failed) and our own replies coming back.
+func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbox.Inbound, error) {
 	p, err := Parse(raw, ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own()})
 	if err != nil {
-		return c.quarantine(ctx, raw, source, err.Error())
+		return nil, c.quarantine(ctx, raw, source, err.Error())
 	}
 	if b := p.Bounce; b != nil {
 		if !b.Failed {
 			c.log.Info("delivery delay report ignored", "source", source, "original", b.OriginalMessageID)
-			return nil
+			return nil, nil
 		}
 		if c.bouncer == nil {
-			return c.quarantine(ctx, raw, source, "bounce: "+b.Reason)
+			return nil, c.quarantine(ctx, raw, source, "bounce: "+b.Reason)
 		}
 		err := c.bouncer.MarkBounced(ctx, c.ch.ID, b.OriginalMessageID, b.Reason)
 		if errors.Is(err, inbox.ErrNotFound) {
-			return c.quarantine(ctx, raw, source, fmt.Sprintf("bounce for a message Hanbox did not send (%s): %s", b.OriginalMessageID, b.Reason))
+			return nil, c.quarantine(ctx, raw, source, fmt.Sprintf("bounce for a message Hanbox did not send (%s): %s", b.OriginalMessageID, b.Reason))
 		}
-		return err
+		return nil, err
 	}
 	if in := p.Inbound; isOwn(in.Contact.ID, c.settings.own()) && strings.HasPrefix(in.ExternalID, "hanbox.") {
 		// Our own reply came back (a copy to ourselves, a list): never a
 		// customer message, and ingesting it could start a mail loop.
 		c.log.Info("own outgoing mail ignored", "source", source, "message_id", in.ExternalID)
-		return nil
+		return nil, nil
 	}
-	_, err = sink.Ingest(ctx, p.Inbound)
+	return p.Inbound, nil
+}
+
+// settle turns an ingest error into the connector's answer: mail the inbox
+// refuses as invalid is quarantined, anything else is retried later.
+func (c *Channel) settle(ctx context.Context, raw []byte, source string, err error) error {
 	if errors.Is(err, inbox.ErrInvalid) {
 		return c.quarantine(ctx, raw, source, err.Error())
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/hanbox/hanbox/connectors"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -257,25 +258,72 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 			}
 		}
 	}
-	var done []imap.UID
+	// Parse everything first, then hand the customer messages to the inbox
+	// together, in UID order, so they can share transactions.
+	type item struct {
+		uid    imap.UID
+		raw    []byte
+		source string
+		in     *inbox.Inbound
+		err    error
+	}
+	items := make([]item, 0, len(batch))
+	var ins []*inbox.Inbound
 	for _, p := range batch {
 		raw, ok := bodies[p.uid]
-		source := fmt.Sprintf("imap:%s:%d", c.settings.IMAP.Folder, p.uid)
-		var err error
+		it := item{uid: p.uid, raw: raw, source: fmt.Sprintf("imap:%s:%d", c.settings.IMAP.Folder, p.uid)}
 		switch {
 		case !ok:
 			// Expunged between the two fetches: nothing to import.
 		case over[p.uid]:
-			err = c.quarantine(ctx, raw, source, fmt.Sprintf("message of %d bytes is over the %d byte limit; headers kept", p.size, max))
+			it.err = c.quarantine(ctx, raw, it.source, fmt.Sprintf("message of %d bytes is over the %d byte limit; headers kept", p.size, max))
 		default:
-			err = c.deliver(ctx, sink, raw, source)
+			it.in, it.err = c.inbound(ctx, raw, it.source)
+			if it.in != nil {
+				ins = append(ins, it.in)
+			}
+		}
+		items = append(items, it)
+	}
+	var errs []error
+	if len(ins) > 0 {
+		_, errs = ingestAll(ctx, sink, ins)
+	}
+	var done []imap.UID
+	k := 0
+	for _, it := range items {
+		err := it.err
+		if it.in != nil {
+			err = c.settle(ctx, it.raw, it.source, errs[k])
+			k++
 		}
 		if err != nil {
-			return done, fmt.Errorf("email: import uid %d: %w", p.uid, err)
+			return done, fmt.Errorf("email: import uid %d: %w", it.uid, err)
 		}
-		done = append(done, p.uid)
+		done = append(done, it.uid)
 	}
 	return done, nil
+}
+
+// ingestAll uses the inbox's ordered batch ingest when the sink has it.
+func ingestAll(ctx context.Context, sink connectors.Sink, ins []*inbox.Inbound) ([]inbox.IngestResult, []error) {
+	if b, ok := sink.(interface {
+		IngestAll(context.Context, []*inbox.Inbound) ([]inbox.IngestResult, []error)
+	}); ok {
+		return b.IngestAll(ctx, ins)
+	}
+	res := make([]inbox.IngestResult, len(ins))
+	errs := make([]error, len(ins))
+	for i, in := range ins {
+		res[i], errs[i] = sink.Ingest(ctx, in)
+		if errs[i] != nil && !errors.Is(errs[i], inbox.ErrInvalid) {
+			for j := i + 1; j < len(ins); j++ {
+				errs[j] = errs[i] // not attempted: the batch stops at its first failure
+			}
+			break
+		}
+	}
+	return res, errs
 }
 
 // fetchBodies streams one UID FETCH of a body section into out, reading at
