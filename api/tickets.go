@@ -29,27 +29,8 @@ func (a *API) ticketJSON(r *http.Request, t *store.Ticket, agents map[int64]*sto
 	return out
 }
 
-// lookups loads every agent and channel: both are small tables, and one
-// query each beats a join per row on the hot list path.
 func (a *API) lookups(r *http.Request) (map[int64]*store.Agent, map[int64]*store.Channel, error) {
-	var agents []store.Agent
-	var chans []store.Channel
-	db := a.Store.DB.WithContext(r.Context())
-	if err := db.Find(&agents).Error; err != nil {
-		return nil, nil, err
-	}
-	if err := db.Select("id", "kind", "name").Find(&chans).Error; err != nil {
-		return nil, nil, err
-	}
-	am := make(map[int64]*store.Agent, len(agents))
-	for i := range agents {
-		am[agents[i].ID] = &agents[i]
-	}
-	cm := make(map[int64]*store.Channel, len(chans))
-	for i := range chans {
-		cm[chans[i].ID] = &chans[i]
-	}
-	return am, cm, nil
+	return a.Store.Lookups(r.Context())
 }
 
 func (a *API) filterFrom(r *http.Request) (store.TicketFilter, error) {
@@ -277,16 +258,25 @@ func decodeAttachments(in []AttachmentBody) ([]inbox.Attachment, error) {
 	return out, nil
 }
 
-func (a *API) reply(w http.ResponseWriter, r *http.Request) (int, any, error) {
+// readMessage reads the ticket and body shared by replies and notes.
+func (a *API) readMessage(w http.ResponseWriter, r *http.Request) (*store.Ticket, *ReplyBody, []inbox.Attachment, error) {
 	t, err := a.ticketParam(r)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, nil, err
 	}
 	var b ReplyBody
 	if err := decode(w, r, &b); err != nil {
-		return 0, nil, err
+		return nil, nil, nil, err
 	}
 	atts, err := decodeAttachments(b.Attachments)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, &b, atts, nil
+}
+
+func (a *API) reply(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, b, atts, err := a.readMessage(w, r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -325,15 +315,7 @@ func (a *API) messageResult(r *http.Request, t *store.Ticket, id int64) (int, an
 }
 
 func (a *API) note(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	t, err := a.ticketParam(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	var b ReplyBody
-	if err := decode(w, r, &b); err != nil {
-		return 0, nil, err
-	}
-	atts, err := decodeAttachments(b.Attachments)
+	t, b, atts, err := a.readMessage(w, r)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -9,24 +9,7 @@ import (
 
 // lookups loads every agent and channel (small tables) for name lookups.
 func (h *handler) lookups(r *http.Request) (map[int64]*store.Agent, map[int64]*store.Channel, error) {
-	var agents []store.Agent
-	var chans []store.Channel
-	db := h.s.Store.DB.WithContext(r.Context())
-	if err := db.Find(&agents).Error; err != nil {
-		return nil, nil, err
-	}
-	if err := db.Find(&chans).Error; err != nil {
-		return nil, nil, err
-	}
-	am := make(map[int64]*store.Agent, len(agents))
-	for i := range agents {
-		am[agents[i].ID] = &agents[i]
-	}
-	cm := make(map[int64]*store.Channel, len(chans))
-	for i := range chans {
-		cm[chans[i].ID] = &chans[i]
-	}
-	return am, cm, nil
+	return h.s.Store.Lookups(r.Context())
 }
 
 func sortedChannels(m map[int64]*store.Channel) []*store.Channel {
