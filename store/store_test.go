@@ -176,3 +176,51 @@ func TestCountTicketsFilters(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchWindow checks that a search over a common word returns the
+// tickets of its newest matches, whichever way the store narrows the scan.
+func TestSearchWindow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		defer store.SetSearchLimits(5, 20)()
+		ctx := context.Background()
+		c := store.Contact{Name: "x"}
+		st.DB.Create(&c)
+		var ids []int64
+		for i := 0; i < 40; i++ {
+			tk := store.Ticket{PublicID: fmt.Sprintf("w%d", i), ReplyToken: fmt.Sprintf("w%d", i), Status: store.StatusOpen, Priority: store.PriorityNormal,
+				ContactID: c.ID, ChannelID: 1, LastChannelID: 1, LastMessageAt: time.Now().Add(time.Duration(i) * time.Second)}
+			st.DB.Create(&tk)
+			ids = append(ids, tk.ID)
+			text := "other words"
+			if i%2 == 0 {
+				text = "환불 요청"
+			}
+			if err := st.IndexMessage(st.DB, tk.ID, int64(i+1), text); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := st.ListTickets(ctx, store.TicketFilter{Query: "환불"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]bool{}
+		for _, tk := range p.Items {
+			got[tk.ID] = true
+		}
+		// The newest five matches are tickets 38, 36, 34, 32, 30.
+		if len(got) != 5 {
+			t.Fatalf("%d tickets, want 5", len(got))
+		}
+		for _, i := range []int{38, 36, 34, 32, 30} {
+			if !got[ids[i]] {
+				t.Fatalf("ticket %d (a newest match) missing: %v", i, got)
+			}
+		}
+		// A rare word outside the recent span is still found.
+		st.IndexMessage(st.DB, ids[0], 1, "환불 요청 영수증")
+		p, _ = st.ListTickets(ctx, store.TicketFilter{Query: "영수증"})
+		if len(p.Items) != 1 || p.Items[0].ID != ids[0] {
+			t.Fatalf("rare old word: %+v", p.Items)
+		}
+	})
+}
