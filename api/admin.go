@@ -643,3 +643,27 @@ func (a *API) quarantineRaw(w http.ResponseWriter, r *http.Request) (int, any, e
 	_, _ = w.Write(q.Raw)
 	return 0, nil, nil
 }
+
+func (a *API) retryQuarantine(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var q store.Quarantine
+	if err := a.Store.DB.WithContext(r.Context()).Take(&q, id).Error; err != nil {
+		return 0, nil, store.ErrNotFound
+	}
+	if q.Resolved {
+		return 0, nil, errf(http.StatusConflict, "already_imported", "this item was imported already")
+	}
+	if a.Runtime == nil {
+		return 0, nil, errf(http.StatusUnprocessableEntity, "cannot_retry", "%s", connectors.ErrCannotReprocess.Error())
+	}
+	if err := a.Runtime.Reprocess(r.Context(), q.ChannelID, q.Raw, q.ExternalID); err != nil {
+		return 0, nil, errf(http.StatusUnprocessableEntity, "cannot_retry", "%s", err.Error())
+	}
+	if err := a.Store.DB.WithContext(r.Context()).Model(&q).Update("resolved", true).Error; err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}

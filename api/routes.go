@@ -66,6 +66,7 @@ func (a *API) routes() []route {
 		{"GET", "/attachments/{id}", authAgent, "Download an attachment", "", "File", a.attachment},
 		{"GET", "/quarantine", authAdmin, "Inbound input that could not be parsed", "", "QuarantineList", a.listQuarantine},
 		{"GET", "/quarantine/{id}/raw", authAdmin, "The raw bytes of a quarantined item", "", "File", a.quarantineRaw},
+		{"POST", "/quarantine/{id}/retry", authAdmin, "Import a quarantined item again through its channel", "", "OK", a.retryQuarantine},
 		{"GET", "/events", authAgent, "Server-sent events: ticket and message changes, presence", "", "EventStream", a.events},
 		{"GET", "/openapi.json", authNone, "This document", "", "OpenAPI", a.openapi},
 	}

@@ -66,6 +66,14 @@ type Notifier interface {
 	Notify(ctx context.Context, n *inbox.Notification) (inbox.ExternalRef, error)
 }
 
+// Reprocessor is implemented by connectors whose raw input can land in
+// quarantine (email): an admin's "retry" hands the raw bytes back after a
+// fix (a new charset, a parser change). It returns an error, and
+// quarantines nothing new, when the input still cannot be imported.
+type Reprocessor interface {
+	Reprocess(ctx context.Context, raw []byte, externalID string) error
+}
+
 // Closer is implemented by connectors holding resources beyond Start.
 type Closer interface {
 	Close() error

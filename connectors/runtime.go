@@ -379,3 +379,21 @@ func (c channelState) Get(ctx context.Context, key string) (string, error) {
 func (c channelState) Put(ctx context.Context, key, value string) error {
 	return c.st.PutState(ctx, c.id, key, value)
 }
+
+// ErrCannotReprocess is returned when a channel cannot take quarantined input back.
+var ErrCannotReprocess = errors.New("connectors: this channel is not running or cannot re-import quarantined input")
+
+// Reprocess hands quarantined raw input back to the channel that received it.
+func (r *Runtime) Reprocess(ctx context.Context, channelID int64, raw []byte, externalID string) error {
+	r.mu.RLock()
+	in, ok := r.running[channelID]
+	r.mu.RUnlock()
+	if !ok {
+		return ErrCannotReprocess
+	}
+	rp, ok := in.conn.(Reprocessor)
+	if !ok {
+		return ErrCannotReprocess
+	}
+	return rp.Reprocess(ctx, raw, externalID)
+}

@@ -16,6 +16,7 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
 
@@ -261,3 +262,51 @@ func mustJSON(v any) string {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestQuarantineRetry: an admin re-imports quarantined mail through its
+// channel once it parses; mail that still does not parse stays put.
+func TestQuarantineRetry(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	listen := freePort(t)
+	var ch channelCreated
+	ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "email", "name": "mail", "settings": map[string]any{
+		"address": "support@shop.test", "listen": map[string]any{"addr": listen}}}, 201, &ch)
+	eventually(t, "listener up", func() bool {
+		c, err := net.Dial("tcp", listen)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	// Junk is quarantined on arrival.
+	if err := smtp.SendMail(listen, nil, "x@customer.test", []string{"support@shop.test"}, []byte("no header at all, just words\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	var items struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	eventually(t, "quarantined", func() bool {
+		ts.do("GET", "/api/v1/quarantine", "", nil, 200, &items)
+		return len(items.Items) == 1
+	})
+	junk := items.Items[0].ID
+	ts.do("POST", fmt.Sprintf("/api/v1/quarantine/%d/retry", junk), "", nil, 422, nil)
+	// Mail an older Hanbox could not read, kept raw, imports on retry.
+	good := "From: Minji <minji@customer.test>\r\nTo: support@shop.test\r\nSubject: =?EUC-KR?B?wda5rg==?=\r\nMessage-ID: <old-1@customer.test>\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n주문 문의입니다.\r\n"
+	q := store.Quarantine{ChannelID: ch.Channel.ID, ExternalID: "smtp:old", Reason: "old parser", Raw: []byte(good), Size: int64(len(good))}
+	ts.srv.Store.DB.Create(&q)
+	ts.do("POST", fmt.Sprintf("/api/v1/quarantine/%d/retry", q.ID), "", nil, 200, nil)
+	var list struct {
+		Items []struct {
+			Subject string `json:"subject"`
+		} `json:"items"`
+	}
+	ts.do("GET", "/api/v1/tickets", "", nil, 200, &list)
+	if len(list.Items) != 1 || list.Items[0].Subject != "주문" {
+		t.Fatalf("tickets after retry: %+v", list.Items)
+	}
+	ts.do("POST", fmt.Sprintf("/api/v1/quarantine/%d/retry", q.ID), "", nil, 409, nil)
+}

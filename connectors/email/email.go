@@ -310,6 +310,19 @@ func (c *Channel) deliver(ctx context.Context, sink connectors.Sink, raw []byte,
 	return c.settle(ctx, raw, source, err)
 }
 
+// Reprocess implements connectors.Reprocessor: quarantined mail is parsed
+// again and, if it now parses, delivered as if it had just arrived.
+func (c *Channel) Reprocess(ctx context.Context, raw []byte, externalID string) error {
+	if _, err := Parse(raw, ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own()}); err != nil {
+		return fmt.Errorf("email: still cannot parse: %w", err)
+	}
+	sink, ok := c.deps.Inbox.(connectors.Sink)
+	if !ok {
+		return errors.New("email: no inbox to deliver to")
+	}
+	return c.deliver(ctx, sink, raw, externalID)
+}
+
 // inbound parses raw mail. It returns nil (and handles the mail) for what is
 // not a customer message: unparseable mail (quarantined), bounces (the
 // original reply is marked failed) and our own replies coming back.

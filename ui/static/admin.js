@@ -21,10 +21,19 @@ function parseJSON(text, label) {
 // Starting points for each kind's settings; admins edit them in place.
 const presets = {
   api: { settings: { webhook_url: 'https://example.com/hanbox-webhook' }, secrets: {} },
-  widget: { settings: { allowed_origins: ['https://www.example.com'], title: 'Support' }, secrets: {} },
-  email: { settings: { imap_host: 'imap.example.com', imap_port: 993, smtp_host: 'smtp.example.com', smtp_port: 587, address: 'support@example.com', username: 'support@example.com' }, secrets: { password: '' } },
-  slack: { settings: { channel_id: 'C0123456789' }, secrets: { bot_token: '', signing_secret: '' } },
-  discord: { settings: { guild_id: '' }, secrets: { bot_token: '' } },
+  widget: {
+    settings: { allowed_origins: ['https://www.example.com'], greeting: { ko: '무엇을 도와드릴까요?', en: 'How can we help?' }, grace_seconds: 120,
+      office_hours: { time_zone: 'Asia/Seoul', weekly: { mon: [['09:00', '18:00']], tue: [['09:00', '18:00']], wed: [['09:00', '18:00']], thu: [['09:00', '18:00']], fri: [['09:00', '18:00']] } } },
+    secrets: { identity_secret: '' },
+  },
+  email: {
+    settings: { address: 'support@example.com', from_name: 'Support', reply_to_token: true,
+      imap: { host: 'imap.example.com', port: 993, tls: 'implicit', username: 'support@example.com', folder: 'INBOX', after_import: 'seen' },
+      smtp: { host: 'smtp.example.com', port: 587, tls: 'starttls', username: 'support@example.com' } },
+    secrets: { imap_password: '', smtp_password: '' },
+  },
+  slack: { settings: { notify_channel: 'C0123456789', customer_channels: [], note_prefix: 'note:', mode: 'events' }, secrets: { bot_token: '', signing_secret: '' } },
+  discord: { settings: { guild_id: '', support_channels: [], open_threads: true, allow_dms: true }, secrets: { bot_token: '' } },
 };
 
 function initCopy() {
@@ -130,6 +139,15 @@ function initSavedReplies() {
   });
 }
 
+function initQuarantine() {
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-retry-quarantine]');
+    if (!b) return;
+    b.disabled = true;
+    try { await api('POST', '/quarantine/' + b.dataset.retryQuarantine + '/retry'); toast(t('quarantine.retried')); location.reload(); } catch (err) { showError(err); b.disabled = false; }
+  });
+}
+
 function initPassword() {
   const form = document.getElementById('password-form');
   form.addEventListener('submit', async (e) => {
@@ -150,4 +168,5 @@ export function init(page) {
   if (page === 'agents') initAgents();
   if (page === 'saved_replies') initSavedReplies();
   if (page === 'password') initPassword();
+  if (page === 'quarantine') initQuarantine();
 }
