@@ -259,6 +259,8 @@ func (a *API) reload(ctx context.Context) {
 	if err := a.Runtime.Reload(context.WithoutCancel(ctx)); err != nil {
 		a.log.Error("reload channels", "err", err)
 	}
+	// Other instances (relayed over PostgreSQL) reload on this event.
+	a.Inbox.Bus().Publish(inbox.Event{Type: inbox.EventChannelsChanged})
 }
 
 func (a *API) loadChannel(r *http.Request) (*store.Channel, error) {

@@ -10,11 +10,12 @@ import (
 // Event types. Durable events follow a committed change; ephemeral ones
 // (typing, presence, viewing) are only ever on the bus.
 const (
-	EventTicketCreated  = "ticket.created"
-	EventTicketUpdated  = "ticket.updated"
-	EventMessageCreated = "message.created"
-	EventMessageUpdated = "message.updated"
-	EventContactUpdated = "contact.updated"
+	EventTicketCreated   = "ticket.created"
+	EventTicketUpdated   = "ticket.updated"
+	EventMessageCreated  = "message.created"
+	EventMessageUpdated  = "message.updated"
+	EventContactUpdated  = "contact.updated"
+	EventChannelsChanged = "channels.changed" // channel rows were created, changed or removed
 
 	EventContactTyping = "contact.typing" // a customer is typing (widget)
 	EventAgentTyping   = "agent.typing"

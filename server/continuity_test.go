@@ -2,20 +2,24 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/smtp"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/hanbox/hanbox/server"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
@@ -309,4 +313,104 @@ func TestQuarantineRetry(t *testing.T) {
 		t.Fatalf("tickets after retry: %+v", list.Items)
 	}
 	ts.do("POST", fmt.Sprintf("/api/v1/quarantine/%d/retry", q.ID), "", nil, 409, nil)
+}
+
+// TestWidgetAcrossInstances runs two instances on one PostgreSQL database: a
+// widget channel created on a starts on b too; a visitor connected to b gets
+// an agent reply sent by a's dispatcher live, and it is not rerouted.
+func TestWidgetAcrossInstances(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip("needs HANBOX_TEST_POSTGRES")
+	}
+	dsn := storetest.PostgresDSN(t)
+	a := newTestServerDSN(t, dsn, "a@example.com")
+	// b never dispatches, so a's dispatcher must reach b's visitor.
+	b := newTestServerDSN(t, dsn, "b@example.com", func(s *server.Server) { s.Dispatch.Poll = time.Hour })
+	waitRelay(t, a, b)
+	waitRelay(t, b, a)
+	var wch struct {
+		Channel struct {
+			PublicKey string `json:"public_key"`
+		} `json:"channel"`
+	}
+	a.do("POST", "/api/v1/channels", "", map[string]any{"kind": "widget", "name": "chat", "settings": map[string]any{
+		"allowed_origins": []string{"http://shop.test"}, "grace_seconds": 0.2}}, 201, &wch)
+	base := b.http.URL + "/connectors/widget/" + wch.Channel.PublicKey
+	post := func(path, token string, body any, out any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(mustJSON(body)))
+		req.Header.Set("Origin", "http://shop.test")
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, raw)
+		}
+		if out != nil {
+			jsonUnmarshal(raw, out)
+		}
+	}
+	var sess struct {
+		SessionToken string `json:"session_token"`
+	}
+	eventually(t, "widget channel running on b", func() bool {
+		_, ok := b.srv.Runtime.Sender(1)
+		return ok
+	})
+	post("/session", "", map[string]any{}, &sess)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/ws?token=" + sess.SessionToken
+	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://shop.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if err := conn.Write(ctx, websocket.MessageText, []byte(mustJSON(map[string]any{"type": "message", "client_id": "c1", "text": "안녕하세요"}))); err != nil {
+		t.Fatal(err)
+	}
+	post("/email", sess.SessionToken, map[string]any{"email": "v@customer.test"}, nil)
+	var list struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	eventually(t, "ticket", func() bool {
+		a.do("GET", "/api/v1/tickets", "", nil, 200, &list)
+		return len(list.Items) == 1
+	})
+	time.Sleep(300 * time.Millisecond) // past the grace period: only presence keeps this live
+	a.do("POST", "/api/v1/tickets/"+list.Items[0].ID+"/replies", "", map[string]any{"text": "네, 말씀하세요."}, 201, nil)
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("reply never reached the visitor on b: %v", err)
+		}
+		var f struct{ Type, From, Text string }
+		json.Unmarshal(data, &f)
+		if f.Type == "message" && f.From == "agent" {
+			if f.Text != "네, 말씀하세요." {
+				t.Fatalf("reply text %q", f.Text)
+			}
+			break
+		}
+	}
+	var tk struct {
+		Messages []struct {
+			DeliveryStatus string `json:"delivery_status"`
+			Channel        struct{ Kind string }
+		} `json:"messages"`
+	}
+	eventually(t, "sent on the widget", func() bool {
+		a.do("GET", "/api/v1/tickets/"+list.Items[0].ID, "", nil, 200, &tk)
+		last := tk.Messages[len(tk.Messages)-1]
+		return last.DeliveryStatus == "sent" && last.Channel.Kind == "widget"
+	})
 }

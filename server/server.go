@@ -139,6 +139,15 @@ func securityHeaders(next http.Handler) http.Handler {
 func (s *Server) Start(ctx context.Context) {
 	if s.Store.Dialect == store.Postgres {
 		go runRelay(ctx, s.Store, s.Inbox.Bus(), s.Log)
+		// Another instance changed channel settings: run the same set here.
+		changed := s.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool { return e.Remote && e.Type == inbox.EventChannelsChanged })
+		go func() {
+			for range changed {
+				if err := s.Runtime.Reload(ctx); err != nil && ctx.Err() == nil {
+					s.Log.Warn("reload channels after a change elsewhere", "err", err)
+				}
+			}
+		}()
 	}
 	go func() {
 		if err := s.Runtime.Run(ctx); err != nil {

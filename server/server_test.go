@@ -44,7 +44,7 @@ func newTestServer(t *testing.T, dialect string) *testServer {
 	return newTestServerDSN(t, dsn, "admin@example.com")
 }
 
-func newTestServerDSN(t *testing.T, dsn, admin string) *testServer {
+func newTestServerDSN(t *testing.T, dsn, admin string, tune ...func(*server.Server)) *testServer {
 	t.Helper()
 	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error", DatabaseURL: dsn}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -55,6 +55,9 @@ func newTestServerDSN(t *testing.T, dsn, admin string) *testServer {
 	srv.Dispatch.BaseBackoff = 20 * time.Millisecond
 	srv.Dispatch.MaxBackoff = 200 * time.Millisecond
 	srv.Dispatch.Poll = 20 * time.Millisecond
+	for _, f := range tune {
+		f(srv)
+	}
 	srv.Start(ctx)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
@@ -497,17 +500,7 @@ func TestInstancesShareEvents(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events := b.srv.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool { return e.Type == inbox.EventTicketCreated })
-	probes := b.srv.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool { return e.Type == "probe" && e.Remote })
-	// Wait until b's relay listens: probe until one arrives.
-	eventually(t, "relay connected", func() bool {
-		a.srv.Inbox.Bus().Publish(inbox.Event{Type: "probe"})
-		select {
-		case <-probes:
-			return true
-		case <-time.After(100 * time.Millisecond):
-			return false
-		}
-	})
+	waitRelay(t, a, b)
 	var ch channelCreated
 	a.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop"}, 201, &ch)
 	a.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
@@ -520,4 +513,21 @@ func TestInstancesShareEvents(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("instance b did not receive the event")
 	}
+}
+
+// waitRelay waits until events published on a reach b (b's relay listens).
+func waitRelay(t *testing.T, a, b *testServer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	probes := b.srv.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool { return e.Type == "probe" && e.Remote })
+	eventually(t, "relay connected", func() bool {
+		a.srv.Inbox.Bus().Publish(inbox.Event{Type: "probe"})
+		select {
+		case <-probes:
+			return true
+		case <-time.After(100 * time.Millisecond):
+			return false
+		}
+	})
 }

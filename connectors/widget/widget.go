@@ -86,6 +86,11 @@ type Channel struct {
 	ticketMu      sync.Mutex
 	ticketContact map[int64]int64
 
+	// acks waits for other instances to confirm a reply reached a visitor
+	// connected to them; see deliverRemote.
+	ackMu sync.Mutex
+	acks  map[int64]chan struct{}
+
 	agentMu     sync.Mutex
 	agentActive map[int64]time.Time
 }
@@ -125,6 +130,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		eventLimit:    newLimiter(30, 30*time.Second),
 		ticketContact: map[int64]int64{},
 		agentActive:   map[int64]time.Time{},
+		acks:          map[int64]chan struct{}{},
 	}
 	// A visitor counts as present for a short while after they were last
 	// seen, but never longer than the grace period itself.
@@ -168,6 +174,9 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		return err
 	}
 	events := c.bus.Subscribe(ctx, 256, func(e inbox.Event) bool {
+		if e.Remote && e.ChannelID == c.ch.ID && (e.Type == eventRemoteDeliver || e.Type == eventRemoteDelivered) {
+			return true
+		}
 		switch e.Type {
 		case inbox.EventAgentTyping, inbox.EventAgentViewing, inbox.EventPresence, inbox.EventMessageCreated:
 			return e.AgentID > 0
@@ -184,6 +193,10 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		case e, ok := <-events:
 			if !ok {
 				return nil
+			}
+			if e.Remote && (e.Type == eventRemoteDeliver || e.Type == eventRemoteDelivered) {
+				c.onRemoteEvent(ctx, e)
+				continue
 			}
 			c.onAgentEvent(ctx, e)
 		case <-sweep.C:
@@ -303,6 +316,9 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	}
 	live, lastSeen := c.hub.deliver(ctx, out.Contact.ID, f)
 	if live {
+		return ref, nil
+	}
+	if c.deliverRemote(ctx, out.Contact.ID, out.MessageID, f) {
 		return ref, nil
 	}
 	if lastSeen.IsZero() {
@@ -436,4 +452,69 @@ func UserHash(secret, userID string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(userID))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Several Hanbox instances on one PostgreSQL database each hold some
+// visitors' sockets. A reply whose visitor is not connected here is offered
+// to the others over the event relay; the instance holding the socket pushes
+// it and confirms.
+const (
+	eventRemoteDeliver   = "widget.deliver"
+	eventRemoteDelivered = "widget.delivered"
+	remoteAckWait        = 500 * time.Millisecond
+)
+
+// deliverRemote offers f to other instances and reports whether one of them
+// delivered it to a live socket. On SQLite there is only one instance.
+func (c *Channel) deliverRemote(ctx context.Context, contactID, messageID int64, f frame) bool {
+	if c.st == nil || c.st.Dialect != store.Postgres || messageID == 0 {
+		return false
+	}
+	ack := make(chan struct{}, 1)
+	c.ackMu.Lock()
+	c.acks[messageID] = ack
+	c.ackMu.Unlock()
+	defer func() {
+		c.ackMu.Lock()
+		delete(c.acks, messageID)
+		c.ackMu.Unlock()
+	}()
+	c.bus.Publish(inbox.Event{Type: eventRemoteDeliver, ChannelID: c.ch.ID, ContactID: contactID, MessageID: messageID, Data: map[string]any{"frame": f}})
+	select {
+	case <-ack:
+		return true
+	case <-time.After(remoteAckWait):
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// onRemoteEvent handles relayed widget events: a reply to push to a visitor
+// connected here, or another instance confirming it pushed ours.
+func (c *Channel) onRemoteEvent(ctx context.Context, e inbox.Event) {
+	switch e.Type {
+	case eventRemoteDeliver:
+		raw, err := json.Marshal(e.Data["frame"])
+		if err != nil {
+			return
+		}
+		var f frame
+		if json.Unmarshal(raw, &f) != nil || f.Type != "message" {
+			return
+		}
+		if live, _ := c.hub.deliver(ctx, e.ContactID, f); live {
+			c.bus.Publish(inbox.Event{Type: eventRemoteDelivered, ChannelID: c.ch.ID, MessageID: e.MessageID})
+		}
+	case eventRemoteDelivered:
+		c.ackMu.Lock()
+		ack := c.acks[e.MessageID]
+		c.ackMu.Unlock()
+		if ack != nil {
+			select {
+			case ack <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
