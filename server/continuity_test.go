@@ -112,33 +112,9 @@ func TestChatContinuesByEmail(t *testing.T) {
 				"allowed_origins": []string{"http://shop.test"}, "grace_seconds": 0.3,
 			}}, 201, &wch)
 			base := ts.http.URL + "/connectors/widget/" + wch.Channel.PublicKey
-			visitor := func(method, path, token string, body any, out any) int {
+			visitor := func(method, path, token string, body any, out any) {
 				t.Helper()
-				var r io.Reader
-				if body != nil {
-					r = strings.NewReader(mustJSON(body))
-				}
-				req, _ := http.NewRequest(method, base+path, r)
-				req.Header.Set("Origin", "http://shop.test")
-				req.Header.Set("Content-Type", "application/json")
-				if token != "" {
-					req.Header.Set("Authorization", "Bearer "+token)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				raw, _ := io.ReadAll(resp.Body)
-				if out != nil {
-					if err := jsonUnmarshal(raw, out); err != nil {
-						t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-					}
-				}
-				if resp.StatusCode >= 300 {
-					t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-				}
-				return resp.StatusCode
+				widgetCall(t, base, method, path, token, body, out)
 			}
 			var sess struct {
 				VisitorToken string `json:"visitor_token"`
@@ -265,7 +241,35 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+// widgetCall sends a visitor request to a widget channel from the allowed
+// origin, fails the test on an error status and decodes the answer into out.
+func widgetCall(t *testing.T, base, method, path, token string, body, out any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = strings.NewReader(mustJSON(body))
+	}
+	req, _ := http.NewRequest(method, base+path, r)
+	req.Header.Set("Origin", "http://shop.test")
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+}
 
 // TestQuarantineRetry: an admin re-imports quarantined mail through its
 // channel once it parses; mail that still does not parse stays put.
@@ -338,24 +342,7 @@ func TestWidgetAcrossInstances(t *testing.T) {
 	base := b.http.URL + "/connectors/widget/" + wch.Channel.PublicKey
 	post := func(path, token string, body any, out any) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", base+path, strings.NewReader(mustJSON(body)))
-		req.Header.Set("Origin", "http://shop.test")
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s: %d %s", path, resp.StatusCode, raw)
-		}
-		if out != nil {
-			jsonUnmarshal(raw, out)
-		}
+		widgetCall(t, base, "POST", path, token, body, out)
 	}
 	var sess struct {
 		SessionToken string `json:"session_token"`
