@@ -41,7 +41,49 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) (TicketPage, er
 	if limit > 200 {
 		limit = 200
 	}
-	db := s.DB.WithContext(ctx).Model(&Ticket{})
+	db, ok := s.filterScope(s.DB.WithContext(ctx).Model(&Ticket{}), f)
+	if !ok {
+		return TicketPage{}, nil
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return TicketPage{}, err
+		}
+		db = db.Where("(tickets.last_message_at < ? OR (tickets.last_message_at = ? AND tickets.id < ?))", at, at, id)
+	}
+	var items []Ticket
+	err := db.Order("tickets.last_message_at DESC, tickets.id DESC").Limit(limit + 1).
+		Preload("Contact").Preload("Tags").Find(&items).Error
+	if err != nil {
+		return TicketPage{}, fmt.Errorf("store: list tickets: %w", err)
+	}
+	var page TicketPage
+	if len(items) > limit {
+		last := items[limit-1]
+		page.NextCursor = encodeCursor(last.LastMessageAt, last.ID)
+		items = items[:limit]
+	}
+	page.Items = items
+	return page, nil
+}
+
+// CountTickets counts tickets matching f (cursor and limit ignored).
+func (s *Store) CountTickets(ctx context.Context, f TicketFilter) (int64, error) {
+	db, ok := s.filterScope(s.DB.WithContext(ctx).Model(&Ticket{}), f)
+	if !ok {
+		return 0, nil
+	}
+	var n int64
+	if err := db.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count tickets: %w", err)
+	}
+	return n, nil
+}
+
+// filterScope applies every condition of f but the cursor. ok is false when
+// the query can match nothing (a search with no searchable token).
+func (s *Store) filterScope(db *gorm.DB, f TicketFilter) (scoped *gorm.DB, ok bool) {
 	switch f.Status {
 	case "":
 		db = db.Where("tickets.status <> ?", StatusClosed)
@@ -75,71 +117,12 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) (TicketPage, er
 			cond, _ := s.searchScope(s.DB.Session(&gorm.Session{NewDB: true}), q)
 			db = db.Where(s.DB.Session(&gorm.Session{NewDB: true}).Where("tickets.id = ?", n-TicketNumberBase).Or(cond))
 		default:
-			var any bool
-			db, any = s.searchScope(db, q)
-			if !any {
-				return TicketPage{}, nil
+			if db, ok = s.searchScope(db, q); !ok {
+				return db, false
 			}
 		}
 	}
-	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return TicketPage{}, err
-		}
-		db = db.Where("(tickets.last_message_at < ? OR (tickets.last_message_at = ? AND tickets.id < ?))", at, at, id)
-	}
-	var items []Ticket
-	err := db.Order("tickets.last_message_at DESC, tickets.id DESC").Limit(limit + 1).
-		Preload("Contact").Preload("Tags").Find(&items).Error
-	if err != nil {
-		return TicketPage{}, fmt.Errorf("store: list tickets: %w", err)
-	}
-	var page TicketPage
-	if len(items) > limit {
-		last := items[limit-1]
-		page.NextCursor = encodeCursor(last.LastMessageAt, last.ID)
-		items = items[:limit]
-	}
-	page.Items = items
-	return page, nil
-}
-
-// CountTickets counts tickets matching f (cursor and limit ignored).
-func (s *Store) CountTickets(ctx context.Context, f TicketFilter) (int64, error) {
-	f.Cursor, f.Limit = "", 0
-	db := s.DB.WithContext(ctx).Model(&Ticket{})
-	switch f.Status {
-	case "":
-		db = db.Where("status <> ?", StatusClosed)
-	case "all":
-	default:
-		db = db.Where("status = ?", f.Status)
-	}
-	if f.AssigneeID > 0 {
-		db = db.Where("assignee_id = ?", f.AssigneeID)
-	}
-	if f.Unassigned {
-		db = db.Where("assignee_id IS NULL")
-	}
-	if f.ChannelID > 0 {
-		db = db.Where("channel_id = ?", f.ChannelID)
-	}
-	if f.ContactID > 0 {
-		db = db.Where("contact_id = ?", f.ContactID)
-	}
-	if f.Tag != "" {
-		db = db.Where("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ?)", f.Tag)
-	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		var ok bool
-		if db, ok = s.searchScope(db, q); !ok {
-			return 0, nil
-		}
-	}
-	var n int64
-	err := db.Count(&n).Error
-	return n, err
+	return db, true
 }
 
 func parseTicketNumber(q string) (int64, bool) {
