@@ -447,8 +447,11 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 	if t.Contact != nil {
 		out.Contact = PersonRef{ID: t.Contact.ID, Name: t.Contact.Name, Email: t.Contact.Email}
 	}
-	var a store.Agent
-	if m.AuthorID > 0 && db.Take(&a, m.AuthorID).Error == nil {
+	agents, _, err := s.st.Lookups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a := agents[m.AuthorID]; a != nil {
 		out.Agent = PersonRef{ID: a.ID, Name: a.Name, Email: a.Email}
 	}
 	for _, att := range m.Attachments {
@@ -481,11 +484,8 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 		name := ""
 		if h.Direction == store.DirInbound && t.Contact != nil {
 			name = t.Contact.Name
-		} else if h.AuthorID > 0 {
-			var ag store.Agent
-			if db.Select("name").Take(&ag, h.AuthorID).Error == nil {
-				name = ag.Name
-			}
+		} else if ag := agents[h.AuthorID]; ag != nil {
+			name = ag.Name
 		}
 		out.History = append(out.History, PriorMessage{Direction: h.Direction, AuthorName: name, Text: h.Text, At: h.CreatedAt})
 	}
