@@ -93,6 +93,13 @@ func NewToken() (token, hash string) {
 	return token, HashToken(token)
 }
 
+// GeneratePassword returns a random 20-character password (120 bits), for
+// first admins and resets when none was given.
+func GeneratePassword() string {
+	tok, _ := NewToken()
+	return tok[:20]
+}
+
 // HashToken returns the hex SHA-256 under which a token is stored.
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -249,8 +256,7 @@ func EnsureAdmin(ctx context.Context, st *store.Store, email, password string) (
 		email = "admin@localhost"
 	}
 	if password == "" {
-		tok, _ := NewToken()
-		password = tok[:20]
+		password = GeneratePassword()
 		generated = password
 	}
 	if err := CreateAgent(ctx, st, email, "Admin", store.RoleAdmin, password); err != nil {

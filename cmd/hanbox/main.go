@@ -131,8 +131,7 @@ func admin(ctx context.Context, args []string) error {
 	defer st.Close()
 	password := cfg.AdminPassword
 	if password == "" {
-		tok, _ := auth.NewToken()
-		password = tok[:20]
+		password = auth.GeneratePassword()
 		defer fmt.Printf("password: %s\n", password)
 	}
 	switch sub {
