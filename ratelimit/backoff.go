@@ -19,10 +19,11 @@ type Backoff struct {
 	Base   time.Duration
 	Max    time.Duration
 	Forget time.Duration
+	// Now is the clock; tests set a fake one before first use.
+	Now func() time.Time
 
 	mu   sync.Mutex
 	keys map[string]*attempts
-	now  func() time.Time
 }
 
 type attempts struct {
@@ -32,7 +33,7 @@ type attempts struct {
 
 // NewBackoff returns a Backoff with the given allowance and delays.
 func NewBackoff(free int, base, max, forget time.Duration) *Backoff {
-	return &Backoff{Free: free, Base: base, Max: max, Forget: forget, keys: map[string]*attempts{}, now: time.Now}
+	return &Backoff{Free: free, Base: base, Max: max, Forget: forget, keys: map[string]*attempts{}, Now: time.Now}
 }
 
 // Wait reports how long key must wait before its next attempt, without
@@ -40,7 +41,7 @@ func NewBackoff(free int, base, max, forget time.Duration) *Backoff {
 func (b *Backoff) Wait(key string) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.wait(key, b.now())
+	return b.wait(key, b.Now())
 }
 
 // Take counts an attempt for key when it may make one now; otherwise it
@@ -48,7 +49,7 @@ func (b *Backoff) Wait(key string) time.Duration {
 func (b *Backoff) Take(key string) (bool, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.now()
+	now := b.Now()
 	if d := b.wait(key, now); d > 0 {
 		return false, d
 	}
@@ -149,7 +150,7 @@ func (g *Group) Take(pairs ...Attempt) (bool, time.Duration) {
 	}
 	for _, p := range pairs {
 		p.B.mu.Lock()
-		p.B.take(p.Key, p.B.now())
+		p.B.take(p.Key, p.B.Now())
 		p.B.mu.Unlock()
 	}
 	return true, 0

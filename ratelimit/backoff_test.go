@@ -9,7 +9,7 @@ import (
 
 func backoffClock(b *Backoff) *time.Time {
 	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b.now = func() time.Time { return t }
+	b.Now = func() time.Time { return t }
 	return &t
 }
 

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/hanbox/hanbox/web"
 )
 
 // LangCookie stores the language an agent picked.
@@ -66,6 +68,37 @@ func (t translator) T(key string) string {
 		return s
 	}
 	return key
+}
+
+// Error returns the message of e in t's language: the translation of its
+// reason or code with {param}s filled in (a "field" parameter names a field,
+// translated as "field.<name>"), else e's English message.
+func (t translator) Error(e *web.Error) string {
+	msg, ok := t.lookup(e.Key())
+	if !ok {
+		if e.Status >= 500 {
+			return t.T("common.error")
+		}
+		return e.Message
+	}
+	for k, v := range e.Params {
+		val := fmt.Sprint(v)
+		if k == "field" {
+			if f, ok := t.lookup("field." + val); ok {
+				val = f
+			}
+		}
+		msg = strings.ReplaceAll(msg, "{"+k+"}", val)
+	}
+	return msg
+}
+
+func (t translator) lookup(key string) (string, bool) {
+	if s, ok := t.m[key]; ok {
+		return s, true
+	}
+	s, ok := catalog["en"][key]
+	return s, ok
 }
 
 // language picks the UI language: the cookie, else the first supported

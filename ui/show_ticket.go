@@ -100,20 +100,17 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
 			return
 		}
-		h.log.Error("load ticket", "ticket", id, "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "load ticket", err)
 		return
 	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {
-		h.log.Error("lookups", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "lookups", err)
 		return
 	}
 	msgs, err := h.s.Inbox.Messages(ctx, t.ID)
 	if err != nil {
-		h.log.Error("load messages", "ticket_id", t.ID, "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "load messages", err)
 		return
 	}
 	d := &ticketData{Ticket: t, Number: t.Number(), Statuses: []string{store.StatusOpen, store.StatusPending, store.StatusResolved, store.StatusClosed},
