@@ -157,10 +157,10 @@ func TestHostileTextAtTheEdge(t *testing.T) {
 				email, password string
 				want            int
 			}{
-				"login form email NUL":   {"admin\x00@example.com", "x", 422},
-				"login form email %ff":   {"admin\xff@example.com", "x", 400},
+				"login form email NUL":    {"admin\x00@example.com", "x", 422},
+				"login form email %ff":    {"admin\xff@example.com", "x", 400},
 				"login form password %ff": {"admin@example.com", "x\xff", 400},
-				"login form email long":  {strings.Repeat("e", 400) + "@example.com", "x", 422},
+				"login form email long":   {strings.Repeat("e", 400) + "@example.com", "x", 422},
 			} {
 				t.Run(name, func(t *testing.T) {
 					r := e.form("/login", url.Values{"email": {c.email}, "password": {c.password}, "csrf_token": {m[1]}}, csrf)

@@ -67,9 +67,9 @@ func (t *throttle) setClock(now func() time.Time) {
 
 // attempt is one counted login attempt.
 type attempt struct {
-	t                       *throttle
+	t                        *throttle
 	pairKey, account, client string
-	accountCounted          bool
+	accountCounted           bool
 }
 
 // begin counts a login attempt for account from client, or refuses it
