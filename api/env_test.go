@@ -192,3 +192,5 @@ func (e *env) form(path string, v url.Values, cookies ...*http.Cookie) response 
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func urlQuery(s string) string { return url.QueryEscape(s) }

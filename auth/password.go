@@ -174,6 +174,7 @@ func (h *hasher) observe(d time.Duration) {
 		if old != 0 {
 			next = old + (int64(d)-old)/8
 		}
+		next = max(next, 1) // 0 means "not measured yet"
 		if h.mean.CompareAndSwap(old, next) {
 			return
 		}
