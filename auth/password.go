@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,8 +43,9 @@ const BusyRetry = 2 * time.Second
 
 // hasher bounds the argon2id work of the whole process. Each hash holds
 // 64 MiB for its duration, so unbounded concurrent logins exhaust memory: at
-// most cap(slots) hashes run at once, a caller queues at most queueWait for
-// a slot, and at most maxWaiting callers queue; beyond either, ErrBusy.
+// most cap(slots) hashes run at once, a caller queues at most queueWait
+// (20 s) for a slot, and at most maxWaiting callers (50 per slot) queue;
+// beyond either, ErrBusy. A caller whose request ends leaves the queue.
 //
 // A login for an unknown email holds a slot for as long as a real check
 // takes on average (mean), without hashing: it costs the same time and
@@ -57,7 +57,8 @@ type hasher struct {
 	waiting    atomic.Int64
 	running    atomic.Int64
 	peak       atomic.Int64 // the most hashes that ran at once (tests, benchmarks)
-	mean       atomic.Int64 // moving average of a real check, in ns; 0 until one ran
+	mean       atomic.Int64 // moving average of a real check, in ns
+	samples    atomic.Int64 // real checks measured
 	// key is argon2.IDKey; tests count or cheapen calls.
 	key func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 	// sleep waits d or until ctx ends.
@@ -76,7 +77,7 @@ func newHasher(slots int, queueWait time.Duration) *hasher {
 }
 
 // passwords is the process's one hasher: memory is a process-wide budget.
-var passwords = newHasher(hashSlots(), 10*time.Second)
+var passwords = newHasher(hashSlots(), 20*time.Second)
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -168,13 +169,14 @@ func (h *hasher) check(ctx context.Context, hash, password string) (bool, error)
 // observe folds one real check's duration into the moving average (1/8
 // weight for the new value).
 func (h *hasher) observe(d time.Duration) {
+	h.samples.Add(1)
 	for {
 		old := h.mean.Load()
 		next := int64(d)
 		if old != 0 {
 			next = old + (int64(d)-old)/8
 		}
-		next = max(next, 1) // 0 means "not measured yet"
+		next = max(next, 1)
 		if h.mean.CompareAndSwap(old, next) {
 			return
 		}
@@ -182,30 +184,34 @@ func (h *hasher) observe(d time.Duration) {
 }
 
 // pretend costs what a check of a real account costs, for a login whose
-// email is unknown: it holds a slot for the average check duration. Before
-// any check ran there is no average: it checks a dummy hash instead.
+// email is unknown: it holds a slot for the average check duration. Until
+// calibrated checks were measured it hashes for real instead (and measures;
+// the count is read once the slot is held, so a burst of unknown emails at
+// start-up hashes only until then).
 func (h *hasher) pretend(ctx context.Context, password string) error {
-	d := time.Duration(h.mean.Load())
-	if d == 0 {
-		_, err := h.check(ctx, dummyHash(), password)
-		return err
-	}
 	var err error
-	if rerr := h.run(ctx, func() { err = h.sleep(ctx, d) }); rerr != nil {
+	rerr := h.run(ctx, func() {
+		if h.samples.Load() >= calibrated {
+			err = h.sleep(ctx, time.Duration(h.mean.Load()))
+			return
+		}
+		start := time.Now()
+		h.key([]byte(password), dummySalt, argonTime, argonMemory, argonThreads, argonKeyLen)
+		h.observe(time.Since(start))
+	})
+	if rerr != nil {
 		return rerr
 	}
 	return err
 }
 
-// dummyHash is a valid hash of no one's password, made once when first needed.
-var dummyHash = sync.OnceValue(func() string {
-	salt := make([]byte, 16)
-	key := make([]byte, argonKeyLen)
-	_, _ = rand.Read(salt)
-	_, _ = rand.Read(key)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
-})
+// calibrated is the number of measured checks after which the average
+// stands for a check.
+const calibrated = 4
+
+// dummySalt salts the hash of an unknown email's password before the
+// first real check was measured.
+var dummySalt = []byte("hanbox-no-account")
 
 func checkRules(password string) error {
 	if len(password) < MinPassword {
