@@ -59,6 +59,7 @@ type hasher struct {
 	peak       atomic.Int64 // the most hashes that ran at once (tests, benchmarks)
 	mean       atomic.Int64 // moving average of a real check, in ns
 	samples    atomic.Int64 // real checks measured
+	pretends   atomic.Int64 // unknown-email checks made
 	// key is argon2.IDKey; tests count or cheapen calls.
 	key func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 	// sleep waits d or until ctx ends.
@@ -185,13 +186,15 @@ func (h *hasher) observe(d time.Duration) {
 
 // pretend costs what a check of a real account costs, for a login whose
 // email is unknown: it holds a slot for the average check duration. Until
-// calibrated checks were measured it hashes for real instead (and measures;
-// the count is read once the slot is held, so a burst of unknown emails at
-// start-up hashes only until then).
+// calibrated checks were measured, and for one in every remeasure after,
+// it hashes for real instead and measures, so the average follows the
+// machine's load even when no real account is checked. (The counts are read
+// once the slot is held, so a burst of unknown emails at start-up hashes
+// only until calibrated.)
 func (h *hasher) pretend(ctx context.Context, password string) error {
 	var err error
 	rerr := h.run(ctx, func() {
-		if h.samples.Load() >= calibrated {
+		if h.samples.Load() >= calibrated && h.pretends.Add(1)%remeasure != 0 {
 			err = h.sleep(ctx, time.Duration(h.mean.Load()))
 			return
 		}
@@ -206,8 +209,12 @@ func (h *hasher) pretend(ctx context.Context, password string) error {
 }
 
 // calibrated is the number of measured checks after which the average
-// stands for a check.
-const calibrated = 4
+// stands for a check; remeasure is how often an unknown email is hashed
+// anyway to keep the average current.
+const (
+	calibrated = 4
+	remeasure  = 16
+)
 
 // dummySalt salts the hash of an unknown email's password before the
 // first real check was measured.
