@@ -141,9 +141,10 @@ func (a *API) getTicket(w http.ResponseWriter, r *http.Request) (int, any, error
 		return 0, nil, err
 	}
 	full, err := a.Inbox.Contact(r.Context(), t.ContactID)
-	if err == nil {
-		t.Contact = full
+	if err != nil {
+		return 0, nil, err
 	}
+	t.Contact = full
 	agents, chans, err := a.lookups(r)
 	if err != nil {
 		return 0, nil, err
