@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -38,6 +39,10 @@ type ReplyInput struct {
 // Reply stores an agent reply and queues it for delivery in one transaction.
 // The outbox dispatcher sends it; its delivery status starts as queued.
 func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, error) {
+	var err error
+	if r.Text, r.HTML, err = agentText(r.Text, r.HTML); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(r.Text) == "" && strings.TrimSpace(r.HTML) == "" && len(r.Attachments) == 0 {
 		return nil, invalidAs("message_empty", nil, "reply is empty")
 	}
@@ -123,6 +128,10 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 
 // AddNote stores a private note: never sent to the customer.
 func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []Attachment) (*store.Message, error) {
+	text, _, err := agentText(text, "")
+	if err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(text) == "" && len(atts) == 0 {
 		return nil, invalidAs("message_empty", nil, "note is empty")
 	}
@@ -165,6 +174,17 @@ func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text str
 	}
 	s.bus.Publish(ev)
 	return msg, nil
+}
+
+// agentText normalises what an agent wrote, from any edge (the API, a Slack
+// thread): NUL bytes go (plaintext.Text), invalid UTF-8 is refused.
+func agentText(text, html string) (string, string, error) {
+	t, err1 := plaintext.Text(text, 0)
+	h, err2 := plaintext.Text(html, 0)
+	if err1 != nil || err2 != nil {
+		return "", "", invalidAs("bad_utf8", map[string]any{"field": "text"}, "text is not valid UTF-8")
+	}
+	return t, h, nil
 }
 
 // TicketPatch changes a ticket; nil fields are left alone.
@@ -297,10 +317,7 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
 	}
 	want := slices.Clone(current)
 	if p.Tags != nil {
-		want = nil
-		for _, tg := range *p.Tags {
-			want = append(want, tg)
-		}
+		want = slices.Clone(*p.Tags)
 	}
 	want = append(want, p.AddTags...)
 	norm := map[string]bool{}
