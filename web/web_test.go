@@ -16,13 +16,13 @@ import (
 func TestCheckURL(t *testing.T) {
 	cases := map[string]string{
 		"/api/v1/tickets/abc?tag=%EB%B0%B0%EC%86%A1": "",
-		"/api/v1/tickets/%ff":                         "bad_utf8",
-		"/api/v1/tickets/%00":                         "bad_utf8",
-		"/tickets?tag=%ff":                            "bad_utf8",
-		"/tickets?q=%00":                              "bad_utf8",
-		"/tickets?%ff=1":                              "bad_utf8",
-		"/tickets?q=%zz":                              "bad_query",
-		"/tickets?q=a+b&view=open":                    "",
+		"/api/v1/tickets/%ff":                        "bad_utf8",
+		"/api/v1/tickets/%00":                        "bad_utf8",
+		"/tickets?tag=%ff":                           "bad_utf8",
+		"/tickets?q=%00":                             "bad_utf8",
+		"/tickets?%ff=1":                             "bad_utf8",
+		"/tickets?q=%zz":                             "bad_query",
+		"/tickets?q=a+b&view=open":                   "",
 	}
 	for target, want := range cases {
 		r := httptest.NewRequest("GET", "/", nil)
