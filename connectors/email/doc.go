@@ -2,7 +2,9 @@
 //
 // Inbound mail arrives by IMAP sync (imap.go) and, optionally, by an SMTP
 // listener that a mail host or forwarding rule delivers to (listener.go).
-// Both hand raw RFC 5322 bytes to Parse (parse.go), which produces an
+// Both hand raw RFC 5322 bytes to Parse (parse.go: the header; mime.go: the
+// part tree; dsn.go: delivery reports; msgid.go: Message-ID and threading
+// headers; quote.go: quoted history), which produces an
 // inbox.Inbound, or a Bounce for a delivery status notification about mail
 // Hanbox sent. What cannot be parsed is quarantined raw, never dropped.
 // Agent replies leave through Send (send.go) over SMTP.
