@@ -8,6 +8,8 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // Delivery status notifications (RFC 3464) about mail Hanbox sent.
@@ -117,6 +119,6 @@ func (d *dsn) bounce() *Bounce {
 	if len(d.rcpts) > 0 {
 		reason = strings.Join(d.rcpts, ", ") + ": " + reason
 	}
-	b.Reason = truncate(cleanLine(reason), 900)
+	b.Reason = plaintext.Clip(cleanLine(reason), 900)
 	return b
 }

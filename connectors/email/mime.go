@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-message"
 
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // The MIME walk: text, HTML and attachments out of a message's tree of parts.
@@ -95,7 +96,7 @@ func (w *walker) walk(ent *message.Entity, depth int) {
 		Name:        name,
 		ContentType: mediaType,
 		Data:        data,
-		ContentID:   truncate(cid, 255),
+		ContentID:   plaintext.Clip(cid, 255),
 		Inline:      disp == "inline" || (disp == "" && cid != "" && strings.HasPrefix(mediaType, "image/")),
 	})
 }
@@ -171,10 +172,10 @@ func (w *walker) walkMultipart(ent *message.Entity, mediaType string, params map
 func (w *walker) content() (text, html string, atts []inbox.Attachment) {
 	text, html = w.text.String(), w.html.String()
 	if text == "" && html != "" {
-		text = htmlToText(html)
+		text = plaintext.FromHTML(html)
 	}
 	if len(text) > inbox.MaxTextBytes {
-		text = truncate(text, inbox.MaxTextBytes-64) + "\n[… truncated]"
+		text = plaintext.Clip(text, inbox.MaxTextBytes-64) + "\n[… truncated]"
 	}
 	if len(html) > inbox.MaxHTMLBytes {
 		html = ""

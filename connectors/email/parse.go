@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-message"
 
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // ErrMalformed means a message could not be understood well enough to become
@@ -79,7 +80,7 @@ func Parse(raw []byte, opts ParseOptions) (p *Parsed, err error) {
 	}
 	in := &inbox.Inbound{
 		ChannelID:  opts.ChannelID,
-		ExternalID: truncate(e.msgID, inbox.MaxExternalID),
+		ExternalID: plaintext.Clip(e.msgID, inbox.MaxExternalID),
 		Subject:    e.subject,
 		Contact: inbox.ContactRef{Kind: inbox.IdentityEmail, ID: strings.ToLower(e.sender.Address), Verified: true,
 			Name: cleanLine(e.sender.Name)},
@@ -284,37 +285,3 @@ func cleanLine(s string) string {
 	}, s)
 	return strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-var (
-	htmlBreak = regexp.MustCompile(`(?i)<\s*(br|/p|/div|/tr|/h[1-6]|/li)\b[^>]*>`)
-	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
-	htmlDrop  = regexp.MustCompile(`(?is)<(script|style|head)\b.*?</(script|style|head)\s*>`)
-	blankRuns = regexp.MustCompile(`\n{3,}`)
-)
-
-// htmlToText makes searchable plain text of an HTML-only message.
-func htmlToText(s string) string {
-	s = htmlDrop.ReplaceAllString(s, "")
-	s = htmlBreak.ReplaceAllString(s, "\n")
-	s = htmlTag.ReplaceAllString(s, "")
-	s = htmlUnescape(s)
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(l)
-	}
-	return strings.TrimSpace(blankRuns.ReplaceAllString(strings.Join(lines, "\n"), "\n\n"))
-}
-
-var htmlEntities = strings.NewReplacer("&nbsp;", " ", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&apos;", "'")
-
-func htmlUnescape(s string) string { return htmlEntities.Replace(s) }
