@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
 
 	"github.com/hanbox/hanbox/plaintext"
@@ -27,10 +26,10 @@ type Bounce struct {
 }
 
 // walkReport reads a multipart/report; report-type=delivery-status.
-func (w *walker) walkReport(mr message.MultipartReader) {
+func (w *walker) walkReport(ps *parts) {
 	for i := 0; i < 20; i++ {
-		part, err := mr.NextPart()
-		if err != nil {
+		part := ps.next()
+		if part == nil {
 			return
 		}
 		mt, _, _ := part.Header.ContentType()

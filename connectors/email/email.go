@@ -345,6 +345,15 @@ func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbo
 		}
 		return nil, err
 	}
+	if len(p.Repairs) > 0 && !p.OriginalKept {
+		// Too large to attach: the quarantine keeps the original instead,
+		// and the message is still imported with what could be read.
+		if err := c.quarantine(ctx, raw, source, "kept for reference, the message was imported: "+
+			"Hanbox repaired it ("+strings.Join(p.Repairs, "; ")+") and it is too large to attach"); err != nil {
+			return nil, err
+		}
+		p.Inbound.Text += "\n[This mail was malformed and Hanbox repaired it; the mail as received is too large to attach and is kept in the quarantine.]"
+	}
 	if in := p.Inbound; isOwn(in.Contact.ID, c.settings.own()) && strings.HasPrefix(in.ExternalID, "hanbox.") {
 		// Our own reply came back (a copy to ourselves, a list): never a
 		// customer message, and ingesting it could start a mail loop.

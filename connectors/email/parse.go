@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
@@ -38,6 +40,12 @@ type ParseOptions struct {
 type Parsed struct {
 	Inbound *inbox.Inbound
 	Bounce  *Bounce
+	// Repairs say how a malformed message was read (a misspelled transfer
+	// encoding, a broken MIME structure); empty for well-formed mail.
+	// OriginalKept reports that the raw message is attached to Inbound
+	// (it is not when it is larger than an attachment may be).
+	Repairs      []string
+	OriginalKept bool
 }
 
 var (
@@ -55,17 +63,19 @@ func Parse(raw []byte, opts ParseOptions) (p *Parsed, err error) {
 			p, err = nil, fmt.Errorf("%w: parser panic: %v", ErrMalformed, r)
 		}
 	}()
-	ent, err := message.Read(bytes.NewReader(raw))
-	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+	br := bufio.NewReader(bytes.NewReader(raw))
+	th, err := textproto.ReadHeader(br)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if ent.Header.Len() == 0 {
+	if th.Len() == 0 {
 		return nil, fmt.Errorf("%w: no header", ErrMalformed)
 	}
+	w := &walker{}
+	ent := w.entity(th, br)
 	_, topParams, _ := ent.Header.ContentType()
-	hint := topParams["charset"]
-
-	w := &walker{hint: hint}
+	w.hint = topParams["charset"]
+	hint := w.hint
 	w.walk(ent, 0)
 	if w.report != nil {
 		return &Parsed{Bounce: w.report.bounce()}, nil
@@ -95,9 +105,13 @@ func Parse(raw []byte, opts ParseOptions) (p *Parsed, err error) {
 	if d, err := mail.ParseDate(ent.Header.Get("Date")); err == nil && d.Before(time.Now().Add(24*time.Hour)) && d.Year() > 1990 {
 		in.SentAt = d.UTC()
 	}
-	in.Text, in.HTML, in.Attachments = w.content()
+	var kept bool
+	in.Text, in.HTML, in.Attachments, kept = w.content(raw)
 	in.Meta = e.meta(opts.Own, in.Text)
-	return &Parsed{Inbound: in}, nil
+	if len(w.repairs) > 0 {
+		in.Meta["repaired"] = w.repairs
+	}
+	return &Parsed{Inbound: in, Repairs: w.repairs, OriginalKept: kept}, nil
 }
 
 // envelope is what the header says about a customer message.
