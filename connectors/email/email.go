@@ -204,6 +204,7 @@ type Channel struct {
 	listenPassword string
 
 	bouncer bouncer
+	stored  storedMail
 
 	mu       sync.Mutex
 	listener *listener
@@ -246,6 +247,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		return nil, err
 	}
 	c.bouncer, _ = deps.Inbox.(bouncer)
+	c.stored, _ = deps.Inbox.(storedMail)
 	return c, nil
 }
 
@@ -306,7 +308,7 @@ func (c *Channel) deliver(ctx context.Context, sink connectors.Sink, raw []byte,
 	if err != nil || in == nil {
 		return err
 	}
-	_, err = sink.Ingest(ctx, in)
+	err = c.ingestMail(ctx, sink, []*inbox.Inbound{in}, [][]byte{raw})[0]
 	return c.settle(ctx, raw, source, err)
 }
 
@@ -352,7 +354,7 @@ func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbo
 			"Hanbox repaired it ("+strings.Join(p.Repairs, "; ")+") and it is too large to attach"); err != nil {
 			return nil, err
 		}
-		p.Inbound.Text += "\n[This mail was malformed and Hanbox repaired it; the mail as received is too large to attach and is kept in the quarantine.]"
+		p.Inbound.Text = withNote(p.Inbound.Text, "[This mail was malformed and Hanbox repaired it; the mail as received is too large to attach and is kept in the quarantine.]")
 	}
 	if in := p.Inbound; isOwn(in.Contact.ID, c.settings.own()) && strings.HasPrefix(in.ExternalID, "hanbox.") {
 		// Our own reply came back (a copy to ourselves, a list): never a

@@ -269,6 +269,7 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 	}
 	items := make([]item, 0, len(batch))
 	var ins []*inbox.Inbound
+	var raws [][]byte
 	for _, p := range batch {
 		raw, ok := bodies[p.uid]
 		it := item{uid: p.uid, raw: raw, source: fmt.Sprintf("imap:%s:%d", c.settings.IMAP.Folder, p.uid)}
@@ -281,13 +282,14 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 			it.in, it.err = c.inbound(ctx, raw, it.source)
 			if it.in != nil {
 				ins = append(ins, it.in)
+				raws = append(raws, raw)
 			}
 		}
 		items = append(items, it)
 	}
 	var errs []error
 	if len(ins) > 0 {
-		_, errs = ingestAll(ctx, sink, ins)
+		errs = c.ingestMail(ctx, sink, ins, raws)
 	}
 	var done []imap.UID
 	k := 0

@@ -237,13 +237,10 @@ func (w *walker) content(raw []byte) (text, html string, atts []inbox.Attachment
 	if text == "" && html != "" {
 		text = plaintext.FromHTML(html)
 	}
-	if len(text) > inbox.MaxTextBytes {
-		text = plaintext.Clip(text, inbox.MaxTextBytes-64) + "\n[… truncated]"
-	}
 	if len(html) > inbox.MaxHTMLBytes {
 		html = ""
 	}
-	text += w.notes.String()
+	notes := w.notes.String()
 	if len(w.repairs) > 0 && len(raw) <= maxOriginalBytes {
 		if len(atts) >= inbox.MaxAttachments {
 			// The original holds every part, the dropped one included.
@@ -251,9 +248,14 @@ func (w *walker) content(raw []byte) (text, html string, atts []inbox.Attachment
 		}
 		atts = append(atts, inbox.Attachment{Name: originalName, ContentType: "message/rfc822", Data: raw})
 		kept = true
-		text += "\n[This mail was malformed and Hanbox repaired it (" + strings.Join(w.repairs, "; ") +
+		notes += "\n[This mail was malformed and Hanbox repaired it (" + strings.Join(w.repairs, "; ") +
 			"). The mail as received is attached as " + originalName + ".]"
 	}
+	// Room is kept for the notes and for one more that the channel may add.
+	if room := inbox.MaxTextBytes - len(notes) - 1024; len(text) > room {
+		text = plaintext.Clip(text, room-len("\n[… truncated]")) + "\n[… truncated]"
+	}
+	text += notes
 	if strings.TrimSpace(text) == "" && strings.TrimSpace(html) == "" && len(atts) == 0 {
 		text = "(empty message)"
 	}

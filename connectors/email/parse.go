@@ -3,7 +3,6 @@ package email
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -84,9 +83,9 @@ func Parse(raw []byte, opts ParseOptions) (p *Parsed, err error) {
 	if err != nil {
 		return nil, err
 	}
+	digest := contentDigest(raw)
 	if e.msgID == "" {
-		sum := sha256.Sum256(raw)
-		e.msgID = "sha256." + hex.EncodeToString(sum[:16]) + "@hanbox.invalid"
+		e.msgID = syntheticID(digest)
 	}
 	in := &inbox.Inbound{
 		ChannelID:  opts.ChannelID,
@@ -108,6 +107,7 @@ func Parse(raw []byte, opts ParseOptions) (p *Parsed, err error) {
 	var kept bool
 	in.Text, in.HTML, in.Attachments, kept = w.content(raw)
 	in.Meta = e.meta(opts.Own, in.Text)
+	in.Meta["digest"] = hex.EncodeToString(digest[:])
 	if len(w.repairs) > 0 {
 		in.Meta["repaired"] = w.repairs
 	}
