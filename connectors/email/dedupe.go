@@ -122,6 +122,9 @@ func (c *Channel) ingestIfDifferent(ctx context.Context, sink connectors.Sink, i
 // withNote appends a note line to a message's text, cutting the text first
 // if the note would take it over the inbox's limit.
 func withNote(text, note string) string {
+	if strings.TrimSpace(text) == "" {
+		return note
+	}
 	room := inbox.MaxTextBytes - len(note) - 1
 	if len(text) > room {
 		text = plaintext.Clip(text, room)

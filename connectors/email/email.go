@@ -85,8 +85,11 @@ type SMTP struct {
 
 // Listen configures the inbound SMTP listener. An empty Addr disables it.
 type Listen struct {
-	Addr     string `json:"addr"`
-	MaxBytes int64  `json:"max_bytes"`
+	Addr string `json:"addr"`
+	// MaxBytes is the listener's hard cap: larger mail is refused with 552
+	// (default 4 × max_message_bytes). Mail between max_message_bytes and
+	// the cap is accepted and quarantined (headers kept), as by IMAP.
+	MaxBytes int64 `json:"max_bytes"`
 	// RequireAuth demands AUTH PLAIN with the secret "listen_password"
 	// (user name: the support address) before mail is accepted.
 	RequireAuth bool   `json:"require_auth"`
@@ -163,7 +166,7 @@ func (s *Settings) defaults() {
 		s.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if s.Listen.MaxBytes == 0 {
-		s.Listen.MaxBytes = s.MaxMessageBytes
+		s.Listen.MaxBytes = 4 * s.MaxMessageBytes
 	}
 }
 
@@ -304,7 +307,13 @@ func (c *Channel) ListenAddr() string {
 // quarantined. It returns nil once the message is durably accounted for, so
 // the caller may advance its checkpoint; an error means "try again later".
 func (c *Channel) deliver(ctx context.Context, sink connectors.Sink, raw []byte, source string) error {
-	in, err := c.inbound(ctx, raw, source)
+	return c.deliverParsed(ctx, sink, raw, source, false)
+}
+
+// deliverParsed is deliver; retry is set for input handed back from the
+// quarantine.
+func (c *Channel) deliverParsed(ctx context.Context, sink connectors.Sink, raw []byte, source string, retry bool) error {
+	in, err := c.inbound(ctx, raw, source, retry)
 	if err != nil || in == nil {
 		return err
 	}
@@ -315,21 +324,21 @@ func (c *Channel) deliver(ctx context.Context, sink connectors.Sink, raw []byte,
 // Reprocess implements connectors.Reprocessor: quarantined mail is parsed
 // again and, if it now parses, delivered as if it had just arrived.
 func (c *Channel) Reprocess(ctx context.Context, raw []byte, externalID string) error {
-	if _, err := Parse(raw, ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own()}); err != nil {
+	if _, err := Parse(raw, c.parseOptions(true)); err != nil {
 		return fmt.Errorf("email: still cannot parse: %w", err)
 	}
 	sink, ok := c.deps.Inbox.(connectors.Sink)
 	if !ok {
 		return errors.New("email: no inbox to deliver to")
 	}
-	return c.deliver(ctx, sink, raw, externalID)
+	return c.deliverParsed(ctx, sink, raw, externalID, true)
 }
 
 // inbound parses raw mail. It returns nil (and handles the mail) for what is
 // not a customer message: unparseable mail (quarantined), bounces (the
 // original reply is marked failed) and our own replies coming back.
-func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbox.Inbound, error) {
-	p, err := Parse(raw, ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own()})
+func (c *Channel) inbound(ctx context.Context, raw []byte, source string, retry bool) (*inbox.Inbound, error) {
+	p, err := Parse(raw, c.parseOptions(retry))
 	if err != nil {
 		return nil, c.quarantine(ctx, raw, source, err.Error())
 	}
@@ -363,6 +372,10 @@ func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbo
 		return nil, nil
 	}
 	return p.Inbound, nil
+}
+
+func (c *Channel) parseOptions(retry bool) ParseOptions {
+	return ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own(), Retry: retry}
 }
 
 // settle turns an ingest error into the connector's answer: mail the inbox

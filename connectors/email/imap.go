@@ -243,13 +243,15 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 	}
 	bodies := map[imap.UID][]byte{}
 	over := map[imap.UID]bool{}
+	structure := map[imap.UID]imap.BodyStructure{}
 	if len(full) > 0 {
-		if err := fetchBodies(cl, full, &imap.FetchItemBodySection{Peek: true}, max, bodies, over); err != nil {
+		if err := fetchBodies(cl, full, &imap.FetchItemBodySection{Peek: true}, max, bodies, over, nil); err != nil {
 			return nil, err
 		}
 	}
 	if len(heads) > 0 {
-		if err := fetchBodies(cl, heads, &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}, max, bodies, over); err != nil {
+		// Headers and the body structure: enough to say what was dropped.
+		if err := fetchBodies(cl, heads, &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}, max, bodies, over, structure); err != nil {
 			return nil, err
 		}
 		for _, p := range batch {
@@ -277,9 +279,13 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 		case !ok:
 			// Expunged between the two fetches: nothing to import.
 		case over[p.uid]:
-			it.err = c.quarantine(ctx, raw, it.source, fmt.Sprintf("message of %d bytes is over the %d byte limit; headers kept", p.size, max))
+			size := p.size
+			if size <= max {
+				size = max + 1 // at least: the server sent more than RFC822.SIZE said
+			}
+			it.err = c.quarantineOversize(ctx, raw, it.source, size, partsOfStructure(structure[p.uid]))
 		default:
-			it.in, it.err = c.inbound(ctx, raw, it.source)
+			it.in, it.err = c.inbound(ctx, raw, it.source, false)
 			if it.in != nil {
 				ins = append(ins, it.in)
 				raws = append(raws, raw)
@@ -330,8 +336,13 @@ func ingestAll(ctx context.Context, sink connectors.Sink, ins []*inbox.Inbound) 
 
 // fetchBodies streams one UID FETCH of a body section into out, reading at
 // most max bytes per message (a server may send more than RFC822.SIZE said).
-func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItemBodySection, max int64, out map[imap.UID][]byte, over map[imap.UID]bool) error {
-	cmd := cl.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+// With structure set, the BODYSTRUCTURE of each message goes there too.
+func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItemBodySection, max int64, out map[imap.UID][]byte, over map[imap.UID]bool, structure map[imap.UID]imap.BodyStructure) error {
+	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}
+	if structure != nil {
+		opts.BodyStructure = &imap.FetchItemBodyStructure{Extended: true}
+	}
+	cmd := cl.Fetch(set, opts)
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -340,6 +351,7 @@ func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItem
 		var uid imap.UID
 		var body []byte
 		var tooBig bool
+		var bs imap.BodyStructure
 		for {
 			item := msg.Next()
 			if item == nil {
@@ -348,6 +360,8 @@ func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItem
 			switch it := item.(type) {
 			case imapclient.FetchItemDataUID:
 				uid = it.UID
+			case imapclient.FetchItemDataBodyStructure:
+				bs = it.BodyStructure
 			case imapclient.FetchItemDataBodySection:
 				if it.Literal == nil {
 					continue
@@ -369,6 +383,9 @@ func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItem
 			out[uid] = body
 			if tooBig {
 				over[uid] = true
+			}
+			if structure != nil && bs != nil {
+				structure[uid] = bs
 			}
 		}
 	}

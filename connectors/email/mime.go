@@ -173,6 +173,9 @@ func (w *walker) walkMultipart(ent *message.Entity, mediaType string, params map
 	if err != nil {
 		w.repair(fmt.Sprintf("a multipart ended early (%v)", err))
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return // nothing there (an over-size mail's headers)
+	}
 	if params["boundary"] == "" || !bytes.Contains(body, []byte("--"+params["boundary"])) {
 		w.repair("a multipart without its boundary was read as text")
 		w.text.WriteString(guessDecode(body, w.hint))

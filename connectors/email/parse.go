@@ -32,6 +32,10 @@ type ParseOptions struct {
 	// them are not participants, and local+token@domain variants of them
 	// carry a reply token.
 	Own []string
+	// Retry is set for input handed back from the quarantine: only then is
+	// the note Hanbox put on an over-size mail's headers (X-Hanbox-Dropped)
+	// believed and shown as the message text.
+	Retry bool
 }
 
 // Parsed is the result of Parse: a customer message, or a delivery report
@@ -106,6 +110,9 @@ func Parse(raw []byte, opts ParseOptions) (p *Parsed, err error) {
 	}
 	var kept bool
 	in.Text, in.HTML, in.Attachments, kept = w.content(raw)
+	if note := readDroppedNote(th); opts.Retry && note != "" {
+		in.Text = withNote(strings.TrimSuffix(in.Text, "(empty message)"), note)
+	}
 	in.Meta = e.meta(opts.Own, in.Text)
 	in.Meta["digest"] = hex.EncodeToString(digest[:])
 	if len(w.repairs) > 0 {
