@@ -211,6 +211,10 @@ type Channel struct {
 
 	mu       sync.Mutex
 	listener *listener
+
+	// dial and wait replace the network and the clock in tests.
+	dial func(ctx context.Context, addr string) (net.Conn, error)
+	wait func(ctx context.Context, d time.Duration) error
 }
 
 // bouncer is the narrow inbox interface for delivery reports.
@@ -276,7 +280,7 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		<-ctx.Done()
 		return nil
 	}
-	return c.syncIMAP(ctx, sink)
+	return c.runIMAP(ctx, sink)
 }
 
 // Close implements connectors.Closer: it stops the SMTP listener.
