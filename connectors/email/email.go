@@ -266,8 +266,11 @@ func (c *Channel) Validate(context.Context) error { return c.settings.Validate()
 
 // Start implements connectors.Connector: it runs the inbound SMTP listener
 // (when configured) for the channel's lifetime and syncs the IMAP mailbox
-// (when configured). An IMAP failure returns an error so the runtime restarts
-// Start with backoff; the listener keeps running across those restarts.
+// (when configured). A lost or refused IMAP connection is retried inside
+// Start within seconds (see reconnectMin); any other IMAP failure (a rejected
+// login, a missing folder, the store) returns an error so the runtime
+// restarts Start with its backoff. The listener keeps running across those
+// restarts.
 func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 	if c.settings.Listen.Addr != "" {
 		if err := c.ensureListener(sink); err != nil {
