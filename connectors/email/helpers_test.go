@@ -350,5 +350,3 @@ func (f *flakySink) Ingest(ctx context.Context, in *inbox.Inbound) (inbox.Ingest
 }
 
 var errInjected = errors.New("injected ingest failure")
-
-func itoa(n int) string { return strconv.Itoa(n) }
