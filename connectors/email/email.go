@@ -364,11 +364,15 @@ func (c *Channel) inbound(ctx context.Context, raw []byte, source string, retry 
 		return nil, err
 	}
 	if len(p.Repairs) > 0 && !p.OriginalKept {
-		// Too large to attach: the quarantine keeps the original instead,
-		// and the message is still imported with what could be read.
-		if err := c.quarantine(ctx, raw, source, "kept for reference, the message was imported: "+
-			"Hanbox repaired it ("+strings.Join(p.Repairs, "; ")+") and it is too large to attach"); err != nil {
-			return nil, err
+		// Too large to attach: the quarantine keeps the original instead
+		// (a retry comes from there already), and the message is still
+		// imported with what could be read.
+		if !retry {
+			reason := "kept for reference, the message was imported: Hanbox repaired it (" +
+				strings.Join(p.Repairs, "; ") + ") and it is too large to attach"
+			if err := c.quarantine(ctx, raw, source, reason); err != nil {
+				return nil, err
+			}
 		}
 		p.Inbound.Text = withNote(p.Inbound.Text, "[This mail was malformed and Hanbox repaired it; the mail as received is too large to attach and is kept in the quarantine.]")
 	}
