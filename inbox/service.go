@@ -27,11 +27,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -184,24 +184,8 @@ func (s *Service) lockKeys(tx *gorm.DB, keys ...string) error {
 	return nil
 }
 
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // subjectFrom derives a subject from the first line of text.
 func subjectFrom(text string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-	line = strings.TrimSpace(line)
-	if utf8.RuneCountInString(line) > 80 {
-		r := []rune(line)
-		line = string(r[:80]) + "…"
-	}
-	return line
+	return plaintext.Shorten(strings.TrimSpace(line), 81)
 }

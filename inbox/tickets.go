@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -246,11 +247,11 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 			}
 		}
 		if p.Team != nil && *p.Team != t.Team {
-			up["team"] = truncateUTF8(*p.Team, 64)
+			up["team"] = plaintext.Clip(*p.Team, 64)
 			changes = append(changes, "team:"+*p.Team)
 		}
 		if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
-			up["subject"] = truncateUTF8(strings.TrimSpace(*p.Subject), 900)
+			up["subject"] = plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
 			changes = append(changes, "subject")
 		}
 		tagChanged, err := applyTags(tx, t.ID, p)
@@ -326,12 +327,22 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
 }
 
 // MergeTickets moves every message and thread key of ticket from into ticket
-// into and closes from.
+// into, closes from and records the merge on it, so anything that still names
+// from (a key, its number, a message racing the merge) is filed in into. The
+// merge holds the advisory locks of both tickets' threads, like ingest, so a
+// message arriving on one of them waits for it or goes first.
 func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) error {
 	if into == from {
 		return invalid("cannot merge a ticket into itself")
 	}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var keys []string
+		if err := tx.Model(&store.ThreadKey{}).Where("ticket_id IN ?", []int64{into, from}).Pluck("key", &keys).Error; err != nil {
+			return fmt.Errorf("thread keys: %w", err)
+		}
+		if err := s.lockKeys(tx, keys...); err != nil {
+			return err
+		}
 		dst, err := lockTicket(tx, into)
 		if err != nil {
 			return err
@@ -340,36 +351,10 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 		if err != nil {
 			return err
 		}
-		ts := now()
-		for _, q := range []string{
-			"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
-			"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
-			"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
-		} {
-			if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
-				return err
-			}
+		if src.MergedInto != nil || dst.MergedInto != nil {
+			return invalid("ticket %d was already merged", src.Number())
 		}
-		if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
-			return err
-		}
-		last := dst.LastMessageAt
-		if src.LastMessageAt.After(last) {
-			last = src.LastMessageAt
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", dst.ID).Updates(map[string]any{
-			"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
-			"last_message_at": last, "updated_at": ts,
-		}).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
-			"status": store.StatusClosed, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
-		}).Error; err != nil {
-			return err
-		}
-		return tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
-			ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error
+		return s.mergeTicketsTx(tx, dst, src, actorID)
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: merge ticket %d into %d: %w", from, into, err)
@@ -377,6 +362,40 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: into, AgentID: actorID, Data: map[string]any{"merged": from}})
 	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: from, AgentID: actorID, Data: map[string]any{"status": store.StatusClosed, "merged_into": into}})
 	return nil
+}
+
+// mergeTicketsTx moves src's rows to dst; both rows are locked.
+func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID int64) error {
+	ts := now()
+	for _, q := range []string{
+		"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
+	} {
+		if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
+			return err
+		}
+	}
+	if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
+		return err
+	}
+	last := dst.LastMessageAt
+	if src.LastMessageAt.After(last) {
+		last = src.LastMessageAt
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", dst.ID).Updates(map[string]any{
+		"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
+		"last_message_at": last, "updated_at": ts,
+	}).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
+		"status": store.StatusClosed, "merged_into": dst.ID, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
+	}).Error; err != nil {
+		return err
+	}
+	return tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
+		ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error
 }
 
 // WakeSnoozed reopens snoozed tickets whose time has come.
@@ -451,8 +470,9 @@ func (s *Service) putBlobs(atts []Attachment) ([]string, error) {
 
 func createAttachments(tx *gorm.DB, msgID int64, atts []Attachment, blobs []string, ts time.Time) error {
 	for i, a := range atts {
-		if err := tx.Create(&store.Attachment{MessageID: msgID, SHA256: blobs[i], Name: truncateUTF8(cleanFileName(a.Name), 255),
-			ContentType: truncateUTF8(a.ContentType, 255), Size: int64(len(a.Data)), ContentID: a.ContentID, Inline: a.Inline, CreatedAt: ts}).Error; err != nil {
+		if err := tx.Create(&store.Attachment{MessageID: msgID, SHA256: blobs[i], Name: plaintext.Clip(cleanFileName(a.Name), 255),
+			ContentType: plaintext.Clip(a.ContentType, 255), Size: int64(len(a.Data)), ContentID: plaintext.Clip(a.ContentID, 255),
+			Inline: a.Inline, CreatedAt: ts}).Error; err != nil {
 			return fmt.Errorf("create attachment: %w", err)
 		}
 	}
@@ -520,6 +540,10 @@ func (s *Service) MessageByExternalID(ctx context.Context, channelID int64, ext 
 // EditMessage records a customer's edit or deletion of a message on its
 // channel (Discord, Slack). The original text is kept in the metadata.
 func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text string, deleted bool) error {
+	ext, text = plaintext.Scrub(ext), plaintext.Scrub(text)
+	if len(text) > MaxTextBytes {
+		return invalid("text is larger than %d bytes", MaxTextBytes)
+	}
 	var ev Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		var m store.Message
@@ -562,7 +586,8 @@ func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text st
 // Quarantine keeps raw input that could not become a message, for an admin
 // to inspect and retry. It implements connectors.Quarantiner.
 func (s *Service) Quarantine(ctx context.Context, channelID int64, externalID string, raw []byte, reason string) error {
-	q := store.Quarantine{ChannelID: channelID, ExternalID: truncateUTF8(externalID, 500), Reason: reason, Raw: raw, Size: int64(len(raw))}
+	externalID, reason = plaintext.Clip(plaintext.Scrub(externalID), 500), plaintext.Scrub(reason)
+	q := store.Quarantine{ChannelID: channelID, ExternalID: externalID, Reason: reason, Raw: raw, Size: int64(len(raw))}
 	if err := s.st.DB.WithContext(ctx).Create(&q).Error; err != nil {
 		return fmt.Errorf("inbox: quarantine: %w", err)
 	}

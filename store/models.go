@@ -110,8 +110,11 @@ type Ticket struct {
 	LastMessageAt   time.Time `gorm:"not null;index:ix_ticket_status_last,priority:2"`
 	MessageCount    int       `gorm:"not null;default:0"`
 	Version         int64     `gorm:"not null;default:1"` // bumped on every change; the collision guard compares it
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// MergedInto is the ticket this one was merged into (it is then closed);
+	// messages that still name this ticket are filed there.
+	MergedInto *int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 
 	Contact *Contact    `gorm:"foreignKey:ContactID"`
 	Tags    []TicketTag `gorm:"foreignKey:TicketID"`

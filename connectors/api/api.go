@@ -224,7 +224,7 @@ func (c *Channel) decode(w http.ResponseWriter, r *http.Request) (*inbox.Inbound
 		},
 	}
 	if req.Contact.ExternalID == "" {
-		in.Contact = inbox.ContactRef{Kind: inbox.IdentityEmail, ID: req.Contact.Email, Verified: c.settings.TrustEmail, Name: req.Contact.Name}
+		in.Contact = emailContact(c.ch.ID, req.Contact, c.settings.TrustEmail)
 	}
 	if req.ThreadKey != "" {
 		key := ThreadKey(c.ch.ID, req.ThreadKey)
@@ -239,6 +239,19 @@ func (c *Channel) decode(w http.ResponseWriter, r *http.Request) (*inbox.Inbound
 		in.Attachments = append(in.Attachments, inbox.Attachment{Name: a.Name, ContentType: a.ContentType, Data: data})
 	}
 	return in, 0, "", ""
+}
+
+// emailContact names a sender the integration knows only by address. With
+// trust_email the address is a proven email identity (it joins the address's
+// contact on every channel); without, the sender is this channel's user of
+// that address and the address is only their reply address, so a push can
+// never be filed under, or link to, the address's real owner.
+func emailContact(channelID int64, ct InboundContact, trust bool) inbox.ContactRef {
+	addr := strings.ToLower(strings.TrimSpace(ct.Email))
+	if trust {
+		return inbox.ContactRef{Kind: inbox.IdentityEmail, ID: addr, Verified: true, Name: ct.Name}
+	}
+	return inbox.ContactRef{Kind: inbox.IdentityAPI, ID: fmt.Sprintf("%d:email:%s", channelID, addr), Verified: true, Name: ct.Name, Email: addr}
 }
 
 // ThreadKey is the thread key of an api-channel conversation.
