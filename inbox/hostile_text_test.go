@@ -27,8 +27,8 @@ func TestHostileTextIsScrubbed(t *testing.T) {
 					Email: "a\x00@example.com", Locale: bad("ko")},
 				Participants: []inbox.ContactRef{{Kind: inbox.IdentityEmail, ID: bad("cc@example.com"), Name: bad("Cc")}},
 				Subject:      bad("배송 문의"), Text: bad("주문번호 A-1234"), HTML: "<p>" + bad("html") + "</p>",
-				Meta:         map[string]any{bad("page"): bad("http://shop.test/"), "list": []any{bad("x")}, "cc": []string{bad("y")}},
-				Attachments:  []inbox.Attachment{{Name: bad("영수증.pdf"), ContentType: bad("application/pdf"), ContentID: bad("cid"), Data: []byte("pdf\x00")}},
+				Meta:        map[string]any{bad("page"): bad("http://shop.test/"), "list": []any{bad("x")}, "cc": []string{bad("y")}},
+				Attachments: []inbox.Attachment{{Name: bad("영수증.pdf"), ContentType: bad("application/pdf"), ContentID: bad("cid"), Data: []byte("pdf\x00")}},
 			}
 		}
 		orig := in()
