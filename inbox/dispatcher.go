@@ -444,7 +444,7 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	out := &Outbound{OutboxID: row.ID, MessageID: m.ID, ChannelID: row.ChannelID, Ticket: s.ticketRef(t), Text: m.Text, HTML: m.HTML}
+	out := &Outbound{OutboxID: row.ID, Attempt: row.Attempts + 1, MessageID: m.ID, ChannelID: row.ChannelID, Ticket: s.ticketRef(t), Text: m.Text, HTML: m.HTML}
 	if t.Contact != nil {
 		out.Contact = PersonRef{ID: t.Contact.ID, Name: t.Contact.Name, Email: t.Contact.Email}
 	}

@@ -143,7 +143,11 @@ type PriorMessage struct {
 
 // Outbound is one agent reply to deliver on a channel.
 type Outbound struct {
-	OutboxID  int64
+	OutboxID int64
+	// Attempt counts delivery attempts of this outbox row, 1 for the first,
+	// so a connector can give an answer that is probably final ("400 Bad
+	// Request" from a webhook) a few chances before failing for good.
+	Attempt   int
 	MessageID int64
 	ChannelID int64
 	Ticket    TicketRef
