@@ -80,7 +80,8 @@ type Service struct {
 	notifiers atomic.Pointer[[]int64]
 	wake      chan struct{}
 	metrics   *Metrics
-	batch     *batcher // group commit of ingests; nil on PostgreSQL
+	batch     *batcher     // group commit of ingests; nil on PostgreSQL
+	lastSweep atomic.Int64 // unix nanoseconds of the last idempotency-key sweep
 }
 
 // New returns a Service over st.

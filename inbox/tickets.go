@@ -32,6 +32,11 @@ type ReplyInput struct {
 	ExpectVersion int64
 	// Status optionally sets the ticket status with the reply ("pending", "resolved").
 	Status string
+	// IdempotencyKey, when set, makes the reply once-only per agent: the same
+	// key with the same reply within IdempotencyRetention returns the first
+	// message and sends nothing again; with a different reply it is
+	// ErrKeyReused.
+	IdempotencyKey string
 }
 
 // Reply stores an agent reply and queues it for delivery in one transaction.
@@ -54,64 +59,32 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 	if err != nil {
 		return nil, err
 	}
+	key, err := newIdempotent(r.AgentID, r.IdempotencyKey, "reply", r.TicketID, r.Text, r.HTML, r.ChannelID, r.ChannelKind,
+		r.ExpectVersion, r.Status, attachmentDigest(r.Attachments, blobs))
+	if err != nil {
+		return nil, err
+	}
 	var msg *store.Message
 	var events []Event
+	var replayed int64
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		t, err := lockTicket(tx, r.TicketID)
-		if err != nil {
+		var err error
+		if replayed, err = s.replay(tx, key); err != nil || replayed != 0 {
 			return err
 		}
-		if r.ExpectVersion > 0 && t.Version != r.ExpectVersion {
-			return ErrStale
-		}
-		ch, err := s.pickChannel(tx, t, r.ChannelID, r.ChannelKind)
-		if err != nil {
+		if msg, events, err = s.replyTx(tx, r, html, blobs); err != nil {
 			return err
 		}
-		ts := now()
-		msg = &store.Message{
-			TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
-			ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
-		}
-		if err := tx.Create(msg).Error; err != nil {
-			return fmt.Errorf("create reply: %w", err)
-		}
-		if err := createAttachments(tx, msg.ID, r.Attachments, blobs, ts); err != nil {
-			return err
-		}
-		mid := msg.ID
-		if err := tx.Create(&store.Outbox{
-			ChannelID: ch.ID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
-			Payload: store.JSONMap{}, Status: store.OutboxPending, NextAttemptAt: ts,
-		}).Error; err != nil {
-			return fmt.Errorf("queue reply: %w", err)
-		}
-		up := map[string]any{
-			"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
-			"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
-		}
-		if t.FirstResponseAt == nil {
-			up["first_response_at"] = ts
-		}
-		if r.Status != "" && r.Status != t.Status {
-			up["status"] = r.Status
-		}
-		if t.AssigneeID == nil && r.AgentID > 0 {
-			up["assignee_id"] = r.AgentID // the first agent to answer owns the ticket
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
-			return fmt.Errorf("update ticket: %w", err)
-		}
-		if err := s.st.IndexMessage(tx, t.ID, msg.ID, r.Text); err != nil {
-			return err
-		}
-		ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
-			Data: map[string]any{"direction": store.DirOutbound}}
-		events = append(events, ev, Event{Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Data: map[string]any{"last_message_at": ts}})
-		return s.queueNotifications(tx, t.ID, ev)
+		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: reply to ticket %d: %w", r.TicketID, err)
+	}
+	if key != nil {
+		s.sweepIdempotency(ctx)
+	}
+	if replayed != 0 {
+		return s.Message(ctx, replayed)
 	}
 	for _, e := range events {
 		s.bus.Publish(e)
@@ -120,32 +93,112 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 	return msg, nil
 }
 
+// replyTx writes a reply, its outbox row and the ticket's change inside tx.
+func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string) (*store.Message, []Event, error) {
+	t, err := lockTicket(tx, r.TicketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.ExpectVersion > 0 && t.Version != r.ExpectVersion {
+		return nil, nil, ErrStale
+	}
+	ch, err := s.pickChannel(tx, t, r.ChannelID, r.ChannelKind)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts := now()
+	msg := &store.Message{
+		TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
+		ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
+	}
+	if err := tx.Create(msg).Error; err != nil {
+		return nil, nil, fmt.Errorf("create reply: %w", err)
+	}
+	if err := createAttachments(tx, msg.ID, r.Attachments, blobs, ts); err != nil {
+		return nil, nil, err
+	}
+	mid := msg.ID
+	if err := tx.Create(&store.Outbox{
+		ChannelID: ch.ID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
+		Payload: store.JSONMap{}, Status: store.OutboxPending, NextAttemptAt: ts,
+	}).Error; err != nil {
+		return nil, nil, fmt.Errorf("queue reply: %w", err)
+	}
+	up := map[string]any{
+		"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
+		"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
+	}
+	if t.FirstResponseAt == nil {
+		up["first_response_at"] = ts
+	}
+	if r.Status != "" && r.Status != t.Status {
+		up["status"] = r.Status
+	}
+	if t.AssigneeID == nil && r.AgentID > 0 {
+		up["assignee_id"] = r.AgentID // the first agent to answer owns the ticket
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
+		return nil, nil, fmt.Errorf("update ticket: %w", err)
+	}
+	if err := s.st.IndexMessage(tx, t.ID, msg.ID, r.Text); err != nil {
+		return nil, nil, err
+	}
+	ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
+		Data: map[string]any{"direction": store.DirOutbound}}
+	events := []Event{ev, {Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Data: map[string]any{"last_message_at": ts}}}
+	return msg, events, s.queueNotifications(tx, t.ID, ev)
+}
+
+// NoteInput is an agent's private note on a ticket.
+type NoteInput struct {
+	TicketID    int64
+	AgentID     int64
+	Text        string
+	Attachments []Attachment
+	// IdempotencyKey works as for ReplyInput (one key space per agent).
+	IdempotencyKey string
+}
+
 // AddNote stores a private note: never sent to the customer.
 func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []Attachment) (*store.Message, error) {
-	if strings.TrimSpace(text) == "" && len(atts) == 0 {
+	return s.Note(ctx, NoteInput{TicketID: ticketID, AgentID: agentID, Text: text, Attachments: atts})
+}
+
+// Note stores a private note: never sent to the customer.
+func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error) {
+	if strings.TrimSpace(n.Text) == "" && len(n.Attachments) == 0 {
 		return nil, invalid("note is empty")
 	}
-	if len(text) > MaxTextBytes {
+	if len(n.Text) > MaxTextBytes {
 		return nil, invalid("note is too large")
 	}
-	blobs, err := s.putBlobs(atts)
+	blobs, err := s.putBlobs(n.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	key, err := newIdempotent(n.AgentID, n.IdempotencyKey, "note", n.TicketID, n.Text, attachmentDigest(n.Attachments, blobs))
 	if err != nil {
 		return nil, err
 	}
 	var msg *store.Message
 	var ev Event
+	var replayed int64
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		t, err := lockTicket(tx, ticketID)
+		var err error
+		if replayed, err = s.replay(tx, key); err != nil || replayed != 0 {
+			return err
+		}
+		t, err := lockTicket(tx, n.TicketID)
 		if err != nil {
 			return err
 		}
 		ts := now()
-		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: agentID,
-			ChannelID: t.LastChannelID, Text: text, Meta: store.JSONMap{}, CreatedAt: ts}
+		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: n.AgentID,
+			ChannelID: t.LastChannelID, Text: n.Text, Meta: store.JSONMap{}, CreatedAt: ts}
 		if err := tx.Create(msg).Error; err != nil {
 			return fmt.Errorf("create note: %w", err)
 		}
-		if err := createAttachments(tx, msg.ID, atts, blobs, ts); err != nil {
+		if err := createAttachments(tx, msg.ID, n.Attachments, blobs, ts); err != nil {
 			return err
 		}
 		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
@@ -153,14 +206,20 @@ func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text str
 		}).Error; err != nil {
 			return err
 		}
-		if err := s.st.IndexMessage(tx, t.ID, msg.ID, text); err != nil {
+		if err := s.st.IndexMessage(tx, t.ID, msg.ID, n.Text); err != nil {
 			return err
 		}
-		ev = Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: agentID, Data: map[string]any{"direction": store.DirNote}}
-		return nil
+		ev = Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Data: map[string]any{"direction": store.DirNote}}
+		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("inbox: note on ticket %d: %w", ticketID, err)
+		return nil, fmt.Errorf("inbox: note on ticket %d: %w", n.TicketID, err)
+	}
+	if key != nil {
+		s.sweepIdempotency(ctx)
+	}
+	if replayed != 0 {
+		return s.Message(ctx, replayed)
 	}
 	s.bus.Publish(ev)
 	return msg, nil

@@ -262,3 +262,14 @@ type SavedReply struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// IdempotencyKey remembers the message an agent's request created under an
+// Idempotency-Key, so a retry of the same request returns it instead of
+// sending again. Rows are kept for a retention period (see inbox).
+type IdempotencyKey struct {
+	AgentID     int64  `gorm:"primaryKey;autoIncrement:false"`
+	Key         string `gorm:"primaryKey;size:255"`
+	RequestHash string `gorm:"size:64;not null"` // hex SHA-256 of what was asked
+	MessageID   int64  `gorm:"not null"`
+	CreatedAt   time.Time
+}
