@@ -5,13 +5,16 @@
 // on the Bus.
 //
 // Ingest order of decisions:
+//  0. Every text of the message is scrubbed (no NUL, valid UTF-8).
 //  1. (channel, external id) seen before → duplicate, nothing changes.
-//  2. Contact: the channel identity; else a verified email identity; else a new
-//     contact. Two contacts are merged automatically only when both sides of
-//     the link are verified.
+//  2. Contact: the channel identity; else the contact that proved the
+//     message's vouched-for address; else a new contact. An unverified address
+//     is only a reply address (see contacts.go). Two contacts are merged
+//     automatically only when both sides of the link are verified.
 //  3. Ticket: the first of the message's thread keys that Hanbox knows; else
 //     the subject's ticket number when the sender is that ticket's contact;
-//     else a new ticket. A closed ticket is never reopened: a new one starts.
+//     else a new ticket. A merged ticket leads to the one it was merged into;
+//     a closed ticket is never reopened: a new one starts.
 //  4. Message, attachments, thread keys, search index and notification
 //     outbox rows are written in one transaction; events follow the commit.
 package inbox
