@@ -105,6 +105,9 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ae):
 	case errors.As(err, &mbe):
 		ae = errf(http.StatusRequestEntityTooLarge, "too_large", "body is larger than %d bytes", mbe.Limit)
+	case errors.Is(err, inbox.ErrKeyReused):
+		ae = errf(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was already used for a different request; send a new key with a new request")
 	case errors.Is(err, inbox.ErrInvalid):
 		msg := err.Error()
 		if i := strings.LastIndex(msg, inbox.ErrInvalid.Error()+": "); i >= 0 {

@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -299,7 +300,7 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 			next = at
 		}
 	}
-	msg := truncateUTF8(sendErr.Error(), 1000)
+	msg := plaintext.Clip(sendErr.Error(), 1000)
 	var ev *Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		up := map[string]any{"attempts": attempts, "locked_until": nil, "last_error": msg, "updated_at": now(), "next_attempt_at": next}
@@ -443,7 +444,7 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	out := &Outbound{OutboxID: row.ID, MessageID: m.ID, ChannelID: row.ChannelID, Ticket: s.ticketRef(t), Text: m.Text, HTML: m.HTML}
+	out := &Outbound{OutboxID: row.ID, Attempt: row.Attempts + 1, MessageID: m.ID, ChannelID: row.ChannelID, Ticket: s.ticketRef(t), Text: m.Text, HTML: m.HTML}
 	if t.Contact != nil {
 		out.Contact = PersonRef{ID: t.Contact.ID, Name: t.Contact.Name, Email: t.Contact.Email}
 	}
@@ -526,7 +527,7 @@ func (s *Service) buildNotification(ctx context.Context, row store.Outbox) (*Not
 	if ev.MessageID > 0 {
 		var m store.Message
 		if db.Select("id", "text", "direction").Take(&m, ev.MessageID).Error == nil {
-			n.Excerpt = truncateUTF8(m.Text, 600)
+			n.Excerpt = plaintext.Clip(m.Text, 600)
 			n.MessageDir = m.Direction
 		}
 	}

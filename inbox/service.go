@@ -5,13 +5,16 @@
 // on the Bus.
 //
 // Ingest order of decisions:
+//  0. Every text of the message is scrubbed (no NUL, valid UTF-8).
 //  1. (channel, external id) seen before → duplicate, nothing changes.
-//  2. Contact: the channel identity; else a verified email identity; else a new
-//     contact. Two contacts are merged automatically only when both sides of
-//     the link are verified.
+//  2. Contact: the channel identity; else the contact that proved the
+//     message's vouched-for address; else a new contact. An unverified address
+//     is only a reply address (see contacts.go). Two contacts are merged
+//     automatically only when both sides of the link are verified.
 //  3. Ticket: the first of the message's thread keys that Hanbox knows; else
 //     the subject's ticket number when the sender is that ticket's contact;
-//     else a new ticket. A closed ticket is never reopened: a new one starts.
+//     else a new ticket. A merged ticket leads to the one it was merged into;
+//     a closed ticket is never reopened: a new one starts.
 //  4. Message, attachments, thread keys, search index and notification
 //     outbox rows are written in one transaction; events follow the commit.
 package inbox
@@ -27,11 +30,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -80,7 +83,8 @@ type Service struct {
 	notifiers atomic.Pointer[[]int64]
 	wake      chan struct{}
 	metrics   *Metrics
-	batch     *batcher // group commit of ingests; nil on PostgreSQL
+	batch     *batcher     // group commit of ingests; nil on PostgreSQL
+	lastSweep atomic.Int64 // unix nanoseconds of the last idempotency-key sweep
 }
 
 // New returns a Service over st.
@@ -184,24 +188,8 @@ func (s *Service) lockKeys(tx *gorm.DB, keys ...string) error {
 	return nil
 }
 
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // subjectFrom derives a subject from the first line of text.
 func subjectFrom(text string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-	line = strings.TrimSpace(line)
-	if utf8.RuneCountInString(line) > 80 {
-		r := []rune(line)
-		line = string(r[:80]) + "…"
-	}
-	return line
+	return plaintext.Shorten(strings.TrimSpace(line), 81)
 }

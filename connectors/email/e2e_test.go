@@ -217,15 +217,19 @@ func TestEndToEndChatContinuesByEmail(t *testing.T) {
 			msg, err := m.Inbox.MessageByExternalID(ctx, m.ch.ID, id)
 			return err == nil && msg.DeliveryStatus == store.DeliverySent
 		})
-		// The visitor answers the email: it joins the same ticket and contact.
+		// The visitor answers the email: it joins the same ticket. Its author
+		// is the contact that proved the address by sending from it; the
+		// visitor only typed it, so their contact gets no email identity
+		// (an agent may merge the two by hand).
 		m.imap.deliver(t, "INBOX", customerMail("visitor@example.net", "support@example.com", "Re: x", "visitor-answer@example.net",
 			"감사합니다", "In-Reply-To: <"+id+">"))
 		if got := waitTicket(t, m.Env, m.ch.ID, "visitor-answer@example.net"); got != res.TicketID {
 			t.Fatalf("visitor's email in ticket %d, want %d", got, res.TicketID)
 		}
 		msg, _ := m.Inbox.MessageByExternalID(ctx, m.ch.ID, "visitor-answer@example.net")
-		if msg.AuthorID != res.ContactID {
-			t.Errorf("email answer by contact %d, want %d", msg.AuthorID, res.ContactID)
+		prover, err := m.Inbox.ContactByIdentity(ctx, inbox.IdentityEmail, "visitor@example.net")
+		if err != nil || msg.AuthorID != prover.ID || prover.ID == res.ContactID {
+			t.Errorf("email answer by contact %d; the address's contact is %+v (%v), the visitor's %d", msg.AuthorID, prover, err, res.ContactID)
 		}
 	})
 }
