@@ -79,8 +79,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		return nil, err
 	}
 	// Pushes may arrive before Start runs, so the sink comes from deps.
-	sink, _ := deps.Inbox.(connectors.Sink)
-	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: deps.Logger, sink: sink, status: deps.Status}, nil
+	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: deps.Logger, sink: deps.Sink, status: deps.Status}, nil
 }
 
 // Kind implements connectors.Connector.

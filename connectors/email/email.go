@@ -245,7 +245,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 	if c.listenPassword, err = ch.Secret("listen_password"); err != nil {
 		return nil, err
 	}
-	c.bouncer, _ = deps.Inbox.(bouncer)
+	c.bouncer = deps.Bounces
 	return c, nil
 }
 
@@ -316,11 +316,10 @@ func (c *Channel) Reprocess(ctx context.Context, raw []byte, externalID string) 
 	if _, err := Parse(raw, ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own()}); err != nil {
 		return fmt.Errorf("email: still cannot parse: %w", err)
 	}
-	sink, ok := c.deps.Inbox.(connectors.Sink)
-	if !ok {
+	if c.deps.Sink == nil {
 		return errors.New("email: no inbox to deliver to")
 	}
-	return c.deliver(ctx, sink, raw, externalID)
+	return c.deliver(ctx, c.deps.Sink, raw, externalID)
 }
 
 // inbound parses raw mail. It returns nil (and handles the mail) for what is

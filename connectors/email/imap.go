@@ -19,7 +19,6 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
 )
 
 // Tuning of the IMAP sync; variables so tests can shorten them.
@@ -159,7 +158,7 @@ func (c *Channel) dialIMAP(wake chan<- struct{}) (*imapclient.Client, error) {
 func (c *Channel) checkpoint(ctx context.Context, validity uint32) (imap.UID, error) {
 	v := strconv.FormatUint(uint64(validity), 10)
 	old, err := c.deps.State.Get(ctx, c.stateKey("uidvalidity"))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return 0, fmt.Errorf("email: load checkpoint: %w", err)
 	}
 	if old != v {
@@ -175,7 +174,7 @@ func (c *Channel) checkpoint(ctx context.Context, validity uint32) (imap.UID, er
 		return 0, nil
 	}
 	s, err := c.deps.State.Get(ctx, c.stateKey("last_uid"))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return 0, fmt.Errorf("email: load checkpoint: %w", err)
 	}
 	n, _ := strconv.ParseUint(s, 10, 32)

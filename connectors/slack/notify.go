@@ -13,7 +13,6 @@ import (
 	"github.com/slack-go/slack/slackutilsx"
 
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
 )
 
 // notice is the Slack message announcing one ticket, kept in the channel
@@ -42,7 +41,7 @@ func (c *Channel) Notify(ctx context.Context, n *inbox.Notification) (inbox.Exte
 	case inbox.EventTicketUpdated:
 		return c.notifyUpdated(ctx, n)
 	case inbox.EventMessageCreated:
-		if n.MessageDir == store.DirInbound {
+		if n.MessageDir == inbox.DirInbound {
 			return c.notifyMessage(ctx, n)
 		}
 	}
@@ -51,7 +50,7 @@ func (c *Channel) Notify(ctx context.Context, n *inbox.Notification) (inbox.Exte
 
 func (c *Channel) loadNotice(ctx context.Context, ticketID int64) (*notice, error) {
 	v, err := c.deps.State.Get(ctx, noticeKey(ticketID))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, inbox.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -137,7 +136,7 @@ func (c *Channel) notifyMessage(ctx context.Context, n *inbox.Notification) (inb
 	switch {
 	case err == nil:
 		// Posted by an earlier attempt; only the refresh below is left.
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, inbox.ErrNotFound):
 		return inbox.ExternalRef{}, err
 	default:
 		who := n.Contact.Name
@@ -201,7 +200,7 @@ func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 		fields = append(fields, md(fmt.Sprintf("*Waiting since*\n<!date^%d^{date_short_pretty} {time} ({ago})|%s>",
 			n.WaitingSince.Unix(), n.WaitingSince.UTC().Format("2006-01-02 15:04 UTC"))))
 	}
-	if n.Priority != "" && n.Priority != store.PriorityNormal {
+	if n.Priority != "" && n.Priority != inbox.PriorityNormal {
 		fields = append(fields, md("*Priority*\n"+esc(n.Priority)))
 	}
 	if len(n.Tags) > 0 {
@@ -219,7 +218,7 @@ func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 		buttons = append(buttons, slackgo.NewButtonBlockElement(ActionOpen+":"+id, id, plain("Open in Hanbox")).WithURL(n.Ticket.URL))
 	}
 	buttons = append(buttons, slackgo.NewButtonBlockElement(ActionAssign+":"+id, id, plain("Assign to me")))
-	if n.Ticket.Status != store.StatusResolved && n.Ticket.Status != store.StatusClosed {
+	if n.Ticket.Status != inbox.StatusResolved && n.Ticket.Status != inbox.StatusClosed {
 		buttons = append(buttons, slackgo.NewButtonBlockElement(ActionResolve+":"+id, id, plain("Resolve")).WithStyle(slackgo.StylePrimary))
 	}
 	if len(buttons) > 0 {
