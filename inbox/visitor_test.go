@@ -132,9 +132,15 @@ func TestVisitorConversationsAndAttachmentAccess(t *testing.T) {
 			t.Errorf("own attachment: %+v, %v", a, err)
 		}
 		for name, probe := range map[string]func() error{
-			"other contact's file": func() error { _, err := svc.VisitorAttachment(ctx, r1.ContactID, visitorPrefix, theirs[0].ID); return err },
-			"other channel key":    func() error { _, err := svc.VisitorAttachment(ctx, r1.ContactID, "widget:other:", own[0].ID); return err },
-			"no contact":           func() error { _, err := svc.VisitorAttachment(ctx, 0, visitorPrefix, own[0].ID); return err },
+			"other contact's file": func() error {
+				_, err := svc.VisitorAttachment(ctx, r1.ContactID, visitorPrefix, theirs[0].ID)
+				return err
+			},
+			"other channel key": func() error {
+				_, err := svc.VisitorAttachment(ctx, r1.ContactID, "widget:other:", own[0].ID)
+				return err
+			},
+			"no contact": func() error { _, err := svc.VisitorAttachment(ctx, 0, visitorPrefix, own[0].ID); return err },
 		} {
 			if err := probe(); !errors.Is(err, inbox.ErrNotFound) {
 				t.Errorf("%s: %v, want ErrNotFound", name, err)

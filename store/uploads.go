@@ -16,11 +16,11 @@ import (
 // nothing else refers to it) once it is older than the channel's grace
 // period. Rows are durable, so collection survives restarts.
 type Upload struct {
-	ID        int64  `gorm:"primaryKey"`
-	ChannelID int64  `gorm:"not null;index:ix_upload_owner,priority:1"`
-	Owner     string `gorm:"size:320;not null;index:ix_upload_owner,priority:2"`
-	SHA256    string `gorm:"size:64;not null;index:ix_upload_sha256"`
-	Size      int64  `gorm:"not null"`
+	ID        int64     `gorm:"primaryKey"`
+	ChannelID int64     `gorm:"not null;index:ix_upload_owner,priority:1"`
+	Owner     string    `gorm:"size:320;not null;index:ix_upload_owner,priority:2"`
+	SHA256    string    `gorm:"size:64;not null;index:ix_upload_sha256"`
+	Size      int64     `gorm:"not null"`
 	CreatedAt time.Time `gorm:"not null;index:ix_upload_created"`
 }
 
