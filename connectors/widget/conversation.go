@@ -142,6 +142,9 @@ type conversation struct {
 // newest first. Only tickets with this channel's thread key count: a
 // contact's email tickets never show in the widget.
 func (c *Channel) conversations(ctx context.Context, contactID int64, limit int) ([]conversation, error) {
+	if contactID == 0 {
+		return nil, nil
+	}
 	vcs, err := c.svc.VisitorConversations(ctx, contactID, ThreadKeyPrefix(c.ch.PublicKey), limit)
 	if err != nil {
 		return nil, fmt.Errorf("widget: conversations: %w", err)

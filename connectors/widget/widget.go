@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hanbox/hanbox/connectors"
@@ -57,7 +58,7 @@ type Channel struct {
 	log            *slog.Logger
 	baseURL        string
 	started        time.Time
-	now            func() time.Time
+	clock          atomic.Pointer[func() time.Time] // tests move it; see now
 
 	hub *hub
 	// life ends when the channel is closed; live sockets end with it.
@@ -115,7 +116,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	c := &Channel{
 		ch: ch, settings: s, identitySecret: []byte(secret), svc: deps.Visitors, clustered: deps.Clustered, bus: deps.Bus,
 		state: deps.State, status: deps.Status, log: log, baseURL: strings.TrimRight(deps.BaseURL, "/"),
-		started: time.Now(), now: time.Now, hub: newHub(),
+		started: time.Now(), hub: newHub(),
 		visitorLimit:  ratelimit.New(20, 10*time.Second),
 		sessionLimit:  ratelimit.New(60, time.Minute),
 		uploadLimit:   ratelimit.New(20, time.Minute),
@@ -124,6 +125,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 		agentActive:   map[int64]time.Time{},
 		acks:          map[int64]chan struct{}{},
 	}
+	c.setClock(time.Now)
 	// A visitor counts as present for a short while after they were last
 	// seen, but never longer than the grace period itself.
 	c.hub.liveWindow = min(c.hub.liveWindow, s.grace())
@@ -146,6 +148,12 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 
 // Kind implements connectors.Connector.
 func (c *Channel) Kind() string { return Kind }
+
+// now is the channel's clock: time.Now, or a test's.
+func (c *Channel) now() time.Time { return (*c.clock.Load())() }
+
+// setClock replaces the channel's clock (tests).
+func (c *Channel) setClock(f func() time.Time) { c.clock.Store(&f) }
 
 // Close implements connectors.Closer: it ends the channel's live sockets
 // (the scripts reconnect to the channel's next instance).
