@@ -248,7 +248,7 @@ func directChannel(t testing.TB, env *conntest.Env, row store.Channel, status co
 	if err != nil {
 		t.Fatal(err)
 	}
-	return conn.(*Channel)
+	return conn
 }
 
 // customerMail builds a plain customer message.

@@ -37,7 +37,7 @@ func TestSettingsValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = conn.(*Channel).Validate(t.Context())
+			err = conn.Validate(t.Context())
 			if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
 				t.Errorf("Validate = %v, want %q", err, c.err)
 			}
@@ -59,7 +59,7 @@ func TestSecretsAreValuesNotFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := conn.(*Channel)
+	c := conn
 	if c.imapPassword != "pw1" || c.smtpPassword != "pw2" {
 		t.Errorf("passwords %q %q", c.imapPassword, c.smtpPassword)
 	}

@@ -12,6 +12,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackutilsx"
 
+	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 )
 
@@ -168,11 +169,6 @@ func (c *Channel) notifyMessage(ctx context.Context, n *inbox.Notification) (inb
 	return inbox.ExternalRef{ID: ts}, nil
 }
 
-// channelBadges are the emoji shown before an origin channel's name.
-var channelBadges = map[string]string{
-	"email": ":email:", "widget": ":speech_balloon:", "slack": ":slack:", "discord": ":video_game:", "api": ":electric_plug:",
-}
-
 // Blocks renders the Block Kit notification of a ticket. excerpt is the
 // first message's text (kept from the creation on updates).
 func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
@@ -182,7 +178,9 @@ func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 	if n.Contact.Email != "" && n.Contact.Email != n.Contact.Name {
 		customer += " <mailto:" + esc(n.Contact.Email) + "|" + esc(n.Contact.Email) + ">"
 	}
-	badge := channelBadges[n.ChannelKind]
+	// The origin channel's kind names its own badge (connectors.Description).
+	d, _ := connectors.Describe(n.ChannelKind)
+	badge := d.Badge
 	if badge == "" {
 		badge = ":inbox_tray:"
 	}
