@@ -74,7 +74,7 @@ func (*Channel) Describe() connectors.Description {
 			{Key: "listen_password", Type: connectors.FieldSecret, Label: text{Ko: "수신 SMTP 비밀번호", En: "Listener password"},
 				Help: text{Ko: "'수신에 인증 요구'를 켠 경우.", En: "When the listener requires AUTH."}},
 		},
-		Links: []connectors.Link{{Label: text{Ko: "설정 안내 (Gmail, 네이버)", En: "Setup guide (Gmail, Naver)"}, URL: "https://github.com/hanbox/hanbox/tree/main/connectors/email#readme"}},
+		Links:    []connectors.Link{{Label: text{Ko: "설정 안내 (Gmail, 네이버)", En: "Setup guide (Gmail, Naver)"}, URL: "https://github.com/hanbox/hanbox/tree/main/connectors/email#readme"}},
 		Settings: Settings{},
 	}
 }

@@ -84,8 +84,8 @@ func (*Channel) Describe() connectors.Description {
 		Fields:  fields,
 		Endpoints: []connectors.Endpoint{{Name: "snippet", Label: text{Ko: "위젯 코드", En: "Widget snippet"}, Code: true,
 			Template: `<script src="{base_url}/widget.js" data-channel="{public_key}" async></script>`}},
-		Notes: []text{{Ko: "위젯 코드를 사이트의 </body> 앞에 붙여 넣으세요.", En: "Paste the snippet before </body> on your site."}},
-		Links: []connectors.Link{{Label: text{Ko: "위젯 설명서", En: "Widget guide"}, URL: "https://github.com/hanbox/hanbox/tree/main/connectors/widget#readme"}},
+		Notes:    []text{{Ko: "위젯 코드를 사이트의 </body> 앞에 붙여 넣으세요.", En: "Paste the snippet before </body> on your site."}},
+		Links:    []connectors.Link{{Label: text{Ko: "위젯 설명서", En: "Widget guide"}, URL: "https://github.com/hanbox/hanbox/tree/main/connectors/widget#readme"}},
 		Settings: Settings{},
 	}
 }
