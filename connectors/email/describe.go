@@ -7,8 +7,8 @@ var _ connectors.Describer = (*Channel)(nil)
 // Describe implements connectors.Describer.
 func (*Channel) Describe() connectors.Description {
 	type text = connectors.Text
-	tls := func(key string, def string) connectors.Field {
-		return connectors.Field{Key: key, Type: connectors.FieldSelect, Default: def, Label: text{Ko: "보안 연결", En: "TLS"},
+	tls := func(key, proto, def string) connectors.Field {
+		return connectors.Field{Key: key, Type: connectors.FieldSelect, Default: def, Label: text{Ko: proto + " 보안 연결", En: proto + " TLS"},
 			Help: text{Ko: "implicit (993/465), starttls (143/587), 또는 none (같은 컴퓨터에서만).", En: "implicit (993/465), starttls (143/587), or none (loopback only)."},
 			Options: []connectors.Option{{Value: TLSImplicit, Label: text{Ko: "TLS (implicit)", En: "TLS (implicit)"}},
 				{Value: TLSStartTLS, Label: text{Ko: "STARTTLS", En: "STARTTLS"}}, {Value: TLSNone, Label: text{Ko: "없음", En: "None"}}}}
@@ -35,7 +35,7 @@ func (*Channel) Describe() connectors.Description {
 				Help: text{Ko: "예: imap.gmail.com, imap.naver.com. 비우면 IMAP을 쓰지 않습니다.", En: "For example imap.gmail.com; empty turns IMAP off."}},
 			{Key: "imap.port", Type: connectors.FieldNumber, Label: text{Ko: "IMAP 포트", En: "IMAP port"},
 				Help: text{Ko: "비우면 보안 연결에 맞게 993 또는 143.", En: "Empty: 993 or 143, following TLS."}},
-			tls("imap.tls", TLSImplicit),
+			tls("imap.tls", "IMAP", TLSImplicit),
 			{Key: "imap.username", Type: connectors.FieldString, Label: text{Ko: "IMAP 사용자", En: "IMAP username"}},
 			{Key: "imap.folder", Type: connectors.FieldString, Default: "INBOX", Label: text{Ko: "메일함", En: "Folder"}},
 			{Key: "imap.after_import", Type: connectors.FieldSelect, Default: AfterLeave, Label: text{Ko: "가져온 뒤", En: "After import"},
@@ -51,7 +51,7 @@ func (*Channel) Describe() connectors.Description {
 				Help: text{Ko: "답장을 보낼 서버, 예: smtp.gmail.com.", En: "Server that sends replies, such as smtp.gmail.com."}},
 			{Key: "smtp.port", Type: connectors.FieldNumber, Label: text{Ko: "SMTP 포트", En: "SMTP port"},
 				Help: text{Ko: "비우면 보안 연결에 맞게 465, 587 또는 25.", En: "Empty: 465, 587 or 25, following TLS."}},
-			tls("smtp.tls", TLSStartTLS),
+			tls("smtp.tls", "SMTP", TLSStartTLS),
 			{Key: "smtp.username", Type: connectors.FieldString, Label: text{Ko: "SMTP 사용자", En: "SMTP username"}},
 			insecure("smtp.insecure_skip_verify"),
 			{Key: "listen.addr", Type: connectors.FieldString, Advanced: true, Label: text{Ko: "수신 SMTP 주소", En: "Listener address"},
