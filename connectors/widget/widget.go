@@ -167,7 +167,7 @@ func (c *Channel) Validate(context.Context) error { return c.settings.Validate()
 
 // Start implements connectors.Connector: the widget receives over HTTP, so
 // Start only follows the bus for agent typing and activity until ctx ends.
-// Messages are ingested through deps.Inbox (the same inbox the runtime
+// Messages are ingested through deps.Visitors (the same inbox the runtime
 // passes as sink), because requests may arrive before Start has run.
 func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 	if _, err := c.signingKey(ctx); err != nil {
