@@ -146,6 +146,12 @@ type Editor interface {
 	EditMessage(ctx context.Context, channelID int64, externalID, text string, deleted bool) error
 }
 
+// MessageFinder finds a stored message by the id its channel gave it
+// (email duplicate detection); ErrNotFound when there is none.
+type MessageFinder interface {
+	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (*inbox.Message, error)
+}
+
 // Bouncer marks an agent reply that the remote side refused (email
 // delivery reports).
 type Bouncer interface {
@@ -183,9 +189,11 @@ type Deps struct {
 	// before Start runs (webhook pushes, widget requests, an admin's retry
 	// of quarantined input).
 	Sink Sink
-	// Desk, Edits, Bounces and Visitors are the inbox's doors (see above).
+	// Desk, Edits, Messages, Bounces and Visitors are the inbox's doors
+	// (see above).
 	Desk     Desk
 	Edits    Editor
+	Messages MessageFinder
 	Bounces  Bouncer
 	Visitors Visitors
 	// Bus carries live events (typing, presence, new messages).

@@ -194,6 +194,7 @@ func (r *Runtime) deps(ch store.Channel, in *instance, dry bool) Deps {
 		Sink:       r.svc,
 		Desk:       r.svc,
 		Edits:      r.svc,
+		Messages:   r.svc,
 		Bounces:    r.svc,
 		Visitors:   r.svc,
 		Bus:        r.svc.Bus(),

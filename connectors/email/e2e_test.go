@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-message/mail"
 
@@ -301,5 +302,22 @@ func TestReplySubjectAndReferences(t *testing.T) {
 		if r == "self@x" || strings.HasPrefix(r, "token:") || strings.HasSuffix(r, "hanbox.invalid") {
 			t.Errorf("references include %q", r)
 		}
+	}
+}
+
+// TestComposeTextPartFromHTML: a reply written only as HTML gets a text part
+// with every entity decoded and no markup.
+func TestComposeTextPartFromHTML(t *testing.T) {
+	c := &Channel{settings: Settings{Address: "support@example.com"}}
+	c.settings.defaults()
+	out := &inbox.Outbound{MessageID: 9, Ticket: inbox.TicketRef{PublicID: "pub", Number: 1009, Subject: "Hi"},
+		Contact: inbox.PersonRef{Email: "cust@example.net"},
+		HTML:    "<p>We&#8217;ve sent the caf&eacute; voucher.</p><p>Thanks &amp; regards</p>"}
+	msg, err := c.compose(out, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(strings.ReplaceAll(bodyText(t, msg.raw), "\r\n", "\n")), "We’ve sent the café voucher.\n\nThanks & regards"; got != want {
+		t.Errorf("text part = %q, want %q", got, want)
 	}
 }
