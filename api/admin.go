@@ -173,9 +173,8 @@ func (a *API) channelJSON(ch *store.Channel) ChannelJSON {
 			out.Status, out.LastError = state, lastErr
 		}
 	}
-	if ch.Kind == "api" {
-		out.InboundURL = fmt.Sprintf("/api/v1/channels/%d/inbound", ch.ID)
-	}
+	out.InboundURL = inboundPath(ch)
+	out.Endpoints = a.channelEndpoints(ch)
 	return out
 }
 
@@ -211,6 +210,9 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) (int, any, e
 	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
 		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "name is required")
 	}
+	if err := checkChannelSecrets(b.Secrets); err != nil {
+		return 0, nil, err
+	}
 	tok, hash := auth.NewToken()
 	ch := store.Channel{Kind: b.Kind, Name: strings.TrimSpace(*b.Name), PublicKey: inbox.NewPublicID(), TokenHash: hash,
 		Settings: b.Settings, Secrets: b.Secrets, Enabled: b.Enabled == nil || *b.Enabled}
@@ -220,10 +222,7 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) (int, any, e
 	if ch.Secrets == nil {
 		ch.Secrets = store.JSONMap{}
 	}
-	if _, ok := ch.Secrets["webhook_secret"]; !ok && ch.Kind == "api" {
-		sec, _ := auth.NewToken()
-		ch.Secrets["webhook_secret"] = sec
-	}
+	generated := generateSecrets(ch.Kind, ch.Secrets)
 	if err := a.validateChannel(r.Context(), ch); err != nil {
 		return 0, nil, err
 	}
@@ -234,8 +233,12 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) (int, any, e
 	out := a.channelJSON(&ch)
 	out.Token = tok
 	resp := map[string]any{"channel": out, "token": tok}
-	if s, ok := ch.Secrets["webhook_secret"].(string); ok && ch.Kind == "api" {
-		resp["webhook_secret"] = s
+	if generated != nil {
+		// Shown once; each also at the top level (webhook_secret), as before.
+		resp["generated_secrets"] = generated
+		for k, v := range generated {
+			resp[k] = v
+		}
 	}
 	return http.StatusCreated, resp, nil
 }
@@ -297,6 +300,9 @@ func (a *API) patchChannel(w http.ResponseWriter, r *http.Request) (int, any, er
 	}
 	if b.Kind != "" && b.Kind != ch.Kind {
 		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "a channel's kind cannot change")
+	}
+	if err := checkChannelSecrets(b.Secrets); err != nil {
+		return 0, nil, err
 	}
 	if b.Name != nil && strings.TrimSpace(*b.Name) != "" {
 		ch.Name = strings.TrimSpace(*b.Name)

@@ -28,6 +28,8 @@ type Options struct {
 	Runtime *connectors.Runtime
 	Auth    *auth.Service
 	Logger  *slog.Logger
+	// BaseURL is Hanbox's public URL, for the endpoints shown on channels.
+	BaseURL string
 	Version string
 	// SSEClients, if set, is updated with the number of live event streams.
 	SSEClients interface{ Add(float64) }

@@ -43,6 +43,7 @@ func (a *API) routes() []route {
 		{"GET", "/contacts/{id}", authAgent, "A contact with identities and tickets", "", "Contact", a.getContact},
 		{"POST", "/contacts/{id}/merge", authAgent, "Merge another contact into this one", "Merge", "OK", a.mergeContact},
 
+		{"GET", "/channel-kinds", authAgent, "The kinds of channel, each with its settings form: fields, types, defaults, help in Korean and English, which keys are secrets", "", "ChannelKindList", a.listChannelKinds},
 		{"GET", "/channels", authAgent, "List channels", "", "ChannelList", a.listChannels},
 		{"POST", "/channels", authAdmin, "Create a channel; the inbound token is shown once", "ChannelCreate", "Channel", a.createChannel},
 		{"GET", "/channels/{id}", authAgent, "A channel", "", "Channel", a.getChannel},

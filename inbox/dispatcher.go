@@ -25,9 +25,10 @@ type NotifySender interface {
 	Notify(ctx context.Context, n *Notification) (ExternalRef, error)
 }
 
-// Senders finds the running connector of a channel.
+// Senders finds the running connector of a channel. A connector that also
+// implements NotifySender receives the channel's notifications.
 type Senders interface {
-	Sender(channelID int64) (any, bool)
+	Sender(channelID int64) (Sender, bool)
 }
 
 // DispatchOptions tune the dispatcher.
@@ -209,15 +210,10 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 			ref, err = n.Notify(sendCtx, note)
 		}
 	default:
-		snd, ok := conn.(Sender)
-		if !ok {
-			err = Permanent(fmt.Errorf("channel %d cannot send", row.ChannelID))
-			break
-		}
 		var out *Outbound
 		out, err = s.buildOutbound(sendCtx, row)
 		if err == nil {
-			ref, err = snd.Send(sendCtx, out)
+			ref, err = conn.Send(sendCtx, out)
 		}
 	}
 	if ctx.Err() != nil {

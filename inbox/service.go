@@ -71,6 +71,13 @@ type Options struct {
 	// NoGroupCommit turns off batching concurrent ingests into one SQLite
 	// transaction (for benchmarks that compare the two).
 	NoGroupCommit bool
+	// MinFreeDisk is the free space of the data directory's file system
+	// below which uploads are refused (default DefaultMinFreeDisk; negative
+	// turns the guard off).
+	MinFreeDisk int64
+	// FreeDisk measures that free space (default: the store's file system;
+	// tests replace it).
+	FreeDisk func() (uint64, error)
 }
 
 // Service is the inbox. It is safe for concurrent use.
@@ -85,6 +92,9 @@ type Service struct {
 	metrics   *Metrics
 	batch     *batcher     // group commit of ingests; nil on PostgreSQL
 	lastSweep atomic.Int64 // unix nanoseconds of the last idempotency-key sweep
+
+	minFreeDisk int64
+	freeBytes   func() (uint64, error)
 }
 
 // New returns a Service over st.
@@ -101,6 +111,15 @@ func New(st *store.Store, opts Options) *Service {
 		policy:  NewHTMLPolicy(),
 		wake:    make(chan struct{}, 1),
 		metrics: opts.Metrics,
+
+		minFreeDisk: opts.MinFreeDisk,
+		freeBytes:   opts.FreeDisk,
+	}
+	if s.minFreeDisk == 0 {
+		s.minFreeDisk = DefaultMinFreeDisk
+	}
+	if s.freeBytes == nil {
+		s.freeBytes = st.FreeBytes
 	}
 	empty := []int64{}
 	s.notifiers.Store(&empty)
@@ -126,9 +145,6 @@ func NewHTMLPolicy() *bluemonday.Policy {
 
 // Bus returns the event bus.
 func (s *Service) Bus() *Bus { return s.bus }
-
-// Store returns the underlying store.
-func (s *Service) Store() *store.Store { return s.st }
 
 // SanitizeHTML cleans customer or agent HTML for display.
 func (s *Service) SanitizeHTML(html string) string { return s.policy.Sanitize(html) }

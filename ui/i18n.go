@@ -3,6 +3,8 @@ package ui
 import (
 	"net/http"
 	"strings"
+
+	"github.com/hanbox/hanbox/connectors"
 )
 
 // LangCookie stores the language an agent picked.
@@ -55,10 +57,16 @@ var catalog = map[string]map[string]string{
 		"admin.title": "Administration", "admin.channels": "Channels", "admin.agents": "Agents", "admin.savedReplies": "Saved replies",
 		"admin.quarantine": "Quarantine", "admin.forbidden": "Only admins can open this page.",
 		"channels.kind": "Kind", "channels.name": "Name", "channels.status": "Status", "channels.lastError": "Last error",
-		"channels.enabled": "Enabled", "channels.disabled": "Disabled", "channels.new": "Add a channel", "channels.settings": "Settings (JSON)",
-		"channels.secrets": "Secrets (JSON)", "channels.create": "Create channel", "channels.snippet": "Widget snippet",
-		"channels.copy": "Copy", "channels.copied": "Copied", "channels.inbound": "Inbound URL", "channels.token": "Token (shown once)",
-		"channels.webhookSecret": "Webhook signing secret (shown once)", "channels.save": "Save", "channels.enable": "Enable", "channels.disable": "Disable",
+		"channels.enabled": "Enabled", "channels.disabled": "Disabled", "channels.new": "Add a channel", "channels.create": "Create channel",
+		"channels.copy": "Copy", "channels.copied": "Copied", "channels.token": "Token (shown once)",
+		"channels.save": "Save", "channels.enable": "Enable", "channels.disable": "Disable",
+		"channels.edit": "Edit", "channels.editing": "Edit channel", "channels.cancel": "Cancel", "channels.more": "More settings",
+		"channels.raw": "Other settings (JSON)", "channels.rawHint": "Keys this kind does not describe, kept as they are. Leave {} when there are none.",
+		"channels.secretSet": "Set. Type a new value to replace it.", "channels.secretRemove": "Remove this secret",
+		"channels.secretNew": "Written once, never shown again.", "channels.generated": "Left empty, Hanbox makes one and shows it once.",
+		"channels.addItem": "Add", "channels.removeItem": "Remove", "channels.required": "is required",
+		"channels.badNumber": "must be a number", "channels.badSpan": "needs lines like 09:00-18:00", "channels.badJSON": "must be a JSON object",
+		"channels.shownOnce": "(shown once)", "channels.defaultIs": "Default:",
 		"agents.email": "Email", "agents.name": "Name", "agents.role": "Role", "agents.active": "Active", "agents.invite": "Invite an agent",
 		"agents.password": "Initial password", "agents.deactivate": "Deactivate", "agents.activate": "Activate",
 		"agents.admin": "Admin", "agents.agent": "Agent",
@@ -71,7 +79,6 @@ var catalog = map[string]map[string]string{
 		"help.title": "Keyboard shortcuts", "help.close": "Close", "help.move": "Next / previous ticket", "help.open": "Open ticket",
 		"help.reply": "Reply", "help.note": "Note", "help.resolve": "Resolve", "help.assign": "Assign to me", "help.search": "Search",
 		"help.help": "This help", "help.send": "Send", "help.escape": "Leave the field / close",
-		"kind.email": "Email", "kind.widget": "Chat", "kind.slack": "Slack", "kind.discord": "Discord", "kind.api": "API",
 		"common.error": "Something went wrong", "common.saved": "Saved", "common.loading": "Loading…",
 		"ticket.edited": "edited", "ticket.deleted": "deleted", "nav.main": "Main", "composer.remove": "Remove",
 	},
@@ -115,10 +122,16 @@ var catalog = map[string]map[string]string{
 		"admin.title": "관리", "admin.channels": "채널", "admin.agents": "상담원", "admin.savedReplies": "저장된 답변",
 		"admin.quarantine": "격리함", "admin.forbidden": "관리자만 볼 수 있는 페이지입니다.",
 		"channels.kind": "종류", "channels.name": "이름", "channels.status": "상태", "channels.lastError": "최근 오류",
-		"channels.enabled": "사용", "channels.disabled": "사용 안 함", "channels.new": "채널 추가", "channels.settings": "설정 (JSON)",
-		"channels.secrets": "비밀 값 (JSON)", "channels.create": "채널 만들기", "channels.snippet": "위젯 코드",
-		"channels.copy": "복사", "channels.copied": "복사됨", "channels.inbound": "수신 URL", "channels.token": "토큰 (한 번만 표시)",
-		"channels.webhookSecret": "웹훅 서명 비밀 값 (한 번만 표시)", "channels.save": "저장", "channels.enable": "사용", "channels.disable": "사용 중지",
+		"channels.enabled": "사용", "channels.disabled": "사용 안 함", "channels.new": "채널 추가", "channels.create": "채널 만들기",
+		"channels.copy": "복사", "channels.copied": "복사됨", "channels.token": "토큰 (한 번만 표시)",
+		"channels.save": "저장", "channels.enable": "사용", "channels.disable": "사용 중지",
+		"channels.edit": "편집", "channels.editing": "채널 편집", "channels.cancel": "취소", "channels.more": "추가 설정",
+		"channels.raw": "기타 설정 (JSON)", "channels.rawHint": "이 종류가 설명하지 않는 키로, 그대로 보관됩니다. 없으면 {} 로 두세요.",
+		"channels.secretSet": "설정됨. 바꾸려면 새 값을 입력하세요.", "channels.secretRemove": "이 비밀 값 지우기",
+		"channels.secretNew": "한 번 입력하면 다시 보이지 않습니다.", "channels.generated": "비워 두면 Hanbox가 만들어 한 번만 보여 줍니다.",
+		"channels.addItem": "추가", "channels.removeItem": "빼기", "channels.required": "항목은 꼭 입력해야 합니다",
+		"channels.badNumber": "항목은 숫자여야 합니다", "channels.badSpan": "항목은 09:00-18:00 같은 줄이어야 합니다", "channels.badJSON": "항목은 JSON 객체여야 합니다",
+		"channels.shownOnce": "(한 번만 표시)", "channels.defaultIs": "기본값:",
 		"agents.email": "이메일", "agents.name": "이름", "agents.role": "역할", "agents.active": "활성", "agents.invite": "상담원 초대",
 		"agents.password": "초기 비밀번호", "agents.deactivate": "비활성화", "agents.activate": "활성화",
 		"agents.admin": "관리자", "agents.agent": "상담원",
@@ -131,7 +144,6 @@ var catalog = map[string]map[string]string{
 		"help.title": "단축키", "help.close": "닫기", "help.move": "다음 / 이전 티켓", "help.open": "티켓 열기",
 		"help.reply": "답장", "help.note": "메모", "help.resolve": "해결", "help.assign": "내게 배정", "help.search": "검색",
 		"help.help": "이 도움말", "help.send": "보내기", "help.escape": "입력란 나가기 / 닫기",
-		"kind.email": "이메일", "kind.widget": "채팅", "kind.slack": "Slack", "kind.discord": "Discord", "kind.api": "API",
 		"common.error": "문제가 생겼습니다", "common.saved": "저장했습니다", "common.loading": "불러오는 중…",
 		"ticket.edited": "수정됨", "ticket.deleted": "삭제됨", "nav.main": "주 메뉴", "composer.remove": "빼기",
 	},
@@ -143,13 +155,18 @@ type translator struct {
 	m    map[string]string
 }
 
-// T returns the string for key.
+// T returns the string for key. Channel kinds ("kind.email") are not in the
+// catalogue: each kind names itself (connectors.Description), and a kind no
+// connector describes (an identity kind such as "phone") shows as itself.
 func (t translator) T(key string) string {
 	if s, ok := t.m[key]; ok {
 		return s
 	}
 	if s, ok := catalog["en"][key]; ok {
 		return s
+	}
+	if kind, ok := strings.CutPrefix(key, "kind."); ok {
+		return connectors.Title(kind, t.lang)
 	}
 	return key
 }

@@ -72,7 +72,7 @@ var (
 )
 
 // New builds an api channel.
-func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	var s Settings
 	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
 		return nil, err
@@ -82,12 +82,11 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		return nil, err
 	}
 	// Pushes may arrive before Start runs, so the sink comes from deps.
-	sink, _ := deps.Inbox.(connectors.Sink)
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: log, sink: sink, quar: deps.Quarantine, status: deps.Status}, nil
+	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: log, sink: deps.Sink, quar: deps.Quarantine, status: deps.Status}, nil
 }
 
 // Kind implements connectors.Connector.

@@ -110,7 +110,7 @@ func TestSendWithoutWebhookIsPermanent(t *testing.T) {
 		t.Fatalf("err = %v, want permanent", err)
 	}
 	bad, _ := api.New(connectors.Channel{ID: 1, Settings: map[string]any{"webhook_url": "ftp://x"}}, connectors.Deps{})
-	if err := bad.(connectors.Validator).Validate(context.Background()); err == nil {
+	if err := bad.Validate(context.Background()); err == nil {
 		t.Fatal("ftp webhook accepted")
 	}
 }

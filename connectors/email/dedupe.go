@@ -10,7 +10,6 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
-	"github.com/hanbox/hanbox/store"
 )
 
 // Deduplication of mail. The inbox stores a message once per (channel,
@@ -30,7 +29,7 @@ import (
 // storedMail is the inbox's view of stored messages that deduplication
 // needs.
 type storedMail interface {
-	MessageByExternalID(ctx context.Context, channelID int64, ext string) (*store.Message, error)
+	MessageByExternalID(ctx context.Context, channelID int64, ext string) (*inbox.Message, error)
 }
 
 var _ storedMail = (*inbox.Service)(nil)
@@ -97,7 +96,7 @@ func (c *Channel) ingestIfDifferent(ctx context.Context, sink connectors.Sink, i
 		return fmt.Errorf("email: look up %s: %w", in.ExternalID, err)
 	}
 	theirs, _ := first.Meta["digest"].(string)
-	if first.Direction == store.DirInbound && (theirs == ours || theirs == "") {
+	if first.Direction == inbox.DirInbound && (theirs == ours || theirs == "") {
 		return nil // the same mail again (or stored before digests: cannot tell)
 	}
 	// A different mail, or one reusing the id of a reply Hanbox sent.

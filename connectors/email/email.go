@@ -230,7 +230,7 @@ var (
 )
 
 // New builds an email channel.
-func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	var s Settings
 	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
 		return nil, err
@@ -253,8 +253,8 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 	if c.listenPassword, err = ch.Secret("listen_password"); err != nil {
 		return nil, err
 	}
-	c.bouncer, _ = deps.Inbox.(bouncer)
-	c.stored, _ = deps.Inbox.(storedMail)
+	c.bouncer = deps.Bounces
+	c.stored = deps.Messages
 	return c, nil
 }
 
@@ -334,11 +334,10 @@ func (c *Channel) Reprocess(ctx context.Context, raw []byte, externalID string) 
 	if _, err := Parse(raw, c.parseOptions(true)); err != nil {
 		return fmt.Errorf("email: still cannot parse: %w", err)
 	}
-	sink, ok := c.deps.Inbox.(connectors.Sink)
-	if !ok {
+	if c.deps.Sink == nil {
 		return errors.New("email: no inbox to deliver to")
 	}
-	return c.deliverParsed(ctx, sink, raw, externalID, true)
+	return c.deliverParsed(ctx, c.deps.Sink, raw, externalID, true)
 }
 
 // inbound parses raw mail. It returns nil (and handles the mail) for what is

@@ -276,12 +276,12 @@ func directChannel(t testing.TB, env *conntest.Env, row store.Channel, status co
 		status = func(string, error) {}
 	}
 	conn, err := New(connectors.ToChannel(row), connectors.Deps{
-		State: storeState{env.Store, row.ID}, Quarantine: env.Inbox, Inbox: env.Inbox, Status: status, Bus: env.Inbox.Bus(),
+		State: storeState{env.Store, row.ID}, Quarantine: env.Inbox, Sink: env.Inbox, Bounces: env.Inbox, Messages: env.Inbox, Status: status, Bus: env.Inbox.Bus(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return conn.(*Channel)
+	return conn
 }
 
 // customerMail builds a plain customer message.

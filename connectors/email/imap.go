@@ -20,7 +20,6 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
 )
 
 // Tuning of the IMAP sync; variables so tests can shorten them.
@@ -261,7 +260,7 @@ func (c *Channel) dialIMAP(ctx context.Context, wake chan<- struct{}) (*imapclie
 func (c *Channel) checkpoint(ctx context.Context, validity uint32) (imap.UID, error) {
 	v := strconv.FormatUint(uint64(validity), 10)
 	old, err := c.deps.State.Get(ctx, c.stateKey("uidvalidity"))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return 0, fmt.Errorf("email: load checkpoint: %w", err)
 	}
 	if old != v {
@@ -277,7 +276,7 @@ func (c *Channel) checkpoint(ctx context.Context, validity uint32) (imap.UID, er
 		return 0, nil
 	}
 	s, err := c.deps.State.Get(ctx, c.stateKey("last_uid"))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return 0, fmt.Errorf("email: load checkpoint: %w", err)
 	}
 	n, _ := strconv.ParseUint(s, 10, 32)

@@ -250,7 +250,7 @@ func TestIMAPReconnectTimingSynctest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := conn.(*Channel)
+		c := conn
 		c.dial = pn.dial
 		sink := &chanSink{}
 		ctx, cancel := context.WithCancel(t.Context())
