@@ -184,9 +184,8 @@ func (a *API) channelJSON(ch *store.Channel) ChannelJSON {
 			out.Status, out.LastError = state, lastErr
 		}
 	}
-	if ch.Kind == "api" {
-		out.InboundURL = fmt.Sprintf("/api/v1/channels/%d/inbound", ch.ID)
-	}
+	out.InboundURL = inboundPath(ch)
+	out.Endpoints = a.channelEndpoints(ch)
 	return out
 }
 
@@ -229,15 +228,15 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) (int, any, e
 	if err := f.Err(); err != nil {
 		return 0, nil, err
 	}
+	if err := checkChannelSecrets(b.Secrets); err != nil {
+		return 0, nil, err
+	}
 	tok, hash := auth.NewToken()
 	ch := store.Channel{Kind: b.Kind, Name: name, TokenHash: hash, Settings: b.Settings, Secrets: b.Secrets, Enabled: b.Enabled == nil || *b.Enabled}
 	if ch.Secrets == nil {
 		ch.Secrets = store.JSONMap{}
 	}
-	if _, ok := ch.Secrets["webhook_secret"]; !ok && ch.Kind == "api" {
-		sec, _ := auth.NewToken()
-		ch.Secrets["webhook_secret"] = sec
-	}
+	generated := generateSecrets(ch.Kind, ch.Secrets)
 	if err := a.Inbox.CreateChannel(r.Context(), &ch, a.checkChannel); err != nil {
 		return 0, nil, err
 	}
@@ -245,8 +244,12 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) (int, any, e
 	out := a.channelJSON(&ch)
 	out.Token = tok
 	resp := map[string]any{"channel": out, "token": tok}
-	if s, ok := ch.Secrets["webhook_secret"].(string); ok && ch.Kind == "api" {
-		resp["webhook_secret"] = s
+	if generated != nil {
+		// Shown once; each also at the top level (webhook_secret), as before.
+		resp["generated_secrets"] = generated
+		for k, v := range generated {
+			resp[k] = v
+		}
 	}
 	return http.StatusCreated, resp, nil
 }
@@ -293,6 +296,9 @@ func (a *API) patchChannel(w http.ResponseWriter, r *http.Request) (int, any, er
 	}
 	var b ChannelBody
 	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	if err := checkChannelSecrets(b.Secrets); err != nil {
 		return 0, nil, err
 	}
 	c := inbox.ChannelChange{Kind: b.Kind, Settings: b.Settings, Secrets: b.Secrets, Enabled: b.Enabled}

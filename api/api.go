@@ -1,10 +1,11 @@
 // Package api is Hanbox's REST API under /api/v1: JSON in and out, errors as
-// {"error": {"code", "message", "params"}} (web.Error: a stable code, an
-// English message, the values of the translated message), bearer tokens or
-// session cookies (with a CSRF token for cookie-authenticated writes). Paths
-// and queries are checked (web.CheckURL) before any handler runs, and decoded
-// text fields go through web.Fields: handlers decode, call, render. Every route is declared once in
-// routes.go; the mux and the OpenAPI document are both built from that table.
+// {"error": {"code", "reason", "message", "params"}} (web.Error: a stable
+// code, the exact reason, an English message, the values of the translated
+// message), bearer tokens or session cookies (with a CSRF token for
+// cookie-authenticated writes). Paths and queries are checked (web.CheckURL)
+// before any handler runs, and decoded text fields go through web.Fields:
+// handlers decode, call, render. Every route is declared once in routes.go;
+// the mux and the OpenAPI document are both built from that table.
 package api
 
 import (
@@ -36,6 +37,8 @@ type Options struct {
 	Runtime *connectors.Runtime
 	Auth    *auth.Service
 	Logger  *slog.Logger
+	// BaseURL is Hanbox's public URL, for the endpoints shown on channels.
+	BaseURL string
 	Version string
 	// SSEClients, if set, is updated with the number of live event streams.
 	SSEClients interface{ Add(float64) }

@@ -30,6 +30,7 @@ func (a *API) OpenAPI() map[string]any {
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
+		params = append(params, headerParams[rt.Method+" "+rt.Path]...)
 		if params != nil {
 			op["parameters"] = params
 		}

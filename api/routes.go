@@ -47,6 +47,7 @@ func (a *API) routes() []route {
 		{"GET", "/contacts/{id}", authAgent, "A contact with identities and tickets", "", "Contact", a.getContact},
 		{"POST", "/contacts/{id}/merge", authAgent, "Merge another contact into this one", "Merge", "OK", a.mergeContact},
 
+		{"GET", "/channel-kinds", authAgent, "The kinds of channel, each with its settings form: fields, types, defaults, help in Korean and English, which keys are secrets", "", "ChannelKindList", a.listChannelKinds},
 		{"GET", "/channels", authAgent, "List channels", "", "ChannelList", a.listChannels},
 		{"POST", "/channels", authAdmin, "Create a channel; the inbound token is shown once", "ChannelCreate", "Channel", a.createChannel},
 		{"GET", "/channels/{id}", authAgent, "A channel", "", "Channel", a.getChannel},
@@ -74,6 +75,26 @@ func (a *API) routes() []route {
 		{"GET", "/events", authAgent, "Server-sent events: ticket and message changes, presence", "", "EventStream", a.events},
 		{"GET", "/openapi.json", authNone, "This document", "", "OpenAPI", a.openapi},
 	}
+}
+
+// IdempotencyHeader makes reply and note creation once-only: the same key
+// (per agent) with the same body within inbox.IdempotencyRetention returns
+// the first result without sending again; with another body it is a 422.
+const IdempotencyHeader = "Idempotency-Key"
+
+// headerParams documents the request headers a route reads, by
+// "METHOD path" as in the table above.
+var headerParams = map[string][]any{
+	"POST /tickets/{id}/replies": {idempotencyParam},
+	"POST /tickets/{id}/notes":   {idempotencyParam},
+}
+
+var idempotencyParam = map[string]any{
+	"name": IdempotencyHeader, "in": "header", "required": false,
+	"schema": map[string]any{"type": "string", "minLength": 1, "maxLength": 255},
+	"description": "One key per composed message, reused on every retry of it. The same key (per agent) with the same body " +
+		"within 24 hours returns the message the first request created, with the same status, and sends nothing again; " +
+		"the same key with a different body is refused with 422 (code idempotency_key_reused). Keys are forgotten after 24 hours.",
 }
 
 // Mount registers every route on mux under /api/v1, plus a JSON 404 for

@@ -318,7 +318,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	in := inbox.ReplyInput{TicketID: t.ID, AgentID: principal(r).Agent.ID, Text: b.Text, HTML: b.HTML, Attachments: atts,
-		ExpectVersion: b.Version, Status: b.Status}
+		ExpectVersion: b.Version, Status: b.Status, IdempotencyKey: r.Header.Get(IdempotencyHeader)}
 	switch v := b.Channel.(type) {
 	case nil:
 	case float64:
@@ -356,7 +356,8 @@ func (a *API) note(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := a.Inbox.AddNote(r.Context(), t.ID, principal(r).Agent.ID, b.Text, atts)
+	m, err := a.Inbox.Note(r.Context(), inbox.NoteInput{TicketID: t.ID, AgentID: principal(r).Agent.ID, Text: b.Text, Attachments: atts,
+		IdempotencyKey: r.Header.Get(IdempotencyHeader)})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -34,6 +34,11 @@ type ReplyInput struct {
 	ExpectVersion int64
 	// Status optionally sets the ticket status with the reply ("pending", "resolved").
 	Status string
+	// IdempotencyKey, when set, makes the reply once-only per agent: the same
+	// key with the same reply within IdempotencyRetention returns the first
+	// message and sends nothing again; with a different reply it is
+	// ErrKeyReused.
+	IdempotencyKey string
 }
 
 // Reply stores an agent reply and queues it for delivery in one transaction.
@@ -60,64 +65,32 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 	if err != nil {
 		return nil, err
 	}
+	key, err := newIdempotent(r.AgentID, r.IdempotencyKey, "reply", r.TicketID, r.Text, r.HTML, r.ChannelID, r.ChannelKind,
+		r.ExpectVersion, r.Status, attachmentDigest(r.Attachments, blobs))
+	if err != nil {
+		return nil, err
+	}
 	var msg *store.Message
 	var events []Event
+	var replayed int64
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		t, err := lockTicket(tx, r.TicketID)
-		if err != nil {
+		var err error
+		if replayed, err = s.replay(tx, key); err != nil || replayed != 0 {
 			return err
 		}
-		if r.ExpectVersion > 0 && t.Version != r.ExpectVersion {
-			return ErrStale
-		}
-		ch, err := s.pickChannel(tx, t, r.ChannelID, r.ChannelKind)
-		if err != nil {
+		if msg, events, err = s.replyTx(tx, r, html, blobs); err != nil {
 			return err
 		}
-		ts := now()
-		msg = &store.Message{
-			TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
-			ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
-		}
-		if err := tx.Create(msg).Error; err != nil {
-			return fmt.Errorf("create reply: %w", err)
-		}
-		if err := createAttachments(tx, msg.ID, r.Attachments, blobs, ts); err != nil {
-			return err
-		}
-		mid := msg.ID
-		if err := tx.Create(&store.Outbox{
-			ChannelID: ch.ID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
-			Payload: store.JSONMap{}, Status: store.OutboxPending, NextAttemptAt: ts,
-		}).Error; err != nil {
-			return fmt.Errorf("queue reply: %w", err)
-		}
-		up := map[string]any{
-			"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
-			"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
-		}
-		if t.FirstResponseAt == nil {
-			up["first_response_at"] = ts
-		}
-		if r.Status != "" && r.Status != t.Status {
-			up["status"] = r.Status
-		}
-		if t.AssigneeID == nil && r.AgentID > 0 {
-			up["assignee_id"] = r.AgentID // the first agent to answer owns the ticket
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
-			return fmt.Errorf("update ticket: %w", err)
-		}
-		if err := s.st.IndexMessage(tx, t.ID, msg.ID, r.Text); err != nil {
-			return err
-		}
-		ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
-			Data: map[string]any{"direction": store.DirOutbound}}
-		events = append(events, ev, Event{Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Data: map[string]any{"last_message_at": ts}})
-		return s.queueNotifications(tx, t.ID, ev)
+		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: reply to ticket %d: %w", r.TicketID, err)
+	}
+	if key != nil {
+		s.sweepIdempotency(ctx)
+	}
+	if replayed != 0 {
+		return s.Message(ctx, replayed)
 	}
 	for _, e := range events {
 		s.bus.Publish(e)
@@ -126,36 +99,116 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 	return msg, nil
 }
 
+// replyTx writes a reply, its outbox row and the ticket's change inside tx.
+func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string) (*store.Message, []Event, error) {
+	t, err := lockTicket(tx, r.TicketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.ExpectVersion > 0 && t.Version != r.ExpectVersion {
+		return nil, nil, ErrStale
+	}
+	ch, err := s.pickChannel(tx, t, r.ChannelID, r.ChannelKind)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts := now()
+	msg := &store.Message{
+		TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
+		ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
+	}
+	if err := tx.Create(msg).Error; err != nil {
+		return nil, nil, fmt.Errorf("create reply: %w", err)
+	}
+	if err := createAttachments(tx, msg.ID, r.Attachments, blobs, ts); err != nil {
+		return nil, nil, err
+	}
+	mid := msg.ID
+	if err := tx.Create(&store.Outbox{
+		ChannelID: ch.ID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
+		Payload: store.JSONMap{}, Status: store.OutboxPending, NextAttemptAt: ts,
+	}).Error; err != nil {
+		return nil, nil, fmt.Errorf("queue reply: %w", err)
+	}
+	up := map[string]any{
+		"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
+		"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
+	}
+	if t.FirstResponseAt == nil {
+		up["first_response_at"] = ts
+	}
+	if r.Status != "" && r.Status != t.Status {
+		up["status"] = r.Status
+	}
+	if t.AssigneeID == nil && r.AgentID > 0 {
+		up["assignee_id"] = r.AgentID // the first agent to answer owns the ticket
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
+		return nil, nil, fmt.Errorf("update ticket: %w", err)
+	}
+	if err := s.st.IndexMessage(tx, t.ID, msg.ID, r.Text); err != nil {
+		return nil, nil, err
+	}
+	ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
+		Data: map[string]any{"direction": store.DirOutbound}}
+	events := []Event{ev, {Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Data: map[string]any{"last_message_at": ts}}}
+	return msg, events, s.queueNotifications(tx, t.ID, ev)
+}
+
+// NoteInput is an agent's private note on a ticket.
+type NoteInput struct {
+	TicketID    int64
+	AgentID     int64
+	Text        string
+	Attachments []Attachment
+	// IdempotencyKey works as for ReplyInput (one key space per agent).
+	IdempotencyKey string
+}
+
 // AddNote stores a private note: never sent to the customer.
 func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []Attachment) (*store.Message, error) {
-	text, _, err := agentText(text, "")
+	return s.Note(ctx, NoteInput{TicketID: ticketID, AgentID: agentID, Text: text, Attachments: atts})
+}
+
+// Note stores a private note: never sent to the customer.
+func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error) {
+	var err error
+	if n.Text, _, err = agentText(n.Text, ""); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(n.Text) == "" && len(n.Attachments) == 0 {
+		return nil, invalidAs("message_empty", nil, "note is empty")
+	}
+	if len(n.Text) > MaxTextBytes {
+		return nil, invalidAs("message_too_large", nil, "note is too large")
+	}
+	blobs, err := s.putBlobs(n.Attachments)
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(text) == "" && len(atts) == 0 {
-		return nil, invalidAs("message_empty", nil, "note is empty")
-	}
-	if len(text) > MaxTextBytes {
-		return nil, invalidAs("message_too_large", nil, "note is too large")
-	}
-	blobs, err := s.putBlobs(atts)
+	key, err := newIdempotent(n.AgentID, n.IdempotencyKey, "note", n.TicketID, n.Text, attachmentDigest(n.Attachments, blobs))
 	if err != nil {
 		return nil, err
 	}
 	var msg *store.Message
 	var ev Event
+	var replayed int64
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		t, err := lockTicket(tx, ticketID)
+		var err error
+		if replayed, err = s.replay(tx, key); err != nil || replayed != 0 {
+			return err
+		}
+		t, err := lockTicket(tx, n.TicketID)
 		if err != nil {
 			return err
 		}
 		ts := now()
-		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: agentID,
-			ChannelID: t.LastChannelID, Text: text, Meta: store.JSONMap{}, CreatedAt: ts}
+		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: n.AgentID,
+			ChannelID: t.LastChannelID, Text: n.Text, Meta: store.JSONMap{}, CreatedAt: ts}
 		if err := tx.Create(msg).Error; err != nil {
 			return fmt.Errorf("create note: %w", err)
 		}
-		if err := createAttachments(tx, msg.ID, atts, blobs, ts); err != nil {
+		if err := createAttachments(tx, msg.ID, n.Attachments, blobs, ts); err != nil {
 			return err
 		}
 		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
@@ -163,14 +216,20 @@ func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text str
 		}).Error; err != nil {
 			return err
 		}
-		if err := s.st.IndexMessage(tx, t.ID, msg.ID, text); err != nil {
+		if err := s.st.IndexMessage(tx, t.ID, msg.ID, n.Text); err != nil {
 			return err
 		}
-		ev = Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: agentID, Data: map[string]any{"direction": store.DirNote}}
-		return nil
+		ev = Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Data: map[string]any{"direction": store.DirNote}}
+		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("inbox: note on ticket %d: %w", ticketID, err)
+		return nil, fmt.Errorf("inbox: note on ticket %d: %w", n.TicketID, err)
+	}
+	if key != nil {
+		s.sweepIdempotency(ctx)
+	}
+	if replayed != 0 {
+		return s.Message(ctx, replayed)
 	}
 	s.bus.Publish(ev)
 	return msg, nil
@@ -270,11 +329,11 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 			}
 		}
 		if p.Team != nil && *p.Team != t.Team {
-			up["team"] = truncateUTF8(*p.Team, 64)
+			up["team"] = plaintext.Clip(*p.Team, 64)
 			changes = append(changes, "team:"+*p.Team)
 		}
 		if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
-			up["subject"] = truncateUTF8(strings.TrimSpace(*p.Subject), 900)
+			up["subject"] = plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
 			changes = append(changes, "subject")
 		}
 		tagChanged, err := applyTags(tx, t.ID, p)
@@ -347,12 +406,22 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
 }
 
 // MergeTickets moves every message and thread key of ticket from into ticket
-// into and closes from.
+// into, closes from and records the merge on it, so anything that still names
+// from (a key, its number, a message racing the merge) is filed in into. The
+// merge holds the advisory locks of both tickets' threads, like ingest, so a
+// message arriving on one of them waits for it or goes first.
 func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) error {
 	if into == from {
 		return invalidAs("merge_self", nil, "cannot merge a ticket into itself")
 	}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var keys []string
+		if err := tx.Model(&store.ThreadKey{}).Where("ticket_id IN ?", []int64{into, from}).Pluck("key", &keys).Error; err != nil {
+			return fmt.Errorf("thread keys: %w", err)
+		}
+		if err := s.lockKeys(tx, keys...); err != nil {
+			return err
+		}
 		dst, err := lockTicket(tx, into)
 		if err != nil {
 			return err
@@ -361,36 +430,10 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 		if err != nil {
 			return err
 		}
-		ts := now()
-		for _, q := range []string{
-			"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
-			"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
-			"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
-		} {
-			if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
-				return err
-			}
+		if src.MergedInto != nil || dst.MergedInto != nil {
+			return invalidAs("already_merged", map[string]any{"number": src.Number()}, "ticket %d was already merged", src.Number())
 		}
-		if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
-			return err
-		}
-		last := dst.LastMessageAt
-		if src.LastMessageAt.After(last) {
-			last = src.LastMessageAt
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", dst.ID).Updates(map[string]any{
-			"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
-			"last_message_at": last, "updated_at": ts,
-		}).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
-			"status": store.StatusClosed, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
-		}).Error; err != nil {
-			return err
-		}
-		return tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
-			ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error
+		return s.mergeTicketsTx(tx, dst, src, actorID)
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: merge ticket %d into %d: %w", from, into, err)
@@ -398,6 +441,40 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: into, AgentID: actorID, Data: map[string]any{"merged": from}})
 	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: from, AgentID: actorID, Data: map[string]any{"status": store.StatusClosed, "merged_into": into}})
 	return nil
+}
+
+// mergeTicketsTx moves src's rows to dst; both rows are locked.
+func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID int64) error {
+	ts := now()
+	for _, q := range []string{
+		"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
+	} {
+		if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
+			return err
+		}
+	}
+	if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
+		return err
+	}
+	last := dst.LastMessageAt
+	if src.LastMessageAt.After(last) {
+		last = src.LastMessageAt
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", dst.ID).Updates(map[string]any{
+		"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
+		"last_message_at": last, "updated_at": ts,
+	}).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
+		"status": store.StatusClosed, "merged_into": dst.ID, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
+	}).Error; err != nil {
+		return err
+	}
+	return tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
+		ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error
 }
 
 // WakeSnoozed reopens snoozed tickets whose time has come.
@@ -476,8 +553,9 @@ func (s *Service) putBlobs(atts []Attachment) ([]string, error) {
 
 func createAttachments(tx *gorm.DB, msgID int64, atts []Attachment, blobs []string, ts time.Time) error {
 	for i, a := range atts {
-		if err := tx.Create(&store.Attachment{MessageID: msgID, SHA256: blobs[i], Name: truncateUTF8(cleanFileName(a.Name), 255),
-			ContentType: truncateUTF8(a.ContentType, 255), Size: int64(len(a.Data)), ContentID: a.ContentID, Inline: a.Inline, CreatedAt: ts}).Error; err != nil {
+		if err := tx.Create(&store.Attachment{MessageID: msgID, SHA256: blobs[i], Name: plaintext.Clip(cleanFileName(a.Name), 255),
+			ContentType: plaintext.Clip(a.ContentType, 255), Size: int64(len(a.Data)), ContentID: plaintext.Clip(a.ContentID, 255),
+			Inline: a.Inline, CreatedAt: ts}).Error; err != nil {
 			return fmt.Errorf("create attachment: %w", err)
 		}
 	}
@@ -545,6 +623,10 @@ func (s *Service) MessageByExternalID(ctx context.Context, channelID int64, ext 
 // EditMessage records a customer's edit or deletion of a message on its
 // channel (Discord, Slack). The original text is kept in the metadata.
 func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text string, deleted bool) error {
+	ext, text = plaintext.Scrub(ext), plaintext.Scrub(text)
+	if len(text) > MaxTextBytes {
+		return invalid("text is larger than %d bytes", MaxTextBytes)
+	}
 	var ev Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		var m store.Message
@@ -587,7 +669,8 @@ func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text st
 // Quarantine keeps raw input that could not become a message, for an admin
 // to inspect and retry. It implements connectors.Quarantiner.
 func (s *Service) Quarantine(ctx context.Context, channelID int64, externalID string, raw []byte, reason string) error {
-	q := store.Quarantine{ChannelID: channelID, ExternalID: truncateUTF8(externalID, 500), Reason: reason, Raw: raw, Size: int64(len(raw))}
+	externalID, reason = plaintext.Clip(plaintext.Scrub(externalID), 500), plaintext.Scrub(reason)
+	q := store.Quarantine{ChannelID: channelID, ExternalID: externalID, Reason: reason, Raw: raw, Size: int64(len(raw))}
 	if err := s.st.DB.WithContext(ctx).Create(&q).Error; err != nil {
 		return fmt.Errorf("inbox: quarantine: %w", err)
 	}

@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		}})
 	au := auth.New(st, auth.WithLogger(log))
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Registry: reg}
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Logger: log, Version: Version, SSEClients: sse})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

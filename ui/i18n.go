@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/web"
 )
 
@@ -59,13 +60,15 @@ type translator struct {
 	m    map[string]string
 }
 
-// T returns the string for key.
+// T returns the string for key. Channel kinds ("kind.email") are not in the
+// catalogue: each kind names itself (connectors.Description), and a kind no
+// connector describes (an identity kind such as "phone") shows as itself.
 func (t translator) T(key string) string {
-	if s, ok := t.m[key]; ok {
+	if s, ok := t.lookup(key); ok {
 		return s
 	}
-	if s, ok := catalog["en"][key]; ok {
-		return s
+	if kind, ok := strings.CutPrefix(key, "kind."); ok {
+		return connectors.Title(kind, t.lang)
 	}
 	return key
 }

@@ -105,12 +105,18 @@ func FromError(err error) *Error {
 		return we
 	case errors.As(err, &mbe):
 		return Errorf(http.StatusRequestEntityTooLarge, "too_large", "body is larger than %d bytes", mbe.Limit).With("limit", mbe.Limit)
+	case errors.Is(err, inbox.ErrKeyReused):
+		return New(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was already used for a different request; send a new key with a new request")
 	case errors.As(err, &ie):
 		e := &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: ie.Reason, Params: ie.Params}
 		if ie.Code != "invalid" {
 			e.Reason = ie.Code
 		}
 		return e.With("reason", ie.Reason)
+	case errors.Is(err, inbox.ErrInvalid):
+		// ErrInvalid without an InvalidError carries no reason safe to show.
+		return New(http.StatusUnprocessableEntity, "invalid", "the request was not accepted")
 	case errors.Is(err, inbox.ErrStale):
 		return New(http.StatusConflict, "stale", "the ticket changed since you opened it; reload and review before sending")
 	case errors.Is(err, inbox.ErrAlreadyImported):

@@ -38,8 +38,9 @@ function errorText(e, fallback) {
 }
 
 // api calls /api/v1 with the session cookie and, for writes, the CSRF token.
+// opts.headers adds request headers (an Idempotency-Key).
 export async function api(method, path, body, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch('/api/v1' + path, {
