@@ -48,9 +48,3 @@ func Text(s string, maxBytes int) (string, error) {
 	}
 	return s, nil
 }
-
-// Valid reports whether s is valid UTF-8 without NUL bytes: what a URL path
-// or a query value must be before it reaches a handler or a database.
-func Valid(s string) bool {
-	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
-}

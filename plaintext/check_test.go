@@ -51,11 +51,3 @@ func TestText(t *testing.T) {
 		}
 	}
 }
-
-func TestValid(t *testing.T) {
-	for s, want := range map[string]bool{"": true, "배송": true, "a\x00": false, "\xff": false, "%ff": true} {
-		if Valid(s) != want {
-			t.Errorf("Valid(%q) = %v", s, !want)
-		}
-	}
-}

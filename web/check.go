@@ -14,7 +14,7 @@ import (
 // them, and no route or filter means them), and the query must be well
 // formed. nil means the request may go on.
 func CheckURL(r *http.Request) *Error {
-	if !plaintext.Valid(r.URL.Path) {
+	if !plaintext.Clean(r.URL.Path) {
 		return badUTF8("path")
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -22,11 +22,11 @@ func CheckURL(r *http.Request) *Error {
 		return New(http.StatusBadRequest, "bad_query", "the query string is malformed").Because("malformed_query")
 	}
 	for k, vs := range q {
-		if !plaintext.Valid(k) {
+		if !plaintext.Clean(k) {
 			return badUTF8("query")
 		}
 		for _, v := range vs {
-			if !plaintext.Valid(v) {
+			if !plaintext.Clean(v) {
 				return badUTF8(k)
 			}
 		}
