@@ -25,7 +25,7 @@ func (a *API) listChannelKinds(w http.ResponseWriter, r *http.Request) (int, any
 // reference would make Hanbox read a host file: issue 10 item 5).
 func checkChannelSecrets(secrets map[string]any) error {
 	if err := connectors.CheckSecrets(secrets); err != nil {
-		return errf(http.StatusUnprocessableEntity, "invalid_secret", "%s", err.Error())
+		return errf(http.StatusUnprocessableEntity, "invalid_secret", "%s", err.Error()).With("reason", err.Error())
 	}
 	return nil
 }

@@ -59,7 +59,8 @@ func (a *API) OpenAPI() map[string]any {
 			},
 			"schemas": map[string]any{
 				"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object",
-					"properties": map[string]any{"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"}}}}},
+					"properties": map[string]any{"code": map[string]any{"type": "string"}, "reason": map[string]any{"type": "string"},
+						"message": map[string]any{"type": "string"}, "params": map[string]any{"type": "object"}}}}},
 			},
 		},
 		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}},

@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/hanbox/hanbox/web"
+)
 
 type authLevel int
 
@@ -100,6 +104,10 @@ func (a *API) Mount(mux *http.ServeMux) {
 		mux.Handle(rt.Method+" /api/v1"+rt.Path, a.wrap(rt))
 	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		if err := web.CheckURL(r); err != nil {
+			a.render(w, r, err)
+			return
+		}
 		a.render(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint"))
 	})
 }

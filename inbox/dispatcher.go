@@ -399,7 +399,7 @@ func (s *Service) RetryDelivery(ctx context.Context, messageID int64) error {
 		return fmt.Errorf("inbox: retry delivery %d: %w", messageID, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return invalid("message %d has no failed delivery", messageID)
+		return invalidAs("not_failed", nil, "message %d has no failed delivery", messageID)
 	}
 	if err := s.st.DB.WithContext(ctx).Model(&store.Message{}).Where("id = ?", messageID).
 		Updates(map[string]any{"delivery_status": store.DeliveryQueued}).Error; err != nil {

@@ -56,9 +56,30 @@ var (
 	ErrStale = errors.New("inbox: ticket changed since it was loaded")
 )
 
-// invalid wraps ErrInvalid with a reason safe to show to the caller.
+// InvalidError is an ErrInvalid with a reason safe to show to the caller, a
+// stable Code ("invalid" unless a more precise one is known) that clients
+// and translations key on, and the values the reason names.
+type InvalidError struct {
+	Code   string
+	Reason string
+	Params map[string]any
+}
+
+func (e *InvalidError) Error() string { return ErrInvalid.Error() + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// invalid returns an InvalidError with the generic code and a reason safe
+// to show to the caller.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	return &InvalidError{Code: "invalid", Reason: fmt.Sprintf(format, args...)}
+}
+
+// invalidAs returns an InvalidError with its own code; params holds the
+// values the translated reason shows.
+func invalidAs(code string, params map[string]any, format string, args ...any) error {
+	return &InvalidError{Code: code, Reason: fmt.Sprintf(format, args...), Params: params}
 }
 
 // Options configure a Service.

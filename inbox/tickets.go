@@ -2,10 +2,12 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -42,14 +44,18 @@ type ReplyInput struct {
 // Reply stores an agent reply and queues it for delivery in one transaction.
 // The outbox dispatcher sends it; its delivery status starts as queued.
 func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, error) {
+	var err error
+	if r.Text, r.HTML, err = agentText(r.Text, r.HTML); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(r.Text) == "" && strings.TrimSpace(r.HTML) == "" && len(r.Attachments) == 0 {
-		return nil, invalid("reply is empty")
+		return nil, invalidAs("message_empty", nil, "reply is empty")
 	}
 	if len(r.Text) > MaxTextBytes || len(r.HTML) > MaxHTMLBytes {
-		return nil, invalid("reply is too large")
+		return nil, invalidAs("message_too_large", nil, "reply is too large")
 	}
 	if r.Status != "" && !validStatus(r.Status) {
-		return nil, invalid("unknown status %q", r.Status)
+		return nil, invalidAs("bad_status", map[string]any{"value": r.Status}, "unknown status %q", r.Status)
 	}
 	html := ""
 	if r.HTML != "" {
@@ -166,11 +172,15 @@ func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text str
 
 // Note stores a private note: never sent to the customer.
 func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error) {
+	var err error
+	if n.Text, _, err = agentText(n.Text, ""); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(n.Text) == "" && len(n.Attachments) == 0 {
-		return nil, invalid("note is empty")
+		return nil, invalidAs("message_empty", nil, "note is empty")
 	}
 	if len(n.Text) > MaxTextBytes {
-		return nil, invalid("note is too large")
+		return nil, invalidAs("message_too_large", nil, "note is too large")
 	}
 	blobs, err := s.putBlobs(n.Attachments)
 	if err != nil {
@@ -225,6 +235,17 @@ func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error)
 	return msg, nil
 }
 
+// agentText normalises what an agent wrote, from any edge (the API, a Slack
+// thread): NUL bytes go (plaintext.Text), invalid UTF-8 is refused.
+func agentText(text, html string) (string, string, error) {
+	t, err1 := plaintext.Text(text, 0)
+	h, err2 := plaintext.Text(html, 0)
+	if err1 != nil || err2 != nil {
+		return "", "", invalidAs("bad_utf8", map[string]any{"field": "text"}, "text is not valid UTF-8")
+	}
+	return t, h, nil
+}
+
 // TicketPatch changes a ticket; nil fields are left alone.
 type TicketPatch struct {
 	Status       *string
@@ -270,11 +291,11 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 		up := map[string]any{}
 		if p.Status != nil && *p.Status != t.Status {
 			if !validStatus(*p.Status) {
-				return invalid("unknown status %q", *p.Status)
+				return invalidAs("bad_status", map[string]any{"value": *p.Status}, "unknown status %q", *p.Status)
 			}
 			if *p.Status == store.StatusSnoozed {
 				if p.SnoozedUntil == nil || !p.SnoozedUntil.After(time.Now()) {
-					return invalid("snoozed needs a future snoozed_until")
+					return invalidAs("snooze_time", nil, "snoozed needs a future snoozed_until")
 				}
 				up["snoozed_until"] = p.SnoozedUntil.UTC()
 			} else {
@@ -285,7 +306,7 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 		}
 		if p.Priority != nil && *p.Priority != t.Priority {
 			if !validPriority(*p.Priority) {
-				return invalid("unknown priority %q", *p.Priority)
+				return invalidAs("bad_priority", map[string]any{"value": *p.Priority}, "unknown priority %q", *p.Priority)
 			}
 			up["priority"] = *p.Priority
 			changes = append(changes, "priority:"+*p.Priority)
@@ -298,8 +319,10 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 				}
 			} else if t.AssigneeID == nil || *t.AssigneeID != *p.AssigneeID {
 				var a store.Agent
-				if err := tx.Take(&a, *p.AssigneeID).Error; err != nil || !a.Active {
-					return invalid("no active agent %d", *p.AssigneeID)
+				if err := tx.Take(&a, *p.AssigneeID).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+					return fmt.Errorf("load assignee: %w", err)
+				} else if err != nil || !a.Active {
+					return invalidAs("no_agent", map[string]any{"id": *p.AssigneeID}, "no active agent %d", *p.AssigneeID)
 				}
 				up["assignee_id"] = *p.AssigneeID
 				changes = append(changes, "assigned:"+a.Name)
@@ -353,17 +376,14 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
 	}
 	want := slices.Clone(current)
 	if p.Tags != nil {
-		want = nil
-		for _, tg := range *p.Tags {
-			want = append(want, tg)
-		}
+		want = slices.Clone(*p.Tags)
 	}
 	want = append(want, p.AddTags...)
 	norm := map[string]bool{}
 	var final []string
 	for _, tg := range want {
 		tg = strings.ToLower(strings.TrimSpace(tg))
-		if tg == "" || len(tg) > 64 || norm[tg] || slices.Contains(p.RemoveTags, tg) {
+		if tg == "" || utf8.RuneCountInString(tg) > 64 || norm[tg] || slices.Contains(p.RemoveTags, tg) {
 			continue
 		}
 		norm[tg] = true
@@ -392,7 +412,7 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
 // message arriving on one of them waits for it or goes first.
 func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) error {
 	if into == from {
-		return invalid("cannot merge a ticket into itself")
+		return invalidAs("merge_self", nil, "cannot merge a ticket into itself")
 	}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		var keys []string
@@ -411,7 +431,7 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 			return err
 		}
 		if src.MergedInto != nil || dst.MergedInto != nil {
-			return invalid("ticket %d was already merged", src.Number())
+			return invalidAs("already_merged", map[string]any{"number": src.Number()}, "ticket %d was already merged", src.Number())
 		}
 		return s.mergeTicketsTx(tx, dst, src, actorID)
 	})
@@ -489,34 +509,38 @@ func lockTicket(tx *gorm.DB, id int64) (*store.Ticket, error) {
 
 func (s *Service) pickChannel(tx *gorm.DB, t *store.Ticket, id int64, kind string) (*store.Channel, error) {
 	var ch store.Channel
+	var err error
 	switch {
 	case id > 0:
-		if err := tx.Take(&ch, id).Error; err != nil {
-			return nil, invalid("no channel %d", id)
+		if err = tx.Take(&ch, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, invalidAs("no_channel", map[string]any{"id": id}, "no channel %d", id)
 		}
 	case kind != "":
-		if err := tx.Where("kind = ? AND enabled = ?", kind, true).Order("id").Take(&ch).Error; err != nil {
-			return nil, invalid("no enabled %s channel", kind)
+		if err = tx.Where("kind = ? AND enabled = ?", kind, true).Order("id").Take(&ch).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, invalidAs("no_channel_kind", map[string]any{"kind": kind}, "no enabled %s channel", kind)
 		}
 	default:
-		if err := tx.Take(&ch, t.LastChannelID).Error; err != nil {
-			return nil, invalid("the ticket's channel no longer exists; choose another")
+		if err = tx.Take(&ch, t.LastChannelID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, invalidAs("channel_gone", nil, "the ticket's channel no longer exists; choose another")
 		}
 	}
+	if err != nil {
+		return nil, fmt.Errorf("load channel: %w", err)
+	}
 	if !ch.Enabled {
-		return nil, invalid("channel %q is disabled", ch.Name)
+		return nil, invalidAs("channel_disabled", map[string]any{"name": ch.Name}, "channel %q is disabled", ch.Name)
 	}
 	return &ch, nil
 }
 
 func (s *Service) putBlobs(atts []Attachment) ([]string, error) {
 	if len(atts) > MaxAttachments {
-		return nil, invalid("more than %d attachments", MaxAttachments)
+		return nil, invalidAs("too_many_attachments", map[string]any{"max": MaxAttachments}, "more than %d attachments", MaxAttachments)
 	}
 	out := make([]string, len(atts))
 	for i, a := range atts {
 		if len(a.Data) > MaxAttachmentBytes {
-			return nil, invalid("attachment %q is too large", a.Name)
+			return nil, invalidAs("attachment_too_large", map[string]any{"name": a.Name}, "attachment %q is too large", a.Name)
 		}
 		sum, err := s.st.PutBlob(a.Data)
 		if err != nil {

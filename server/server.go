@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 				chErrors.WithLabelValues(id, ch.Kind).Inc()
 			}
 		}})
-	au := auth.New(st)
+	au := auth.New(st, auth.WithLogger(log))
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Registry: reg}
 	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {

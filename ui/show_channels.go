@@ -6,7 +6,6 @@ import (
 
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
-	"github.com/hanbox/hanbox/store"
 )
 
 type channelView struct {
@@ -42,10 +41,9 @@ type channelsData struct {
 }
 
 func (h *handler) showChannels(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var chans []store.Channel
-	if err := h.s.Store.DB.WithContext(r.Context()).Order("id").Find(&chans).Error; err != nil {
-		h.log.Error("list channels", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+	chans, err := h.s.Store.ListChannels(r.Context())
+	if err != nil {
+		h.fail(w, r, p, "list channels", err)
 		return
 	}
 	lang := language(r)

@@ -442,7 +442,9 @@ function initPassword() {
     formError(form, null);
     form.querySelector('[data-ok]').hidden = true;
     try {
-      await api('POST', '/auth/password', { current: form.current.value, new: form.elements.new.value });
+      await api('POST', '/auth/password', {
+        current: form.current.value, new: form.elements.new.value, revoke_tokens: form.elements.revoke_tokens.checked,
+      });
       form.reset();
       form.querySelector('[data-ok]').hidden = false;
     } catch (err) { formError(form, err); }
