@@ -468,4 +468,3 @@ func apiCode(err error) int {
 	}
 	return 0
 }
-

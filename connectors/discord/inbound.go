@@ -430,5 +430,3 @@ func displayName(u *discordgo.User, m *discordgo.Member) string {
 		return u.Username
 	}
 }
-
-

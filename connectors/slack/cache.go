@@ -98,4 +98,3 @@ func (c *Channel) user(ctx context.Context, id string) (*slackgo.User, error) {
 	c.users.put(id, u)
 	return u, nil
 }
-

@@ -257,4 +257,3 @@ func quote(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
