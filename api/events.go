@@ -61,3 +61,58 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 		}
 	}
 }
+
+// eventSchemas describes the JSON of one event on the stream (inbox.Event)
+// for the OpenAPI document. TestEventSchemaMatchesEvent keeps it in step
+// with the Go types, so the stream's format cannot drift unnoticed.
+func eventSchemas() map[string]any {
+	obj := func(props map[string]any, required ...string) map[string]any {
+		m := map[string]any{"type": "object", "properties": props}
+		if len(required) > 0 {
+			m["required"] = required
+		}
+		return m
+	}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+	id := map[string]any{"type": "integer", "format": "int64"}
+	str := map[string]any{"type": "string"}
+	when := map[string]any{"type": "string", "format": "date-time"}
+	change := func(v any) map[string]any { return obj(map[string]any{"old": v, "new": v}, "old", "new") }
+	nullable := func(v map[string]any) map[string]any { return map[string]any{"oneOf": []any{v, map[string]any{"type": "null"}}} }
+	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
+		inbox.EventContactUpdated, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
+		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence}
+	return map[string]any{
+		"Event": map[string]any{
+			"type": "object", "required": []any{"type", "at"},
+			"description": "One server-sent event: the SSE event name is its type, the data line this JSON. Durable events " +
+				"(ticket.*, message.*, contact.updated) carry an id and typed changes; ephemeral ones (typing, presence, " +
+				"viewing, visitor pages) a free-form data object. Unknown fields and types may be added; ignore them.",
+			"properties": map[string]any{
+				"id": id, "type": map[string]any{"type": "string", "examples": types},
+				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id,
+				"changes": ref("TicketChanges"), "message": ref("MessageChanges"), "contact": ref("ContactChanges"),
+				"data": map[string]any{"type": "object", "description": "ephemeral events: agent.viewing/agent.typing {state, agent_name, ticket}, " +
+					"contact.typing {typing, visitor}, visitor.page {visitor, url, title, referrer}, presence {visitor, online}"},
+				"at": when,
+			},
+		},
+		"AgentRef": obj(map[string]any{"id": id, "name": str}, "id", "name"),
+		"TicketChanges": map[string]any{
+			"type": "object", "description": "What a ticket.updated changed; absent fields did not change.",
+			"properties": map[string]any{
+				"status": change(str), "snoozed_until": change(nullable(when)), "priority": change(str),
+				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "subject": change(str),
+				"tags": change(map[string]any{"type": "array", "items": str}),
+				"last_message_at": when, "merged_from": id, "merged_into": id,
+			},
+		},
+		"MessageChanges": obj(map[string]any{
+			"direction": map[string]any{"type": "string", "enum": []any{"inbound", "outbound", "note", "system"}},
+			"delivery_status": map[string]any{"type": "string", "enum": []any{"queued", "sent", "failed"}},
+			"delivery_error": str, "bounced": map[string]any{"type": "boolean"}, "continued_on": str,
+			"edited": map[string]any{"type": "boolean"}, "deleted": map[string]any{"type": "boolean"},
+		}),
+		"ContactChanges": obj(map[string]any{"merged_from": id}),
+	}
+}

@@ -164,6 +164,7 @@ func (s *Service) MergeContacts(ctx context.Context, into, from int64) error {
 	if into == from {
 		return invalid("cannot merge a contact into itself")
 	}
+	evs := []Event{{Type: EventContactUpdated, ContactID: into, Contact: &ContactChanges{MergedFrom: from}}}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if _, err := loadContact(tx, into); err != nil {
 			return err
@@ -171,12 +172,15 @@ func (s *Service) MergeContacts(ctx context.Context, into, from int64) error {
 		if _, err := loadContact(tx, from); err != nil {
 			return err
 		}
-		return s.mergeContactsTx(tx, into, from)
+		if err := s.mergeContactsTx(tx, into, from); err != nil {
+			return err
+		}
+		return s.recordEvents(tx, evs) // events helper: durable record
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: merge contacts %d into %d: %w", from, into, err)
 	}
-	s.bus.Publish(Event{Type: EventContactUpdated, ContactID: into, Data: map[string]any{"merged": from}})
+	s.publish(evs...)
 	return nil
 }
 
@@ -235,8 +239,12 @@ func (s *Service) SetContactEmail(ctx context.Context, contactID int64, email st
 	if email == "" {
 		return invalid("not an email address")
 	}
+	evs := []Event{{Type: EventContactUpdated, ContactID: contactID}}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&store.Contact{}).Where("id = ?", contactID).Update("email", email).Error; err != nil {
+			return err
+		}
+		if err := s.recordEvents(tx, evs); err != nil { // events helper: durable record
 			return err
 		}
 		existing, err := findIdentity(tx, IdentityEmail, email)
@@ -248,6 +256,6 @@ func (s *Service) SetContactEmail(ctx context.Context, contactID int64, email st
 	if err != nil {
 		return fmt.Errorf("inbox: set contact email: %w", err)
 	}
-	s.bus.Publish(Event{Type: EventContactUpdated, ContactID: contactID})
+	s.publish(evs...)
 	return nil
 }

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,10 +89,7 @@ func (s *Service) queueNotifications(tx *gorm.DB, ticketID int64, ev Event) erro
 	}
 	ts := now()
 	for _, id := range ids {
-		payload := store.JSONMap{"type": ev.Type, "message_id": ev.MessageID, "agent_id": ev.AgentID}
-		if ev.Data != nil {
-			payload["data"] = ev.Data
-		}
+		payload := store.JSONMap{"type": ev.Type, "message_id": ev.MessageID, "agent_id": ev.AgentID, "event": ev}
 		if err := tx.Create(&store.Outbox{ChannelID: id, TicketID: ticketID, Purpose: store.PurposeNotify,
 			Payload: payload, Status: store.OutboxPending, NextAttemptAt: ts}).Error; err != nil {
 			return fmt.Errorf("queue notification: %w", err)
@@ -273,8 +271,12 @@ func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref External
 		if err := addKeys(tx, m.TicketID, ref.Keys...); err != nil {
 			return err
 		}
-		ev = &Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: row.ChannelID,
-			Data: map[string]any{"delivery_status": store.DeliverySent}}
+		evs := []Event{{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: row.ChannelID,
+			Message: &MessageChanges{DeliveryStatus: store.DeliverySent}}}
+		if err := s.recordEvents(tx, evs); err != nil {
+			return err
+		}
+		ev = &evs[0]
 		return nil
 	})
 	if err != nil {
@@ -285,7 +287,7 @@ func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref External
 	}
 	s.metrics.delivered(row.Purpose, "sent")
 	if ev != nil {
-		s.bus.Publish(*ev)
+		s.publish(*ev)
 	}
 }
 
@@ -320,8 +322,12 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 			return err
 		}
 		if final {
-			ev = &Event{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, ChannelID: row.ChannelID,
-				Data: map[string]any{"delivery_status": store.DeliveryFailed, "error": msg}}
+			evs := []Event{{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, ChannelID: row.ChannelID,
+				Message: &MessageChanges{DeliveryStatus: store.DeliveryFailed, DeliveryError: msg}}}
+			if err := s.recordEvents(tx, evs); err != nil {
+				return err
+			}
+			ev = &evs[0]
 		}
 		return nil
 	})
@@ -337,7 +343,7 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 		s.log.Info("delivery will be retried", "outbox_id", row.ID, "ticket_id", row.TicketID, "channel_id", row.ChannelID, "attempts", attempts, "next", next, "err", sendErr)
 	}
 	if ev != nil {
-		s.bus.Publish(*ev)
+		s.publish(*ev)
 	}
 }
 
@@ -346,6 +352,7 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 	var moved bool
 	var from store.Channel
+	evs := []Event{{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, Message: &MessageChanges{ContinuedOn: "email"}}}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		var t store.Ticket
 		if err := tx.Preload("Contact").Take(&t, row.TicketID).Error; err != nil {
@@ -377,8 +384,9 @@ func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 		if err := tx.Exec("UPDATE messages SET channel_id = ? WHERE id = ?", ch.ID, *row.MessageID).Error; err != nil {
 			return err
 		}
+		evs[0].ChannelID = ch.ID
 		moved = true
-		return nil
+		return s.recordEvents(tx, evs)
 	})
 	if err != nil {
 		s.log.Error("outbox: reroute", "outbox_id", row.ID, "err", err)
@@ -387,7 +395,7 @@ func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 	if moved {
 		s.metrics.delivered(row.Purpose, "rerouted")
 		s.log.Info("reply continues by email", "ticket_id", row.TicketID, "from_channel", row.ChannelID)
-		s.bus.Publish(Event{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, Data: map[string]any{"continued_by": "email"}})
+		s.publish(evs...)
 		s.Wake()
 	}
 	return moved
@@ -410,7 +418,7 @@ func (s *Service) RetryDelivery(ctx context.Context, messageID int64) error {
 	}
 	m, err := s.Message(ctx, messageID)
 	if err == nil {
-		s.bus.Publish(Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, Data: map[string]any{"delivery_status": store.DeliveryQueued}})
+		s.bus.Publish(Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, Message: &MessageChanges{DeliveryStatus: store.DeliveryQueued}})
 	}
 	s.Wake()
 	return nil
@@ -502,10 +510,14 @@ func (s *Service) buildNotification(ctx context.Context, row store.Outbox) (*Not
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	ev := Event{Type: row.Payload.String("type"), TicketID: t.ID, MessageID: row.Payload.Int("message_id"), AgentID: row.Payload.Int("agent_id")}
-	if d, ok := row.Payload["data"].(map[string]any); ok {
-		ev.Data = d
+	ev := Event{Type: row.Payload.String("type"), MessageID: row.Payload.Int("message_id"), AgentID: row.Payload.Int("agent_id")}
+	if raw, ok := row.Payload["event"]; ok {
+		// The typed event; rows queued by older versions have only the fields above.
+		if b, err := json.Marshal(raw); err == nil {
+			_ = json.Unmarshal(b, &ev)
+		}
 	}
+	ev.TicketID = t.ID // the ticket may have been merged since
 	n := &Notification{OutboxID: row.ID, Event: ev, Ticket: s.ticketRef(t), Priority: t.Priority, WaitingSince: t.LastCustomerAt, MessageID: ev.MessageID}
 	if t.Contact != nil {
 		n.Contact = PersonRef{ID: t.Contact.ID, Name: t.Contact.Name, Email: t.Contact.Email}

@@ -126,9 +126,7 @@ func (s *Service) finish(in *Inbound, res IngestResult, events []Event, err erro
 		s.metrics.ingest("duplicate", start)
 		return res, nil
 	}
-	for _, e := range events {
-		s.bus.Publish(e)
-	}
+	s.publish(events...) // events helper: bus and durable consumers
 	s.metrics.ingest("stored", start)
 	s.Wake()
 	return res, nil
@@ -208,7 +206,7 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		return IngestResult{}, nil, err
 	}
 	for _, id := range merged {
-		events = append(events, Event{Type: EventContactUpdated, ContactID: contact.ID, Data: map[string]any{"merged": id}})
+		events = append(events, Event{Type: EventContactUpdated, ContactID: contact.ID, Contact: &ContactChanges{MergedFrom: id}})
 	}
 	for _, p := range in.Participants {
 		if p.Kind == "" || p.ID == "" {
@@ -268,12 +266,11 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		if err := tx.Exec(q+` WHERE id = ?`, ts, ts, in.ChannelID, ts, ticket.ID).Error; err != nil {
 			return IngestResult{}, nil, fmt.Errorf("update ticket: %w", err)
 		}
-		data := map[string]any{"last_message_at": ts}
+		changes := &TicketChanges{LastMessageAt: &ts}
 		if reopened {
-			data["status"] = store.StatusOpen
-			data["reopened"] = true
+			changes.Status = &Change[string]{Old: ticket.Status, New: store.StatusOpen}
 		}
-		events = append(events, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Data: data})
+		events = append(events, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Changes: changes})
 	}
 
 	meta := map[string]any{}
@@ -339,7 +336,7 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		return IngestResult{}, nil, err
 	}
 	ev := Event{Type: EventMessageCreated, TicketID: ticket.ID, MessageID: msg.ID, ChannelID: in.ChannelID, ContactID: contact.ID,
-		Data: map[string]any{"direction": store.DirInbound}}
+		Message: &MessageChanges{Direction: store.DirInbound}}
 	events = append(events, ev)
 	notifyEvent := ev
 	if res.NewTicket {
@@ -347,6 +344,10 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		notifyEvent.MessageID = msg.ID
 	}
 	if err := s.queueNotifications(tx, ticket.ID, notifyEvent); err != nil {
+		return IngestResult{}, nil, err
+	}
+	// events helper: the durable record of this change, in its transaction.
+	if err := s.recordEvents(tx, events); err != nil {
 		return IngestResult{}, nil, err
 	}
 	res.TicketID = ticket.ID

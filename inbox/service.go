@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -81,6 +82,11 @@ type Service struct {
 	wake      chan struct{}
 	metrics   *Metrics
 	batch     *batcher // group commit of ingests; nil on PostgreSQL
+
+	consumerMu  sync.Mutex
+	consumers   []Consumer
+	eventSignal signal // new durable events were committed
+	retrySignal signal // a parked event was queued again
 }
 
 // New returns a Service over st.

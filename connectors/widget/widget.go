@@ -181,7 +181,7 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		case inbox.EventAgentTyping, inbox.EventAgentViewing, inbox.EventPresence, inbox.EventMessageCreated:
 			return e.AgentID > 0
 		case inbox.EventContactUpdated:
-			return e.Data["merged"] != nil
+			return e.Contact != nil && e.Contact.MergedFrom != 0
 		}
 		return false
 	})
@@ -217,8 +217,8 @@ func (c *Channel) onAgentEvent(ctx context.Context, e inbox.Event) {
 	if e.Type == inbox.EventContactUpdated {
 		// A merge moved identities and tickets: look the visitors up again.
 		ids := c.hub.forgetContact(e.ContactID)
-		if id, ok := e.Data["merged"].(int64); ok {
-			ids = append(ids, c.hub.forgetContact(id)...)
+		if e.Contact != nil && e.Contact.MergedFrom != 0 {
+			ids = append(ids, c.hub.forgetContact(e.Contact.MergedFrom)...)
 		}
 		for _, who := range ids {
 			if ct, err := c.svc.ContactByIdentity(ctx, inbox.IdentityWidget, who); err == nil {
