@@ -78,7 +78,9 @@ func eventSchemas() map[string]any {
 	str := map[string]any{"type": "string"}
 	when := map[string]any{"type": "string", "format": "date-time"}
 	change := func(v any) map[string]any { return obj(map[string]any{"old": v, "new": v}, "old", "new") }
-	nullable := func(v map[string]any) map[string]any { return map[string]any{"oneOf": []any{v, map[string]any{"type": "null"}}} }
+	nullable := func(v map[string]any) map[string]any {
+		return map[string]any{"oneOf": []any{v, map[string]any{"type": "null"}}}
+	}
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
 		inbox.EventContactUpdated, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
 		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence}
@@ -103,14 +105,14 @@ func eventSchemas() map[string]any {
 			"properties": map[string]any{
 				"status": change(str), "snoozed_until": change(nullable(when)), "priority": change(str),
 				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "subject": change(str),
-				"tags": change(map[string]any{"type": "array", "items": str}),
+				"tags":            change(map[string]any{"type": "array", "items": str}),
 				"last_message_at": when, "merged_from": id, "merged_into": id,
 			},
 		},
 		"MessageChanges": obj(map[string]any{
-			"direction": map[string]any{"type": "string", "enum": []any{"inbound", "outbound", "note", "system"}},
+			"direction":       map[string]any{"type": "string", "enum": []any{"inbound", "outbound", "note", "system"}},
 			"delivery_status": map[string]any{"type": "string", "enum": []any{"queued", "sent", "failed"}},
-			"delivery_error": str, "bounced": map[string]any{"type": "boolean"}, "continued_on": str,
+			"delivery_error":  str, "bounced": map[string]any{"type": "boolean"}, "continued_on": str,
 			"edited": map[string]any{"type": "boolean"}, "deleted": map[string]any{"type": "boolean"},
 		}),
 		"ContactChanges": obj(map[string]any{"merged_from": id}),

@@ -240,7 +240,11 @@ func TestConsumerRetriesThenParks(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, "the healed event handled", func() bool { return h.get("automations")[poison] == 1 })
-		waitFor(t, "the delivery row gone", func() bool { n, _ := svc.ParkedCount(ctx); p, _ := svc.ParkedEvents(ctx, 10); return n == 0 && len(p) == 0 })
+		waitFor(t, "the delivery row gone", func() bool {
+			n, _ := svc.ParkedCount(ctx)
+			p, _ := svc.ParkedEvents(ctx, 10)
+			return n == 0 && len(p) == 0
+		})
 		if err := svc.RetryParked(ctx, parked[0].ID); !errors.Is(err, inbox.ErrNotFound) {
 			t.Fatalf("retrying a finished event: %v", err)
 		}
