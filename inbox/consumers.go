@@ -685,3 +685,13 @@ func (s *Service) CleanEvents(ctx context.Context, opts ConsumeOptions) (int64, 
 	}
 	return total, nil
 }
+
+// StoredEvent returns a durable event by id, as consumers see it (the relay
+// reads events too large for a notification this way).
+func (s *Service) StoredEvent(ctx context.Context, id int64) (Event, error) {
+	var row store.Event
+	if err := s.st.DB.WithContext(ctx).Take(&row, id).Error; err != nil {
+		return Event{}, fmt.Errorf("inbox: event %d: %w", id, notFound(err))
+	}
+	return decodeEvent(row)
+}

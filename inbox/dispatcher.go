@@ -46,6 +46,9 @@ type DispatchOptions struct {
 	Workers int
 	// SendTimeout bounds one Send (default 60s).
 	SendTimeout time.Duration
+	// Drain is how long sends in flight may finish after ctx ends (default
+	// 10s); a send cut off then is released for the next start.
+	Drain time.Duration
 }
 
 func (o *DispatchOptions) defaults() {
@@ -69,6 +72,9 @@ func (o *DispatchOptions) defaults() {
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 60 * time.Second
+	}
+	if o.Drain <= 0 {
+		o.Drain = 10 * time.Second
 	}
 }
 
@@ -101,9 +107,13 @@ func (s *Service) queueNotifications(tx *gorm.DB, ticketID int64, ev Event) erro
 // RunDispatcher delivers due outbox rows until ctx ends. Several dispatchers
 // (in several processes) may run against one database: rows are claimed with
 // a lease, so each delivery has one owner at a time, and a crashed owner's
-// rows are taken over when the lease runs out.
+// rows are taken over when the lease runs out. When ctx ends it claims no
+// more rows, lets sends in flight finish (DispatchOptions.Drain), releases
+// the rows of sends cut off, and returns once none is left.
 func (s *Service) RunDispatcher(ctx context.Context, senders Senders, opts DispatchOptions) error {
 	opts.defaults()
+	sendCtx, stopSends := drainContext(ctx, opts.Drain)
+	defer stopSends()
 	sem := make(chan struct{}, opts.Workers)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -117,7 +127,12 @@ func (s *Service) RunDispatcher(ctx context.Context, senders Senders, opts Dispa
 			s.log.Error("outbox claim failed", "err", err)
 		}
 		for _, row := range rows {
-			sem <- struct{}{}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				s.release(row)
+				continue
+			}
 			wg.Add(1)
 			go func(row store.Outbox) {
 				defer func() {
@@ -128,7 +143,7 @@ func (s *Service) RunDispatcher(ctx context.Context, senders Senders, opts Dispa
 					wg.Done()
 					s.Wake()
 				}()
-				s.deliver(ctx, senders, opts, row)
+				s.deliver(sendCtx, senders, opts, row)
 			}(row)
 		}
 		select {
@@ -218,8 +233,10 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		}
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the lease runs out and the row is retried
+		s.release(row) // cut off by shutdown: the next start sends it
+		return
 	}
+	ctx = context.WithoutCancel(ctx) // a result is recorded even if the drain ends now
 	if err == nil {
 		s.finishSent(ctx, row, ref)
 		return
@@ -231,6 +248,18 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		err = Permanent(fmt.Errorf("customer left and no email channel or address is known: %w", err))
 	}
 	s.finishFailed(ctx, opts, row, err)
+}
+
+// release gives a claimed row back without counting an attempt, so it is
+// due again at once (for this or another instance) instead of after its lease.
+func (s *Service) release(row store.Outbox) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.st.DB.WithContext(ctx).Model(&store.Outbox{}).Where("id = ? AND locked_until = ?", row.ID, row.LockedUntil).
+		Update("locked_until", nil).Error
+	if err != nil {
+		s.log.Warn("outbox: release", "outbox_id", row.ID, "err", err)
+	}
 }
 
 func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref ExternalRef) {

@@ -215,8 +215,9 @@ type Bus struct {
 }
 
 type subscription struct {
-	ch     chan Event
-	filter func(Event) bool
+	ch      chan Event
+	filter  func(Event) bool
+	dropped func(Event)
 }
 
 // NewBus returns an empty bus.
@@ -227,10 +228,17 @@ func NewBus() *Bus {
 // Subscribe returns a channel of events accepted by filter (nil accepts all),
 // closed when ctx ends.
 func (b *Bus) Subscribe(ctx context.Context, buffer int, filter func(Event) bool) <-chan Event {
+	return b.SubscribeCounted(ctx, buffer, filter, nil)
+}
+
+// SubscribeCounted is Subscribe for subscribers that must account for what
+// they miss: dropped, if set, is called (from Publish, so it must be quick)
+// with every event that did not fit in the buffer.
+func (b *Bus) SubscribeCounted(ctx context.Context, buffer int, filter func(Event) bool, dropped func(Event)) <-chan Event {
 	if buffer <= 0 {
 		buffer = 64
 	}
-	s := &subscription{ch: make(chan Event, buffer), filter: filter}
+	s := &subscription{ch: make(chan Event, buffer), filter: filter, dropped: dropped}
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
@@ -259,6 +267,9 @@ func (b *Bus) Publish(e Event) {
 		case s.ch <- e:
 		default:
 			b.dropped.Add(1)
+			if s.dropped != nil {
+				s.dropped(e)
+			}
 		}
 	}
 }

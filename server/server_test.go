@@ -63,8 +63,9 @@ func newTestServerDSN(t *testing.T, dsn, admin string, tune ...func(*server.Serv
 	t.Cleanup(func() {
 		cancel()
 		hs.Close()
-		time.Sleep(30 * time.Millisecond)
-		srv.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
 	})
 	if err := auth.CreateAgent(ctx, srv.Store, admin, "관리자", store.RoleAdmin, "correct horse battery"); err != nil {
 		t.Fatal(err)

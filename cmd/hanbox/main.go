@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -60,10 +61,14 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Libraries that log through the default logger (discordgo's hook, the
+	// standard log package) follow HANBOX_LOG_FORMAT and the level too.
+	slog.SetDefault(cfg.Logger())
 	srv, err := server.New(ctx, cfg, mounts()...)
 	if err != nil {
 		return err
 	}
+	// Close runs after Run has stopped everything that uses the store.
 	defer srv.Close()
 	log := srv.Log
 	created, generated, err := auth.EnsureAdmin(ctx, srv.Store, cfg.AdminEmail, cfg.AdminPassword)
@@ -86,14 +91,13 @@ func serve(ctx context.Context, args []string) error {
 			log.Info("first admin created", "email", email)
 		}
 	}
-	srv.Start(ctx)
 	dialect := srv.Store.Dialect
 	log.Info("hanbox serving", "addr", ln.Addr().String(), "url", cfg.BaseURL, "store", dialect, "data", cfg.DataDir, "version", server.Version)
-	err = srv.Serve(ctx, ln)
+	err = srv.Run(ctx, ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	log.Info("hanbox stopped")
+	log.Info("hanbox stopped", "err", err)
 	return err
 }
 
