@@ -516,6 +516,62 @@ func TestInstancesShareEvents(t *testing.T) {
 	}
 }
 
+// TestRelayCarriesLargeEvents runs two servers on one PostgreSQL database:
+// events far over PostgreSQL's 8000-byte notification limit reach the other
+// instance whole, a durable one (a ticket update with many long tags) and
+// an ephemeral one (a widget delivery frame carrying a long reply); one
+// that cannot be carried is counted and logged, not lost silently.
+func TestRelayCarriesLargeEvents(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip("needs HANBOX_TEST_POSTGRES")
+	}
+	dsn := storetest.PostgresDSN(t)
+	a := newTestServerDSN(t, dsn, "a@example.com")
+	b := newTestServerDSN(t, dsn, "b@example.com")
+	waitRelay(t, a, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := b.srv.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool {
+		return e.Remote && (e.Type == inbox.EventTicketUpdated && e.Changes != nil && e.Changes.Tags != nil || e.Type == "widget.deliver")
+	})
+	var ch channelCreated
+	a.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop"}, 201, &ch)
+	var in struct {
+		TicketID string `json:"ticket_id"`
+	}
+	a.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
+		map[string]any{"external_id": "x", "contact": map[string]any{"external_id": "u"}, "text": "hello"}, 201, &in)
+	var tags []string
+	for i := 0; i < 150; i++ {
+		tags = append(tags, fmt.Sprintf("%03d-%s", i, strings.Repeat("태", 19)))
+	}
+	a.do("PATCH", "/api/v1/tickets/"+in.TicketID, "", map[string]any{"tags": tags}, 200, nil)
+	reply := strings.Repeat("긴 답변입니다. ", 1000) // ~19 KB
+	a.srv.Inbox.Bus().Publish(inbox.Event{Type: "widget.deliver", ChannelID: 7, MessageID: 9, Data: map[string]any{"frame": map[string]any{"type": "message", "text": reply}}})
+	got := map[string]inbox.Event{}
+	for len(got) < 2 {
+		select {
+		case e := <-events:
+			got[e.Type] = e
+		case <-time.After(15 * time.Second):
+			t.Fatalf("b received %d of 2 large events", len(got))
+		}
+	}
+	up := got[inbox.EventTicketUpdated]
+	if b, _ := json.Marshal(up); len(b) < 8000 || len(up.Changes.Tags.New) != 150 || up.Changes.Tags.New[149] != tags[149] || up.ID == 0 {
+		t.Fatalf("ticket update arrived with %d tags (%d bytes)", len(up.Changes.Tags.New), len(b))
+	}
+	frame, _ := got["widget.deliver"].Data["frame"].(map[string]any)
+	if frame["text"] != reply || got["widget.deliver"].MessageID != 9 {
+		t.Fatalf("widget frame arrived with %d of %d bytes of text", len(fmt.Sprint(frame["text"])), len(reply))
+	}
+	// An event that cannot be encoded is counted.
+	a.srv.Inbox.Bus().Publish(inbox.Event{Type: "probe.bad", Data: map[string]any{"c": make(chan int)}})
+	eventually(t, "the drop counted", func() bool {
+		return strings.Contains(string(a.do("GET", "/metrics", "-", nil, 200, nil)), `hanbox_relay_dropped_total{reason="encode"} 1`)
+	})
+}
+
 // waitRelay waits until events published on a reach b (b's relay listens).
 func waitRelay(t *testing.T, a, b *testServer) {
 	t.Helper()

@@ -61,9 +61,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Libraries that log through the default logger (discordgo's hook, the
-	// standard log package) follow HANBOX_LOG_FORMAT and the level too.
-	slog.SetDefault(cfg.Logger())
+	setupLogging(cfg)
 	srv, err := server.New(ctx, cfg, mounts()...)
 	if err != nil {
 		return err
@@ -99,6 +97,13 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log.Info("hanbox stopped", "err", err)
 	return err
+}
+
+// setupLogging makes the configured logger the default, so libraries that
+// log through it (discordgo's hook, the standard log package) follow
+// HANBOX_LOG_FORMAT and HANBOX_LOG_LEVEL too.
+func setupLogging(cfg server.Config) {
+	slog.SetDefault(cfg.Logger())
 }
 
 func migrate(ctx context.Context, args []string) error {
