@@ -471,6 +471,7 @@ func (a *API) patchAgent(w http.ResponseWriter, r *http.Request) (int, any, erro
 	}
 	if b.Active != nil && !*b.Active {
 		a.Store.DB.WithContext(r.Context()).Where("agent_id = ?", id).Delete(&store.Session{})
+		a.Auth.Revoked(id) // open event streams of the agent end
 	}
 	a.Store.DB.WithContext(r.Context()).Take(&ag, id)
 	return http.StatusOK, agentJSON(&ag), nil
@@ -522,6 +523,7 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) (int, any, err
 	if res.RowsAffected == 0 {
 		return 0, nil, store.ErrNotFound
 	}
+	a.Auth.Revoked(principal(r).Agent.ID) // a stream opened with the token ends
 	return http.StatusOK, map[string]bool{"ok": true}, nil
 }
 

@@ -9,17 +9,27 @@ import (
 	"github.com/hanbox/hanbox/inbox"
 )
 
+// streamRecheck is how often an open event stream checks that its session
+// or token is still valid, besides checking at once when the agent's
+// access changes (inbox.EventAuthChanged).
+var streamRecheck = 30 * time.Second
+
 // events streams bus events to an agent as server-sent events. Each event is
 // one "data:" line of JSON with its type as the SSE event name; a comment
 // line every 25 s keeps proxies from closing an idle stream. A client that
-// reconnects re-fetches what it shows: events are not replayed.
+// reconnects re-fetches what it shows: events are not replayed. The stream
+// ends (with an "end" event) as soon as its session or token stops being
+// valid: logged out, password changed, token deleted, agent deactivated.
 func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		return 0, nil, errf(http.StatusInternalServerError, "internal", "streaming unsupported")
 	}
 	ctx := r.Context()
-	ch := a.Inbox.Bus().Subscribe(ctx, 256, nil)
+	p := principal(r)
+	me := p.Agent.ID
+	ch := a.Inbox.Bus().Subscribe(ctx, 256, func(e inbox.Event) bool { return e.Type != inbox.EventAuthChanged })
+	revoked := a.Inbox.Bus().Subscribe(ctx, 4, func(e inbox.Event) bool { return e.Type == inbox.EventAuthChanged && e.AgentID == me })
 	if a.SSEClients != nil {
 		a.SSEClients.Add(1)
 		defer a.SSEClients.Add(-1)
@@ -31,9 +41,18 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: 2000\n: connected\n\n")
 	fl.Flush()
-	me := principal(r).Agent.ID
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
+	recheck := time.NewTicker(streamRecheck)
+	defer recheck.Stop()
+	valid := func() bool {
+		if _, _, err := a.Auth.Lookup(ctx, p.Token); err != nil {
+			fmt.Fprint(w, "event: end\ndata: {\"reason\":\"signed_out\"}\n\n")
+			fl.Flush()
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -43,6 +62,14 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 				return 0, nil, nil
 			}
 			fl.Flush()
+		case <-revoked:
+			if !valid() {
+				return 0, nil, nil
+			}
+		case <-recheck.C:
+			if !valid() {
+				return 0, nil, nil
+			}
 		case e, ok := <-ch:
 			if !ok {
 				return 0, nil, nil

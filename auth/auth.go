@@ -110,6 +110,22 @@ func HashToken(token string) string {
 type Service struct {
 	st      *store.Store
 	limiter *Limiter
+	// revoked, when set, hears of every agent whose sessions or tokens were
+	// ended or who was deactivated (open event streams check again).
+	revoked func(agentID int64)
+}
+
+// OnRevoke sets f to be told, after the change, of every agent whose
+// sessions or tokens were ended (logout, password change) or who was
+// deactivated (through Revoked). Set it once, before serving.
+func (s *Service) OnRevoke(f func(agentID int64)) { s.revoked = f }
+
+// Revoked reports that agentID lost sessions, tokens or access by other
+// means (an admin deactivating them, a token deleted).
+func (s *Service) Revoked(agentID int64) {
+	if s.revoked != nil && agentID > 0 {
+		s.revoked(agentID)
+	}
 }
 
 // New returns an auth service. Logins are limited to 10 failures per 15
@@ -193,7 +209,16 @@ func (s *Service) Lookup(ctx context.Context, token string) (*store.Agent, *stor
 
 // Logout ends the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.st.DB.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Delete(&store.Session{}).Error
+	var sess store.Session
+	db := s.st.DB.WithContext(ctx)
+	if db.Where("token_hash = ?", HashToken(token)).Take(&sess).Error != nil {
+		return nil
+	}
+	if err := db.Delete(&sess).Error; err != nil {
+		return err
+	}
+	s.Revoked(sess.AgentID)
+	return nil
 }
 
 // SetPassword changes an agent's password and ends their other sessions.
@@ -202,12 +227,16 @@ func (s *Service) SetPassword(ctx context.Context, agentID int64, password, keep
 	if err != nil {
 		return err
 	}
-	return s.st.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&store.Agent{}).Where("id = ?", agentID).Update("password_hash", hash).Error; err != nil {
 			return err
 		}
 		return tx.Where("agent_id = ? AND kind = ? AND token_hash <> ?", agentID, "session", HashToken(keepToken)).Delete(&store.Session{}).Error
 	})
+	if err == nil {
+		s.Revoked(agentID)
+	}
+	return err
 }
 
 // CSRFToken derives the CSRF token of a session. It is bound to the session

@@ -84,6 +84,9 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 			}
 		}})
 	au := auth.New(st)
+	// Open event streams re-check their credentials when an agent loses
+	// sessions or access, here and (through the relay) on other instances.
+	au.OnRevoke(func(id int64) { svc.Bus().Publish(inbox.Event{Type: inbox.EventAuthChanged, AgentID: id}) })
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -486,6 +487,93 @@ func TestEventsStream(t *testing.T) {
 	r2.Body.Close()
 	if r2.StatusCode != 401 {
 		t.Fatalf("anonymous stream: %d", r2.StatusCode)
+	}
+}
+
+// openStream opens /api/v1/events with a bearer token and returns a channel
+// closed when the stream ends.
+func openStream(t *testing.T, ts *testServer, token string) <-chan struct{} {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.http.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	// The handler subscribes before it answers; its first line says so.
+	br := bufio.NewReader(resp.Body)
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "retry:") {
+		t.Fatalf("stream began with %q: %v", l, err)
+	}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer resp.Body.Close()
+		io.Copy(io.Discard, br)
+	}()
+	return ended
+}
+
+// TestRevokedStreamsEnd: an event stream authorized at connect ends at once
+// when its agent is deactivated, signs out, has the password reset, or
+// deletes the token it was opened with; other agents' streams go on.
+func TestRevokedStreamsEnd(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	login := func(email string) string {
+		var l struct{ Token string }
+		ts.do("POST", "/api/v1/auth/login", "-", map[string]string{"email": email, "password": "long enough password"}, 200, &l)
+		return l.Token
+	}
+	agent := func(email string) int64 {
+		var a struct{ ID int64 }
+		ts.do("POST", "/api/v1/agents", "", map[string]any{"email": email, "name": email, "password": "long enough password"}, 201, &a)
+		return a.ID
+	}
+	ended := func(what string, stream <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-stream:
+		case <-time.After(10 * time.Second): // a safety net; the stream ends at once
+			t.Fatalf("stream still open after %s", what)
+		}
+	}
+	bystander := openStream(t, ts, ts.token)
+
+	kim := agent("kim@example.com")
+	stream := openStream(t, ts, login("kim@example.com"))
+	ts.do("PATCH", fmt.Sprintf("/api/v1/agents/%d", kim), "", map[string]any{"active": false}, 200, nil)
+	ended("deactivation", stream)
+
+	agent("lee@example.com")
+	tok := login("lee@example.com")
+	stream = openStream(t, ts, tok)
+	ts.do("POST", "/api/v1/auth/logout", tok, nil, 200, nil)
+	ended("logout", stream)
+
+	park := agent("park@example.com")
+	stream = openStream(t, ts, login("park@example.com"))
+	ts.do("PATCH", fmt.Sprintf("/api/v1/agents/%d", park), "", map[string]any{"password": "a new long password"}, 200, nil)
+	ended("password reset", stream)
+
+	var api struct{ Token string }
+	ts.do("POST", "/api/v1/tokens", "", map[string]any{"name": "ci"}, 201, &api)
+	var list struct {
+		Items []struct{ ID int64 }
+	}
+	ts.do("GET", "/api/v1/tokens", "", nil, 200, &list)
+	stream = openStream(t, ts, api.Token)
+	ts.do("DELETE", fmt.Sprintf("/api/v1/tokens/%d", list.Items[len(list.Items)-1].ID), "", nil, 200, nil)
+	ended("token deletion", stream)
+
+	select {
+	case <-bystander:
+		t.Fatal("the admin's own stream ended")
+	default:
 	}
 }
 
