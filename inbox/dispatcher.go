@@ -32,8 +32,13 @@ type Senders interface {
 
 // DispatchOptions tune the dispatcher.
 type DispatchOptions struct {
-	// MaxAttempts before a delivery is marked failed (default 10).
+	// MaxAttempts before a reply is marked failed (default 10).
 	MaxAttempts int
+	// NotifyRetryFor is how long a notification (a Slack card) is retried
+	// before it is marked failed (default 24h): a chat service's outage of
+	// hours loses nothing. Card updates for the same ticket and channel
+	// collapse, so a backlog sends only the newest.
+	NotifyRetryFor time.Duration
 	// BaseBackoff is the first retry delay, doubled per attempt (default 2s),
 	// capped at MaxBackoff (default 10m).
 	BaseBackoff time.Duration
@@ -54,6 +59,9 @@ type DispatchOptions struct {
 func (o *DispatchOptions) defaults() {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10
+	}
+	if o.NotifyRetryFor <= 0 {
+		o.NotifyRetryFor = 24 * time.Hour
 	}
 	if o.BaseBackoff <= 0 {
 		o.BaseBackoff = 2 * time.Second
@@ -96,13 +104,23 @@ func (s *Service) queueNotifications(tx *gorm.DB, ticketID int64, ev Event) erro
 	ts := now()
 	for _, id := range ids {
 		payload := store.JSONMap{"type": ev.Type, "message_id": ev.MessageID, "agent_id": ev.AgentID, "event": ev}
-		if err := tx.Create(&store.Outbox{ChannelID: id, TicketID: ticketID, Purpose: store.PurposeNotify,
-			Payload: payload, Status: store.OutboxPending, NextAttemptAt: ts}).Error; err != nil {
+		row := store.Outbox{ChannelID: id, TicketID: ticketID, Purpose: store.PurposeNotify,
+			Payload: payload, Status: store.OutboxPending, NextAttemptAt: ts}
+		if ev.Type == EventTicketUpdated {
+			// A card update renders the ticket as it is when sent, so a
+			// newer one makes an older one redundant.
+			row.CollapseKey = collapseCard
+		}
+		if err := tx.Create(&row).Error; err != nil {
 			return fmt.Errorf("queue notification: %w", err)
 		}
 	}
 	return nil
 }
+
+// collapseCard is the collapse key of notification rows that re-render a
+// ticket's card.
+const collapseCard = "card"
 
 // RunDispatcher delivers due outbox rows until ctx ends. Several dispatchers
 // (in several processes) may run against one database: rows are claimed with
@@ -198,6 +216,9 @@ func (s *Service) backoff(opts DispatchOptions, attempts int) time.Duration {
 }
 
 func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOptions, row store.Outbox) {
+	if row.CollapseKey != "" && s.supersede(ctx, row) {
+		return
+	}
 	s.metrics.attempt()
 	sendCtx, cancel := context.WithTimeout(ctx, opts.SendTimeout)
 	defer cancel()
@@ -248,6 +269,30 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		err = Permanent(fmt.Errorf("customer left and no email channel or address is known: %w", err))
 	}
 	s.finishFailed(ctx, opts, row, err)
+}
+
+// supersede marks row as superseded, without sending it, when a newer
+// pending row of the same ticket and channel has its collapse key.
+func (s *Service) supersede(ctx context.Context, row store.Outbox) bool {
+	var newer []int64
+	db := s.st.DB.WithContext(ctx)
+	if err := db.Model(&store.Outbox{}).Where("channel_id = ? AND ticket_id = ? AND collapse_key = ? AND status = ? AND id > ?",
+		row.ChannelID, row.TicketID, row.CollapseKey, store.OutboxPending, row.ID).Order("id DESC").Limit(1).Pluck("id", &newer).Error; err != nil {
+		s.log.Warn("outbox: look for a newer row", "outbox_id", row.ID, "err", err)
+		return false
+	}
+	if len(newer) == 0 {
+		return false
+	}
+	err := db.Model(&store.Outbox{}).Where("id = ? AND status = ?", row.ID, store.OutboxPending).Updates(map[string]any{
+		"status": store.OutboxSuperseded, "locked_until": nil, "last_error": fmt.Sprintf("superseded by #%d", newer[0]), "updated_at": now(),
+	}).Error
+	if err != nil {
+		s.log.Warn("outbox: supersede", "outbox_id", row.ID, "err", err)
+		return false
+	}
+	s.metrics.delivered(row.Purpose, "superseded")
+	return true
 }
 
 // release gives a claimed row back without counting an attempt, so it is
@@ -323,6 +368,13 @@ func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref External
 func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row store.Outbox, sendErr error) {
 	attempts := row.Attempts + 1
 	final := IsPermanent(sendErr) || attempts >= opts.MaxAttempts
+	if row.Purpose == store.PurposeNotify && !IsPermanent(sendErr) {
+		since := row.CreatedAt
+		if row.RetrySince != nil {
+			since = *row.RetrySince
+		}
+		final = now().Sub(since) >= opts.NotifyRetryFor
+	}
 	next := now().Add(s.backoff(opts, attempts))
 	var ra *RetryAfterError
 	if errors.As(sendErr, &ra) && !final {
@@ -432,25 +484,121 @@ func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 
 // RetryDelivery re-queues a failed reply (the agent's retry button).
 func (s *Service) RetryDelivery(ctx context.Context, messageID int64) error {
-	res := s.st.DB.WithContext(ctx).Model(&store.Outbox{}).
-		Where("message_id = ? AND status = ?", messageID, store.OutboxFailed).
-		Updates(map[string]any{"status": store.OutboxPending, "attempts": 0, "next_attempt_at": now(), "locked_until": nil})
-	if res.Error != nil {
-		return fmt.Errorf("inbox: retry delivery %d: %w", messageID, res.Error)
+	var ids []int64
+	if err := s.st.DB.WithContext(ctx).Model(&store.Outbox{}).Where("message_id = ? AND status = ?", messageID, store.OutboxFailed).
+		Order("id DESC").Limit(1).Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("inbox: retry delivery %d: %w", messageID, err)
 	}
-	if res.RowsAffected == 0 {
+	if len(ids) == 0 {
 		return invalid("message %d has no failed delivery", messageID)
 	}
-	if err := s.st.DB.WithContext(ctx).Model(&store.Message{}).Where("id = ?", messageID).
-		Updates(map[string]any{"delivery_status": store.DeliveryQueued}).Error; err != nil {
-		return err
+	return s.RetryOutbox(ctx, ids[0])
+}
+
+// RetryOutbox queues a failed delivery (a reply or a notification) again,
+// by its outbox id, with a fresh retry window: the admin's retry button.
+func (s *Service) RetryOutbox(ctx context.Context, id int64) error {
+	var evs []Event
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var row store.Outbox
+		if err := tx.Take(&row, id).Error; err != nil {
+			return notFound(err)
+		}
+		if row.Status != store.OutboxFailed {
+			return invalid("delivery %d has not failed (it is %s)", id, row.Status)
+		}
+		ts := now()
+		if err := tx.Model(&store.Outbox{}).Where("id = ?", id).Updates(map[string]any{
+			"status": store.OutboxPending, "attempts": 0, "next_attempt_at": ts, "locked_until": nil, "retry_since": ts, "updated_at": ts,
+		}).Error; err != nil {
+			return err
+		}
+		if row.MessageID == nil {
+			return nil
+		}
+		if err := tx.Model(&store.Message{}).Where("id = ?", *row.MessageID).
+			Updates(map[string]any{"delivery_status": store.DeliveryQueued, "delivery_error": ""}).Error; err != nil {
+			return err
+		}
+		evs = []Event{{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, ChannelID: row.ChannelID,
+			Message: &MessageChanges{DeliveryStatus: store.DeliveryQueued}}}
+		return s.recordEvents(tx, evs)
+	})
+	if err != nil {
+		return fmt.Errorf("inbox: retry delivery %d: %w", id, err)
 	}
-	m, err := s.Message(ctx, messageID)
-	if err == nil {
-		s.bus.Publish(Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, Message: &MessageChanges{DeliveryStatus: store.DeliveryQueued}})
-	}
+	s.publish(evs...)
 	s.Wake()
 	return nil
+}
+
+// FailedDelivery is an outbox row that failed for good, as admins see it.
+type FailedDelivery struct {
+	ID          int64  `json:"id"`
+	Purpose     string `json:"purpose"` // reply or notify
+	ChannelID   int64  `json:"channel_id"`
+	ChannelName string `json:"channel_name"`
+	ChannelKind string `json:"channel_kind"`
+	TicketID    int64  `json:"-"`
+	// Ticket is the ticket's public id and Number its human number.
+	Ticket    string    `json:"ticket"`
+	Number    int64     `json:"number"`
+	Subject   string    `json:"subject"`
+	MessageID int64     `json:"message_id,omitempty"`
+	Event     string    `json:"event,omitempty"` // the event a notification announced
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	CreatedAt time.Time `json:"created_at"`
+	FailedAt  time.Time `json:"failed_at"`
+}
+
+// FailedDeliveries lists failed outbox rows, most recent failure first.
+func (s *Service) FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	var rows []store.Outbox
+	db := s.st.DB.WithContext(ctx)
+	if err := db.Where("status = ?", store.OutboxFailed).Order("updated_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("inbox: failed deliveries: %w", err)
+	}
+	_, chans, err := s.st.Lookups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ticketIDs := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		ticketIDs = append(ticketIDs, r.TicketID)
+	}
+	var tickets []store.Ticket
+	if len(ticketIDs) > 0 {
+		if err := db.Select("id", "public_id", "subject").Where("id IN ?", ticketIDs).Find(&tickets).Error; err != nil {
+			return nil, fmt.Errorf("inbox: failed deliveries: %w", err)
+		}
+	}
+	byID := map[int64]*store.Ticket{}
+	for i := range tickets {
+		byID[tickets[i].ID] = &tickets[i]
+	}
+	out := make([]FailedDelivery, 0, len(rows))
+	for _, r := range rows {
+		d := FailedDelivery{ID: r.ID, Purpose: r.Purpose, ChannelID: r.ChannelID, TicketID: r.TicketID, Attempts: r.Attempts,
+			LastError: r.LastError, CreatedAt: r.CreatedAt, FailedAt: r.UpdatedAt}
+		if ch := chans[r.ChannelID]; ch != nil {
+			d.ChannelName, d.ChannelKind = ch.Name, ch.Kind
+		}
+		if t := byID[r.TicketID]; t != nil {
+			d.Ticket, d.Number, d.Subject = t.PublicID, t.Number(), t.Subject
+		}
+		if r.MessageID != nil {
+			d.MessageID = *r.MessageID
+		}
+		if r.Purpose == store.PurposeNotify {
+			d.Event = r.Payload.String("type")
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // OutboxDepth returns the number of pending and failed outbox rows.
