@@ -105,11 +105,12 @@ func TestChatContinuesByEmail(t *testing.T) {
 			}}, 201, nil)
 			var wch struct {
 				Channel struct {
+					ID        int64  `json:"id"`
 					PublicKey string `json:"public_key"`
 				} `json:"channel"`
 			}
 			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "widget", "name": "Shop chat", "settings": map[string]any{
-				"allowed_origins": []string{"http://shop.test"}, "grace_seconds": 0.3,
+				"allowed_origins": []string{"http://shop.test"}, "grace_seconds": 30,
 			}}, 201, &wch)
 			base := ts.http.URL + "/connectors/widget/" + wch.Channel.PublicKey
 			visitor := func(method, path, token string, body any, out any) {
@@ -145,8 +146,14 @@ func TestChatContinuesByEmail(t *testing.T) {
 				t.Fatalf("tickets: %+v", list)
 			}
 			ticket := list.Items[0].ID
-			// The visitor is gone (no socket, no poll); the agent answers.
-			time.Sleep(400 * time.Millisecond)
+			// The visitor is gone (no socket, no poll) for longer than the grace
+			// period: the widget's clock moves on instead of the test waiting.
+			conn, ok := ts.srv.Runtime.Connector(wch.Channel.ID)
+			clocked, ok2 := conn.(interface{ SetClock(func() time.Time) })
+			if !ok || !ok2 {
+				t.Fatal("widget channel not running or without a clock")
+			}
+			clocked.SetClock(func() time.Time { return time.Now().Add(time.Minute) })
 			ts.do("POST", "/api/v1/tickets/"+ticket+"/replies", "", map[string]any{"text": "네, 가능합니다. 원하시는 사이즈를 알려주세요."}, 201, nil)
 
 			var mail []byte

@@ -246,7 +246,8 @@ func TestAPIChannelEndToEnd(t *testing.T) {
 			if wh.Text != "내일 도착 예정입니다." || wh.ThreadKey != "order-1" || wh.InReplyTo != "order-1-msg-1" {
 				t.Errorf("webhook body %+v", wh)
 			}
-			time.Sleep(100 * time.Millisecond)
+			// The row is recorded sent (above) after its send, which ends its
+			// deliveries: the count is final.
 			if n := hook.count(); n != 1 {
 				t.Errorf("webhook delivered %d times, want 1", n)
 			}
@@ -488,6 +489,61 @@ func TestEventsStream(t *testing.T) {
 	if r2.StatusCode != 401 {
 		t.Fatalf("anonymous stream: %d", r2.StatusCode)
 	}
+}
+
+// TestFailedDeliveriesAdmin: an admin lists deliveries that failed for
+// good, with the reason, and queues one again by its outbox id.
+func TestFailedDeliveriesAdmin(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	hook := newWebhook(t, 0)
+	var ch channelCreated
+	ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop", "settings": map[string]any{"webhook_url": hook.srv.URL}}, 201, &ch)
+	var in struct {
+		TicketID string `json:"ticket_id"`
+	}
+	ts.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
+		map[string]any{"external_id": "x", "contact": map[string]any{"external_id": "u"}, "text": "hello"}, 201, &in)
+	var m struct{ ID int64 }
+	ts.do("POST", "/api/v1/tickets/"+in.TicketID+"/replies", "", map[string]any{"text": "답변"}, 201, &m)
+	eventually(t, "first delivery", func() bool { return hook.count() == 1 })
+	// The delivery is recorded as failed, as after a customer's server refused it.
+	db := ts.srv.Store.DB
+	eventually(t, "sent recorded", func() bool {
+		var row store.Outbox
+		return db.Where("message_id = ?", m.ID).Take(&row).Error == nil && row.Status == store.OutboxSent
+	})
+	if err := db.Model(&store.Outbox{}).Where("message_id = ?", m.ID).Updates(map[string]any{"status": store.OutboxFailed, "last_error": "webhook answered 410 Gone"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Items []struct {
+			ID        int64  `json:"id"`
+			Purpose   string `json:"purpose"`
+			Ticket    string `json:"ticket"`
+			MessageID int64  `json:"message_id"`
+			LastError string `json:"last_error"`
+			Channel   string `json:"channel_name"`
+		} `json:"items"`
+	}
+	ts.do("GET", "/api/v1/deliveries/failed", "", nil, 200, &list)
+	if len(list.Items) != 1 || list.Items[0].MessageID != m.ID || list.Items[0].LastError != "webhook answered 410 Gone" ||
+		list.Items[0].Purpose != store.PurposeReply || list.Items[0].Ticket != in.TicketID || list.Items[0].Channel != "Shop" {
+		t.Fatalf("failed deliveries %+v", list.Items)
+	}
+	// Agents cannot see or retry them.
+	if err := auth.CreateAgent(context.Background(), ts.srv.Store, "lee@example.com", "Lee", store.RoleAgent, "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	var lee struct{ Token string }
+	ts.do("POST", "/api/v1/auth/login", "-", map[string]string{"email": "lee@example.com", "password": "long enough password"}, 200, &lee)
+	ts.do("GET", "/api/v1/deliveries/failed", lee.Token, nil, 403, nil)
+	ts.do("POST", fmt.Sprintf("/api/v1/deliveries/%d/retry", list.Items[0].ID), lee.Token, nil, 403, nil)
+	ts.do("POST", fmt.Sprintf("/api/v1/deliveries/%d/retry", list.Items[0].ID), "", nil, 200, nil)
+	eventually(t, "delivered again", func() bool { return hook.count() == 2 })
+	ts.do("POST", fmt.Sprintf("/api/v1/deliveries/%d/retry", list.Items[0].ID), "", nil, 422, nil)
+	ts.do("POST", "/api/v1/deliveries/999999/retry", "", nil, 404, nil)
+	ts.do("GET", "/api/v1/parked-events", "", nil, 200, nil)
+	ts.do("POST", "/api/v1/parked-events/999999/retry", "", nil, 404, nil)
 }
 
 // openStream opens /api/v1/events with a bearer token and returns a channel

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hanbox/hanbox/connectors"
@@ -65,6 +66,7 @@ type Channel struct {
 	baseURL        string
 	started        time.Time
 	now            func() time.Time
+	clock          atomic.Pointer[func() time.Time] // set by SetClock
 
 	hub *hub
 	// life ends when the channel is closed; live sockets end with it.
@@ -123,7 +125,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 	c := &Channel{
 		ch: ch, settings: s, identitySecret: []byte(secret), svc: svc, st: svc.Store(), bus: deps.Bus,
 		state: deps.State, status: deps.Status, log: log, baseURL: strings.TrimRight(deps.BaseURL, "/"),
-		started: time.Now(), now: time.Now, hub: newHub(),
+		started: time.Now(), hub: newHub(),
 		visitorLimit:  newLimiter(20, 10*time.Second),
 		sessionLimit:  newLimiter(60, time.Minute),
 		uploadLimit:   newLimiter(20, time.Minute),
@@ -132,6 +134,13 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		agentActive:   map[int64]time.Time{},
 		acks:          map[int64]chan struct{}{},
 	}
+	c.now = func() time.Time {
+		if f := c.clock.Load(); f != nil {
+			return (*f)()
+		}
+		return time.Now()
+	}
+	c.hub.now = c.now
 	// A visitor counts as present for a short while after they were last
 	// seen, but never longer than the grace period itself.
 	c.hub.liveWindow = min(c.hub.liveWindow, s.grace())
@@ -161,6 +170,10 @@ func (c *Channel) Close() error {
 	c.stopLife()
 	return nil
 }
+
+// SetClock makes the channel read the time from now: tests move it past
+// the grace period instead of waiting it out.
+func (c *Channel) SetClock(now func() time.Time) { c.clock.Store(&now) }
 
 // Validate implements connectors.Validator.
 func (c *Channel) Validate(context.Context) error { return c.settings.Validate() }
