@@ -25,4 +25,5 @@ func (h *handler) routes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/agents", h.admin(h.showAgents))
 	mux.Handle("GET /admin/saved-replies", h.admin(h.showSavedReplies))
 	mux.Handle("GET /admin/quarantine", h.admin(h.showQuarantine))
+	mux.Handle("GET /admin/deliveries", h.admin(h.showDeliveries))
 }
