@@ -158,7 +158,7 @@ type position struct{ xid, id int64 }
 func (s *Service) eventHead(ctx context.Context) (position, error) {
 	db := s.st.DB.WithContext(ctx)
 	var p position
-	q := "SELECT xid, id FROM events ORDER BY xid DESC, id DESC LIMIT 1"
+	q := "SELECT xid, id FROM events ORDER BY id DESC LIMIT 1"
 	args := []any{}
 	if s.st.Dialect == store.Postgres {
 		xmin, err := s.snapshotXmin(db)
@@ -221,7 +221,24 @@ func (s *Service) recordEvents(tx *gorm.DB, evs []Event) error {
 	if len(idx) == 0 {
 		return nil
 	}
-	rows, err := tx.Raw("INSERT INTO events (type, ticket_id, payload, created_at) VALUES "+sqlb.String()+" RETURNING id", args...).Rows()
+	insert := "INSERT INTO events (type, ticket_id, payload, created_at) VALUES " + sqlb.String()
+	if s.st.Dialect == store.SQLite {
+		// One writer at a time: the rows of one INSERT take consecutive
+		// ids ending at the last insert id (cheaper than RETURNING).
+		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, insert, args...)
+		if err != nil {
+			return fmt.Errorf("record events: %w", err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("record events: %w", err)
+		}
+		for k, i := range idx {
+			evs[i].ID = last - int64(len(idx)-1-k)
+		}
+		return nil
+	}
+	rows, err := tx.Raw(insert+" RETURNING id", args...).Rows()
 	if err != nil {
 		return fmt.Errorf("record events: %w", err)
 	}
@@ -423,13 +440,15 @@ func (s *Service) consumeBatch(ctx, hctx context.Context, c Consumer, opts Consu
 }
 
 func (s *Service) readEvents(db *gorm.DB, after position, limit int) ([]store.Event, error) {
-	q := db.Where("(xid, id) > (?, ?)", after.xid, after.id)
+	// SQLite: xid is always 0 and ids commit in order; the primary key
+	// serves. PostgreSQL: (xid, id) order on its index, up to the snapshot.
+	q := db.Where("id > ?", after.id)
 	if s.st.Dialect == store.Postgres {
 		xmin, err := s.snapshotXmin(db)
 		if err != nil {
 			return nil, err
 		}
-		q = q.Where("xid < ?", xmin)
+		q = db.Where("(xid, id) > (?, ?) AND xid < ?", after.xid, after.id, xmin)
 	}
 	var evs []store.Event
 	if err := q.Order("xid, id").Limit(limit).Find(&evs).Error; err != nil {
@@ -662,8 +681,19 @@ func (s *Service) CleanEvents(ctx context.Context, opts ConsumeOptions) (int64, 
 	if err := db.Where("updated_at > ?", ts.Add(-consumerIdle)).Find(&cs).Error; err != nil {
 		return 0, fmt.Errorf("inbox: clean events: %w", err)
 	}
+	// Ids grow with time, so the events past retention are the first ones
+	// in id order up to the first newer one (found walking the primary key,
+	// which needs no index on created_at and reads only what goes).
+	var bound []int64
+	if err := db.Raw("SELECT id FROM events WHERE created_at >= ? ORDER BY id LIMIT 1", ts.Add(-opts.Retention)).Scan(&bound).Error; err != nil {
+		return 0, fmt.Errorf("inbox: clean events: %w", err)
+	}
 	q := "DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.created_at < ? AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = e.id)"
 	args := []any{ts.Add(-opts.Retention)}
+	if len(bound) > 0 {
+		q += " AND e.id < ?"
+		args = append(args, bound[0])
+	}
 	for _, c := range cs {
 		q += " AND (e.xid, e.id) <= (?, ?)"
 		args = append(args, c.CursorXID, c.CursorID)

@@ -13,7 +13,6 @@ CREATE TABLE events (
   created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX ix_events_position ON events (xid, id);
-CREATE INDEX ix_events_created ON events (created_at);
 CREATE TABLE event_consumers (
   name VARCHAR(128) PRIMARY KEY,
   cursor_xid BIGINT NOT NULL DEFAULT 0,

@@ -9,7 +9,6 @@ CREATE TABLE events (
   payload TEXT NOT NULL,
   created_at DATETIME NOT NULL
 );
-CREATE INDEX ix_events_created ON events (created_at);
 CREATE TABLE event_consumers (
   name TEXT PRIMARY KEY,
   cursor_xid INTEGER NOT NULL DEFAULT 0,
