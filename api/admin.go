@@ -11,12 +11,17 @@ import (
 	"strconv"
 	"strings"
 
-	"gorm.io/gorm"
-
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/web"
+)
+
+// Length limits of names, as the columns hold them (characters).
+const (
+	maxName  = 255
+	maxEmail = 320
 )
 
 func pathID(r *http.Request) (int64, error) {
@@ -40,7 +45,7 @@ func clientIP(r *http.Request) string {
 	if i := strings.LastIndex(host, ":"); i > 0 {
 		host = host[:i]
 	}
-	return host
+	return strings.Trim(host, "[]")
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -48,10 +53,14 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
-	if b.Email == "" || b.Password == "" {
-		return 0, nil, errf(http.StatusBadRequest, "invalid", "email and password are required")
+	var f web.Fields
+	email := f.Line("email", b.Email, maxEmail)
+	f.Require("email", email)
+	f.Require("password", b.Password)
+	if err := f.Err(); err != nil {
+		return 0, nil, err
 	}
-	tok, ag, err := a.Auth.Login(r.Context(), b.Email, b.Password, clientIP(r))
+	tok, ag, err := a.Auth.Login(r.Context(), email, b.Password, clientIP(r))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -72,10 +81,12 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	return http.StatusOK, map[string]any{"agent": agentJSON(p.Agent), "csrf_token": auth.CSRFToken(p.Token), "version": a.Version}, nil
 }
 
-// PasswordBody changes the signed-in agent's password.
+// PasswordBody changes the signed-in agent's password. Other sessions end;
+// revoke_tokens ends the agent's API tokens too.
 type PasswordBody struct {
-	Current string `json:"current"`
-	New     string `json:"new"`
+	Current      string `json:"current"`
+	New          string `json:"new"`
+	RevokeTokens bool   `json:"revoke_tokens"`
 }
 
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -84,11 +95,10 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) (int, any, 
 		return 0, nil, err
 	}
 	p := principal(r)
-	if !auth.CheckPassword(p.Agent.PasswordHash, b.Current) {
-		return 0, nil, errf(http.StatusForbidden, "bad_credentials", "current password is wrong")
-	}
-	if err := a.Auth.SetPassword(r.Context(), p.Agent.ID, b.New, p.Token); err != nil {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "%s", strings.TrimPrefix(err.Error(), "auth: "))
+	err := a.Auth.ChangePassword(r.Context(), p.Agent, auth.PasswordChange{Current: b.Current, New: b.New, Client: clientIP(r),
+		KeepToken: p.Token, RevokeTokens: b.RevokeTokens})
+	if err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, map[string]bool{"ok": true}, nil
 }
@@ -96,14 +106,12 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) (int, any, 
 // --- contacts ---
 
 func (a *API) listContacts(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	db := a.Store.DB.WithContext(r.Context()).Model(&store.Contact{}).Where("merged_into IS NULL")
-	if q != "" {
-		like := "%" + strings.ToLower(q) + "%"
-		db = db.Where("LOWER(name) LIKE ? OR LOWER(email) LIKE ? OR id IN (SELECT contact_id FROM identities WHERE LOWER(value) LIKE ?)", like, like, like)
+	q := r.URL.Query().Get("q")
+	if len(q) > 500 {
+		return 0, nil, errf(http.StatusBadRequest, "bad_query", "q is too long")
 	}
-	var cs []store.Contact
-	if err := db.Preload("Identities").Order("id DESC").Limit(100).Find(&cs).Error; err != nil {
+	cs, err := a.Store.SearchContacts(r.Context(), q, 100)
+	if err != nil {
 		return 0, nil, err
 	}
 	items := make([]*ContactJSON, 0, len(cs))
@@ -148,7 +156,10 @@ func (a *API) mergeContact(w http.ResponseWriter, r *http.Request) (int, any, er
 	}
 	from, err := strconv.ParseInt(b.From, 10, 64)
 	if err != nil {
-		return 0, nil, errf(http.StatusBadRequest, "invalid", "from must be a contact id")
+		return 0, nil, errf(http.StatusBadRequest, "invalid", "from must be a contact id").Because("bad_contact")
+	}
+	if from == id {
+		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "cannot merge a contact into itself").Because("merge_self")
 	}
 	if err := a.Inbox.MergeContacts(r.Context(), id, from); err != nil {
 		return 0, nil, err
@@ -173,15 +184,14 @@ func (a *API) channelJSON(ch *store.Channel) ChannelJSON {
 			out.Status, out.LastError = state, lastErr
 		}
 	}
-	if ch.Kind == "api" {
-		out.InboundURL = fmt.Sprintf("/api/v1/channels/%d/inbound", ch.ID)
-	}
+	out.InboundURL = inboundPath(ch)
+	out.Endpoints = a.channelEndpoints(ch)
 	return out
 }
 
 func (a *API) listChannels(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	var chans []store.Channel
-	if err := a.Store.DB.WithContext(r.Context()).Order("id").Find(&chans).Error; err != nil {
+	chans, err := a.Store.ListChannels(r.Context())
+	if err != nil {
 		return 0, nil, err
 	}
 	items := make([]ChannelJSON, 0, len(chans))
@@ -206,48 +216,52 @@ func (a *API) createChannel(w http.ResponseWriter, r *http.Request) (int, any, e
 		return 0, nil, err
 	}
 	if _, ok := connectors.Lookup(b.Kind); !ok {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "kind must be one of %s", strings.Join(connectors.Kinds(), ", "))
+		kinds := strings.Join(connectors.Kinds(), ", ")
+		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "kind must be one of %s", kinds).Because("bad_kind").With("kinds", kinds)
 	}
-	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "name is required")
+	var f web.Fields
+	name := ""
+	if b.Name != nil {
+		name = f.Line("name", *b.Name, maxName)
+	}
+	f.Require("name", name)
+	if err := f.Err(); err != nil {
+		return 0, nil, err
+	}
+	if err := checkChannelSecrets(b.Secrets); err != nil {
+		return 0, nil, err
 	}
 	tok, hash := auth.NewToken()
-	ch := store.Channel{Kind: b.Kind, Name: strings.TrimSpace(*b.Name), PublicKey: inbox.NewPublicID(), TokenHash: hash,
-		Settings: b.Settings, Secrets: b.Secrets, Enabled: b.Enabled == nil || *b.Enabled}
-	if ch.Settings == nil {
-		ch.Settings = store.JSONMap{}
-	}
+	ch := store.Channel{Kind: b.Kind, Name: name, TokenHash: hash, Settings: b.Settings, Secrets: b.Secrets, Enabled: b.Enabled == nil || *b.Enabled}
 	if ch.Secrets == nil {
 		ch.Secrets = store.JSONMap{}
 	}
-	if _, ok := ch.Secrets["webhook_secret"]; !ok && ch.Kind == "api" {
-		sec, _ := auth.NewToken()
-		ch.Secrets["webhook_secret"] = sec
-	}
-	if err := a.validateChannel(r.Context(), ch); err != nil {
-		return 0, nil, err
-	}
-	if err := a.Store.DB.WithContext(r.Context()).Create(&ch).Error; err != nil {
+	generated := generateSecrets(ch.Kind, ch.Secrets)
+	if err := a.Inbox.CreateChannel(r.Context(), &ch, a.checkChannel); err != nil {
 		return 0, nil, err
 	}
 	a.reload(r.Context())
 	out := a.channelJSON(&ch)
 	out.Token = tok
 	resp := map[string]any{"channel": out, "token": tok}
-	if s, ok := ch.Secrets["webhook_secret"].(string); ok && ch.Kind == "api" {
-		resp["webhook_secret"] = s
+	if generated != nil {
+		// Shown once; each also at the top level (webhook_secret), as before.
+		resp["generated_secrets"] = generated
+		for k, v := range generated {
+			resp[k] = v
+		}
 	}
 	return http.StatusCreated, resp, nil
 }
 
-// validateChannel builds the connector once (without starting it) so a bad
+// checkChannel builds the connector once (without starting it) so a bad
 // configuration is refused with the connector's own message.
-func (a *API) validateChannel(ctx context.Context, ch store.Channel) error {
+func (a *API) checkChannel(ctx context.Context, ch store.Channel) error {
 	if a.Runtime == nil {
 		return nil
 	}
 	if err := a.Runtime.Check(ctx, ch); err != nil {
-		return errf(http.StatusUnprocessableEntity, "invalid_settings", "%s", err.Error())
+		return errf(http.StatusUnprocessableEntity, "invalid_settings", "%s", err.Error()).With("reason", err.Error())
 	}
 	return nil
 }
@@ -263,23 +277,12 @@ func (a *API) reload(ctx context.Context) {
 	a.Inbox.Bus().Publish(inbox.Event{Type: inbox.EventChannelsChanged})
 }
 
-func (a *API) loadChannel(r *http.Request) (*store.Channel, error) {
+func (a *API) getChannel(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	var ch store.Channel
-	if err := a.Store.DB.WithContext(r.Context()).Take(&ch, id).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, store.ErrNotFound
-		}
-		return nil, err
-	}
-	return &ch, nil
-}
-
-func (a *API) getChannel(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	ch, err := a.loadChannel(r)
+	ch, err := a.Store.GetChannel(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -287,7 +290,7 @@ func (a *API) getChannel(w http.ResponseWriter, r *http.Request) (int, any, erro
 }
 
 func (a *API) patchChannel(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	ch, err := a.loadChannel(r)
+	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -295,32 +298,20 @@ func (a *API) patchChannel(w http.ResponseWriter, r *http.Request) (int, any, er
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
-	if b.Kind != "" && b.Kind != ch.Kind {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "a channel's kind cannot change")
-	}
-	if b.Name != nil && strings.TrimSpace(*b.Name) != "" {
-		ch.Name = strings.TrimSpace(*b.Name)
-	}
-	if b.Settings != nil {
-		ch.Settings = b.Settings
-	}
-	for k, v := range b.Secrets {
-		if ch.Secrets == nil {
-			ch.Secrets = store.JSONMap{}
-		}
-		if v == nil {
-			delete(ch.Secrets, k)
-		} else {
-			ch.Secrets[k] = v
-		}
-	}
-	if b.Enabled != nil {
-		ch.Enabled = *b.Enabled
-	}
-	if err := a.validateChannel(r.Context(), *ch); err != nil {
+	if err := checkChannelSecrets(b.Secrets); err != nil {
 		return 0, nil, err
 	}
-	if err := a.Store.DB.WithContext(r.Context()).Save(ch).Error; err != nil {
+	c := inbox.ChannelChange{Kind: b.Kind, Settings: b.Settings, Secrets: b.Secrets, Enabled: b.Enabled}
+	if b.Name != nil {
+		var f web.Fields
+		name := f.Line("name", *b.Name, maxName)
+		if err := f.Err(); err != nil {
+			return 0, nil, err
+		}
+		c.Name = &name
+	}
+	ch, err := a.Inbox.UpdateChannel(r.Context(), id, c, a.checkChannel)
+	if err != nil {
 		return 0, nil, err
 	}
 	a.reload(r.Context())
@@ -328,34 +319,32 @@ func (a *API) patchChannel(w http.ResponseWriter, r *http.Request) (int, any, er
 }
 
 func (a *API) deleteChannel(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	ch, err := a.loadChannel(r)
+	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	var n int64
-	a.Store.DB.WithContext(r.Context()).Model(&store.Message{}).Where("channel_id = ?", ch.ID).Count(&n)
-	if n > 0 {
-		// History keeps referring to the channel: disable instead.
-		if err := a.Store.DB.WithContext(r.Context()).Model(ch).Update("enabled", false).Error; err != nil {
-			return 0, nil, err
-		}
-		a.reload(r.Context())
-		return http.StatusOK, map[string]any{"ok": true, "disabled": true}, nil
-	}
-	if err := a.Store.DB.WithContext(r.Context()).Delete(ch).Error; err != nil {
+	disabled, err := a.Inbox.RemoveChannel(r.Context(), id)
+	if err != nil {
 		return 0, nil, err
 	}
 	a.reload(r.Context())
+	if disabled {
+		return http.StatusOK, map[string]any{"ok": true, "disabled": true}, nil
+	}
 	return http.StatusOK, map[string]any{"ok": true}, nil
 }
 
 func (a *API) rotateChannelToken(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	ch, err := a.loadChannel(r)
+	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
 	tok, hash := auth.NewToken()
-	if err := a.Store.DB.WithContext(r.Context()).Model(ch).Updates(map[string]any{"token_hash": hash}).Error; err != nil {
+	if err := a.Store.SetChannelToken(r.Context(), id, hash); err != nil {
+		return 0, nil, err
+	}
+	ch, err := a.Store.GetChannel(r.Context(), id)
+	if err != nil {
 		return 0, nil, err
 	}
 	a.reload(r.Context())
@@ -378,8 +367,8 @@ func (a *API) channelInbound(w http.ResponseWriter, r *http.Request) (int, any, 
 // --- agents ---
 
 func (a *API) listAgents(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	var ags []store.Agent
-	if err := a.Store.DB.WithContext(r.Context()).Order("id").Find(&ags).Error; err != nil {
+	ags, err := a.Store.ListAgents(r.Context())
+	if err != nil {
 		return 0, nil, err
 	}
 	items := make([]*AgentJSON, 0, len(ags))
@@ -389,7 +378,8 @@ func (a *API) listAgents(w http.ResponseWriter, r *http.Request) (int, any, erro
 	return http.StatusOK, map[string]any{"items": items}, nil
 }
 
-// AgentBody creates or changes an agent.
+// AgentBody creates or changes an agent. A password in a change is an
+// admin's reset: it ends all the agent's sessions and API tokens.
 type AgentBody struct {
 	Email    string  `json:"email"`
 	Name     *string `json:"name"`
@@ -403,27 +393,23 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
+	var f web.Fields
+	email := f.Line("email", b.Email, maxEmail)
+	name := ""
+	if b.Name != nil {
+		name = f.Line("name", *b.Name, maxName)
+	}
+	if err := f.Err(); err != nil {
+		return 0, nil, err
+	}
 	role := store.RoleAgent
 	if b.Role != nil {
 		role = *b.Role
 	}
-	if role != store.RoleAgent && role != store.RoleAdmin {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "role must be agent or admin")
+	ag, err := a.Auth.CreateAgent(r.Context(), email, name, role, b.Password)
+	if errors.Is(err, store.ErrConflict) {
+		return 0, nil, errf(http.StatusConflict, "conflict", "an agent with this email exists").Because("agent_exists")
 	}
-	if !strings.Contains(b.Email, "@") {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "email is required")
-	}
-	name := ""
-	if b.Name != nil {
-		name = *b.Name
-	}
-	if err := auth.CreateAgent(r.Context(), a.Store, b.Email, name, role, b.Password); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return 0, nil, errf(http.StatusConflict, "conflict", "an agent with this email exists")
-		}
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "%s", strings.TrimPrefix(err.Error(), "auth: "))
-	}
-	ag, err := a.Inbox.AgentByEmail(r.Context(), b.Email)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -439,49 +425,30 @@ func (a *API) patchAgent(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
-	var ag store.Agent
-	if err := a.Store.DB.WithContext(r.Context()).Take(&ag, id).Error; err != nil {
-		return 0, nil, store.ErrNotFound
-	}
-	up := map[string]any{}
+	c := auth.AgentChange{Role: b.Role, Active: b.Active}
 	if b.Name != nil {
-		up["name"] = *b.Name
-	}
-	if b.Role != nil {
-		if *b.Role != store.RoleAgent && *b.Role != store.RoleAdmin {
-			return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "role must be agent or admin")
-		}
-		up["role"] = *b.Role
-	}
-	if b.Active != nil {
-		if !*b.Active && id == principal(r).Agent.ID {
-			return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "you cannot deactivate yourself")
-		}
-		up["active"] = *b.Active
-	}
-	if len(up) > 0 {
-		if err := a.Store.DB.WithContext(r.Context()).Model(&ag).Updates(up).Error; err != nil {
+		var f web.Fields
+		name := f.Line("name", *b.Name, maxName)
+		if err := f.Err(); err != nil {
 			return 0, nil, err
 		}
+		c.Name = &name
 	}
 	if b.Password != "" {
-		if err := a.Auth.SetPassword(r.Context(), id, b.Password, ""); err != nil {
-			return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "%s", strings.TrimPrefix(err.Error(), "auth: "))
-		}
+		c.Password = &b.Password
 	}
-	if b.Active != nil && !*b.Active {
-		a.Store.DB.WithContext(r.Context()).Where("agent_id = ?", id).Delete(&store.Session{})
-		a.Auth.Revoked(id) // open event streams of the agent end
+	ag, err := a.Auth.UpdateAgent(r.Context(), principal(r).Agent.ID, id, c)
+	if err != nil {
+		return 0, nil, err
 	}
-	a.Store.DB.WithContext(r.Context()).Take(&ag, id)
-	return http.StatusOK, agentJSON(&ag), nil
+	return http.StatusOK, agentJSON(ag), nil
 }
 
 // --- tokens ---
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	var ss []store.Session
-	if err := a.Store.DB.WithContext(r.Context()).Where("agent_id = ? AND kind = ?", principal(r).Agent.ID, "api").Order("id").Find(&ss).Error; err != nil {
+	ss, err := a.Store.ListTokens(r.Context(), principal(r).Agent.ID)
+	if err != nil {
 		return 0, nil, err
 	}
 	items := []map[string]any{}
@@ -501,14 +468,17 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
-	if strings.TrimSpace(b.Name) == "" {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "name is required")
+	var f web.Fields
+	name := f.Line("name", b.Name, maxName)
+	f.Require("name", name)
+	if err := f.Err(); err != nil {
+		return 0, nil, err
 	}
-	tok, err := a.Auth.CreateSession(r.Context(), principal(r).Agent.ID, "api", b.Name)
+	tok, err := a.Auth.CreateSession(r.Context(), principal(r).Agent.ID, store.SessionToken, name)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, map[string]any{"name": b.Name, "token": tok}, nil
+	return http.StatusCreated, map[string]any{"name": name, "token": tok}, nil
 }
 
 func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -516,12 +486,8 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
-	res := a.Store.DB.WithContext(r.Context()).Where("id = ? AND agent_id = ? AND kind = ?", id, principal(r).Agent.ID, "api").Delete(&store.Session{})
-	if res.Error != nil {
-		return 0, nil, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return 0, nil, store.ErrNotFound
+	if err := a.Store.DeleteToken(r.Context(), principal(r).Agent.ID, id); err != nil {
+		return 0, nil, err
 	}
 	a.Auth.Revoked(principal(r).Agent.ID) // a stream opened with the token ends
 	return http.StatusOK, map[string]bool{"ok": true}, nil
@@ -530,8 +496,8 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) (int, any, err
 // --- saved replies ---
 
 func (a *API) listSavedReplies(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	var rs []store.SavedReply
-	if err := a.Store.DB.WithContext(r.Context()).Order("name").Find(&rs).Error; err != nil {
+	rs, err := a.Store.ListSavedReplies(r.Context())
+	if err != nil {
 		return 0, nil, err
 	}
 	items := []map[string]any{}
@@ -552,11 +518,16 @@ func (a *API) createSavedReply(w http.ResponseWriter, r *http.Request) (int, any
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
-	if strings.TrimSpace(b.Name) == "" || strings.TrimSpace(b.Body) == "" {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "name and body are required")
+	var f web.Fields
+	name := f.Line("name", b.Name, maxName)
+	body := f.Text("body", b.Body, inbox.MaxTextBytes)
+	f.Require("name", name)
+	f.Require("body", strings.TrimSpace(body))
+	if err := f.Err(); err != nil {
+		return 0, nil, err
 	}
-	sr := store.SavedReply{Name: b.Name, Body: b.Body}
-	if err := a.Store.DB.WithContext(r.Context()).Create(&sr).Error; err != nil {
+	sr := store.SavedReply{Name: name, Body: body}
+	if err := a.Store.CreateSavedReply(r.Context(), &sr); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, map[string]any{"id": sr.ID, "name": sr.Name, "body": sr.Body}, nil
@@ -567,12 +538,8 @@ func (a *API) deleteSavedReply(w http.ResponseWriter, r *http.Request) (int, any
 	if err != nil {
 		return 0, nil, err
 	}
-	res := a.Store.DB.WithContext(r.Context()).Delete(&store.SavedReply{}, id)
-	if res.Error != nil {
-		return 0, nil, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return 0, nil, store.ErrNotFound
+	if err := a.Store.DeleteSavedReply(r.Context(), id); err != nil {
+		return 0, nil, err
 	}
 	return http.StatusOK, map[string]bool{"ok": true}, nil
 }
@@ -588,9 +555,9 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	var at store.Attachment
-	if err := a.Store.DB.WithContext(r.Context()).Take(&at, id).Error; err != nil {
-		return 0, nil, store.ErrNotFound
+	at, err := a.Store.GetAttachment(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
 	}
 	rc, err := a.Store.OpenBlob(at.SHA256)
 	if err != nil {
@@ -614,13 +581,15 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) (int, any, erro
 	w.Header().Set("Cache-Control", "private, max-age=86400")
 	w.Header().Set("Content-Length", strconv.FormatInt(at.Size, 10))
 	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, rc)
+	if _, err := io.Copy(w, rc); err != nil {
+		a.log.Warn("send attachment", "attachment_id", at.ID, "err", err)
+	}
 	return 0, nil, nil
 }
 
 func (a *API) listQuarantine(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	var qs []store.Quarantine
-	if err := a.Store.DB.WithContext(r.Context()).Omit("raw").Order("id DESC").Limit(200).Find(&qs).Error; err != nil {
+	qs, err := a.Store.ListQuarantine(r.Context(), 200)
+	if err != nil {
 		return 0, nil, err
 	}
 	items := []map[string]any{}
@@ -636,15 +605,17 @@ func (a *API) quarantineRaw(w http.ResponseWriter, r *http.Request) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
-	var q store.Quarantine
-	if err := a.Store.DB.WithContext(r.Context()).Take(&q, id).Error; err != nil {
-		return 0, nil, store.ErrNotFound
+	q, err := a.Store.GetQuarantine(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"quarantine-%d.eml\"", q.ID))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(q.Raw)
+	if _, err := w.Write(q.Raw); err != nil {
+		a.log.Warn("send quarantined item", "quarantine_id", q.ID, "err", err)
+	}
 	return 0, nil, nil
 }
 
@@ -653,21 +624,32 @@ func (a *API) retryQuarantine(w http.ResponseWriter, r *http.Request) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
-	var q store.Quarantine
-	if err := a.Store.DB.WithContext(r.Context()).Take(&q, id).Error; err != nil {
-		return 0, nil, store.ErrNotFound
-	}
-	if q.Resolved {
-		return 0, nil, errf(http.StatusConflict, "already_imported", "this item was imported already")
-	}
-	if a.Runtime == nil {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "cannot_retry", "%s", connectors.ErrCannotReprocess.Error())
-	}
-	if err := a.Runtime.Reprocess(r.Context(), q.ChannelID, q.Raw, q.ExternalID); err != nil {
-		return 0, nil, errf(http.StatusUnprocessableEntity, "cannot_retry", "%s", err.Error())
-	}
-	if err := a.Store.DB.WithContext(r.Context()).Model(&q).Update("resolved", true).Error; err != nil {
+	err = a.Inbox.RetryQuarantine(r.Context(), id, a.reimport)
+	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]bool{"ok": true}, nil
+}
+
+// reimport takes quarantined input back through its running channel. A
+// channel that cannot, or input it refuses again, is the admin's to see; the
+// cause of any other failure goes to the log only.
+func (a *API) reimport(ctx context.Context, channelID int64, raw []byte, externalID string) error {
+	if a.Runtime == nil {
+		return errf(http.StatusUnprocessableEntity, "cannot_retry", "this channel is not running or cannot import quarantined input again")
+	}
+	err := a.Runtime.Reprocess(ctx, channelID, raw, externalID)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, connectors.ErrCannotReprocess):
+		return errf(http.StatusUnprocessableEntity, "cannot_retry", "this channel is not running or cannot import quarantined input again")
+	case errors.Is(err, inbox.ErrInvalid):
+		return err
+	default:
+		e := errf(http.StatusUnprocessableEntity, "cannot_retry", "the channel could not import it again; the reason is in the server log").Because("retry_failed")
+		e.Err = err
+		a.log.Warn("retry quarantined item", "channel_id", channelID, "err", err)
+		return e
+	}
 }

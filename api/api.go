@@ -1,21 +1,30 @@
 // Package api is Hanbox's REST API under /api/v1: JSON in and out, errors as
-// {"error": {"code", "message"}}, bearer tokens or session cookies (with a
-// CSRF token for cookie-authenticated writes). Every route is declared once in
-// routes.go; the mux and the OpenAPI document are both built from that table.
+// {"error": {"code", "reason", "message", "params"}} (web.Error: a stable
+// code, the exact reason, an English message, the values of the translated
+// message), bearer tokens or session cookies (with a CSRF token for
+// cookie-authenticated writes). Paths and queries are checked (web.CheckURL)
+// before any handler runs, and decoded text fields go through web.Fields:
+// handlers decode, call, render. Every route is declared once in routes.go;
+// the mux and the OpenAPI document are both built from that table.
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/web"
 )
 
 // MaxJSONBody bounds JSON request bodies (replies with base64 attachments).
@@ -28,6 +37,8 @@ type Options struct {
 	Runtime *connectors.Runtime
 	Auth    *auth.Service
 	Logger  *slog.Logger
+	// BaseURL is Hanbox's public URL, for the endpoints shown on channels.
+	BaseURL string
 	Version string
 	// SSEClients, if set, is updated with the number of live event streams.
 	SSEClients interface{ Add(float64) }
@@ -48,18 +59,9 @@ func New(o Options) *API {
 	return &API{Options: o, log: log}
 }
 
-// Error is an API error: an HTTP status, a stable code and a message safe
-// to show. Internal errors are logged, never echoed.
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func errf(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+// errf returns a user-safe error (web.Error) with a formatted message.
+func errf(status int, code, format string, args ...any) *web.Error {
+	return web.Errorf(status, code, format, args...)
 }
 
 // handlerFunc is an API handler: it returns a value to encode (with status)
@@ -68,6 +70,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) (int, any, error)
 
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := web.CheckURL(r); err != nil {
+			a.render(w, r, err)
+			return
+		}
 		p := auth.From(r.Context())
 		switch rt.Auth {
 		case authAgent, authAdmin:
@@ -96,38 +102,31 @@ func (a *API) wrap(rt route) http.Handler {
 	})
 }
 
-// render maps domain errors to HTTP. Client mistakes are 4xx with their
-// reason; anything else is logged and answered 500 without detail.
+// ErrorBody is the JSON of every API error: a stable code, the exact reason
+// within it when there is one, an English message, and the values a
+// translated message shows.
+type ErrorBody struct {
+	Error struct {
+		Code    string         `json:"code"`
+		Reason  string         `json:"reason,omitempty"`
+		Message string         `json:"message"`
+		Params  map[string]any `json:"params,omitempty"`
+	} `json:"error"`
+}
+
+// render answers with err as a web.Error. Unexpected errors are logged with
+// their cause and answered 500 without detail.
 func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *Error
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &ae):
-	case errors.As(err, &mbe):
-		ae = errf(http.StatusRequestEntityTooLarge, "too_large", "body is larger than %d bytes", mbe.Limit)
-	case errors.Is(err, inbox.ErrInvalid):
-		msg := err.Error()
-		if i := strings.LastIndex(msg, inbox.ErrInvalid.Error()+": "); i >= 0 {
-			msg = msg[i+len(inbox.ErrInvalid.Error())+2:]
-		}
-		ae = &Error{http.StatusUnprocessableEntity, "invalid", msg}
-	case errors.Is(err, inbox.ErrStale):
-		ae = errf(http.StatusConflict, "stale", "the ticket changed since you opened it; reload and review before sending")
-	case errors.Is(err, store.ErrNotFound):
-		ae = errf(http.StatusNotFound, "not_found", "not found")
-	case errors.Is(err, store.ErrConflict), store.IsDuplicate(err):
-		ae = errf(http.StatusConflict, "conflict", "already exists")
-	case errors.Is(err, store.ErrBadCursor):
-		ae = errf(http.StatusBadRequest, "bad_cursor", "cursor is not valid")
-	case errors.Is(err, auth.ErrRateLimited):
-		ae = errf(http.StatusTooManyRequests, "rate_limited", "too many attempts; wait a few minutes")
-	case errors.Is(err, auth.ErrBadCredentials):
-		ae = errf(http.StatusUnauthorized, "bad_credentials", "wrong email or password")
-	default:
-		a.log.Error("api error", "method", r.Method, "path", r.URL.Path, "err", err)
-		ae = errf(http.StatusInternalServerError, "internal", "something went wrong; it has been logged")
+	e := web.FromError(err)
+	if e.Status >= 500 {
+		a.log.Error("api error", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", e.Err)
 	}
-	writeJSON(w, ae.Status, map[string]any{"error": map[string]string{"code": ae.Code, "message": ae.Message}})
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Round(time.Second)/time.Second)))
+	}
+	var b ErrorBody
+	b.Error.Code, b.Error.Reason, b.Error.Message, b.Error.Params = e.Code, e.Reason, e.Message, e.Params
+	writeJSON(w, e.Status, b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -139,23 +138,31 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// decode reads a JSON body into dst, refusing unknown fields, wrong types,
-// trailing data and bodies over the limit.
+// decode reads a JSON body into dst, refusing bodies that are not UTF-8,
+// unknown fields, wrong types, trailing data and bodies over the limit.
+// (encoding/json would silently turn invalid UTF-8 into U+FFFD.)
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	ct := r.Header.Get("Content-Type")
 	if ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return errf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
+		return errf(http.StatusBadRequest, "bad_body", "the body could not be read")
+	}
+	if !utf8.Valid(raw) {
+		return errf(http.StatusBadRequest, "bad_utf8", "body is not valid UTF-8 text").With("field", "body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return errf(http.StatusBadRequest, "bad_json", "field %q must be %s", te.Field, te.Type.String())
+			return errf(http.StatusBadRequest, "bad_json", "field %q must be %s", te.Field, te.Type.String()).With("field", te.Field)
 		}
 		return errf(http.StatusBadRequest, "bad_json", "body is not valid JSON: %s", err.Error())
 	}

@@ -30,6 +30,7 @@ func (a *API) OpenAPI() map[string]any {
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
+		params = append(params, headerParams[rt.Method+" "+rt.Path]...)
 		if params != nil {
 			op["parameters"] = params
 		}
@@ -51,7 +52,8 @@ func (a *API) OpenAPI() map[string]any {
 	}
 	schemas := map[string]any{
 		"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object",
-			"properties": map[string]any{"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"}}}}},
+			"properties": map[string]any{"code": map[string]any{"type": "string"}, "reason": map[string]any{"type": "string"},
+				"message": map[string]any{"type": "string"}, "params": map[string]any{"type": "object"}}}}},
 	}
 	for k, v := range eventSchemas() {
 		schemas[k] = v

@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/hanbox/hanbox/web"
+)
 
 type authLevel int
 
@@ -43,6 +47,7 @@ func (a *API) routes() []route {
 		{"GET", "/contacts/{id}", authAgent, "A contact with identities and tickets", "", "Contact", a.getContact},
 		{"POST", "/contacts/{id}/merge", authAgent, "Merge another contact into this one", "Merge", "OK", a.mergeContact},
 
+		{"GET", "/channel-kinds", authAgent, "The kinds of channel, each with its settings form: fields, types, defaults, help in Korean and English, which keys are secrets", "", "ChannelKindList", a.listChannelKinds},
 		{"GET", "/channels", authAgent, "List channels", "", "ChannelList", a.listChannels},
 		{"POST", "/channels", authAdmin, "Create a channel; the inbound token is shown once", "ChannelCreate", "Channel", a.createChannel},
 		{"GET", "/channels/{id}", authAgent, "A channel", "", "Channel", a.getChannel},
@@ -76,6 +81,26 @@ func (a *API) routes() []route {
 	}
 }
 
+// IdempotencyHeader makes reply and note creation once-only: the same key
+// (per agent) with the same body within inbox.IdempotencyRetention returns
+// the first result without sending again; with another body it is a 422.
+const IdempotencyHeader = "Idempotency-Key"
+
+// headerParams documents the request headers a route reads, by
+// "METHOD path" as in the table above.
+var headerParams = map[string][]any{
+	"POST /tickets/{id}/replies": {idempotencyParam},
+	"POST /tickets/{id}/notes":   {idempotencyParam},
+}
+
+var idempotencyParam = map[string]any{
+	"name": IdempotencyHeader, "in": "header", "required": false,
+	"schema": map[string]any{"type": "string", "minLength": 1, "maxLength": 255},
+	"description": "One key per composed message, reused on every retry of it. The same key (per agent) with the same body " +
+		"within 24 hours returns the message the first request created, with the same status, and sends nothing again; " +
+		"the same key with a different body is refused with 422 (code idempotency_key_reused). Keys are forgotten after 24 hours.",
+}
+
 // Mount registers every route on mux under /api/v1, plus a JSON 404 for
 // unknown API paths.
 func (a *API) Mount(mux *http.ServeMux) {
@@ -83,6 +108,10 @@ func (a *API) Mount(mux *http.ServeMux) {
 		mux.Handle(rt.Method+" /api/v1"+rt.Path, a.wrap(rt))
 	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		if err := web.CheckURL(r); err != nil {
+			a.render(w, r, err)
+			return
+		}
 		a.render(w, r, errf(http.StatusNotFound, "not_found", "no such endpoint"))
 	})
 }

@@ -10,6 +10,15 @@ import (
 
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/web"
+)
+
+// Lengths of ticket fields (characters), as their columns hold them.
+const (
+	maxSubject = 998
+	maxTeam    = 64
+	maxTag     = 64
+	maxKind    = 64 // channel kinds, statuses, public ids
 )
 
 func (a *API) ticketJSON(r *http.Request, t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*store.Channel) TicketJSON {
@@ -132,9 +141,10 @@ func (a *API) getTicket(w http.ResponseWriter, r *http.Request) (int, any, error
 		return 0, nil, err
 	}
 	full, err := a.Inbox.Contact(r.Context(), t.ContactID)
-	if err == nil {
-		t.Contact = full
+	if err != nil {
+		return 0, nil, err
 	}
+	t.Contact = full
 	agents, chans, err := a.lookups(r)
 	if err != nil {
 		return 0, nil, err
@@ -198,8 +208,24 @@ func (a *API) patchTicket(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
-	p := inbox.TicketPatch{Status: b.Status, SnoozedUntil: b.SnoozedUntil, Priority: b.Priority, Team: b.Team, Tags: b.Tags,
-		AddTags: b.AddTags, RemoveTags: b.RemoveTags, Subject: b.Subject}
+	var f web.Fields
+	p := inbox.TicketPatch{Status: b.Status, SnoozedUntil: b.SnoozedUntil, Priority: b.Priority,
+		AddTags: f.Lines("tags", b.AddTags, maxTag), RemoveTags: f.Lines("tags", b.RemoveTags, maxTag)}
+	if b.Team != nil {
+		team := f.Line("team", *b.Team, maxTeam)
+		p.Team = &team
+	}
+	if b.Subject != nil {
+		subject := f.Line("subject", *b.Subject, maxSubject)
+		p.Subject = &subject
+	}
+	if b.Tags != nil {
+		tags := f.Lines("tags", *b.Tags, maxTag)
+		p.Tags = &tags
+	}
+	if err := f.Err(); err != nil {
+		return 0, nil, err
+	}
 	if b.Assignee != nil {
 		var id int64
 		switch v := (*b.Assignee).(type) {
@@ -246,14 +272,15 @@ type AttachmentBody struct {
 	Data        string `json:"data"`
 }
 
-func decodeAttachments(in []AttachmentBody) ([]inbox.Attachment, error) {
+func decodeAttachments(f *web.Fields, in []AttachmentBody) ([]inbox.Attachment, error) {
 	var out []inbox.Attachment
 	for i, a := range in {
 		data, err := base64.StdEncoding.DecodeString(a.Data)
 		if err != nil {
-			return nil, errf(http.StatusBadRequest, "bad_attachment", "attachments[%d].data is not base64", i)
+			return nil, errf(http.StatusBadRequest, "bad_attachment", "attachments[%d].data is not base64", i).With("index", i)
 		}
-		out = append(out, inbox.Attachment{Name: a.Name, ContentType: a.ContentType, Data: data})
+		out = append(out, inbox.Attachment{Name: f.Text("attachments.name", a.Name, 0),
+			ContentType: f.Line("attachments.content_type", a.ContentType, maxName), Data: data})
 	}
 	return out, nil
 }
@@ -268,8 +295,18 @@ func (a *API) readMessage(w http.ResponseWriter, r *http.Request) (*store.Ticket
 	if err := decode(w, r, &b); err != nil {
 		return nil, nil, nil, err
 	}
-	atts, err := decodeAttachments(b.Attachments)
+	var f web.Fields
+	b.Text = f.Text("text", b.Text, 0)
+	b.HTML = f.Text("html", b.HTML, 0)
+	b.Status = f.Line("status", b.Status, maxKind)
+	atts, err := decodeAttachments(&f, b.Attachments)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if s, ok := b.Channel.(string); ok {
+		b.Channel = f.Line("channel", s, maxKind)
+	}
+	if err := f.Err(); err != nil {
 		return nil, nil, nil, err
 	}
 	return t, &b, atts, nil
@@ -281,7 +318,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	in := inbox.ReplyInput{TicketID: t.ID, AgentID: principal(r).Agent.ID, Text: b.Text, HTML: b.HTML, Attachments: atts,
-		ExpectVersion: b.Version, Status: b.Status}
+		ExpectVersion: b.Version, Status: b.Status, IdempotencyKey: r.Header.Get(IdempotencyHeader)}
 	switch v := b.Channel.(type) {
 	case nil:
 	case float64:
@@ -319,7 +356,8 @@ func (a *API) note(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := a.Inbox.AddNote(r.Context(), t.ID, principal(r).Agent.ID, b.Text, atts)
+	m, err := a.Inbox.Note(r.Context(), inbox.NoteInput{TicketID: t.ID, AgentID: principal(r).Agent.ID, Text: b.Text, Attachments: atts,
+		IdempotencyKey: r.Header.Get(IdempotencyHeader)})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -340,7 +378,12 @@ func (a *API) mergeTicket(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err := decode(w, r, &b); err != nil {
 		return 0, nil, err
 	}
-	src, err := a.Inbox.TicketByPublicID(r.Context(), b.From)
+	var f web.Fields
+	from := f.Line("from", b.From, maxKind)
+	if err := f.Err(); err != nil {
+		return 0, nil, err
+	}
+	src, err := a.Inbox.TicketByPublicID(r.Context(), from)
 	if err != nil {
 		return 0, nil, err
 	}

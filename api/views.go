@@ -112,7 +112,10 @@ type ChannelJSON struct {
 	LastError  string         `json:"last_error,omitempty"`
 	Token      string         `json:"token,omitempty"` // only when created or rotated
 	InboundURL string         `json:"inbound_url,omitempty"`
-	CreatedAt  time.Time      `json:"created_at"`
+	// Endpoints are what the kind shows admins to copy (a widget snippet,
+	// webhook URLs), by name; see GET /channel-kinds for their labels.
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
 }
 
 func agentJSON(a *store.Agent) *AgentJSON {

@@ -1,6 +1,8 @@
-// Package auth authenticates agents: argon2id password hashes, server-side
-// sessions (HttpOnly SameSite cookie or bearer token, only hashes stored),
-// API tokens, CSRF tokens bound to the session, and a login rate limit.
+// Package auth authenticates agents: argon2id password hashes (with a
+// process-wide bound on concurrent hashing), server-side sessions (HttpOnly
+// SameSite cookie or bearer token, only hashes stored), API tokens, CSRF
+// tokens bound to the session, the login throttle, and the rules for
+// changing agents (auth/agents.go).
 package auth
 
 import (
@@ -12,12 +14,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/argon2"
-	"gorm.io/gorm"
 
 	"github.com/hanbox/hanbox/store"
 )
@@ -33,55 +33,6 @@ var (
 	ErrBadCredentials = errors.New("auth: wrong email or password")
 	ErrNoSession      = errors.New("auth: not signed in")
 )
-
-// argon2id parameters (RFC 9106 second recommendation, memory-constrained).
-const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024
-	argonThreads = 2
-	argonKeyLen  = 32
-)
-
-// HashPassword returns a PHC-format argon2id hash of password.
-func HashPassword(password string) (string, error) {
-	if len(password) < 8 {
-		return "", errors.New("auth: password must be at least 8 characters")
-	}
-	if len(password) > 1024 {
-		return "", errors.New("auth: password is too long")
-	}
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
-	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
-}
-
-// CheckPassword reports whether password matches a hash from HashPassword.
-func CheckPassword(hash, password string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 20 || p == 0 {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
-}
-
-// dummyHash is checked against when the email is unknown, so a login for a
-// missing account costs as much as one for a real account.
-var dummyHash, _ = HashPassword("not-a-real-password")
 
 // NewToken returns a random bearer token and its storage hash.
 func NewToken() (token, hash string) {
@@ -108,135 +59,158 @@ func HashToken(token string) string {
 
 // Service checks credentials and sessions.
 type Service struct {
-	st      *store.Store
-	limiter *Limiter
+	st       *store.Store
+	log      *slog.Logger
+	throttle *throttle
+	hash     *hasher
 	// revoked, when set, hears of every agent whose sessions or tokens were
 	// ended or who was deactivated (open event streams check again).
 	revoked func(agentID int64)
 }
 
 // OnRevoke sets f to be told, after the change, of every agent whose
-// sessions or tokens were ended (logout, password change) or who was
-// deactivated (through Revoked). Set it once, before serving.
+// sessions or tokens were ended (logout, password change or reset,
+// deactivation, Revoked). Set it once, before serving.
 func (s *Service) OnRevoke(f func(agentID int64)) { s.revoked = f }
 
 // Revoked reports that agentID lost sessions, tokens or access by other
-// means (an admin deactivating them, a token deleted).
+// means (a token deleted).
 func (s *Service) Revoked(agentID int64) {
 	if s.revoked != nil && agentID > 0 {
 		s.revoked(agentID)
 	}
 }
 
-// New returns an auth service. Logins are limited to 10 failures per 15
-// minutes per address and client.
-func New(st *store.Store) *Service {
-	return &Service{st: st, limiter: NewLimiter(10, 15*time.Minute)}
+// Option configures a Service.
+type Option func(*Service)
+
+// WithLogger sets where the service logs store failures it recovers from.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
+// New returns an auth service over st. Logins are throttled (see throttle).
+func New(st *store.Store, opts ...Option) *Service {
+	s := &Service{st: st, log: slog.New(slog.DiscardHandler), throttle: newThrottle(), hash: passwords}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
-// Login checks email and password and opens a session.
+// NormalizeEmail is the form agent emails are stored and looked up in.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Login checks email and password from client (an IP address) and opens a
+// session. The attempt is counted before the password is checked, so
+// concurrent guesses cannot outrun the throttle; a refused attempt is a
+// LimitError (ErrRateLimited) saying how long to wait; ErrBusy when no
+// hashing slot came in time. An unknown email costs the same time as a
+// wrong password without hashing.
 func (s *Service) Login(ctx context.Context, email, password, client string) (string, *store.Agent, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
-	key := client + "|" + email
-	if !s.limiter.Allow(key) {
-		return "", nil, ErrRateLimited
-	}
-	var a store.Agent
-	err := s.st.DB.WithContext(ctx).Where("email = ?", email).Take(&a).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		CheckPassword(dummyHash, password)
-		s.limiter.Fail(key)
-		return "", nil, ErrBadCredentials
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("auth: login: %w", err)
-	}
-	if !a.Active || !CheckPassword(a.PasswordHash, password) {
-		s.limiter.Fail(key)
-		return "", nil, ErrBadCredentials
-	}
-	s.limiter.Reset(key)
-	tok, err := s.CreateSession(ctx, a.ID, "session", "")
+	email = NormalizeEmail(email)
+	at, err := s.throttle.begin(email, client)
 	if err != nil {
 		return "", nil, err
 	}
-	return tok, &a, nil
+	a, err := s.st.GetAgentByEmail(ctx, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if err := s.hash.pretend(ctx, password); err != nil {
+			at.cancel()
+			return "", nil, err
+		}
+		return "", nil, ErrBadCredentials
+	case err != nil:
+		at.cancel()
+		return "", nil, fmt.Errorf("auth: login: %w", err)
+	}
+	ok, err := s.hash.check(ctx, a.PasswordHash, password)
+	if err != nil {
+		at.cancel()
+		return "", nil, err
+	}
+	if !ok || !a.Active {
+		return "", nil, ErrBadCredentials
+	}
+	at.succeeded()
+	tok, err := s.CreateSession(ctx, a.ID, store.SessionCookie, "")
+	if err != nil {
+		return "", nil, err
+	}
+	return tok, a, nil
 }
 
-// CreateSession opens a session ("session", expiring) or an API token ("api").
+// CreateSession opens a session (store.SessionCookie, expiring) or an API
+// token (store.SessionToken, named) and returns its token.
 func (s *Service) CreateSession(ctx context.Context, agentID int64, kind, name string) (string, error) {
 	tok, hash := NewToken()
 	sess := store.Session{TokenHash: hash, AgentID: agentID, Kind: kind, Name: name}
-	if kind == "session" {
+	if kind == store.SessionCookie {
 		exp := time.Now().UTC().Add(SessionTTL)
 		sess.ExpiresAt = &exp
 	}
-	if err := s.st.DB.WithContext(ctx).Create(&sess).Error; err != nil {
-		return "", fmt.Errorf("auth: create session: %w", err)
+	if err := s.st.CreateSession(ctx, &sess); err != nil {
+		return "", fmt.Errorf("auth: %w", err)
 	}
 	return tok, nil
 }
 
-// Lookup returns the active agent and session for a token.
+// Lookup returns the active agent and session for a token: ErrNoSession
+// when there is none (unknown, expired, agent inactive), another error when
+// the store failed.
 func (s *Service) Lookup(ctx context.Context, token string) (*store.Agent, *store.Session, error) {
 	if token == "" || len(token) > 200 {
 		return nil, nil, ErrNoSession
 	}
-	var sess store.Session
-	err := s.st.DB.WithContext(ctx).Where("token_hash = ?", HashToken(token)).Take(&sess).Error
-	if err != nil {
+	sess, err := s.st.GetSessionByHash(ctx, HashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth: lookup: %w", err)
 	}
 	nowT := time.Now().UTC()
 	if sess.ExpiresAt != nil && sess.ExpiresAt.Before(nowT) {
-		s.st.DB.WithContext(ctx).Delete(&sess)
+		if err := s.st.DeleteSession(ctx, sess.ID); err != nil {
+			s.log.Warn("delete expired session", "session_id", sess.ID, "err", err)
+		}
 		return nil, nil, ErrNoSession
 	}
-	var a store.Agent
-	if err := s.st.DB.WithContext(ctx).Take(&a, sess.AgentID).Error; err != nil || !a.Active {
+	a, err := s.st.GetAgent(ctx, sess.AgentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("auth: lookup: %w", err)
+	}
+	if !a.Active {
 		return nil, nil, ErrNoSession
 	}
 	// Slide the expiry and record use at most once a minute per session.
 	if sess.LastUsed == nil || nowT.Sub(*sess.LastUsed) > time.Minute {
-		up := map[string]any{"last_used": nowT}
-		if sess.Kind == "session" {
-			up["expires_at"] = nowT.Add(SessionTTL)
+		var exp *time.Time
+		if sess.Kind == store.SessionCookie {
+			e := nowT.Add(SessionTTL)
+			exp = &e
 		}
-		s.st.DB.WithContext(ctx).Model(&sess).UpdateColumns(up)
+		if err := s.st.TouchSession(ctx, sess.ID, nowT, exp); err != nil {
+			s.log.Warn("record session use", "session_id", sess.ID, "err", err)
+		}
 	}
-	return &a, &sess, nil
+	return a, sess, nil
 }
 
 // Logout ends the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	var sess store.Session
-	db := s.st.DB.WithContext(ctx)
-	if db.Where("token_hash = ?", HashToken(token)).Take(&sess).Error != nil {
-		return nil
+	hash := HashToken(token)
+	sess, err := s.st.GetSessionByHash(ctx, hash)
+	if err != nil {
+		return nil // no such session: nothing to end
 	}
-	if err := db.Delete(&sess).Error; err != nil {
-		return err
+	if err := s.st.DeleteSessionByHash(ctx, hash); err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
 	}
 	s.Revoked(sess.AgentID)
 	return nil
-}
-
-// SetPassword changes an agent's password and ends their other sessions.
-func (s *Service) SetPassword(ctx context.Context, agentID int64, password, keepToken string) error {
-	hash, err := HashPassword(password)
-	if err != nil {
-		return err
-	}
-	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&store.Agent{}).Where("id = ?", agentID).Update("password_hash", hash).Error; err != nil {
-			return err
-		}
-		return tx.Where("agent_id = ? AND kind = ? AND token_hash <> ?", agentID, "session", HashToken(keepToken)).Delete(&store.Session{}).Error
-	})
-	if err == nil {
-		s.Revoked(agentID)
-	}
-	return err
 }
 
 // CSRFToken derives the CSRF token of a session. It is bound to the session
@@ -269,43 +243,4 @@ func SetCookie(w http.ResponseWriter, r *http.Request, token string) {
 // ClearCookie removes the session cookie.
 func ClearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
-}
-
-// EnsureAdmin creates the first admin when no agent exists. It returns the
-// generated password when password was empty (to print once), or "".
-func EnsureAdmin(ctx context.Context, st *store.Store, email, password string) (created bool, generated string, err error) {
-	var n int64
-	if err := st.DB.WithContext(ctx).Model(&store.Agent{}).Count(&n).Error; err != nil {
-		return false, "", err
-	}
-	if n > 0 {
-		return false, "", nil
-	}
-	if email == "" {
-		email = "admin@localhost"
-	}
-	if password == "" {
-		password = GeneratePassword()
-		generated = password
-	}
-	if err := CreateAgent(ctx, st, email, "Admin", store.RoleAdmin, password); err != nil {
-		return false, "", err
-	}
-	return true, generated, nil
-}
-
-// CreateAgent adds an agent with a password.
-func CreateAgent(ctx context.Context, st *store.Store, email, name, role, password string) error {
-	hash, err := HashPassword(password)
-	if err != nil {
-		return err
-	}
-	a := store.Agent{Email: strings.ToLower(strings.TrimSpace(email)), Name: name, Role: role, PasswordHash: hash, Active: true}
-	if err := st.DB.WithContext(ctx).Create(&a).Error; err != nil {
-		if store.IsDuplicate(err) {
-			return fmt.Errorf("auth: agent %s exists: %w", email, store.ErrConflict)
-		}
-		return fmt.Errorf("auth: create agent: %w", err)
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -43,8 +44,14 @@ func (s *Service) Identify(next http.Handler) http.Handler {
 			tok, cookie = c.Value, true
 		}
 		if tok != "" {
-			if a, _, err := s.Lookup(r.Context(), tok); err == nil {
+			a, _, err := s.Lookup(r.Context(), tok)
+			switch {
+			case err == nil:
 				r = r.WithContext(WithPrincipal(r.Context(), &Principal{Agent: a, Token: tok, Cookie: cookie}))
+			case !errors.Is(err, ErrNoSession):
+				// The store failed: the request goes on signed out and its
+				// handler answers as for anyone signed out.
+				s.log.Error("identify", "err", err)
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -102,21 +103,80 @@ type Channel struct {
 	TokenHash string
 	// Settings are the channel's plain settings (JSON object).
 	Settings map[string]any
-	// Secrets are passwords and tokens; a value "file:/path" (or a key with
-	// a "_file" suffix) is read from that file.
+	// Secrets are passwords and tokens, as set by an admin. They are values,
+	// never file references: see Secret.
 	Secrets map[string]any
 }
 
 // State is a connector's durable key/value store (checkpoints, gateway
 // sessions, ids of posted notifications), scoped to its channel.
 type State interface {
-	Get(ctx context.Context, key string) (string, error) // store.ErrNotFound when unset
+	Get(ctx context.Context, key string) (string, error) // ErrNotFound when unset
 	Put(ctx context.Context, key, value string) error
 }
+
+// ErrNotFound is returned by State.Get for an unset key, and by inbox
+// lookups for a missing ticket, message or contact.
+var ErrNotFound = inbox.ErrNotFound
 
 // Quarantiner keeps input a connector could not turn into a message.
 type Quarantiner interface {
 	Quarantine(ctx context.Context, channelID int64, externalID string, raw []byte, reason string) error
+}
+
+// The inbox as connectors see it: one narrow door per need. The runtime
+// fills every door with the inbox service, checked at compile time (see
+// runtime.go), so a connector uses its door without a type assertion and a
+// test fills only the door it exercises.
+
+// Desk is how a connector acts for agents (Slack thread replies and
+// buttons) and mirrors customers' edits into their tickets.
+type Desk interface {
+	Editor
+	AgentByEmail(ctx context.Context, email string) (*inbox.Agent, error)
+	Reply(ctx context.Context, r inbox.ReplyInput) (*inbox.Message, error)
+	AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []inbox.Attachment) (*inbox.Message, error)
+	UpdateTicket(ctx context.Context, ticketID, actorID int64, p inbox.TicketPatch) (*inbox.Ticket, error)
+	Ticket(ctx context.Context, id int64) (*inbox.Ticket, error)
+}
+
+// Editor records a customer's edit or deletion of a message on its channel
+// (Discord, Slack); ErrNotFound when the message is not in any ticket.
+type Editor interface {
+	EditMessage(ctx context.Context, channelID int64, externalID, text string, deleted bool) error
+}
+
+// MessageFinder finds a stored message by the id its channel gave it
+// (email duplicate detection); ErrNotFound when there is none.
+type MessageFinder interface {
+	MessageByExternalID(ctx context.Context, channelID int64, externalID string) (*inbox.Message, error)
+}
+
+// Bouncer marks an agent reply that the remote side refused (email
+// delivery reports).
+type Bouncer interface {
+	MarkBounced(ctx context.Context, channelID int64, sentMessageID, reason string) error
+}
+
+// Visitors is what a chat channel (the widget) reads and writes for its
+// visitors: their contact, their conversations and history on this channel,
+// the files on them, and uploads ahead of a message. Which contact a visitor
+// is decides whose conversations they see; the inbox decides that.
+type Visitors interface {
+	Sink
+	ContactByIdentity(ctx context.Context, kind, value string) (*inbox.Contact, error)
+	Contact(ctx context.Context, id int64) (*inbox.Contact, error)
+	SetContactEmail(ctx context.Context, contactID int64, email string) error
+	TicketContact(ctx context.Context, ticketID int64) (int64, error)
+	VisitorConversations(ctx context.Context, contactID int64, keyPrefix string, limit int) ([]inbox.VisitorConversation, error)
+	VisitorHistory(ctx context.Context, ticketIDs []int64, since int64, limit int) ([]inbox.VisitorMessage, error)
+	MessageAttachments(ctx context.Context, messageID int64) ([]inbox.StoredAttachment, error)
+	VisitorAttachment(ctx context.Context, contactID int64, keyPrefix string, id int64) (*inbox.StoredAttachment, error)
+	OpenBlob(sum string) (io.ReadCloser, error)
+	FirstResponseMedian(ctx context.Context, channelID int64, sample int) (time.Duration, error)
+	PutUpload(ctx context.Context, u inbox.Upload, q inbox.UploadQuota) (string, error)
+	AttachedUploads(ctx context.Context, channelID int64, owner string, sums []string) error
+	CollectUploads(ctx context.Context, channelID int64, cutoff time.Time) (files int, bytes int64, err error)
 }
 
 // Deps is what the runtime gives every connector.
@@ -125,23 +185,32 @@ type Deps struct {
 	State      State
 	Quarantine Quarantiner
 	Status     StatusReporter
-	// Inbox is the domain service, for connectors that act for agents (Slack
-	// thread replies, buttons) or read history (the widget). Connectors declare
-	// the narrow interface they need and assert it from this value.
-	Inbox any
+	// Sink is the inbox that Start also receives, for input that arrives
+	// before Start runs (webhook pushes, widget requests, an admin's retry
+	// of quarantined input).
+	Sink Sink
+	// Desk, Edits, Messages, Bounces and Visitors are the inbox's doors
+	// (see above).
+	Desk     Desk
+	Edits    Editor
+	Messages MessageFinder
+	Bounces  Bouncer
+	Visitors Visitors
 	// Bus carries live events (typing, presence, new messages).
 	Bus *inbox.Bus
 	// BaseURL is Hanbox's public URL, without a trailing slash.
 	BaseURL string
-	// DataDir is Hanbox's data directory.
-	DataDir string
 	// Locker takes cluster-wide locks for single-owner sessions.
 	Locker Locker
+	// Clustered is true when other Hanbox instances may share the store
+	// (PostgreSQL): work such as pushing to a visitor's socket may then be
+	// another instance's.
+	Clustered bool
 	// HTTPClient is used for outgoing HTTP; tests point it at fakes.
 	HTTPClient *http.Client
 }
 
-// Locker takes a cluster-wide lock; see store.Store.TryLock.
+// Locker takes a cluster-wide lock for single-instance work.
 type Locker interface {
 	TryLock(ctx context.Context, key string) (release func(), ok bool, err error)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestRegisterPanicsOnBadKinds(t *testing.T) {
 	connectors.Register("test-once", f)
 	for name, fn := range map[string]func(){
 		"empty":     func() { connectors.Register("", f) },
-		"nil":       func() { connectors.Register("test-nil", nil) },
+		"nil":       func() { connectors.Register[connectors.Connector]("test-nil", nil) },
 		"duplicate": func() { connectors.Register("test-once", f) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -37,15 +38,30 @@ func TestRegisterPanicsOnBadKinds(t *testing.T) {
 	}
 }
 
-func TestSecretFromFile(t *testing.T) {
+// A secret set over the API must never make Hanbox read a host file (issue
+// 10 item 5): file references are refused, naming the secret to fix.
+func TestSecretNeverReadsFiles(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(p, []byte("s3cret\n"), 0o600)
-	ch := connectors.Channel{Secrets: map[string]any{"password_file": p, "token": "file:" + p, "plain": "x"}}
-	for key, want := range map[string]string{"password": "s3cret", "token": "s3cret", "plain": "x", "missing": ""} {
+	ch := connectors.Channel{Secrets: map[string]any{"password_file": p, "token": "file:" + p, "upper": " FILE:" + p, "plain": "x"}}
+	for key, want := range map[string]string{"password": "", "token": "", "upper": "", "plain": "x", "missing": ""} {
 		got, err := ch.Secret(key)
-		if err != nil || got != want {
-			t.Errorf("%s = %q, %v; want %q", key, got, err, want)
+		if got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("%s = %q; want %q", key, got, want)
 		}
+		if refused := err != nil; refused != (want == "" && key != "missing") {
+			t.Errorf("%s: err %v", key, err)
+		} else if err != nil && !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: error %q does not name the secret", key, err)
+		}
+	}
+	for _, bad := range []map[string]any{{"token": "file:/etc/passwd"}, {"token_file": "/etc/passwd"}, {"token": 42}} {
+		if err := connectors.CheckSecrets(bad); err == nil {
+			t.Errorf("CheckSecrets(%v) accepted", bad)
+		}
+	}
+	if err := connectors.CheckSecrets(map[string]any{"token": "xoxb-1", "gone": nil}); err != nil {
+		t.Errorf("CheckSecrets refused plain values: %v", err)
 	}
 }
 

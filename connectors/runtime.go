@@ -18,6 +18,10 @@ import (
 // the registry, starts them with the inbox as their Sink, restarts them with
 // backoff when Start fails, routes webhook requests to them, and hands them
 // to the outbox dispatcher (it implements inbox.Senders).
+//
+// The runtime is the one place under connectors/ that holds the store: it
+// reads channel rows and records their status, and implements State and
+// Locker for the connectors over it.
 type Runtime struct {
 	st   *store.Store
 	svc  *inbox.Service
@@ -185,11 +189,18 @@ func (r *Runtime) deps(ch store.Channel, in *instance, dry bool) Deps {
 			in.mu.Unlock()
 			r.setStatus(ch, state, err)
 		},
-		Inbox:      r.svc,
+		// Each door is the inbox itself; these assignments are the
+		// compile-time check that it opens every one.
+		Sink:       r.svc,
+		Desk:       r.svc,
+		Edits:      r.svc,
+		Messages:   r.svc,
+		Bounces:    r.svc,
+		Visitors:   r.svc,
 		Bus:        r.svc.Bus(),
 		BaseURL:    r.opts.BaseURL,
-		DataDir:    r.st.DataDir,
 		Locker:     r.st,
+		Clustered:  r.st.Dialect == store.Postgres,
 		HTTPClient: r.opts.HTTPClient,
 	}
 }
@@ -283,7 +294,7 @@ func (r *Runtime) setStatus(ch store.Channel, state string, err error) {
 }
 
 // Sender returns the running connector of a channel (inbox.Senders).
-func (r *Runtime) Sender(channelID int64) (any, bool) {
+func (r *Runtime) Sender(channelID int64) (inbox.Sender, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	in, ok := r.running[channelID]
@@ -366,6 +377,8 @@ func ToChannel(ch store.Channel) Channel {
 	return Channel{ID: ch.ID, Kind: ch.Kind, Name: ch.Name, PublicKey: ch.PublicKey, TokenHash: ch.TokenHash,
 		Settings: map[string]any(ch.Settings), Secrets: map[string]any(ch.Secrets)}
 }
+
+var _ inbox.Senders = (*Runtime)(nil)
 
 type channelState struct {
 	st *store.Store

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -501,7 +502,7 @@ func (s *Service) advance(ctx context.Context, name string, row store.Event, her
 			return nil
 		}
 		d := store.EventDelivery{Consumer: name, EventID: row.ID, Status: store.EventRetry, Attempts: 1,
-			NextAttemptAt: ts.Add(retryDelay(opts, 1)), LastError: truncateUTF8(herr.Error(), 1000), CreatedAt: ts, UpdatedAt: ts}
+			NextAttemptAt: ts.Add(retryDelay(opts, 1)), LastError: plaintext.Clip(herr.Error(), 1000), CreatedAt: ts, UpdatedAt: ts}
 		if opts.MaxAttempts <= 1 {
 			d.Status = store.EventParked
 		}
@@ -592,7 +593,7 @@ func (s *Service) finishRetry(ctx context.Context, name string, d store.EventDel
 	}
 	ts := opts.now()
 	attempts := d.Attempts + 1
-	up := map[string]any{"attempts": attempts, "locked_until": nil, "last_error": truncateUTF8(herr.Error(), 1000), "updated_at": ts,
+	up := map[string]any{"attempts": attempts, "locked_until": nil, "last_error": plaintext.Clip(herr.Error(), 1000), "updated_at": ts,
 		"next_attempt_at": ts.Add(retryDelay(opts, attempts))}
 	if attempts >= opts.MaxAttempts {
 		up["status"] = store.EventParked

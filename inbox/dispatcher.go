@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -25,9 +26,10 @@ type NotifySender interface {
 	Notify(ctx context.Context, n *Notification) (ExternalRef, error)
 }
 
-// Senders finds the running connector of a channel.
+// Senders finds the running connector of a channel. A connector that also
+// implements NotifySender receives the channel's notifications.
 type Senders interface {
-	Sender(channelID int64) (any, bool)
+	Sender(channelID int64) (Sender, bool)
 }
 
 // DispatchOptions tune the dispatcher.
@@ -242,15 +244,10 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 			ref, err = n.Notify(sendCtx, note)
 		}
 	default:
-		snd, ok := conn.(Sender)
-		if !ok {
-			err = Permanent(fmt.Errorf("channel %d cannot send", row.ChannelID))
-			break
-		}
 		var out *Outbound
 		out, err = s.buildOutbound(sendCtx, row)
 		if err == nil {
-			ref, err = snd.Send(sendCtx, out)
+			ref, err = conn.Send(sendCtx, out)
 		}
 	}
 	if ctx.Err() != nil {
@@ -382,7 +379,7 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 			next = at
 		}
 	}
-	msg := truncateUTF8(sendErr.Error(), 1000)
+	msg := plaintext.Clip(sendErr.Error(), 1000)
 	var ev *Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		up := map[string]any{"attempts": attempts, "locked_until": nil, "last_error": msg, "updated_at": now(), "next_attempt_at": next}
@@ -490,7 +487,7 @@ func (s *Service) RetryDelivery(ctx context.Context, messageID int64) error {
 		return fmt.Errorf("inbox: retry delivery %d: %w", messageID, err)
 	}
 	if len(ids) == 0 {
-		return invalid("message %d has no failed delivery", messageID)
+		return invalidAs("not_failed", nil, "message %d has no failed delivery", messageID)
 	}
 	return s.RetryOutbox(ctx, ids[0])
 }
@@ -505,7 +502,7 @@ func (s *Service) RetryOutbox(ctx context.Context, id int64) error {
 			return notFound(err)
 		}
 		if row.Status != store.OutboxFailed {
-			return invalid("delivery %d has not failed (it is %s)", id, row.Status)
+			return invalidAs("not_failed", nil, "delivery %d has not failed (it is %s)", id, row.Status)
 		}
 		ts := now()
 		if err := tx.Model(&store.Outbox{}).Where("id = ?", id).Updates(map[string]any{
@@ -628,7 +625,7 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	out := &Outbound{OutboxID: row.ID, MessageID: m.ID, ChannelID: row.ChannelID, Ticket: s.ticketRef(t), Text: m.Text, HTML: m.HTML}
+	out := &Outbound{OutboxID: row.ID, Attempt: row.Attempts + 1, MessageID: m.ID, ChannelID: row.ChannelID, Ticket: s.ticketRef(t), Text: m.Text, HTML: m.HTML}
 	if t.Contact != nil {
 		out.Contact = PersonRef{ID: t.Contact.ID, Name: t.Contact.Name, Email: t.Contact.Email}
 	}
@@ -715,7 +712,7 @@ func (s *Service) buildNotification(ctx context.Context, row store.Outbox) (*Not
 	if ev.MessageID > 0 {
 		var m store.Message
 		if db.Select("id", "text", "direction").Take(&m, ev.MessageID).Error == nil {
-			n.Excerpt = truncateUTF8(m.Text, 600)
+			n.Excerpt = plaintext.Clip(m.Text, 600)
 			n.MessageDir = m.Direction
 		}
 	}

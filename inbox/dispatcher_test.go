@@ -43,9 +43,9 @@ func (f *fakeSender) Send(ctx context.Context, out *inbox.Outbound) (inbox.Exter
 	return inbox.ExternalRef{ID: fmt.Sprintf("sent-%d", out.MessageID), Keys: []string{"fake:" + fmt.Sprint(out.MessageID)}}, nil
 }
 
-type senders map[int64]any
+type senders map[int64]inbox.Sender
 
-func (s senders) Sender(id int64) (any, bool) { v, ok := s[id]; return v, ok }
+func (s senders) Sender(id int64) (inbox.Sender, bool) { v, ok := s[id]; return v, ok }
 
 func fastDispatch() inbox.DispatchOptions {
 	return inbox.DispatchOptions{BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Poll: 10 * time.Millisecond, MaxAttempts: 4}

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -19,7 +20,7 @@ func (s *Service) MarkBounced(ctx context.Context, channelID int64, sentMessageI
 	if sentMessageID == "" {
 		return fmt.Errorf("inbox: mark bounced: %w", ErrNotFound)
 	}
-	reason = truncateUTF8(reason, 1000)
+	reason = plaintext.Clip(plaintext.Scrub(reason), 1000)
 	if reason == "" {
 		reason = "the message bounced"
 	}

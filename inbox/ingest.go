@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -23,6 +24,7 @@ func (s *Service) Ingest(ctx context.Context, in *Inbound) (IngestResult, error)
 	if done {
 		return res, err
 	}
+	in = p.in // scrubbed
 	var events []Event
 	for attempt := 0; attempt < 4; attempt++ {
 		if s.batch != nil {
@@ -83,15 +85,19 @@ func (s *Service) IngestAll(ctx context.Context, ins []*Inbound) ([]IngestResult
 			results[i], errs[i] = s.Ingest(ctx, ins[i]) // lost a race: settle it alone
 			continue
 		}
-		results[i], errs[i] = s.finish(ins[i], resp.res, resp.events, resp.err, start)
+		results[i], errs[i] = s.finish(r.in, resp.res, resp.events, resp.err, start)
 	}
 	return results, errs
 }
 
-// prepare validates a message, answers duplicates without a write, and does
-// the work that needs no transaction (sanitizing HTML, storing attachment
-// bytes). done reports that res and err are final.
+// prepare scrubs and validates a message, answers duplicates without a
+// write, and does the work that needs no transaction (sanitizing HTML,
+// storing attachment bytes). done reports that res and err are final; p.in
+// is the scrubbed copy of in that is stored.
 func (s *Service) prepare(ctx context.Context, in *Inbound, start time.Time) (p *batchReq, done bool, res IngestResult, err error) {
+	if in != nil {
+		in = scrubInbound(in)
+	}
 	if err := validateInbound(in); err != nil {
 		s.metrics.ingest("invalid", start)
 		return nil, true, IngestResult{}, err
@@ -165,7 +171,40 @@ func validateInbound(in *Inbound) error {
 			return invalid("thread key is longer than 500 bytes")
 		}
 	}
-	return nil
+	_, err := normSender(in.Contact)
+	return err
+}
+
+// scrubInbound returns a copy of in with every text that reaches the store
+// scrubbed (plaintext.Scrub: no NUL bytes, valid UTF-8), so a message stores
+// the same on SQLite and PostgreSQL and never fails there for its bytes. The
+// caller's value is not modified.
+func scrubInbound(in *Inbound) *Inbound {
+	c := *in
+	c.ExternalID = plaintext.Scrub(in.ExternalID)
+	c.ThreadKeys = plaintext.ScrubValue(in.ThreadKeys).([]string)
+	c.OwnKeys = plaintext.ScrubValue(in.OwnKeys).([]string)
+	c.Contact = scrubRef(in.Contact)
+	c.Participants = make([]ContactRef, len(in.Participants))
+	for i, p := range in.Participants {
+		c.Participants[i] = scrubRef(p)
+	}
+	c.Subject, c.Text, c.HTML = plaintext.Scrub(in.Subject), plaintext.Scrub(in.Text), plaintext.Scrub(in.HTML)
+	c.Attachments = make([]Attachment, len(in.Attachments))
+	for i, a := range in.Attachments {
+		a.Name, a.ContentType, a.ContentID = plaintext.Scrub(a.Name), plaintext.Scrub(a.ContentType), plaintext.Scrub(a.ContentID)
+		c.Attachments[i] = a
+	}
+	if in.Meta != nil {
+		c.Meta = plaintext.ScrubValue(in.Meta).(map[string]any)
+	}
+	return &c
+}
+
+func scrubRef(r ContactRef) ContactRef {
+	r.Kind, r.ID, r.Name = plaintext.Scrub(r.Kind), plaintext.Scrub(r.ID), plaintext.Scrub(r.Name)
+	r.Email, r.Locale = plaintext.Scrub(r.Email), plaintext.Scrub(r.Locale)
+	return r
 }
 
 func (s *Service) findDuplicate(ctx context.Context, db *gorm.DB, channelID int64, externalID string) (IngestResult, bool, error) {
@@ -186,13 +225,11 @@ func (s *Service) findDuplicate(ctx context.Context, db *gorm.DB, channelID int6
 // up first; a batch skips that and relies on the unique index instead (a
 // duplicate then fails the batch, which is replayed message by message).
 func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string, checkDup bool) (IngestResult, []Event, error) {
-	lock := []string{fmt.Sprintf("msg:%d:%s", in.ChannelID, in.ExternalID), "id:" + in.Contact.Kind + ":" + in.Contact.ID}
-	lock = append(lock, in.ThreadKeys...)
-	lock = append(lock, in.OwnKeys...)
-	if e := normEmail(in.Contact.Email); e != "" {
-		lock = append(lock, "id:email:"+e)
+	snd, err := normSender(in.Contact)
+	if err != nil {
+		return IngestResult{}, nil, err
 	}
-	if err := s.lockKeys(tx, lock...); err != nil {
+	if err := s.lockKeys(tx, ingestLockKeys(in, snd)...); err != nil {
 		return IngestResult{}, nil, err
 	}
 	if checkDup {
@@ -200,80 +237,166 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 			return r, nil, err
 		}
 	}
-	var events []Event
-	contact, merged, err := s.resolveContact(tx, in.Contact)
+	contact, merged, err := s.resolveContact(tx, snd)
 	if err != nil {
 		return IngestResult{}, nil, err
 	}
+	var events []Event
 	for _, id := range merged {
 		events = append(events, Event{Type: EventContactUpdated, ContactID: contact.ID, Contact: &ContactChanges{MergedFrom: id}})
 	}
-	for _, p := range in.Participants {
-		if p.Kind == "" || p.ID == "" {
-			continue
-		}
-		if _, _, err := s.resolveContact(tx, p); err != nil {
-			return IngestResult{}, nil, err
-		}
-	}
-
 	ts := now()
-	ticket, err := s.findTicket(tx, in, contact)
+	ticketID, ticketEvent, err := s.threadMessage(tx, in, contact, ts)
 	if err != nil {
 		return IngestResult{}, nil, err
 	}
-	res := IngestResult{ContactID: contact.ID}
-	if ticket == nil {
-		subject := strings.TrimSpace(in.Subject)
-		if subject == "" {
-			subject = subjectFrom(in.Text)
+	events = append(events, ticketEvent)
+	msgID, err := s.storeMessage(tx, in, ticketID, contact.ID, html, blobs, ts)
+	if err != nil {
+		return IngestResult{}, nil, err
+	}
+	msgEvent := Event{Type: EventMessageCreated, TicketID: ticketID, MessageID: msgID, ChannelID: in.ChannelID, ContactID: contact.ID,
+		Message: &MessageChanges{Direction: store.DirInbound}}
+	events = append(events, msgEvent)
+	// Notifiers hear of a new ticket once, with its first message.
+	notify := msgEvent
+	if ticketEvent.Type == EventTicketCreated {
+		notify = ticketEvent
+		notify.MessageID = msgID
+	}
+	if err := s.queueNotifications(tx, ticketID, notify); err != nil {
+		return IngestResult{}, nil, err
+	}
+	// events helper: the durable record of this change, in its transaction.
+	if err := s.recordEvents(tx, events); err != nil {
+		return IngestResult{}, nil, err
+	}
+	res := IngestResult{TicketID: ticketID, MessageID: msgID, ContactID: contact.ID, NewTicket: ticketEvent.Type == EventTicketCreated}
+	return res, events, nil
+}
+
+// ingestLockKeys are the advisory locks of one inbound message: the message,
+// the identities it may touch and every thread it names.
+func ingestLockKeys(in *Inbound, snd sender) []string {
+	keys := []string{fmt.Sprintf("msg:%d:%s", in.ChannelID, in.ExternalID)}
+	keys = append(keys, snd.lockKeys()...)
+	keys = append(keys, in.ThreadKeys...)
+	return append(keys, in.OwnKeys...)
+}
+
+// threadMessage puts a message on its ticket: the existing one it threads to
+// (bumped, and reopened unless the message is automatic) or a new one. It
+// returns the ticket id and the event to publish.
+func (s *Service) threadMessage(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time) (int64, Event, error) {
+	ticket, err := s.findTicket(tx, in, contact)
+	if err != nil {
+		return 0, Event{}, err
+	}
+	for hops := 0; ticket != nil; hops++ {
+		changes, ok, err := bumpTicket(tx, ticket, in, ts)
+		if err != nil {
+			return 0, Event{}, err
 		}
-		ticket = &store.Ticket{
-			PublicID:       NewPublicID(),
-			ReplyToken:     randomID(10),
-			Subject:        truncateUTF8(subject, 900),
-			Status:         store.StatusOpen,
-			Priority:       store.PriorityNormal,
-			ContactID:      contact.ID,
-			ChannelID:      in.ChannelID,
-			LastChannelID:  in.ChannelID,
-			LastCustomerAt: &ts,
-			LastMessageAt:  ts,
-			MessageCount:   1,
+		if ok {
+			return ticket.ID, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Changes: changes}, nil
 		}
-		if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team, contact_id, channel_id, last_channel_id,
+		// Merged or closed since it was found (a merge committed while this
+		// message waited for the ticket row): follow the merge, or start anew.
+		if ticket, err = followTicket(tx, ticket.ID); err != nil {
+			return 0, Event{}, err
+		}
+		if hops > maxMergeHops {
+			ticket = nil
+		}
+	}
+	id, err := s.openTicket(tx, in, contact, ts)
+	if err != nil {
+		return 0, Event{}, err
+	}
+	return id, Event{Type: EventTicketCreated, TicketID: id, ChannelID: in.ChannelID, ContactID: contact.ID}, nil
+}
+
+// openTicket creates a ticket for the first message of a conversation.
+func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time) (int64, error) {
+	subject := strings.TrimSpace(in.Subject)
+	if subject == "" {
+		subject = subjectFrom(in.Text)
+	}
+	subject = plaintext.Clip(subject, 900)
+	token := randomID(10)
+	var id int64
+	if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team, contact_id, channel_id, last_channel_id,
 			last_customer_at, last_message_at, message_count, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id`,
-			ticket.PublicID, ticket.ReplyToken, ticket.Subject, ticket.Status, ticket.Priority, ticket.ContactID, ticket.ChannelID,
-			ticket.LastChannelID, ts, ts, ts, ts).Row().Scan(&ticket.ID); err != nil {
-			return IngestResult{}, nil, fmt.Errorf("create ticket: %w", err)
-		}
-		if err := addKeys(tx, ticket.ID, TokenKey(ticket.ReplyToken)); err != nil {
-			return IngestResult{}, nil, err
-		}
-		if err := s.st.IndexTicket(tx, ticket.ID, ticket.Subject, contact.Name, contact.Email, in.Contact.ID); err != nil {
-			return IngestResult{}, nil, err
-		}
-		res.NewTicket = true
-		events = append(events, Event{Type: EventTicketCreated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID})
-	} else {
-		reopened := !in.Auto && ticket.Status != store.StatusOpen
-		q := `UPDATE tickets SET last_customer_at = ?, last_message_at = ?, last_channel_id = ?, message_count = message_count + 1,
-			version = version + 1, updated_at = ?`
-		if reopened {
-			q += `, status = 'open', snoozed_until = NULL`
-		}
-		if err := tx.Exec(q+` WHERE id = ?`, ts, ts, in.ChannelID, ts, ticket.ID).Error; err != nil {
-			return IngestResult{}, nil, fmt.Errorf("update ticket: %w", err)
-		}
-		changes := &TicketChanges{LastMessageAt: &ts}
-		if reopened {
-			changes.Status = &Change[string]{Old: ticket.Status, New: store.StatusOpen}
-		}
-		events = append(events, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Changes: changes})
+		NewPublicID(), token, subject, store.StatusOpen, store.PriorityNormal, contact.ID, in.ChannelID,
+		in.ChannelID, ts, ts, ts, ts).Row().Scan(&id); err != nil {
+		return 0, fmt.Errorf("create ticket: %w", err)
 	}
+	if err := addKeys(tx, id, TokenKey(token)); err != nil {
+		return 0, err
+	}
+	if err := s.st.IndexTicket(tx, id, subject, contact.Name, contact.Email, in.Contact.ID); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
 
-	meta := map[string]any{}
+// bumpTicket records a customer message on an existing ticket and reopens it
+// unless the message is automatic. ok is false when the ticket was merged
+// away or closed in the meantime: then nothing was written. (On PostgreSQL
+// the UPDATE waits for a merge holding the row and then sees its result.)
+func bumpTicket(tx *gorm.DB, t *store.Ticket, in *Inbound, ts time.Time) (changes *TicketChanges, ok bool, err error) {
+	reopened := !in.Auto && t.Status != store.StatusOpen
+	q := `UPDATE tickets SET last_customer_at = ?, last_message_at = ?, last_channel_id = ?, message_count = message_count + 1,
+			version = version + 1, updated_at = ?`
+	if reopened {
+		q += `, status = 'open', snoozed_until = NULL`
+	}
+	res := tx.Exec(q+` WHERE id = ? AND merged_into IS NULL AND status <> ?`, ts, ts, in.ChannelID, ts, t.ID, store.StatusClosed)
+	if res.Error != nil {
+		return nil, false, fmt.Errorf("update ticket: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, false, nil
+	}
+	changes = &TicketChanges{LastMessageAt: &ts}
+	if reopened {
+		changes.Status = &Change[string]{Old: t.Status, New: store.StatusOpen}
+	}
+	return changes, true, nil
+}
+
+// storeMessage writes the message row, its attachments, its thread keys and
+// its search index entry, and returns the message id.
+func (s *Service) storeMessage(tx *gorm.DB, in *Inbound, ticketID, contactID int64, html string, blobs []string, ts time.Time) (int64, error) {
+	metaJSON, err := store.JSONMap(inboundMeta(in)).Value()
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := tx.Raw(`INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id`,
+		ticketID, store.DirInbound, store.AuthorContact, contactID, in.ChannelID, in.ExternalID, in.Text, html, metaJSON, ts).
+		Row().Scan(&id); err != nil {
+		return 0, fmt.Errorf("create message: %w", err)
+	}
+	if err := createAttachments(tx, id, in.Attachments, blobs, ts); err != nil {
+		return 0, err
+	}
+	keys := append(append([]string(nil), in.OwnKeys...), in.ThreadKeys...)
+	if err := addKeys(tx, ticketID, keys...); err != nil {
+		return 0, err
+	}
+	if err := s.st.IndexMessage(tx, ticketID, id, in.Text); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// inboundMeta is the metadata stored with an inbound message: the channel's
+// Meta plus when it was sent, whether it is automatic and who else was on it.
+func inboundMeta(in *Inbound) map[string]any {
+	meta := make(map[string]any, len(in.Meta)+3)
 	for k, v := range in.Meta {
 		meta[k] = v
 	}
@@ -290,108 +413,83 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		}
 		meta["participants"] = ps
 	}
-	ext := in.ExternalID
-	msg := &store.Message{
-		TicketID:   ticket.ID,
-		Direction:  store.DirInbound,
-		AuthorType: store.AuthorContact,
-		AuthorID:   contact.ID,
-		ChannelID:  in.ChannelID,
-		ExternalID: &ext,
-		Text:       in.Text,
-		HTML:       html,
-		Meta:       meta,
-		CreatedAt:  ts,
-	}
-	metaJSON, err := msg.Meta.Value()
-	if err != nil {
-		return IngestResult{}, nil, err
-	}
-	if err := tx.Raw(`INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id`,
-		msg.TicketID, msg.Direction, msg.AuthorType, msg.AuthorID, msg.ChannelID, ext, msg.Text, msg.HTML, metaJSON, ts).
-		Row().Scan(&msg.ID); err != nil {
-		return IngestResult{}, nil, fmt.Errorf("create message: %w", err)
-	}
-	for i, a := range in.Attachments {
-		att := store.Attachment{
-			MessageID:   msg.ID,
-			SHA256:      blobs[i],
-			Name:        truncateUTF8(cleanFileName(a.Name), 255),
-			ContentType: truncateUTF8(a.ContentType, 255),
-			Size:        int64(len(a.Data)),
-			ContentID:   truncateUTF8(a.ContentID, 255),
-			Inline:      a.Inline,
-			CreatedAt:   ts,
-		}
-		if err := tx.Create(&att).Error; err != nil {
-			return IngestResult{}, nil, fmt.Errorf("create attachment: %w", err)
-		}
-	}
-	keys := append(append([]string(nil), in.OwnKeys...), in.ThreadKeys...)
-	if err := addKeys(tx, ticket.ID, keys...); err != nil {
-		return IngestResult{}, nil, err
-	}
-	if err := s.st.IndexMessage(tx, ticket.ID, msg.ID, in.Text); err != nil {
-		return IngestResult{}, nil, err
-	}
-	ev := Event{Type: EventMessageCreated, TicketID: ticket.ID, MessageID: msg.ID, ChannelID: in.ChannelID, ContactID: contact.ID,
-		Message: &MessageChanges{Direction: store.DirInbound}}
-	events = append(events, ev)
-	notifyEvent := ev
-	if res.NewTicket {
-		notifyEvent = events[len(events)-2]
-		notifyEvent.MessageID = msg.ID
-	}
-	if err := s.queueNotifications(tx, ticket.ID, notifyEvent); err != nil {
-		return IngestResult{}, nil, err
-	}
-	// events helper: the durable record of this change, in its transaction.
-	if err := s.recordEvents(tx, events); err != nil {
-		return IngestResult{}, nil, err
-	}
-	res.TicketID = ticket.ID
-	res.MessageID = msg.ID
-	return res, events, nil
+	return meta
 }
 
-// findTicket picks the ticket an inbound message belongs to, or nil for a new one.
+// maxMergeHops bounds following merged tickets (a chain A→B→C of merges).
+const maxMergeHops = 16
+
+// findTicket picks the ticket an inbound message belongs to, or nil for a
+// new one. A key or ticket number of a merged ticket leads to the ticket it
+// was merged into; a closed ticket is never reopened.
 func (s *Service) findTicket(tx *gorm.DB, in *Inbound, contact *store.Contact) (*store.Ticket, error) {
 	if in.NewTicket {
 		return nil, nil
 	}
-	if len(in.ThreadKeys) > 0 {
-		type row struct {
-			Key      string
-			TicketID int64
-			Status   string
-		}
-		var rows []row
-		if err := tx.Raw("SELECT k.key, k.ticket_id, t.status FROM thread_keys k JOIN tickets t ON t.id = k.ticket_id WHERE k.key IN ?", in.ThreadKeys).
-			Scan(&rows).Error; err != nil {
-			return nil, fmt.Errorf("thread lookup: %w", err)
-		}
-		byKey := make(map[string]row, len(rows))
-		for _, r := range rows {
-			byKey[r.Key] = r
-		}
-		for _, k := range in.ThreadKeys {
-			r, ok := byKey[k]
-			if !ok || r.Status == store.StatusClosed {
-				continue
-			}
-			return &store.Ticket{ID: r.TicketID, Status: r.Status}, nil
-		}
+	if t, err := ticketByKeys(tx, in.ThreadKeys); err != nil || t != nil {
+		return t, err
 	}
 	if in.FallbackNumber > store.TicketNumberBase {
+		t, err := followTicket(tx, in.FallbackNumber-store.TicketNumberBase)
+		if err != nil || (t != nil && t.ContactID == contact.ID) {
+			return t, err
+		}
+	}
+	return nil, nil
+}
+
+// ticketByKeys returns the ticket of the first key that names a ticket still
+// taking messages (following merges), or nil.
+func ticketByKeys(tx *gorm.DB, keys []string) (*store.Ticket, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var rows []struct {
+		Key string
+		store.Ticket
+	}
+	if err := tx.Raw(`SELECT k.key, t.id, t.status, t.contact_id, t.merged_into FROM thread_keys k JOIN tickets t ON t.id = k.ticket_id
+		WHERE k.key IN ?`, keys).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("thread lookup: %w", err)
+	}
+	byKey := make(map[string]store.Ticket, len(rows))
+	for _, r := range rows {
+		byKey[r.Key] = r.Ticket
+	}
+	for _, k := range keys {
+		t, ok := byKey[k]
+		switch {
+		case !ok:
+		case t.MergedInto == nil && t.Status != store.StatusClosed:
+			return &t, nil
+		case t.MergedInto != nil:
+			if f, err := followTicket(tx, *t.MergedInto); err != nil || f != nil {
+				return f, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+// followTicket returns ticket id, or the ticket it was merged into (through
+// any chain of merges); nil when that ticket is closed or does not exist.
+func followTicket(tx *gorm.DB, id int64) (*store.Ticket, error) {
+	for range maxMergeHops {
 		var t store.Ticket
-		err := tx.Take(&t, in.FallbackNumber-store.TicketNumberBase).Error
-		if err == nil && t.ContactID == contact.ID && t.Status != store.StatusClosed {
+		err := tx.Select("id", "status", "contact_id", "merged_into").Take(&t, id).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ticket lookup: %w", err)
+		}
+		if t.MergedInto == nil {
+			if t.Status == store.StatusClosed {
+				return nil, nil
+			}
 			return &t, nil
 		}
-		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, fmt.Errorf("fallback lookup: %w", err)
-		}
+		id = *t.MergedInto
 	}
 	return nil, nil
 }
@@ -435,9 +533,11 @@ func cleanFileName(name string) string {
 	return name
 }
 
+// normEmail lower-cases and trims an address; "" when it is none (no @, too
+// long, or bytes no address has).
 func normEmail(e string) string {
 	e = strings.TrimSpace(strings.ToLower(e))
-	if !strings.Contains(e, "@") || len(e) > 320 {
+	if !strings.Contains(e, "@") || len(e) > 320 || !plaintext.Clean(e) {
 		return ""
 	}
 	return e

@@ -32,6 +32,12 @@ func (f *fakeNotifier) Notify(ctx context.Context, n *inbox.Notification) (inbox
 	return inbox.ExternalRef{ID: "ts"}, nil
 }
 
+// Send makes fakeNotifier a connector; a chat channel's notifications are
+// what these tests follow.
+func (f *fakeNotifier) Send(context.Context, *inbox.Outbound) (inbox.ExternalRef, error) {
+	return inbox.ExternalRef{}, nil
+}
+
 func (f *fakeNotifier) state() (attempts []time.Time, sent []*inbox.Notification) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -5,13 +5,16 @@
 // on the Bus.
 //
 // Ingest order of decisions:
+//  0. Every text of the message is scrubbed (no NUL, valid UTF-8).
 //  1. (channel, external id) seen before → duplicate, nothing changes.
-//  2. Contact: the channel identity; else a verified email identity; else a new
-//     contact. Two contacts are merged automatically only when both sides of
-//     the link are verified.
+//  2. Contact: the channel identity; else the contact that proved the
+//     message's vouched-for address; else a new contact. An unverified address
+//     is only a reply address (see contacts.go). Two contacts are merged
+//     automatically only when both sides of the link are verified.
 //  3. Ticket: the first of the message's thread keys that Hanbox knows; else
 //     the subject's ticket number when the sender is that ticket's contact;
-//     else a new ticket. A closed ticket is never reopened: a new one starts.
+//     else a new ticket. A merged ticket leads to the one it was merged into;
+//     a closed ticket is never reopened: a new one starts.
 //  4. Message, attachments, thread keys, search index and notification
 //     outbox rows are written in one transaction; events follow the commit.
 package inbox
@@ -28,11 +31,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -54,9 +57,30 @@ var (
 	ErrStale = errors.New("inbox: ticket changed since it was loaded")
 )
 
-// invalid wraps ErrInvalid with a reason safe to show to the caller.
+// InvalidError is an ErrInvalid with a reason safe to show to the caller, a
+// stable Code ("invalid" unless a more precise one is known) that clients
+// and translations key on, and the values the reason names.
+type InvalidError struct {
+	Code   string
+	Reason string
+	Params map[string]any
+}
+
+func (e *InvalidError) Error() string { return ErrInvalid.Error() + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// invalid returns an InvalidError with the generic code and a reason safe
+// to show to the caller.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	return &InvalidError{Code: "invalid", Reason: fmt.Sprintf(format, args...)}
+}
+
+// invalidAs returns an InvalidError with its own code; params holds the
+// values the translated reason shows.
+func invalidAs(code string, params map[string]any, format string, args ...any) error {
+	return &InvalidError{Code: code, Reason: fmt.Sprintf(format, args...), Params: params}
 }
 
 // Options configure a Service.
@@ -69,6 +93,13 @@ type Options struct {
 	// NoGroupCommit turns off batching concurrent ingests into one SQLite
 	// transaction (for benchmarks that compare the two).
 	NoGroupCommit bool
+	// MinFreeDisk is the free space of the data directory's file system
+	// below which uploads are refused (default DefaultMinFreeDisk; negative
+	// turns the guard off).
+	MinFreeDisk int64
+	// FreeDisk measures that free space (default: the store's file system;
+	// tests replace it).
+	FreeDisk func() (uint64, error)
 }
 
 // Service is the inbox. It is safe for concurrent use.
@@ -81,7 +112,11 @@ type Service struct {
 	notifiers atomic.Pointer[[]int64]
 	wake      chan struct{}
 	metrics   *Metrics
-	batch     *batcher // group commit of ingests; nil on PostgreSQL
+	batch     *batcher     // group commit of ingests; nil on PostgreSQL
+	lastSweep atomic.Int64 // unix nanoseconds of the last idempotency-key sweep
+
+	minFreeDisk int64
+	freeBytes   func() (uint64, error)
 
 	consumerMu  sync.Mutex
 	consumers   []Consumer
@@ -103,6 +138,15 @@ func New(st *store.Store, opts Options) *Service {
 		policy:  NewHTMLPolicy(),
 		wake:    make(chan struct{}, 1),
 		metrics: opts.Metrics,
+
+		minFreeDisk: opts.MinFreeDisk,
+		freeBytes:   opts.FreeDisk,
+	}
+	if s.minFreeDisk == 0 {
+		s.minFreeDisk = DefaultMinFreeDisk
+	}
+	if s.freeBytes == nil {
+		s.freeBytes = st.FreeBytes
 	}
 	empty := []int64{}
 	s.notifiers.Store(&empty)
@@ -128,9 +172,6 @@ func NewHTMLPolicy() *bluemonday.Policy {
 
 // Bus returns the event bus.
 func (s *Service) Bus() *Bus { return s.bus }
-
-// Store returns the underlying store.
-func (s *Service) Store() *store.Store { return s.st }
 
 // SanitizeHTML cleans customer or agent HTML for display.
 func (s *Service) SanitizeHTML(html string) string { return s.policy.Sanitize(html) }
@@ -190,24 +231,8 @@ func (s *Service) lockKeys(tx *gorm.DB, keys ...string) error {
 	return nil
 }
 
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // subjectFrom derives a subject from the first line of text.
 func subjectFrom(text string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-	line = strings.TrimSpace(line)
-	if utf8.RuneCountInString(line) > 80 {
-		r := []rune(line)
-		line = string(r[:80]) + "…"
-	}
-	return line
+	return plaintext.Shorten(strings.TrimSpace(line), 81)
 }

@@ -2,14 +2,17 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -31,19 +34,28 @@ type ReplyInput struct {
 	ExpectVersion int64
 	// Status optionally sets the ticket status with the reply ("pending", "resolved").
 	Status string
+	// IdempotencyKey, when set, makes the reply once-only per agent: the same
+	// key with the same reply within IdempotencyRetention returns the first
+	// message and sends nothing again; with a different reply it is
+	// ErrKeyReused.
+	IdempotencyKey string
 }
 
 // Reply stores an agent reply and queues it for delivery in one transaction.
 // The outbox dispatcher sends it; its delivery status starts as queued.
 func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, error) {
+	var err error
+	if r.Text, r.HTML, err = agentText(r.Text, r.HTML); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(r.Text) == "" && strings.TrimSpace(r.HTML) == "" && len(r.Attachments) == 0 {
-		return nil, invalid("reply is empty")
+		return nil, invalidAs("message_empty", nil, "reply is empty")
 	}
 	if len(r.Text) > MaxTextBytes || len(r.HTML) > MaxHTMLBytes {
-		return nil, invalid("reply is too large")
+		return nil, invalidAs("message_too_large", nil, "reply is too large")
 	}
 	if r.Status != "" && !validStatus(r.Status) {
-		return nil, invalid("unknown status %q", r.Status)
+		return nil, invalidAs("bad_status", map[string]any{"value": r.Status}, "unknown status %q", r.Status)
 	}
 	html := ""
 	if r.HTML != "" {
@@ -53,106 +65,158 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 	if err != nil {
 		return nil, err
 	}
+	key, err := newIdempotent(r.AgentID, r.IdempotencyKey, "reply", r.TicketID, r.Text, r.HTML, r.ChannelID, r.ChannelKind,
+		r.ExpectVersion, r.Status, attachmentDigest(r.Attachments, blobs))
+	if err != nil {
+		return nil, err
+	}
 	var msg *store.Message
 	var events []Event
+	var replayed int64
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		t, err := lockTicket(tx, r.TicketID)
-		if err != nil {
+		var err error
+		if replayed, err = s.replay(tx, key); err != nil || replayed != 0 {
 			return err
 		}
-		if r.ExpectVersion > 0 && t.Version != r.ExpectVersion {
-			return ErrStale
-		}
-		ch, err := s.pickChannel(tx, t, r.ChannelID, r.ChannelKind)
-		if err != nil {
+		if msg, events, err = s.replyTx(tx, r, html, blobs); err != nil {
 			return err
 		}
-		ts := now()
-		msg = &store.Message{
-			TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
-			ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
-		}
-		if err := tx.Create(msg).Error; err != nil {
-			return fmt.Errorf("create reply: %w", err)
-		}
-		if err := createAttachments(tx, msg.ID, r.Attachments, blobs, ts); err != nil {
-			return err
-		}
-		mid := msg.ID
-		if err := tx.Create(&store.Outbox{
-			ChannelID: ch.ID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
-			Payload: store.JSONMap{}, Status: store.OutboxPending, NextAttemptAt: ts,
-		}).Error; err != nil {
-			return fmt.Errorf("queue reply: %w", err)
-		}
-		up := map[string]any{
-			"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
-			"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
-		}
-		if t.FirstResponseAt == nil {
-			up["first_response_at"] = ts
-		}
-		if r.Status != "" && r.Status != t.Status {
-			up["status"] = r.Status
-		}
-		if t.AssigneeID == nil && r.AgentID > 0 {
-			up["assignee_id"] = r.AgentID // the first agent to answer owns the ticket
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
-			return fmt.Errorf("update ticket: %w", err)
-		}
-		if err := s.st.IndexMessage(tx, t.ID, msg.ID, r.Text); err != nil {
-			return err
-		}
-		ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
-			Message: &MessageChanges{Direction: store.DirOutbound}}
-		changes := &TicketChanges{LastMessageAt: &ts}
-		if st, ok := up["status"].(string); ok {
-			changes.Status = &Change[string]{Old: t.Status, New: st}
-		}
-		if t.AssigneeID == nil && r.AgentID > 0 {
-			changes.Assignee = &Change[*AgentRef]{New: agentRef(tx, r.AgentID)}
-		}
-		events = append(events, ev, Event{Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Changes: changes})
-		if err := s.queueNotifications(tx, t.ID, ev); err != nil {
-			return err
-		}
-		return s.recordEvents(tx, events)
+		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: reply to ticket %d: %w", r.TicketID, err)
+	}
+	if key != nil {
+		s.sweepIdempotency(ctx)
+	}
+	if replayed != 0 {
+		return s.Message(ctx, replayed)
 	}
 	s.publish(events...)
 	s.Wake()
 	return msg, nil
 }
 
+// replyTx writes a reply, its outbox row and the ticket's change inside tx.
+func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string) (*store.Message, []Event, error) {
+	t, err := lockTicket(tx, r.TicketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.ExpectVersion > 0 && t.Version != r.ExpectVersion {
+		return nil, nil, ErrStale
+	}
+	ch, err := s.pickChannel(tx, t, r.ChannelID, r.ChannelKind)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts := now()
+	msg := &store.Message{
+		TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
+		ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
+	}
+	if err := tx.Create(msg).Error; err != nil {
+		return nil, nil, fmt.Errorf("create reply: %w", err)
+	}
+	if err := createAttachments(tx, msg.ID, r.Attachments, blobs, ts); err != nil {
+		return nil, nil, err
+	}
+	mid := msg.ID
+	if err := tx.Create(&store.Outbox{
+		ChannelID: ch.ID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
+		Payload: store.JSONMap{}, Status: store.OutboxPending, NextAttemptAt: ts,
+	}).Error; err != nil {
+		return nil, nil, fmt.Errorf("queue reply: %w", err)
+	}
+	up := map[string]any{
+		"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
+		"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
+	}
+	if t.FirstResponseAt == nil {
+		up["first_response_at"] = ts
+	}
+	if r.Status != "" && r.Status != t.Status {
+		up["status"] = r.Status
+	}
+	if t.AssigneeID == nil && r.AgentID > 0 {
+		up["assignee_id"] = r.AgentID // the first agent to answer owns the ticket
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
+		return nil, nil, fmt.Errorf("update ticket: %w", err)
+	}
+	if err := s.st.IndexMessage(tx, t.ID, msg.ID, r.Text); err != nil {
+		return nil, nil, err
+	}
+	ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
+		Message: &MessageChanges{Direction: store.DirOutbound}}
+	changes := &TicketChanges{LastMessageAt: &ts}
+	if st, ok := up["status"].(string); ok {
+		changes.Status = &Change[string]{Old: t.Status, New: st}
+	}
+	if t.AssigneeID == nil && r.AgentID > 0 {
+		changes.Assignee = &Change[*AgentRef]{New: agentRef(tx, r.AgentID)}
+	}
+	events := []Event{ev, {Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Changes: changes}}
+	if err := s.queueNotifications(tx, t.ID, ev); err != nil {
+		return nil, nil, err
+	}
+	return msg, events, s.recordEvents(tx, events)
+}
+
+// NoteInput is an agent's private note on a ticket.
+type NoteInput struct {
+	TicketID    int64
+	AgentID     int64
+	Text        string
+	Attachments []Attachment
+	// IdempotencyKey works as for ReplyInput (one key space per agent).
+	IdempotencyKey string
+}
+
 // AddNote stores a private note: never sent to the customer.
 func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []Attachment) (*store.Message, error) {
-	if strings.TrimSpace(text) == "" && len(atts) == 0 {
-		return nil, invalid("note is empty")
+	return s.Note(ctx, NoteInput{TicketID: ticketID, AgentID: agentID, Text: text, Attachments: atts})
+}
+
+// Note stores a private note: never sent to the customer.
+func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error) {
+	var err error
+	if n.Text, _, err = agentText(n.Text, ""); err != nil {
+		return nil, err
 	}
-	if len(text) > MaxTextBytes {
-		return nil, invalid("note is too large")
+	if strings.TrimSpace(n.Text) == "" && len(n.Attachments) == 0 {
+		return nil, invalidAs("message_empty", nil, "note is empty")
 	}
-	blobs, err := s.putBlobs(atts)
+	if len(n.Text) > MaxTextBytes {
+		return nil, invalidAs("message_too_large", nil, "note is too large")
+	}
+	blobs, err := s.putBlobs(n.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	key, err := newIdempotent(n.AgentID, n.IdempotencyKey, "note", n.TicketID, n.Text, attachmentDigest(n.Attachments, blobs))
 	if err != nil {
 		return nil, err
 	}
 	var msg *store.Message
 	var ev Event
+	var replayed int64
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		t, err := lockTicket(tx, ticketID)
+		var err error
+		if replayed, err = s.replay(tx, key); err != nil || replayed != 0 {
+			return err
+		}
+		t, err := lockTicket(tx, n.TicketID)
 		if err != nil {
 			return err
 		}
 		ts := now()
-		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: agentID,
-			ChannelID: t.LastChannelID, Text: text, Meta: store.JSONMap{}, CreatedAt: ts}
+		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: n.AgentID,
+			ChannelID: t.LastChannelID, Text: n.Text, Meta: store.JSONMap{}, CreatedAt: ts}
 		if err := tx.Create(msg).Error; err != nil {
 			return fmt.Errorf("create note: %w", err)
 		}
-		if err := createAttachments(tx, msg.ID, atts, blobs, ts); err != nil {
+		if err := createAttachments(tx, msg.ID, n.Attachments, blobs, ts); err != nil {
 			return err
 		}
 		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
@@ -160,21 +224,38 @@ func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text str
 		}).Error; err != nil {
 			return err
 		}
-		if err := s.st.IndexMessage(tx, t.ID, msg.ID, text); err != nil {
+		if err := s.st.IndexMessage(tx, t.ID, msg.ID, n.Text); err != nil {
 			return err
 		}
-		evs := []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: agentID, Message: &MessageChanges{Direction: store.DirNote}}}
+		evs := []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Message: &MessageChanges{Direction: store.DirNote}}}
 		if err := s.recordEvents(tx, evs); err != nil {
 			return err
 		}
 		ev = evs[0]
-		return nil
+		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("inbox: note on ticket %d: %w", ticketID, err)
+		return nil, fmt.Errorf("inbox: note on ticket %d: %w", n.TicketID, err)
+	}
+	if key != nil {
+		s.sweepIdempotency(ctx)
+	}
+	if replayed != 0 {
+		return s.Message(ctx, replayed)
 	}
 	s.publish(ev)
 	return msg, nil
+}
+
+// agentText normalises what an agent wrote, from any edge (the API, a Slack
+// thread): NUL bytes go (plaintext.Text), invalid UTF-8 is refused.
+func agentText(text, html string) (string, string, error) {
+	t, err1 := plaintext.Text(text, 0)
+	h, err2 := plaintext.Text(html, 0)
+	if err1 != nil || err2 != nil {
+		return "", "", invalidAs("bad_utf8", map[string]any{"field": "text"}, "text is not valid UTF-8")
+	}
+	return t, h, nil
 }
 
 // TicketPatch changes a ticket; nil fields are left alone.
@@ -221,12 +302,12 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 		up := map[string]any{}
 		if p.Status != nil && *p.Status != t.Status {
 			if !validStatus(*p.Status) {
-				return invalid("unknown status %q", *p.Status)
+				return invalidAs("bad_status", map[string]any{"value": *p.Status}, "unknown status %q", *p.Status)
 			}
 			var until *time.Time
 			if *p.Status == store.StatusSnoozed {
 				if p.SnoozedUntil == nil || !p.SnoozedUntil.After(time.Now()) {
-					return invalid("snoozed needs a future snoozed_until")
+					return invalidAs("snooze_time", nil, "snoozed needs a future snoozed_until")
 				}
 				u := p.SnoozedUntil.UTC()
 				until = &u
@@ -242,7 +323,7 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 		}
 		if p.Priority != nil && *p.Priority != t.Priority {
 			if !validPriority(*p.Priority) {
-				return invalid("unknown priority %q", *p.Priority)
+				return invalidAs("bad_priority", map[string]any{"value": *p.Priority}, "unknown priority %q", *p.Priority)
 			}
 			up["priority"] = *p.Priority
 			ch.Priority = &Change[string]{Old: t.Priority, New: *p.Priority}
@@ -259,20 +340,22 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 				}
 			} else if t.AssigneeID == nil || *t.AssigneeID != *p.AssigneeID {
 				var a store.Agent
-				if err := tx.Take(&a, *p.AssigneeID).Error; err != nil || !a.Active {
-					return invalid("no active agent %d", *p.AssigneeID)
+				if err := tx.Take(&a, *p.AssigneeID).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+					return fmt.Errorf("load assignee: %w", err)
+				} else if err != nil || !a.Active {
+					return invalidAs("no_agent", map[string]any{"id": *p.AssigneeID}, "no active agent %d", *p.AssigneeID)
 				}
 				up["assignee_id"] = *p.AssigneeID
 				ch.Assignee = &Change[*AgentRef]{Old: old, New: &AgentRef{ID: a.ID, Name: a.Name}}
 			}
 		}
 		if p.Team != nil && *p.Team != t.Team {
-			team := truncateUTF8(*p.Team, 64)
+			team := plaintext.Clip(*p.Team, 64)
 			up["team"] = team
 			ch.Team = &Change[string]{Old: t.Team, New: team}
 		}
 		if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
-			subject := truncateUTF8(strings.TrimSpace(*p.Subject), 900)
+			subject := plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
 			up["subject"] = subject
 			ch.Subject = &Change[string]{Old: t.Subject, New: subject}
 		}
@@ -331,17 +414,14 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (old, updated []strin
 	}
 	want := slices.Clone(current)
 	if p.Tags != nil {
-		want = nil
-		for _, tg := range *p.Tags {
-			want = append(want, tg)
-		}
+		want = slices.Clone(*p.Tags)
 	}
 	want = append(want, p.AddTags...)
 	norm := map[string]bool{}
 	final := []string{}
 	for _, tg := range want {
 		tg = strings.ToLower(strings.TrimSpace(tg))
-		if tg == "" || len(tg) > 64 || norm[tg] || slices.Contains(p.RemoveTags, tg) {
+		if tg == "" || utf8.RuneCountInString(tg) > 64 || norm[tg] || slices.Contains(p.RemoveTags, tg) {
 			continue
 		}
 		norm[tg] = true
@@ -367,13 +447,23 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (old, updated []strin
 }
 
 // MergeTickets moves every message and thread key of ticket from into ticket
-// into and closes from.
+// into, closes from and records the merge on it, so anything that still names
+// from (a key, its number, a message racing the merge) is filed in into. The
+// merge holds the advisory locks of both tickets' threads, like ingest, so a
+// message arriving on one of them waits for it or goes first.
 func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) error {
 	if into == from {
-		return invalid("cannot merge a ticket into itself")
+		return invalidAs("merge_self", nil, "cannot merge a ticket into itself")
 	}
 	var events []Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var keys []string
+		if err := tx.Model(&store.ThreadKey{}).Where("ticket_id IN ?", []int64{into, from}).Pluck("key", &keys).Error; err != nil {
+			return fmt.Errorf("thread keys: %w", err)
+		}
+		if err := s.lockKeys(tx, keys...); err != nil {
+			return err
+		}
 		dst, err := lockTicket(tx, into)
 		if err != nil {
 			return err
@@ -382,36 +472,11 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 		if err != nil {
 			return err
 		}
-		ts := now()
-		for _, q := range []string{
-			"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
-			"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
-			"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
-		} {
-			if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
-				return err
-			}
+		if src.MergedInto != nil || dst.MergedInto != nil {
+			return invalidAs("already_merged", map[string]any{"number": src.Number()}, "ticket %d was already merged", src.Number())
 		}
-		if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
-			return err
-		}
-		last := dst.LastMessageAt
-		if src.LastMessageAt.After(last) {
-			last = src.LastMessageAt
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", dst.ID).Updates(map[string]any{
-			"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
-			"last_message_at": last, "updated_at": ts,
-		}).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
-			"status": store.StatusClosed, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
-		}).Error; err != nil {
-			return err
-		}
-		if err := tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
-			ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error; err != nil {
+		last, err := s.mergeTicketsTx(tx, dst, src, actorID)
+		if err != nil {
 			return err
 		}
 		events = []Event{
@@ -426,6 +491,41 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 	}
 	s.publish(events...)
 	return nil
+}
+
+// mergeTicketsTx moves src's rows to dst; both rows are locked. It returns
+// dst's new last-message time.
+func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID int64) (time.Time, error) {
+	ts := now()
+	for _, q := range []string{
+		"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
+	} {
+		if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
+			return time.Time{}, err
+		}
+	}
+	if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
+		return time.Time{}, err
+	}
+	last := dst.LastMessageAt
+	if src.LastMessageAt.After(last) {
+		last = src.LastMessageAt
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", dst.ID).Updates(map[string]any{
+		"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
+		"last_message_at": last, "updated_at": ts,
+	}).Error; err != nil {
+		return time.Time{}, err
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
+		"status": store.StatusClosed, "merged_into": dst.ID, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
+	}).Error; err != nil {
+		return time.Time{}, err
+	}
+	return last, tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
+		ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error
 }
 
 // WakeSnoozed reopens snoozed tickets whose time has come.
@@ -460,34 +560,38 @@ func lockTicket(tx *gorm.DB, id int64) (*store.Ticket, error) {
 
 func (s *Service) pickChannel(tx *gorm.DB, t *store.Ticket, id int64, kind string) (*store.Channel, error) {
 	var ch store.Channel
+	var err error
 	switch {
 	case id > 0:
-		if err := tx.Take(&ch, id).Error; err != nil {
-			return nil, invalid("no channel %d", id)
+		if err = tx.Take(&ch, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, invalidAs("no_channel", map[string]any{"id": id}, "no channel %d", id)
 		}
 	case kind != "":
-		if err := tx.Where("kind = ? AND enabled = ?", kind, true).Order("id").Take(&ch).Error; err != nil {
-			return nil, invalid("no enabled %s channel", kind)
+		if err = tx.Where("kind = ? AND enabled = ?", kind, true).Order("id").Take(&ch).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, invalidAs("no_channel_kind", map[string]any{"kind": kind}, "no enabled %s channel", kind)
 		}
 	default:
-		if err := tx.Take(&ch, t.LastChannelID).Error; err != nil {
-			return nil, invalid("the ticket's channel no longer exists; choose another")
+		if err = tx.Take(&ch, t.LastChannelID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, invalidAs("channel_gone", nil, "the ticket's channel no longer exists; choose another")
 		}
 	}
+	if err != nil {
+		return nil, fmt.Errorf("load channel: %w", err)
+	}
 	if !ch.Enabled {
-		return nil, invalid("channel %q is disabled", ch.Name)
+		return nil, invalidAs("channel_disabled", map[string]any{"name": ch.Name}, "channel %q is disabled", ch.Name)
 	}
 	return &ch, nil
 }
 
 func (s *Service) putBlobs(atts []Attachment) ([]string, error) {
 	if len(atts) > MaxAttachments {
-		return nil, invalid("more than %d attachments", MaxAttachments)
+		return nil, invalidAs("too_many_attachments", map[string]any{"max": MaxAttachments}, "more than %d attachments", MaxAttachments)
 	}
 	out := make([]string, len(atts))
 	for i, a := range atts {
 		if len(a.Data) > MaxAttachmentBytes {
-			return nil, invalid("attachment %q is too large", a.Name)
+			return nil, invalidAs("attachment_too_large", map[string]any{"name": a.Name}, "attachment %q is too large", a.Name)
 		}
 		sum, err := s.st.PutBlob(a.Data)
 		if err != nil {
@@ -500,8 +604,9 @@ func (s *Service) putBlobs(atts []Attachment) ([]string, error) {
 
 func createAttachments(tx *gorm.DB, msgID int64, atts []Attachment, blobs []string, ts time.Time) error {
 	for i, a := range atts {
-		if err := tx.Create(&store.Attachment{MessageID: msgID, SHA256: blobs[i], Name: truncateUTF8(cleanFileName(a.Name), 255),
-			ContentType: truncateUTF8(a.ContentType, 255), Size: int64(len(a.Data)), ContentID: a.ContentID, Inline: a.Inline, CreatedAt: ts}).Error; err != nil {
+		if err := tx.Create(&store.Attachment{MessageID: msgID, SHA256: blobs[i], Name: plaintext.Clip(cleanFileName(a.Name), 255),
+			ContentType: plaintext.Clip(a.ContentType, 255), Size: int64(len(a.Data)), ContentID: plaintext.Clip(a.ContentID, 255),
+			Inline: a.Inline, CreatedAt: ts}).Error; err != nil {
 			return fmt.Errorf("create attachment: %w", err)
 		}
 	}
@@ -569,6 +674,10 @@ func (s *Service) MessageByExternalID(ctx context.Context, channelID int64, ext 
 // EditMessage records a customer's edit or deletion of a message on its
 // channel (Discord, Slack). The original text is kept in the metadata.
 func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text string, deleted bool) error {
+	ext, text = plaintext.Scrub(ext), plaintext.Scrub(text)
+	if len(text) > MaxTextBytes {
+		return invalid("text is larger than %d bytes", MaxTextBytes)
+	}
 	var ev Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		var m store.Message
@@ -615,7 +724,8 @@ func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text st
 // Quarantine keeps raw input that could not become a message, for an admin
 // to inspect and retry. It implements connectors.Quarantiner.
 func (s *Service) Quarantine(ctx context.Context, channelID int64, externalID string, raw []byte, reason string) error {
-	q := store.Quarantine{ChannelID: channelID, ExternalID: truncateUTF8(externalID, 500), Reason: reason, Raw: raw, Size: int64(len(raw))}
+	externalID, reason = plaintext.Clip(plaintext.Scrub(externalID), 500), plaintext.Scrub(reason)
+	q := store.Quarantine{ChannelID: channelID, ExternalID: externalID, Reason: reason, Raw: raw, Size: int64(len(raw))}
 	if err := s.st.DB.WithContext(ctx).Create(&q).Error; err != nil {
 		return fmt.Errorf("inbox: quarantine: %w", err)
 	}

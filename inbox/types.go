@@ -7,8 +7,10 @@ import (
 
 // Identity kinds. Connectors namespace their values where ids are not global:
 // a Slack user is "T123/U456", a widget visitor "<channel public key>/<visitor id>",
-// an api-channel contact "<channel id>/<external id>". Email addresses are
-// global and lower-cased.
+// an api-channel contact "<channel id>/<external id>" (or "<channel id>:email:<address>"
+// when the integration names a sender only by an address it does not vouch
+// for). Email addresses are global and lower-cased; an email identity is
+// always a proven address (see resolveContact's rule in contacts.go).
 const (
 	IdentityEmail   = "email"
 	IdentityWidget  = "widget"
@@ -25,11 +27,14 @@ type ContactRef struct {
 	ID   string
 	// Verified is true when the channel vouches for the identity: the From of
 	// an email, a Slack or Discord user id, a widget user_id with a valid hash.
+	// An email identity (Kind email) must be verified: an address nobody
+	// vouches for cannot say who a sender is (Ingest refuses it with ErrInvalid).
 	Verified bool
 	Name     string
 	// Email, when known. EmailVerified says whether the channel vouches for it
-	// (a verified widget identity, a Slack profile); an unverified email is kept
-	// as a way to reach the contact but never links them to another contact.
+	// (a verified widget identity, a Slack profile); it counts only for a
+	// Verified identity. An unverified email is only the contact's reply
+	// address: it never becomes an identity, links or merges nothing.
 	Email         string
 	EmailVerified bool
 	Locale        string
@@ -68,8 +73,9 @@ type Inbound struct {
 	NewTicket bool
 
 	Contact ContactRef
-	// Participants are other people on the message (email Cc), recorded so a
-	// reply-all keeps them.
+	// Participants are other people on the message (email Cc), recorded in
+	// the message's metadata so a reply-all keeps them. They do not become
+	// contacts: a Cc line proves nothing about an address.
 	Participants []ContactRef
 
 	Subject     string
@@ -137,7 +143,11 @@ type PriorMessage struct {
 
 // Outbound is one agent reply to deliver on a channel.
 type Outbound struct {
-	OutboxID  int64
+	OutboxID int64
+	// Attempt counts delivery attempts of this outbox row, 1 for the first,
+	// so a connector can give an answer that is probably final ("400 Bad
+	// Request" from a webhook) a few chances before failing for good.
+	Attempt   int
 	MessageID int64
 	ChannelID int64
 	Ticket    TicketRef

@@ -2,7 +2,9 @@
 // without splitting a character, and turning HTML into readable plain text
 // (for search, previews, chat channels that show no HTML, and the text part
 // of outgoing mail). HTML is read with golang.org/x/net/html, so every entity
-// is decoded and no regular expression guesses at tags.
+// is decoded and no regular expression guesses at tags. Line and Text check
+// and normalise what agents send (names, free text) the same way for both
+// stores; Scrub makes inbound text storable.
 package plaintext
 
 import (

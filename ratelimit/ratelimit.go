@@ -1,6 +1,8 @@
 // Package ratelimit keeps token buckets by key (a visitor, an IP address, an
 // account) on golang.org/x/time/rate, with bounded memory: buckets that are
 // full again, and so carry no information, are dropped when the set grows.
+// Backoff is the other shape: a free allowance of attempts per key, then a
+// delay that doubles with each further attempt (for login failures).
 package ratelimit
 
 import (

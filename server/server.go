@@ -83,14 +83,14 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 				chErrors.WithLabelValues(id, ch.Kind).Inc()
 			}
 		}})
-	au := auth.New(st)
+	au := auth.New(st, auth.WithLogger(log))
 	// Open event streams re-check their credentials when an agent loses
 	// sessions or access, here and (through the relay) on other instances.
 	au.OnRevoke(func(id int64) { svc.Bus().Publish(inbox.Event{Type: inbox.EventAuthChanged, AgentID: id}) })
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Logger: log, Version: Version, SSEClients: sse})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Attachment bytes are stored content-addressed: the file for SHA-256
@@ -18,13 +19,38 @@ func (s *Store) blobPath(sum string) string {
 	return filepath.Join(s.DataDir, "attachments", sum[:2], sum)
 }
 
-// PutBlob stores data and returns its hex SHA-256.
-func (s *Store) PutBlob(data []byte) (string, error) {
+// BlobSum returns the name data is stored under: its hex SHA-256.
+func BlobSum(data []byte) string {
 	h := sha256.Sum256(data)
-	sum := hex.EncodeToString(h[:])
+	return hex.EncodeToString(h[:])
+}
+
+// validSum reports whether sum can name a blob (64 hex digits), so no
+// caller-supplied name ever reaches the file system.
+func validSum(sum string) bool {
+	if len(sum) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(sum)
+	return err == nil
+}
+
+// PutBlob stores data and returns its hex SHA-256. Bytes already stored are
+// not written again, but their file's modification time is refreshed: upload
+// collection (CollectUploads) keeps a file written or re-written lately, so
+// a message being stored with the same bytes never loses them.
+func (s *Store) PutBlob(data []byte) (string, error) {
+	sum := BlobSum(data)
 	path := s.blobPath(sum)
 	if _, err := os.Stat(path); err == nil {
-		return sum, nil
+		now := time.Now()
+		switch err := os.Chtimes(path, now, now); {
+		case err == nil:
+			return sum, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return "", fmt.Errorf("store: touch blob: %w", err)
+		}
+		// Removed since the Stat: write it again.
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return "", fmt.Errorf("store: blob dir: %w", err)
@@ -53,10 +79,7 @@ func (s *Store) PutBlob(data []byte) (string, error) {
 
 // OpenBlob opens stored bytes by their SHA-256; ErrNotFound when absent.
 func (s *Store) OpenBlob(sum string) (io.ReadCloser, error) {
-	if len(sum) != 64 {
-		return nil, ErrNotFound
-	}
-	if _, err := hex.DecodeString(sum); err != nil {
+	if !validSum(sum) {
 		return nil, ErrNotFound
 	}
 	f, err := os.Open(s.blobPath(sum))

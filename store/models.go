@@ -113,8 +113,11 @@ type Ticket struct {
 	LastMessageAt   time.Time `gorm:"not null;index:ix_ticket_status_last,priority:2"`
 	MessageCount    int       `gorm:"not null;default:0"`
 	Version         int64     `gorm:"not null;default:1"` // bumped on every change; the collision guard compares it
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// MergedInto is the ticket this one was merged into (it is then closed);
+	// messages that still name this ticket are filed there.
+	MergedInto *int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 
 	Contact *Contact    `gorm:"foreignKey:ContactID"`
 	Tags    []TicketTag `gorm:"foreignKey:TicketID"`
@@ -266,4 +269,15 @@ type SavedReply struct {
 	Body      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// IdempotencyKey remembers the message an agent's request created under an
+// Idempotency-Key, so a retry of the same request returns it instead of
+// sending again. Rows are kept for a retention period (see inbox).
+type IdempotencyKey struct {
+	AgentID     int64  `gorm:"primaryKey;autoIncrement:false"`
+	Key         string `gorm:"primaryKey;size:255"`
+	RequestHash string `gorm:"size:64;not null"` // hex SHA-256 of what was asked
+	MessageID   int64  `gorm:"not null"`
+	CreatedAt   time.Time
 }

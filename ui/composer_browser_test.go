@@ -68,6 +68,12 @@ func TestBrowserComposerAndAdmin(t *testing.T) {
 	eval[bool](a, `document.querySelector('#thread [data-retry]').scrollIntoView({block: 'center'}), true`)
 	a.do("retry", chromedp.Click(chromedp.CSS(`#thread [data-retry]`)))
 	a.waitJS("sent after retry", `!!document.querySelector('#thread .msg.d-outbound [data-delivery="sent"]') && !document.querySelector('#thread [data-retry]')`)
+	// The composer sent the reply with an Idempotency-Key.
+	var keys int64
+	e.srv.Store.DB.Model(&store.IdempotencyKey{}).Count(&keys)
+	if keys != 1 {
+		t.Fatalf("idempotency keys stored = %d, want 1 (the composer sends one per draft)", keys)
+	}
 	hooks := e.hooks.all()
 	if len(hooks) != 1 || !strings.Contains(hooks[0]["text"].(string), "김민지님") {
 		t.Fatalf("webhooks after retry: %v", hooks)

@@ -64,7 +64,7 @@ func (w *statusWriter) Flush() {
 
 // hookRecorder is the api channel's customer system: it records webhooks.
 type hookRecorder struct {
-	fail  atomic.Bool // answer 400, a permanent failure
+	fail  atomic.Bool // answer 400: the delivery fails after a few attempts
 	mu    sync.Mutex
 	got   []map[string]any
 	srv   *httptest.Server
@@ -128,6 +128,9 @@ func newEnv(t testing.TB, dialect string) *testEnv {
 		e.mu.Unlock()
 	}))
 	e.ts = ts
+	// A refused webhook is retried a few times before it fails: keep those
+	// retries quick.
+	srv.Dispatch.BaseBackoff, srv.Dispatch.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
 	srv.Start(ctx)
 	t.Cleanup(func() {
 		cancel()

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/web"
 )
 
 // loginCSRFCookie carries the double-submit token of the login form.
@@ -45,10 +49,10 @@ func (h *handler) renderLogin(w http.ResponseWriter, r *http.Request, d *loginDa
 func (h *handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		h.fail(w, r, nil, "login form", web.New(http.StatusBadRequest, "bad_form", "the form could not be read"))
 		return
 	}
-	d := &loginData{Email: r.PostFormValue("email"), Next: localPath(r.PostFormValue("next"))}
+	d := &loginData{Next: localPath(r.PostFormValue("next"))}
 	tr := translatorFor(language(r))
 	c, err := r.Cookie(loginCSRFCookie)
 	form := r.PostFormValue("csrf_token")
@@ -57,20 +61,41 @@ func (h *handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, d, http.StatusForbidden)
 		return
 	}
-	tok, _, err := h.s.Auth.Login(r.Context(), d.Email, r.PostFormValue("password"), clientIP(r))
-	switch {
-	case errors.Is(err, auth.ErrRateLimited):
-		d.Error = tr.T("login.limited")
-		h.renderLogin(w, r, d, http.StatusTooManyRequests)
+	// The same checks as the API's: a text email of at most 320
+	// characters, a password that is text (NUL allowed: it is only hashed).
+	var f web.Fields
+	email := f.Line("email", r.PostFormValue("email"), 320)
+	password := r.PostFormValue("password")
+	if !utf8.ValidString(password) {
+		f.Text("password", password, 0)
+	}
+	if e := web.FromError(f.Err()); e != nil {
+		if utf8.ValidString(r.PostFormValue("email")) {
+			d.Email = r.PostFormValue("email")
+		}
+		d.Error = tr.Error(e)
+		h.renderLogin(w, r, d, e.Status)
 		return
-	case errors.Is(err, auth.ErrBadCredentials):
-		d.Error = tr.T("login.failed")
-		h.renderLogin(w, r, d, http.StatusUnauthorized)
-		return
-	case err != nil:
-		h.log.Error("login", "err", err)
-		d.Error = tr.T("common.error")
-		h.renderLogin(w, r, d, http.StatusInternalServerError)
+	}
+	d.Email = email
+	tok, _, err := h.s.Auth.Login(r.Context(), email, password, clientIP(r))
+	if err != nil {
+		e := web.FromError(err)
+		if e.Status >= 500 {
+			h.log.Error("login", "err", err)
+		}
+		switch {
+		case errors.Is(err, auth.ErrRateLimited):
+			d.Error = tr.T("login.limited")
+		case errors.Is(err, auth.ErrBadCredentials):
+			d.Error = tr.T("login.failed")
+		default:
+			d.Error = tr.Error(e)
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter/time.Second)))
+		}
+		h.renderLogin(w, r, d, e.Status)
 		return
 	}
 	auth.SetCookie(w, r, tok)

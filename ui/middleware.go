@@ -7,6 +7,7 @@ import (
 
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/web"
 )
 
 // pageFunc is a page handler for a signed-in agent.
@@ -42,6 +43,19 @@ func (h *handler) admin(fn pageFunc) http.Handler {
 			return
 		}
 		fn(w, r, p)
+	})
+}
+
+// checked refuses a request whose path or query is not valid text
+// (web.CheckURL) with an error page, before next reads either.
+func (h *handler) checked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := web.CheckURL(r); e != nil {
+			pg := h.newPage(r, auth.From(r.Context()), "error", "error.title")
+			h.renderErrorPage(w, r, pg, e.Status, pg.tr.Error(e))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

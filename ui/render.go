@@ -11,6 +11,7 @@ import (
 
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/web"
 )
 
 // pages are the parsed templates, one set per page (layout + page). They are
@@ -135,8 +136,23 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, name string, pg
 
 func (h *handler) renderError(w http.ResponseWriter, r *http.Request, pr *auth.Principal, status int, msgKey string) {
 	pg := h.newPage(r, pr, "error", "error.title")
+	h.renderErrorPage(w, r, pg, status, pg.Tr(msgKey))
+}
+
+// fail renders err as an error page: web.FromError gives its status and
+// the translated message; an unexpected error is logged with what failed.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, pr *auth.Principal, what string, err error) {
+	e := web.FromError(err)
+	if e.Status >= 500 {
+		h.log.Error(what, "path", r.URL.Path, "err", err)
+	}
+	pg := h.newPage(r, pr, "error", "error.title")
+	h.renderErrorPage(w, r, pg, e.Status, pg.tr.Error(e))
+}
+
+func (h *handler) renderErrorPage(w http.ResponseWriter, r *http.Request, pg *page, status int, message string) {
 	pg.Status = status
-	pg.Data = map[string]any{"Message": pg.Tr(msgKey), "Status": status}
+	pg.Data = map[string]any{"Message": message, "Status": status}
 	h.render(w, r, "error", pg)
 }
 

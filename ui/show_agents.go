@@ -4,14 +4,12 @@ import (
 	"net/http"
 
 	"github.com/hanbox/hanbox/auth"
-	"github.com/hanbox/hanbox/store"
 )
 
 func (h *handler) showAgents(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var agents []store.Agent
-	if err := h.s.Store.DB.WithContext(r.Context()).Order("id").Find(&agents).Error; err != nil {
-		h.log.Error("list agents", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+	agents, err := h.s.Store.ListAgents(r.Context())
+	if err != nil {
+		h.fail(w, r, p, "list agents", err)
 		return
 	}
 	pg := h.newPage(r, p, "agents", "admin.agents")

@@ -1,49 +1,60 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
-	"sort"
+	"strconv"
 
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
-	"github.com/hanbox/hanbox/store"
 )
 
 type channelView struct {
-	ID         int64
-	Kind       string
-	Name       string
-	PublicKey  string
-	Enabled    bool
-	Status     string
-	LastError  string
-	Snippet    string // widget channels
-	InboundURL string // api channels
+	ID        int64
+	Kind      string
+	KindTitle string
+	Name      string
+	PublicKey string
+	Enabled   bool
+	Status    string
+	LastError string
+	// Endpoints are what the kind shows admins to copy (a widget snippet,
+	// an inbound URL, webhook URLs), from its description.
+	Endpoints []endpointView
+}
+
+type endpointView struct {
+	ElemID string
+	Name   string
+	Label  string
+	Value  string
+	Code   bool
+}
+
+type kindView struct {
+	Kind  string
+	Title string
 }
 
 type channelsData struct {
 	Channels []channelView
-	Kinds    []string
-}
-
-// widgetSnippet is the tag a site owner pastes to show a widget channel.
-func widgetSnippet(baseURL, publicKey string) string {
-	return fmt.Sprintf(`<script src="%s/widget.js" data-channel="%s" async></script>`, baseURL, publicKey)
+	Kinds    []kindView
 }
 
 func (h *handler) showChannels(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var chans []store.Channel
-	if err := h.s.Store.DB.WithContext(r.Context()).Order("id").Find(&chans).Error; err != nil {
-		h.log.Error("list channels", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+	chans, err := h.s.Store.ListChannels(r.Context())
+	if err != nil {
+		h.fail(w, r, p, "list channels", err)
 		return
 	}
-	d := &channelsData{Kinds: connectors.Kinds()}
-	sort.Strings(d.Kinds)
+	lang := language(r)
+	d := &channelsData{}
+	for _, k := range connectors.Kinds() {
+		d.Kinds = append(d.Kinds, kindView{Kind: k, Title: connectors.Title(k, lang)})
+	}
 	base := h.s.Config.BaseURL
 	for _, ch := range chans {
-		v := channelView{ID: ch.ID, Kind: ch.Kind, Name: ch.Name, PublicKey: ch.PublicKey, Enabled: ch.Enabled, Status: ch.Status, LastError: ch.LastError}
+		v := channelView{ID: ch.ID, Kind: ch.Kind, KindTitle: connectors.Title(ch.Kind, lang), Name: ch.Name, PublicKey: ch.PublicKey,
+			Enabled: ch.Enabled, Status: ch.Status, LastError: ch.LastError}
 		if h.s.Runtime != nil {
 			if state, lastErr, running := h.s.Runtime.Status(ch.ID); running {
 				v.Status, v.LastError = state, lastErr
@@ -52,11 +63,11 @@ func (h *handler) showChannels(w http.ResponseWriter, r *http.Request, p *auth.P
 		if v.Status == "" {
 			v.Status = connectors.StateStopped
 		}
-		switch ch.Kind {
-		case "widget":
-			v.Snippet = widgetSnippet(base, ch.PublicKey)
-		case "api":
-			v.InboundURL = fmt.Sprintf("%s/api/v1/channels/%d/inbound", base, ch.ID)
+		if desc, ok := connectors.Describe(ch.Kind); ok {
+			for _, e := range desc.Endpoints {
+				v.Endpoints = append(v.Endpoints, endpointView{ElemID: "ep-" + strconv.FormatInt(ch.ID, 10) + "-" + e.Name, Name: e.Name, Label: e.Label.In(lang),
+					Value: connectors.FillEndpoint(e.Template, base, connectors.ToChannel(ch)), Code: e.Code})
+			}
 		}
 		d.Channels = append(d.Channels, v)
 	}

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -106,14 +106,12 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	f.Limit = 50
 	pageOf, err := h.s.Store.ListTickets(ctx, f)
 	if err != nil {
-		h.log.Error("list tickets", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "list tickets", err)
 		return
 	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {
-		h.log.Error("lookups", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "lookups", err)
 		return
 	}
 	snippets, err := h.snippets(r, pageOf.Items)
@@ -151,7 +149,7 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		l.Active = d.View == v && d.ChannelID == 0 && d.Tag == ""
 		d.Statuses = append(d.Statuses, l)
 	}
-	chanCounts, tagCounts, err := h.groupCounts(r)
+	chanCounts, tagCounts, err := h.s.Store.OpenCounts(ctx, 30)
 	if err != nil {
 		h.log.Warn("count tickets per channel and tag", "err", err)
 	}
@@ -225,62 +223,13 @@ func makeRow(t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*st
 // snippets returns the start of each ticket's latest customer or agent
 // message, in one query for the whole page.
 func (h *handler) snippets(r *http.Request, ts []store.Ticket) (map[int64]string, error) {
-	out := make(map[int64]string, len(ts))
-	if len(ts) == 0 {
-		return out, nil
-	}
 	ids := make([]int64, len(ts))
 	for i := range ts {
 		ids[i] = ts[i].ID
 	}
-	var rows []struct {
-		TicketID int64
-		Text     string
+	texts, err := h.s.Store.LatestTexts(r.Context(), ids)
+	for id, text := range texts {
+		texts[id] = plaintext.Shorten(strings.Join(strings.Fields(text), " "), 160)
 	}
-	err := h.s.Store.DB.WithContext(r.Context()).Model(&store.Message{}).Select("ticket_id", "text").
-		Where("id IN (?)", h.s.Store.DB.Model(&store.Message{}).Select("MAX(id)").
-			Where("ticket_id IN ? AND direction IN ?", ids, []string{store.DirInbound, store.DirOutbound}).Group("ticket_id")).
-		Scan(&rows).Error
-	for _, m := range rows {
-		out[m.TicketID] = snippet(m.Text, 160)
-	}
-	return out, err
-}
-
-// snippet is text on one line, cut at n runes.
-func snippet(text string, n int) string {
-	text = strings.Join(strings.Fields(text), " ")
-	if utf8.RuneCountInString(text) <= n {
-		return text
-	}
-	r := []rune(text)
-	return string(r[:n]) + "…"
-}
-
-type tagCount struct {
-	Tag string
-	N   int64
-}
-
-// groupCounts counts open tickets per origin channel and per tag (the 30
-// most used tags), one grouped query each.
-func (h *handler) groupCounts(r *http.Request) (map[int64]int64, []tagCount, error) {
-	db := h.s.Store.DB.WithContext(r.Context())
-	var rows []struct {
-		ChannelID int64
-		N         int64
-	}
-	if err := db.Model(&store.Ticket{}).Select("channel_id, COUNT(*) AS n").Where("status = ?", store.StatusOpen).
-		Group("channel_id").Scan(&rows).Error; err != nil {
-		return nil, nil, err
-	}
-	chans := make(map[int64]int64, len(rows))
-	for _, row := range rows {
-		chans[row.ChannelID] = row.N
-	}
-	var tags []tagCount
-	err := db.Table("ticket_tags").Select("ticket_tags.tag AS tag, COUNT(*) AS n").
-		Joins("JOIN tickets ON tickets.id = ticket_tags.ticket_id").Where("tickets.status = ?", store.StatusOpen).
-		Group("ticket_tags.tag").Order("n DESC, ticket_tags.tag").Limit(30).Scan(&tags).Error
-	return chans, tags, err
+	return texts, err
 }

@@ -13,16 +13,14 @@ type quarantineView struct {
 }
 
 func (h *handler) showQuarantine(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var qs []store.Quarantine
-	if err := h.s.Store.DB.WithContext(r.Context()).Omit("raw").Order("id DESC").Limit(200).Find(&qs).Error; err != nil {
-		h.log.Error("list quarantine", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+	qs, err := h.s.Store.ListQuarantine(r.Context(), 200)
+	if err != nil {
+		h.fail(w, r, p, "list quarantine", err)
 		return
 	}
 	_, chans, err := h.lookups(r)
 	if err != nil {
-		h.log.Error("lookups", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "lookups", err)
 		return
 	}
 	items := make([]quarantineView, 0, len(qs))

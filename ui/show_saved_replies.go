@@ -4,14 +4,12 @@ import (
 	"net/http"
 
 	"github.com/hanbox/hanbox/auth"
-	"github.com/hanbox/hanbox/store"
 )
 
 func (h *handler) showSavedReplies(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var rs []store.SavedReply
-	if err := h.s.Store.DB.WithContext(r.Context()).Order("name").Find(&rs).Error; err != nil {
-		h.log.Error("list saved replies", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+	rs, err := h.s.Store.ListSavedReplies(r.Context())
+	if err != nil {
+		h.fail(w, r, p, "list saved replies", err)
 		return
 	}
 	pg := h.newPage(r, p, "saved_replies", "admin.savedReplies")

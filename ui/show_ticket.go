@@ -101,25 +101,24 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
 			return
 		}
-		h.log.Error("load ticket", "ticket", id, "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "load ticket", err)
 		return
 	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {
-		h.log.Error("lookups", "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "lookups", err)
 		return
 	}
 	msgs, err := h.s.Inbox.Messages(ctx, t.ID)
 	if err != nil {
-		h.log.Error("load messages", "ticket_id", t.ID, "err", err)
-		h.renderError(w, r, p, http.StatusInternalServerError, "common.error")
+		h.fail(w, r, p, "load messages", err)
 		return
 	}
 	d := &ticketData{Ticket: t, Number: t.Number(), Statuses: []string{store.StatusOpen, store.StatusPending, store.StatusResolved, store.StatusClosed},
 		Priorities: []string{store.PriorityLow, store.PriorityNormal, store.PriorityHigh, store.PriorityUrgent}}
-	if c, err := h.s.Inbox.Contact(ctx, t.ContactID); err == nil {
+	if c, err := h.s.Inbox.Contact(ctx, t.ContactID); err != nil {
+		h.log.Warn("load contact", "ticket_id", t.ID, "err", err)
+	} else {
 		d.Contact = c
 		d.ContactName = c.Name
 		if d.ContactName == "" {
@@ -166,7 +165,9 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if t.SnoozedUntil != nil {
 		d.SnoozeValue = t.SnoozedUntil.UTC().Format("2006-01-02T15:04")
 	}
-	if other, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: t.ContactID, Limit: 10}); err == nil {
+	if other, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: t.ContactID, Limit: 10}); err != nil {
+		h.log.Warn("load the contact's other tickets", "ticket_id", t.ID, "err", err)
+	} else {
 		for i := range other.Items {
 			if other.Items[i].ID != t.ID {
 				d.OtherTickets = append(d.OtherTickets, makeRow(&other.Items[i], agents, chans))

@@ -155,14 +155,14 @@ func admin(ctx context.Context, args []string) error {
 		fmt.Printf("admin %s created\n", email)
 		return nil
 	case "reset-password":
-		var a store.Agent
-		if err := st.DB.WithContext(ctx).Where("email = ?", email).Take(&a).Error; err != nil {
-			return fmt.Errorf("no agent %s", email)
+		a, err := st.GetAgentByEmail(ctx, auth.NormalizeEmail(email))
+		if err != nil {
+			return fmt.Errorf("no agent %s: %w", email, err)
 		}
-		if err := auth.New(st).SetPassword(ctx, a.ID, password, ""); err != nil {
+		if err := auth.New(st).ResetPassword(ctx, a.ID, password); err != nil {
 			return err
 		}
-		fmt.Printf("password of %s reset; other sessions ended\n", email)
+		fmt.Printf("password of %s reset; sessions and API tokens ended\n", email)
 		return nil
 	}
 	return fmt.Errorf("unknown admin command %q", sub)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // Kind is the registry name of the api channel.
@@ -59,17 +60,19 @@ type Channel struct {
 	client   *http.Client
 	log      *slog.Logger
 	sink     connectors.Sink // set once in New; the inbox itself
+	quar     connectors.Quarantiner
 	status   connectors.StatusReporter
 }
 
 var (
-	_ connectors.Connector = (*Channel)(nil)
-	_ connectors.Handler   = (*Channel)(nil)
-	_ connectors.Validator = (*Channel)(nil)
+	_ connectors.Connector   = (*Channel)(nil)
+	_ connectors.Handler     = (*Channel)(nil)
+	_ connectors.Validator   = (*Channel)(nil)
+	_ connectors.Reprocessor = (*Channel)(nil)
 )
 
 // New builds an api channel.
-func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	var s Settings
 	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
 		return nil, err
@@ -79,8 +82,11 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		return nil, err
 	}
 	// Pushes may arrive before Start runs, so the sink comes from deps.
-	sink, _ := deps.Inbox.(connectors.Sink)
-	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: deps.Logger, sink: sink, status: deps.Status}, nil
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: log, sink: deps.Sink, quar: deps.Quarantine, status: deps.Status}, nil
 }
 
 // Kind implements connectors.Connector.
@@ -134,6 +140,12 @@ type InboundResponse struct {
 }
 
 // ServeHTTP implements connectors.Handler for "/inbound".
+//
+// Answers: 201 stored (200 with duplicate: true for an external_id seen
+// before); 400 not JSON; 401 wrong token; 413 too large; 422 a message that
+// can never be stored as sent (the body is kept in quarantine for an admin);
+// 503 not stored or not confirmed, retry (a retry of a stored message is
+// answered as its duplicate, with its ticket).
 func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/inbound" {
 		writeErr(w, http.StatusNotFound, "not_found", "no such endpoint")
@@ -152,34 +164,100 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusServiceUnavailable, "unavailable", "channel is starting")
 		return
 	}
-	in, status, code, msg := c.decode(w, r)
-	if in == nil {
-		writeErr(w, status, code, msg)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeErr(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is larger than %d bytes", MaxBody))
+			return
+		}
+		writeErr(w, http.StatusBadRequest, "bad_body", "could not read the body")
 		return
 	}
-	res, err := c.sink.Ingest(r.Context(), in)
-	if errors.Is(err, inbox.ErrInvalid) {
-		writeErr(w, http.StatusUnprocessableEntity, "invalid", err.Error())
+	out, status, e := c.push(r.Context(), raw, "")
+	if e != nil {
+		writeErr(w, status, e.code, e.msg)
 		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// pushError is a refused push: its code and a message for the sender.
+type pushError struct{ code, msg string }
+
+func (e *pushError) Error() string { return e.code + ": " + e.msg }
+
+// push decodes and ingests one inbound body and returns the answer and its
+// status. A body refused as invalid (422) is quarantined, unless it is being
+// reprocessed from quarantine (requarantine is then its external id).
+func (c *Channel) push(ctx context.Context, raw []byte, requarantine string) (*InboundResponse, int, *pushError) {
+	in, status, perr := c.decode(raw)
+	if perr != nil {
+		if status == http.StatusUnprocessableEntity && requarantine == "" {
+			c.quarantine(ctx, in, raw, perr.msg)
+		}
+		return nil, status, perr
+	}
+	res, err := c.sink.Ingest(ctx, in)
+	if errors.Is(err, inbox.ErrInvalid) {
+		// Never "retry": the same body fails the same way for ever.
+		msg := err.Error()
+		if _, reason, ok := strings.Cut(msg, "invalid input: "); ok {
+			msg = reason
+		}
+		if requarantine == "" {
+			c.quarantine(ctx, in, raw, msg)
+		}
+		return nil, http.StatusUnprocessableEntity, &pushError{"invalid", msg}
 	}
 	if err != nil {
-		c.log.Error("api inbound", "err", err)
-		writeErr(w, http.StatusServiceUnavailable, "unavailable", "could not store the message; retry")
-		return
+		c.log.Error("api inbound", "channel_id", c.ch.ID, "err", err)
+		return nil, http.StatusServiceUnavailable, &pushError{"unavailable", "could not store the message; retry"}
 	}
-	out := InboundResponse{MessageID: res.MessageID, Duplicate: res.Duplicate}
+	out := &InboundResponse{MessageID: res.MessageID, Duplicate: res.Duplicate}
 	if t, ok := c.sink.(interface {
 		TicketPublicID(ctx context.Context, id int64) (string, int64, error)
 	}); ok {
-		out.TicketID, out.Number, _ = t.TicketPublicID(r.Context(), res.TicketID)
+		if out.TicketID, out.Number, err = t.TicketPublicID(ctx, res.TicketID); err != nil || out.TicketID == "" {
+			// Stored, but the answer would name no ticket: a retry is
+			// answered as the duplicate it is, with its ticket.
+			c.log.Error("api inbound: ticket of a stored message", "channel_id", c.ch.ID, "ticket_id", res.TicketID, "err", err)
+			return nil, http.StatusServiceUnavailable, &pushError{"unavailable", "the message was stored but its ticket could not be read; retry"}
+		}
 	}
-	w.Header().Set("Content-Type", "application/json")
 	if res.Duplicate {
-		w.WriteHeader(http.StatusOK)
-	} else {
-		w.WriteHeader(http.StatusCreated)
+		return out, http.StatusOK, nil
 	}
-	_ = json.NewEncoder(w).Encode(out)
+	return out, http.StatusCreated, nil
+}
+
+// quarantine keeps a refused body for an admin (best effort: the sender is
+// told either way).
+func (c *Channel) quarantine(ctx context.Context, in *inbox.Inbound, raw []byte, reason string) {
+	if c.quar == nil {
+		return
+	}
+	ext := ""
+	if in != nil {
+		ext = in.ExternalID
+	}
+	if err := c.quar.Quarantine(ctx, c.ch.ID, ext, raw, "api: "+reason); err != nil {
+		c.log.Error("api inbound: quarantine", "channel_id", c.ch.ID, "err", err)
+	}
+}
+
+// Reprocess implements connectors.Reprocessor: an admin's retry of a
+// quarantined push ingests its body again.
+func (c *Channel) Reprocess(ctx context.Context, raw []byte, externalID string) error {
+	if c.sink == nil {
+		return errors.New("api: channel is starting")
+	}
+	if _, _, e := c.push(ctx, raw, externalID); e != nil {
+		return e
+	}
+	return nil
 }
 
 func (c *Channel) authorized(r *http.Request) bool {
@@ -191,25 +269,22 @@ func (c *Channel) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(c.ch.TokenHash)) == 1
 }
 
-func (c *Channel) decode(w http.ResponseWriter, r *http.Request) (*inbox.Inbound, int, string, string) {
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
+// decode turns a body into an inbound message. A 422 may come with the
+// message as far as it was read (for the quarantine's external id).
+func (c *Channel) decode(raw []byte) (*inbox.Inbound, int, *pushError) {
 	var req InboundRequest
-	dec := json.NewDecoder(body)
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is larger than %d bytes", MaxBody)
-		}
-		return nil, http.StatusBadRequest, "bad_json", "body is not valid JSON for this endpoint: " + err.Error()
+		return nil, http.StatusBadRequest, &pushError{"bad_json", "body is not valid JSON for this endpoint: " + err.Error()}
 	}
 	if dec.More() {
-		return nil, http.StatusBadRequest, "bad_json", "body has data after the JSON object"
+		return nil, http.StatusBadRequest, &pushError{"bad_json", "body has data after the JSON object"}
 	}
 	switch {
 	case strings.TrimSpace(req.ExternalID) == "":
-		return nil, http.StatusUnprocessableEntity, "invalid", "external_id is required"
+		return nil, http.StatusUnprocessableEntity, &pushError{"invalid", "external_id is required"}
 	case strings.TrimSpace(req.Contact.ExternalID) == "" && strings.TrimSpace(req.Contact.Email) == "":
-		return nil, http.StatusUnprocessableEntity, "invalid", "contact.external_id or contact.email is required"
+		return &inbox.Inbound{ExternalID: req.ExternalID}, http.StatusUnprocessableEntity, &pushError{"invalid", "contact.external_id or contact.email is required"}
 	}
 	in := &inbox.Inbound{
 		ChannelID:  c.ch.ID,
@@ -224,7 +299,7 @@ func (c *Channel) decode(w http.ResponseWriter, r *http.Request) (*inbox.Inbound
 		},
 	}
 	if req.Contact.ExternalID == "" {
-		in.Contact = inbox.ContactRef{Kind: inbox.IdentityEmail, ID: req.Contact.Email, Verified: c.settings.TrustEmail, Name: req.Contact.Name}
+		in.Contact = emailContact(c.ch.ID, req.Contact, c.settings.TrustEmail)
 	}
 	if req.ThreadKey != "" {
 		key := ThreadKey(c.ch.ID, req.ThreadKey)
@@ -234,11 +309,24 @@ func (c *Channel) decode(w http.ResponseWriter, r *http.Request) (*inbox.Inbound
 	for i, a := range req.Attachments {
 		data, err := base64.StdEncoding.DecodeString(a.Data)
 		if err != nil {
-			return nil, http.StatusUnprocessableEntity, "invalid", fmt.Sprintf("attachments[%d].data is not base64", i)
+			return in, http.StatusUnprocessableEntity, &pushError{"invalid", fmt.Sprintf("attachments[%d].data is not base64", i)}
 		}
 		in.Attachments = append(in.Attachments, inbox.Attachment{Name: a.Name, ContentType: a.ContentType, Data: data})
 	}
-	return in, 0, "", ""
+	return in, 0, nil
+}
+
+// emailContact names a sender the integration knows only by address. With
+// trust_email the address is a proven email identity (it joins the address's
+// contact on every channel); without, the sender is this channel's user of
+// that address and the address is only their reply address, so a push can
+// never be filed under, or link to, the address's real owner.
+func emailContact(channelID int64, ct InboundContact, trust bool) inbox.ContactRef {
+	addr := strings.ToLower(strings.TrimSpace(ct.Email))
+	if trust {
+		return inbox.ContactRef{Kind: inbox.IdentityEmail, ID: addr, Verified: true, Name: ct.Name}
+	}
+	return inbox.ContactRef{Kind: inbox.IdentityAPI, ID: fmt.Sprintf("%d:email:%s", channelID, addr), Verified: true, Name: ct.Name, Email: addr}
 }
 
 // ThreadKey is the thread key of an api-channel conversation.
@@ -323,21 +411,64 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		var r struct {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(respBody, &r)
 		return inbox.ExternalRef{ID: r.ID}, nil
-	case resp.StatusCode == http.StatusTooManyRequests:
-		d, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return inbox.ExternalRef{}, connectors.RetryAfter(time.Duration(d)*time.Second, fmt.Errorf("api: webhook answered 429"))
-	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout:
-		return inbox.ExternalRef{}, connectors.Permanent(fmt.Errorf("api: webhook answered %d: %s", resp.StatusCode, strings.TrimSpace(string(respBody))))
-	default:
-		return inbox.ExternalRef{}, fmt.Errorf("api: webhook answered %d", resp.StatusCode)
 	}
+	return inbox.ExternalRef{}, webhookError(resp, respBody, out.Attempt, time.Now())
+}
+
+// Webhook retry policy (see README): these answers are retried with backoff
+// for as long as the dispatcher retries (408 Request Timeout, 425 Too Early,
+// 429 Too Many Requests and every 5xx, and anything else that is not a 2xx
+// or a 4xx); any other 4xx is retried too, but fails the delivery for good
+// on attempt PermanentAfter.
+const PermanentAfter = 3
+
+// MaxRetryAfter caps the wait a webhook may ask for with Retry-After.
+const MaxRetryAfter = time.Hour
+
+// webhookError turns a non-2xx answer into an error that steers the
+// dispatcher: Permanent, RetryAfter (when the answer says when), or plain
+// (exponential backoff).
+func webhookError(resp *http.Response, body []byte, attempt int, now time.Time) error {
+	err := fmt.Errorf("api: webhook answered %d", resp.StatusCode)
+	if detail := strings.TrimSpace(string(body)); detail != "" {
+		err = fmt.Errorf("api: webhook answered %d: %s", resp.StatusCode, plaintext.Shorten(plaintext.Scrub(detail), 200))
+	}
+	code := resp.StatusCode
+	transient := code == http.StatusRequestTimeout || code == http.StatusTooEarly || code == http.StatusTooManyRequests ||
+		code < 400 || code >= 500
+	if !transient && attempt >= PermanentAfter {
+		return connectors.Permanent(fmt.Errorf("%w (attempt %d of %d)", err, attempt, PermanentAfter))
+	}
+	if d, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
+		return connectors.RetryAfter(d, err)
+	}
+	return err
+}
+
+// retryAfter reads a Retry-After header: delay seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		d = time.Duration(min(n, int64(MaxRetryAfter/time.Second))) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = max(at.Sub(now), 0)
+	} else {
+		return 0, false
+	}
+	return min(d, MaxRetryAfter), true
 }
 
 func writeErr(w http.ResponseWriter, status int, code, msg string) {

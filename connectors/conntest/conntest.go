@@ -39,9 +39,17 @@ type Env struct {
 // after adding channels.
 func New(t testing.TB, dialect string) *Env {
 	t.Helper()
+	return NewWith(t, dialect, inbox.Options{})
+}
+
+// NewWith is New with inbox options (a free-disk floor, a fake disk);
+// Logger and BaseURL are set by the Env.
+func NewWith(t testing.TB, dialect string, opts inbox.Options) *Env {
+	t.Helper()
 	st := storetest.Open(t, dialect)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc := inbox.New(st, inbox.Options{Logger: log, BaseURL: "http://hanbox.test"})
+	opts.Logger, opts.BaseURL = log, "http://hanbox.test"
+	svc := inbox.New(st, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Env{T: t, Store: st, Inbox: svc, Ctx: ctx, cancel: cancel, BaseURL: "http://hanbox.test",
 		Dispatch: inbox.DispatchOptions{BaseBackoff: 50 * time.Millisecond, MaxBackoff: time.Second, Poll: 50 * time.Millisecond}}

@@ -13,7 +13,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hanbox/hanbox/connectors"
-	"github.com/hanbox/hanbox/store"
 )
 
 // A RESUME makes Discord replay what a dropped socket missed, but a new
@@ -56,7 +55,7 @@ func (cp *checkpoints) load(ctx context.Context) error {
 		return nil
 	}
 	raw, err := cp.state.Get(ctx, checkpointKey)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, connectors.ErrNotFound) {
 		raw, err = "{}", nil
 	}
 	if err != nil {

@@ -128,7 +128,7 @@ var (
 )
 
 // New builds a Discord channel. It does no I/O.
-func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	var s Settings
 	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
 		return nil, err

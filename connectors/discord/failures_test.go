@@ -76,7 +76,7 @@ func newDirect(t *testing.T, f *fakeDiscord, token string) *Channel {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.(*Channel)
+	return c
 }
 
 func TestSendErrors(t *testing.T) {

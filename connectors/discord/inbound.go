@@ -52,11 +52,6 @@ type place struct {
 	parent string // the support channel of a thread
 }
 
-// editor is the part of the inbox that records edits and deletions.
-type editor interface {
-	EditMessage(ctx context.Context, channelID int64, ext, text string, deleted bool) error
-}
-
 // ThreadKey is the thread key of a Discord thread or DM channel.
 func ThreadKey(channelID string) string { return "discord:" + channelID }
 
@@ -136,8 +131,8 @@ func (c *Channel) onUpdate(ctx context.Context, st *discordgo.State, m *discordg
 	if m.EditedTimestamp == nil {
 		return // embeds unfurled, a pin: not an edit of the text
 	}
-	ed, ok := c.deps.Inbox.(editor)
-	if !ok {
+	ed := c.deps.Edits
+	if ed == nil {
 		return
 	}
 	c.retry(ctx, "edit", m, func() error {
@@ -151,8 +146,8 @@ func (c *Channel) onUpdate(ctx context.Context, st *discordgo.State, m *discordg
 
 // onDelete records the deletion of a stored message.
 func (c *Channel) onDelete(ctx context.Context, id string) {
-	ed, ok := c.deps.Inbox.(editor)
-	if !ok {
+	ed := c.deps.Edits
+	if ed == nil {
 		return
 	}
 	c.retry(ctx, "delete", &discordgo.Message{ID: id}, func() error {

@@ -237,7 +237,7 @@ func TestIngestFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.(*Channel).onCreate(context.Background(), tt.sink, nil, dm("4242"))
+			c.onCreate(context.Background(), tt.sink, nil, dm("4242"))
 			if tt.sink.calls != tt.calls {
 				t.Errorf("Ingest calls = %d, want %d", tt.sink.calls, tt.calls)
 			}

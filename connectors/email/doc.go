@@ -2,7 +2,9 @@
 //
 // Inbound mail arrives by IMAP sync (imap.go) and, optionally, by an SMTP
 // listener that a mail host or forwarding rule delivers to (listener.go).
-// Both hand raw RFC 5322 bytes to Parse (parse.go), which produces an
+// Both hand raw RFC 5322 bytes to Parse (parse.go: the header; mime.go: the
+// part tree; dsn.go: delivery reports; msgid.go: Message-ID and threading
+// headers; quote.go: quoted history), which produces an
 // inbox.Inbound, or a Bounce for a delivery status notification about mail
 // Hanbox sent. What cannot be parsed is quarantined raw, never dropped.
 // Agent replies leave through Send (send.go) over SMTP.
@@ -40,13 +42,29 @@
 // # Exactly once
 //
 // The IMAP checkpoint (UIDVALIDITY and the last UID, per folder) advances
-// only after a batch was ingested, quarantined or recorded as a bounce. UIDs
-// at or below the checkpoint are dropped, since real servers answer "N:*"
-// with the newest message even when its UID is below N. A changed UIDVALIDITY
-// resyncs the folder; Message-ID deduplication in the inbox makes replays
-// harmless. Messages without a Message-ID get a stable id from the SHA-256
-// of their bytes.
+// only after a batch was ingested, quarantined or recorded as a bounce, and
+// it is written even when the session is being stopped, before the mailbox
+// lock is released, so the next owner never offers those messages again.
+// UIDs at or below the checkpoint are dropped, since real servers answer
+// "N:*" with the newest message even when its UID is below N. A changed
+// UIDVALIDITY resyncs the folder; deduplication makes replays harmless.
 //
+// Deduplication (dedupe.go) is by Message-ID and content digest (digest.go):
+// the SHA-256 of the author's header fields and the body, without anything
+// transport adds (Received, Delivered-To, Return-Path, ARC, DKIM-Signature,
+// spam verdicts, line ends). The same mail by IMAP and by the listener is one
+// message; a different mail reusing a stored Message-ID is stored under
+// "<Message-ID>/sha256.<digest>" and flagged (meta "message_id_conflict").
+// Mail without a Message-ID gets "sha256.<digest>@hanbox.invalid".
+//
+// # Nothing lost
+//
+// Mail that cannot be parsed is quarantined raw. Mail that parses only with
+// repairs (a misspelled Content-Transfer-Encoding, a broken MIME structure:
+// transfer.go, mime.go) is imported with the original attached as
+// original-message.eml (or quarantined as well when too large to attach).
+// Over-size mail (oversize.go) is quarantined as its headers with a note of
+// what it held, shown as the message text when an admin retries it.
 // # Charsets
 //
 // go-message decodes the IANA charsets; this package adds the names Korean

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-message/mail"
 
@@ -216,15 +217,19 @@ func TestEndToEndChatContinuesByEmail(t *testing.T) {
 			msg, err := m.Inbox.MessageByExternalID(ctx, m.ch.ID, id)
 			return err == nil && msg.DeliveryStatus == store.DeliverySent
 		})
-		// The visitor answers the email: it joins the same ticket and contact.
+		// The visitor answers the email: it joins the same ticket. Its author
+		// is the contact that proved the address by sending from it; the
+		// visitor only typed it, so their contact gets no email identity
+		// (an agent may merge the two by hand).
 		m.imap.deliver(t, "INBOX", customerMail("visitor@example.net", "support@example.com", "Re: x", "visitor-answer@example.net",
 			"감사합니다", "In-Reply-To: <"+id+">"))
 		if got := waitTicket(t, m.Env, m.ch.ID, "visitor-answer@example.net"); got != res.TicketID {
 			t.Fatalf("visitor's email in ticket %d, want %d", got, res.TicketID)
 		}
 		msg, _ := m.Inbox.MessageByExternalID(ctx, m.ch.ID, "visitor-answer@example.net")
-		if msg.AuthorID != res.ContactID {
-			t.Errorf("email answer by contact %d, want %d", msg.AuthorID, res.ContactID)
+		prover, err := m.Inbox.ContactByIdentity(ctx, inbox.IdentityEmail, "visitor@example.net")
+		if err != nil || msg.AuthorID != prover.ID || prover.ID == res.ContactID {
+			t.Errorf("email answer by contact %d; the address's contact is %+v (%v), the visitor's %d", msg.AuthorID, prover, err, res.ContactID)
 		}
 	})
 }
@@ -301,5 +306,22 @@ func TestReplySubjectAndReferences(t *testing.T) {
 		if r == "self@x" || strings.HasPrefix(r, "token:") || strings.HasSuffix(r, "hanbox.invalid") {
 			t.Errorf("references include %q", r)
 		}
+	}
+}
+
+// TestComposeTextPartFromHTML: a reply written only as HTML gets a text part
+// with every entity decoded and no markup.
+func TestComposeTextPartFromHTML(t *testing.T) {
+	c := &Channel{settings: Settings{Address: "support@example.com"}}
+	c.settings.defaults()
+	out := &inbox.Outbound{MessageID: 9, Ticket: inbox.TicketRef{PublicID: "pub", Number: 1009, Subject: "Hi"},
+		Contact: inbox.PersonRef{Email: "cust@example.net"},
+		HTML:    "<p>We&#8217;ve sent the caf&eacute; voucher.</p><p>Thanks &amp; regards</p>"}
+	msg, err := c.compose(out, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(strings.ReplaceAll(bodyText(t, msg.raw), "\r\n", "\n")), "We’ve sent the café voucher.\n\nThanks & regards"; got != want {
+		t.Errorf("text part = %q, want %q", got, want)
 	}
 }

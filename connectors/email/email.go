@@ -85,8 +85,11 @@ type SMTP struct {
 
 // Listen configures the inbound SMTP listener. An empty Addr disables it.
 type Listen struct {
-	Addr     string `json:"addr"`
-	MaxBytes int64  `json:"max_bytes"`
+	Addr string `json:"addr"`
+	// MaxBytes is the listener's hard cap: larger mail is refused with 552
+	// (default 4 × max_message_bytes). Mail between max_message_bytes and
+	// the cap is accepted and quarantined (headers kept), as by IMAP.
+	MaxBytes int64 `json:"max_bytes"`
 	// RequireAuth demands AUTH PLAIN with the secret "listen_password"
 	// (user name: the support address) before mail is accepted.
 	RequireAuth bool   `json:"require_auth"`
@@ -163,7 +166,7 @@ func (s *Settings) defaults() {
 		s.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if s.Listen.MaxBytes == 0 {
-		s.Listen.MaxBytes = s.MaxMessageBytes
+		s.Listen.MaxBytes = 4 * s.MaxMessageBytes
 	}
 }
 
@@ -204,9 +207,14 @@ type Channel struct {
 	listenPassword string
 
 	bouncer bouncer
+	stored  storedMail
 
 	mu       sync.Mutex
 	listener *listener
+
+	// dial and wait replace the network and the clock in tests.
+	dial func(ctx context.Context, addr string) (net.Conn, error)
+	wait func(ctx context.Context, d time.Duration) error
 }
 
 // bouncer is the narrow inbox interface for delivery reports.
@@ -222,7 +230,7 @@ var (
 )
 
 // New builds an email channel.
-func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	var s Settings
 	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
 		return nil, err
@@ -245,7 +253,8 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 	if c.listenPassword, err = ch.Secret("listen_password"); err != nil {
 		return nil, err
 	}
-	c.bouncer, _ = deps.Inbox.(bouncer)
+	c.bouncer = deps.Bounces
+	c.stored = deps.Messages
 	return c, nil
 }
 
@@ -257,8 +266,11 @@ func (c *Channel) Validate(context.Context) error { return c.settings.Validate()
 
 // Start implements connectors.Connector: it runs the inbound SMTP listener
 // (when configured) for the channel's lifetime and syncs the IMAP mailbox
-// (when configured). An IMAP failure returns an error so the runtime restarts
-// Start with backoff; the listener keeps running across those restarts.
+// (when configured). A lost or refused IMAP connection is retried inside
+// Start within seconds (see reconnectMin); any other IMAP failure (a rejected
+// login, a missing folder, the store) returns an error so the runtime
+// restarts Start with its backoff. The listener keeps running across those
+// restarts.
 func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 	if c.settings.Listen.Addr != "" {
 		if err := c.ensureListener(sink); err != nil {
@@ -271,7 +283,7 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		<-ctx.Done()
 		return nil
 	}
-	return c.syncIMAP(ctx, sink)
+	return c.runIMAP(ctx, sink)
 }
 
 // Close implements connectors.Closer: it stops the SMTP listener.
@@ -302,32 +314,37 @@ func (c *Channel) ListenAddr() string {
 // quarantined. It returns nil once the message is durably accounted for, so
 // the caller may advance its checkpoint; an error means "try again later".
 func (c *Channel) deliver(ctx context.Context, sink connectors.Sink, raw []byte, source string) error {
-	in, err := c.inbound(ctx, raw, source)
+	return c.deliverParsed(ctx, sink, raw, source, false)
+}
+
+// deliverParsed is deliver; retry is set for input handed back from the
+// quarantine.
+func (c *Channel) deliverParsed(ctx context.Context, sink connectors.Sink, raw []byte, source string, retry bool) error {
+	in, err := c.inbound(ctx, raw, source, retry)
 	if err != nil || in == nil {
 		return err
 	}
-	_, err = sink.Ingest(ctx, in)
+	err = c.ingestMail(ctx, sink, []*inbox.Inbound{in}, [][]byte{raw})[0]
 	return c.settle(ctx, raw, source, err)
 }
 
 // Reprocess implements connectors.Reprocessor: quarantined mail is parsed
 // again and, if it now parses, delivered as if it had just arrived.
 func (c *Channel) Reprocess(ctx context.Context, raw []byte, externalID string) error {
-	if _, err := Parse(raw, ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own()}); err != nil {
+	if _, err := Parse(raw, c.parseOptions(true)); err != nil {
 		return fmt.Errorf("email: still cannot parse: %w", err)
 	}
-	sink, ok := c.deps.Inbox.(connectors.Sink)
-	if !ok {
+	if c.deps.Sink == nil {
 		return errors.New("email: no inbox to deliver to")
 	}
-	return c.deliver(ctx, sink, raw, externalID)
+	return c.deliverParsed(ctx, c.deps.Sink, raw, externalID, true)
 }
 
 // inbound parses raw mail. It returns nil (and handles the mail) for what is
 // not a customer message: unparseable mail (quarantined), bounces (the
 // original reply is marked failed) and our own replies coming back.
-func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbox.Inbound, error) {
-	p, err := Parse(raw, ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own()})
+func (c *Channel) inbound(ctx context.Context, raw []byte, source string, retry bool) (*inbox.Inbound, error) {
+	p, err := Parse(raw, c.parseOptions(retry))
 	if err != nil {
 		return nil, c.quarantine(ctx, raw, source, err.Error())
 	}
@@ -345,6 +362,19 @@ func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbo
 		}
 		return nil, err
 	}
+	if len(p.Repairs) > 0 && !p.OriginalKept {
+		// Too large to attach: the quarantine keeps the original instead
+		// (a retry comes from there already), and the message is still
+		// imported with what could be read.
+		if !retry {
+			reason := "kept for reference, the message was imported: Hanbox repaired it (" +
+				strings.Join(p.Repairs, "; ") + ") and it is too large to attach"
+			if err := c.quarantine(ctx, raw, source, reason); err != nil {
+				return nil, err
+			}
+		}
+		p.Inbound.Text = withNote(p.Inbound.Text, "[This mail was malformed and Hanbox repaired it; the mail as received is too large to attach and is kept in the quarantine.]")
+	}
 	if in := p.Inbound; isOwn(in.Contact.ID, c.settings.own()) && strings.HasPrefix(in.ExternalID, "hanbox.") {
 		// Our own reply came back (a copy to ourselves, a list): never a
 		// customer message, and ingesting it could start a mail loop.
@@ -352,6 +382,10 @@ func (c *Channel) inbound(ctx context.Context, raw []byte, source string) (*inbo
 		return nil, nil
 	}
 	return p.Inbound, nil
+}
+
+func (c *Channel) parseOptions(retry bool) ParseOptions {
+	return ParseOptions{ChannelID: c.ch.ID, Own: c.settings.own(), Retry: retry}
 }
 
 // settle turns an ingest error into the connector's answer: mail the inbox

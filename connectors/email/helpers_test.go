@@ -26,11 +26,18 @@ import (
 	"github.com/hanbox/hanbox/store"
 )
 
-// memIMAP is go-imap's in-memory server on a loopback port.
+// memIMAP is go-imap's in-memory server on a loopback port. stop and start
+// take the server down and bring it back on the same port, with the same
+// mailboxes (an outage).
 type memIMAP struct {
 	host string
 	port int
 	user *imapmemserver.User
+	mem  *imapmemserver.Server
+	caps imap.CapSet
+
+	mu  sync.Mutex
+	srv *imapserver.Server
 }
 
 func newMemIMAP(t testing.TB, caps imap.CapSet) *memIMAP {
@@ -44,7 +51,15 @@ func newMemIMAP(t testing.TB, caps imap.CapSet) *memIMAP {
 	if caps == nil {
 		caps = imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}
 	}
-	srv := imapserver.New(&imapserver.Options{
+	m := &memIMAP{host: "127.0.0.1", user: user, mem: mem, caps: caps}
+	m.start(t)
+	t.Cleanup(m.stop)
+	return m
+}
+
+// imapServer serves mem's mailboxes.
+func imapServer(mem *imapmemserver.Server, caps imap.CapSet) *imapserver.Server {
+	return imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return mem.NewSession(), nil, nil
 		},
@@ -52,14 +67,32 @@ func newMemIMAP(t testing.TB, caps imap.CapSet) *memIMAP {
 		Caps:         caps,
 		Logger:       discardLogger{},
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+}
+
+// start serves on the server's port (a new one the first time).
+func (m *memIMAP) start(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(m.host, strconv.Itoa(m.port)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.port = ln.Addr().(*net.TCPAddr).Port
+	srv := imapServer(m.mem, m.caps)
+	m.mu.Lock()
+	m.srv = srv
+	m.mu.Unlock()
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	a := ln.Addr().(*net.TCPAddr)
-	return &memIMAP{host: "127.0.0.1", port: a.Port, user: user}
+}
+
+// stop closes the listener and every connection.
+func (m *memIMAP) stop() {
+	m.mu.Lock()
+	srv := m.srv
+	m.srv = nil
+	m.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
 }
 
 // deliver appends a message to a mailbox server-side (wakes IDLE clients).
@@ -243,12 +276,12 @@ func directChannel(t testing.TB, env *conntest.Env, row store.Channel, status co
 		status = func(string, error) {}
 	}
 	conn, err := New(connectors.ToChannel(row), connectors.Deps{
-		State: storeState{env.Store, row.ID}, Quarantine: env.Inbox, Inbox: env.Inbox, Status: status, Bus: env.Inbox.Bus(),
+		State: storeState{env.Store, row.ID}, Quarantine: env.Inbox, Sink: env.Inbox, Bounces: env.Inbox, Messages: env.Inbox, Status: status, Bus: env.Inbox.Bus(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return conn.(*Channel)
+	return conn
 }
 
 // customerMail builds a plain customer message.
@@ -317,5 +350,3 @@ func (f *flakySink) Ingest(ctx context.Context, in *inbox.Inbound) (inbox.Ingest
 }
 
 var errInjected = errors.New("injected ingest failure")
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
 )
 
 // Tuning of the IMAP sync; variables so tests can shorten them.
@@ -34,14 +34,58 @@ var (
 	lockRetry = 30 * time.Second
 )
 
+// Reconnecting: after a connection failure the wait starts at reconnectMin
+// and doubles up to reconnectMax; a session that logged in and selected the
+// folder resets it. The cap keeps a server that comes back after an outage
+// of any length reconnected within 5 s (4 s of waiting and the connect).
+const (
+	reconnectMin = time.Second
+	reconnectMax = 4 * time.Second
+)
+
+// checkpointTimeout bounds writing the checkpoint after ctx ended.
+const checkpointTimeout = 10 * time.Second
+
 func (c *Channel) stateKey(name string) string {
 	return "imap:" + c.settings.IMAP.Folder + ":" + name
 }
 
-// syncIMAP holds one IMAP session: it backfills everything after the
-// checkpoint, then waits in IDLE (or polls) for more, until ctx ends or the
-// connection fails.
-func (c *Channel) syncIMAP(ctx context.Context, sink connectors.Sink) error {
+// connError marks a failure of the connection to the IMAP server: it could
+// not be made, it broke, or the server said it is temporarily unavailable.
+// The channel reconnects by itself, soon. Every other failure (a rejected
+// login, a missing folder, a bad certificate, the store) ends Start, and the
+// runtime restarts it with its slower backoff, so a wrong password is not
+// tried every few seconds.
+type connError struct{ err error }
+
+func (e *connError) Error() string { return e.err.Error() }
+func (e *connError) Unwrap() error { return e.err }
+
+// netFail wraps err as a connError unless the server answered it (NO or BAD
+// other than [UNAVAILABLE]) or a certificate failed to verify.
+func netFail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ie *imap.Error
+	if errors.As(err, &ie) && ie.Code != imap.ResponseCodeUnavailable {
+		return err
+	}
+	var ce *tls.CertificateVerificationError
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	if errors.As(err, &ce) || errors.As(err, &ue) || errors.As(err, &he) {
+		return err
+	}
+	return &connError{err: err}
+}
+
+// runIMAP holds the mailbox for the channel: it takes the cluster lock (when
+// there is one) and keeps an IMAP session open, reconnecting after
+// connection failures (see reconnectMin), until ctx ends or a failure that is
+// not the connection's. The lock is released only after the last session
+// ended, and a session writes its checkpoint before it ends.
+func (c *Channel) runIMAP(ctx context.Context, sink connectors.Sink) error {
 	c.deps.Status(connectors.StateConnecting, nil)
 	if c.deps.Locker != nil {
 		release, err := c.lockMailbox(ctx)
@@ -50,34 +94,75 @@ func (c *Channel) syncIMAP(ctx context.Context, sink connectors.Sink) error {
 		}
 		defer release()
 	}
+	delay := reconnectMin
+	for {
+		selected, err := c.syncIMAP(ctx, sink)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var ce *connError
+		if !errors.As(err, &ce) {
+			return err
+		}
+		if selected {
+			delay = reconnectMin
+		}
+		c.log.Warn("imap connection failed; reconnecting", "err", err, "in", delay)
+		if c.sleep(ctx, delay) != nil {
+			return nil
+		}
+		delay = min(delay*2, reconnectMax)
+		c.deps.Status(connectors.StateConnecting, nil)
+	}
+}
+
+// sleep waits d, or until ctx ends (then it returns ctx's error).
+func (c *Channel) sleep(ctx context.Context, d time.Duration) error {
+	if c.wait != nil {
+		return c.wait(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// syncIMAP holds one IMAP session: it backfills everything after the
+// checkpoint, then waits in IDLE (or polls) for more, until ctx ends or the
+// session fails. selected reports that it got as far as selecting the folder.
+func (c *Channel) syncIMAP(ctx context.Context, sink connectors.Sink) (selected bool, err error) {
 	wake := make(chan struct{}, 1)
-	cl, err := c.dialIMAP(wake)
+	cl, err := c.dialIMAP(ctx, wake)
 	if err != nil {
-		return c.fail(fmt.Errorf("email: imap connect: %w", err))
+		return false, c.fail(netFail(fmt.Errorf("email: imap connect: %w", err)))
 	}
 	defer cl.Close()
 	stop := context.AfterFunc(ctx, func() { cl.Close() })
 	defer stop()
 
 	if err := cl.Login(c.settings.IMAP.Username, c.imapPassword).Wait(); err != nil {
-		return c.fail(fmt.Errorf("email: imap login: %w", err))
+		return false, c.fail(netFail(fmt.Errorf("email: imap login: %w", err)))
 	}
 	sel, err := cl.Select(c.settings.IMAP.Folder, nil).Wait()
 	if err != nil {
-		return c.fail(fmt.Errorf("email: imap select %s: %w", c.settings.IMAP.Folder, err))
+		return false, c.fail(netFail(fmt.Errorf("email: imap select %s: %w", c.settings.IMAP.Folder, err)))
 	}
 	last, err := c.checkpoint(ctx, sel.UIDValidity)
 	if err != nil {
-		return c.fail(err)
+		return true, c.fail(err)
 	}
 	canIdle := cl.Caps().Has(imap.CapIdle) || cl.Caps().Has(imap.CapIMAP4rev2)
 	reported := false // report connected once per session, not per wake-up
 	for {
 		if last, err = c.fetchNew(ctx, cl, sink, last); err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return true, nil
 			}
-			return c.fail(err)
+			return true, c.fail(err)
 		}
 		if !reported {
 			c.deps.Status(connectors.StateConnected, nil)
@@ -89,10 +174,10 @@ func (c *Channel) syncIMAP(ctx context.Context, sink connectors.Sink) error {
 			err = c.poll(ctx, cl)
 		}
 		if ctx.Err() != nil {
-			return nil
+			return true, nil
 		}
 		if err != nil {
-			return c.fail(err)
+			return true, c.fail(netFail(err))
 		}
 	}
 }
@@ -124,12 +209,12 @@ func (c *Channel) lockMailbox(ctx context.Context) (func(), error) {
 	}
 }
 
-func (c *Channel) dialIMAP(wake chan<- struct{}) (*imapclient.Client, error) {
+func (c *Channel) dialIMAP(ctx context.Context, wake chan<- struct{}) (*imapclient.Client, error) {
 	s := c.settings.IMAP
+	tlsConfig := &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
 	opts := &imapclient.Options{
-		TLSConfig:   &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.InsecureSkipVerify, MinVersion: tls.VersionTLS12},
+		TLSConfig:   tlsConfig,
 		WordDecoder: &mime.WordDecoder{CharsetReader: charsetReader},
-		Dialer:      &net.Dialer{Timeout: 30 * time.Second},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			// Runs on the reader goroutine: only signal.
 			Mailbox: func(data *imapclient.UnilateralDataMailbox) {
@@ -142,14 +227,30 @@ func (c *Channel) dialIMAP(wake chan<- struct{}) (*imapclient.Client, error) {
 			},
 		},
 	}
-	addr := hostPort(s.Host, s.Port)
+	dial := c.dial
+	if dial == nil {
+		d := &net.Dialer{Timeout: 30 * time.Second}
+		dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	conn, err := dial(ctx, hostPort(s.Host, s.Port))
+	if err != nil {
+		return nil, err
+	}
 	switch s.TLS {
 	case TLSNone:
-		return imapclient.DialInsecure(addr, opts)
+		return imapclient.New(conn, opts), nil
 	case TLSStartTLS:
-		return imapclient.DialStartTLS(addr, opts)
+		return imapclient.NewStartTLS(conn, opts)
 	default:
-		return imapclient.DialTLS(addr, opts)
+		tlsConfig.NextProtos = []string{"imap"}
+		tc := tls.Client(conn, tlsConfig)
+		hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return imapclient.New(tc, opts), nil
 	}
 }
 
@@ -159,7 +260,7 @@ func (c *Channel) dialIMAP(wake chan<- struct{}) (*imapclient.Client, error) {
 func (c *Channel) checkpoint(ctx context.Context, validity uint32) (imap.UID, error) {
 	v := strconv.FormatUint(uint64(validity), 10)
 	old, err := c.deps.State.Get(ctx, c.stateKey("uidvalidity"))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return 0, fmt.Errorf("email: load checkpoint: %w", err)
 	}
 	if old != v {
@@ -175,7 +276,7 @@ func (c *Channel) checkpoint(ctx context.Context, validity uint32) (imap.UID, er
 		return 0, nil
 	}
 	s, err := c.deps.State.Get(ctx, c.stateKey("last_uid"))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return 0, fmt.Errorf("email: load checkpoint: %w", err)
 	}
 	n, _ := strconv.ParseUint(s, 10, 32)
@@ -195,7 +296,7 @@ func (c *Channel) fetchNew(ctx context.Context, cl *imapclient.Client, sink conn
 	set.AddRange(last+1, 0)
 	bufs, err := cl.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
 	if err != nil {
-		return last, fmt.Errorf("email: imap list new mail: %w", err)
+		return last, netFail(fmt.Errorf("email: imap list new mail: %w", err))
 	}
 	var todo []pending
 	for _, b := range bufs {
@@ -217,7 +318,12 @@ func (c *Channel) fetchNew(ctx context.Context, cl *imapclient.Client, sink conn
 		done, err := c.importBatch(ctx, cl, sink, batch)
 		if len(done) > 0 {
 			last = done[len(done)-1]
-			if perr := c.deps.State.Put(ctx, c.stateKey("last_uid"), strconv.FormatUint(uint64(last), 10)); perr != nil {
+			// What the inbox committed is recorded even when ctx just ended
+			// (a shutdown, a lost lock): the next owner starts after it.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkpointTimeout)
+			perr := c.deps.State.Put(pctx, c.stateKey("last_uid"), strconv.FormatUint(uint64(last), 10))
+			cancel()
+			if perr != nil {
 				return last, fmt.Errorf("email: save checkpoint: %w", perr)
 			}
 			c.afterImport(cl, done)
@@ -243,13 +349,15 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 	}
 	bodies := map[imap.UID][]byte{}
 	over := map[imap.UID]bool{}
+	structure := map[imap.UID]imap.BodyStructure{}
 	if len(full) > 0 {
-		if err := fetchBodies(cl, full, &imap.FetchItemBodySection{Peek: true}, max, bodies, over); err != nil {
+		if err := fetchBodies(cl, full, &imap.FetchItemBodySection{Peek: true}, max, bodies, over, nil); err != nil {
 			return nil, err
 		}
 	}
 	if len(heads) > 0 {
-		if err := fetchBodies(cl, heads, &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}, max, bodies, over); err != nil {
+		// Headers and the body structure: enough to say what was dropped.
+		if err := fetchBodies(cl, heads, &imap.FetchItemBodySection{Peek: true, Specifier: imap.PartSpecifierHeader}, max, bodies, over, structure); err != nil {
 			return nil, err
 		}
 		for _, p := range batch {
@@ -269,6 +377,7 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 	}
 	items := make([]item, 0, len(batch))
 	var ins []*inbox.Inbound
+	var raws [][]byte
 	for _, p := range batch {
 		raw, ok := bodies[p.uid]
 		it := item{uid: p.uid, raw: raw, source: fmt.Sprintf("imap:%s:%d", c.settings.IMAP.Folder, p.uid)}
@@ -276,18 +385,23 @@ func (c *Channel) importBatch(ctx context.Context, cl *imapclient.Client, sink c
 		case !ok:
 			// Expunged between the two fetches: nothing to import.
 		case over[p.uid]:
-			it.err = c.quarantine(ctx, raw, it.source, fmt.Sprintf("message of %d bytes is over the %d byte limit; headers kept", p.size, max))
+			size := p.size
+			if size <= max {
+				size = max + 1 // at least: the server sent more than RFC822.SIZE said
+			}
+			it.err = c.quarantineOversize(ctx, raw, it.source, size, partsOfStructure(structure[p.uid]))
 		default:
-			it.in, it.err = c.inbound(ctx, raw, it.source)
+			it.in, it.err = c.inbound(ctx, raw, it.source, false)
 			if it.in != nil {
 				ins = append(ins, it.in)
+				raws = append(raws, raw)
 			}
 		}
 		items = append(items, it)
 	}
 	var errs []error
 	if len(ins) > 0 {
-		_, errs = ingestAll(ctx, sink, ins)
+		errs = c.ingestMail(ctx, sink, ins, raws)
 	}
 	var done []imap.UID
 	k := 0
@@ -328,8 +442,13 @@ func ingestAll(ctx context.Context, sink connectors.Sink, ins []*inbox.Inbound) 
 
 // fetchBodies streams one UID FETCH of a body section into out, reading at
 // most max bytes per message (a server may send more than RFC822.SIZE said).
-func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItemBodySection, max int64, out map[imap.UID][]byte, over map[imap.UID]bool) error {
-	cmd := cl.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+// With structure set, the BODYSTRUCTURE of each message goes there too.
+func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItemBodySection, max int64, out map[imap.UID][]byte, over map[imap.UID]bool, structure map[imap.UID]imap.BodyStructure) error {
+	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}
+	if structure != nil {
+		opts.BodyStructure = &imap.FetchItemBodyStructure{Extended: true}
+	}
+	cmd := cl.Fetch(set, opts)
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -338,6 +457,7 @@ func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItem
 		var uid imap.UID
 		var body []byte
 		var tooBig bool
+		var bs imap.BodyStructure
 		for {
 			item := msg.Next()
 			if item == nil {
@@ -346,6 +466,8 @@ func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItem
 			switch it := item.(type) {
 			case imapclient.FetchItemDataUID:
 				uid = it.UID
+			case imapclient.FetchItemDataBodyStructure:
+				bs = it.BodyStructure
 			case imapclient.FetchItemDataBodySection:
 				if it.Literal == nil {
 					continue
@@ -353,7 +475,7 @@ func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItem
 				b, err := io.ReadAll(io.LimitReader(it.Literal, max+1))
 				if err != nil {
 					_ = cmd.Close()
-					return fmt.Errorf("email: imap read body: %w", err)
+					return netFail(fmt.Errorf("email: imap read body: %w", err))
 				}
 				if int64(len(b)) > max {
 					tooBig = true
@@ -368,10 +490,13 @@ func fetchBodies(cl *imapclient.Client, set imap.UIDSet, section *imap.FetchItem
 			if tooBig {
 				over[uid] = true
 			}
+			if structure != nil && bs != nil {
+				structure[uid] = bs
+			}
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		return fmt.Errorf("email: imap fetch: %w", err)
+		return netFail(fmt.Errorf("email: imap fetch: %w", err))
 	}
 	return nil
 }

@@ -150,9 +150,10 @@ func (s *session) Data(r io.Reader) error {
 	if len(s.rcpts) == 0 {
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "No valid recipients"}
 	}
-	body, err := io.ReadAll(r)
+	limit := s.c.settings.MaxMessageBytes
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return err // go-smtp answers 552 for an over-size message
+		return err // go-smtp answers 552 past the hard cap (listen.max_bytes)
 	}
 	// Record the envelope recipients: a token address may appear only there
 	// (forwarding rules, Bcc).
@@ -160,10 +161,25 @@ func (s *session) Data(r io.Reader) error {
 	for _, rc := range s.rcpts {
 		buf.WriteString("Delivered-To: " + rc + "\r\n")
 	}
-	buf.Write(body)
 	ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
 	defer cancel()
-	if err := s.c.deliver(ctx, s.sink, buf.Bytes(), "smtp:"+s.remote); err != nil {
+	source := "smtp:" + s.remote
+	if int64(len(body)) > limit {
+		// Over max_message_bytes but under the cap: accepted and quarantined
+		// like over-size mail found by IMAP, with a list of what it held.
+		parts, size, err := partsOfStream(io.MultiReader(bytes.NewReader(body), r))
+		if err != nil {
+			return err
+		}
+		buf.Write(headerOnly(body))
+		if err := s.c.quarantineOversize(ctx, buf.Bytes(), source, size, parts); err != nil {
+			s.c.log.Error("smtp inbound", "from", s.from, "err", err)
+			return errTryLater
+		}
+		return nil
+	}
+	buf.Write(body)
+	if err := s.c.deliver(ctx, s.sink, buf.Bytes(), source); err != nil {
 		s.c.log.Error("smtp inbound", "from", s.from, "err", err)
 		return errTryLater
 	}

@@ -315,3 +315,20 @@ func TestParseReplyToOfRelayedForm(t *testing.T) {
 		t.Errorf("contact %+v meta %v", p.Inbound.Contact, p.Inbound.Meta)
 	}
 }
+
+// TestParseHTMLOnlyDecodesEntities: the text made from an HTML-only mail
+// (search, previews, quote folding) decodes every entity, named and numeric.
+func TestParseHTMLOnlyDecodesEntities(t *testing.T) {
+	raw := "From: a@example.org\r\nTo: support@example.com\r\nMessage-ID: <ent@x>\r\nSubject: entities\r\n" +
+		"Content-Type: text/html; charset=utf-8\r\n\r\n" +
+		"<html><head><title>t</title><style>p{color:red}</style></head><body><p>It&#8217;s a caf&eacute; &ndash; 5&nbsp;&euro;<br>Line&#x21;</p>" +
+		"<ul><li>one</li><li>two</li></ul></body></html>\r\n"
+	p, err := Parse([]byte(raw), ParseOptions{Own: testOwn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "It’s a café – 5 €\nLine!\n\n• one\n• two"
+	if p.Inbound.Text != want {
+		t.Errorf("text = %q, want %q", p.Inbound.Text, want)
+	}
+}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // maxReferences bounds the References header (the first and the newest ids
@@ -134,7 +135,7 @@ func (c *Channel) compose(out *inbox.Outbound, now time.Time) (*composed, error)
 
 	text, htmlBody := out.Text, out.HTML
 	if strings.TrimSpace(text) == "" && htmlBody != "" {
-		text = htmlToText(htmlBody)
+		text = plaintext.FromHTML(htmlBody)
 	}
 	if htmlBody == "" {
 		htmlBody = textToHTML(text)
@@ -290,10 +291,7 @@ func historySummary(hist []inbox.PriorMessage) (string, string) {
 				who = "상담원 / Agent"
 			}
 		}
-		body := strings.TrimSpace(m.Text)
-		if r := []rune(body); len(r) > 500 {
-			body = string(r[:500]) + "…"
-		}
+		body := plaintext.Shorten(strings.TrimSpace(m.Text), 501)
 		at := m.At.UTC().Format("2006-01-02 15:04 UTC")
 		t.WriteString("[" + at + "] " + who + ":\n" + body + "\n\n")
 		h.WriteString(`<p><small>` + html.EscapeString(at) + `</small> <b>` + html.EscapeString(who) + `</b><br>` +

@@ -37,7 +37,7 @@ func TestSettingsValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = conn.(*Channel).Validate(t.Context())
+			err = conn.Validate(t.Context())
 			if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
 				t.Errorf("Validate = %v, want %q", err, c.err)
 			}
@@ -45,16 +45,22 @@ func TestSettingsValidate(t *testing.T) {
 	}
 }
 
-func TestSecretsFromFile(t *testing.T) {
+func TestSecretsAreValuesNotFiles(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(p, []byte("from-file\n"), 0o600)
+	for _, secrets := range []map[string]any{{"imap_password_file": p}, {"smtp_password": "file:" + p}} {
+		if _, err := New(connectors.Channel{ID: 1, Kind: Kind, Settings: map[string]any{"address": "s@example.com"},
+			Secrets: secrets}, connectors.Deps{}); err == nil {
+			t.Errorf("file reference %v accepted", secrets)
+		}
+	}
 	conn, err := New(connectors.Channel{ID: 1, Kind: Kind, Settings: map[string]any{"address": "s@example.com"},
-		Secrets: map[string]any{"imap_password_file": p, "smtp_password": "file:" + p}}, connectors.Deps{})
+		Secrets: map[string]any{"imap_password": "pw1", "smtp_password": "pw2"}}, connectors.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := conn.(*Channel)
-	if c.imapPassword != "from-file" || c.smtpPassword != "from-file" {
+	c := conn
+	if c.imapPassword != "pw1" || c.smtpPassword != "pw2" {
 		t.Errorf("passwords %q %q", c.imapPassword, c.smtpPassword)
 	}
 	if c.settings.IMAP.Port != 993 || c.settings.SMTP.Port != 587 || c.settings.IMAP.Folder != "INBOX" || c.settings.MaxMessageBytes != DefaultMaxMessageBytes {

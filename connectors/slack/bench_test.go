@@ -31,7 +31,7 @@ func BenchmarkServeEvent(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := conn.(*Channel)
+	c := conn
 	c.accepting = true
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -16,7 +16,6 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
 )
 
 // Action ids of the notification buttons; the ticket id follows a colon.
@@ -66,7 +65,7 @@ func (c *Channel) onMessage(ctx context.Context, team string, ev *slackevents.Me
 
 // agentFor maps a Slack user to an active Hanbox agent by profile email;
 // nil when the user is not an agent.
-func (c *Channel) agentFor(ctx context.Context, u *slackgo.User) (*store.Agent, error) {
+func (c *Channel) agentFor(ctx context.Context, u *slackgo.User) (*inbox.Agent, error) {
 	if c.inbox == nil {
 		return nil, connectors.Permanent(errors.New("slack: inbox service unavailable"))
 	}
@@ -74,7 +73,7 @@ func (c *Channel) agentFor(ctx context.Context, u *slackgo.User) (*store.Agent, 
 		return nil, nil
 	}
 	a, err := c.inbox.AgentByEmail(ctx, u.Profile.Email)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, inbox.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -94,7 +93,7 @@ func (c *Channel) agentReply(ctx context.Context, ev *slackevents.MessageEvent) 
 	doneKey := "reply:" + ev.Channel + ":" + ev.TimeStamp
 	if _, err := c.deps.State.Get(ctx, doneKey); err == nil {
 		return nil // a redelivered event: the reply exists
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, inbox.ErrNotFound) {
 		return err
 	}
 	u, err := c.user(ctx, ev.User)
@@ -117,7 +116,7 @@ func (c *Channel) agentReply(ctx context.Context, ev *slackevents.MessageEvent) 
 	}
 	atts, notes := c.download(ctx, files)
 	text = joinNotes(text, notes)
-	var msg *store.Message
+	var msg *inbox.Message
 	if rest, isNote := cutPrefixFold(strings.TrimSpace(text), c.settings.NotePrefix); isNote {
 		msg, err = c.inbox.AddNote(ctx, ticketID, agent.ID, strings.TrimSpace(rest), atts)
 	} else {
@@ -217,7 +216,7 @@ func (c *Channel) onEdit(ctx context.Context, ev *slackevents.MessageEvent) erro
 		}
 		err = c.inbox.EditMessage(ctx, c.ch.ID, ExternalID(ev.Channel, ev.Message.Timestamp), plainText(ev.Message.Text), false)
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, inbox.ErrNotFound) {
 		return nil // a message Hanbox never stored (an agent's, or before the channel existed)
 	}
 	return err
@@ -260,11 +259,11 @@ func (c *Channel) onInteraction(ctx context.Context, ic *slackgo.InteractionCall
 		if op == ActionAssign {
 			p.AssigneeID = &agent.ID
 		} else {
-			st := store.StatusResolved
+			st := inbox.StatusResolved
 			p.Status = &st
 		}
 		if _, err := c.inbox.UpdateTicket(ctx, ticketID, agent.ID, p); err != nil {
-			if errors.Is(err, inbox.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, inbox.ErrInvalid) || errors.Is(err, inbox.ErrNotFound) {
 				c.ephemeral(ctx, channel, ic.User.ID, "", "Hanbox could not do that: "+err.Error())
 				continue
 			}
@@ -344,7 +343,7 @@ func (b *capped) Write(p []byte) (int, error) {
 // threadTicket finds the ticket whose notification starts the thread.
 func (c *Channel) threadTicket(ctx context.Context, channel, threadTS string) (int64, bool, error) {
 	v, err := c.deps.State.Get(ctx, threadStateKey(channel, threadTS))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, inbox.ErrNotFound) {
 		return 0, false, nil
 	}
 	if err != nil {

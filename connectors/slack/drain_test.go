@@ -83,7 +83,7 @@ func TestAcceptedEventsDrainOnStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := conn.(*Channel)
+	c := conn
 	sink := &gateSink{hold: workers, started: make(chan struct{}, workers), release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

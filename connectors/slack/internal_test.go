@@ -150,6 +150,18 @@ func TestBlocksKoreanTruncation(t *testing.T) {
 	}
 }
 
+// The origin's badge comes from its kind's description; a kind without one
+// gets the inbox tray.
+func TestBlocksBadgeFromDescription(t *testing.T) {
+	for kind, want := range map[string]string{Kind: ":slack:", "no-such-kind": ":inbox_tray:"} {
+		n := &inbox.Notification{Ticket: inbox.TicketRef{ID: 1, Number: 1001, Subject: "s"}, ChannelKind: kind, ChannelName: "Desk"}
+		s := Blocks(n, "")[1].(*slackgo.SectionBlock)
+		if !strings.Contains(s.Fields[1].Text, want+" Desk") {
+			t.Errorf("%s: channel field %q, want badge %s", kind, s.Fields[1].Text, want)
+		}
+	}
+}
+
 func TestRecent(t *testing.T) {
 	r := newRecent(2)
 	if !r.add("a") || r.add("a") {

@@ -11,9 +11,9 @@ import (
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackutilsx"
 
+	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
-	"github.com/hanbox/hanbox/store"
 )
 
 // notice is the Slack message announcing one ticket, kept in the channel
@@ -42,7 +42,7 @@ func (c *Channel) Notify(ctx context.Context, n *inbox.Notification) (inbox.Exte
 	case inbox.EventTicketUpdated:
 		return c.notifyUpdated(ctx, n)
 	case inbox.EventMessageCreated:
-		if n.MessageDir == store.DirInbound {
+		if n.MessageDir == inbox.DirInbound {
 			return c.notifyMessage(ctx, n)
 		}
 	}
@@ -51,7 +51,7 @@ func (c *Channel) Notify(ctx context.Context, n *inbox.Notification) (inbox.Exte
 
 func (c *Channel) loadNotice(ctx context.Context, ticketID int64) (*notice, error) {
 	v, err := c.deps.State.Get(ctx, noticeKey(ticketID))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, inbox.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -137,7 +137,7 @@ func (c *Channel) notifyMessage(ctx context.Context, n *inbox.Notification) (inb
 	switch {
 	case err == nil:
 		// Posted by an earlier attempt; only the refresh below is left.
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, inbox.ErrNotFound):
 		return inbox.ExternalRef{}, err
 	default:
 		who := n.Contact.Name
@@ -169,11 +169,6 @@ func (c *Channel) notifyMessage(ctx context.Context, n *inbox.Notification) (inb
 	return inbox.ExternalRef{ID: ts}, nil
 }
 
-// channelBadges are the emoji shown before an origin channel's name.
-var channelBadges = map[string]string{
-	"email": ":email:", "widget": ":speech_balloon:", "slack": ":slack:", "discord": ":video_game:", "api": ":electric_plug:",
-}
-
 // Blocks renders the Block Kit notification of a ticket. excerpt is the
 // first message's text (kept from the creation on updates).
 func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
@@ -183,7 +178,9 @@ func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 	if n.Contact.Email != "" && n.Contact.Email != n.Contact.Name {
 		customer += " <mailto:" + esc(n.Contact.Email) + "|" + esc(n.Contact.Email) + ">"
 	}
-	badge := channelBadges[n.ChannelKind]
+	// The origin channel's kind names its own badge (connectors.Description).
+	d, _ := connectors.Describe(n.ChannelKind)
+	badge := d.Badge
 	if badge == "" {
 		badge = ":inbox_tray:"
 	}
@@ -201,7 +198,7 @@ func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 		fields = append(fields, md(fmt.Sprintf("*Waiting since*\n<!date^%d^{date_short_pretty} {time} ({ago})|%s>",
 			n.WaitingSince.Unix(), n.WaitingSince.UTC().Format("2006-01-02 15:04 UTC"))))
 	}
-	if n.Priority != "" && n.Priority != store.PriorityNormal {
+	if n.Priority != "" && n.Priority != inbox.PriorityNormal {
 		fields = append(fields, md("*Priority*\n"+esc(n.Priority)))
 	}
 	if len(n.Tags) > 0 {
@@ -219,7 +216,7 @@ func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 		buttons = append(buttons, slackgo.NewButtonBlockElement(ActionOpen+":"+id, id, plain("Open in Hanbox")).WithURL(n.Ticket.URL))
 	}
 	buttons = append(buttons, slackgo.NewButtonBlockElement(ActionAssign+":"+id, id, plain("Assign to me")))
-	if n.Ticket.Status != store.StatusResolved && n.Ticket.Status != store.StatusClosed {
+	if n.Ticket.Status != inbox.StatusResolved && n.Ticket.Status != inbox.StatusClosed {
 		buttons = append(buttons, slackgo.NewButtonBlockElement(ActionResolve+":"+id, id, plain("Resolve")).WithStyle(slackgo.StylePrimary))
 	}
 	if len(buttons) > 0 {

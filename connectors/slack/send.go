@@ -12,7 +12,6 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
 )
 
 // Send implements connectors.Connector: an agent's reply is posted into the
@@ -34,7 +33,7 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	switch {
 	case err == nil:
 		// The text went out on an earlier attempt.
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, inbox.ErrNotFound):
 		return inbox.ExternalRef{}, err
 	case text == "" && len(out.Attachments) > 0:
 		ts = ""

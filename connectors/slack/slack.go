@@ -29,8 +29,6 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/hanbox/hanbox/connectors"
-	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
 )
 
 // Kind is the registry name of the Slack channel.
@@ -43,16 +41,6 @@ const (
 	workers   = 2
 )
 
-// Inbox is the part of inbox.Service the Slack channel acts through.
-type Inbox interface {
-	AgentByEmail(ctx context.Context, email string) (*store.Agent, error)
-	Reply(ctx context.Context, r inbox.ReplyInput) (*store.Message, error)
-	AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []inbox.Attachment) (*store.Message, error)
-	UpdateTicket(ctx context.Context, ticketID, actorID int64, p inbox.TicketPatch) (*store.Ticket, error)
-	Ticket(ctx context.Context, id int64) (*store.Ticket, error)
-	EditMessage(ctx context.Context, channelID int64, ext, text string, deleted bool) error
-}
-
 // Channel is a running Slack channel.
 type Channel struct {
 	ch       connectors.Channel
@@ -60,7 +48,7 @@ type Channel struct {
 	deps     connectors.Deps
 	log      *slog.Logger
 	api      *slackgo.Client
-	inbox    Inbox
+	inbox    connectors.Desk
 	secret   string // signing secret
 	appToken string
 	hasToken bool
@@ -94,7 +82,7 @@ var (
 )
 
 // New builds a Slack channel from its row. It makes no network calls.
-func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	var s Settings
 	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
 		return nil, err
@@ -137,7 +125,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 		seen:     newRecent(4096),
 		users:    newUserCache(10*time.Minute, 2000),
 	}
-	c.inbox, _ = deps.Inbox.(Inbox)
+	c.inbox = deps.Desk
 	c.hasToken = token != ""
 	return c, nil
 }

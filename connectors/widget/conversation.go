@@ -6,18 +6,14 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"golang.org/x/net/html"
-
+	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // frame is one WebSocket frame (and one element of a poll answer), in both
@@ -58,7 +54,7 @@ func (p *pageInfo) clean() *pageInfo {
 	if p == nil {
 		return nil
 	}
-	return &pageInfo{URL: clip(p.URL, 2000), Title: clip(p.Title, 300), Referrer: clip(p.Referrer, 2000)}
+	return &pageInfo{URL: plaintext.Clip(noNUL(p.URL), 2000), Title: plaintext.Clip(noNUL(p.Title), 300), Referrer: plaintext.Clip(noNUL(p.Referrer), 2000)}
 }
 
 // attachmentJSON describes a file on a message; URL needs the session token.
@@ -70,7 +66,7 @@ type attachmentJSON struct {
 	Image       bool   `json:"image"`
 }
 
-func attachmentView(a store.Attachment) attachmentJSON {
+func attachmentView(a inbox.StoredAttachment) attachmentJSON {
 	return attachmentJSON{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, Image: isImage(a.ContentType)}
 }
 
@@ -121,7 +117,7 @@ func (c *Channel) contactID(ctx context.Context, cl *claims) (int64, error) {
 		return id, nil
 	}
 	ct, err := c.svc.ContactByIdentity(ctx, inbox.IdentityWidget, c.identity(cl))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, connectors.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
@@ -149,31 +145,14 @@ func (c *Channel) conversations(ctx context.Context, contactID int64, limit int)
 	if contactID == 0 {
 		return nil, nil
 	}
-	var rows []struct {
-		ID        int64
-		Status    string
-		Key       string
-		CreatedAt time.Time
-	}
-	err := c.st.DB.WithContext(ctx).Table("tickets").
-		Select("tickets.id, tickets.status, tickets.created_at, thread_keys.key").
-		Joins("JOIN thread_keys ON thread_keys.ticket_id = tickets.id").
-		Where("tickets.contact_id = ? AND thread_keys.key LIKE ?", contactID, ThreadKeyPrefix(c.ch.PublicKey)+"%").
-		Order("tickets.id DESC").Limit(limit * 3).Scan(&rows).Error
+	vcs, err := c.svc.VisitorConversations(ctx, contactID, ThreadKeyPrefix(c.ch.PublicKey), limit)
 	if err != nil {
 		return nil, fmt.Errorf("widget: conversations: %w", err)
 	}
-	var out []conversation
-	seen := map[int64]bool{}
-	for _, r := range rows {
-		if seen[r.ID] || len(out) == limit {
-			continue
-		}
-		seen[r.ID] = true
-		out = append(out, conversation{
-			ID: strings.TrimPrefix(r.Key, ThreadKeyPrefix(c.ch.PublicKey)), TicketID: r.ID, Number: r.ID + store.TicketNumberBase,
-			Status: r.Status, Open: r.Status != store.StatusResolved && r.Status != store.StatusClosed, Created: r.CreatedAt,
-		})
+	out := make([]conversation, 0, len(vcs))
+	for _, v := range vcs {
+		out = append(out, conversation{ID: strings.TrimPrefix(v.Key, ThreadKeyPrefix(c.ch.PublicKey)), TicketID: v.TicketID,
+			Number: v.Number, Status: v.Status, Open: v.Open, Created: v.CreatedAt})
 	}
 	return out, nil
 }
@@ -214,39 +193,22 @@ func (c *Channel) history(ctx context.Context, convs []conversation, since int64
 		ids[i] = cv.TicketID
 		byTicket[cv.TicketID] = cv.ID
 	}
-	var msgs []store.Message
-	err := c.st.DB.WithContext(ctx).Preload("Attachments").
-		Where("ticket_id IN ? AND direction IN ? AND deleted_at IS NULL AND id > ?", ids, []string{store.DirInbound, store.DirOutbound}, since).
-		Order("id DESC").Limit(limit).Find(&msgs).Error
+	msgs, err := c.svc.VisitorHistory(ctx, ids, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("widget: history: %w", err)
 	}
-	names := map[int64]string{}
 	out := make([]frame, 0, len(msgs))
-	for i := len(msgs) - 1; i >= 0; i-- {
-		m := msgs[i]
+	for _, m := range msgs {
 		at := m.CreatedAt.UTC()
 		f := frame{Type: "message", ID: m.ID, Conversation: byTicket[m.TicketID], Text: m.Text, At: &at}
-		if m.Direction == store.DirInbound {
+		if m.Inbound {
 			f.From = "visitor"
-			if m.ExternalID != nil {
-				_, f.ClientID, _ = strings.Cut(*m.ExternalID, "/")
-			}
+			_, f.ClientID, _ = strings.Cut(m.ExternalID, "/")
 		} else {
 			f.From = "agent"
+			f.Author = m.AuthorName
 			if strings.TrimSpace(f.Text) == "" && m.HTML != "" {
-				f.Text = htmlToText(m.HTML)
-			}
-			if m.AuthorID > 0 {
-				n, ok := names[m.AuthorID]
-				if !ok {
-					var a store.Agent
-					if c.st.DB.WithContext(ctx).Select("name").Take(&a, m.AuthorID).Error == nil {
-						n = a.Name
-					}
-					names[m.AuthorID] = n
-				}
-				f.Author = n
+				f.Text = plaintext.FromHTML(m.HTML)
 			}
 		}
 		for _, a := range m.Attachments {
@@ -257,41 +219,6 @@ func (c *Channel) history(ctx context.Context, convs []conversation, since int64
 	return out, nil
 }
 
-// htmlToText renders sanitized agent HTML as plain text for the widget,
-// which never inserts HTML.
-func htmlToText(s string) string {
-	z := html.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			if z.Err() == io.EOF {
-				return strings.TrimSpace(b.String())
-			}
-			return strings.TrimSpace(b.String())
-		case html.TextToken:
-			b.Write(z.Text())
-		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote":
-				b.WriteByte('\n')
-			}
-		}
-	}
-}
-
-// clip cuts s to n bytes on a character boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // expectedReply returns the median first-response time, in seconds, of this
 // channel's recent tickets (0 when unknown); cached for five minutes.
 func (c *Channel) expectedReply(ctx context.Context) int64 {
@@ -300,34 +227,12 @@ func (c *Channel) expectedReply(ctx context.Context) int64 {
 	if !c.replyAt.IsZero() && c.now().Sub(c.replyAt) < 5*time.Minute {
 		return c.replySeconds
 	}
-	var rows []struct {
-		CreatedAt       time.Time
-		FirstResponseAt *time.Time
-	}
-	err := c.st.DB.WithContext(ctx).Model(&store.Ticket{}).Select("created_at, first_response_at").
-		Where("channel_id = ? AND first_response_at IS NOT NULL", c.ch.ID).Order("id DESC").Limit(100).Scan(&rows).Error
+	d, err := c.svc.FirstResponseMedian(ctx, c.ch.ID, 100)
 	if err != nil {
 		c.log.Warn("widget: expected reply time", "err", err)
 		return c.replySeconds
 	}
-	ds := make([]int64, 0, len(rows))
-	for _, r := range rows {
-		if r.FirstResponseAt != nil {
-			ds = append(ds, int64(max(0, r.FirstResponseAt.Sub(r.CreatedAt).Seconds())))
-		}
-	}
-	c.replySeconds = median(ds)
+	c.replySeconds = int64(d / time.Second)
 	c.replyAt = c.now()
 	return c.replySeconds
-}
-
-func median(xs []int64) int64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
-	if len(xs)%2 == 1 {
-		return xs[len(xs)/2]
-	}
-	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // maxPollsPerVisitor bounds concurrent long-polls of one visitor (tabs).
@@ -231,7 +231,7 @@ func (c *Channel) uiSettings() UISettings {
 }
 
 func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := c.sessionLimit.allow(clientIP(r)); !ok {
+	if ok, wait := c.sessionLimit.Allow(clientIP(r)); !ok {
 		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many sessions from this address; slow down", retryAfter: wait})
 		return
 	}
@@ -244,9 +244,9 @@ func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
 	if !tokenRe.MatchString(req.VisitorToken) {
 		req.VisitorToken = base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	}
-	cl := claims{Visitor: visitorID(req.VisitorToken), Name: clip(strings.TrimSpace(req.Name), 200), Exp: c.now().Add(SessionTTL).Unix()}
+	cl := claims{Visitor: visitorID(req.VisitorToken), Name: plaintext.Clip(strings.TrimSpace(noNUL(req.Name)), 200), Exp: c.now().Add(SessionTTL).Unix()}
 	if req.UserID != "" {
-		if len(c.identitySecret) == 0 || len(req.UserID) > 200 || !c.validHash(req.UserID, req.UserHash) {
+		if len(c.identitySecret) == 0 || len(req.UserID) > 200 || strings.ContainsRune(req.UserID, 0) || !c.validHash(req.UserID, req.UserHash) {
 			writeErr(w, errf(http.StatusForbidden, "identity_invalid", "user_hash does not match user_id"))
 			return
 		}
@@ -299,8 +299,7 @@ func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *a
 	if contactID == 0 {
 		return resp, nil
 	}
-	var ct store.Contact
-	if err := c.st.DB.WithContext(ctx).Take(&ct, contactID).Error; err == nil {
+	if ct, err := c.svc.Contact(ctx, contactID); err == nil {
 		resp.Contact = &ContactView{Name: ct.Name, Email: ct.Email, Verified: cl.UserID != ""}
 	}
 	convs, err := c.conversations(ctx, contactID, 5)
@@ -392,11 +391,12 @@ func (c *Channel) handleEmail(w http.ResponseWriter, r *http.Request) {
 // frames and POST /messages. A resend of a client id returns the first
 // result, so a visitor who reconnects never creates a duplicate.
 func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame, *apiError) {
-	if ok, wait := c.visitorLimit.allow(cl.Visitor); !ok {
+	if ok, wait := c.visitorLimit.Allow(cl.Visitor); !ok {
 		return frame{}, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "you are sending messages too fast; wait a moment", retryAfter: wait}
 	}
 	f.ClientID = strings.TrimSpace(f.ClientID)
-	if f.ClientID == "" || len(f.ClientID) > 64 || strings.ContainsAny(f.ClientID, "/ \t\r\n") {
+	f.Text = noNUL(f.Text)
+	if f.ClientID == "" || len(f.ClientID) > 64 || strings.ContainsAny(f.ClientID, "/ \t\r\n\x00") {
 		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "client_id is required (at most 64 characters, no slash or spaces)")
 	}
 	if len(f.Text) > MaxTextBytes {
@@ -411,7 +411,7 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 	if c.svc == nil {
 		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "channel is starting")
 	}
-	atts, e := c.resolveUploads(ctx, cl, f.Refs)
+	atts, sums, e := c.resolveUploads(ctx, cl, f.Refs)
 	if e != nil {
 		return frame{}, e
 	}
@@ -430,29 +430,29 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 	if p := f.Page.clean(); p != nil {
 		meta["page_url"], meta["page_title"], meta["referrer"] = p.URL, p.Title, p.Referrer
 	}
+	f.Locale, f.TZ = plaintext.Clip(noNUL(f.Locale), 35), plaintext.Clip(noNUL(f.TZ), 64)
 	if f.Locale != "" {
-		meta["locale"] = clip(f.Locale, 35)
+		meta["locale"] = f.Locale
 	}
 	if f.TZ != "" {
-		meta["time_zone"] = clip(f.TZ, 64)
+		meta["time_zone"] = f.TZ
 	}
 	in := &inbox.Inbound{
 		ChannelID: c.ch.ID, ExternalID: cl.Visitor + "/" + f.ClientID,
 		ThreadKeys: []string{key}, OwnKeys: []string{key},
 		Contact: inbox.ContactRef{Kind: inbox.IdentityWidget, ID: c.identity(cl), Verified: cl.UserID != "",
-			Name: cl.Name, Locale: clip(f.Locale, 35)},
+			Name: cl.Name, Locale: f.Locale},
 		Text: f.Text, Attachments: atts, Meta: meta,
 	}
 	if cl.EmailVerified {
 		in.Contact.Email, in.Contact.EmailVerified = cl.Email, true
 	}
 	res, err := c.svc.Ingest(ctx, in)
-	if errors.Is(err, inbox.ErrInvalid) {
-		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "%s", strings.TrimPrefix(err.Error(), "inbox: invalid input: "))
-	}
 	if err != nil {
-		c.log.Error("widget: ingest", "visitor", cl.Visitor, "err", err)
-		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+		return frame{}, c.ingestError(cl, err)
+	}
+	if err := c.svc.AttachedUploads(ctx, c.ch.ID, c.identity(cl), sums); err != nil {
+		c.log.Warn("widget: release uploads", "visitor", cl.Visitor, "err", err)
 	}
 	c.hub.setContact(c.identity(cl), res.ContactID, res.TicketID)
 	c.ticketMu.Lock()
@@ -469,8 +469,7 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 	at := c.now().UTC()
 	out := frame{Type: "message", ID: res.MessageID, ClientID: f.ClientID, Conversation: conv, From: "visitor", Text: f.Text, At: &at}
 	if len(atts) > 0 || res.Duplicate {
-		var stored []store.Attachment
-		if err := c.st.DB.WithContext(ctx).Where("message_id = ?", res.MessageID).Order("id").Find(&stored).Error; err == nil {
+		if stored, err := c.svc.MessageAttachments(ctx, res.MessageID); err == nil {
 			for _, a := range stored {
 				out.Attachments = append(out.Attachments, attachmentView(a))
 			}
@@ -478,6 +477,27 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 	}
 	return out, nil
 }
+
+// ingestError turns an ingest failure into the visitor's answer. A message
+// the inbox refuses (inbox.ErrInvalid) is refused for good with a 422 that
+// says why: the script shows it and does not resend it. Only other errors,
+// which may pass (a database restarting), ask for a resend.
+func (c *Channel) ingestError(cl *claims, err error) *apiError {
+	if errors.Is(err, inbox.ErrInvalid) {
+		c.log.Info("widget: message refused", "visitor", cl.Visitor, "err", err)
+		reason := err.Error()
+		if _, r, ok := strings.Cut(reason, inbox.ErrInvalid.Error()+": "); ok {
+			reason = r
+		}
+		return errf(http.StatusUnprocessableEntity, "invalid", "this message cannot be sent: %s", reason)
+	}
+	c.log.Error("widget: ingest", "visitor", cl.Visitor, "err", err)
+	return errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+}
+
+// noNUL drops NUL characters: no text field of a visitor may carry them (a
+// PostgreSQL text column refuses them, and no visitor means them).
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
 
 // handleMessages is the HTTP fallback for a message frame.
 func (c *Channel) handleMessages(w http.ResponseWriter, r *http.Request) {
@@ -516,7 +536,7 @@ func (c *Channel) handleMessages(w http.ResponseWriter, r *http.Request) {
 // dropping them loses nothing.
 func (c *Channel) handleEphemeral(ctx context.Context, cl *claims, f *frame) {
 	c.hub.touch(c.identity(cl))
-	if ok, _ := c.eventLimit.allow(c.identity(cl)); !ok {
+	if ok, _ := c.eventLimit.Allow(c.identity(cl)); !ok {
 		return
 	}
 	if id, _ := c.hub.info(c.identity(cl)); id == 0 {

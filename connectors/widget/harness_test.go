@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/hanbox/hanbox/connectors/conntest"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
@@ -33,6 +34,8 @@ type harness struct {
 	ch   store.Channel
 	srv  *httptest.Server
 	conn *Channel
+	// prefix replaces /connectors/widget/{key} for a channel served alone.
+	prefix string
 }
 
 func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
@@ -63,7 +66,13 @@ func newHarness(t testing.TB, dialect string, settings map[string]any) *harness 
 // WebSockets) in front of the runtime.
 func newHarnessWrapped(t testing.TB, dialect string, settings map[string]any, wrap func(http.Handler) http.Handler) *harness {
 	t.Helper()
-	env := conntest.New(t, dialect)
+	return newHarnessWith(t, dialect, settings, wrap, inbox.Options{})
+}
+
+// newHarnessWith builds the harness over an inbox with the given options.
+func newHarnessWith(t testing.TB, dialect string, settings map[string]any, wrap func(http.Handler) http.Handler, opts inbox.Options) *harness {
+	t.Helper()
+	env := conntest.NewWith(t, dialect, opts)
 	if settings == nil {
 		settings = loadSettings(t, "settings.json")
 	}
@@ -90,6 +99,9 @@ func newHarnessWrapped(t testing.TB, dialect string, settings map[string]any, wr
 }
 
 func (h *harness) url(path string) string {
+	if h.prefix != "" {
+		return h.srv.URL + h.prefix + path
+	}
 	return h.srv.URL + "/connectors/widget/" + h.ch.PublicKey + path
 }
 

@@ -381,7 +381,7 @@ func TestSendPresenceOutcomes(t *testing.T) {
 		t.Fatalf("within grace: %v", err)
 	}
 	// Past the grace period (the clock moves, no sleeping).
-	h.conn.now = func() time.Time { return time.Now().Add(121 * time.Second) }
+	h.conn.setClock(func() time.Time { return time.Now().Add(121 * time.Second) })
 	out.Contact.Email = "visitor@example.kr"
 	if _, err := h.conn.Send(ctx, out); !errors.Is(err, connectors.ErrUnreachable) {
 		t.Fatalf("gone with email: %v", err)
@@ -409,7 +409,7 @@ func TestReplyAfterGraceGoesToEmailPath(t *testing.T) {
 	}
 	c.conn.CloseNow()
 	h.env.Eventually("socket detached", func() bool { return h.conn.hub.connCount() == 0 })
-	h.conn.now = func() time.Time { return time.Now().Add(time.Second) }
+	h.conn.setClock(func() time.Time { return time.Now().Add(time.Second) })
 	reply, err := h.env.Inbox.Reply(context.Background(), inbox.ReplyInput{TicketID: h.env.Tickets()[0].ID, AgentID: agent.ID, Text: "here is the answer"})
 	if err != nil {
 		t.Fatal(err)
@@ -449,9 +449,11 @@ func (h *harness) upload(token, name, ct string, data []byte) (*http.Response, U
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	var u UploadResponse
-	json.NewDecoder(resp.Body).Decode(&u)
+	json.Unmarshal(b, &u)
+	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, u
 }
 

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hanbox/hanbox/inbox"
 )
 
 // Defaults of a widget channel.
@@ -19,6 +21,15 @@ const (
 	MaxTextBytes = 8 << 10
 	// MaxAttachmentsPerMessage bounds the uploads one message may carry.
 	MaxAttachmentsPerMessage = 5
+
+	// Default quotas of uploads not yet on a message: per visitor, and for
+	// the whole channel. An upload counts until its message is stored or it
+	// is collected, DefaultUploadGraceHours after it was made.
+	DefaultVisitorUploadFiles = 20
+	DefaultVisitorUploadBytes = 50 << 20
+	DefaultChannelUploadFiles = 2000
+	DefaultChannelUploadBytes = 2 << 30
+	DefaultUploadGraceHours   = 24
 )
 
 // DefaultUploadTypes are the upload types accepted when allowed_upload_types is unset.
@@ -51,6 +62,15 @@ type Settings struct {
 	MaxUploadBytes int64 `json:"max_upload_bytes"`
 	// AllowedUploadTypes are the accepted media types (default images, PDF, text).
 	AllowedUploadTypes []string `json:"allowed_upload_types"`
+	// Quotas of uploads not yet on a message (0 = the default): files and
+	// bytes per visitor, and for the whole channel.
+	VisitorUploadFiles int64 `json:"visitor_upload_files"`
+	VisitorUploadBytes int64 `json:"visitor_upload_bytes"`
+	ChannelUploadFiles int64 `json:"channel_upload_files"`
+	ChannelUploadBytes int64 `json:"channel_upload_bytes"`
+	// UploadGraceHours is how long an upload waits for its message before it
+	// is deleted (default 24; at least the 6 hours an upload ref is valid).
+	UploadGraceHours float64 `json:"upload_grace_hours"`
 }
 
 // Localized is a text in several languages; a plain JSON string sets it for all.
@@ -136,6 +156,12 @@ func (s Settings) Validate() error {
 	if s.GraceSeconds < 0 || s.MaxUploadBytes < 0 {
 		errs = append(errs, errors.New("widget: grace_seconds and max_upload_bytes must not be negative"))
 	}
+	if s.VisitorUploadFiles < 0 || s.VisitorUploadBytes < 0 || s.ChannelUploadFiles < 0 || s.ChannelUploadBytes < 0 {
+		errs = append(errs, errors.New("widget: upload quotas must not be negative"))
+	}
+	if s.UploadGraceHours != 0 && time.Duration(s.UploadGraceHours*float64(time.Hour)) < uploadTTL {
+		errs = append(errs, fmt.Errorf("widget: upload_grace_hours must be at least %d (an upload may be sent that long)", int(uploadTTL/time.Hour)))
+	}
 	if oh := s.OfficeHours; oh != nil {
 		if _, err := time.LoadLocation(oh.TimeZone); err != nil || oh.TimeZone == "" {
 			errs = append(errs, fmt.Errorf("widget: office_hours.time_zone %q is not a time zone", oh.TimeZone))
@@ -179,6 +205,27 @@ func (s Settings) maxUpload() int64 {
 		return DefaultMaxUploadBytes
 	}
 	return s.MaxUploadBytes
+}
+
+func (s Settings) uploadQuota() inbox.UploadQuota {
+	or := func(v, def int64) int64 {
+		if v <= 0 {
+			return def
+		}
+		return v
+	}
+	return inbox.UploadQuota{
+		OwnerFiles: or(s.VisitorUploadFiles, DefaultVisitorUploadFiles), OwnerBytes: or(s.VisitorUploadBytes, DefaultVisitorUploadBytes),
+		ChannelFiles: or(s.ChannelUploadFiles, DefaultChannelUploadFiles), ChannelBytes: or(s.ChannelUploadBytes, DefaultChannelUploadBytes),
+	}
+}
+
+// uploadGrace is how long an upload waits for its message before collection.
+func (s Settings) uploadGrace() time.Duration {
+	if s.UploadGraceHours <= 0 {
+		return DefaultUploadGraceHours * time.Hour
+	}
+	return time.Duration(s.UploadGraceHours * float64(time.Hour))
 }
 
 func (s Settings) uploadTypes() []string {

@@ -140,35 +140,6 @@ func TestOfficeHoursState(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	now := time.Unix(1000, 0)
-	l := newLimiter(3, 3*time.Second)
-	l.now = func() time.Time { return now }
-	for i := 0; i < 3; i++ {
-		if ok, _ := l.allow("v"); !ok {
-			t.Fatalf("call %d refused", i)
-		}
-	}
-	ok, wait := l.allow("v")
-	if ok || wait <= 0 || wait > time.Second {
-		t.Fatalf("4th call: ok %v wait %v", ok, wait)
-	}
-	if ok, _ := l.allow("other"); !ok {
-		t.Fatal("buckets are not per key")
-	}
-	now = now.Add(time.Second)
-	if ok, _ := l.allow("v"); !ok {
-		t.Fatal("token not refilled after 1s")
-	}
-}
-
-func TestHTMLToText(t *testing.T) {
-	got := htmlToText(`<p>안녕하세요</p><p>Line&nbsp;two<br>three &lt;b&gt;</p><script>evil()</script>`)
-	if !strings.Contains(got, "안녕하세요\n") || !strings.Contains(got, "three <b>") {
-		t.Fatalf("htmlToText = %q", got)
-	}
-}
-
 func TestSessionTokenTamper(t *testing.T) {
 	key := randomBytes(32)
 	tok, _ := sign(key, claims{Visitor: "v1", Exp: 99})

@@ -12,8 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // uploadTTL is how long an upload ref may be attached to a message.
@@ -46,7 +47,7 @@ func (c *Channel) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, e)
 		return
 	}
-	if ok, wait := c.uploadLimit.allow(c.identity(cl)); !ok {
+	if ok, wait := c.uploadLimit.Allow(c.identity(cl)); !ok {
 		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many uploads; wait a moment", retryAfter: wait})
 		return
 	}
@@ -96,13 +97,13 @@ func (c *Channel) handleUpload(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, errf(http.StatusUnsupportedMediaType, "type_not_allowed", "this kind of file cannot be sent here"))
 			return
 		}
-		sum, err := c.st.PutBlob(data)
+		sum, err := c.svc.PutUpload(r.Context(), inbox.Upload{ChannelID: c.ch.ID, Owner: c.identity(cl), Data: data, At: c.now()},
+			c.settings.uploadQuota())
 		if err != nil {
-			c.log.Error("widget: store upload", "err", err)
-			writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "could not store the file"))
+			writeErr(w, c.uploadError(cl, err))
 			return
 		}
-		name := clip(filepath.Base(strings.ReplaceAll(part.FileName(), "\\", "/")), 200)
+		name := plaintext.Clip(filepath.Base(strings.ReplaceAll(part.FileName(), "\\", "/")), 200)
 		if name == "" || name == "." || name == "/" {
 			name = "file"
 		}
@@ -119,6 +120,31 @@ func (c *Channel) handleUpload(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusCreated, UploadResponse{Ref: tok, Name: name, ContentType: ct, Size: ref.Size})
 		return
+	}
+}
+
+// uploadError turns a refused upload into the visitor's answer.
+func (c *Channel) uploadError(cl *claims, err error) *apiError {
+	var qe *inbox.UploadQuotaError
+	switch {
+	case errors.As(err, &qe) && qe.Scope == "visitor":
+		return errf(http.StatusTooManyRequests, "upload_quota", "you have too many files waiting to be sent; send your message or wait before uploading more")
+	case errors.As(err, &qe):
+		return errf(http.StatusTooManyRequests, "upload_quota", "this chat cannot take more files right now; try again later")
+	case errors.Is(err, inbox.ErrDiskFull):
+		return errf(http.StatusInsufficientStorage, "storage_full", "the server has no room for files right now; try again later")
+	case errors.Is(err, inbox.ErrInvalid):
+		return errf(http.StatusUnprocessableEntity, "invalid", "this file cannot be sent")
+	}
+	c.log.Error("widget: store upload", "visitor", cl.Visitor, "err", err)
+	return errf(http.StatusServiceUnavailable, "unavailable", "could not store the file")
+}
+
+// collectUploads removes this channel's uploads never attached to a message
+// within its grace period.
+func (c *Channel) collectUploads(ctx context.Context) {
+	if _, _, err := c.svc.CollectUploads(ctx, c.ch.ID, c.now().Add(-c.settings.uploadGrace())); err != nil && ctx.Err() == nil {
+		c.log.Warn("widget: collect unattached uploads", "err", err)
 	}
 }
 
@@ -144,36 +170,37 @@ func (c *Channel) uploadType(declared string, data []byte) string {
 	return ""
 }
 
-// resolveUploads turns a message's upload refs into attachments.
-func (c *Channel) resolveUploads(ctx context.Context, cl *claims, refs []string) ([]inbox.Attachment, *apiError) {
+// resolveUploads turns a message's upload refs into attachments; sums are
+// their blobs, to release from the upload quotas once the message is stored.
+func (c *Channel) resolveUploads(ctx context.Context, cl *claims, refs []string) (atts []inbox.Attachment, sums []string, e *apiError) {
 	if len(refs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	key, err := c.signingKey(ctx)
 	if err != nil {
-		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+		return nil, nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
 	}
-	var atts []inbox.Attachment
 	for _, s := range refs {
 		var ref uploadRef
 		if !verify(key, s, &ref) || ref.Owner != c.identity(cl) {
-			return nil, errf(http.StatusUnprocessableEntity, "bad_upload", "an attachment is not yours or is damaged; upload it again")
+			return nil, nil, errf(http.StatusUnprocessableEntity, "bad_upload", "an attachment is not yours or is damaged; upload it again")
 		}
 		if time.Unix(ref.Exp, 0).Before(c.now()) {
-			return nil, errf(http.StatusUnprocessableEntity, "upload_expired", "an attachment expired; upload it again")
+			return nil, nil, errf(http.StatusUnprocessableEntity, "upload_expired", "an attachment expired; upload it again")
 		}
-		rc, err := c.st.OpenBlob(ref.SHA256)
+		rc, err := c.svc.OpenBlob(ref.SHA256)
 		if err != nil {
-			return nil, errf(http.StatusUnprocessableEntity, "bad_upload", "an attachment is missing; upload it again")
+			return nil, nil, errf(http.StatusUnprocessableEntity, "bad_upload", "an attachment is missing; upload it again")
 		}
 		data, ok, err := readAll(rc, ref.Size)
 		rc.Close()
 		if err != nil || !ok {
-			return nil, errf(http.StatusServiceUnavailable, "unavailable", "could not read an attachment")
+			return nil, nil, errf(http.StatusServiceUnavailable, "unavailable", "could not read an attachment")
 		}
 		atts = append(atts, inbox.Attachment{Name: ref.Name, ContentType: ref.ContentType, Data: data})
+		sums = append(sums, ref.SHA256)
 	}
-	return atts, nil
+	return atts, sums, nil
 }
 
 // handleAttachment serves a file of the visitor's own conversations: images
@@ -195,7 +222,7 @@ func (c *Channel) handleAttachment(w http.ResponseWriter, r *http.Request, idStr
 		writeErr(w, errf(http.StatusNotFound, "not_found", "no such file"))
 		return
 	}
-	rc, err := c.st.OpenBlob(a.SHA256)
+	rc, err := c.svc.OpenBlob(a.SHA256)
 	if err != nil {
 		writeErr(w, errf(http.StatusNotFound, "not_found", "file is no longer available"))
 		return
@@ -219,28 +246,17 @@ func (c *Channel) handleAttachment(w http.ResponseWriter, r *http.Request, idStr
 
 // ownAttachment loads an attachment when it is on a visitor-visible message
 // of one of the session contact's widget conversations on this channel.
-func (c *Channel) ownAttachment(ctx context.Context, cl *claims, id int64) (*store.Attachment, bool) {
+func (c *Channel) ownAttachment(ctx context.Context, cl *claims, id int64) (*inbox.StoredAttachment, bool) {
 	contactID, err := c.contactID(ctx, cl)
 	if err != nil || contactID == 0 {
 		return nil, false
 	}
-	var a store.Attachment
-	if err := c.st.DB.WithContext(ctx).Take(&a, id).Error; err != nil {
+	a, err := c.svc.VisitorAttachment(ctx, contactID, ThreadKeyPrefix(c.ch.PublicKey), id)
+	if err != nil {
+		if !errors.Is(err, connectors.ErrNotFound) {
+			c.log.Warn("widget: attachment lookup", "attachment_id", id, "err", err)
+		}
 		return nil, false
 	}
-	var m store.Message
-	if err := c.st.DB.WithContext(ctx).Select("id", "ticket_id", "direction", "deleted_at").Take(&m, a.MessageID).Error; err != nil {
-		return nil, false
-	}
-	if m.DeletedAt != nil || (m.Direction != store.DirInbound && m.Direction != store.DirOutbound) {
-		return nil, false
-	}
-	var n int64
-	err = c.st.DB.WithContext(ctx).Table("tickets").Joins("JOIN thread_keys ON thread_keys.ticket_id = tickets.id").
-		Where("tickets.id = ? AND tickets.contact_id = ? AND thread_keys.key LIKE ?", m.TicketID, contactID, ThreadKeyPrefix(c.ch.PublicKey)+"%").
-		Count(&n).Error
-	if err != nil || n == 0 {
-		return nil, false
-	}
-	return &a, true
+	return a, true
 }

@@ -31,7 +31,8 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
-	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/plaintext"
+	"github.com/hanbox/hanbox/ratelimit"
 )
 
 // Kind is the registry name of the widget channel.
@@ -43,30 +44,21 @@ const EventVisitorRead = "visitor.read"
 
 func init() { connectors.Register(Kind, New) }
 
-// inboxService is what the widget needs from the inbox.
-type inboxService interface {
-	connectors.Sink
-	ContactByIdentity(ctx context.Context, kind, value string) (*store.Contact, error)
-	SetContactEmail(ctx context.Context, contactID int64, email string) error
-	Store() *store.Store
-}
-
 // Channel is a running widget channel.
 type Channel struct {
 	ch             connectors.Channel
 	settings       Settings
 	origins        []originPattern
 	identitySecret []byte
-	svc            inboxService
-	st             *store.Store
+	svc            connectors.Visitors
+	clustered      bool // other instances may hold visitors' sockets
 	bus            *inbox.Bus
 	state          connectors.State
 	status         connectors.StatusReporter
 	log            *slog.Logger
 	baseURL        string
 	started        time.Time
-	now            func() time.Time
-	clock          atomic.Pointer[func() time.Time] // set by SetClock
+	clock          atomic.Pointer[func() time.Time] // tests move it; see now
 
 	hub *hub
 	// life ends when the channel is closed; live sockets end with it.
@@ -76,10 +68,10 @@ type Channel struct {
 	keyMu sync.Mutex
 	key   []byte
 
-	visitorLimit *limiter // messages per visitor
-	sessionLimit *limiter // POST /session per IP
-	uploadLimit  *limiter // uploads per visitor
-	eventLimit   *limiter // typing, read and page frames per visitor
+	visitorLimit *ratelimit.Keyed // messages per visitor
+	sessionLimit *ratelimit.Keyed // POST /session per IP
+	uploadLimit  *ratelimit.Keyed // uploads per visitor
+	eventLimit   *ratelimit.Keyed // typing, read and page frames per visitor
 
 	replyMu      sync.Mutex
 	replyAt      time.Time
@@ -105,7 +97,7 @@ var (
 )
 
 // New builds a widget channel.
-func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, error) {
+func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	var s Settings
 	if err := connectors.DecodeSettings(ch.Settings, &s); err != nil {
 		return nil, err
@@ -114,33 +106,27 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 	if err != nil {
 		return nil, err
 	}
-	svc, ok := deps.Inbox.(inboxService)
-	if !ok {
-		return nil, errors.New("widget: deps.Inbox does not provide the widget's inbox methods")
+	if deps.Visitors == nil {
+		return nil, errors.New("widget: the runtime gave no inbox (Deps.Visitors)")
 	}
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Channel{
-		ch: ch, settings: s, identitySecret: []byte(secret), svc: svc, st: svc.Store(), bus: deps.Bus,
+		ch: ch, settings: s, identitySecret: []byte(secret), svc: deps.Visitors, clustered: deps.Clustered, bus: deps.Bus,
 		state: deps.State, status: deps.Status, log: log, baseURL: strings.TrimRight(deps.BaseURL, "/"),
 		started: time.Now(), hub: newHub(),
-		visitorLimit:  newLimiter(20, 10*time.Second),
-		sessionLimit:  newLimiter(60, time.Minute),
-		uploadLimit:   newLimiter(20, time.Minute),
-		eventLimit:    newLimiter(30, 30*time.Second),
+		visitorLimit:  ratelimit.New(20, 10*time.Second),
+		sessionLimit:  ratelimit.New(60, time.Minute),
+		uploadLimit:   ratelimit.New(20, time.Minute),
+		eventLimit:    ratelimit.New(30, 30*time.Second),
 		ticketContact: map[int64]int64{},
 		agentActive:   map[int64]time.Time{},
 		acks:          map[int64]chan struct{}{},
 	}
-	c.now = func() time.Time {
-		if f := c.clock.Load(); f != nil {
-			return (*f)()
-		}
-		return time.Now()
-	}
-	c.hub.now = c.now
+	c.setClock(time.Now)
+	c.hub.now = c.now // the hub's "last seen" follows the same clock
 	// A visitor counts as present for a short while after they were last
 	// seen, but never longer than the grace period itself.
 	c.hub.liveWindow = min(c.hub.liveWindow, s.grace())
@@ -164,6 +150,12 @@ func New(ch connectors.Channel, deps connectors.Deps) (connectors.Connector, err
 // Kind implements connectors.Connector.
 func (c *Channel) Kind() string { return Kind }
 
+// now is the channel's clock: time.Now, or a test's.
+func (c *Channel) now() time.Time { return (*c.clock.Load())() }
+
+// setClock replaces the channel's clock (tests).
+func (c *Channel) setClock(f func() time.Time) { c.clock.Store(&f) }
+
 // Close implements connectors.Closer: it ends the channel's live sockets
 // (the scripts reconnect to the channel's next instance).
 func (c *Channel) Close() error {
@@ -171,16 +163,16 @@ func (c *Channel) Close() error {
 	return nil
 }
 
-// SetClock makes the channel read the time from now: tests move it past
-// the grace period instead of waiting it out.
-func (c *Channel) SetClock(now func() time.Time) { c.clock.Store(&now) }
+// SetClock makes the channel read the time from now: tests in other
+// packages move it past the grace period instead of waiting it out.
+func (c *Channel) SetClock(now func() time.Time) { c.setClock(now) }
 
 // Validate implements connectors.Validator.
 func (c *Channel) Validate(context.Context) error { return c.settings.Validate() }
 
 // Start implements connectors.Connector: the widget receives over HTTP, so
 // Start only follows the bus for agent typing and activity until ctx ends.
-// Messages are ingested through deps.Inbox (the same inbox the runtime
+// Messages are ingested through deps.Visitors (the same inbox the runtime
 // passes as sink), because requests may arrive before Start has run.
 func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 	if _, err := c.signingKey(ctx); err != nil {
@@ -201,6 +193,11 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 	c.reportStatus(connectors.StateConnected)
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
+	// Unattached uploads are collected at start (their rows survive
+	// restarts) and then hourly.
+	c.collectUploads(ctx)
+	collect := time.NewTicker(time.Hour)
+	defer collect.Stop()
 	for {
 		select {
 		case e, ok := <-events:
@@ -214,6 +211,8 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 			c.onAgentEvent(ctx, e)
 		case <-sweep.C:
 			c.hub.sweep(c.settings.grace() + 10*time.Minute)
+		case <-collect.C:
+			c.collectUploads(ctx)
 		}
 	}
 }
@@ -302,17 +301,17 @@ func (c *Channel) ticketContactID(ctx context.Context, ticketID int64) int64 {
 	if ok {
 		return id
 	}
-	var t store.Ticket
-	if err := c.st.DB.WithContext(ctx).Select("id", "contact_id", "channel_id").Take(&t, ticketID).Error; err != nil {
+	contactID, err := c.svc.TicketContact(ctx, ticketID)
+	if err != nil {
 		return 0
 	}
 	c.ticketMu.Lock()
 	if len(c.ticketContact) > 50000 {
 		clear(c.ticketContact)
 	}
-	c.ticketContact[ticketID] = t.ContactID
+	c.ticketContact[ticketID] = contactID
 	c.ticketMu.Unlock()
-	return t.ContactID
+	return contactID
 }
 
 // Send implements connectors.Connector. The reply is pushed to every live
@@ -352,13 +351,13 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 func (c *Channel) replyFrame(ctx context.Context, out *inbox.Outbound) (frame, error) {
 	text := out.Text
 	if strings.TrimSpace(text) == "" && out.HTML != "" {
-		text = htmlToText(out.HTML)
+		text = plaintext.FromHTML(out.HTML)
 	}
 	at := c.now().UTC()
 	f := frame{Type: "message", ID: out.MessageID, From: "agent", Author: strings.TrimSpace(out.Agent.Name), Text: text, At: &at,
 		Conversation: conversationFromKeys(c.ch.PublicKey, out.ThreadKeys)}
-	var atts []store.Attachment
-	if err := c.st.DB.WithContext(ctx).Where("message_id = ?", out.MessageID).Order("id").Find(&atts).Error; err != nil {
+	atts, err := c.svc.MessageAttachments(ctx, out.MessageID)
+	if err != nil {
 		return frame{}, fmt.Errorf("widget: reply attachments: %w", err)
 	}
 	for _, a := range atts {
@@ -400,7 +399,7 @@ func (c *Channel) signingKey(ctx context.Context) ([]byte, error) {
 		return c.key, nil
 	}
 	v, err := c.state.Get(ctx, "signing_key")
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, connectors.ErrNotFound) {
 		if err := c.state.Put(ctx, "signing_key", base64.RawURLEncoding.EncodeToString(randomBytes(32))); err != nil {
 			return nil, fmt.Errorf("widget: save signing key: %w", err)
 		}
@@ -480,7 +479,7 @@ const (
 // deliverRemote offers f to other instances and reports whether one of them
 // delivered it to a live socket. On SQLite there is only one instance.
 func (c *Channel) deliverRemote(ctx context.Context, contactID, messageID int64, f frame) bool {
-	if c.st == nil || c.st.Dialect != store.Postgres || messageID == 0 {
+	if !c.clustered || messageID == 0 {
 		return false
 	}
 	ack := make(chan struct{}, 1)

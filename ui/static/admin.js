@@ -1,5 +1,5 @@
 // Admin pages: channels, agents, saved replies; and the password form.
-import { api, boot, t, toast, showError, refreshRegions } from './api.js';
+import { api, boot, t, toast, showError, refreshRegions, el } from './api.js';
 
 function formError(form, err) {
   const box = form.querySelector('[data-error]');
@@ -7,34 +7,6 @@ function formError(form, err) {
   box.textContent = err ? err.message : '';
   box.hidden = !err;
 }
-
-function parseJSON(text, label) {
-  const s = text.trim();
-  if (!s) return {};
-  try {
-    const v = JSON.parse(s);
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v;
-  } catch (_) { /* fall through */ }
-  throw new Error(label + ': JSON object expected');
-}
-
-// Starting points for each kind's settings; admins edit them in place.
-const presets = {
-  api: { settings: { webhook_url: 'https://example.com/hanbox-webhook' }, secrets: {} },
-  widget: {
-    settings: { allowed_origins: ['https://www.example.com'], greeting: { ko: '무엇을 도와드릴까요?', en: 'How can we help?' }, grace_seconds: 120,
-      office_hours: { time_zone: 'Asia/Seoul', weekly: { mon: [['09:00', '18:00']], tue: [['09:00', '18:00']], wed: [['09:00', '18:00']], thu: [['09:00', '18:00']], fri: [['09:00', '18:00']] } } },
-    secrets: { identity_secret: '' },
-  },
-  email: {
-    settings: { address: 'support@example.com', from_name: 'Support', reply_to_token: true,
-      imap: { host: 'imap.example.com', port: 993, tls: 'implicit', username: 'support@example.com', folder: 'INBOX', after_import: 'seen' },
-      smtp: { host: 'smtp.example.com', port: 587, tls: 'starttls', username: 'support@example.com' } },
-    secrets: { imap_password: '', smtp_password: '' },
-  },
-  slack: { settings: { notify_channel: 'C0123456789', customer_channels: [], note_prefix: 'note:', mode: 'events' }, secrets: { bot_token: '', signing_secret: '' } },
-  discord: { settings: { guild_id: '', support_channels: [], open_threads: true, allow_dms: true }, secrets: { bot_token: '' } },
-};
 
 function initCopy() {
   document.addEventListener('click', async (e) => {
@@ -54,41 +26,356 @@ function initCopy() {
   });
 }
 
+// ---- channels: forms built from each kind's description (GET /channel-kinds) ----
+
+// tx picks the page's language from a {ko, en} text.
+function tx(text) {
+  if (!text) return '';
+  return (boot.lang === 'ko' ? (text.ko || text.en) : (text.en || text.ko)) || '';
+}
+
+function getPath(obj, key) {
+  return key.split('.').reduce((o, k) => (o && typeof o === 'object' && !Array.isArray(o) ? o[k] : undefined), obj);
+}
+
+function setPath(obj, key, value) {
+  const parts = key.split('.');
+  let o = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (!o[p] || typeof o[p] !== 'object' || Array.isArray(o[p])) o[p] = {};
+    o = o[p];
+  }
+  o[parts[parts.length - 1]] = value;
+}
+
+function deletePath(obj, key) {
+  const parts = key.split('.');
+  const stack = [];
+  let o = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return;
+    stack.push([o, p]);
+    o = o[p];
+  }
+  if (o && typeof o === 'object') delete o[parts[parts.length - 1]];
+  // Drop objects left empty by the deletion.
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const [parent, k] = stack[i];
+    const v = parent[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) delete parent[k];
+  }
+}
+
+// extraSettings returns the settings a description does not cover, for the
+// raw "other settings" box.
+function extraSettings(desc, settings) {
+  const rest = JSON.parse(JSON.stringify(settings || {}));
+  for (const f of desc.fields) {
+    if (f.type === 'secret') continue;
+    deletePath(rest, f.key);
+    // A localized text stored as one plain string ("greeting": "Hi") is
+    // shown in the described fields; drop the string form too.
+    const parent = f.key.split('.').slice(0, -1).join('.');
+    if (parent && typeof getPath(rest, parent) === 'string') deletePath(rest, parent);
+  }
+  return rest;
+}
+
+function fieldError(f, key) {
+  return new Error('"' + tx(f.label) + '" ' + t(key));
+}
+
+function spanLine(v) { return Array.isArray(v) && v.length === 2 ? v[0] + '-' + v[1] : String(v); }
+
+// control builds the input of one field; read() returns the value to store
+// (undefined: leave the key out) and throws a readable error.
+function control(f, value, id, secretSet) {
+  const def = f.default;
+  const ph = def !== undefined && def !== null && typeof def !== 'boolean' ? t('channels.defaultIs') + ' ' + (Array.isArray(def) ? def.join(', ') : String(def)) : '';
+  let input;
+  let read;
+  switch (f.type) {
+    case 'bool': {
+      input = el('input', { type: 'checkbox', id, name: f.key });
+      input.checked = value === undefined || value === null ? def === true : value === true;
+      read = () => input.checked;
+      break;
+    }
+    case 'select': {
+      input = el('select', { id, name: f.key });
+      for (const o of f.options || []) input.append(el('option', { value: o.value, text: tx(o.label) }));
+      input.value = value !== undefined && value !== null && value !== '' ? String(value) : (def !== undefined ? String(def) : (f.options[0] || {}).value);
+      read = () => input.value;
+      break;
+    }
+    case 'number': {
+      input = el('input', { type: 'text', inputmode: 'decimal', id, name: f.key, placeholder: ph });
+      if (value !== undefined && value !== null) input.value = String(value);
+      read = () => {
+        const s = input.value.trim();
+        if (!s) return undefined;
+        const n = Number(s);
+        if (!Number.isFinite(n)) throw fieldError(f, 'channels.badNumber');
+        return n;
+      };
+      break;
+    }
+    case 'list': {
+      input = el('textarea', { id, name: f.key, rows: 3, placeholder: ph, spellcheck: 'false' });
+      if (Array.isArray(value)) input.value = value.map(f.item === 'span' ? spanLine : String).join('\n');
+      read = () => {
+        const lines = input.value.split('\n').map((l) => l.trim()).filter(Boolean);
+        if (!lines.length) return undefined;
+        if (f.item === 'number') {
+          return lines.map((l) => { const n = Number(l); if (!Number.isFinite(n)) throw fieldError(f, 'channels.badNumber'); return n; });
+        }
+        if (f.item === 'span') {
+          return lines.map((l) => {
+            const m = /^(\d{1,2}:\d{2})\s*[-~–]\s*(\d{1,2}:\d{2})$/.exec(l);
+            if (!m) throw fieldError(f, 'channels.badSpan');
+            return [m[1].padStart(5, '0'), m[2].padStart(5, '0')];
+          });
+        }
+        return lines;
+      };
+      break;
+    }
+    case 'text': {
+      input = el('textarea', { id, name: f.key, rows: 2, placeholder: ph });
+      if (typeof value === 'string') input.value = value;
+      read = () => (input.value.trim() ? input.value : undefined);
+      break;
+    }
+    case 'secret': {
+      input = el('input', { type: 'password', id, name: f.key, autocomplete: 'new-password', spellcheck: 'false',
+        placeholder: secretSet ? t('channels.secretSet') : (f.generated ? t('channels.generated') : t('channels.secretNew')) });
+      read = () => (input.value ? input.value : undefined);
+      break;
+    }
+    default: { // string, url
+      input = el('input', { type: f.type === 'url' ? 'url' : 'text', id, name: f.key, placeholder: ph, spellcheck: 'false' });
+      if (value !== undefined && value !== null) input.value = String(value);
+      read = () => (input.value.trim() ? input.value.trim() : undefined);
+    }
+  }
+  return { input, read };
+}
+
+// fieldBox wraps a control with its label and help.
+function fieldBox(f, ctl, id, extra) {
+  const label = el('label', { for: id, text: tx(f.label) + (f.required ? ' *' : '') });
+  const box = el('div', { class: 'field' + (f.type === 'bool' ? ' check' : '') + (f.type === 'groups' ? ' wide' : ''), 'data-field': f.key });
+  if (f.type === 'bool') box.append(ctl.input, ' ', label);
+  else box.append(label, ctl.input);
+  if (extra) box.append(extra);
+  if (f.help && tx(f.help)) box.append(el('p', { class: 'hint small muted', text: tx(f.help) }));
+  return box;
+}
+
+function fieldID(key) { return 'cf-' + key.replace(/[^A-Za-z0-9_]/g, '-'); }
+
+// groupsControl is a list of objects, each with the field's sub-fields.
+function groupsControl(f, value, id) {
+  const wrap = el('div', { class: 'groups', id });
+  const list = el('div', { class: 'group-list' });
+  const items = [];
+  const addItem = (obj) => {
+    const n = items.length;
+    const card = el('fieldset', { class: 'group', 'data-group-item': String(n) });
+    card.append(el('legend', { text: tx(f.label) + ' ' + (n + 1) }));
+    const reads = [];
+    for (const sub of f.fields) {
+      const sid = id + '-' + n + '-' + sub.key.replace(/[^A-Za-z0-9_]/g, '-');
+      const ctl = control(sub, getPath(obj, sub.key), sid, false);
+      reads.push([sub, ctl.read]);
+      card.append(fieldBox(sub, ctl, sid));
+    }
+    const item = { card, reads, removed: false };
+    const rm = el('button', { type: 'button', class: 'btn small', text: t('channels.removeItem') });
+    rm.addEventListener('click', () => { item.removed = true; card.remove(); });
+    card.append(rm);
+    items.push(item);
+    list.append(card);
+  };
+  for (const obj of Array.isArray(value) ? value : []) addItem(obj || {});
+  const add = el('button', { type: 'button', class: 'btn small', 'data-add-group': f.key, text: t('channels.addItem') });
+  add.addEventListener('click', () => addItem({}));
+  wrap.append(list, add);
+  const read = () => {
+    const out = [];
+    for (const it of items) {
+      if (it.removed) continue;
+      const obj = {};
+      let any = false;
+      for (const [sub, r] of it.reads) {
+        const v = r();
+        if (v === undefined || (sub.type === 'bool' && v === false && sub.default !== true)) continue;
+        setPath(obj, sub.key, v);
+        any = true;
+      }
+      if (!any) continue;
+      for (const [sub] of it.reads) {
+        if (sub.required && getPath(obj, sub.key) === undefined) throw fieldError(sub, 'channels.required');
+      }
+      out.push(obj);
+    }
+    return out.length ? out : undefined;
+  };
+  return { input: wrap, read };
+}
+
+// renderKindForm fills the form for desc; settings and secretKeys are the
+// channel's when editing. It returns collect(), which builds the body.
+function renderKindForm(desc, settings, secretKeys) {
+  const box = document.getElementById('ch-fields');
+  box.textContent = '';
+  document.getElementById('ch-summary').textContent = tx(desc.summary);
+  const main = el('div', { class: 'kind-main' });
+  const more = el('details', { class: 'kind-more' }, el('summary', { text: t('channels.more') }));
+  const reads = [];
+  for (const f of desc.fields) {
+    const id = fieldID(f.key);
+    const has = f.type === 'secret' && (secretKeys || []).includes(f.key);
+    let ctl;
+    let extra = null;
+    if (f.type === 'groups') {
+      ctl = groupsControl(f, getPath(settings, f.key), id);
+    } else {
+      ctl = control(f, f.type === 'secret' ? undefined : getPath(settings, f.key), id, has);
+    }
+    if (has) {
+      const rm = el('input', { type: 'checkbox', id: id + '-remove', 'data-remove-secret': f.key });
+      extra = el('label', { class: 'small', for: id + '-remove' }, rm, ' ' + t('channels.secretRemove'));
+      reads.push([f, ctl.read, () => rm.checked]);
+    } else {
+      reads.push([f, ctl.read, () => false]);
+    }
+    (f.advanced ? more : main).append(fieldBox(f, ctl, id, extra));
+  }
+  box.append(main);
+  if (more.children.length > 1) box.append(more);
+  const extra = extraSettings(desc, settings);
+  const raw = document.getElementById('ch-extra');
+  raw.value = JSON.stringify(extra, null, 2);
+  document.getElementById('ch-raw').open = Object.keys(extra).length > 0;
+  const notes = document.getElementById('ch-notes');
+  notes.textContent = '';
+  for (const n of desc.notes || []) notes.append(el('li', { text: tx(n) }));
+  for (const l of desc.links || []) notes.append(el('li', {}, el('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer', text: tx(l.label) })));
+  return () => {
+    let base;
+    try { base = JSON.parse(raw.value.trim() || '{}'); } catch (_) { base = null; }
+    if (!base || typeof base !== 'object' || Array.isArray(base)) throw new Error('"' + t('channels.raw') + '" ' + t('channels.badJSON'));
+    const out = { settings: base, secrets: {} };
+    for (const [f, read, removed] of reads) {
+      const v = read();
+      if (f.type === 'secret') {
+        if (removed()) out.secrets[f.key] = null;
+        else if (v !== undefined) out.secrets[f.key] = v;
+        else if (f.required && !(secretKeys || []).includes(f.key)) throw fieldError(f, 'channels.required');
+        continue;
+      }
+      if (v === undefined) {
+        if (f.required) throw fieldError(f, 'channels.required');
+        continue;
+      }
+      setPath(out.settings, f.key, v);
+    }
+    return out;
+  };
+}
+
 function initChannels() {
   const form = document.getElementById('channel-form');
   const kind = document.getElementById('ch-kind');
-  const fill = () => {
-    const p = presets[kind.value] || { settings: {}, secrets: {} };
-    document.getElementById('ch-settings').value = JSON.stringify(p.settings, null, 2);
-    document.getElementById('ch-secrets').value = JSON.stringify(p.secrets, null, 2);
+  const name = document.getElementById('ch-name');
+  const heading = document.getElementById('ch-heading');
+  const submit = document.getElementById('ch-submit');
+  const cancel = document.getElementById('ch-cancel');
+  let kinds = {};
+  let collect = null;
+  let editing = null; // the channel being edited
+
+  const setMode = (ch) => {
+    editing = ch;
+    heading.textContent = ch ? heading.dataset.edit + ' — ' + ch.name : heading.dataset.new;
+    submit.textContent = ch ? submit.dataset.save : submit.dataset.create;
+    cancel.hidden = !ch;
+    kind.disabled = !!ch;
+    form.dataset.mode = ch ? 'edit' : 'create';
   };
-  kind.addEventListener('change', fill);
-  fill();
+  const fill = () => {
+    const desc = kinds[kind.value];
+    if (!desc) return;
+    collect = renderKindForm(desc, editing ? editing.settings : {}, editing ? editing.secret_keys : []);
+  };
+  kind.addEventListener('change', () => { formError(form, null); fill(); });
+  cancel.addEventListener('click', () => { setMode(null); name.value = ''; fill(); });
+  api('GET', '/channel-kinds').then((res) => {
+    for (const d of res.items) kinds[d.kind] = d;
+    fill();
+    form.dataset.ready = 'true';
+  }, showError);
+
+  const showCreated = (res) => {
+    const ch = res.channel;
+    document.getElementById('created-token').textContent = res.token || '';
+    const box = document.getElementById('created-extra');
+    box.textContent = '';
+    const desc = kinds[ch.kind] || { endpoints: [], fields: [] };
+    for (const e of desc.endpoints || []) {
+      const id = 'created-' + e.name;
+      box.append(el('p', {}, el('strong', { text: tx(e.label) }), ' ', el('code', { class: 'code', id, text: (ch.endpoints || {})[e.name] || '' }), ' ',
+        el('button', { type: 'button', class: 'btn small', 'data-copy': id, text: t('channels.copy') })));
+    }
+    for (const [key, value] of Object.entries(res.generated_secrets || {})) {
+      const f = desc.fields.find((x) => x.key === key);
+      const id = 'created-secret-' + key;
+      box.append(el('p', {}, el('strong', { text: (f ? tx(f.label) : key) + ' ' + t('channels.shownOnce') }), ' ', el('code', { class: 'code', id, text: value }), ' ',
+        el('button', { type: 'button', class: 'btn small', 'data-copy': id, text: t('channels.copy') })));
+    }
+    document.getElementById('channel-created').hidden = false;
+  };
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     formError(form, null);
     try {
-      const body = {
-        kind: kind.value, name: document.getElementById('ch-name').value.trim(),
-        settings: parseJSON(document.getElementById('ch-settings').value, t('channels.settings')),
-        secrets: parseJSON(document.getElementById('ch-secrets').value, t('channels.secrets')),
-      };
-      const res = await api('POST', '/channels', body);
-      const ch = res.channel;
-      const box = document.getElementById('channel-created');
-      document.getElementById('created-token').textContent = res.token || '';
-      document.getElementById('created-inbound').textContent = ch.inbound_url ? (boot.base_url || location.origin) + ch.inbound_url : '';
-      document.getElementById('created-secret').textContent = res.webhook_secret || '';
-      document.getElementById('created-snippet').textContent =
-        `<script src="${boot.base_url || location.origin}/widget.js" data-channel="${ch.public_key}" async></script>`;
-      for (const p of box.querySelectorAll('[data-for]')) p.hidden = p.dataset.for !== ch.kind;
-      box.hidden = false;
+      if (!collect) return;
+      const body = collect();
+      body.name = name.value.trim();
+      if (!body.name) throw new Error('"' + t('channels.name') + '" ' + t('channels.required'));
+      if (editing) {
+        await api('PATCH', '/channels/' + editing.id, body);
+        toast(t('common.saved'));
+        setMode(null);
+        name.value = '';
+        fill();
+      } else {
+        body.kind = kind.value;
+        for (const k of Object.keys(body.secrets)) if (body.secrets[k] === null) delete body.secrets[k];
+        showCreated(await api('POST', '/channels', body));
+      }
       await refreshRegions(['channels']);
     } catch (err) {
       formError(form, err);
     }
   });
   document.addEventListener('click', async (e) => {
+    const edit = e.target.closest('[data-edit-channel]');
+    if (edit) {
+      try {
+        const ch = await api('GET', '/channels/' + edit.dataset.editChannel);
+        document.getElementById('channel-created').hidden = true;
+        formError(form, null);
+        setMode(ch);
+        kind.value = ch.kind;
+        name.value = ch.name;
+        fill();
+        form.scrollIntoView({ block: 'start' });
+      } catch (err) { showError(err); }
+      return;
+    }
     const b = e.target.closest('[data-toggle-channel]');
     if (!b) return;
     try {
@@ -169,7 +456,9 @@ function initPassword() {
     formError(form, null);
     form.querySelector('[data-ok]').hidden = true;
     try {
-      await api('POST', '/auth/password', { current: form.current.value, new: form.elements.new.value });
+      await api('POST', '/auth/password', {
+        current: form.current.value, new: form.elements.new.value, revoke_tokens: form.elements.revoke_tokens.checked,
+      });
       form.reset();
       form.querySelector('[data-ok]').hidden = false;
     } catch (err) { formError(form, err); }

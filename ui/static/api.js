@@ -15,16 +15,32 @@ export function csrfToken() {
 }
 
 export class APIError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, reason) {
     super(message);
     this.status = status;
     this.code = code;
+    this.reason = reason || '';
   }
 }
 
+// errorText is an API error in the agent's language: the translation of its
+// reason (or code) with the {params} filled in, else the API's English text.
+function errorText(e, fallback) {
+  const strings = boot.strings || {};
+  let msg = strings['error.' + (e.reason || e.code)];
+  if (!msg) return e.message || fallback;
+  for (const [k, v] of Object.entries(e.params || {})) {
+    let val = String(v);
+    if (k === 'field' && strings['field.' + val]) val = strings['field.' + val];
+    msg = msg.split('{' + k + '}').join(val);
+  }
+  return msg;
+}
+
 // api calls /api/v1 with the session cookie and, for writes, the CSRF token.
+// opts.headers adds request headers (an Idempotency-Key).
 export async function api(method, path, body, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch('/api/v1' + path, {
@@ -35,7 +51,7 @@ export async function api(method, path, body, opts = {}) {
   try { data = await res.json(); } catch (_) { /* empty body */ }
   if (!res.ok) {
     const e = (data && data.error) || {};
-    throw new APIError(res.status, e.code || 'http_' + res.status, e.message || res.statusText);
+    throw new APIError(res.status, e.code || 'http_' + res.status, errorText(e, res.statusText), e.reason);
   }
   return data;
 }

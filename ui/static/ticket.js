@@ -10,6 +10,16 @@ const path = '/tickets/' + encodeURIComponent(tk.id);
 // server can refuse them when the ticket changed meanwhile.
 let version = tk.version;
 let files = [];
+// draftKey is the Idempotency-Key of the message being composed: every send
+// of one draft (a retry after a lost answer) carries the same key, so the
+// server stores it once; a sent draft or a change of mode starts a new one.
+let draftKey = '';
+
+function newKey() {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
 
 const $ = (id) => document.getElementById(id);
 const composer = () => $('composer');
@@ -17,6 +27,7 @@ const bodyField = () => $('body');
 const mode = () => composer().querySelector('input[name="mode"]:checked').value;
 
 function setMode(m) {
+  if (composer().dataset.mode !== m) draftKey = '';
   const r = composer().querySelector(`input[name="mode"][value="${m}"]`);
   if (r) r.checked = true;
   composer().dataset.mode = m;
@@ -101,7 +112,9 @@ async function send(anyway = false) {
       const ch = $('channel').value;
       if (ch) body.channel = ch;
     }
-    await api('POST', path + (m === 'note' ? '/notes' : '/replies'), body);
+    if (!draftKey) draftKey = newKey();
+    await api('POST', path + (m === 'note' ? '/notes' : '/replies'), body, { headers: { 'Idempotency-Key': draftKey } });
+    draftKey = '';
     bodyField().value = '';
     files = [];
     renderFiles();
@@ -115,6 +128,12 @@ async function send(anyway = false) {
       $('stale').hidden = false;
       $('send-anyway').focus();
     } else {
+      if (err instanceof APIError && err.code === 'idempotency_key_reused') {
+        // An earlier send of this draft arrived before it was edited: show
+        // it; sending the edited text again makes a new message.
+        draftKey = '';
+        await refresh(false).catch(() => {});
+      }
       const box = $('composer-error');
       box.textContent = t('composer.error') + ': ' + err.message;
       box.hidden = false;

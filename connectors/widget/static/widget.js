@@ -26,6 +26,7 @@
       askEmail: 'Leave your email and we will answer there if you have left.', emailPh: 'you@example.com',
       save: 'Save', emailSaved: 'Thanks! We will reply to {e}.', newMsg: 'New message', agent: 'Support',
       tooBig: 'That file is too large.', tooLong: 'That message is too long; please split it.', badType: 'That kind of file cannot be sent here.',
+      uploadQuota: 'Too many files are waiting to be sent; send your message first.', storageFull: 'Files cannot be received right now; please try later.',
       slow: 'You are sending messages too fast; retrying shortly.', minutes: 'in about {n} min',
       hours: 'in about {n} h', fewMinutes: 'in a few minutes', offline: 'Reconnecting…', earlier: 'Earlier conversation'
     },
@@ -37,6 +38,7 @@
       askEmail: '이메일을 남겨주시면 자리를 비우셔도 이메일로 답변드립니다.', emailPh: 'you@example.com',
       save: '저장', emailSaved: '감사합니다! {e}(으)로 답변드리겠습니다.', newMsg: '새 메시지', agent: '상담원',
       tooBig: '파일이 너무 큽니다.', tooLong: '메시지가 너무 깁니다. 나누어 보내주세요.', badType: '이 형식의 파일은 보낼 수 없습니다.',
+      uploadQuota: '보내지 않은 파일이 너무 많습니다. 먼저 메시지를 보내주세요.', storageFull: '지금은 파일을 받을 수 없습니다. 잠시 후 다시 시도해 주세요.',
       slow: '메시지를 너무 빨리 보내고 있습니다. 잠시 후 다시 보냅니다.', minutes: '약 {n}분 안에',
       hours: '약 {n}시간 안에', fewMinutes: '몇 분 안에', offline: '다시 연결하는 중…', earlier: '이전 대화'
     }
@@ -548,7 +550,8 @@
     S.refs.push(chip); renderChips();
     api('POST', '/upload', null, fd).then(function (r) { chip.ref = r.ref; renderChips(); }, function (err) {
       S.refs = S.refs.filter(function (c) { return c !== chip; }); renderChips();
-      showNotice((err && err.body && err.body.error && err.body.error.message) || S.t.failed);
+      var e = (err && err.body && err.body.error) || {};
+      showNotice(e.code === 'upload_quota' ? S.t.uploadQuota : e.code === 'storage_full' ? S.t.storageFull : e.code === 'too_large' ? S.t.tooBig : e.code === 'type_not_allowed' ? S.t.badType : (e.message || S.t.failed));
     });
   }
   function renderChips() {
