@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -116,6 +117,11 @@ type Service struct {
 
 	minFreeDisk int64
 	freeBytes   func() (uint64, error)
+
+	consumerMu  sync.Mutex
+	consumers   []Consumer
+	eventSignal signal // new durable events were committed
+	retrySignal signal // a parked event was queued again
 }
 
 // New returns a Service over st.

@@ -22,6 +22,8 @@ type hub struct {
 	byContact map[int64]map[*visitor]struct{}
 	// liveWindow: see defaultLiveWindow.
 	liveWindow time.Duration
+	// now is the channel's clock (Channel.SetClock).
+	now func() time.Time
 }
 
 type visitor struct {
@@ -35,7 +37,7 @@ type visitor struct {
 }
 
 func newHub() *hub {
-	return &hub{visitors: map[string]*visitor{}, byContact: map[int64]map[*visitor]struct{}{}, liveWindow: defaultLiveWindow}
+	return &hub{visitors: map[string]*visitor{}, byContact: map[int64]map[*visitor]struct{}{}, liveWindow: defaultLiveWindow, now: time.Now}
 }
 
 // get returns the visitor with id, creating it; call with h.mu held.
@@ -72,7 +74,7 @@ func (h *hub) setContact(id string, contactID, ticketID int64) {
 	if ticketID != 0 {
 		v.ticketID = ticketID
 	}
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 }
 
 func (h *hub) info(id string) (contactID, ticketID int64) {
@@ -90,7 +92,7 @@ func (h *hub) attach(id string, conn *websocket.Conn) bool {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	v.conns[conn] = struct{}{}
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 	return len(v.conns) == 1 && v.polls == 0
 }
 
@@ -100,7 +102,7 @@ func (h *hub) detach(id string, conn *websocket.Conn) bool {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	delete(v.conns, conn)
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 	return len(v.conns) == 0 && v.polls == 0
 }
 
@@ -111,7 +113,7 @@ func (h *hub) beginPoll(id string) (<-chan struct{}, int) {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	v.polls++
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 	return v.wake, v.polls
 }
 
@@ -120,12 +122,12 @@ func (h *hub) endPoll(id string) {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	v.polls--
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 }
 
 func (h *hub) touch(id string) {
 	h.mu.Lock()
-	h.get(id).lastSeen = time.Now()
+	h.get(id).lastSeen = h.now()
 	h.mu.Unlock()
 }
 
@@ -157,7 +159,7 @@ func (h *hub) targets(contactID int64, except *websocket.Conn) (conns []*websock
 				conns = append(conns, c)
 			}
 		}
-		if len(v.conns) > 0 || v.polls > 0 || time.Since(v.lastSeen) < h.liveWindow {
+		if len(v.conns) > 0 || v.polls > 0 || h.now().Sub(v.lastSeen) < h.liveWindow {
 			live = true
 		}
 		if v.lastSeen.After(lastSeen) {
@@ -219,7 +221,7 @@ func (h *hub) sweep(maxAge time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for id, v := range h.visitors {
-		if len(v.conns) == 0 && v.polls == 0 && time.Since(v.lastSeen) > maxAge {
+		if len(v.conns) == 0 && v.polls == 0 && h.now().Sub(v.lastSeen) > maxAge {
 			delete(h.visitors, id)
 			if m := h.byContact[v.contactID]; m != nil {
 				delete(m, v)
