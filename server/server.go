@@ -19,6 +19,7 @@ import (
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -27,13 +28,16 @@ var Version = "dev"
 
 // Server is an assembled Hanbox.
 type Server struct {
-	Config   Config
-	Log      *slog.Logger
-	Store    *store.Store
-	Inbox    *inbox.Service
-	Auth     *auth.Service
-	Runtime  *connectors.Runtime
-	API      *api.API
+	Config  Config
+	Log     *slog.Logger
+	Store   *store.Store
+	Inbox   *inbox.Service
+	Auth    *auth.Service
+	Runtime *connectors.Runtime
+	API     *api.API
+	// Jobs is the durable scheduler; features register their handlers on
+	// it before Start.
+	Jobs     *jobs.Scheduler
 	Registry *prometheus.Registry
 	// Dispatch tunes the outbox dispatcher and Consume the durable event
 	// consumers; set them before Start.
@@ -87,10 +91,11 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	// Open event streams re-check their credentials when an agent loses
 	// sessions or access, here and (through the relay) on other instances.
 	au.OnRevoke(func(id int64) { svc.Bus().Publish(inbox.Event{Type: inbox.EventAuthChanged, AgentID: id}) })
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Registry: reg, relayDropped: relayDropped}
+	sched := jobs.New(st, jobs.Options{Logger: log, Drain: cfg.ShutdownTimeout})
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)
@@ -158,7 +163,7 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // Start runs the background work until ctx ends: the connector runtime,
-// the outbox dispatcher, the durable event consumers, the snooze waker and
+// the outbox dispatcher, the durable event consumers, the job scheduler, the snooze waker and
 // (on PostgreSQL) the cross-instance event relay. When ctx ends it stops
 // them in order: the dispatcher and consumers stop taking work and finish
 // what is in flight (up to Config.ShutdownTimeout), then the connectors and
@@ -192,6 +197,7 @@ func (s *Server) start(ctx context.Context, held <-chan struct{}) {
 	}
 	work.Go(func() error { return s.Inbox.RunDispatcher(ctx, s.Runtime, s.Dispatch) })
 	work.Go(func() error { return s.Inbox.RunConsumers(ctx, s.Consume) })
+	work.Go(func() error { return s.Jobs.Run(ctx) })
 	work.Go(func() error {
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()

@@ -1,11 +1,14 @@
 package ui_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -61,4 +64,44 @@ func TestBrowserAdminRetriesFailedDelivery(t *testing.T) {
 	if !strings.Contains(a.text(".admin"), "실패한 전송이 없습니다.") {
 		t.Fatalf("page after retry: %q", a.text(".admin"))
 	}
+}
+
+func TestBrowserAdminRetriesFailedJob(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	bctx := browser(t)
+	ran := make(chan string, 1)
+	e.srv.Jobs.Handle("probe.survey", func(ctx context.Context, j *jobs.Job) error {
+		ran <- j.Key
+		return nil
+	})
+	now := time.Now().UTC()
+	job := store.Job{Kind: "probe.survey", Key: "contact:7:round:1", Status: store.JobFailed, DueAt: now, Attempts: 10,
+		LastError: "smtp: 550 mailbox unavailable", CreatedAt: now, UpdatedAt: now, FinishedAt: &now}
+	if err := e.srv.Store.DB.Create(&job).Error; err != nil {
+		t.Fatal(err)
+	}
+	a := newTab(t, bctx)
+	a.login(e.ts.URL, "admin@example.com", "admin-password")
+	a.do("open in Korean", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/admin/deliveries"), chromedp.WaitVisible(chromedp.ID("failed-jobs")))
+	row := a.text("#failed-jobs tbody tr")
+	if !strings.Contains(row, "probe.survey") || !strings.Contains(row, "contact:7:round:1") || !strings.Contains(row, "550 mailbox unavailable") {
+		t.Fatalf("row %q", row)
+	}
+	if !strings.Contains(a.text(".admin"), "실패한 예약 작업") {
+		t.Fatalf("Korean heading missing: %q", a.text(".admin"))
+	}
+	a.do("retry", chromedp.Click(chromedp.CSS("[data-retry-job]")))
+	a.waitJS("row gone and toast shown", `!document.querySelector('[data-retry-job]') && !document.getElementById('toast').hidden`)
+	select {
+	case key := <-ran:
+		if key != job.Key {
+			t.Fatalf("ran %q", key)
+		}
+	case <-time.After(30 * time.Second): // safety net only
+		t.Fatal("the retried job never ran")
+	}
+	eventually(t, "job done", func() bool {
+		var j store.Job
+		return e.srv.Store.DB.Take(&j, job.ID).Error == nil && j.Status == store.JobDone
+	})
 }

@@ -437,10 +437,12 @@ function initQuarantine() {
 
 function initDeliveries() {
   document.addEventListener('click', async (e) => {
-    const b = e.target.closest('[data-retry-delivery], [data-retry-parked]');
+    const b = e.target.closest('[data-retry-delivery], [data-retry-parked], [data-retry-job]');
     if (!b) return;
     b.disabled = true;
-    const path = b.dataset.retryDelivery ? '/deliveries/' + b.dataset.retryDelivery + '/retry' : '/parked-events/' + b.dataset.retryParked + '/retry';
+    const path = b.dataset.retryDelivery ? '/deliveries/' + b.dataset.retryDelivery + '/retry'
+      : b.dataset.retryParked ? '/parked-events/' + b.dataset.retryParked + '/retry'
+      : '/jobs/' + b.dataset.retryJob + '/retry';
     try {
       await api('POST', path);
       toast(t('deliveries.retried'));
