@@ -489,6 +489,7 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err := a.Store.DeleteToken(r.Context(), principal(r).Agent.ID, id); err != nil {
 		return 0, nil, err
 	}
+	a.Auth.Revoked(principal(r).Agent.ID) // a stream opened with the token ends
 	return http.StatusOK, map[string]bool{"ok": true}, nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 )
@@ -36,6 +37,7 @@ type Options struct {
 	Store   *store.Store
 	Runtime *connectors.Runtime
 	Auth    *auth.Service
+	Jobs    *jobs.Scheduler
 	Logger  *slog.Logger
 	// BaseURL is Hanbox's public URL, for the endpoints shown on channels.
 	BaseURL string

@@ -9,17 +9,27 @@ import (
 	"github.com/hanbox/hanbox/inbox"
 )
 
+// streamRecheck is how often an open event stream checks that its session
+// or token is still valid, besides checking at once when the agent's
+// access changes (inbox.EventAuthChanged).
+var streamRecheck = 30 * time.Second
+
 // events streams bus events to an agent as server-sent events. Each event is
 // one "data:" line of JSON with its type as the SSE event name; a comment
 // line every 25 s keeps proxies from closing an idle stream. A client that
-// reconnects re-fetches what it shows: events are not replayed.
+// reconnects re-fetches what it shows: events are not replayed. The stream
+// ends (with an "end" event) as soon as its session or token stops being
+// valid: logged out, password changed, token deleted, agent deactivated.
 func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
 		return 0, nil, errf(http.StatusInternalServerError, "internal", "streaming unsupported")
 	}
 	ctx := r.Context()
-	ch := a.Inbox.Bus().Subscribe(ctx, 256, nil)
+	p := principal(r)
+	me := p.Agent.ID
+	ch := a.Inbox.Bus().Subscribe(ctx, 256, func(e inbox.Event) bool { return e.Type != inbox.EventAuthChanged })
+	revoked := a.Inbox.Bus().Subscribe(ctx, 4, func(e inbox.Event) bool { return e.Type == inbox.EventAuthChanged && e.AgentID == me })
 	if a.SSEClients != nil {
 		a.SSEClients.Add(1)
 		defer a.SSEClients.Add(-1)
@@ -31,9 +41,18 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: 2000\n: connected\n\n")
 	fl.Flush()
-	me := principal(r).Agent.ID
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
+	recheck := time.NewTicker(streamRecheck)
+	defer recheck.Stop()
+	valid := func() bool {
+		if _, _, err := a.Auth.Lookup(ctx, p.Token); err != nil {
+			fmt.Fprint(w, "event: end\ndata: {\"reason\":\"signed_out\"}\n\n")
+			fl.Flush()
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -43,6 +62,14 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 				return 0, nil, nil
 			}
 			fl.Flush()
+		case <-revoked:
+			if !valid() {
+				return 0, nil, nil
+			}
+		case <-recheck.C:
+			if !valid() {
+				return 0, nil, nil
+			}
 		case e, ok := <-ch:
 			if !ok {
 				return 0, nil, nil
@@ -59,5 +86,62 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			}
 			fl.Flush()
 		}
+	}
+}
+
+// eventSchemas describes the JSON of one event on the stream (inbox.Event)
+// for the OpenAPI document. TestEventSchemaMatchesEvent keeps it in step
+// with the Go types, so the stream's format cannot drift unnoticed.
+func eventSchemas() map[string]any {
+	obj := func(props map[string]any, required ...string) map[string]any {
+		m := map[string]any{"type": "object", "properties": props}
+		if len(required) > 0 {
+			m["required"] = required
+		}
+		return m
+	}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+	id := map[string]any{"type": "integer", "format": "int64"}
+	str := map[string]any{"type": "string"}
+	when := map[string]any{"type": "string", "format": "date-time"}
+	change := func(v any) map[string]any { return obj(map[string]any{"old": v, "new": v}, "old", "new") }
+	nullable := func(v map[string]any) map[string]any {
+		return map[string]any{"oneOf": []any{v, map[string]any{"type": "null"}}}
+	}
+	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
+		inbox.EventContactUpdated, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
+		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence}
+	return map[string]any{
+		"Event": map[string]any{
+			"type": "object", "required": []any{"type", "at"},
+			"description": "One server-sent event: the SSE event name is its type, the data line this JSON. Durable events " +
+				"(ticket.*, message.*, contact.updated) carry an id and typed changes; ephemeral ones (typing, presence, " +
+				"viewing, visitor pages) a free-form data object. Unknown fields and types may be added; ignore them.",
+			"properties": map[string]any{
+				"id": id, "type": map[string]any{"type": "string", "examples": types},
+				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id,
+				"changes": ref("TicketChanges"), "message": ref("MessageChanges"), "contact": ref("ContactChanges"),
+				"data": map[string]any{"type": "object", "description": "ephemeral events: agent.viewing/agent.typing {state, agent_name, ticket}, " +
+					"contact.typing {typing, visitor}, visitor.page {visitor, url, title, referrer}, presence {visitor, online}"},
+				"at": when,
+			},
+		},
+		"AgentRef": obj(map[string]any{"id": id, "name": str}, "id", "name"),
+		"TicketChanges": map[string]any{
+			"type": "object", "description": "What a ticket.updated changed; absent fields did not change.",
+			"properties": map[string]any{
+				"status": change(str), "snoozed_until": change(nullable(when)), "priority": change(str),
+				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "subject": change(str),
+				"tags":            change(map[string]any{"type": "array", "items": str}),
+				"last_message_at": when, "merged_from": id, "merged_into": id, "unmerged": id, "unmerged_from": id,
+			},
+		},
+		"MessageChanges": obj(map[string]any{
+			"direction":       map[string]any{"type": "string", "enum": []any{"inbound", "outbound", "note", "system"}},
+			"delivery_status": map[string]any{"type": "string", "enum": []any{"queued", "sent", "failed"}},
+			"delivery_error":  str, "bounced": map[string]any{"type": "boolean"}, "continued_on": str,
+			"edited": map[string]any{"type": "boolean"}, "deleted": map[string]any{"type": "boolean"},
+		}),
+		"ContactChanges": obj(map[string]any{"merged_from": id}),
 	}
 }

@@ -34,6 +34,10 @@ func (a *API) OpenAPI() map[string]any {
 		if params != nil {
 			op["parameters"] = params
 		}
+		if rt.Result == "EventStream" {
+			op["responses"].(map[string]any)["2XX"] = map[string]any{"description": rt.Result, "content": map[string]any{
+				"text/event-stream": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Event"}}}}
+		}
 		if rt.Body != "" {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{
 				"schema": map[string]any{"type": "object", "title": rt.Body}}}}
@@ -46,6 +50,14 @@ func (a *API) OpenAPI() map[string]any {
 		}
 		p[strings.ToLower(rt.Method)] = op
 	}
+	schemas := map[string]any{
+		"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object",
+			"properties": map[string]any{"code": map[string]any{"type": "string"}, "reason": map[string]any{"type": "string"},
+				"message": map[string]any{"type": "string"}, "params": map[string]any{"type": "object"}}}}},
+	}
+	for k, v := range eventSchemas() {
+		schemas[k] = v
+	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Hanbox API", "version": a.Version,
@@ -57,11 +69,7 @@ func (a *API) OpenAPI() map[string]any {
 				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
 				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "hanbox_session"},
 			},
-			"schemas": map[string]any{
-				"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object",
-					"properties": map[string]any{"code": map[string]any{"type": "string"}, "reason": map[string]any{"type": "string"},
-						"message": map[string]any{"type": "string"}, "params": map[string]any{"type": "object"}}}}},
-			},
+			"schemas": schemas,
 		},
 		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}},
 	}

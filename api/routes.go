@@ -72,6 +72,12 @@ func (a *API) routes() []route {
 		{"GET", "/quarantine", authAdmin, "Inbound input that could not be parsed", "", "QuarantineList", a.listQuarantine},
 		{"GET", "/quarantine/{id}/raw", authAdmin, "The raw bytes of a quarantined item", "", "File", a.quarantineRaw},
 		{"POST", "/quarantine/{id}/retry", authAdmin, "Import a quarantined item again through its channel", "", "OK", a.retryQuarantine},
+		{"GET", "/deliveries/failed", authAdmin, "Replies and notifications whose delivery failed for good, with the reason", "", "FailedDeliveryList", a.listFailedDeliveries},
+		{"POST", "/deliveries/{id}/retry", authAdmin, "Queue a failed delivery again by its outbox id", "", "OK", a.retryFailedDelivery},
+		{"GET", "/parked-events", authAdmin, "Events an automatic reaction gave up on after repeated failures", "", "ParkedEventList", a.listParkedEvents},
+		{"POST", "/parked-events/{id}/retry", authAdmin, "Hand a parked event to its reaction again", "", "OK", a.retryParkedEvent},
+		{"GET", "/jobs/failed", authAdmin, "Scheduled jobs (survey rounds, SLA timers, campaign sends) that gave up after repeated failures", "", "FailedJobList", a.listFailedJobs},
+		{"POST", "/jobs/{id}/retry", authAdmin, "Run a failed scheduled job again", "", "OK", a.retryFailedJob},
 		{"GET", "/events", authAgent, "Server-sent events: ticket and message changes, presence", "", "EventStream", a.events},
 		{"GET", "/openapi.json", authNone, "This document", "", "OpenAPI", a.openapi},
 	}

@@ -116,6 +116,9 @@ func (s *Service) UpdateAgent(ctx context.Context, actorID, id int64, c AgentCha
 	if err := s.st.UpdateAgent(ctx, id, u); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	if u.EndSessions != nil {
+		s.Revoked(id) // open event streams of the agent end
+	}
 	a, err := s.st.GetAgent(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
@@ -133,6 +136,7 @@ func (s *Service) ResetPassword(ctx context.Context, id int64, password string) 
 	if err := s.st.UpdateAgent(ctx, id, store.AgentUpdate{PasswordHash: &hash, EndSessions: &store.SessionScope{Tokens: true}}); err != nil {
 		return fmt.Errorf("auth: reset password: %w", err)
 	}
+	s.Revoked(id)
 	return nil
 }
 
@@ -177,5 +181,6 @@ func (s *Service) ChangePassword(ctx context.Context, a *store.Agent, c Password
 	if err := s.st.UpdateAgent(ctx, a.ID, store.AgentUpdate{PasswordHash: &hash, EndSessions: scope}); err != nil {
 		return fmt.Errorf("auth: change password: %w", err)
 	}
+	s.Revoked(a.ID) // streams of the ended sessions close; the kept one stays valid
 	return nil
 }

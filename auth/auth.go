@@ -63,6 +63,22 @@ type Service struct {
 	log      *slog.Logger
 	throttle *throttle
 	hash     *hasher
+	// revoked, when set, hears of every agent whose sessions or tokens were
+	// ended or who was deactivated (open event streams check again).
+	revoked func(agentID int64)
+}
+
+// OnRevoke sets f to be told, after the change, of every agent whose
+// sessions or tokens were ended (logout, password change or reset,
+// deactivation, Revoked). Set it once, before serving.
+func (s *Service) OnRevoke(f func(agentID int64)) { s.revoked = f }
+
+// Revoked reports that agentID lost sessions, tokens or access by other
+// means (a token deleted).
+func (s *Service) Revoked(agentID int64) {
+	if s.revoked != nil && agentID > 0 {
+		s.revoked(agentID)
+	}
 }
 
 // Option configures a Service.
@@ -185,9 +201,15 @@ func (s *Service) Lookup(ctx context.Context, token string) (*store.Agent, *stor
 
 // Logout ends the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	if err := s.st.DeleteSessionByHash(ctx, HashToken(token)); err != nil {
+	hash := HashToken(token)
+	sess, err := s.st.GetSessionByHash(ctx, hash)
+	if err != nil {
+		return nil // no such session: nothing to end
+	}
+	if err := s.st.DeleteSessionByHash(ctx, hash); err != nil {
 		return fmt.Errorf("auth: logout: %w", err)
 	}
+	s.Revoked(sess.AgentID)
 	return nil
 }
 

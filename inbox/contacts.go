@@ -327,6 +327,7 @@ func (s *Service) MergeContacts(ctx context.Context, into, from int64) error {
 	if into == from {
 		return invalid("cannot merge a contact into itself")
 	}
+	evs := []Event{{Type: EventContactUpdated, ContactID: into, Contact: &ContactChanges{MergedFrom: from}}}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if _, err := loadContact(tx, into); err != nil {
 			return err
@@ -334,12 +335,15 @@ func (s *Service) MergeContacts(ctx context.Context, into, from int64) error {
 		if _, err := loadContact(tx, from); err != nil {
 			return err
 		}
-		return s.mergeContactsTx(tx, into, from)
+		if err := s.mergeContactsTx(tx, into, from); err != nil {
+			return err
+		}
+		return s.recordEvents(tx, evs) // events helper: durable record
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: merge contacts %d into %d: %w", from, into, err)
 	}
-	s.bus.Publish(Event{Type: EventContactUpdated, ContactID: into, Data: map[string]any{"merged": from}})
+	s.publish(evs...)
 	return nil
 }
 
@@ -401,13 +405,20 @@ func (s *Service) SetContactEmail(ctx context.Context, contactID int64, email st
 	if email == "" {
 		return invalid("not an email address")
 	}
-	res := s.st.DB.WithContext(ctx).Model(&store.Contact{}).Where("id = ?", contactID).Update("email", email)
-	if res.Error != nil {
-		return fmt.Errorf("inbox: set contact email: %w", res.Error)
+	evs := []Event{{Type: EventContactUpdated, ContactID: contactID}}
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&store.Contact{}).Where("id = ?", contactID).Update("email", email)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("contact %d: %w", contactID, store.ErrNotFound)
+		}
+		return s.recordEvents(tx, evs) // events helper: durable record
+	})
+	if err != nil {
+		return fmt.Errorf("inbox: set contact email: %w", err)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("inbox: set contact email: contact %d: %w", contactID, store.ErrNotFound)
-	}
-	s.bus.Publish(Event{Type: EventContactUpdated, ContactID: contactID})
+	s.publish(evs...)
 	return nil
 }

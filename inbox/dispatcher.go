@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,8 +34,13 @@ type Senders interface {
 
 // DispatchOptions tune the dispatcher.
 type DispatchOptions struct {
-	// MaxAttempts before a delivery is marked failed (default 10).
+	// MaxAttempts before a reply is marked failed (default 10).
 	MaxAttempts int
+	// NotifyRetryFor is how long a notification (a Slack card) is retried
+	// before it is marked failed (default 24h): a chat service's outage of
+	// hours loses nothing. Card updates for the same ticket and channel
+	// collapse, so a backlog sends only the newest.
+	NotifyRetryFor time.Duration
 	// BaseBackoff is the first retry delay, doubled per attempt (default 2s),
 	// capped at MaxBackoff (default 10m).
 	BaseBackoff time.Duration
@@ -47,11 +53,17 @@ type DispatchOptions struct {
 	Workers int
 	// SendTimeout bounds one Send (default 60s).
 	SendTimeout time.Duration
+	// Drain is how long sends in flight may finish after ctx ends (default
+	// 10s); a send cut off then is released for the next start.
+	Drain time.Duration
 }
 
 func (o *DispatchOptions) defaults() {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10
+	}
+	if o.NotifyRetryFor <= 0 {
+		o.NotifyRetryFor = 24 * time.Hour
 	}
 	if o.BaseBackoff <= 0 {
 		o.BaseBackoff = 2 * time.Second
@@ -70,6 +82,9 @@ func (o *DispatchOptions) defaults() {
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 60 * time.Second
+	}
+	if o.Drain <= 0 {
+		o.Drain = 10 * time.Second
 	}
 }
 
@@ -90,24 +105,35 @@ func (s *Service) queueNotifications(tx *gorm.DB, ticketID int64, ev Event) erro
 	}
 	ts := now()
 	for _, id := range ids {
-		payload := store.JSONMap{"type": ev.Type, "message_id": ev.MessageID, "agent_id": ev.AgentID}
-		if ev.Data != nil {
-			payload["data"] = ev.Data
+		payload := store.JSONMap{"type": ev.Type, "message_id": ev.MessageID, "agent_id": ev.AgentID, "event": ev}
+		row := store.Outbox{ChannelID: id, TicketID: ticketID, Purpose: store.PurposeNotify,
+			Payload: payload, Status: store.OutboxPending, NextAttemptAt: ts}
+		if ev.Type == EventTicketUpdated {
+			// A card update renders the ticket as it is when sent, so a
+			// newer one makes an older one redundant.
+			row.CollapseKey = collapseCard
 		}
-		if err := tx.Create(&store.Outbox{ChannelID: id, TicketID: ticketID, Purpose: store.PurposeNotify,
-			Payload: payload, Status: store.OutboxPending, NextAttemptAt: ts}).Error; err != nil {
+		if err := tx.Create(&row).Error; err != nil {
 			return fmt.Errorf("queue notification: %w", err)
 		}
 	}
 	return nil
 }
 
+// collapseCard is the collapse key of notification rows that re-render a
+// ticket's card.
+const collapseCard = "card"
+
 // RunDispatcher delivers due outbox rows until ctx ends. Several dispatchers
 // (in several processes) may run against one database: rows are claimed with
 // a lease, so each delivery has one owner at a time, and a crashed owner's
-// rows are taken over when the lease runs out.
+// rows are taken over when the lease runs out. When ctx ends it claims no
+// more rows, lets sends in flight finish (DispatchOptions.Drain), releases
+// the rows of sends cut off, and returns once none is left.
 func (s *Service) RunDispatcher(ctx context.Context, senders Senders, opts DispatchOptions) error {
 	opts.defaults()
+	sendCtx, stopSends := drainContext(ctx, opts.Drain)
+	defer stopSends()
 	sem := make(chan struct{}, opts.Workers)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -121,7 +147,12 @@ func (s *Service) RunDispatcher(ctx context.Context, senders Senders, opts Dispa
 			s.log.Error("outbox claim failed", "err", err)
 		}
 		for _, row := range rows {
-			sem <- struct{}{}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				s.release(row)
+				continue
+			}
 			wg.Add(1)
 			go func(row store.Outbox) {
 				defer func() {
@@ -132,7 +163,7 @@ func (s *Service) RunDispatcher(ctx context.Context, senders Senders, opts Dispa
 					wg.Done()
 					s.Wake()
 				}()
-				s.deliver(ctx, senders, opts, row)
+				s.deliver(sendCtx, senders, opts, row)
 			}(row)
 		}
 		select {
@@ -187,6 +218,9 @@ func (s *Service) backoff(opts DispatchOptions, attempts int) time.Duration {
 }
 
 func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOptions, row store.Outbox) {
+	if row.CollapseKey != "" && s.supersede(ctx, row) {
+		return
+	}
 	s.metrics.attempt()
 	sendCtx, cancel := context.WithTimeout(ctx, opts.SendTimeout)
 	defer cancel()
@@ -217,8 +251,10 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		}
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the lease runs out and the row is retried
+		s.release(row) // cut off by shutdown: the next start sends it
+		return
 	}
+	ctx = context.WithoutCancel(ctx) // a result is recorded even if the drain ends now
 	if err == nil {
 		s.finishSent(ctx, row, ref)
 		return
@@ -230,6 +266,42 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		err = Permanent(fmt.Errorf("customer left and no email channel or address is known: %w", err))
 	}
 	s.finishFailed(ctx, opts, row, err)
+}
+
+// supersede marks row as superseded, without sending it, when a newer
+// pending row of the same ticket and channel has its collapse key.
+func (s *Service) supersede(ctx context.Context, row store.Outbox) bool {
+	var newer []int64
+	db := s.st.DB.WithContext(ctx)
+	if err := db.Model(&store.Outbox{}).Where("channel_id = ? AND ticket_id = ? AND collapse_key = ? AND status = ? AND id > ?",
+		row.ChannelID, row.TicketID, row.CollapseKey, store.OutboxPending, row.ID).Order("id DESC").Limit(1).Pluck("id", &newer).Error; err != nil {
+		s.log.Warn("outbox: look for a newer row", "outbox_id", row.ID, "err", err)
+		return false
+	}
+	if len(newer) == 0 {
+		return false
+	}
+	err := db.Model(&store.Outbox{}).Where("id = ? AND status = ?", row.ID, store.OutboxPending).Updates(map[string]any{
+		"status": store.OutboxSuperseded, "locked_until": nil, "last_error": fmt.Sprintf("superseded by #%d", newer[0]), "updated_at": now(),
+	}).Error
+	if err != nil {
+		s.log.Warn("outbox: supersede", "outbox_id", row.ID, "err", err)
+		return false
+	}
+	s.metrics.delivered(row.Purpose, "superseded")
+	return true
+}
+
+// release gives a claimed row back without counting an attempt, so it is
+// due again at once (for this or another instance) instead of after its lease.
+func (s *Service) release(row store.Outbox) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.st.DB.WithContext(ctx).Model(&store.Outbox{}).Where("id = ? AND locked_until = ?", row.ID, row.LockedUntil).
+		Update("locked_until", nil).Error
+	if err != nil {
+		s.log.Warn("outbox: release", "outbox_id", row.ID, "err", err)
+	}
 }
 
 func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref ExternalRef) {
@@ -270,8 +342,12 @@ func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref External
 		if err := addKeys(tx, m.TicketID, ref.Keys...); err != nil {
 			return err
 		}
-		ev = &Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: row.ChannelID,
-			Data: map[string]any{"delivery_status": store.DeliverySent}}
+		evs := []Event{{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: row.ChannelID,
+			Message: &MessageChanges{DeliveryStatus: store.DeliverySent}}}
+		if err := s.recordEvents(tx, evs); err != nil {
+			return err
+		}
+		ev = &evs[0]
 		return nil
 	})
 	if err != nil {
@@ -282,13 +358,20 @@ func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref External
 	}
 	s.metrics.delivered(row.Purpose, "sent")
 	if ev != nil {
-		s.bus.Publish(*ev)
+		s.publish(*ev)
 	}
 }
 
 func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row store.Outbox, sendErr error) {
 	attempts := row.Attempts + 1
 	final := IsPermanent(sendErr) || attempts >= opts.MaxAttempts
+	if row.Purpose == store.PurposeNotify && !IsPermanent(sendErr) {
+		since := row.CreatedAt
+		if row.RetrySince != nil {
+			since = *row.RetrySince
+		}
+		final = now().Sub(since) >= opts.NotifyRetryFor
+	}
 	next := now().Add(s.backoff(opts, attempts))
 	var ra *RetryAfterError
 	if errors.As(sendErr, &ra) && !final {
@@ -317,8 +400,12 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 			return err
 		}
 		if final {
-			ev = &Event{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, ChannelID: row.ChannelID,
-				Data: map[string]any{"delivery_status": store.DeliveryFailed, "error": msg}}
+			evs := []Event{{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, ChannelID: row.ChannelID,
+				Message: &MessageChanges{DeliveryStatus: store.DeliveryFailed, DeliveryError: msg}}}
+			if err := s.recordEvents(tx, evs); err != nil {
+				return err
+			}
+			ev = &evs[0]
 		}
 		return nil
 	})
@@ -334,7 +421,7 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 		s.log.Info("delivery will be retried", "outbox_id", row.ID, "ticket_id", row.TicketID, "channel_id", row.ChannelID, "attempts", attempts, "next", next, "err", sendErr)
 	}
 	if ev != nil {
-		s.bus.Publish(*ev)
+		s.publish(*ev)
 	}
 }
 
@@ -343,6 +430,7 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 	var moved bool
 	var from store.Channel
+	evs := []Event{{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, Message: &MessageChanges{ContinuedOn: "email"}}}
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		var t store.Ticket
 		if err := tx.Preload("Contact").Take(&t, row.TicketID).Error; err != nil {
@@ -374,8 +462,9 @@ func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 		if err := tx.Exec("UPDATE messages SET channel_id = ? WHERE id = ?", ch.ID, *row.MessageID).Error; err != nil {
 			return err
 		}
+		evs[0].ChannelID = ch.ID
 		moved = true
-		return nil
+		return s.recordEvents(tx, evs)
 	})
 	if err != nil {
 		s.log.Error("outbox: reroute", "outbox_id", row.ID, "err", err)
@@ -384,7 +473,7 @@ func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 	if moved {
 		s.metrics.delivered(row.Purpose, "rerouted")
 		s.log.Info("reply continues by email", "ticket_id", row.TicketID, "from_channel", row.ChannelID)
-		s.bus.Publish(Event{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, Data: map[string]any{"continued_by": "email"}})
+		s.publish(evs...)
 		s.Wake()
 	}
 	return moved
@@ -392,25 +481,121 @@ func (s *Service) reroute(ctx context.Context, row store.Outbox) bool {
 
 // RetryDelivery re-queues a failed reply (the agent's retry button).
 func (s *Service) RetryDelivery(ctx context.Context, messageID int64) error {
-	res := s.st.DB.WithContext(ctx).Model(&store.Outbox{}).
-		Where("message_id = ? AND status = ?", messageID, store.OutboxFailed).
-		Updates(map[string]any{"status": store.OutboxPending, "attempts": 0, "next_attempt_at": now(), "locked_until": nil})
-	if res.Error != nil {
-		return fmt.Errorf("inbox: retry delivery %d: %w", messageID, res.Error)
+	var ids []int64
+	if err := s.st.DB.WithContext(ctx).Model(&store.Outbox{}).Where("message_id = ? AND status = ?", messageID, store.OutboxFailed).
+		Order("id DESC").Limit(1).Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("inbox: retry delivery %d: %w", messageID, err)
 	}
-	if res.RowsAffected == 0 {
+	if len(ids) == 0 {
 		return invalidAs("not_failed", nil, "message %d has no failed delivery", messageID)
 	}
-	if err := s.st.DB.WithContext(ctx).Model(&store.Message{}).Where("id = ?", messageID).
-		Updates(map[string]any{"delivery_status": store.DeliveryQueued}).Error; err != nil {
-		return err
+	return s.RetryOutbox(ctx, ids[0])
+}
+
+// RetryOutbox queues a failed delivery (a reply or a notification) again,
+// by its outbox id, with a fresh retry window: the admin's retry button.
+func (s *Service) RetryOutbox(ctx context.Context, id int64) error {
+	var evs []Event
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var row store.Outbox
+		if err := tx.Take(&row, id).Error; err != nil {
+			return notFound(err)
+		}
+		if row.Status != store.OutboxFailed {
+			return invalidAs("not_failed", nil, "delivery %d has not failed (it is %s)", id, row.Status)
+		}
+		ts := now()
+		if err := tx.Model(&store.Outbox{}).Where("id = ?", id).Updates(map[string]any{
+			"status": store.OutboxPending, "attempts": 0, "next_attempt_at": ts, "locked_until": nil, "retry_since": ts, "updated_at": ts,
+		}).Error; err != nil {
+			return err
+		}
+		if row.MessageID == nil {
+			return nil
+		}
+		if err := tx.Model(&store.Message{}).Where("id = ?", *row.MessageID).
+			Updates(map[string]any{"delivery_status": store.DeliveryQueued, "delivery_error": ""}).Error; err != nil {
+			return err
+		}
+		evs = []Event{{Type: EventMessageUpdated, TicketID: row.TicketID, MessageID: *row.MessageID, ChannelID: row.ChannelID,
+			Message: &MessageChanges{DeliveryStatus: store.DeliveryQueued}}}
+		return s.recordEvents(tx, evs)
+	})
+	if err != nil {
+		return fmt.Errorf("inbox: retry delivery %d: %w", id, err)
 	}
-	m, err := s.Message(ctx, messageID)
-	if err == nil {
-		s.bus.Publish(Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, Data: map[string]any{"delivery_status": store.DeliveryQueued}})
-	}
+	s.publish(evs...)
 	s.Wake()
 	return nil
+}
+
+// FailedDelivery is an outbox row that failed for good, as admins see it.
+type FailedDelivery struct {
+	ID          int64  `json:"id"`
+	Purpose     string `json:"purpose"` // reply or notify
+	ChannelID   int64  `json:"channel_id"`
+	ChannelName string `json:"channel_name"`
+	ChannelKind string `json:"channel_kind"`
+	TicketID    int64  `json:"-"`
+	// Ticket is the ticket's public id and Number its human number.
+	Ticket    string    `json:"ticket"`
+	Number    int64     `json:"number"`
+	Subject   string    `json:"subject"`
+	MessageID int64     `json:"message_id,omitempty"`
+	Event     string    `json:"event,omitempty"` // the event a notification announced
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	CreatedAt time.Time `json:"created_at"`
+	FailedAt  time.Time `json:"failed_at"`
+}
+
+// FailedDeliveries lists failed outbox rows, most recent failure first.
+func (s *Service) FailedDeliveries(ctx context.Context, limit int) ([]FailedDelivery, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	var rows []store.Outbox
+	db := s.st.DB.WithContext(ctx)
+	if err := db.Where("status = ?", store.OutboxFailed).Order("updated_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("inbox: failed deliveries: %w", err)
+	}
+	_, chans, err := s.st.Lookups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ticketIDs := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		ticketIDs = append(ticketIDs, r.TicketID)
+	}
+	var tickets []store.Ticket
+	if len(ticketIDs) > 0 {
+		if err := db.Select("id", "public_id", "subject").Where("id IN ?", ticketIDs).Find(&tickets).Error; err != nil {
+			return nil, fmt.Errorf("inbox: failed deliveries: %w", err)
+		}
+	}
+	byID := map[int64]*store.Ticket{}
+	for i := range tickets {
+		byID[tickets[i].ID] = &tickets[i]
+	}
+	out := make([]FailedDelivery, 0, len(rows))
+	for _, r := range rows {
+		d := FailedDelivery{ID: r.ID, Purpose: r.Purpose, ChannelID: r.ChannelID, TicketID: r.TicketID, Attempts: r.Attempts,
+			LastError: r.LastError, CreatedAt: r.CreatedAt, FailedAt: r.UpdatedAt}
+		if ch := chans[r.ChannelID]; ch != nil {
+			d.ChannelName, d.ChannelKind = ch.Name, ch.Kind
+		}
+		if t := byID[r.TicketID]; t != nil {
+			d.Ticket, d.Number, d.Subject = t.PublicID, t.Number(), t.Subject
+		}
+		if r.MessageID != nil {
+			d.MessageID = *r.MessageID
+		}
+		if r.Purpose == store.PurposeNotify {
+			d.Event = r.Payload.String("type")
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // OutboxDepth returns the number of pending and failed outbox rows.
@@ -499,10 +684,14 @@ func (s *Service) buildNotification(ctx context.Context, row store.Outbox) (*Not
 	if err != nil {
 		return nil, Permanent(err)
 	}
-	ev := Event{Type: row.Payload.String("type"), TicketID: t.ID, MessageID: row.Payload.Int("message_id"), AgentID: row.Payload.Int("agent_id")}
-	if d, ok := row.Payload["data"].(map[string]any); ok {
-		ev.Data = d
+	ev := Event{Type: row.Payload.String("type"), MessageID: row.Payload.Int("message_id"), AgentID: row.Payload.Int("agent_id")}
+	if raw, ok := row.Payload["event"]; ok {
+		// The typed event; rows queued by older versions have only the fields above.
+		if b, err := json.Marshal(raw); err == nil {
+			_ = json.Unmarshal(b, &ev)
+		}
 	}
+	ev.TicketID = t.ID // the ticket may have been merged since
 	n := &Notification{OutboxID: row.ID, Event: ev, Ticket: s.ticketRef(t), Priority: t.Priority, WaitingSince: t.LastCustomerAt, MessageID: ev.MessageID}
 	if t.Contact != nil {
 		n.Contact = PersonRef{ID: t.Contact.ID, Name: t.Contact.Name, Email: t.Contact.Email}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hanbox/hanbox/connectors"
@@ -70,22 +71,55 @@ func deliveryStatus(t *testing.T, svc *inbox.Service, id int64) (string, string)
 	return m.DeliveryStatus, m.DeliveryError
 }
 
+// bubble runs fn on every dialect inside a synctest bubble: retry delays
+// pass on a fake clock, so the tests use the real backoff and never sleep.
+func bubble(t *testing.T, fn func(t *testing.T, st *store.Store)) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fn(t, storetest.Open(t, d))
+				time.Sleep(time.Minute) // idle goroutines (the ingest batcher) end
+			})
+		})
+	}
+}
+
+// dispatch runs the dispatcher with default options until the test ends.
+func dispatch(t *testing.T, svc *inbox.Service, s senders) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.RunDispatcher(ctx, s, inbox.DispatchOptions{})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 func TestDispatcherRetriesThenSends(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	bubble(t, func(t *testing.T, st *store.Store) {
 		svc, ch := newService(t, st)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
+		ctx := context.Background()
 		r, err := svc.Ingest(ctx, msg(ch, "m-1", "t-1", "안녕하세요"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs := &fakeSender{errs: []error{errors.New("connection refused"), connectors.RetryAfter(30*time.Millisecond, errors.New("429"))}}
-		go svc.RunDispatcher(ctx, senders{ch.ID: fs}, fastDispatch())
+		fs := &fakeSender{errs: []error{errors.New("connection refused"), connectors.RetryAfter(30*time.Second, errors.New("429"))}}
+		dispatch(t, svc, senders{ch.ID: fs})
 		m, err := svc.Reply(ctx, inbox.ReplyInput{TicketID: r.TicketID, Text: "확인해 보겠습니다"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "sent", func() bool { s, _ := deliveryStatus(t, svc, m.ID); return s == store.DeliverySent })
+		start := time.Now()
+		time.Sleep(29 * time.Second) // the first retry (2s) failed with retry-after 30s
+		synctest.Wait()
+		if s, _ := deliveryStatus(t, svc, m.ID); s != store.DeliveryQueued {
+			t.Fatalf("status %s before the retry-after passed", s)
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if s, _ := deliveryStatus(t, svc, m.ID); s != store.DeliverySent {
+			t.Fatalf("status %s %s after start, want sent", s, time.Since(start))
+		}
 		fs.mu.Lock()
 		defer fs.mu.Unlock()
 		if fs.tries != 3 || len(fs.sent) != 1 {
@@ -106,25 +140,27 @@ func TestDispatcherRetriesThenSends(t *testing.T) {
 }
 
 func TestDispatcherPermanentFailureAndRetryButton(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	bubble(t, func(t *testing.T, st *store.Store) {
 		svc, ch := newService(t, st)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
+		ctx := context.Background()
 		r, _ := svc.Ingest(ctx, msg(ch, "m-1", "t-1", "hello"))
 		fs := &fakeSender{errs: []error{connectors.Permanent(errors.New("channel_not_found: invite the bot"))}}
-		go svc.RunDispatcher(ctx, senders{ch.ID: fs}, fastDispatch())
+		dispatch(t, svc, senders{ch.ID: fs})
 		m, err := svc.Reply(ctx, inbox.ReplyInput{TicketID: r.TicketID, Text: "hi"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "failed", func() bool { s, _ := deliveryStatus(t, svc, m.ID); return s == store.DeliveryFailed })
-		if _, reason := deliveryStatus(t, svc, m.ID); reason == "" {
-			t.Fatal("failure reason not shown")
+		synctest.Wait()
+		if s, reason := deliveryStatus(t, svc, m.ID); s != store.DeliveryFailed || reason == "" {
+			t.Fatalf("status %s (%q), want failed with a reason at once", s, reason)
 		}
 		if err := svc.RetryDelivery(ctx, m.ID); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "sent after retry", func() bool { s, _ := deliveryStatus(t, svc, m.ID); return s == store.DeliverySent })
+		synctest.Wait()
+		if s, _ := deliveryStatus(t, svc, m.ID); s != store.DeliverySent {
+			t.Fatalf("status %s after the retry", s)
+		}
 		if err := svc.RetryDelivery(ctx, m.ID); !errors.Is(err, inbox.ErrInvalid) {
 			t.Fatalf("retrying a sent message: %v, want ErrInvalid", err)
 		}
@@ -132,21 +168,25 @@ func TestDispatcherPermanentFailureAndRetryButton(t *testing.T) {
 }
 
 func TestDispatcherGivesUpAfterMaxAttempts(t *testing.T) {
-	st := storetest.Open(t, store.SQLite)
-	svc, ch := newService(t, st)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r, _ := svc.Ingest(ctx, msg(ch, "m-1", "t-1", "hello"))
-	boom := errors.New("timeout")
-	fs := &fakeSender{errs: []error{boom, boom, boom, boom, boom}}
-	go svc.RunDispatcher(ctx, senders{ch.ID: fs}, fastDispatch())
-	m, _ := svc.Reply(ctx, inbox.ReplyInput{TicketID: r.TicketID, Text: "hi"})
-	waitFor(t, "failed", func() bool { s, _ := deliveryStatus(t, svc, m.ID); return s == store.DeliveryFailed })
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if fs.tries != 4 {
-		t.Fatalf("tries = %d, want MaxAttempts (4)", fs.tries)
-	}
+	bubble(t, func(t *testing.T, st *store.Store) {
+		svc, ch := newService(t, st)
+		ctx := context.Background()
+		r, _ := svc.Ingest(ctx, msg(ch, "m-1", "t-1", "hello"))
+		boom := errors.New("timeout")
+		fs := &fakeSender{errs: []error{boom, boom, boom, boom, boom, boom, boom, boom, boom, boom, boom}}
+		dispatch(t, svc, senders{ch.ID: fs})
+		m, _ := svc.Reply(ctx, inbox.ReplyInput{TicketID: r.TicketID, Text: "hi"})
+		time.Sleep(time.Hour) // 2s doubling, capped at 10m: ten attempts take about 27 minutes
+		synctest.Wait()
+		if s, _ := deliveryStatus(t, svc, m.ID); s != store.DeliveryFailed {
+			t.Fatalf("status %s, want failed", s)
+		}
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		if fs.tries != 10 {
+			t.Fatalf("tries = %d, want MaxAttempts (10)", fs.tries)
+		}
+	})
 }
 
 // TestCrashBetweenCommitAndSend kills a process right after it committed a
@@ -217,7 +257,8 @@ func TestCrashBetweenCommitAndSend(t *testing.T) {
 		t.Fatalf("outbound records = %d, want 1", len(msgs))
 	}
 	waitFor(t, "sent status", func() bool { s, _ := deliveryStatus(t, svc, msgs[0].ID); return s == store.DeliverySent })
-	time.Sleep(100 * time.Millisecond)
+	// Sent is recorded after the send and ends the row's deliveries, so
+	// the count is final now.
 	mu.Lock()
 	defer mu.Unlock()
 	if len(deliveries) != 1 {

@@ -37,14 +37,18 @@ func (s *Service) MarkBounced(ctx context.Context, channelID int64, sentMessageI
 		}).Error; err != nil {
 			return err
 		}
-		ev = Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: m.ChannelID,
-			Data: map[string]any{"delivery_status": store.DeliveryFailed, "error": "bounced: " + reason, "bounced": true}}
+		evs := []Event{{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: m.ChannelID,
+			Message: &MessageChanges{DeliveryStatus: store.DeliveryFailed, DeliveryError: "bounced: " + reason, Bounced: true}}}
+		if err := s.recordEvents(tx, evs); err != nil {
+			return err
+		}
+		ev = evs[0]
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: mark bounced %s: %w", sentMessageID, err)
 	}
 	s.log.Warn("email bounced", "channel_id", channelID, "ticket_id", ev.TicketID, "message_id", ev.MessageID, "reason", reason)
-	s.bus.Publish(ev)
+	s.publish(ev)
 	return nil
 }

@@ -132,9 +132,7 @@ func (s *Service) finish(in *Inbound, res IngestResult, events []Event, err erro
 		s.metrics.ingest("duplicate", start)
 		return res, nil
 	}
-	for _, e := range events {
-		s.bus.Publish(e)
-	}
+	s.publish(events...) // events helper: bus and durable consumers
 	s.metrics.ingest("stored", start)
 	s.Wake()
 	return res, nil
@@ -245,7 +243,7 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	}
 	var events []Event
 	for _, id := range merged {
-		events = append(events, Event{Type: EventContactUpdated, ContactID: contact.ID, Data: map[string]any{"merged": id}})
+		events = append(events, Event{Type: EventContactUpdated, ContactID: contact.ID, Contact: &ContactChanges{MergedFrom: id}})
 	}
 	ts := now()
 	ticketID, ticketEvent, err := s.threadMessage(tx, in, contact, ts)
@@ -258,7 +256,7 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		return IngestResult{}, nil, err
 	}
 	msgEvent := Event{Type: EventMessageCreated, TicketID: ticketID, MessageID: msgID, ChannelID: in.ChannelID, ContactID: contact.ID,
-		Data: map[string]any{"direction": store.DirInbound}}
+		Message: &MessageChanges{Direction: store.DirInbound}}
 	events = append(events, msgEvent)
 	// Notifiers hear of a new ticket once, with its first message.
 	notify := msgEvent
@@ -267,6 +265,10 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		notify.MessageID = msgID
 	}
 	if err := s.queueNotifications(tx, ticketID, notify); err != nil {
+		return IngestResult{}, nil, err
+	}
+	// events helper: the durable record of this change, in its transaction.
+	if err := s.recordEvents(tx, events); err != nil {
 		return IngestResult{}, nil, err
 	}
 	res := IngestResult{TicketID: ticketID, MessageID: msgID, ContactID: contact.ID, NewTicket: ticketEvent.Type == EventTicketCreated}
@@ -291,12 +293,12 @@ func (s *Service) threadMessage(tx *gorm.DB, in *Inbound, contact *store.Contact
 		return 0, Event{}, err
 	}
 	for hops := 0; ticket != nil; hops++ {
-		data, ok, err := bumpTicket(tx, ticket, in, ts)
+		changes, ok, err := bumpTicket(tx, ticket, in, ts)
 		if err != nil {
 			return 0, Event{}, err
 		}
 		if ok {
-			return ticket.ID, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Data: data}, nil
+			return ticket.ID, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Changes: changes}, nil
 		}
 		// Merged or closed since it was found (a merge committed while this
 		// message waited for the ticket row): follow the merge, or start anew.
@@ -343,7 +345,7 @@ func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, t
 // unless the message is automatic. ok is false when the ticket was merged
 // away or closed in the meantime: then nothing was written. (On PostgreSQL
 // the UPDATE waits for a merge holding the row and then sees its result.)
-func bumpTicket(tx *gorm.DB, t *store.Ticket, in *Inbound, ts time.Time) (data map[string]any, ok bool, err error) {
+func bumpTicket(tx *gorm.DB, t *store.Ticket, in *Inbound, ts time.Time) (changes *TicketChanges, ok bool, err error) {
 	reopened := !in.Auto && t.Status != store.StatusOpen
 	q := `UPDATE tickets SET last_customer_at = ?, last_message_at = ?, last_channel_id = ?, message_count = message_count + 1,
 			version = version + 1, updated_at = ?`
@@ -357,12 +359,11 @@ func bumpTicket(tx *gorm.DB, t *store.Ticket, in *Inbound, ts time.Time) (data m
 	if res.RowsAffected == 0 {
 		return nil, false, nil
 	}
-	data = map[string]any{"last_message_at": ts}
+	changes = &TicketChanges{LastMessageAt: &ts}
 	if reopened {
-		data["status"] = store.StatusOpen
-		data["reopened"] = true
+		changes.Status = &Change[string]{Old: t.Status, New: store.StatusOpen}
 	}
-	return data, true, nil
+	return changes, true, nil
 }
 
 // storeMessage writes the message row, its attachments, its thread keys and

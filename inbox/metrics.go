@@ -13,6 +13,7 @@ type Metrics struct {
 	Delivered      *prometheus.CounterVec
 	Quarantined    prometheus.Counter
 	OutboxAttempts prometheus.Counter
+	Consumed       *prometheus.CounterVec
 }
 
 // NewMetrics creates and registers the inbox metrics on reg.
@@ -34,8 +35,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		OutboxAttempts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hanbox_outbox_attempts_total", Help: "Delivery attempts made by the dispatcher.",
 		}),
+		Consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hanbox_event_handler_results_total", Help: "Durable event handler outcomes by consumer (done after a retry, retry, parked).",
+		}, []string{"consumer", "result"}),
 	}
-	reg.MustRegister(m.Ingested, m.IngestLatency, m.Delivered, m.Quarantined, m.OutboxAttempts)
+	reg.MustRegister(m.Ingested, m.IngestLatency, m.Delivered, m.Quarantined, m.OutboxAttempts, m.Consumed)
 	return m
 }
 
@@ -66,4 +70,11 @@ func (m *Metrics) quarantined() {
 		return
 	}
 	m.Quarantined.Inc()
+}
+
+func (m *Metrics) consumed(consumer, result string) {
+	if m == nil {
+		return
+	}
+	m.Consumed.WithLabelValues(consumer, result).Inc()
 }

@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -123,6 +124,11 @@ type Service struct {
 
 	minFreeDisk int64
 	freeBytes   func() (uint64, error)
+
+	consumerMu  sync.Mutex
+	consumers   []Consumer
+	eventSignal signal // new durable events were committed
+	retrySignal signal // a parked event was queued again
 
 	// What customers see (customer.go) and their conversation links (links.go).
 	hiddenChannels atomic.Pointer[map[int64]bool]

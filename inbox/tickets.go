@@ -92,9 +92,7 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 	if replayed != 0 {
 		return s.Message(ctx, replayed)
 	}
-	for _, e := range events {
-		s.bus.Publish(e)
-	}
+	s.publish(events...)
 	s.Wake()
 	return msg, nil
 }
@@ -150,9 +148,19 @@ func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string
 		return nil, nil, err
 	}
 	ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
-		Data: map[string]any{"direction": store.DirOutbound}}
-	events := []Event{ev, {Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Data: map[string]any{"last_message_at": ts}}}
-	return msg, events, s.queueNotifications(tx, t.ID, ev)
+		Message: &MessageChanges{Direction: store.DirOutbound}}
+	changes := &TicketChanges{LastMessageAt: &ts}
+	if st, ok := up["status"].(string); ok {
+		changes.Status = &Change[string]{Old: t.Status, New: st}
+	}
+	if t.AssigneeID == nil && r.AgentID > 0 {
+		changes.Assignee = &Change[*AgentRef]{New: agentRef(tx, r.AgentID)}
+	}
+	events := []Event{ev, {Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Changes: changes}}
+	if err := s.queueNotifications(tx, t.ID, ev); err != nil {
+		return nil, nil, err
+	}
+	return msg, events, s.recordEvents(tx, events)
 }
 
 // NoteInput is an agent's private note on a ticket.
@@ -219,7 +227,11 @@ func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error)
 		if err := s.st.IndexMessage(tx, t.ID, msg.ID, n.Text); err != nil {
 			return err
 		}
-		ev = Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Data: map[string]any{"direction": store.DirNote}}
+		evs := []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Message: &MessageChanges{Direction: store.DirNote}}}
+		if err := s.recordEvents(tx, evs); err != nil {
+			return err
+		}
+		ev = evs[0]
 		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
@@ -231,7 +243,7 @@ func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error)
 	if replayed != 0 {
 		return s.Message(ctx, replayed)
 	}
-	s.bus.Publish(ev)
+	s.publish(ev)
 	return msg, nil
 }
 
@@ -279,43 +291,52 @@ func validPriority(p string) bool {
 // UpdateTicket applies p on behalf of agent actorID (0 for the system) and
 // records a system message describing the change.
 func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p TicketPatch) (*store.Ticket, error) {
-	var changes []string
-	var t *store.Ticket
+	var events []Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
-		var err error
-		t, err = lockTicket(tx, ticketID)
+		events = nil
+		t, err := lockTicket(tx, ticketID)
 		if err != nil {
 			return err
 		}
-		changes = changes[:0]
+		ch := &TicketChanges{}
 		up := map[string]any{}
 		if p.Status != nil && *p.Status != t.Status {
 			if !validStatus(*p.Status) {
 				return invalidAs("bad_status", map[string]any{"value": *p.Status}, "unknown status %q", *p.Status)
 			}
+			var until *time.Time
 			if *p.Status == store.StatusSnoozed {
 				if p.SnoozedUntil == nil || !p.SnoozedUntil.After(time.Now()) {
 					return invalidAs("snooze_time", nil, "snoozed needs a future snoozed_until")
 				}
-				up["snoozed_until"] = p.SnoozedUntil.UTC()
+				u := p.SnoozedUntil.UTC()
+				until = &u
+				up["snoozed_until"] = u
 			} else {
 				up["snoozed_until"] = nil
 			}
+			if t.SnoozedUntil != nil || until != nil {
+				ch.SnoozedUntil = &Change[*time.Time]{Old: t.SnoozedUntil, New: until}
+			}
 			up["status"] = *p.Status
-			changes = append(changes, "status:"+*p.Status)
+			ch.Status = &Change[string]{Old: t.Status, New: *p.Status}
 		}
 		if p.Priority != nil && *p.Priority != t.Priority {
 			if !validPriority(*p.Priority) {
 				return invalidAs("bad_priority", map[string]any{"value": *p.Priority}, "unknown priority %q", *p.Priority)
 			}
 			up["priority"] = *p.Priority
-			changes = append(changes, "priority:"+*p.Priority)
+			ch.Priority = &Change[string]{Old: t.Priority, New: *p.Priority}
 		}
 		if p.AssigneeID != nil {
+			var old *AgentRef
+			if t.AssigneeID != nil {
+				old = agentRef(tx, *t.AssigneeID)
+			}
 			if *p.AssigneeID == 0 {
 				if t.AssigneeID != nil {
 					up["assignee_id"] = nil
-					changes = append(changes, "unassigned")
+					ch.Assignee = &Change[*AgentRef]{Old: old}
 				}
 			} else if t.AssigneeID == nil || *t.AssigneeID != *p.AssigneeID {
 				var a store.Agent
@@ -325,25 +346,27 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 					return invalidAs("no_agent", map[string]any{"id": *p.AssigneeID}, "no active agent %d", *p.AssigneeID)
 				}
 				up["assignee_id"] = *p.AssigneeID
-				changes = append(changes, "assigned:"+a.Name)
+				ch.Assignee = &Change[*AgentRef]{Old: old, New: &AgentRef{ID: a.ID, Name: a.Name}}
 			}
 		}
 		if p.Team != nil && *p.Team != t.Team {
-			up["team"] = plaintext.Clip(*p.Team, 64)
-			changes = append(changes, "team:"+*p.Team)
+			team := plaintext.Clip(*p.Team, 64)
+			up["team"] = team
+			ch.Team = &Change[string]{Old: t.Team, New: team}
 		}
 		if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
-			up["subject"] = plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
-			changes = append(changes, "subject")
+			subject := plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
+			up["subject"] = subject
+			ch.Subject = &Change[string]{Old: t.Subject, New: subject}
 		}
-		tagChanged, err := applyTags(tx, t.ID, p)
+		oldTags, newTags, err := applyTags(tx, t.ID, p)
 		if err != nil {
 			return err
 		}
-		if tagChanged {
-			changes = append(changes, "tags")
+		if newTags != nil {
+			ch.Tags = &Change[[]string]{Old: oldTags, New: newTags}
 		}
-		if len(changes) == 0 {
+		if len(ch.Fields()) == 0 {
 			return nil
 		}
 		ts := now()
@@ -353,26 +376,41 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 			return fmt.Errorf("update ticket: %w", err)
 		}
 		if err := tx.Create(&store.Message{TicketID: t.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
-			ChannelID: t.LastChannelID, Text: strings.Join(changes, ", "), Meta: store.JSONMap{"changes": changes, "agent_id": actorID}, CreatedAt: ts}).Error; err != nil {
+			ChannelID: t.LastChannelID, Text: ch.Summary(), Meta: store.JSONMap{"changes": ch, "agent_id": actorID}, CreatedAt: ts}).Error; err != nil {
 			return err
 		}
-		ev := Event{Type: EventTicketUpdated, TicketID: t.ID, AgentID: actorID, Data: map[string]any{"changes": changes}}
-		return s.queueNotifications(tx, t.ID, ev)
+		events = []Event{{Type: EventTicketUpdated, TicketID: t.ID, AgentID: actorID, Changes: ch}}
+		if err := s.queueNotifications(tx, t.ID, events[0]); err != nil {
+			return err
+		}
+		return s.recordEvents(tx, events)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: update ticket %d: %w", ticketID, err)
 	}
-	if len(changes) > 0 {
-		s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: ticketID, AgentID: actorID, Data: map[string]any{"changes": changes}})
+	if len(events) > 0 {
+		s.publish(events...)
 		s.Wake()
 	}
 	return s.Ticket(ctx, ticketID)
 }
 
-func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
+// agentRef names an agent for an event; a missing agent keeps its id.
+func agentRef(tx *gorm.DB, id int64) *AgentRef {
+	ref := &AgentRef{ID: id}
+	var a store.Agent
+	if tx.Select("id", "name").Take(&a, id).Error == nil {
+		ref.Name = a.Name
+	}
+	return ref
+}
+
+// applyTags sets a ticket's tags from p. When they change it returns the
+// old and new sets (sorted; new is non-nil, empty when all were removed).
+func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (old, updated []string, err error) {
 	var current []string
 	if err := tx.Model(&store.TicketTag{}).Where("ticket_id = ?", ticketID).Pluck("tag", &current).Error; err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	want := slices.Clone(current)
 	if p.Tags != nil {
@@ -380,7 +418,7 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
 	}
 	want = append(want, p.AddTags...)
 	norm := map[string]bool{}
-	var final []string
+	final := []string{}
 	for _, tg := range want {
 		tg = strings.ToLower(strings.TrimSpace(tg))
 		if tg == "" || utf8.RuneCountInString(tg) > 64 || norm[tg] || slices.Contains(p.RemoveTags, tg) {
@@ -392,17 +430,20 @@ func applyTags(tx *gorm.DB, ticketID int64, p TicketPatch) (bool, error) {
 	slices.Sort(final)
 	slices.Sort(current)
 	if slices.Equal(final, current) {
-		return false, nil
+		return nil, nil, nil
 	}
 	if err := tx.Where("ticket_id = ?", ticketID).Delete(&store.TicketTag{}).Error; err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	for _, tg := range final {
 		if err := tx.Create(&store.TicketTag{TicketID: ticketID, Tag: tg}).Error; err != nil {
-			return false, err
+			return nil, nil, err
 		}
 	}
-	return true, nil
+	if current == nil {
+		current = []string{}
+	}
+	return current, final, nil
 }
 
 // MergeTickets moves every message and thread key of ticket from into ticket
@@ -414,6 +455,7 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 	if into == from {
 		return invalidAs("merge_self", nil, "cannot merge a ticket into itself")
 	}
+	var events []Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		var keys []string
 		if err := tx.Model(&store.ThreadKey{}).Where("ticket_id IN ?", []int64{into, from}).Pluck("key", &keys).Error; err != nil {
@@ -433,18 +475,27 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 		if src.MergedInto != nil || dst.MergedInto != nil {
 			return invalidAs("already_merged", map[string]any{"number": src.Number()}, "ticket %d was already merged", src.Number())
 		}
-		return s.mergeTicketsTx(tx, dst, src, actorID)
+		last, err := s.mergeTicketsTx(tx, dst, src, actorID)
+		if err != nil {
+			return err
+		}
+		events = []Event{
+			{Type: EventTicketUpdated, TicketID: into, AgentID: actorID, Changes: &TicketChanges{MergedFrom: from, LastMessageAt: &last}},
+			{Type: EventTicketUpdated, TicketID: from, AgentID: actorID, Changes: &TicketChanges{MergedInto: into,
+				Status: &Change[string]{Old: src.Status, New: store.StatusClosed}}},
+		}
+		return s.recordEvents(tx, events)
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: merge ticket %d into %d: %w", from, into, err)
 	}
-	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: into, AgentID: actorID, Data: map[string]any{"merged": from}})
-	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: from, AgentID: actorID, Data: map[string]any{"status": store.StatusClosed, "merged_into": into}})
+	s.publish(events...)
 	return nil
 }
 
-// mergeTicketsTx moves src's rows to dst; both rows are locked.
-func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID int64) error {
+// mergeTicketsTx moves src's rows to dst; both rows are locked. It returns
+// dst's new last-message time.
+func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID int64) (time.Time, error) {
 	ts := now()
 	// Messages and keys remember the ticket they were first in (customer
 	// views and UnmergeTicket read it; SET sees the row's old ticket_id).
@@ -454,11 +505,11 @@ func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID in
 		"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
 	} {
 		if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 	if err := s.st.MoveMessagesIndex(tx, src.ID, dst.ID); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	last := dst.LastMessageAt
 	if src.LastMessageAt.After(last) {
@@ -468,14 +519,14 @@ func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID in
 		"message_count": gorm.Expr("message_count + ?", src.MessageCount), "version": gorm.Expr("version + 1"),
 		"last_message_at": last, "updated_at": ts,
 	}).Error; err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if err := tx.Model(&store.Ticket{}).Where("id = ?", src.ID).Updates(map[string]any{
 		"status": store.StatusClosed, "merged_into": dst.ID, "version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": 0,
 	}).Error; err != nil {
-		return err
+		return time.Time{}, err
 	}
-	return tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
+	return last, tx.Create(&store.Message{TicketID: dst.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
 		ChannelID: dst.LastChannelID, Text: fmt.Sprintf("merged #%d", src.Number()), Meta: store.JSONMap{"merged_ticket": src.ID}, CreatedAt: ts}).Error
 }
 
@@ -658,13 +709,17 @@ func (s *Service) EditMessage(ctx context.Context, channelID int64, ext, text st
 				return err
 			}
 		}
-		ev = Event{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: channelID, Data: map[string]any{"deleted": deleted}}
+		evs := []Event{{Type: EventMessageUpdated, TicketID: m.TicketID, MessageID: m.ID, ChannelID: channelID, Message: &MessageChanges{Edited: !deleted, Deleted: deleted}}}
+		if err := s.recordEvents(tx, evs); err != nil {
+			return err
+		}
+		ev = evs[0]
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: edit message %s: %w", ext, err)
 	}
-	s.bus.Publish(ev)
+	s.publish(ev)
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 // the ticket they were written in. What each customer sees follows at once
 // (customer.go reads where each message is now).
 func (s *Service) UnmergeTicket(ctx context.Context, from, actorID int64) error {
-	var into int64
+	var events []Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		src, err := lockTicket(tx, from)
 		if err != nil {
@@ -26,7 +26,7 @@ func (s *Service) UnmergeTicket(ctx context.Context, from, actorID int64) error 
 		if src.MergedInto == nil {
 			return invalidAs("not_merged", map[string]any{"number": src.Number()}, "ticket %d was not merged", src.Number())
 		}
-		into = *src.MergedInto
+		into := *src.MergedInto
 		var keys []string
 		if err := tx.Model(&store.ThreadKey{}).Where("ticket_id = ? OR origin_ticket_id = ?", into, from).Pluck("key", &keys).Error; err != nil {
 			return fmt.Errorf("thread keys: %w", err)
@@ -38,13 +38,20 @@ func (s *Service) UnmergeTicket(ctx context.Context, from, actorID int64) error 
 		if err != nil {
 			return err
 		}
-		return s.unmergeTx(tx, src, dst, actorID)
+		if err := s.unmergeTx(tx, src, dst, actorID); err != nil {
+			return err
+		}
+		events = []Event{
+			{Type: EventTicketUpdated, TicketID: into, AgentID: actorID, Changes: &TicketChanges{Unmerged: from}},
+			{Type: EventTicketUpdated, TicketID: from, AgentID: actorID, Changes: &TicketChanges{UnmergedFrom: into,
+				Status: &Change[string]{Old: src.Status, New: store.StatusOpen}}},
+		}
+		return s.recordEvents(tx, events)
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: unmerge ticket %d: %w", from, err)
 	}
-	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: into, AgentID: actorID, Data: map[string]any{"unmerged": from}})
-	s.bus.Publish(Event{Type: EventTicketUpdated, TicketID: from, AgentID: actorID, Data: map[string]any{"status": store.StatusOpen, "unmerged_from": into}})
+	s.publish(events...)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 // Config is Hanbox's configuration, from HANBOX_* environment variables
@@ -26,6 +27,14 @@ type Config struct {
 	AdminPassword string // HANBOX_ADMIN_PASSWORD: first admin's password; generated when empty
 	LogLevel      string // HANBOX_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string // HANBOX_LOG_FORMAT: text or json
+	// DatabaseWait is how long start-up keeps trying to reach an
+	// unavailable PostgreSQL server (HANBOX_DATABASE_WAIT, default 2m; 0
+	// tries once).
+	DatabaseWait time.Duration
+	// ShutdownTimeout bounds each step of a graceful stop: in-flight
+	// requests, deliveries and event handlers get this long to finish
+	// (HANBOX_SHUTDOWN_TIMEOUT, default 15s).
+	ShutdownTimeout time.Duration
 }
 
 // envOrFile reads name, or the file named by name_FILE.
@@ -38,6 +47,19 @@ func envOrFile(name string) (string, error) {
 		return strings.TrimSpace(string(b)), nil
 	}
 	return os.Getenv(name), nil
+}
+
+// envDuration reads a Go duration ("90s", "2m") from name, or def when unset.
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("config: %s %q: %w", name, v, err)
+	}
+	return d, nil
 }
 
 func envDefault(name, def string) string {
@@ -63,12 +85,20 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	if c.AdminPassword, err = envOrFile("HANBOX_ADMIN_PASSWORD"); err != nil {
 		return c, err
 	}
+	if c.DatabaseWait, err = envDuration("HANBOX_DATABASE_WAIT", 2*time.Minute); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = envDuration("HANBOX_SHUTDOWN_TIMEOUT", 15*time.Second); err != nil {
+		return c, err
+	}
 	if fs != nil {
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HANBOX_ADDR)")
 		fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (HANBOX_DATA)")
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL DSN; empty uses SQLite (HANBOX_DATABASE_URL)")
 		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL (HANBOX_BASE_URL)")
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (HANBOX_LOG_LEVEL)")
+		fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to retry an unreachable database at start (HANBOX_DATABASE_WAIT)")
+		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time for in-flight work at stop (HANBOX_SHUTDOWN_TIMEOUT)")
 		if err := fs.Parse(args); err != nil {
 			return c, err
 		}
@@ -91,6 +121,17 @@ func (c *Config) Validate() error {
 		c.BaseURL = "http://" + c.Addr
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.DatabaseWait < 0 || c.ShutdownTimeout < 0 {
+		return errors.New("config: HANBOX_DATABASE_WAIT and HANBOX_SHUTDOWN_TIMEOUT must not be negative")
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 15 * time.Second
+	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		return fmt.Errorf("config: HANBOX_LOG_FORMAT %q: use text or json", c.LogFormat)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

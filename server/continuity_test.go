@@ -105,11 +105,12 @@ func TestChatContinuesByEmail(t *testing.T) {
 			}}, 201, nil)
 			var wch struct {
 				Channel struct {
+					ID        int64  `json:"id"`
 					PublicKey string `json:"public_key"`
 				} `json:"channel"`
 			}
 			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "widget", "name": "Shop chat", "settings": map[string]any{
-				"allowed_origins": []string{"http://shop.test"}, "grace_seconds": 0.3,
+				"allowed_origins": []string{"http://shop.test"}, "grace_seconds": 30,
 			}}, 201, &wch)
 			base := ts.http.URL + "/connectors/widget/" + wch.Channel.PublicKey
 			visitor := func(method, path, token string, body any, out any) {
@@ -145,8 +146,14 @@ func TestChatContinuesByEmail(t *testing.T) {
 				t.Fatalf("tickets: %+v", list)
 			}
 			ticket := list.Items[0].ID
-			// The visitor is gone (no socket, no poll); the agent answers.
-			time.Sleep(400 * time.Millisecond)
+			// The visitor is gone (no socket, no poll) for longer than the grace
+			// period: the widget's clock moves on instead of the test waiting.
+			conn, ok := ts.srv.Runtime.Connector(wch.Channel.ID)
+			clocked, ok2 := conn.(interface{ SetClock(func() time.Time) })
+			if !ok || !ok2 {
+				t.Fatal("widget channel not running or without a clock")
+			}
+			clocked.SetClock(func() time.Time { return time.Now().Add(time.Minute) })
 			ts.do("POST", "/api/v1/tickets/"+ticket+"/replies", "", map[string]any{"text": "네, 가능합니다. 원하시는 사이즈를 알려주세요."}, 201, nil)
 
 			var mail []byte
@@ -373,20 +380,24 @@ func TestWidgetAcrossInstances(t *testing.T) {
 		a.do("GET", "/api/v1/tickets", "", nil, 200, &list)
 		return len(list.Items) == 1
 	})
-	time.Sleep(300 * time.Millisecond) // past the grace period: only presence keeps this live
-	a.do("POST", "/api/v1/tickets/"+list.Items[0].ID+"/replies", "", map[string]any{"text": "네, 말씀하세요."}, 201, nil)
-	for {
-		_, data, err := conn.Read(ctx)
-		if err != nil {
-			t.Fatalf("reply never reached the visitor on b: %v", err)
-		}
-		var f struct{ Type, From, Text string }
-		json.Unmarshal(data, &f)
-		if f.Type == "message" && f.From == "agent" {
-			if f.Text != "네, 말씀하세요." {
-				t.Fatalf("reply text %q", f.Text)
+	// A short reply, then one whose delivery frame is far over PostgreSQL's
+	// 8000-byte notification limit: both reach the visitor on b live.
+	long := strings.Repeat("주문하신 상품은 내일 출고됩니다. ", 400) // ~18 KB
+	for _, text := range []string{"네, 말씀하세요.", long} {
+		a.do("POST", "/api/v1/tickets/"+list.Items[0].ID+"/replies", "", map[string]any{"text": text}, 201, nil)
+		for {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatalf("reply never reached the visitor on b: %v", err)
 			}
-			break
+			var f struct{ Type, From, Text string }
+			json.Unmarshal(data, &f)
+			if f.Type == "message" && f.From == "agent" {
+				if f.Text != text {
+					t.Fatalf("reply text has %d bytes, want %d", len(f.Text), len(text))
+				}
+				break
+			}
 		}
 	}
 	var tk struct {
@@ -395,9 +406,10 @@ func TestWidgetAcrossInstances(t *testing.T) {
 			Channel        struct{ Kind string }
 		} `json:"messages"`
 	}
-	eventually(t, "sent on the widget", func() bool {
+	eventually(t, "both sent on the widget", func() bool {
 		a.do("GET", "/api/v1/tickets/"+list.Items[0].ID, "", nil, 200, &tk)
-		last := tk.Messages[len(tk.Messages)-1]
-		return last.DeliveryStatus == "sent" && last.Channel.Kind == "widget"
+		n := len(tk.Messages)
+		return n >= 2 && tk.Messages[n-1].DeliveryStatus == "sent" && tk.Messages[n-1].Channel.Kind == "widget" &&
+			tk.Messages[n-2].DeliveryStatus == "sent" && tk.Messages[n-2].Channel.Kind == "widget"
 	})
 }

@@ -7,16 +7,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hanbox/hanbox/api"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -25,18 +28,27 @@ var Version = "dev"
 
 // Server is an assembled Hanbox.
 type Server struct {
-	Config   Config
-	Log      *slog.Logger
-	Store    *store.Store
-	Inbox    *inbox.Service
-	Auth     *auth.Service
-	Runtime  *connectors.Runtime
-	API      *api.API
+	Config  Config
+	Log     *slog.Logger
+	Store   *store.Store
+	Inbox   *inbox.Service
+	Auth    *auth.Service
+	Runtime *connectors.Runtime
+	API     *api.API
+	// Jobs is the durable scheduler; features register their handlers on
+	// it before Start.
+	Jobs     *jobs.Scheduler
 	Registry *prometheus.Registry
-	// Dispatch tunes the outbox dispatcher; set before Run.
+	// Dispatch tunes the outbox dispatcher and Consume the durable event
+	// consumers; set them before Start.
 	Dispatch inbox.DispatchOptions
+	Consume  inbox.ConsumeOptions
 
-	handler http.Handler
+	handler      http.Handler
+	relayDropped *prometheus.CounterVec
+	// done is closed when everything Start started has stopped.
+	done    chan struct{}
+	stopErr error
 }
 
 // Mounter adds routes to the server's mux: the web UI and the widget script
@@ -49,7 +61,7 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		return nil, err
 	}
 	log := cfg.Logger()
-	st, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Logger: log})
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +72,9 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	chState := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hanbox_channel_up", Help: "1 when a channel's connector is connected."}, []string{"channel", "kind"})
 	chErrors := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hanbox_channel_errors_total", Help: "Connector errors per channel."}, []string{"channel", "kind"})
 	sse := prometheus.NewGauge(prometheus.GaugeOpts{Name: "hanbox_sse_clients", Help: "Live agent event streams."})
-	reg.MustRegister(chState, chErrors, sse)
+	relayDropped := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hanbox_relay_dropped_total",
+		Help: "Events not carried to other instances, by reason (backlog, encode, notify, decode, read)."}, []string{"reason"})
+	reg.MustRegister(chState, chErrors, sse, relayDropped)
 	rt := connectors.NewRuntime(st, svc, connectors.RuntimeOptions{Logger: log, BaseURL: cfg.BaseURL,
 		OnStatus: func(ch store.Channel, state string, err error) {
 			id := fmt.Sprint(ch.ID)
@@ -74,8 +88,14 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 			}
 		}})
 	au := auth.New(st, auth.WithLogger(log))
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Registry: reg}
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
+	// Open event streams re-check their credentials when an agent loses
+	// sessions or access, here and (through the relay) on other instances.
+	au.OnRevoke(func(id int64) { svc.Bus().Publish(inbox.Event{Type: inbox.EventAuthChanged, AgentID: id}) })
+	sched := jobs.New(st, jobs.Options{Logger: log, Drain: cfg.ShutdownTimeout})
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
+	s.Dispatch.Drain = cfg.ShutdownTimeout
+	s.Consume.Drain = cfg.ShutdownTimeout
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)
@@ -83,6 +103,14 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_failed", Help: "Outbox rows that failed for good."}, func() float64 {
 		_, f, _ := svc.OutboxDepth(context.Background())
 		return float64(f)
+	}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_events_parked", Help: "Durable events a consumer gave up on."}, func() float64 {
+		n, _ := svc.ParkedCount(context.Background())
+		return float64(n)
+	}))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hanbox_bus_dropped_total",
+		Help: "Live events dropped for slow subscribers (live screens re-fetch on reconnect)."}, func() float64 {
+		return float64(svc.Bus().Dropped())
 	}))
 	s.handler = s.routes(mounts)
 	return s, nil
@@ -134,57 +162,113 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// Start runs the connector runtime, the dispatcher, the snooze waker and (on
-// PostgreSQL) the cross-instance event relay in the background until ctx ends.
-func (s *Server) Start(ctx context.Context) {
+// Start runs the background work until ctx ends: the connector runtime,
+// the outbox dispatcher, the durable event consumers, the job scheduler, the snooze waker and
+// (on PostgreSQL) the cross-instance event relay. When ctx ends it stops
+// them in order: the dispatcher and consumers stop taking work and finish
+// what is in flight (up to Config.ShutdownTimeout), then the connectors and
+// the relay stop. Wait (or Close) returns once all of it has.
+func (s *Server) Start(ctx context.Context) { s.start(ctx, nil) }
+
+// start is Start; when held is not nil the connectors keep running until it
+// is closed as well (Run closes it once HTTP requests have finished).
+func (s *Server) start(ctx context.Context, held <-chan struct{}) {
+	connCtx, stopConns := context.WithCancel(context.WithoutCancel(ctx))
+	var work, conns errgroup.Group
+	conns.Go(func() error {
+		if err := s.Runtime.Run(connCtx); err != nil {
+			s.Log.Error("connector runtime", "err", err)
+		}
+		return nil
+	})
 	if s.Store.Dialect == store.Postgres {
-		go runRelay(ctx, s.Store, s.Inbox.Bus(), s.Log)
+		rl := newRelay(s.Store, s.Inbox, s.Log, s.relayDropped)
+		conns.Go(func() error { return rl.run(connCtx) })
 		// Another instance changed channel settings: run the same set here.
 		changed := s.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool { return e.Remote && e.Type == inbox.EventChannelsChanged })
-		go func() {
+		work.Go(func() error {
 			for range changed {
 				if err := s.Runtime.Reload(ctx); err != nil && ctx.Err() == nil {
 					s.Log.Warn("reload channels after a change elsewhere", "err", err)
 				}
 			}
-		}()
+			return nil
+		})
 	}
-	go func() {
-		if err := s.Runtime.Run(ctx); err != nil {
-			s.Log.Error("connector runtime", "err", err)
-		}
-	}()
-	go func() {
-		if err := s.Inbox.RunDispatcher(ctx, s.Runtime, s.Dispatch); err != nil {
-			s.Log.Error("dispatcher", "err", err)
-		}
-	}()
-	go func() {
+	work.Go(func() error { return s.Inbox.RunDispatcher(ctx, s.Runtime, s.Dispatch) })
+	work.Go(func() error { return s.Inbox.RunConsumers(ctx, s.Consume) })
+	work.Go(func() error { return s.Jobs.Run(ctx) })
+	work.Go(func() error {
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-t.C:
 				if _, err := s.Inbox.WakeSnoozed(ctx); err != nil && ctx.Err() == nil {
 					s.Log.Warn("wake snoozed tickets", "err", err)
 				}
 			}
 		}
+	})
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		<-ctx.Done()
+		err := work.Wait()
+		if held != nil {
+			<-held
+		}
+		stopConns()
+		s.stopErr = errors.Join(err, conns.Wait())
 	}()
 }
 
-// Serve listens on the configured address and serves until ctx ends, then
-// shuts down gracefully (in-flight requests get 10 s; SSE streams end).
+// Wait blocks until everything Start started has stopped (which begins when
+// Start's context ends) and returns the first error. Without Start it
+// returns at once.
+func (s *Server) Wait() error {
+	if s.done == nil {
+		return nil
+	}
+	<-s.done
+	return s.stopErr
+}
+
+// Run serves HTTP on ln and runs the background work until ctx ends, then
+// shuts down in order: intake stops (no new connections; event streams and
+// widget polls end; requests in flight finish within
+// Config.ShutdownTimeout), deliveries and event handlers in flight finish,
+// the connectors stop, and Run returns. Closing the store is left to Close.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	g, gctx := errgroup.WithContext(ctx)
+	served := make(chan struct{})
+	s.start(gctx, served)
+	g.Go(func() error {
+		defer close(served)
+		return s.Serve(gctx, ln)
+	})
+	err := g.Wait()
+	return errors.Join(err, s.Wait())
+}
+
+// Serve listens on ln and serves until ctx ends, then shuts down gracefully:
+// it stops accepting, ends event streams and long polls at once, and gives
+// requests in flight Config.ShutdownTimeout (their context is cancelled
+// after that). It returns nil after a shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hard, kill := context.WithCancel(context.WithoutCancel(ctx))
+	defer kill()
+	streams, endStreams := context.WithCancel(hard)
+	defer endStreams()
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           endStreamsOn(streams, s.handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return hard },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -193,13 +277,43 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+	endStreams()
+	timeout := s.Config.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
 	}
-	return nil
+	shutCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.Log.Warn("requests still running at the shutdown deadline were cut off", "timeout", timeout)
+		err = srv.Close()
+	}
+	<-errc
+	return err
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.Store.Close() }
+// endStreamsOn ends long-lived requests (the agent event stream, widget
+// sockets and long polls) when streams ends, so a shutdown does not wait
+// them out; other requests keep their context until they finish.
+func endStreamsOn(streams context.Context, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/api/v1/events" || strings.HasPrefix(p, "/connectors/widget/") && (strings.HasSuffix(p, "/poll") || strings.HasSuffix(p, "/ws")) {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			stop := context.AfterFunc(streams, cancel)
+			defer stop()
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Close waits for the background work to stop (its context must have
+// ended; see Start) and then closes the store, so nothing uses the database
+// after it is closed.
+func (s *Server) Close() error {
+	err := s.Wait()
+	return errors.Join(err, s.Store.Close())
+}

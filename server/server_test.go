@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -63,8 +64,9 @@ func newTestServerDSN(t *testing.T, dsn, admin string, tune ...func(*server.Serv
 	t.Cleanup(func() {
 		cancel()
 		hs.Close()
-		time.Sleep(30 * time.Millisecond)
-		srv.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
 	})
 	if err := auth.CreateAgent(ctx, srv.Store, admin, "관리자", store.RoleAdmin, "correct horse battery"); err != nil {
 		t.Fatal(err)
@@ -244,7 +246,8 @@ func TestAPIChannelEndToEnd(t *testing.T) {
 			if wh.Text != "내일 도착 예정입니다." || wh.ThreadKey != "order-1" || wh.InReplyTo != "order-1-msg-1" {
 				t.Errorf("webhook body %+v", wh)
 			}
-			time.Sleep(100 * time.Millisecond)
+			// The row is recorded sent (above) after its send, which ends its
+			// deliveries: the count is final.
 			if n := hook.count(); n != 1 {
 				t.Errorf("webhook delivered %d times, want 1", n)
 			}
@@ -488,6 +491,148 @@ func TestEventsStream(t *testing.T) {
 	}
 }
 
+// TestFailedDeliveriesAdmin: an admin lists deliveries that failed for
+// good, with the reason, and queues one again by its outbox id.
+func TestFailedDeliveriesAdmin(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	hook := newWebhook(t, 0)
+	var ch channelCreated
+	ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop", "settings": map[string]any{"webhook_url": hook.srv.URL}}, 201, &ch)
+	var in struct {
+		TicketID string `json:"ticket_id"`
+	}
+	ts.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
+		map[string]any{"external_id": "x", "contact": map[string]any{"external_id": "u"}, "text": "hello"}, 201, &in)
+	var m struct{ ID int64 }
+	ts.do("POST", "/api/v1/tickets/"+in.TicketID+"/replies", "", map[string]any{"text": "답변"}, 201, &m)
+	eventually(t, "first delivery", func() bool { return hook.count() == 1 })
+	// The delivery is recorded as failed, as after a customer's server refused it.
+	db := ts.srv.Store.DB
+	eventually(t, "sent recorded", func() bool {
+		var row store.Outbox
+		return db.Where("message_id = ?", m.ID).Take(&row).Error == nil && row.Status == store.OutboxSent
+	})
+	if err := db.Model(&store.Outbox{}).Where("message_id = ?", m.ID).Updates(map[string]any{"status": store.OutboxFailed, "last_error": "webhook answered 410 Gone"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Items []struct {
+			ID        int64  `json:"id"`
+			Purpose   string `json:"purpose"`
+			Ticket    string `json:"ticket"`
+			MessageID int64  `json:"message_id"`
+			LastError string `json:"last_error"`
+			Channel   string `json:"channel_name"`
+		} `json:"items"`
+	}
+	ts.do("GET", "/api/v1/deliveries/failed", "", nil, 200, &list)
+	if len(list.Items) != 1 || list.Items[0].MessageID != m.ID || list.Items[0].LastError != "webhook answered 410 Gone" ||
+		list.Items[0].Purpose != store.PurposeReply || list.Items[0].Ticket != in.TicketID || list.Items[0].Channel != "Shop" {
+		t.Fatalf("failed deliveries %+v", list.Items)
+	}
+	// Agents cannot see or retry them.
+	if err := auth.CreateAgent(context.Background(), ts.srv.Store, "lee@example.com", "Lee", store.RoleAgent, "long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	var lee struct{ Token string }
+	ts.do("POST", "/api/v1/auth/login", "-", map[string]string{"email": "lee@example.com", "password": "long enough password"}, 200, &lee)
+	ts.do("GET", "/api/v1/deliveries/failed", lee.Token, nil, 403, nil)
+	ts.do("POST", fmt.Sprintf("/api/v1/deliveries/%d/retry", list.Items[0].ID), lee.Token, nil, 403, nil)
+	ts.do("POST", fmt.Sprintf("/api/v1/deliveries/%d/retry", list.Items[0].ID), "", nil, 200, nil)
+	eventually(t, "delivered again", func() bool { return hook.count() == 2 })
+	ts.do("POST", fmt.Sprintf("/api/v1/deliveries/%d/retry", list.Items[0].ID), "", nil, 422, nil)
+	ts.do("POST", "/api/v1/deliveries/999999/retry", "", nil, 404, nil)
+	ts.do("GET", "/api/v1/parked-events", "", nil, 200, nil)
+	ts.do("POST", "/api/v1/parked-events/999999/retry", "", nil, 404, nil)
+}
+
+// openStream opens /api/v1/events with a bearer token and returns a channel
+// closed when the stream ends.
+func openStream(t *testing.T, ts *testServer, token string) <-chan struct{} {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.http.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream: %d", resp.StatusCode)
+	}
+	// The handler subscribes before it answers; its first line says so.
+	br := bufio.NewReader(resp.Body)
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "retry:") {
+		t.Fatalf("stream began with %q: %v", l, err)
+	}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer resp.Body.Close()
+		io.Copy(io.Discard, br)
+	}()
+	return ended
+}
+
+// TestRevokedStreamsEnd: an event stream authorized at connect ends at once
+// when its agent is deactivated, signs out, has the password reset, or
+// deletes the token it was opened with; other agents' streams go on.
+func TestRevokedStreamsEnd(t *testing.T) {
+	ts := newTestServer(t, store.SQLite)
+	login := func(email string) string {
+		var l struct{ Token string }
+		ts.do("POST", "/api/v1/auth/login", "-", map[string]string{"email": email, "password": "long enough password"}, 200, &l)
+		return l.Token
+	}
+	agent := func(email string) int64 {
+		var a struct{ ID int64 }
+		ts.do("POST", "/api/v1/agents", "", map[string]any{"email": email, "name": email, "password": "long enough password"}, 201, &a)
+		return a.ID
+	}
+	ended := func(what string, stream <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-stream:
+		case <-time.After(10 * time.Second): // a safety net; the stream ends at once
+			t.Fatalf("stream still open after %s", what)
+		}
+	}
+	bystander := openStream(t, ts, ts.token)
+
+	kim := agent("kim@example.com")
+	stream := openStream(t, ts, login("kim@example.com"))
+	ts.do("PATCH", fmt.Sprintf("/api/v1/agents/%d", kim), "", map[string]any{"active": false}, 200, nil)
+	ended("deactivation", stream)
+
+	agent("lee@example.com")
+	tok := login("lee@example.com")
+	stream = openStream(t, ts, tok)
+	ts.do("POST", "/api/v1/auth/logout", tok, nil, 200, nil)
+	ended("logout", stream)
+
+	park := agent("park@example.com")
+	stream = openStream(t, ts, login("park@example.com"))
+	ts.do("PATCH", fmt.Sprintf("/api/v1/agents/%d", park), "", map[string]any{"password": "a new long password"}, 200, nil)
+	ended("password reset", stream)
+
+	var api struct{ Token string }
+	ts.do("POST", "/api/v1/tokens", "", map[string]any{"name": "ci"}, 201, &api)
+	var list struct {
+		Items []struct{ ID int64 }
+	}
+	ts.do("GET", "/api/v1/tokens", "", nil, 200, &list)
+	stream = openStream(t, ts, api.Token)
+	ts.do("DELETE", fmt.Sprintf("/api/v1/tokens/%d", list.Items[len(list.Items)-1].ID), "", nil, 200, nil)
+	ended("token deletion", stream)
+
+	select {
+	case <-bystander:
+		t.Fatal("the admin's own stream ended")
+	default:
+	}
+}
+
 // TestInstancesShareEvents runs two servers on one PostgreSQL database: a
 // message ingested through one reaches the event bus of the other.
 func TestInstancesShareEvents(t *testing.T) {
@@ -513,6 +658,62 @@ func TestInstancesShareEvents(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("instance b did not receive the event")
 	}
+}
+
+// TestRelayCarriesLargeEvents runs two servers on one PostgreSQL database:
+// events far over PostgreSQL's 8000-byte notification limit reach the other
+// instance whole, a durable one (a ticket update with many long tags) and
+// an ephemeral one (a widget delivery frame carrying a long reply); one
+// that cannot be carried is counted and logged, not lost silently.
+func TestRelayCarriesLargeEvents(t *testing.T) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip("needs HANBOX_TEST_POSTGRES")
+	}
+	dsn := storetest.PostgresDSN(t)
+	a := newTestServerDSN(t, dsn, "a@example.com")
+	b := newTestServerDSN(t, dsn, "b@example.com")
+	waitRelay(t, a, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := b.srv.Inbox.Bus().Subscribe(ctx, 16, func(e inbox.Event) bool {
+		return e.Remote && (e.Type == inbox.EventTicketUpdated && e.Changes != nil && e.Changes.Tags != nil || e.Type == "widget.deliver")
+	})
+	var ch channelCreated
+	a.do("POST", "/api/v1/channels", "", map[string]any{"kind": "api", "name": "Shop"}, 201, &ch)
+	var in struct {
+		TicketID string `json:"ticket_id"`
+	}
+	a.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
+		map[string]any{"external_id": "x", "contact": map[string]any{"external_id": "u"}, "text": "hello"}, 201, &in)
+	var tags []string
+	for i := 0; i < 150; i++ {
+		tags = append(tags, fmt.Sprintf("%03d-%s", i, strings.Repeat("태", 19)))
+	}
+	a.do("PATCH", "/api/v1/tickets/"+in.TicketID, "", map[string]any{"tags": tags}, 200, nil)
+	reply := strings.Repeat("긴 답변입니다. ", 1000) // ~19 KB
+	a.srv.Inbox.Bus().Publish(inbox.Event{Type: "widget.deliver", ChannelID: 7, MessageID: 9, Data: map[string]any{"frame": map[string]any{"type": "message", "text": reply}}})
+	got := map[string]inbox.Event{}
+	for len(got) < 2 {
+		select {
+		case e := <-events:
+			got[e.Type] = e
+		case <-time.After(15 * time.Second):
+			t.Fatalf("b received %d of 2 large events", len(got))
+		}
+	}
+	up := got[inbox.EventTicketUpdated]
+	if b, _ := json.Marshal(up); len(b) < 8000 || len(up.Changes.Tags.New) != 150 || up.Changes.Tags.New[149] != tags[149] || up.ID == 0 {
+		t.Fatalf("ticket update arrived with %d tags (%d bytes)", len(up.Changes.Tags.New), len(b))
+	}
+	frame, _ := got["widget.deliver"].Data["frame"].(map[string]any)
+	if frame["text"] != reply || got["widget.deliver"].MessageID != 9 {
+		t.Fatalf("widget frame arrived with %d of %d bytes of text", len(fmt.Sprint(frame["text"])), len(reply))
+	}
+	// An event that cannot be encoded is counted.
+	a.srv.Inbox.Bus().Publish(inbox.Event{Type: "probe.bad", Data: map[string]any{"c": make(chan int)}})
+	eventually(t, "the drop counted", func() bool {
+		return strings.Contains(string(a.do("GET", "/metrics", "-", nil, 200, nil)), `hanbox_relay_dropped_total{reason="encode"} 1`)
+	})
 }
 
 // waitRelay waits until events published on a reach b (b's relay listens).

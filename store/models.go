@@ -50,6 +50,9 @@ const (
 	OutboxPending = "pending"
 	OutboxSent    = "sent"
 	OutboxFailed  = "failed"
+	// OutboxSuperseded: a newer row with the same collapse key made this
+	// one redundant; it was not sent.
+	OutboxSuperseded = "superseded"
 
 	PurposeReply  = "reply"
 	PurposeNotify = "notify"
@@ -247,6 +250,11 @@ type Outbox struct {
 	LastError     string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// CollapseKey, when set, marks rows a newer pending row with the same
+	// key, channel and ticket makes redundant (OutboxSuperseded).
+	CollapseKey string `gorm:"size:64;not null;default:''"`
+	// RetrySince is when the current retry window began (nil: CreatedAt).
+	RetrySince *time.Time
 }
 
 // Quarantine keeps inbound input that could not be parsed, raw, for an admin

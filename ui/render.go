@@ -23,7 +23,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "saved_replies", "quarantine", "error"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "saved_replies", "quarantine", "deliveries", "error"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -204,7 +205,7 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 			}
 		}
 	case store.AuthorSystem:
-		v.Text = systemText(pg, m.Text)
+		v.Text = systemText(pg, m.Text, m.Meta)
 	}
 	if m.HTML != "" && !v.Deleted {
 		v.SrcDoc = emailDoc(m.HTML, emailCSP, false)
@@ -228,8 +229,38 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 	return v
 }
 
-// systemText makes a system line ("status:resolved, assigned:Kim") readable.
-func systemText(pg *page, text string) string {
+// systemText makes a system line readable: from the typed changes an update
+// records (inbox.TicketChanges), or, for lines written by older versions, by
+// reading their "status:resolved, assigned:Kim" text.
+func systemText(pg *page, text string, meta store.JSONMap) string {
+	if ch := inbox.ChangesFromMeta(meta); ch != nil {
+		var parts []string
+		if c := ch.Status; c != nil {
+			parts = append(parts, pg.Tr("side.status")+" → "+pg.Tr("status."+c.New))
+		}
+		if c := ch.Priority; c != nil {
+			parts = append(parts, pg.Tr("side.priority")+" → "+pg.Tr("priority."+c.New))
+		}
+		if c := ch.Assignee; c != nil {
+			who := pg.Tr("list.unassigned")
+			if c.New != nil {
+				who = c.New.Name
+			}
+			parts = append(parts, pg.Tr("side.assignee")+" → "+who)
+		}
+		if c := ch.Team; c != nil {
+			parts = append(parts, pg.Tr("side.team")+" → "+c.New)
+		}
+		if ch.Subject != nil {
+			parts = append(parts, pg.Tr("list.subject")+" → "+ch.Subject.New)
+		}
+		if c := ch.Tags; c != nil {
+			parts = append(parts, pg.Tr("side.tags")+" → "+strings.Join(c.New, ", "))
+		}
+		if len(parts) > 0 {
+			return strings.Join(parts, " · ")
+		}
+	}
 	parts := strings.Split(text, ", ")
 	for i, p := range parts {
 		k, v, ok := strings.Cut(p, ":")

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -60,10 +61,12 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	setupLogging(cfg)
 	srv, err := server.New(ctx, cfg, mounts()...)
 	if err != nil {
 		return err
 	}
+	// Close runs after Run has stopped everything that uses the store.
 	defer srv.Close()
 	log := srv.Log
 	created, generated, err := auth.EnsureAdmin(ctx, srv.Store, cfg.AdminEmail, cfg.AdminPassword)
@@ -86,15 +89,21 @@ func serve(ctx context.Context, args []string) error {
 			log.Info("first admin created", "email", email)
 		}
 	}
-	srv.Start(ctx)
 	dialect := srv.Store.Dialect
 	log.Info("hanbox serving", "addr", ln.Addr().String(), "url", cfg.BaseURL, "store", dialect, "data", cfg.DataDir, "version", server.Version)
-	err = srv.Serve(ctx, ln)
+	err = srv.Run(ctx, ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	log.Info("hanbox stopped")
+	log.Info("hanbox stopped", "err", err)
 	return err
+}
+
+// setupLogging makes the configured logger the default, so libraries that
+// log through it (discordgo's hook, the standard log package) follow
+// HANBOX_LOG_FORMAT and HANBOX_LOG_LEVEL too.
+func setupLogging(cfg server.Config) {
+	slog.SetDefault(cfg.Logger())
 }
 
 func migrate(ctx context.Context, args []string) error {

@@ -188,7 +188,7 @@ func (c *Channel) fetchAfter(ctx context.Context, channelID, after string) ([]*d
 		msgs, err := c.rest.ChannelMessages(channelID, 100, "", after, "", discordgo.WithContext(ctx))
 		var rle *discordgo.RateLimitError
 		if attempt == 0 && errors.As(err, &rle) && rle.RateLimit != nil && rle.TooManyRequests != nil {
-			if !sleep(ctx, rle.RetryAfter) {
+			if !connectors.Sleep(ctx, rle.RetryAfter) {
 				return nil, ctx.Err()
 			}
 			continue

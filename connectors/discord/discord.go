@@ -254,7 +254,7 @@ func (c *Channel) acquire(ctx context.Context, key string) (func(), error) {
 			c.deps.Status(StateStandby, nil)
 			c.log.Info("discord: another instance holds the gateway session; standing by")
 		}
-		if !sleep(ctx, standbyRetry) {
+		if !connectors.Sleep(ctx, standbyRetry) {
 			return nil, nil
 		}
 	}
@@ -271,7 +271,7 @@ func (c *Channel) fatal(ctx context.Context, err error) error {
 	wait = min(wait, maxFatalBackoff)
 	c.deps.Status(connectors.StateError, err)
 	c.log.Error("discord: channel needs attention", "err", err, "retry_in", wait)
-	sleep(ctx, wait)
+	connectors.Sleep(ctx, wait)
 	return err
 }
 
@@ -331,7 +331,7 @@ func (c *Channel) run(ctx context.Context, sink connectors.Sink) error {
 		}
 		c.log.Warn("discord: gateway connection failed", "err", err, "retry_in", backoff)
 		c.deps.Status(connectors.StateConnecting, fmt.Errorf("discord: connect gateway: %w", err))
-		if !sleep(ctx, backoff) {
+		if !connectors.Sleep(ctx, backoff) {
 			return nil
 		}
 		backoff = min(backoff*2, time.Minute)
@@ -467,16 +467,4 @@ func apiCode(err error) int {
 		return re.Message.Code
 	}
 	return 0
-}
-
-// sleep waits d or until ctx ends; it reports whether the wait completed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

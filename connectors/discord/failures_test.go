@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hanbox/hanbox/connectors"
@@ -248,9 +249,9 @@ func TestInvalidToken(t *testing.T) {
 		if row.Status != connectors.StateError || !strings.Contains(row.LastError, "invalid bot token") {
 			t.Errorf("channel row status %q, last error %q", row.Status, row.LastError)
 		}
-		// The connector holds off before the runtime may restart it: no
-		// gateway connection was tried and the token was checked once.
-		time.Sleep(1500 * time.Millisecond) // longer than the runtime's first restart backoff (1s)
+		// No gateway connection was tried and the token was checked once;
+		// the connector now holds off (TestFatalHoldsOff) before the runtime
+		// may restart it, so there is no reconnect loop.
 		_, _, dials, me := f.counts()
 		if dials != 0 || me != 1 {
 			t.Errorf("gateway dials = %d, token checks = %d; want 0 and 1 (no reconnect loop)", dials, me)
@@ -387,4 +388,41 @@ func TestHostileEvents(t *testing.T) {
 	if st, _, _ := env.Runtime.Status(ch.ID); st != connectors.StateConnected {
 		t.Errorf("status = %s after hostile events, want connected", st)
 	}
+}
+
+// TestFatalHoldsOff: after a configuration error the connector waits before
+// Start returns (30 s, doubling per repeat, capped), far longer than the
+// runtime's first restart delay, so a bad token is not retried in a loop.
+// The waits pass on synctest's clock.
+func TestFatalHoldsOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var states []string
+		c := &Channel{log: slog.New(slog.DiscardHandler), deps: connectors.Deps{Status: func(s string, _ error) { states = append(states, s) }}}
+		for i, want := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute} {
+			start := time.Now()
+			if err := c.fatal(context.Background(), errInvalidToken); !errors.Is(err, errInvalidToken) {
+				t.Fatalf("fatal returned %v", err)
+			}
+			if got := time.Since(start); got != want {
+				t.Fatalf("hold-off %d lasted %s, want %s", i+1, got, want)
+			}
+		}
+		c.fatalStreak = 20
+		start := time.Now()
+		c.fatal(context.Background(), errIntents)
+		if got := time.Since(start); got != maxFatalBackoff {
+			t.Fatalf("capped hold-off %s, want %s", got, maxFatalBackoff)
+		}
+		if len(states) != 4 || states[0] != connectors.StateError {
+			t.Fatalf("states %v", states)
+		}
+		// Shutting down ends the hold-off at once.
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { time.Sleep(time.Second); cancel() }()
+		start = time.Now()
+		c.fatal(ctx, errInvalidToken)
+		if got := time.Since(start); got != time.Second {
+			t.Fatalf("hold-off outlived its context: %s", got)
+		}
+	})
 }

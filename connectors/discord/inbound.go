@@ -10,12 +10,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // Limits on inbound messages.
@@ -174,7 +174,7 @@ func (c *Channel) retry(ctx context.Context, what string, m *discordgo.Message, 
 			return
 		}
 		c.log.Warn("discord: could not handle "+what+"; retrying", "message_id", m.ID, "attempt", attempt, "err", err)
-		if !sleep(ctx, wait) {
+		if !connectors.Sleep(ctx, wait) {
 			return
 		}
 		wait = min(wait*2, 30*time.Second)
@@ -307,7 +307,7 @@ func (c *Channel) inbound(ctx context.Context, st *discordgo.State, m *discordgo
 		text = "[message without text]"
 	}
 	if len(text) > inbox.MaxTextBytes {
-		text = truncate(text, inbox.MaxTextBytes)
+		text = plaintext.Clip(text, inbox.MaxTextBytes)
 	}
 	in.Text = text
 	return in
@@ -323,7 +323,7 @@ func (c *Channel) openThread(ctx context.Context, m *discordgo.Message) (string,
 		name += ": " + first
 	}
 	th, err := c.rest.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
-		Name: truncateRunes(name, 100), AutoArchiveDuration: 10080,
+		Name: plaintext.Shorten(name, 100), AutoArchiveDuration: 10080,
 	}, discordgo.WithContext(ctx))
 	if err != nil {
 		if apiCode(err) == 160004 { // a thread has already been created for this message
@@ -424,21 +424,4 @@ func displayName(u *discordgo.User, m *discordgo.Member) string {
 	default:
 		return u.Username
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }

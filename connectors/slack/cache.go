@@ -98,15 +98,3 @@ func (c *Channel) user(ctx context.Context, id string) (*slackgo.User, error) {
 	c.users.put(id, u)
 	return u, nil
 }
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}

@@ -212,7 +212,7 @@ func (c *Channel) run(ctx context.Context, j job) {
 			break
 		}
 		c.log.Warn("slack event failed; retrying", "id", j.id, "attempt", attempt+1, "err", err)
-		if !sleep(ctx, time.Duration(1<<attempt)*time.Second) {
+		if !connectors.Sleep(ctx, time.Duration(1<<attempt)*time.Second) {
 			break
 		}
 	}

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackutilsx"
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // notice is the Slack message announcing one ticket, kept in the channel
@@ -74,7 +74,7 @@ func (c *Channel) notifyCreated(ctx context.Context, n *inbox.Notification) (inb
 	if err != nil || !ok {
 		return inbox.ExternalRef{}, err
 	}
-	excerpt := truncate(strings.TrimSpace(n.Excerpt), 500)
+	excerpt := plaintext.Shorten(strings.TrimSpace(n.Excerpt), 500)
 	channel, ts, err := c.api.PostMessageContext(ctx, c.settings.NotifyChannel,
 		slackgo.MsgOptionText(fallbackText(n), false), slackgo.MsgOptionBlocks(Blocks(n, excerpt)...))
 	if err != nil {
@@ -144,7 +144,7 @@ func (c *Channel) notifyMessage(ctx context.Context, n *inbox.Notification) (inb
 		if who == "" {
 			who = n.Contact.Email
 		}
-		text := fmt.Sprintf("*%s* wrote:\n%s", esc(orNone(who)), quote(truncate(n.Excerpt, 1500)))
+		text := fmt.Sprintf("*%s* wrote:\n%s", esc(orNone(who)), quote(plaintext.Shorten(n.Excerpt, 1500)))
 		_, ts, err = c.api.PostMessageContext(ctx, nt.Channel, slackgo.MsgOptionText(text, false), slackgo.MsgOptionTS(nt.TS))
 		if err != nil {
 			return inbox.ExternalRef{}, c.transportErr("chat.postMessage", err)
@@ -173,7 +173,7 @@ func (c *Channel) notifyMessage(ctx context.Context, n *inbox.Notification) (inb
 // first message's text (kept from the creation on updates).
 func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 	id := strconv.FormatInt(n.Ticket.ID, 10)
-	header := truncate(fmt.Sprintf("#%d %s", n.Ticket.Number, orNone(n.Ticket.Subject)), 150)
+	header := plaintext.Shorten(fmt.Sprintf("#%d %s", n.Ticket.Number, orNone(n.Ticket.Subject)), 150)
 	customer := esc(orNone(n.Contact.Name))
 	if n.Contact.Email != "" && n.Contact.Email != n.Contact.Name {
 		customer += " <mailto:" + esc(n.Contact.Email) + "|" + esc(n.Contact.Email) + ">"
@@ -232,11 +232,11 @@ func fallbackText(n *inbox.Notification) string {
 	if who == "" {
 		who = n.Contact.Email
 	}
-	return truncate(fmt.Sprintf("New ticket #%d from %s: %s", n.Ticket.Number, esc(orNone(who)), esc(n.Ticket.Subject)), 300)
+	return plaintext.Shorten(fmt.Sprintf("New ticket #%d from %s: %s", n.Ticket.Number, esc(orNone(who)), esc(n.Ticket.Subject)), 300)
 }
 
 func md(s string) *slackgo.TextBlockObject {
-	return slackgo.NewTextBlockObject(slackgo.MarkdownType, truncate(s, 2000), false, false)
+	return slackgo.NewTextBlockObject(slackgo.MarkdownType, plaintext.Shorten(s, 2000), false, false)
 }
 
 func plain(s string) *slackgo.TextBlockObject {
@@ -253,13 +253,4 @@ func quote(s string) string {
 		lines[i] = "> " + l
 	}
 	return strings.Join(lines, "\n")
-}
-
-// truncate cuts s to at most n runes, marking the cut with an ellipsis.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

@@ -25,6 +25,8 @@ type hub struct {
 	liveWindow time.Duration
 	// ownPrefix gives the thread-key prefix of an identity's own chats.
 	ownPrefix func(identity string) string
+	// now is the channel's clock (Channel.SetClock).
+	now func() time.Time
 }
 
 type visitor struct {
@@ -72,7 +74,7 @@ func (v *visitor) may(r reach) bool {
 }
 
 func newHub() *hub {
-	return &hub{visitors: map[string]*visitor{}, byContact: map[int64]map[*visitor]struct{}{}, liveWindow: defaultLiveWindow}
+	return &hub{visitors: map[string]*visitor{}, byContact: map[int64]map[*visitor]struct{}{}, liveWindow: defaultLiveWindow, now: time.Now}
 }
 
 // get returns the visitor with id, creating it; call with h.mu held.
@@ -173,7 +175,7 @@ func (h *hub) setContact(id string, contactID, ticketID int64) {
 	if ticketID != 0 && !v.page {
 		v.ticketID = ticketID
 	}
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 }
 
 func (h *hub) info(id string) (contactID, ticketID int64) {
@@ -191,7 +193,7 @@ func (h *hub) attach(id string, conn *websocket.Conn) bool {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	v.conns[conn] = struct{}{}
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 	return len(v.conns) == 1 && v.polls == 0
 }
 
@@ -201,7 +203,7 @@ func (h *hub) detach(id string, conn *websocket.Conn) bool {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	delete(v.conns, conn)
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 	return len(v.conns) == 0 && v.polls == 0
 }
 
@@ -212,7 +214,7 @@ func (h *hub) beginPoll(id string) (<-chan struct{}, int) {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	v.polls++
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 	return v.wake, v.polls
 }
 
@@ -221,12 +223,12 @@ func (h *hub) endPoll(id string) {
 	defer h.mu.Unlock()
 	v := h.get(id)
 	v.polls--
-	v.lastSeen = time.Now()
+	v.lastSeen = h.now()
 }
 
 func (h *hub) touch(id string) {
 	h.mu.Lock()
-	h.get(id).lastSeen = time.Now()
+	h.get(id).lastSeen = h.now()
 	h.mu.Unlock()
 }
 
@@ -262,7 +264,7 @@ func (h *hub) targets(contactID int64, except *websocket.Conn, r reach) (conns [
 				conns = append(conns, c)
 			}
 		}
-		if len(v.conns) > 0 || v.polls > 0 || time.Since(v.lastSeen) < h.liveWindow {
+		if len(v.conns) > 0 || v.polls > 0 || h.now().Sub(v.lastSeen) < h.liveWindow {
 			live = true
 		}
 		if v.lastSeen.After(lastSeen) {
@@ -329,7 +331,7 @@ func (h *hub) sweep(maxAge time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for id, v := range h.visitors {
-		if len(v.conns) == 0 && v.polls == 0 && time.Since(v.lastSeen) > maxAge {
+		if len(v.conns) == 0 && v.polls == 0 && h.now().Sub(v.lastSeen) > maxAge {
 			delete(h.visitors, id)
 			if m := h.byContact[v.contactID]; m != nil {
 				delete(m, v)

@@ -129,6 +129,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	}
 	c.setClock(time.Now)
 	c.hub.ownPrefix = c.ownPrefix
+	c.hub.now = c.now // the hub's "last seen" follows the same clock
 	// A visitor counts as present for a short while after they were last
 	// seen, but never longer than the grace period itself.
 	c.hub.liveWindow = min(c.hub.liveWindow, s.grace())
@@ -163,6 +164,10 @@ func (c *Channel) Close() error {
 	return nil
 }
 
+// SetClock makes the channel read the time from now: tests in other
+// packages move it past the grace period instead of waiting it out.
+func (c *Channel) SetClock(now func() time.Time) { c.setClock(now) }
+
 // Validate implements connectors.Validator.
 func (c *Channel) Validate(context.Context) error { return c.settings.Validate() }
 
@@ -182,7 +187,7 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		case inbox.EventAgentTyping, inbox.EventAgentViewing, inbox.EventPresence, inbox.EventMessageCreated:
 			return e.AgentID > 0
 		case inbox.EventContactUpdated:
-			return e.Data["merged"] != nil
+			return e.Contact != nil && e.Contact.MergedFrom != 0
 		case inbox.EventTicketUpdated:
 			return ticketsMoved(e)
 		case inbox.EventLinkRevoked:
@@ -234,8 +239,8 @@ func (c *Channel) onAgentEvent(ctx context.Context, e inbox.Event) {
 	if e.Type == inbox.EventContactUpdated {
 		// A merge moved identities and tickets: look the visitors up again.
 		ids := c.hub.forgetContact(e.ContactID)
-		if id, ok := e.Data["merged"].(int64); ok {
-			ids = append(ids, c.hub.forgetContact(id)...)
+		if e.Contact != nil && e.Contact.MergedFrom != 0 {
+			ids = append(ids, c.hub.forgetContact(e.Contact.MergedFrom)...)
 		}
 		for _, who := range ids {
 			if ct, err := c.svc.ContactByIdentity(ctx, inbox.IdentityWidget, who); err == nil {
@@ -283,12 +288,8 @@ func (c *Channel) onAgentEvent(ctx context.Context, e inbox.Event) {
 // ticketsMoved reports whether a ticket event is a merge or an unmerge,
 // after which open pages look their ticket up again.
 func ticketsMoved(e inbox.Event) bool {
-	for _, k := range []string{"merged", "merged_into", "unmerged", "unmerged_from"} {
-		if e.Data[k] != nil {
-			return true
-		}
-	}
-	return false
+	c := e.Changes
+	return c != nil && (c.MergedFrom != 0 || c.MergedInto != 0 || c.Unmerged != 0 || c.UnmergedFrom != 0)
 }
 
 func isOffline(d map[string]any) bool {

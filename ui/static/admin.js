@@ -435,6 +435,22 @@ function initQuarantine() {
   });
 }
 
+function initDeliveries() {
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-retry-delivery], [data-retry-parked], [data-retry-job]');
+    if (!b) return;
+    b.disabled = true;
+    const path = b.dataset.retryDelivery ? '/deliveries/' + b.dataset.retryDelivery + '/retry'
+      : b.dataset.retryParked ? '/parked-events/' + b.dataset.retryParked + '/retry'
+      : '/jobs/' + b.dataset.retryJob + '/retry';
+    try {
+      await api('POST', path);
+      toast(t('deliveries.retried'));
+      b.closest('tr').remove();
+    } catch (err) { showError(err); b.disabled = false; }
+  });
+}
+
 function initPassword() {
   const form = document.getElementById('password-form');
   form.addEventListener('submit', async (e) => {
@@ -458,4 +474,5 @@ export function init(page) {
   if (page === 'saved_replies') initSavedReplies();
   if (page === 'password') initPassword();
   if (page === 'quarantine') initQuarantine();
+  if (page === 'deliveries') initDeliveries();
 }

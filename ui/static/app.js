@@ -30,4 +30,4 @@ if (page === 'inbox' && new URLSearchParams(location.search).get('focus') === 's
 
 if (page === 'inbox') import('./inbox.js').then((m) => m.init());
 else if (page === 'ticket') import('./ticket.js').then((m) => m.init());
-else if (['channels', 'agents', 'saved_replies', 'password'].includes(page)) import('./admin.js').then((m) => m.init(page));
+else if (['channels', 'agents', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page));

@@ -1,6 +1,8 @@
 // Live events from /api/v1/events (server-sent events) with a small status
 // indicator. EventSource reconnects by itself; after a reconnect the page
-// re-fetches what it shows, since events are not replayed.
+// re-fetches what it shows, since events are not replayed. Durable events
+// carry typed fields (changes, message, contact); ephemeral ones a data
+// object (see the Event schema in /api/v1/openapi.json).
 import { t } from './api.js';
 
 const TYPES = ['ticket.created', 'ticket.updated', 'message.created', 'message.updated', 'contact.updated',
@@ -44,6 +46,14 @@ export function connect(onEvent) {
       onEvent(type, data);
     });
   }
+  // The server ends the stream when this session is no longer valid
+  // (signed out elsewhere, password changed, deactivated): stop, and let a
+  // reload lead to the sign-in page.
+  es.addEventListener('end', () => {
+    es.close();
+    indicator('off');
+    location.reload();
+  });
   window.__hanboxEvents = es;
   return es;
 }
