@@ -147,6 +147,12 @@ func (c *Channel) contactID(ctx context.Context, cl *claims) (int64, error) {
 		return v.contactID, nil
 	}
 	ct, err := c.svc.ContactByIdentity(ctx, inbox.IdentityWidget, c.identity(cl))
+	if errors.Is(err, connectors.ErrNotFound) && cl.UserID != "" && cl.EmailVerified && cl.Email != "" {
+		// A signed-in user who never chatted: the site vouches for their
+		// address, so they are the contact who proved it (their first
+		// message joins that contact the same way), and see its history.
+		ct, err = c.svc.ContactByIdentity(ctx, inbox.IdentityEmail, cl.Email)
+	}
 	if errors.Is(err, connectors.ErrNotFound) {
 		return 0, nil
 	}
