@@ -59,6 +59,7 @@ type convFile struct {
 
 type convData struct {
 	Number      int64
+	Heading     string // "Conversation #1042"
 	Subject     string
 	Status      string
 	Via         string
@@ -139,7 +140,7 @@ func (h *handler) showConversation(w http.ResponseWriter, r *http.Request) {
 // conversation loads what the page shows.
 func (h *handler) conversation(r *http.Request, tr translator, acc *inbox.LinkAccess, tok string) (*convData, error) {
 	ctx := r.Context()
-	d := &convData{Number: acc.Number}
+	d := &convData{Number: acc.Number, Heading: strings.ReplaceAll(tr.T("conv.heading"), "{number}", strconv.FormatInt(acc.Number, 10))}
 	convs, err := h.s.Inbox.CustomerConversations(ctx, acc.Scope(), 1)
 	if err != nil {
 		return nil, err
@@ -191,8 +192,10 @@ func linkProblem(err error) (int, string) {
 // viaLabel names the channel a conversation started on ("이메일로 주고받은 대화").
 func viaLabel(tr translator, kind string) string {
 	switch kind {
-	case "email", "widget":
-		return tr.T("conv.via." + kind)
+	case "email":
+		return tr.T("conv.via.email")
+	case "widget":
+		return tr.T("conv.via.widget")
 	case "":
 		return ""
 	}
@@ -202,19 +205,23 @@ func viaLabel(tr translator, kind string) string {
 // byLabel names the channel a message came or went by.
 func byLabel(tr translator, kind string) string {
 	switch kind {
-	case "email", "widget":
-		return tr.T("conv.by." + kind)
+	case "email":
+		return tr.T("conv.by.email")
+	case "widget":
+		return tr.T("conv.by.widget")
 	}
 	return connectors.Title(kind, tr.lang)
 }
 
-// convStrings are the catalogue entries conversation.js uses.
+// convScriptKeys are the catalogue entries conversation.js uses.
+var convScriptKeys = []string{"conv.attachments", "conv.badType", "conv.by.email", "conv.by.widget", "conv.failed", "conv.live",
+	"conv.offline", "conv.quoted", "conv.read", "conv.sending", "conv.support", "conv.tooBig", "conv.typing", "conv.you"}
+
+// convStrings are those entries in the reader's language.
 func convStrings(tr translator) map[string]string {
-	out := map[string]string{}
-	for k := range catalog["en"] {
-		if strings.HasPrefix(k, "conv.") {
-			out[k] = tr.T(k)
-		}
+	out := make(map[string]string, len(convScriptKeys))
+	for _, k := range convScriptKeys {
+		out[k] = tr.T(k)
 	}
 	return out
 }
