@@ -275,7 +275,7 @@ func (c *Channel) onAgentEvent(ctx context.Context, e inbox.Event) {
 			typing = v
 		}
 		f = frame{Type: "typing", From: "agent", Typing: &typing, Conversation: conv}
-		if n, ok := e.Data["name"].(string); ok {
+		if n, ok := e.Data["agent_name"].(string); ok {
 			f.Author = n
 		}
 	} else {
