@@ -265,3 +265,70 @@ func TestPageSessionIsOneConversation(t *testing.T) {
 		}
 	})
 }
+
+// A customer with the widget (signed in) and the conversation page open at
+// once sees every message of that conversation in both, once each: their
+// own from either side, and the agent's reply. After the ticket is merged
+// into another, the page follows it.
+func TestWidgetAndPageShowEachMessageOnce(t *testing.T) {
+	h := newHarness(t, "sqlite", nil)
+	ctx := context.Background()
+	a := h.emailTicket("minji@customer.test", "a@customer.test", "문의")
+	num := strconv.FormatInt(a.Number(), 10)
+	url, _ := h.env.Inbox.ConversationLink(ctx, a.ID, "minji@customer.test")
+	_, tok, _ := strings.Cut(url, "/c/")
+	var ps SessionResponse
+	h.doFrom("http://hanbox.test", "POST", "/page/session", "", PageSessionRequest{Token: tok}, &ps)
+	page, _, err := h.dial(ps.SessionToken, "http://hanbox.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := h.session(verified("42", "minji@customer.test"))
+	w := h.mustDial(s.SessionToken, "")
+
+	page.send(frame{Type: "message", ClientID: "p-1", Text: "페이지에서"})
+	pa := page.next("message")
+	if f := w.next("message"); f.ID != pa.ID || f.Conversation != num {
+		t.Fatalf("the widget got %+v, want the page's message %d", f, pa.ID)
+	}
+	w.send(frame{Type: "message", ClientID: "w-1", Conversation: num, Text: "위젯에서"})
+	wa := w.next("message")
+	if f := page.next("message"); f.ID != wa.ID {
+		t.Fatalf("the page got %+v, want the widget's message %d", f, wa.ID)
+	}
+	agent := h.env.Agent("jisoo@shop.test", "지수")
+	reply, err := h.env.Inbox.Reply(ctx, inbox.ReplyInput{TicketID: a.ID, AgentID: agent.ID, Text: "둘 다 보이나요"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*client{"page": page, "widget": w} {
+		if f := c.next("message"); f.ID != reply.ID {
+			t.Fatalf("%s got %+v, want the reply %d", name, f, reply.ID)
+		}
+	}
+	// Merged into another ticket of hers, the page follows its conversation.
+	z := h.emailTicket("minji@customer.test", "z@customer.test", "다른 문의")
+	if err := h.env.Inbox.MergeTickets(ctx, z.ID, a.ID, agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.env.Eventually("the page follows the merge", func() bool {
+		_, tid := h.conn.hub.info(h.ch.PublicKey + "/page:" + pageLinkID(t, h, a.ID))
+		return tid == z.ID
+	})
+	after, err := h.env.Inbox.Reply(ctx, inbox.ReplyInput{TicketID: z.ID, AgentID: agent.ID, Text: "합친 뒤의 답변", ChannelID: h.ch.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := page.next("message"); f.ID != after.ID || f.Conversation != strconv.FormatInt(z.Number(), 10) {
+		t.Fatalf("after the merge the page got %+v", f)
+	}
+}
+
+func pageLinkID(t *testing.T, h *harness, ticketID int64) string {
+	t.Helper()
+	ls, err := h.env.Inbox.ConversationLinks(context.Background(), ticketID)
+	if err != nil || len(ls) == 0 {
+		t.Fatalf("links %v %v", ls, err)
+	}
+	return ls[0].PublicID
+}
