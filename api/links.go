@@ -15,7 +15,7 @@ type ConversationLinkJSON struct {
 	ID int64 `json:"id"`
 	// TicketNumber is the ticket the link was made for (a ticket merged
 	// into this one keeps its links, which then open this one).
-	TicketNumber int64 `json:"ticket_number"`
+	TicketNumber int64  `json:"ticket_number"`
 	Recipient    string `json:"recipient"`
 	// State is live, expired or revoked.
 	State         string     `json:"state"`
@@ -108,8 +108,8 @@ func linkSchemas() map[string]any {
 		"description": "A conversation page link (the one every agent email to recipient ends with). The token is never shown.",
 		"properties": map[string]any{
 			"id": map[string]any{"type": "integer", "format": "int64"}, "ticket_number": map[string]any{"type": "integer"},
-			"recipient": map[string]any{"type": "string"},
-			"state":     map[string]any{"type": "string", "enum": []any{LinkLive, LinkExpired, LinkRevoked}},
+			"recipient":  map[string]any{"type": "string"},
+			"state":      map[string]any{"type": "string", "enum": []any{LinkLive, LinkExpired, LinkRevoked}},
 			"created_at": when, "expires_at": when, "revoked_at": when, "first_opened_at": when, "last_opened_at": when,
 			"other_device_at": map[string]any{"type": "string", "format": "date-time",
 				"description": "first opening in another browser than the first one (a forwarded link, or another device)"},

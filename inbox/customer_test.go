@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +16,13 @@ import (
 
 // threadEnv is a service with an email, a widget and a Slack channel.
 type threadEnv struct {
-	t                     *testing.T
-	st                    *store.Store
-	svc                   *inbox.Service
-	email, widget, slack  store.Channel
-	agent                 store.Agent
-	ctx                   context.Context
-	seq                   int
-	emailKey, widgetKeyID string
+	t                    *testing.T
+	st                   *store.Store
+	svc                  *inbox.Service
+	email, widget, slack store.Channel
+	agent                store.Agent
+	ctx                  context.Context
+	seq                  int
 }
 
 func newThreadEnv(t *testing.T, st *store.Store) *threadEnv {
@@ -47,7 +47,7 @@ func newThreadEnv(t *testing.T, st *store.Store) *threadEnv {
 
 func (e *threadEnv) ext() string {
 	e.seq++
-	return "m" + strings.Repeat("x", e.seq%3) + time.Now().Format("150405.000000") + string(rune('a'+e.seq%26))
+	return "m-" + strconv.Itoa(e.seq)
 }
 
 // mail ingests an email from address (a proven sender) into thread key.

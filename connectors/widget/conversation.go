@@ -304,6 +304,7 @@ func messageFrame(m inbox.CustomerMessage) frame {
 	}
 	return f
 }
+
 // expectedReply returns the median first-response time, in seconds, of this
 // channel's recent tickets (0 when unknown); cached for five minutes.
 func (c *Channel) expectedReply(ctx context.Context) int64 {
