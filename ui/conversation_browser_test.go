@@ -94,3 +94,45 @@ func TestBrowserConversationPage(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserAgentRevokesLink: the agent sees the conversation link on the
+// ticket (in Korean), with the customer's opening recorded, and revokes it
+// with two clicks; the customer's open page closes and says why.
+func TestBrowserAgentRevokesLink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	e := newEnv(t, store.SQLite)
+	bctx := browser(t)
+	e.call("POST", "/api/v1/channels", e.adminTok, map[string]any{"kind": "widget", "name": "Shop chat",
+		"settings": map[string]any{"allowed_origins": []string{e.ts.URL}}}, http.StatusCreated, nil)
+	pid := e.ingest(map[string]any{"external_id": "m1", "subject": "환불 문의", "text": "환불되나요?",
+		"contact": map[string]any{"external_id": "cust-1", "name": "김민지", "email": "minji@customer.test"}})
+	tk, _ := e.srv.Inbox.TicketByPublicID(e.ctx, pid)
+	url, err := e.srv.Inbox.ConversationLink(e.ctx, tk.ID, "minji@customer.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, _ := strings.Cut(url, "/c/")
+
+	customer := newTab(t, bctx)
+	customer.do("the customer opens the page", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/c/"+tok), chromedp.WaitVisible(chromedp.ID("ccompose")))
+	customer.waitJS("live", `document.getElementById('cstatus').textContent.includes('연결됨')`)
+
+	agent := newTab(t, bctx)
+	agent.do("korean", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/login"))
+	agent.login(e.ts.URL, "admin@example.com", "admin-password")
+	agent.do("open the ticket", chromedp.Navigate(e.ts.URL+"/tickets/"+pid), chromedp.WaitVisible(chromedp.ID("links-card")))
+	card := agent.text("#links-card")
+	if !strings.Contains(card, "대화 페이지") || !strings.Contains(card, "minji@customer.test") || !strings.Contains(card, "마지막으로 열림") {
+		t.Fatalf("links card = %q", card)
+	}
+	agent.do("first click", chromedp.Click(chromedp.CSS(`#links-card [data-revoke-link]`)))
+	agent.waitJS("the warning", `document.querySelector('#links-card .revoke-hint') !== null`)
+	agent.do("second click", chromedp.Click(chromedp.CSS(`#links-card [data-revoke-link]`)))
+	agent.waitJS("revoked", `document.querySelector('#links-card [data-state="revoked"]') !== null && !document.querySelector('#links-card [data-revoke-link]')`)
+	customer.waitJS("the page closed, saying why", `document.body.textContent.includes('사용을 중지')`)
+	if n := agent.dialogs.Load() + customer.dialogs.Load(); n != 0 {
+		t.Fatalf("%d JavaScript dialogs opened", n)
+	}
+}

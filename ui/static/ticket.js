@@ -281,8 +281,13 @@ export function init() {
     else if (a.dataset.action === 'unmerge') {
       try { await api('POST', path + '/unmerge'); await refresh(true); } catch (err) { showError(err); }
     } else if (a.hasAttribute('data-revoke-link')) {
-      // Revoking stops the customer's page at once: ask first.
-      if (!window.confirm(t('side.linkRevokeConfirm'))) return;
+      // Revoking stops the customer's page at once: the first click says
+      // so next to the button, the second revokes.
+      if (!a.dataset.armed) {
+        a.dataset.armed = '1';
+        a.before(el('span', { class: 'small revoke-hint', role: 'alert', text: t('side.linkRevokeConfirm') + ' ' }));
+        return;
+      }
       try { await api('DELETE', path + '/links/' + encodeURIComponent(a.dataset.revokeLink)); await refresh(); } catch (err) { showError(err); }
     }
     else if (a.hasAttribute('data-retry')) {
