@@ -16,7 +16,7 @@ import (
 
 // threadEnv is a service with an email, a widget and a Slack channel.
 type threadEnv struct {
-	t                    *testing.T
+	t                    testing.TB
 	st                   *store.Store
 	svc                  *inbox.Service
 	email, widget, slack store.Channel
@@ -25,7 +25,7 @@ type threadEnv struct {
 	seq                  int
 }
 
-func newThreadEnv(t *testing.T, st *store.Store) *threadEnv {
+func newThreadEnv(t testing.TB, st *store.Store) *threadEnv {
 	t.Helper()
 	e := &threadEnv{t: t, st: st, svc: inbox.New(st, inbox.Options{BaseURL: "https://help.shop.test"}), ctx: context.Background()}
 	for _, ch := range []*store.Channel{&e.email, &e.widget, &e.slack} {
