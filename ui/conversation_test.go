@@ -214,3 +214,41 @@ func TestConversationPageLinkRules(t *testing.T) {
 		})
 	}
 }
+
+// An unmerge through the API gives each customer their own conversation
+// back, on their pages too; unmerging again is refused.
+func TestUnmergeRestoresPages(t *testing.T) {
+	e := newConvEnv(t, store.SQLite)
+	jurl, _ := e.srv.Inbox.ConversationLink(e.ctx, e.jun.ID, "jun@customer.test")
+	_, jtok, _ := strings.Cut(jurl, "/c/")
+	_, before := e.page("/c/"+jtok, "ko")
+	if !strings.Contains(before, "준의 비밀 환불 요청") || strings.Contains(before, "사이즈 교환") {
+		t.Fatalf("Jun's page before the unmerge")
+	}
+	_, tp := e.get("/tickets/"+e.jun.PublicID, e.adminTok)
+	if !strings.Contains(tp, `data-action="unmerge"`) {
+		t.Fatal("the merged ticket's page has no Unmerge button")
+	}
+	e.call("POST", "/api/v1/tickets/"+e.jun.PublicID+"/unmerge", e.adminTok, nil, http.StatusOK, nil)
+	var tk struct {
+		Status   string `json:"status"`
+		Messages []struct {
+			Text string `json:"text"`
+		} `json:"messages"`
+	}
+	e.call("GET", "/api/v1/tickets/"+e.jun.PublicID, e.adminTok, nil, http.StatusOK, &tk)
+	if tk.Status != "open" || len(tk.Messages) < 1 || !strings.Contains(tk.Messages[0].Text, "준의 비밀") {
+		t.Fatalf("Jun's ticket after the unmerge: %+v", tk)
+	}
+	if _, after := e.page("/c/"+jtok, "ko"); !strings.Contains(after, "준의 비밀 환불 요청") {
+		t.Error("Jun's page after the unmerge")
+	}
+	atts := e.attachmentIDs(e.jun.ID)
+	if resp, _ := e.page("/c/"+jtok+"/files/"+itoa(atts["jun-id.png"]), ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("Jun's file on his page: %d", resp.StatusCode)
+	}
+	if _, mp := e.page("/c/"+e.tok, "ko"); strings.Contains(mp, "준의 비밀") || !strings.Contains(mp, "사이즈 교환") {
+		t.Error("Minji's page after the unmerge")
+	}
+	e.call("POST", "/api/v1/tickets/"+e.jun.PublicID+"/unmerge", e.adminTok, nil, http.StatusUnprocessableEntity, nil)
+}
