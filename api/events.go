@@ -133,7 +133,7 @@ func eventSchemas() map[string]any {
 				"status": change(str), "snoozed_until": change(nullable(when)), "priority": change(str),
 				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "subject": change(str),
 				"tags":            change(map[string]any{"type": "array", "items": str}),
-				"last_message_at": when, "merged_from": id, "merged_into": id,
+				"last_message_at": when, "merged_from": id, "merged_into": id, "unmerged": id, "unmerged_from": id,
 			},
 		},
 		"MessageChanges": obj(map[string]any{

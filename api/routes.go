@@ -40,6 +40,9 @@ func (a *API) routes() []route {
 		{"POST", "/tickets/{id}/replies", authAgent, "Reply to the customer (queued for delivery)", "Reply", "Message", a.reply},
 		{"POST", "/tickets/{id}/notes", authAgent, "Add a private note", "Note", "Message", a.note},
 		{"POST", "/tickets/{id}/merge", authAgent, "Merge another ticket into this one", "Merge", "OK", a.mergeTicket},
+		{"POST", "/tickets/{id}/unmerge", authAgent, "Undo the merge of this ticket: its own messages and thread keys go back to it and it reopens", "", "OK", a.unmergeTicket},
+		{"GET", "/tickets/{id}/links", authAgent, "The conversation page links of this ticket (and of tickets merged into it): recipient, state, openings", "", "ConversationLinkList", a.listConversationLinks},
+		{"DELETE", "/tickets/{id}/links/{link}", authAgent, "Revoke a conversation page link: it stops opening, open pages close, the next email carries a new one", "", "OK", a.revokeConversationLink},
 		{"POST", "/tickets/{id}/presence", authAgent, "Announce viewing or typing on a ticket", "Presence", "OK", a.presence},
 		{"POST", "/messages/{id}/retry", authAgent, "Retry a failed delivery", "", "OK", a.retryMessage},
 

@@ -159,24 +159,48 @@ type Bouncer interface {
 }
 
 // Visitors is what a chat channel (the widget) reads and writes for its
-// visitors: their contact, their conversations and history on this channel,
-// the files on them, and uploads ahead of a message. Which contact a visitor
-// is decides whose conversations they see; the inbox decides that.
+// visitors: their contact, the customer-visible history of their
+// conversations (inbox/customer.go: one rule for every view), the files on
+// them, and uploads ahead of a message. Which contact a visitor is decides
+// whose conversations they see; the inbox decides that.
 type Visitors interface {
 	Sink
 	ContactByIdentity(ctx context.Context, kind, value string) (*inbox.Contact, error)
 	Contact(ctx context.Context, id int64) (*inbox.Contact, error)
 	SetContactEmail(ctx context.Context, contactID int64, email string) error
 	TicketContact(ctx context.Context, ticketID int64) (int64, error)
-	VisitorConversations(ctx context.Context, contactID int64, keyPrefix string, limit int) ([]inbox.VisitorConversation, error)
-	VisitorHistory(ctx context.Context, ticketIDs []int64, since int64, limit int) ([]inbox.VisitorMessage, error)
+	CustomerConversations(ctx context.Context, sc inbox.Scope, limit int) ([]inbox.CustomerConversation, error)
+	CustomerMessages(ctx context.Context, contactID int64, ticketIDs []int64, since int64, limit int) ([]inbox.CustomerMessage, error)
+	CustomerMessage(ctx context.Context, sc inbox.Scope, messageID int64) (*inbox.CustomerMessage, error)
+	CustomerAttachment(ctx context.Context, sc inbox.Scope, id int64) (*inbox.StoredAttachment, error)
+	CanContinue(ctx context.Context, contactID, ticketID int64) (*inbox.CustomerConversation, error)
 	MessageAttachments(ctx context.Context, messageID int64) ([]inbox.StoredAttachment, error)
-	VisitorAttachment(ctx context.Context, contactID int64, keyPrefix string, id int64) (*inbox.StoredAttachment, error)
 	OpenBlob(sum string) (io.ReadCloser, error)
 	FirstResponseMedian(ctx context.Context, channelID int64, sample int) (time.Duration, error)
 	PutUpload(ctx context.Context, u inbox.Upload, q inbox.UploadQuota) (string, error)
 	AttachedUploads(ctx context.Context, channelID int64, owner string, sums []string) error
 	CollectUploads(ctx context.Context, channelID int64, cutoff time.Time) (files int, bytes int64, err error)
+}
+
+// Pages opens conversation links for a chat channel that serves the live
+// part of conversation pages (the widget): a link grants one ticket's
+// customer-visible thread, as one contact sees it.
+type Pages interface {
+	OpenConversation(ctx context.Context, token string) (*inbox.LinkAccess, error)
+	LinkByPublicID(ctx context.Context, publicID string) (*inbox.LinkAccess, error)
+}
+
+// Linker gives an outgoing email the link to its conversation page.
+type Linker interface {
+	ConversationLink(ctx context.Context, ticketID int64, recipient string) (string, error)
+}
+
+// PageHost is implemented by a connector that serves the live part of
+// conversation pages (sessions, sockets, uploads) under its routes; the
+// page (served by the UI) talks to the first running one. PageHostPath is
+// that connector's path under the server, "/connectors/widget/<key>".
+type PageHost interface {
+	PageHostPath() string
 }
 
 // Deps is what the runtime gives every connector.
@@ -189,13 +213,16 @@ type Deps struct {
 	// before Start runs (webhook pushes, widget requests, an admin's retry
 	// of quarantined input).
 	Sink Sink
-	// Desk, Edits, Messages, Bounces and Visitors are the inbox's doors
+	// Desk, Edits, Messages, Bounces, Visitors, Pages and Links are the
+	// inbox's doors
 	// (see above).
 	Desk     Desk
 	Edits    Editor
 	Messages MessageFinder
 	Bounces  Bouncer
 	Visitors Visitors
+	Pages    Pages
+	Links    Linker
 	// Bus carries live events (typing, presence, new messages).
 	Bus *inbox.Bus
 	// BaseURL is Hanbox's public URL, without a trailing slash.

@@ -123,6 +123,7 @@ func (r *Runtime) Reload(ctx context.Context) error {
 	for _, in := range toStop {
 		r.stop(in)
 	}
+	r.svc.SetHistoryChannels(hiddenFromHistory(chans))
 	var notifiers []int64
 	for _, ch := range chans {
 		if !ch.Enabled {
@@ -197,6 +198,8 @@ func (r *Runtime) deps(ch store.Channel, in *instance, dry bool) Deps {
 		Messages:   r.svc,
 		Bounces:    r.svc,
 		Visitors:   r.svc,
+		Pages:      r.svc,
+		Links:      r.svc,
 		Bus:        r.svc.Bus(),
 		BaseURL:    r.opts.BaseURL,
 		Locker:     r.st,
@@ -302,6 +305,51 @@ func (r *Runtime) Sender(channelID int64) (inbox.Sender, bool) {
 		return nil, false
 	}
 	return in.conn, true
+}
+
+// PageHostPath returns the path of the first running channel that serves
+// the live part of conversation pages (see PageHost); ok is false when none
+// runs, and pages are then read-only.
+func (r *Runtime) PageHostPath() (path string, ok bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var best *instance
+	for _, in := range r.running {
+		if _, is := in.conn.(PageHost); is && (best == nil || in.ch.ID < best.ch.ID) {
+			best = in
+		}
+	}
+	if best == nil {
+		return "", false
+	}
+	return best.conn.(PageHost).PageHostPath(), true
+}
+
+// HistoryKey is the channel setting that shows or hides a channel's
+// messages in customers' history (the widget, conversation pages). A kind
+// whose description has a field of that key defaults to its Default; other
+// kinds are always shown.
+const HistoryKey = "customer_history"
+
+// hiddenFromHistory lists the channels whose messages customers never see
+// in their history.
+func hiddenFromHistory(chans []store.Channel) []int64 {
+	var out []int64
+	for _, ch := range chans {
+		show := true
+		if d, ok := Describe(ch.Kind); ok {
+			if f, ok := d.Field(HistoryKey); ok {
+				show, _ = f.Default.(bool)
+			}
+		}
+		if v, ok := ch.Settings[HistoryKey].(bool); ok {
+			show = v
+		}
+		if !show {
+			out = append(out, ch.ID)
+		}
+	}
+	return out
 }
 
 // Connector returns the running connector of a channel.

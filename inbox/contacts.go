@@ -190,6 +190,10 @@ func (p *contactPlan) settle(s sender, cur *foundIdentity) {
 // resolveContact finds or creates the contact of a sender. It returns the ids
 // of contacts merged into the result.
 func (s *Service) resolveContact(tx *gorm.DB, snd sender) (*store.Contact, []int64, error) {
+	if snd.kind == IdentityLink {
+		c, err := linkSender(tx, snd.value)
+		return c, nil, err
+	}
 	var f contactFacts
 	var err error
 	if f.own, err = findIdentityContact(tx, snd.kind, snd.value); err != nil {

@@ -102,6 +102,10 @@ type TicketChanges struct {
 	// this one was merged into (and closed).
 	MergedFrom int64 `json:"merged_from,omitempty"`
 	MergedInto int64 `json:"merged_into,omitempty"`
+	// Unmerged is the ticket split back out of this one (UnmergeTicket);
+	// UnmergedFrom the ticket this one was split back out of (and reopened).
+	Unmerged     int64 `json:"unmerged,omitempty"`
+	UnmergedFrom int64 `json:"unmerged_from,omitempty"`
 }
 
 // Fields names the fields that changed, in a fixed order.

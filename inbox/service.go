@@ -20,6 +20,7 @@
 package inbox
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
@@ -100,6 +101,12 @@ type Options struct {
 	// FreeDisk measures that free space (default: the store's file system;
 	// tests replace it).
 	FreeDisk func() (uint64, error)
+	// ContinueWindow is how long a resolved conversation may still be
+	// continued by its customer (default DefaultContinueWindow).
+	ContinueWindow time.Duration
+	// LinkTTL is how long a conversation link works after the last email
+	// that carried it (default DefaultLinkTTL).
+	LinkTTL time.Duration
 }
 
 // Service is the inbox. It is safe for concurrent use.
@@ -122,6 +129,12 @@ type Service struct {
 	consumers   []Consumer
 	eventSignal signal // new durable events were committed
 	retrySignal signal // a parked event was queued again
+
+	// What customers see (customer.go) and their conversation links (links.go).
+	hiddenChannels atomic.Pointer[map[int64]bool]
+	continueWindow time.Duration
+	linkTTL        time.Duration
+	linkKey        atomic.Pointer[[]byte]
 }
 
 // New returns a Service over st.
@@ -141,6 +154,9 @@ func New(st *store.Store, opts Options) *Service {
 
 		minFreeDisk: opts.MinFreeDisk,
 		freeBytes:   opts.FreeDisk,
+
+		continueWindow: cmp.Or(opts.ContinueWindow, DefaultContinueWindow),
+		linkTTL:        cmp.Or(opts.LinkTTL, DefaultLinkTTL),
 	}
 	if s.minFreeDisk == 0 {
 		s.minFreeDisk = DefaultMinFreeDisk

@@ -497,9 +497,11 @@ func (s *Service) MergeTickets(ctx context.Context, into, from, actorID int64) e
 // dst's new last-message time.
 func (s *Service) mergeTicketsTx(tx *gorm.DB, dst, src *store.Ticket, actorID int64) (time.Time, error) {
 	ts := now()
+	// Messages and keys remember the ticket they were first in (customer
+	// views and UnmergeTicket read it; SET sees the row's old ticket_id).
 	for _, q := range []string{
-		"UPDATE messages SET ticket_id = ? WHERE ticket_id = ?",
-		"UPDATE thread_keys SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE messages SET origin_ticket_id = COALESCE(origin_ticket_id, ticket_id), ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE thread_keys SET origin_ticket_id = COALESCE(origin_ticket_id, ticket_id), ticket_id = ? WHERE ticket_id = ?",
 		"UPDATE outboxes SET ticket_id = ? WHERE ticket_id = ?",
 	} {
 		if err := tx.Exec(q, dst.ID, src.ID).Error; err != nil {

@@ -9,123 +9,18 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/hanbox/hanbox/store"
 )
 
-// What a chat channel (the widget) reads for its visitors. The channel names
-// a conversation by a thread key of its own (keyPrefix + conversation id);
-// which contact a visitor is, and so whose conversations they see, is
-// decided by identity resolution at ingest, never here.
-
-// VisitorConversation is one ticket of a contact on a chat channel.
-type VisitorConversation struct {
-	TicketID  int64
-	Number    int64
-	Status    string
-	Open      bool // not resolved or closed
-	Key       string
-	CreatedAt time.Time
-}
-
-// VisitorConversations returns the tickets of contactID that carry a thread
-// key starting with keyPrefix, newest first, at most limit. A contact's
-// tickets on other channels (email) have no such key and never show.
-func (s *Service) VisitorConversations(ctx context.Context, contactID int64, keyPrefix string, limit int) ([]VisitorConversation, error) {
-	if contactID == 0 || limit <= 0 {
-		return nil, nil
-	}
-	var rows []struct {
-		ID        int64
-		Status    string
-		Key       string
-		CreatedAt time.Time
-	}
-	err := s.st.DB.WithContext(ctx).Table("tickets").
-		Select("tickets.id, tickets.status, tickets.created_at, thread_keys.key").
-		Joins("JOIN thread_keys ON thread_keys.ticket_id = tickets.id").
-		Where(`tickets.contact_id = ? AND thread_keys.key LIKE ? ESCAPE '\'`, contactID, likePrefix(keyPrefix)).
-		Order("tickets.id DESC").Limit(limit * 3).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("inbox: visitor conversations: %w", err)
-	}
-	var out []VisitorConversation
-	for _, r := range rows {
-		if len(out) == limit || (len(out) > 0 && out[len(out)-1].TicketID == r.ID) {
-			continue
-		}
-		out = append(out, VisitorConversation{TicketID: r.ID, Number: r.ID + store.TicketNumberBase, Status: r.Status,
-			Open: r.Status != store.StatusResolved && r.Status != store.StatusClosed, Key: r.Key, CreatedAt: r.CreatedAt})
-	}
-	return out, nil
-}
+// What a chat channel (the widget) reads and writes for its visitors beyond
+// the customer-visible history of customer.go: files, uploads, ticket
+// contacts and reply times. Which contact a visitor is, and so whose
+// conversations they see, is decided by identity resolution at ingest,
+// never here.
 
 // likePrefix escapes LIKE's wildcards in p and appends "%".
 func likePrefix(p string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(p) + "%"
-}
-
-// VisitorMessage is a message a customer may see: inbound or outbound, not
-// deleted.
-type VisitorMessage struct {
-	ID         int64
-	TicketID   int64
-	Inbound    bool
-	ExternalID string
-	Text       string
-	HTML       string // sanitized
-	// AuthorName is the agent's name on outbound messages.
-	AuthorName  string
-	Attachments []StoredAttachment
-	CreatedAt   time.Time
-}
-
-// VisitorHistory returns the customer-visible messages of the given tickets
-// with ids above since: the newest limit of them, oldest first. Attachments
-// and agent names are loaded with one query each.
-func (s *Service) VisitorHistory(ctx context.Context, ticketIDs []int64, since int64, limit int) ([]VisitorMessage, error) {
-	if len(ticketIDs) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	var msgs []store.Message
-	db := s.st.DB.WithContext(ctx)
-	err := db.Preload("Attachments", func(tx *gorm.DB) *gorm.DB { return tx.Order("id") }).
-		Where("ticket_id IN ? AND direction IN ? AND deleted_at IS NULL AND id > ?", ticketIDs, []string{store.DirInbound, store.DirOutbound}, since).
-		Order("id DESC").Limit(limit).Find(&msgs).Error
-	if err != nil {
-		return nil, fmt.Errorf("inbox: visitor history: %w", err)
-	}
-	var agentIDs []int64
-	for _, m := range msgs {
-		if m.Direction == store.DirOutbound && m.AuthorType == store.AuthorAgent && m.AuthorID > 0 && !slices.Contains(agentIDs, m.AuthorID) {
-			agentIDs = append(agentIDs, m.AuthorID)
-		}
-	}
-	names := map[int64]string{}
-	if len(agentIDs) > 0 {
-		var agents []store.Agent
-		if err := db.Select("id", "name").Where("id IN ?", agentIDs).Find(&agents).Error; err != nil {
-			return nil, fmt.Errorf("inbox: visitor history agents: %w", err)
-		}
-		for _, a := range agents {
-			names[a.ID] = a.Name
-		}
-	}
-	out := make([]VisitorMessage, 0, len(msgs))
-	for i := len(msgs) - 1; i >= 0; i-- {
-		m := msgs[i]
-		v := VisitorMessage{ID: m.ID, TicketID: m.TicketID, Inbound: m.Direction == store.DirInbound, Text: m.Text, HTML: m.HTML,
-			Attachments: m.Attachments, CreatedAt: m.CreatedAt}
-		if m.ExternalID != nil {
-			v.ExternalID = *m.ExternalID
-		}
-		if !v.Inbound {
-			v.AuthorName = names[m.AuthorID]
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // MessageAttachments returns the attachments of a message, in order.
@@ -135,28 +30,6 @@ func (s *Service) MessageAttachments(ctx context.Context, messageID int64) ([]St
 		return nil, fmt.Errorf("inbox: attachments of message %d: %w", messageID, err)
 	}
 	return atts, nil
-}
-
-// VisitorAttachment returns attachment id when a customer of contactID may
-// open it: it is on an inbound or outbound, not deleted message of one of
-// the contact's tickets that carries a thread key starting with keyPrefix.
-// Anything else is ErrNotFound, so a probe learns nothing.
-func (s *Service) VisitorAttachment(ctx context.Context, contactID int64, keyPrefix string, id int64) (*StoredAttachment, error) {
-	if contactID == 0 {
-		return nil, ErrNotFound
-	}
-	var a store.Attachment
-	err := s.st.DB.WithContext(ctx).Table("attachments").Select("attachments.*").
-		Joins("JOIN messages ON messages.id = attachments.message_id").
-		Joins("JOIN tickets ON tickets.id = messages.ticket_id").
-		Where("attachments.id = ? AND tickets.contact_id = ? AND messages.deleted_at IS NULL AND messages.direction IN ?",
-			id, contactID, []string{store.DirInbound, store.DirOutbound}).
-		Where(`EXISTS (SELECT 1 FROM thread_keys WHERE thread_keys.ticket_id = tickets.id AND thread_keys.key LIKE ? ESCAPE '\')`, likePrefix(keyPrefix)).
-		Take(&a).Error
-	if err != nil {
-		return nil, fmt.Errorf("inbox: visitor attachment %d: %w", id, notFound(err))
-	}
-	return &a, nil
 }
 
 // OpenBlob opens stored attachment bytes by their SHA-256; ErrNotFound when

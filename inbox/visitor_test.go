@@ -44,9 +44,10 @@ func countQueries(st *store.Store, fn func()) int64 {
 }
 
 // The widget's history used to look agents up one query per author (issue
-// 11 item 2); VisitorHistory loads messages, their attachments and every
-// author in three queries, however many agents answered.
-func TestVisitorHistoryLoadsAgentsOnce(t *testing.T) {
+// 11 item 2); CustomerMessages loads messages (with their channel),
+// their attachments and every author in three queries, however many agents
+// answered.
+func TestCustomerHistoryLoadsAgentsOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		svc, ch := newService(t, st)
 		ctx := context.Background()
@@ -66,9 +67,9 @@ func TestVisitorHistoryLoadsAgentsOnce(t *testing.T) {
 		if _, err := svc.AddNote(ctx, res.TicketID, 1, "내부 메모", nil); err != nil {
 			t.Fatal(err)
 		}
-		var msgs []inbox.VisitorMessage
+		var msgs []inbox.CustomerMessage
 		n := countQueries(st, func() {
-			msgs, err = svc.VisitorHistory(ctx, []int64{res.TicketID}, 0, 100)
+			msgs, err = svc.CustomerMessages(ctx, res.ContactID, []int64{res.TicketID}, 0, 100)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -79,7 +80,7 @@ func TestVisitorHistoryLoadsAgentsOnce(t *testing.T) {
 		if len(msgs) != 7 {
 			t.Fatalf("%d messages, want 7 (the note is not visible)", len(msgs))
 		}
-		if !msgs[0].Inbound || msgs[0].ExternalID != "v1/1" || len(msgs[0].Attachments) != 1 {
+		if !msgs[0].Inbound || msgs[0].ExternalID != "v1/1" || len(msgs[0].Attachments) != 1 || msgs[0].ChannelKind != "api" {
 			t.Errorf("first message %+v", msgs[0])
 		}
 		for i, m := range msgs[1:] {
@@ -87,16 +88,20 @@ func TestVisitorHistoryLoadsAgentsOnce(t *testing.T) {
 				t.Errorf("reply %d: %+v", i, m)
 			}
 		}
-		tail, err := svc.VisitorHistory(ctx, []int64{res.TicketID}, msgs[4].ID, 2)
+		tail, err := svc.CustomerMessages(ctx, res.ContactID, []int64{res.TicketID}, msgs[4].ID, 2)
 		if err != nil || len(tail) != 2 || tail[1].ID != msgs[6].ID || tail[0].ID != msgs[5].ID {
 			t.Errorf("since/limit: %+v, %v", tail, err)
+		}
+		if other, err := svc.CustomerMessages(ctx, res.ContactID+1, []int64{res.TicketID}, 0, 100); err != nil || len(other) != 0 {
+			t.Errorf("another contact sees %d messages, %v", len(other), err)
 		}
 	})
 }
 
-// Conversations and attachments are per contact and per channel key: a
-// contact's other tickets and other contacts' files stay out of reach.
-func TestVisitorConversationsAndAttachmentAccess(t *testing.T) {
+// A visitor's own chats are those with their key prefix: the contact's
+// other tickets (another key, or none) and other contacts' files stay out
+// of reach of that scope.
+func TestCustomerScopeByKeyAndAttachmentAccess(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		svc, ch := newService(t, st)
 		ctx := context.Background()
@@ -111,36 +116,55 @@ func TestVisitorConversationsAndAttachmentAccess(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The same contact on another channel key (a like-wildcard probe too).
-		email := visitorMsg(ch, "3", "ignored")
+		email := visitorMsg(ch, "3", "ignored", inbox.Attachment{Name: "c.png", ContentType: "image/png", Data: []byte("mail")})
 		email.ThreadKeys, email.OwnKeys, email.NewTicket = []string{"email:<x@y>"}, []string{"email:<x@y>"}, true
-		if _, err := svc.Ingest(ctx, email); err != nil {
+		r3, err := svc.Ingest(ctx, email)
+		if err != nil {
 			t.Fatal(err)
 		}
-		convs, err := svc.VisitorConversations(ctx, r1.ContactID, visitorPrefix, 5)
-		if err != nil || len(convs) != 1 || convs[0].Key != visitorPrefix+"c-1" || !convs[0].Open || convs[0].Number != r1.TicketID+store.TicketNumberBase {
+		own := inbox.Scope{ContactID: r1.ContactID, KeyPrefix: visitorPrefix}
+		convs, err := svc.CustomerConversations(ctx, own, 5)
+		if err != nil || len(convs) != 1 || len(convs[0].Keys) != 1 || convs[0].Keys[0] != visitorPrefix+"c-1" || !convs[0].Open ||
+			!convs[0].Continuable || convs[0].Number != r1.TicketID+store.TicketNumberBase || convs[0].ChannelKind != "api" {
 			t.Fatalf("conversations %+v, %v", convs, err)
 		}
-		if convs, _ := svc.VisitorConversations(ctx, r1.ContactID, "widget:p_%", 5); len(convs) != 0 {
+		if convs, _ := svc.CustomerConversations(ctx, inbox.Scope{ContactID: r1.ContactID, KeyPrefix: "widget:p_%"}, 5); len(convs) != 0 {
 			t.Errorf("LIKE wildcards in the prefix matched %+v", convs)
 		}
-		own, err := svc.MessageAttachments(ctx, r1.MessageID)
-		if err != nil || len(own) != 1 {
-			t.Fatalf("attachments %+v, %v", own, err)
+		if all, _ := svc.CustomerConversations(ctx, inbox.Scope{ContactID: r1.ContactID}, 5); len(all) != 2 || all[0].TicketID != r3.TicketID {
+			t.Errorf("the contact's conversations, newest first: %+v", all)
 		}
+		ownAtt, _ := svc.MessageAttachments(ctx, r1.MessageID)
 		theirs, _ := svc.MessageAttachments(ctx, r2.MessageID)
-		if a, err := svc.VisitorAttachment(ctx, r1.ContactID, visitorPrefix, own[0].ID); err != nil || a.Name != "a.png" {
+		mailAtt, _ := svc.MessageAttachments(ctx, r3.MessageID)
+		if a, err := svc.CustomerAttachment(ctx, own, ownAtt[0].ID); err != nil || a.Name != "a.png" {
 			t.Errorf("own attachment: %+v, %v", a, err)
+		}
+		if a, err := svc.CustomerAttachment(ctx, inbox.Scope{ContactID: r1.ContactID}, mailAtt[0].ID); err != nil || a.Name != "c.png" {
+			t.Errorf("the contact's file of another conversation, contact-wide: %+v, %v", a, err)
 		}
 		for name, probe := range map[string]func() error{
 			"other contact's file": func() error {
-				_, err := svc.VisitorAttachment(ctx, r1.ContactID, visitorPrefix, theirs[0].ID)
+				_, err := svc.CustomerAttachment(ctx, own, theirs[0].ID)
+				return err
+			},
+			"other contact's file, contact-wide": func() error {
+				_, err := svc.CustomerAttachment(ctx, inbox.Scope{ContactID: r1.ContactID}, theirs[0].ID)
 				return err
 			},
 			"other channel key": func() error {
-				_, err := svc.VisitorAttachment(ctx, r1.ContactID, "widget:other:", own[0].ID)
+				_, err := svc.CustomerAttachment(ctx, inbox.Scope{ContactID: r1.ContactID, KeyPrefix: "widget:other:"}, ownAtt[0].ID)
 				return err
 			},
-			"no contact": func() error { _, err := svc.VisitorAttachment(ctx, 0, visitorPrefix, own[0].ID); return err },
+			"own file of another conversation, key scope": func() error {
+				_, err := svc.CustomerAttachment(ctx, own, mailAtt[0].ID)
+				return err
+			},
+			"own file, scope of another ticket": func() error {
+				_, err := svc.CustomerAttachment(ctx, inbox.Scope{ContactID: r1.ContactID, TicketID: r3.TicketID}, ownAtt[0].ID)
+				return err
+			},
+			"no contact": func() error { _, err := svc.CustomerAttachment(ctx, inbox.Scope{}, ownAtt[0].ID); return err },
 		} {
 			if err := probe(); !errors.Is(err, inbox.ErrNotFound) {
 				t.Errorf("%s: %v, want ErrNotFound", name, err)

@@ -113,11 +113,13 @@ func TestTypedEmailLeak(t *testing.T) {
 			eventually(t, "owner's email ticket", func() bool { return len(tickets().Items) == 2 })
 
 			// 3. The owner signs into the widget with a valid user_hash and writes.
+			// They see their own email conversation (issue 19), never the
+			// stranger's chat.
 			signIn := map[string]any{"user_id": "cust-42", "email": owner, "name": "Owner", "user_hash": widget.UserHash(secret, "cust-42")}
 			var signed session
 			call("POST", "/session", "", signIn, &signed)
-			if h := history(signed); h != "" {
-				t.Fatalf("the signed-in owner sees a stranger's conversation:\n%s", h)
+			if h := history(signed); strings.Contains(h, "낯선 사람") || !strings.Contains(h, "카드 끝자리 4321") {
+				t.Fatalf("the signed-in owner's history:\n%s", h)
 			}
 			call("POST", "/messages", signed.SessionToken, map[string]any{"type": "message", "client_id": "o-1", "text": "주인의 위젯 메시지"}, nil)
 

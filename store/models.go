@@ -136,9 +136,12 @@ type TicketTag struct {
 // widget session, a Slack thread, a Discord channel) to the ticket it belongs
 // to. Keys are namespaced by the connector that makes them ("email:<id>").
 type ThreadKey struct {
-	Key       string `gorm:"primaryKey;size:512"`
-	TicketID  int64  `gorm:"not null;index"`
-	CreatedAt time.Time
+	Key      string `gorm:"primaryKey;size:512"`
+	TicketID int64  `gorm:"not null;index"`
+	// OriginTicketID is the ticket the key was first added to, when a merge
+	// moved it (an unmerge moves it back); nil while it is still there.
+	OriginTicketID *int64
+	CreatedAt      time.Time
 }
 
 // Message is one inbound, outbound, note or system entry on a ticket.
@@ -158,6 +161,11 @@ type Message struct {
 	EditedAt       *time.Time
 	DeletedAt      *time.Time
 	CreatedAt      time.Time `gorm:"index:ix_message_ticket,priority:2"`
+	// OriginTicketID is the ticket the message was first written in, when a
+	// merge moved it; nil while it is still there. A customer sees a message
+	// only when they are the contact of that ticket (see inbox/customer.go),
+	// and an unmerge moves it back.
+	OriginTicketID *int64 `gorm:"index:ix_message_origin"`
 
 	Attachments []Attachment `gorm:"foreignKey:MessageID"`
 }

@@ -14,6 +14,10 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /lang/{code}", http.HandlerFunc(h.switchLanguage))
 	handle("GET /static/{hash}/{file...}", http.HandlerFunc(h.serveStatic))
 
+	// Conversation pages: public, the signed link is the credential.
+	handle("GET /c/{token}", http.HandlerFunc(h.showConversation))
+	handle("GET /c/{token}/files/{id}", http.HandlerFunc(h.serveConversationFile))
+
 	// Agent pages.
 	handle("POST /logout", h.agent(h.logout))
 	handle("GET /{$}", h.agent(h.showInbox))

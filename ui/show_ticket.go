@@ -39,6 +39,7 @@ type messageView struct {
 	Deleted        bool
 	PageURL        string
 	PageTitle      string
+	ViaPage        bool // written on the conversation page
 }
 
 type pageVisit struct {
@@ -64,6 +65,19 @@ type ticketData struct {
 	SnoozeValue  string
 	Statuses     []string
 	Priorities   []string
+	Links        []linkView
+	MergedInto   int64  // the number of the ticket this one was merged into
+	MergedText   string // "Merged into #1042."
+}
+
+// linkView is a conversation page link on the ticket's side panel.
+type linkView struct {
+	ID          int64
+	Recipient   string
+	State       string // live, expired, revoked
+	Expires     string
+	Opened      string
+	OtherDevice bool
 }
 
 // emailCSP is put inside every email document: no script, nothing remote;
@@ -174,6 +188,11 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			}
 		}
 	}
+	d.Links = h.linkViews(r, t.ID, pg)
+	if t.MergedInto != nil {
+		d.MergedInto = *t.MergedInto + store.TicketNumberBase
+		d.MergedText = strings.ReplaceAll(pg.Tr("ticket.mergedInto"), "{number}", strconv.FormatInt(d.MergedInto, 10))
+	}
 	pg.Title = fmt.Sprintf("#%d %s", t.Number(), t.Subject)
 	pg.Boot["ticket"] = map[string]any{"id": t.PublicID, "tid": t.ID, "version": t.Version, "number": t.Number(),
 		"contact": map[string]any{"id": t.ContactID, "name": d.ContactName}, "has_email": d.HasEmail, "status": t.Status}
@@ -218,6 +237,7 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 		if !strings.HasPrefix(v.PageURL, "http://") && !strings.HasPrefix(v.PageURL, "https://") {
 			v.PageURL = "" // never link a javascript: or data: URL
 		}
+		v.ViaPage = m.Meta.String("via") == "page"
 	}
 	for _, a := range m.Attachments {
 		if a.Inline && a.ContentID != "" && m.HTML != "" {
@@ -277,4 +297,30 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// linkViews loads the conversation page links of a ticket for its panel.
+func (h *handler) linkViews(r *http.Request, ticketID int64, pg *page) []linkView {
+	ls, err := h.s.Inbox.ConversationLinks(r.Context(), ticketID)
+	if err != nil {
+		h.log.Warn("load conversation links", "ticket_id", ticketID, "err", err)
+		return nil
+	}
+	now := time.Now()
+	out := make([]linkView, 0, len(ls))
+	for _, l := range ls {
+		v := linkView{ID: l.ID, Recipient: l.Recipient, State: "live", OtherDevice: l.OtherDeviceAt != nil,
+			Expires: strings.ReplaceAll(pg.Tr("side.linkExpires"), "{date}", l.ExpiresAt.UTC().Format("2006-01-02"))}
+		switch {
+		case !l.ExpiresAt.After(now):
+			v.State = "expired"
+		case l.RevokedAt != nil:
+			v.State = "revoked"
+		}
+		if l.LastOpenedAt != nil {
+			v.Opened = strings.ReplaceAll(pg.Tr("side.linkOpened"), "{date}", l.LastOpenedAt.UTC().Format("01-02 15:04"))
+		}
+		out = append(out, v)
+	}
+	return out
 }

@@ -21,6 +21,8 @@ func (*Channel) Describe() connectors.Description {
 					En: "A new conversation in a support channel opens a public thread; when off, a customer's messages form one ticket and replies quote them."}},
 			{Key: "allow_dms", Type: connectors.FieldBool, Default: true, Label: text{Ko: "DM 받기", En: "Accept direct messages"},
 				Help: text{Ko: "봇에게 온 DM을 티켓으로 만듭니다.", En: "Direct messages to the bot become tickets."}},
+			{Key: connectors.HistoryKey, Type: connectors.FieldBool, Default: false, Label: text{Ko: "고객 기록에 보이기", En: "Show in customers' history"},
+				Help: text{Ko: "이 채널의 대화를 고객이 위젯과 대화 페이지의 지난 대화에서 볼 수 있습니다.", En: "Customers see this channel's conversations among their past conversations in the widget and on conversation pages."}},
 			{Key: "api_base", Type: connectors.FieldURL, Default: "https://discord.com", Advanced: true, Label: text{Ko: "API 주소", En: "API base URL"},
 				Help: text{Ko: "https://discord.com 대신 쓸 주소 (시험, 프록시).", En: "Replaces https://discord.com (tests, proxies)."}},
 			{Key: "bot_token", Type: connectors.FieldSecret, Required: true, Label: text{Ko: "봇 토큰", En: "Bot token"},

@@ -22,6 +22,10 @@ type Settings struct {
 	AllowDMs *bool `json:"allow_dms"`
 	// APIBase replaces https://discord.com for REST calls (tests, proxies).
 	APIBase string `json:"api_base"`
+	// CustomerHistory shows this channel's conversations to customers in
+	// their history (the widget, conversation pages); default false, since
+	// a Discord server's channels are rooms, not one customer's thread.
+	CustomerHistory *bool `json:"customer_history"`
 }
 
 // openThreads reports the effective open_threads value.

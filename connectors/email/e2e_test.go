@@ -317,7 +317,7 @@ func TestComposeTextPartFromHTML(t *testing.T) {
 	out := &inbox.Outbound{MessageID: 9, Ticket: inbox.TicketRef{PublicID: "pub", Number: 1009, Subject: "Hi"},
 		Contact: inbox.PersonRef{Email: "cust@example.net"},
 		HTML:    "<p>We&#8217;ve sent the caf&eacute; voucher.</p><p>Thanks &amp; regards</p>"}
-	msg, err := c.compose(out, time.Now())
+	msg, err := c.compose(out, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,6 +208,7 @@ type Channel struct {
 
 	bouncer bouncer
 	stored  storedMail
+	links   connectors.Linker // conversation page links in agent mail; nil adds none
 
 	mu       sync.Mutex
 	listener *listener
@@ -254,6 +255,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 		return nil, err
 	}
 	c.bouncer = deps.Bounces
+	c.links = deps.Links
 	c.stored = deps.Messages
 	return c, nil
 }

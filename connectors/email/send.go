@@ -42,7 +42,7 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	if c.settings.SMTP.Host == "" {
 		return inbox.ExternalRef{}, connectors.Permanent(errors.New("email: channel has no smtp.host"))
 	}
-	msg, err := c.compose(out, time.Now())
+	msg, err := c.compose(out, time.Now(), func(to string) (string, error) { return c.pageLink(ctx, out, to) })
 	if err != nil {
 		return inbox.ExternalRef{}, err
 	}
@@ -65,8 +65,39 @@ type composed struct {
 	raw     []byte
 }
 
-// compose builds the RFC 5322 message for out.
-func (c *Channel) compose(out *inbox.Outbound, now time.Time) (*composed, error) {
+// pageLink returns the conversation page link of out's ticket for the
+// address to, or "" when Hanbox has no public URL to link to (or the
+// channel was built without the inbox's link door).
+func (c *Channel) pageLink(ctx context.Context, out *inbox.Outbound, to string) (string, error) {
+	if c.links == nil || c.deps.BaseURL == "" || out.Ticket.ID == 0 {
+		return "", nil
+	}
+	url, err := c.links.ConversationLink(ctx, out.Ticket.ID, to)
+	if err != nil {
+		return "", fmt.Errorf("email: conversation link: %w", err)
+	}
+	return url, nil
+}
+
+// Every agent email ends with the link to its conversation page: the whole
+// thread on every channel, readable in any browser, where the customer can
+// also answer live (see inbox/links.go).
+const (
+	pageLinkLabel = "이 대화를 웹에서 보기 / View this conversation in your browser"
+	pageLinkNote  = "링크는 받는 분만 쓰도록 보내 드린 것입니다. / This link was sent to you alone; please do not forward it."
+)
+
+// pageFooter renders the conversation page link in text and HTML.
+func pageFooter(link string) (string, string) {
+	text := "\n\n--\n" + pageLinkLabel + ":\n" + link + "\n" + pageLinkNote
+	h := `<p style="margin-top:24px;font-size:13px;color:#555"><a href="` + html.EscapeString(link) + `">` + html.EscapeString(pageLinkLabel) +
+		`</a><br><span style="font-size:12px;color:#777">` + html.EscapeString(pageLinkNote) + `</span></p>`
+	return text, h
+}
+
+// compose builds the RFC 5322 message for out. link gives the conversation
+// page link for the recipient address ("" for none).
+func (c *Channel) compose(out *inbox.Outbound, now time.Time, link func(to string) (string, error)) (*composed, error) {
 	own := c.settings.own()
 	_, domain, _ := strings.Cut(c.settings.Address, "@")
 	var to string
@@ -144,6 +175,17 @@ func (c *Channel) compose(out *inbox.Outbound, now time.Time) (*composed, error)
 		st, sh := historySummary(out.History)
 		text += "\n\n" + st
 		htmlBody += sh
+	}
+	if link != nil {
+		url, err := link(to)
+		if err != nil {
+			return nil, err
+		}
+		if url != "" {
+			ft, fh := pageFooter(url)
+			text += ft
+			htmlBody += fh
+		}
 	}
 
 	var buf bytes.Buffer

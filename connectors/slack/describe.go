@@ -28,6 +28,8 @@ func (*Channel) Describe() connectors.Description {
 					{Value: ModeSocket, Label: text{Ko: "소켓 모드", En: "Socket Mode"}}}},
 			{Key: "max_file_bytes", Type: connectors.FieldNumber, Default: DefaultMaxFileBytes, Label: text{Ko: "파일 최대 크기 (바이트)", En: "Largest mirrored file (bytes)"},
 				Help: text{Ko: "더 큰 파일은 복사하지 않고 메시지에 이름만 적습니다.", En: "Larger files are named in the message instead of copied."}},
+			{Key: connectors.HistoryKey, Type: connectors.FieldBool, Default: false, Label: text{Ko: "고객 기록에 보이기", En: "Show in customers' history"},
+				Help: text{Ko: "이 채널의 대화를 고객이 위젯과 대화 페이지의 지난 대화에서 볼 수 있습니다.", En: "Customers see this channel's conversations among their past conversations in the widget and on conversation pages."}},
 			{Key: "api_url", Type: connectors.FieldURL, Default: "https://slack.com/api/", Advanced: true, Label: text{Ko: "API 주소", En: "API URL"},
 				Help: text{Ko: "Slack Web API 주소 (시험용).", En: "Slack Web API base URL (tests)."}},
 			{Key: "bot_token", Type: connectors.FieldSecret, Required: true, Label: text{Ko: "봇 토큰", En: "Bot token"},

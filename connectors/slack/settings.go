@@ -43,6 +43,10 @@ type Settings struct {
 	// MaxFileBytes bounds one mirrored file (default 20 MiB); larger files
 	// are skipped and mentioned in the message text.
 	MaxFileBytes int64 `json:"max_file_bytes"`
+	// CustomerHistory shows this channel's conversations to customers in
+	// their history (the widget, conversation pages); default false, since
+	// a shared Slack channel is a room, not one customer's thread.
+	CustomerHistory *bool `json:"customer_history"`
 }
 
 // Filter selects the tickets announced in the notify channel. Empty fields

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,10 +20,16 @@ import (
 // frame is one WebSocket frame (and one element of a poll answer), in both
 // directions. Fields are set per type:
 //
-//	client → server: message {client_id, text, attachments, page, locale, tz}, typing {typing}, read {up_to}, page {page}, ping
-//	server → client: message {id, client_id, conversation_id, from, author, text, attachments, at},
-//	                 typing {from, typing}, read {at}, error {code, message, client_id}, pong,
+//	client → server: message {client_id, conversation_id, text, attachments, page, locale, tz},
+//	                 typing {conversation_id, typing}, read {conversation_id, up_to}, page {page}, ping
+//	server → client: message {id, client_id, conversation_id, from, author, channel, text, quoted, attachments, at},
+//	                 typing {conversation_id, from, typing}, read {conversation_id, at},
+//	                 error {code, message, client_id}, pong, closed {code} (a page's link was revoked),
 //	                 ready (after the catch-up that follows a connect)
+//
+// conversation_id is the ticket's number. On a client message it names the
+// conversation to continue (a verified customer's or a page's); without it
+// the message goes to the visitor's current chat.
 type frame struct {
 	Type         string           `json:"type"`
 	ID           int64            `json:"id,omitempty"`
@@ -30,7 +37,9 @@ type frame struct {
 	Conversation string           `json:"conversation_id,omitempty"`
 	From         string           `json:"from,omitempty"` // "visitor" or "agent"
 	Author       string           `json:"author,omitempty"`
+	Channel      string           `json:"channel,omitempty"` // the kind of channel the message came or went by
 	Text         string           `json:"text,omitempty"`
+	Quoted       string           `json:"quoted,omitempty"` // quoted email history, to show folded
 	Attachments  []attachmentJSON `json:"attachments,omitempty"`
 	Refs         []string         `json:"refs,omitempty"` // upload refs on a client message
 	Page         *pageInfo        `json:"page,omitempty"`
@@ -85,12 +94,19 @@ type claims struct {
 	Name          string `json:"n,omitempty"`
 	Email         string `json:"e,omitempty"`
 	EmailVerified bool   `json:"ev,omitempty"`
-	Exp           int64  `json:"x"`
+	// Page is the public id of the conversation link a page session was
+	// opened with; such a session sees and writes that conversation only.
+	Page string `json:"p,omitempty"`
+	Exp  int64  `json:"x"`
 }
 
-// identity is the widget identity value of the session's contact.
+// identity is the widget identity value of the session's contact (for a
+// page session, the hub's name of it: never stored).
 func (c *Channel) identity(cl *claims) string {
-	if cl.UserID != "" {
+	switch {
+	case cl.Page != "":
+		return c.ch.PublicKey + "/page:" + cl.Page
+	case cl.UserID != "":
 		return c.ch.PublicKey + "/user:" + cl.UserID
 	}
 	return c.ch.PublicKey + "/" + cl.Visitor
@@ -102,6 +118,12 @@ func conversationBase(identity string) string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
 }
 
+// ownPrefix is the prefix of the thread keys of the chats an identity
+// started on this channel.
+func (c *Channel) ownPrefix(identity string) string {
+	return ThreadKeyPrefix(c.ch.PublicKey) + conversationBase(identity) + "-"
+}
+
 var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]{32,128}$`)
 
 // visitorID derives the public visitor id from the secret visitor token, so
@@ -111,12 +133,26 @@ func visitorID(token string) string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:15]))
 }
 
-// contactID returns the session's contact id, 0 when the visitor never wrote.
+// contactID returns the session's contact id, 0 when the visitor never
+// wrote. A page session's contact is its link's.
 func (c *Channel) contactID(ctx context.Context, cl *claims) (int64, error) {
 	if id, _ := c.hub.info(c.identity(cl)); id != 0 {
 		return id, nil
 	}
+	if cl.Page != "" {
+		v, err := c.viewer(ctx, cl)
+		if err != nil {
+			return 0, err
+		}
+		return v.contactID, nil
+	}
 	ct, err := c.svc.ContactByIdentity(ctx, inbox.IdentityWidget, c.identity(cl))
+	if errors.Is(err, connectors.ErrNotFound) && cl.UserID != "" && cl.EmailVerified && cl.Email != "" {
+		// A signed-in user who never chatted: the site vouches for their
+		// address, so they are the contact who proved it (their first
+		// message joins that contact the same way), and see its history.
+		ct, err = c.svc.ContactByIdentity(ctx, inbox.IdentityEmail, cl.Email)
+	}
 	if errors.Is(err, connectors.ErrNotFound) {
 		return 0, nil
 	}
@@ -127,53 +163,101 @@ func (c *Channel) contactID(ctx context.Context, cl *claims) (int64, error) {
 	return ct.ID, nil
 }
 
-// conversation is one widget ticket of a contact.
-type conversation struct {
-	ID       string    `json:"id"`
-	TicketID int64     `json:"-"`
-	Number   int64     `json:"number"`
-	Status   string    `json:"status"`
-	Open     bool      `json:"open"`
-	Messages []frame   `json:"messages"`
-	Created  time.Time `json:"created_at"`
+// viewer is whose conversations a session shows, and which of them: every
+// conversation of a verified customer's contact (any channel); only the
+// chats an unverified visitor's own token started; a page's one ticket.
+type viewer struct {
+	contactID int64
+	scope     inbox.Scope
+	verified  bool
+	link      *inbox.LinkAccess // page sessions
 }
 
-// conversations returns the contact's widget tickets on this channel,
-// newest first. Only tickets with this channel's thread key count: a
-// contact's email tickets never show in the widget.
-func (c *Channel) conversations(ctx context.Context, contactID int64, limit int) ([]conversation, error) {
-	if contactID == 0 {
+// errLinkClosed answers a page session whose link was revoked or expired.
+var errLinkClosed = errf(http.StatusUnauthorized, "link_closed", "this conversation link no longer works; open the newest email to continue")
+
+// viewer resolves the session's viewer. A page session re-checks its link:
+// a revoked or expired link ends it (errLinkClosed).
+func (c *Channel) viewer(ctx context.Context, cl *claims) (viewer, error) {
+	if cl.Page != "" {
+		l, err := c.pages().LinkByPublicID(ctx, cl.Page)
+		if err != nil {
+			if errors.Is(err, inbox.ErrLinkRevoked) || errors.Is(err, inbox.ErrLinkExpired) || errors.Is(err, connectors.ErrNotFound) {
+				return viewer{}, errLinkClosed
+			}
+			return viewer{}, err
+		}
+		c.hub.setPage(c.identity(cl), l.ContactID, l.TicketID)
+		return viewer{contactID: l.ContactID, scope: l.Scope(), link: l}, nil
+	}
+	id, err := c.contactID(ctx, cl)
+	if err != nil {
+		return viewer{}, err
+	}
+	v := viewer{contactID: id, scope: inbox.Scope{ContactID: id}, verified: cl.UserID != ""}
+	if !v.verified {
+		v.scope.KeyPrefix = c.ownPrefix(c.identity(cl))
+	}
+	return v, nil
+}
+
+// conversation is one conversation of a visitor, as the script shows it.
+type conversation struct {
+	ID          string    `json:"id"` // the ticket's number
+	TicketID    int64     `json:"-"`
+	Number      int64     `json:"number"`
+	Subject     string    `json:"subject"`
+	Status      string    `json:"status"`
+	Open        bool      `json:"open"`
+	Continuable bool      `json:"continuable"`
+	Channel     string    `json:"channel"` // the kind of channel it started on
+	Messages    []frame   `json:"messages"`
+	Created     time.Time `json:"created_at"`
+	LastAt      time.Time `json:"last_message_at"`
+	keys        []string  // this identity's chat keys, for currentConversation
+}
+
+// conversationID is the id frames carry for the conversation of a ticket.
+func conversationID(number int64) string { return strconv.FormatInt(number, 10) }
+
+// conversations returns the conversations v may see, newest first.
+func (c *Channel) conversations(ctx context.Context, v viewer, limit int) ([]conversation, error) {
+	if v.contactID == 0 {
 		return nil, nil
 	}
-	vcs, err := c.svc.VisitorConversations(ctx, contactID, ThreadKeyPrefix(c.ch.PublicKey), limit)
+	ccs, err := c.svc.CustomerConversations(ctx, v.scope, limit)
 	if err != nil {
 		return nil, fmt.Errorf("widget: conversations: %w", err)
 	}
-	out := make([]conversation, 0, len(vcs))
-	for _, v := range vcs {
-		out = append(out, conversation{ID: strings.TrimPrefix(v.Key, ThreadKeyPrefix(c.ch.PublicKey)), TicketID: v.TicketID,
-			Number: v.Number, Status: v.Status, Open: v.Open, Created: v.CreatedAt})
+	out := make([]conversation, 0, len(ccs))
+	for _, cc := range ccs {
+		out = append(out, conversation{ID: conversationID(cc.Number), TicketID: cc.TicketID, Number: cc.Number, Subject: cc.Subject,
+			Status: cc.Status, Open: cc.Open, Continuable: cc.Continuable, Channel: cc.ChannelKind, Created: cc.CreatedAt,
+			LastAt: cc.LastMessageAt, keys: cc.Keys})
 	}
 	return out, nil
 }
 
-// currentConversation picks the conversation a new message goes to: the
-// contact's latest widget ticket while it is open, else a new one. Ids are
-// deterministic (identity hash + sequence), so concurrent first messages of
-// one visitor share one ticket.
+// currentConversation picks the chat a new message without a
+// conversation_id goes to: the identity's latest chat on this channel while
+// it is open, else a new one. Ids are deterministic (identity hash +
+// sequence), so concurrent first messages of one visitor share one ticket.
 func (c *Channel) currentConversation(ctx context.Context, cl *claims, contactID int64) (string, error) {
-	base := conversationBase(c.identity(cl))
-	convs, err := c.conversations(ctx, contactID, 50)
+	who := c.identity(cl)
+	prefix := c.ownPrefix(who)
+	convs, err := c.conversations(ctx, viewer{contactID: contactID, scope: inbox.Scope{ContactID: contactID, KeyPrefix: prefix}}, 50)
 	if err != nil {
 		return "", err
 	}
-	if len(convs) > 0 && convs[0].Open {
-		return convs[0].ID, nil
-	}
+	base := conversationBase(who)
 	n := 0
-	for _, cv := range convs {
-		if rest, ok := strings.CutPrefix(cv.ID, base+"-"); ok {
-			if k, err := strconv.Atoi(rest); err == nil && k > n {
+	for i, cv := range convs {
+		for _, k := range cv.keys {
+			id := strings.TrimPrefix(k, ThreadKeyPrefix(c.ch.PublicKey))
+			if i == 0 && cv.Open {
+				return id, nil
+			}
+			if k, err := strconv.Atoi(strings.TrimPrefix(id, base+"-")); err == nil && k > n {
 				n = k
 			}
 		}
@@ -181,42 +265,44 @@ func (c *Channel) currentConversation(ctx context.Context, cl *claims, contactID
 	return base + "-" + strconv.Itoa(n+1), nil
 }
 
-// history returns the visitor-visible messages of the given conversations
-// with ids above since, oldest first.
-func (c *Channel) history(ctx context.Context, convs []conversation, since int64, limit int) ([]frame, error) {
+// history returns the messages of the given conversations that v may see
+// with ids above since, in the one order (stored time, then id).
+func (c *Channel) history(ctx context.Context, v viewer, convs []conversation, since int64, limit int) ([]frame, error) {
 	if len(convs) == 0 {
 		return nil, nil
 	}
 	ids := make([]int64, len(convs))
-	byTicket := map[int64]string{}
 	for i, cv := range convs {
 		ids[i] = cv.TicketID
-		byTicket[cv.TicketID] = cv.ID
 	}
-	msgs, err := c.svc.VisitorHistory(ctx, ids, since, limit)
+	msgs, err := c.svc.CustomerMessages(ctx, v.contactID, ids, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("widget: history: %w", err)
 	}
 	out := make([]frame, 0, len(msgs))
 	for _, m := range msgs {
-		at := m.CreatedAt.UTC()
-		f := frame{Type: "message", ID: m.ID, Conversation: byTicket[m.TicketID], Text: m.Text, At: &at}
-		if m.Inbound {
-			f.From = "visitor"
-			_, f.ClientID, _ = strings.Cut(m.ExternalID, "/")
-		} else {
-			f.From = "agent"
-			f.Author = m.AuthorName
-			if strings.TrimSpace(f.Text) == "" && m.HTML != "" {
-				f.Text = plaintext.FromHTML(m.HTML)
-			}
-		}
-		for _, a := range m.Attachments {
-			f.Attachments = append(f.Attachments, attachmentView(a))
-		}
-		out = append(out, f)
+		out = append(out, messageFrame(m))
 	}
 	return out, nil
+}
+
+// messageFrame is a stored message as the script shows it.
+func messageFrame(m inbox.CustomerMessage) frame {
+	at := m.CreatedAt.UTC()
+	f := frame{Type: "message", ID: m.ID, Conversation: conversationID(m.Number), Channel: m.ChannelKind, Text: m.Text, Quoted: m.Quoted, At: &at}
+	if m.Inbound {
+		f.From = "visitor"
+		if m.ChannelKind == Kind {
+			_, f.ClientID, _ = strings.Cut(m.ExternalID, "/")
+		}
+	} else {
+		f.From = "agent"
+		f.Author = m.AuthorName
+	}
+	for _, a := range m.Attachments {
+		f.Attachments = append(f.Attachments, attachmentView(a))
+	}
+	return f
 }
 
 // expectedReply returns the median first-response time, in seconds, of this

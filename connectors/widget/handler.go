@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
 )
@@ -44,7 +45,8 @@ func errf(status int, code, format string, args ...any) *apiError {
 // /connectors/widget/{public key}:
 //
 //	POST /session, POST /email, GET /ws, POST /messages, GET /poll,
-//	POST /upload, GET /attachments/{id}
+//	POST /upload, GET /attachments/{id}, GET /conversations/{number},
+//	POST /page/session (a conversation page's live part; see page.go)
 func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin != "" {
@@ -79,12 +81,21 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.handleUpload(w, r)
 	case strings.HasPrefix(path, "/attachments/") && r.Method == http.MethodGet:
 		c.handleAttachment(w, r, strings.TrimPrefix(path, "/attachments/"))
+	case strings.HasPrefix(path, "/conversations/") && r.Method == http.MethodGet:
+		c.handleConversation(w, r, strings.TrimPrefix(path, "/conversations/"))
+	case path == "/page/session" && r.Method == http.MethodPost:
+		c.handlePageSession(w, r)
 	default:
 		writeErr(w, errf(http.StatusNotFound, "not_found", "no such endpoint"))
 	}
 }
 
+// originAllowed reports whether a page of origin may use the widget: the
+// channel's allowed sites, and Hanbox's own origin (its conversation pages).
 func (c *Channel) originAllowed(origin string) bool {
+	if c.baseOrigin != "" && origin == c.baseOrigin {
+		return true
+	}
 	for _, p := range c.origins {
 		if p.match(origin) {
 			return true
@@ -150,7 +161,7 @@ func (c *Channel) auth(r *http.Request) (*claims, *apiError) {
 	if time.Unix(cl.Exp, 0).Before(c.now()) {
 		return nil, errf(http.StatusUnauthorized, "session_expired", "session expired; start a new one")
 	}
-	if c.settings.RequireVerified && cl.UserID == "" {
+	if c.settings.RequireVerified && cl.UserID == "" && cl.Page == "" {
 		return nil, errf(http.StatusForbidden, "verification_required", "this widget needs a signed-in user")
 	}
 	return &cl, nil
@@ -291,23 +302,22 @@ func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *a
 	resp := &SessionResponse{SessionToken: tok, VisitorID: cl.Visitor, Settings: c.uiSettings(),
 		OfficeHours: c.settings.OfficeHours.State(c.now()), AgentsOnline: c.agentsOnline(), ExpectedReplySeconds: c.expectedReply(ctx),
 		Conversations: []conversation{}}
-	contactID, err := c.contactID(ctx, cl)
+	v, err := c.viewer(ctx, cl)
 	if err != nil {
-		c.log.Error("widget: session contact", "err", err)
-		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+		return nil, c.viewerError("session", err)
 	}
-	if contactID == 0 {
+	if v.contactID == 0 {
 		return resp, nil
 	}
-	if ct, err := c.svc.Contact(ctx, contactID); err == nil {
-		resp.Contact = &ContactView{Name: ct.Name, Email: ct.Email, Verified: cl.UserID != ""}
+	if ct, err := c.svc.Contact(ctx, v.contactID); err == nil {
+		resp.Contact = &ContactView{Name: ct.Name, Email: ct.Email, Verified: v.verified}
 	}
-	convs, err := c.conversations(ctx, contactID, 5)
+	convs, err := c.conversations(ctx, v, c.listLimit(v))
 	if err != nil {
 		c.log.Error("widget: session conversations", "err", err)
 		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
 	}
-	msgs, err := c.history(ctx, convs, 0, 300)
+	msgs, err := c.history(ctx, v, convs, 0, 300)
 	if err != nil {
 		c.log.Error("widget: session history", "err", err)
 		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
@@ -321,11 +331,44 @@ func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *a
 		i := byConv[m.Conversation]
 		convs[i].Messages = append(convs[i].Messages, m)
 	}
+	c.shown(cl, v, convs)
 	if len(convs) > 0 && convs[0].Open {
-		c.hub.setContact(c.identity(cl), contactID, convs[0].TicketID)
+		c.hub.setContact(c.identity(cl), v.contactID, convs[0].TicketID)
 	}
 	resp.Conversations = convs
 	return resp, nil
+}
+
+// listLimit is how many conversations a session lists: a verified customer's
+// or a page's history is every channel's; a visitor's own chats are few.
+func (c *Channel) listLimit(v viewer) int {
+	if v.verified || v.link != nil {
+		return 20
+	}
+	return 5
+}
+
+// shown records the conversations listed for an unverified visitor, so
+// live frames of those tickets reach them.
+func (c *Channel) shown(cl *claims, v viewer, convs []conversation) {
+	if v.verified || v.link != nil || len(convs) == 0 {
+		return
+	}
+	ids := make([]int64, len(convs))
+	for i, cv := range convs {
+		ids[i] = cv.TicketID
+	}
+	c.hub.allow(c.identity(cl), ids...)
+}
+
+// viewerError turns a failed viewer lookup into the visitor's answer.
+func (c *Channel) viewerError(what string, err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	c.log.Error("widget: "+what+" viewer", "err", err)
+	return errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
 }
 
 func (c *Channel) validHash(userID, hash string) bool {
@@ -390,44 +433,63 @@ func (c *Channel) handleEmail(w http.ResponseWriter, r *http.Request) {
 // postMessage stores one visitor message; it is the same for WebSocket
 // frames and POST /messages. A resend of a client id returns the first
 // result, so a visitor who reconnects never creates a duplicate.
-func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame, *apiError) {
+func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame, reach, *apiError) {
 	if ok, wait := c.visitorLimit.Allow(cl.Visitor); !ok {
-		return frame{}, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "you are sending messages too fast; wait a moment", retryAfter: wait}
+		return frame{}, reach{}, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "you are sending messages too fast; wait a moment", retryAfter: wait}
 	}
 	f.ClientID = strings.TrimSpace(f.ClientID)
 	f.Text = noNUL(f.Text)
 	if f.ClientID == "" || len(f.ClientID) > 64 || strings.ContainsAny(f.ClientID, "/ \t\r\n\x00") {
-		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "client_id is required (at most 64 characters, no slash or spaces)")
+		return frame{}, reach{}, errf(http.StatusUnprocessableEntity, "invalid", "client_id is required (at most 64 characters, no slash or spaces)")
 	}
 	if len(f.Text) > MaxTextBytes {
-		return frame{}, errf(http.StatusRequestEntityTooLarge, "too_large", "message is longer than %d bytes", MaxTextBytes)
+		return frame{}, reach{}, errf(http.StatusRequestEntityTooLarge, "too_large", "message is longer than %d bytes", MaxTextBytes)
 	}
 	if len(f.Refs) > MaxAttachmentsPerMessage {
-		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "at most %d files per message", MaxAttachmentsPerMessage)
+		return frame{}, reach{}, errf(http.StatusUnprocessableEntity, "invalid", "at most %d files per message", MaxAttachmentsPerMessage)
 	}
 	if strings.TrimSpace(f.Text) == "" && len(f.Refs) == 0 {
-		return frame{}, errf(http.StatusUnprocessableEntity, "invalid", "message is empty")
+		return frame{}, reach{}, errf(http.StatusUnprocessableEntity, "invalid", "message is empty")
 	}
 	if c.svc == nil {
-		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "channel is starting")
+		return frame{}, reach{}, errf(http.StatusServiceUnavailable, "unavailable", "channel is starting")
 	}
 	atts, sums, e := c.resolveUploads(ctx, cl, f.Refs)
 	if e != nil {
-		return frame{}, e
+		return frame{}, reach{}, e
 	}
-	contactID, err := c.contactID(ctx, cl)
+	v, err := c.viewer(ctx, cl)
 	if err != nil {
-		c.log.Error("widget: message contact", "err", err)
-		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+		return frame{}, reach{}, c.viewerError("message", err)
 	}
-	conv, err := c.currentConversation(ctx, cl, contactID)
-	if err != nil {
-		c.log.Error("widget: conversation", "err", err)
-		return frame{}, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+	target, e := c.target(ctx, cl, v, f.Conversation)
+	if e != nil {
+		return frame{}, reach{}, e
 	}
-	key := ThreadKey(c.ch.PublicKey, conv)
-	meta := map[string]any{"visitor": cl.Visitor, "conversation": conv}
-	if p := f.Page.clean(); p != nil {
+	meta := map[string]any{"visitor": cl.Visitor}
+	in := &inbox.Inbound{ChannelID: c.ch.ID, ExternalID: cl.Visitor + "/" + f.ClientID,
+		Contact: inbox.ContactRef{Kind: inbox.IdentityWidget, ID: c.identity(cl), Verified: cl.UserID != "", Name: cl.Name}}
+	var key string
+	if target != 0 {
+		// Continuing a conversation of another channel (or a page's): the
+		// inbox files it there when the sender is that ticket's contact.
+		in.FallbackNumber = target
+		meta["conversation"] = conversationID(target)
+	} else {
+		conv, err := c.currentConversation(ctx, cl, v.contactID)
+		if err != nil {
+			c.log.Error("widget: conversation", "err", err)
+			return frame{}, reach{}, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
+		}
+		key = ThreadKey(c.ch.PublicKey, conv)
+		in.ThreadKeys, in.OwnKeys = []string{key}, []string{key}
+		meta["conversation"] = conv
+	}
+	if cl.Page != "" {
+		in.Contact = inbox.ContactRef{Kind: inbox.IdentityLink, ID: cl.Page, Verified: true}
+		meta["via"] = "page"
+	}
+	if p := f.Page.clean(); p != nil && cl.Page == "" {
 		meta["page_url"], meta["page_title"], meta["referrer"] = p.URL, p.Title, p.Referrer
 	}
 	f.Locale, f.TZ = plaintext.Clip(noNUL(f.Locale), 35), plaintext.Clip(noNUL(f.TZ), 64)
@@ -437,24 +499,19 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 	if f.TZ != "" {
 		meta["time_zone"] = f.TZ
 	}
-	in := &inbox.Inbound{
-		ChannelID: c.ch.ID, ExternalID: cl.Visitor + "/" + f.ClientID,
-		ThreadKeys: []string{key}, OwnKeys: []string{key},
-		Contact: inbox.ContactRef{Kind: inbox.IdentityWidget, ID: c.identity(cl), Verified: cl.UserID != "",
-			Name: cl.Name, Locale: f.Locale},
-		Text: f.Text, Attachments: atts, Meta: meta,
-	}
+	in.Contact.Locale, in.Text, in.Attachments, in.Meta = f.Locale, f.Text, atts, meta
 	if cl.EmailVerified {
 		in.Contact.Email, in.Contact.EmailVerified = cl.Email, true
 	}
 	res, err := c.svc.Ingest(ctx, in)
 	if err != nil {
-		return frame{}, c.ingestError(cl, err)
+		return frame{}, reach{}, c.ingestError(cl, err)
 	}
 	if err := c.svc.AttachedUploads(ctx, c.ch.ID, c.identity(cl), sums); err != nil {
 		c.log.Warn("widget: release uploads", "visitor", cl.Visitor, "err", err)
 	}
 	c.hub.setContact(c.identity(cl), res.ContactID, res.TicketID)
+	c.hub.allow(c.identity(cl), res.TicketID)
 	c.ticketMu.Lock()
 	c.ticketContact[res.TicketID] = res.ContactID
 	c.ticketMu.Unlock()
@@ -463,11 +520,12 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 			c.log.Warn("widget: set contact email", "contact_id", res.ContactID, "err", err)
 		}
 	}
-	if p := f.Page.clean(); p != nil && p.URL != "" {
+	if p := f.Page.clean(); p != nil && p.URL != "" && cl.Page == "" {
 		c.publishPage(res.ContactID, res.TicketID, cl.Visitor, p)
 	}
 	at := c.now().UTC()
-	out := frame{Type: "message", ID: res.MessageID, ClientID: f.ClientID, Conversation: conv, From: "visitor", Text: f.Text, At: &at}
+	out := frame{Type: "message", ID: res.MessageID, ClientID: f.ClientID, Conversation: conversationID(res.TicketID + inbox.TicketNumberBase),
+		From: "visitor", Channel: Kind, Text: f.Text, At: &at}
 	if len(atts) > 0 || res.Duplicate {
 		if stored, err := c.svc.MessageAttachments(ctx, res.MessageID); err == nil {
 			for _, a := range stored {
@@ -475,7 +533,43 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 			}
 		}
 	}
-	return out, nil
+	r := reach{ticketID: res.TicketID}
+	if key != "" {
+		r.keys = []string{key}
+	}
+	return out, r, nil
+}
+
+// target returns the number of the conversation a message continues when
+// it is not the visitor's current chat: a page's ticket, or the one a
+// verified customer named (conversation_id). 0 means the current chat. A
+// conversation that is over is refused (conversation_closed): the script
+// offers a new one.
+func (c *Channel) target(ctx context.Context, cl *claims, v viewer, conv string) (int64, *apiError) {
+	var ticketID int64
+	switch {
+	case v.link != nil:
+		ticketID = v.link.TicketID
+	case conv != "" && v.verified:
+		n, err := strconv.ParseInt(conv, 10, 64)
+		if err != nil || n <= inbox.TicketNumberBase {
+			return 0, errf(http.StatusUnprocessableEntity, "invalid", "conversation_id is not a conversation")
+		}
+		ticketID = n - inbox.TicketNumberBase
+	default:
+		return 0, nil
+	}
+	cc, err := c.svc.CanContinue(ctx, v.contactID, ticketID)
+	switch {
+	case err == nil:
+		return cc.Number, nil
+	case errors.Is(err, inbox.ErrNotContinuable):
+		return 0, errf(http.StatusConflict, "conversation_closed", "this conversation is closed; start a new one")
+	case errors.Is(err, connectors.ErrNotFound):
+		return 0, errf(http.StatusNotFound, "not_found", "no such conversation")
+	}
+	c.log.Error("widget: conversation check", "err", err)
+	return 0, errf(http.StatusServiceUnavailable, "unavailable", "could not store the message; it will be resent")
 }
 
 // ingestError turns an ingest failure into the visitor's answer. A message
@@ -521,13 +615,13 @@ func (c *Channel) handleMessages(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errf(http.StatusBadRequest, "bad_frame", "unknown type %q", f.Type))
 		return
 	}
-	out, e := c.postMessage(r.Context(), cl, &f)
+	out, rc, e := c.postMessage(r.Context(), cl, &f)
 	if e != nil {
 		writeErr(w, e)
 		return
 	}
 	contactID, _ := c.hub.info(c.identity(cl))
-	c.hub.echo(r.Context(), contactID, nil, out)
+	c.hub.echo(r.Context(), contactID, nil, out, rc)
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -545,6 +639,9 @@ func (c *Channel) handleEphemeral(ctx context.Context, cl *claims, f *frame) {
 		}
 	}
 	contactID, ticketID := c.hub.info(c.identity(cl))
+	if t := c.frameTicket(ctx, cl, contactID, f.Conversation); t != 0 {
+		ticketID = t
+	}
 	switch f.Type {
 	case "typing":
 		typing := f.Typing == nil || *f.Typing
@@ -562,6 +659,28 @@ func (c *Channel) handleEphemeral(ctx context.Context, cl *claims, f *frame) {
 			c.publishPage(contactID, ticketID, cl.Visitor, p)
 		}
 	}
+}
+
+// frameTicket returns the ticket a typing or read frame's conversation_id
+// names when the session may see it (0 otherwise, or without one). A page
+// is always on its own ticket.
+func (c *Channel) frameTicket(ctx context.Context, cl *claims, contactID int64, conv string) int64 {
+	if cl.Page != "" {
+		_, t := c.hub.info(c.identity(cl))
+		return t
+	}
+	n, err := strconv.ParseInt(conv, 10, 64)
+	if err != nil || n <= inbox.TicketNumberBase || contactID == 0 {
+		return 0
+	}
+	id := n - inbox.TicketNumberBase
+	if cl.UserID != "" && c.ticketContactID(ctx, id) == contactID {
+		return id
+	}
+	if c.hub.allowed(c.identity(cl), id) {
+		return id
+	}
+	return 0
 }
 
 // handlePoll is the long-poll fallback: it answers at once with messages
@@ -591,8 +710,7 @@ func (c *Channel) handlePoll(w http.ResponseWriter, r *http.Request) {
 	for {
 		msgs, err := c.messagesSince(ctx, cl, since)
 		if err != nil {
-			c.log.Error("widget: poll", "err", err)
-			writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+			writeErr(w, c.viewerError("poll", err))
 			return
 		}
 		if len(msgs) > 0 || wait == 0 {
@@ -612,20 +730,68 @@ func (c *Channel) handlePoll(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// messagesSince returns the messages of the session's conversations newer
+// than since (a reconnect's catch-up, a poll).
 func (c *Channel) messagesSince(ctx context.Context, cl *claims, since int64) ([]frame, error) {
-	contactID, err := c.contactID(ctx, cl)
-	if err != nil || contactID == 0 {
+	v, err := c.viewer(ctx, cl)
+	if err != nil || v.contactID == 0 {
 		return []frame{}, err
 	}
-	convs, err := c.conversations(ctx, contactID, 5)
+	convs, err := c.conversations(ctx, v, c.listLimit(v))
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := c.history(ctx, convs, since, 200)
+	c.shown(cl, v, convs)
+	msgs, err := c.history(ctx, v, convs, since, 200)
 	if msgs == nil {
 		msgs = []frame{}
 	}
 	return msgs, err
+}
+
+// handleConversation serves GET /conversations/{number}: one conversation
+// the session may see, with its messages (the newest 500).
+func (c *Channel) handleConversation(w http.ResponseWriter, r *http.Request, num string) {
+	cl, e := c.auth(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	ctx := r.Context()
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= inbox.TicketNumberBase {
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no such conversation"))
+		return
+	}
+	v, err := c.viewer(ctx, cl)
+	if err != nil {
+		writeErr(w, c.viewerError("conversation", err))
+		return
+	}
+	one := v
+	if one.scope.TicketID != 0 && one.scope.TicketID != n-inbox.TicketNumberBase {
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no such conversation"))
+		return
+	}
+	one.scope.TicketID = n - inbox.TicketNumberBase
+	convs, err := c.conversations(ctx, one, 1)
+	if err == nil && len(convs) == 1 {
+		convs[0].Messages, err = c.history(ctx, v, convs, 0, 500)
+	}
+	if err != nil {
+		c.log.Error("widget: conversation", "err", err)
+		writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+		return
+	}
+	if len(convs) == 0 {
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no such conversation"))
+		return
+	}
+	c.shown(cl, v, convs)
+	if convs[0].Messages == nil {
+		convs[0].Messages = []frame{}
+	}
+	writeJSON(w, http.StatusOK, convs[0])
 }
 
 // readAll reads at most n bytes of r; it fails when there are more.

@@ -108,13 +108,19 @@ func (h *harness) url(path string) string {
 // do sends a JSON request from the test origin and decodes the answer.
 func (h *harness) do(method, path, token string, body any, out any) *http.Response {
 	h.t.Helper()
+	return h.doFrom(testOrigin, method, path, token, body, out)
+}
+
+// doFrom is do from another origin (Hanbox's own, for conversation pages).
+func (h *harness) doFrom(origin, method, path, token string, body any, out any) *http.Response {
+	h.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, h.url(path), rd)
-	req.Header.Set("Origin", testOrigin)
+	req.Header.Set("Origin", origin)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -3,6 +3,7 @@ package widget
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,8 @@ type hub struct {
 	byContact map[int64]map[*visitor]struct{}
 	// liveWindow: see defaultLiveWindow.
 	liveWindow time.Duration
+	// ownPrefix gives the thread-key prefix of an identity's own chats.
+	ownPrefix func(identity string) string
 	// now is the channel's clock (Channel.SetClock).
 	now func() time.Time
 }
@@ -34,6 +37,40 @@ type visitor struct {
 	polls     int
 	lastSeen  time.Time
 	wake      chan struct{} // closed when something new arrives for pollers
+
+	// Who may receive what (see reach): a verified customer every
+	// conversation of their contact; a page its one ticket (ticketID); an
+	// unverified visitor the chats their token started (by key, and the
+	// tickets seen listed for them).
+	verified bool
+	page     bool
+	prefix   string
+	tickets  map[int64]bool
+}
+
+// reach names who may receive a frame: the visitors of its contact who may
+// see its ticket. A zero reach (no ticket) reaches them all.
+type reach struct {
+	ticketID int64
+	keys     []string // this channel's chat keys of the ticket
+}
+
+// may reports whether v may receive a frame of reach r; call with h.mu held.
+func (v *visitor) may(r reach) bool {
+	switch {
+	case r.ticketID == 0 || v.verified:
+		return true
+	case v.page:
+		return v.ticketID == r.ticketID
+	case v.tickets[r.ticketID]:
+		return true
+	}
+	for _, k := range r.keys {
+		if v.prefix != "" && strings.HasPrefix(k, v.prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func newHub() *hub {
@@ -44,10 +81,74 @@ func newHub() *hub {
 func (h *hub) get(id string) *visitor {
 	v, ok := h.visitors[id]
 	if !ok {
-		v = &visitor{id: id, conns: map[*websocket.Conn]struct{}{}, wake: make(chan struct{})}
+		v = &visitor{id: id, conns: map[*websocket.Conn]struct{}{}, wake: make(chan struct{}), tickets: map[int64]bool{},
+			verified: strings.Contains(id, "/user:"), page: strings.Contains(id, "/page:")}
+		if h.ownPrefix != nil {
+			v.prefix = h.ownPrefix(id)
+		}
 		h.visitors[id] = v
 	}
 	return v
+}
+
+// allow records tickets an unverified visitor was shown (their own chats),
+// so frames of those tickets reach them.
+func (h *hub) allow(id string, ticketIDs ...int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v := h.get(id)
+	if len(v.tickets) > 1000 {
+		clear(v.tickets)
+	}
+	for _, t := range ticketIDs {
+		v.tickets[t] = true
+	}
+}
+
+// allowed reports whether ticketID was listed for visitor id.
+func (h *hub) allowed(id string, ticketID int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.visitors[id]
+	return ok && v.tickets[ticketID]
+}
+
+// setPage ties a page visitor to its link's contact and ticket.
+func (h *hub) setPage(id string, contactID, ticketID int64) {
+	h.setContact(id, contactID, 0)
+	h.mu.Lock()
+	h.get(id).ticketID = ticketID
+	h.mu.Unlock()
+}
+
+// pageVisitors returns the page visitors and their tickets.
+func (h *hub) pageVisitors() map[string]int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]int64{}
+	for id, v := range h.visitors {
+		if v.page {
+			out[id] = v.ticketID
+		}
+	}
+	return out
+}
+
+// closeVisitor ends the sockets of visitor id (a page whose link was revoked).
+func (h *hub) closeVisitor(id string) []*websocket.Conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.visitors[id]
+	if !ok {
+		return nil
+	}
+	var conns []*websocket.Conn
+	for c := range v.conns {
+		conns = append(conns, c)
+	}
+	close(v.wake)
+	v.wake = make(chan struct{})
+	return conns
 }
 
 // setContact ties a visitor to its contact once known.
@@ -71,7 +172,7 @@ func (h *hub) setContact(id string, contactID, ticketID int64) {
 		}
 		h.byContact[contactID][v] = struct{}{}
 	}
-	if ticketID != 0 {
+	if ticketID != 0 && !v.page {
 		v.ticketID = ticketID
 	}
 	v.lastSeen = h.now()
@@ -148,12 +249,16 @@ func (h *hub) connCount() int {
 	return n
 }
 
-// targets collects the sockets of a contact's visitors and wakes their
-// pollers; it reports whether any is live and when the latest was last seen.
-func (h *hub) targets(contactID int64, except *websocket.Conn) (conns []*websocket.Conn, live bool, lastSeen time.Time) {
+// targets collects the sockets of the contact's visitors that r reaches and
+// wakes their pollers; it reports whether any of them is live and when the
+// latest was last seen.
+func (h *hub) targets(contactID int64, except *websocket.Conn, r reach) (conns []*websocket.Conn, live bool, lastSeen time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for v := range h.byContact[contactID] {
+		if !v.may(r) {
+			continue
+		}
 		for c := range v.conns {
 			if c != except {
 				conns = append(conns, c)
@@ -171,18 +276,22 @@ func (h *hub) targets(contactID int64, except *websocket.Conn) (conns []*websock
 	return conns, live, lastSeen
 }
 
-// deliver pushes f to every socket of the contact's visitors.
-func (h *hub) deliver(ctx context.Context, contactID int64, f frame) (live bool, lastSeen time.Time) {
-	conns, live, lastSeen := h.targets(contactID, nil)
+// deliver pushes f to every socket of the contact's visitors that r reaches.
+func (h *hub) deliver(ctx context.Context, contactID int64, f frame, r reach) (live bool, lastSeen time.Time) {
+	conns, live, lastSeen := h.targets(contactID, nil, r)
 	writeAll(ctx, conns, f)
 	return live, lastSeen
 }
 
-// broadcast pushes an ephemeral frame (typing, read) to a contact's sockets.
-func (h *hub) broadcast(ctx context.Context, contactID int64, f frame) {
+// broadcast pushes an ephemeral frame (typing, read) to the sockets of a
+// contact's visitors that r reaches.
+func (h *hub) broadcast(ctx context.Context, contactID int64, f frame, r reach) {
 	h.mu.Lock()
 	var conns []*websocket.Conn
 	for v := range h.byContact[contactID] {
+		if !v.may(r) {
+			continue
+		}
 		for c := range v.conns {
 			conns = append(conns, c)
 		}
@@ -191,9 +300,10 @@ func (h *hub) broadcast(ctx context.Context, contactID int64, f frame) {
 	writeAll(ctx, conns, f)
 }
 
-// echo pushes a visitor's own message to their other sockets (other tabs).
-func (h *hub) echo(ctx context.Context, contactID int64, except *websocket.Conn, f frame) {
-	conns, _, _ := h.targets(contactID, except)
+// echo pushes a visitor's own message to the contact's other sockets that
+// may see it (other tabs, the widget and a conversation page).
+func (h *hub) echo(ctx context.Context, contactID int64, except *websocket.Conn, f frame, r reach) {
+	conns, _, _ := h.targets(contactID, except, r)
 	writeAll(ctx, conns, f)
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,9 +52,8 @@ func TestMessageCreatesTicket(t *testing.T) {
 		if *m.ExternalID != s.VisitorID+"/c-1" {
 			t.Fatalf("external id = %q", *m.ExternalID)
 		}
-		tk, err := h.env.Inbox.TicketByKey(context.Background(), ThreadKey(h.ch.PublicKey, ack.Conversation))
-		if err != nil || tk.ID != tickets[0].ID {
-			t.Fatalf("thread key lookup: %v %v", tk, err)
+		if ack.Conversation != strconv.FormatInt(tickets[0].Number(), 10) {
+			t.Fatalf("conversation id %q, want the ticket's number %d", ack.Conversation, tickets[0].Number())
 		}
 		ct, err := h.env.Inbox.ContactByIdentity(context.Background(), inbox.IdentityWidget, h.ch.PublicKey+"/"+s.VisitorID)
 		if err != nil || ct.ID != tickets[0].ContactID || ct.Identities[0].Verified {
@@ -359,10 +359,10 @@ func TestSendPresenceOutcomes(t *testing.T) {
 	h.conn.hub.liveWindow = 0
 	s := h.session(SessionRequest{})
 	c := h.mustDial(s.SessionToken, "")
-	ack := c.message("c-1", "hi")
+	c.message("c-1", "hi")
 	tk := h.env.Tickets()[0]
 	out := &inbox.Outbound{MessageID: 999, ChannelID: h.ch.ID, Ticket: inbox.TicketRef{ID: tk.ID},
-		Contact: inbox.PersonRef{ID: tk.ContactID}, Text: "answer", ThreadKeys: []string{ThreadKey(h.ch.PublicKey, ack.Conversation)}}
+		Contact: inbox.PersonRef{ID: tk.ContactID}, Text: "answer"}
 	ctx := context.Background()
 
 	ref, err := h.conn.Send(ctx, out)

@@ -131,7 +131,7 @@ func (c *Channel) handleFrame(ctx context.Context, conn *websocket.Conn, cl *cla
 		c.handleEphemeral(ctx, cl, f)
 		return true
 	}
-	out, e := c.postMessage(ctx, cl, f)
+	out, rc, e := c.postMessage(ctx, cl, f)
 	if e != nil {
 		ef := frame{Type: "error", Code: e.code, Message: e.msg, ClientID: f.ClientID}
 		if e.retryAfter > 0 {
@@ -143,7 +143,7 @@ func (c *Channel) handleFrame(ctx context.Context, conn *websocket.Conn, cl *cla
 		return false
 	}
 	contactID, _ := c.hub.info(who)
-	c.hub.echo(ctx, contactID, conn, out)
+	c.hub.echo(ctx, contactID, conn, out, rc)
 	return true
 }
 

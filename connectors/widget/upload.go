@@ -244,14 +244,15 @@ func (c *Channel) handleAttachment(w http.ResponseWriter, r *http.Request, idStr
 	}
 }
 
-// ownAttachment loads an attachment when it is on a visitor-visible message
-// of one of the session contact's widget conversations on this channel.
+// ownAttachment loads an attachment when it is on a message the session may
+// see (its viewer's scope: a page's one conversation, a visitor's own chats,
+// a verified customer's conversations on any channel).
 func (c *Channel) ownAttachment(ctx context.Context, cl *claims, id int64) (*inbox.StoredAttachment, bool) {
-	contactID, err := c.contactID(ctx, cl)
-	if err != nil || contactID == 0 {
+	v, err := c.viewer(ctx, cl)
+	if err != nil || v.contactID == 0 {
 		return nil, false
 	}
-	a, err := c.svc.VisitorAttachment(ctx, contactID, ThreadKeyPrefix(c.ch.PublicKey), id)
+	a, err := c.svc.CustomerAttachment(ctx, v.scope, id)
 	if err != nil {
 		if !errors.Is(err, connectors.ErrNotFound) {
 			c.log.Warn("widget: attachment lookup", "attachment_id", id, "err", err)

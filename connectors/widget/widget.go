@@ -51,7 +51,9 @@ type Channel struct {
 	origins        []originPattern
 	identitySecret []byte
 	svc            connectors.Visitors
-	clustered      bool // other instances may hold visitors' sockets
+	links          connectors.Pages // conversation pages (page.go); nil serves none
+	baseOrigin     string           // Hanbox's own origin, where conversation pages are
+	clustered      bool             // other instances may hold visitors' sockets
 	bus            *inbox.Bus
 	state          connectors.State
 	status         connectors.StatusReporter
@@ -114,7 +116,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Channel{
-		ch: ch, settings: s, identitySecret: []byte(secret), svc: deps.Visitors, clustered: deps.Clustered, bus: deps.Bus,
+		ch: ch, settings: s, identitySecret: []byte(secret), svc: deps.Visitors, links: deps.Pages, clustered: deps.Clustered, bus: deps.Bus,
 		state: deps.State, status: deps.Status, log: log, baseURL: strings.TrimRight(deps.BaseURL, "/"),
 		started: time.Now(), hub: newHub(),
 		visitorLimit:  ratelimit.New(20, 10*time.Second),
@@ -126,6 +128,7 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 		acks:          map[int64]chan struct{}{},
 	}
 	c.setClock(time.Now)
+	c.hub.ownPrefix = c.ownPrefix
 	c.hub.now = c.now // the hub's "last seen" follows the same clock
 	// A visitor counts as present for a short while after they were last
 	// seen, but never longer than the grace period itself.
@@ -139,10 +142,8 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 			c.origins = append(c.origins, p)
 		}
 	}
-	if u, err := url.Parse(c.baseURL); err == nil && len(c.origins) == 0 && u.Host != "" {
-		if p, err := parseOriginPattern(u.Scheme + "://" + u.Host); err == nil {
-			c.origins = append(c.origins, p)
-		}
+	if u, err := url.Parse(c.baseURL); err == nil && u.Host != "" {
+		c.baseOrigin = u.Scheme + "://" + u.Host
 	}
 	return c, nil
 }
@@ -187,6 +188,10 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 			return e.AgentID > 0
 		case inbox.EventContactUpdated:
 			return e.Contact != nil && e.Contact.MergedFrom != 0
+		case inbox.EventTicketUpdated:
+			return ticketsMoved(e)
+		case inbox.EventLinkRevoked:
+			return true
 		}
 		return false
 	})
@@ -204,11 +209,16 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 			if !ok {
 				return nil
 			}
-			if e.Remote && (e.Type == eventRemoteDeliver || e.Type == eventRemoteDelivered) {
+			switch {
+			case e.Remote && (e.Type == eventRemoteDeliver || e.Type == eventRemoteDelivered):
 				c.onRemoteEvent(ctx, e)
-				continue
+			case e.Type == inbox.EventLinkRevoked:
+				c.onLinkRevoked(ctx, e)
+			case e.Type == inbox.EventTicketUpdated:
+				c.onTicketsMoved(ctx)
+			default:
+				c.onAgentEvent(ctx, e)
 			}
-			c.onAgentEvent(ctx, e)
 		case <-sweep.C:
 			c.hub.sweep(c.settings.grace() + 10*time.Minute)
 		case <-collect.C:
@@ -237,6 +247,7 @@ func (c *Channel) onAgentEvent(ctx context.Context, e inbox.Event) {
 				c.hub.setContact(who, ct.ID, 0)
 			}
 		}
+		c.onTicketsMoved(ctx) // pages follow their link's contact
 		c.ticketMu.Lock()
 		clear(c.ticketContact)
 		c.ticketMu.Unlock()
@@ -256,21 +267,29 @@ func (c *Channel) onAgentEvent(ctx context.Context, e inbox.Event) {
 	if contactID == 0 || !c.hub.hasContact(contactID) {
 		return
 	}
+	conv := conversationID(e.TicketID + inbox.TicketNumberBase)
 	var f frame
 	if e.Type == inbox.EventAgentTyping {
 		typing := true
 		if v, ok := e.Data["typing"].(bool); ok {
 			typing = v
 		}
-		f = frame{Type: "typing", From: "agent", Typing: &typing}
-		if n, ok := e.Data["name"].(string); ok {
+		f = frame{Type: "typing", From: "agent", Typing: &typing, Conversation: conv}
+		if n, ok := e.Data["agent_name"].(string); ok {
 			f.Author = n
 		}
 	} else {
 		at := e.At
-		f = frame{Type: "read", At: &at}
+		f = frame{Type: "read", At: &at, Conversation: conv}
 	}
-	c.hub.broadcast(ctx, contactID, f)
+	c.hub.broadcast(ctx, contactID, f, reach{ticketID: e.TicketID})
+}
+
+// ticketsMoved reports whether a ticket event is a merge or an unmerge,
+// after which open pages look their ticket up again.
+func ticketsMoved(e inbox.Event) bool {
+	c := e.Changes
+	return c != nil && (c.MergedFrom != 0 || c.MergedInto != 0 || c.Unmerged != 0 || c.UnmergedFrom != 0)
 }
 
 func isOffline(d map[string]any) bool {
@@ -326,11 +345,12 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	if err != nil {
 		return inbox.ExternalRef{}, err
 	}
-	live, lastSeen := c.hub.deliver(ctx, out.Contact.ID, f)
+	r := reach{ticketID: out.Ticket.ID, keys: c.ownKeys(out.ThreadKeys)}
+	live, lastSeen := c.hub.deliver(ctx, out.Contact.ID, f, r)
 	if live {
 		return ref, nil
 	}
-	if c.deliverRemote(ctx, out.Contact.ID, out.MessageID, f) {
+	if c.deliverRemote(ctx, out.Contact.ID, out.MessageID, f, r) {
 		return ref, nil
 	}
 	if lastSeen.IsZero() {
@@ -354,8 +374,8 @@ func (c *Channel) replyFrame(ctx context.Context, out *inbox.Outbound) (frame, e
 		text = plaintext.FromHTML(out.HTML)
 	}
 	at := c.now().UTC()
-	f := frame{Type: "message", ID: out.MessageID, From: "agent", Author: strings.TrimSpace(out.Agent.Name), Text: text, At: &at,
-		Conversation: conversationFromKeys(c.ch.PublicKey, out.ThreadKeys)}
+	f := frame{Type: "message", ID: out.MessageID, From: "agent", Author: strings.TrimSpace(out.Agent.Name), Channel: Kind, Text: text, At: &at,
+		Conversation: conversationID(out.Ticket.Number)}
 	atts, err := c.svc.MessageAttachments(ctx, out.MessageID)
 	if err != nil {
 		return frame{}, fmt.Errorf("widget: reply attachments: %w", err)
@@ -366,15 +386,15 @@ func (c *Channel) replyFrame(ctx context.Context, out *inbox.Outbound) (frame, e
 	return f, nil
 }
 
-// conversationFromKeys finds this channel's conversation id among a ticket's keys.
-func conversationFromKeys(publicKey string, keys []string) string {
-	prefix := ThreadKeyPrefix(publicKey)
+// ownKeys are this channel's chat keys among a ticket's keys.
+func (c *Channel) ownKeys(keys []string) []string {
+	var out []string
 	for _, k := range keys {
-		if id, ok := strings.CutPrefix(k, prefix); ok {
-			return id
+		if strings.HasPrefix(k, ThreadKeyPrefix(c.ch.PublicKey)) {
+			out = append(out, k)
 		}
 	}
-	return ""
+	return out
 }
 
 // ThreadKeyPrefix is the prefix of this channel's conversation thread keys.
@@ -478,7 +498,7 @@ const (
 
 // deliverRemote offers f to other instances and reports whether one of them
 // delivered it to a live socket. On SQLite there is only one instance.
-func (c *Channel) deliverRemote(ctx context.Context, contactID, messageID int64, f frame) bool {
+func (c *Channel) deliverRemote(ctx context.Context, contactID, messageID int64, f frame, r reach) bool {
 	if !c.clustered || messageID == 0 {
 		return false
 	}
@@ -491,7 +511,8 @@ func (c *Channel) deliverRemote(ctx context.Context, contactID, messageID int64,
 		delete(c.acks, messageID)
 		c.ackMu.Unlock()
 	}()
-	c.bus.Publish(inbox.Event{Type: eventRemoteDeliver, ChannelID: c.ch.ID, ContactID: contactID, MessageID: messageID, Data: map[string]any{"frame": f}})
+	c.bus.Publish(inbox.Event{Type: eventRemoteDeliver, ChannelID: c.ch.ID, ContactID: contactID, MessageID: messageID, TicketID: r.ticketID,
+		Data: map[string]any{"frame": f, "keys": r.keys}})
 	select {
 	case <-ack:
 		return true
@@ -515,7 +536,18 @@ func (c *Channel) onRemoteEvent(ctx context.Context, e inbox.Event) {
 		if json.Unmarshal(raw, &f) != nil || f.Type != "message" {
 			return
 		}
-		if live, _ := c.hub.deliver(ctx, e.ContactID, f); live {
+		r := reach{ticketID: e.TicketID}
+		if ks, ok := e.Data["keys"].([]any); ok {
+			for _, k := range ks {
+				if s, ok := k.(string); ok {
+					r.keys = append(r.keys, s)
+				}
+			}
+		}
+		if ks, ok := e.Data["keys"].([]string); ok {
+			r.keys = ks
+		}
+		if live, _ := c.hub.deliver(ctx, e.ContactID, f, r); live {
 			c.bus.Publish(inbox.Event{Type: eventRemoteDelivered, ChannelID: c.ch.ID, MessageID: e.MessageID})
 		}
 	case eventRemoteDelivered:

@@ -273,11 +273,23 @@ export function init() {
 
   // Actions in regions that are re-rendered: delegate from the document.
   document.addEventListener('click', async (e) => {
-    const a = e.target.closest('[data-action],[data-retry],[data-show-images]');
+    const a = e.target.closest('[data-action],[data-retry],[data-show-images],[data-revoke-link]');
     if (!a) return;
     if (a.dataset.action === 'assign-me') patch({ assignee: 'me' });
     else if (a.dataset.action === 'resolve') patch({ status: 'resolved' });
     else if (a.dataset.action === 'reopen') patch({ status: 'open' });
+    else if (a.dataset.action === 'unmerge') {
+      try { await api('POST', path + '/unmerge'); await refresh(true); } catch (err) { showError(err); }
+    } else if (a.hasAttribute('data-revoke-link')) {
+      // Revoking stops the customer's page at once: the first click says
+      // so next to the button, the second revokes.
+      if (!a.dataset.armed) {
+        a.dataset.armed = '1';
+        a.before(el('span', { class: 'small revoke-hint', role: 'alert', text: t('side.linkRevokeConfirm') + ' ' }));
+        return;
+      }
+      try { await api('DELETE', path + '/links/' + encodeURIComponent(a.dataset.revokeLink)); await refresh(); } catch (err) { showError(err); }
+    }
     else if (a.hasAttribute('data-retry')) {
       try { await api('POST', '/messages/' + encodeURIComponent(a.dataset.retry) + '/retry'); await refresh(); } catch (err) { showError(err); }
     } else if (a.hasAttribute('data-show-images')) {

@@ -28,7 +28,11 @@
       tooBig: 'That file is too large.', tooLong: 'That message is too long; please split it.', badType: 'That kind of file cannot be sent here.',
       uploadQuota: 'Too many files are waiting to be sent; send your message first.', storageFull: 'Files cannot be received right now; please try later.',
       slow: 'You are sending messages too fast; retrying shortly.', minutes: 'in about {n} min',
-      hours: 'in about {n} h', fewMinutes: 'in a few minutes', offline: 'Reconnecting…', earlier: 'Earlier conversation'
+      hours: 'in about {n} h', fewMinutes: 'in a few minutes', offline: 'Reconnecting…', earlier: 'Earlier conversation',
+      conversations: 'Your conversations', newConv: 'New conversation', back: 'Back to your conversations',
+      viaEmail: 'Conversation by email', viaChat: 'Chat', viaOther: 'Conversation on {c}', byEmail: 'Email', quoted: 'Quoted text',
+      closedConv: 'This conversation is closed. What you write now starts a new one.',
+      st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
       title: '채팅 상담', placeholder: '메시지를 입력하세요…', send: '보내기', attach: '파일 첨부',
@@ -40,7 +44,11 @@
       tooBig: '파일이 너무 큽니다.', tooLong: '메시지가 너무 깁니다. 나누어 보내주세요.', badType: '이 형식의 파일은 보낼 수 없습니다.',
       uploadQuota: '보내지 않은 파일이 너무 많습니다. 먼저 메시지를 보내주세요.', storageFull: '지금은 파일을 받을 수 없습니다. 잠시 후 다시 시도해 주세요.',
       slow: '메시지를 너무 빨리 보내고 있습니다. 잠시 후 다시 보냅니다.', minutes: '약 {n}분 안에',
-      hours: '약 {n}시간 안에', fewMinutes: '몇 분 안에', offline: '다시 연결하는 중…', earlier: '이전 대화'
+      hours: '약 {n}시간 안에', fewMinutes: '몇 분 안에', offline: '다시 연결하는 중…', earlier: '이전 대화',
+      conversations: '나의 상담 내역', newConv: '새 대화', back: '상담 목록으로',
+      viaEmail: '이메일로 주고받은 대화', viaChat: '채팅 상담', viaOther: '{c}(으)로 나눈 대화', byEmail: '이메일', quoted: '인용된 이전 내용',
+      closedConv: '종료된 상담입니다. 지금 쓰시는 메시지는 새 상담으로 시작됩니다.',
+      st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
 
@@ -50,7 +58,10 @@
     ws: null, wsOpen: false, backoff: 1000, failures: 0, everOpened: false, polling: false,
     lastId: 0, connId: 0, msgs: {}, pending: {}, outbox: [], refs: [], readAt: 0, agentTypingTimer: 0,
     typingSent: 0, typingTimer: 0, pingTimer: 0, emailAsked: false, lastUrl: '', started: false,
-    reconnectTimer: 0, titleTimer: 0, baseTitle: document.title
+    reconnectTimer: 0, titleTimer: 0, baseTitle: document.title,
+    // Cross-channel history (a verified customer): conversations by id, the
+    // one shown (null: every message in one stream, 'new': a new one).
+    multi: false, convs: {}, conv: null
   };
 
   function store(k, v) {
@@ -114,6 +125,17 @@
     '.chip{font-size:12px;background:#eef1f4;border-radius:10px;padding:2px 8px}',
     '.pro{position:absolute;bottom:70px;width:260px;background:#fff;border-radius:12px;padding:12px 14px;box-shadow:0 6px 24px rgba(0,0,0,.18);cursor:pointer;white-space:pre-wrap}',
     '.right .pro{right:0}.left .pro{left:0}',
+    '.convs{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}',
+    '.card{display:flex;flex-direction:column;gap:2px;text-align:left;background:#fff;border:1px solid #e3e6ea;border-radius:10px;padding:10px 12px;cursor:pointer}',
+    '.card:hover{border-color:#b9c0c9}.card .via{font-size:11.5px;color:#68707c;display:flex;justify-content:space-between;gap:8px}',
+    '.card .sub{font-weight:600}.card .last{font-size:12.5px;color:#4b5563;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}',
+    '.card.unread .sub::after{content:" \\25CF";color:#e5484d}',
+    '.newc{align-self:flex-start;border-radius:8px;padding:6px 12px;color:#fff;font-weight:600;cursor:pointer}',
+    '.back{position:absolute;left:8px;top:10px;width:28px;height:28px;border-radius:6px;cursor:pointer;color:#fff;font-size:18px;line-height:28px;text-align:center}',
+    '.back:hover{background:rgba(255,255,255,.18)}.withback .h,.withback .s{padding-left:28px}',
+    '.tag{font-size:10.5px;color:#68707c;background:#eef1f4;border-radius:6px;padding:0 5px;margin-left:4px}',
+    '.quoted{font-size:12.5px;color:#52606d;margin-top:2px}.quoted summary{cursor:pointer}.quoted div{white-space:pre-wrap;border-left:3px solid #d5dbe1;padding-left:8px;margin-top:2px}',
+    '.closednote{font-size:12px;color:#68707c;padding:6px 12px;background:#fff;border-top:1px solid #e3e6ea}',
     '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}}'
   ].join('\n');
 
@@ -159,6 +181,12 @@
     var x = el('button', 'x', '\u00d7'); x.type = 'button'; x.setAttribute('aria-label', S.t.close);
     x.addEventListener('click', close);
     head.appendChild(ui.title); head.appendChild(ui.status); head.appendChild(x);
+    ui.head = head;
+    ui.back = el('button', 'back hidden', '\u2190'); ui.back.type = 'button'; ui.back.setAttribute('aria-label', S.t.back); ui.back.title = S.t.back;
+    ui.back.addEventListener('click', showList);
+    head.appendChild(ui.back);
+    ui.convs = el('div', 'convs hidden');
+    ui.closed = el('div', 'closednote hidden', S.t.closedConv);
     ui.list = el('div', 'list'); ui.list.setAttribute('aria-live', 'polite');
     ui.typing = el('div', 'typing', '');
     ui.notice = el('div', 'notice hidden');
@@ -179,7 +207,9 @@
     send.appendChild(icon(ICON_SEND));
     comp.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
     comp.appendChild(ui.file); comp.appendChild(clip); comp.appendChild(ui.input); comp.appendChild(send);
-    ui.panel.appendChild(head); ui.panel.appendChild(ui.list); ui.panel.appendChild(ui.typing);
+    ui.comp = comp;
+    ui.panel.appendChild(head); ui.panel.appendChild(ui.convs); ui.panel.appendChild(ui.list); ui.panel.appendChild(ui.typing);
+    ui.panel.appendChild(ui.closed);
     ui.panel.appendChild(ui.notice); ui.panel.appendChild(ui.chips); ui.panel.appendChild(comp);
     ui.pro = el('div', 'pro hidden');
     ui.pro.addEventListener('click', function () { ui.pro.classList.add('hidden'); open(); });
@@ -215,17 +245,27 @@
   function render(m) {
     var key = m.id ? 'id' + m.id : 'c' + m.client_id;
     var node = (m.client_id && S.pending[m.client_id] && S.pending[m.client_id].node) || (m.id && S.msgs[m.id] && S.msgs[m.id].node);
+    if (!inView(m)) { if (node) node.remove(); m.node = null; return; }
     var fresh = !node;
     if (fresh) node = el('div');
     node.textContent = '';
     var mine = m.from === 'visitor';
     node.className = 'm ' + (mine ? 'v' : 'a');
     node.setAttribute('data-key', key);
-    if (!mine) node.appendChild(el('div', 'who', m.author || S.t.agent));
+    var who = mine ? null : el('div', 'who', m.author || S.t.agent);
+    if (m.channel && m.channel !== 'widget') {
+      if (!who) who = el('div', 'who');
+      who.appendChild(el('span', 'tag', channelTag(m.channel)));
+    }
+    if (who) node.appendChild(who);
     if (m.text) {
       var b = el('div', 'b', m.text);
       if (mine) b.style.background = S.session.settings.color || '#2f6fed';
       node.appendChild(b);
+    }
+    if (m.quoted) {
+      var q = el('details', 'quoted'); q.appendChild(el('summary', '', S.t.quoted)); q.appendChild(el('div', '', m.quoted));
+      node.appendChild(q);
     }
     if (m.attachments && m.attachments.length) {
       var box = el('div', 'att');
@@ -249,6 +289,8 @@
   function addMessage(m, live) {
     if (!m || !m.id) return;
     if (m.id > S.lastId) S.lastId = m.id;
+    noteConversation(m, live);
+    if (m.client_id && S.pending[m.client_id] && S.multi && S.conv === 'new' && m.conversation_id) openConversation(m.conversation_id, true);
     if (m.client_id && S.pending[m.client_id]) {
       m.node = S.pending[m.client_id].node;
       delete S.pending[m.client_id];
@@ -266,7 +308,7 @@
   // ---- outbox: unsent messages survive reloads and reconnects ----
   function saveOutbox() {
     store('outbox', S.outbox.length ? S.outbox.map(function (f) {
-      return { type: f.type, client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz };
+      return { type: f.type, client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id };
     }) : null);
   }
   function dropOutbox(id) { S.outbox = S.outbox.filter(function (o) { return o.client_id !== id; }); saveOutbox(); }
@@ -275,7 +317,8 @@
     if (!text.trim() && !S.refs.length) return;
     if (new Blob([text]).size > (S.session.settings.max_text_bytes || 8192)) { showNotice(S.t.tooLong); return; }
     if (S.refs.some(function (r) { return !r.ref; })) return; // an upload is still running
-    var f = { type: 'message', client_id: cid(), text: text, refs: S.refs.map(function (r) { return r.ref; }), page: page(), locale: navigator.language || '', tz: tz() };
+    var f = { type: 'message', client_id: cid(), text: text, refs: S.refs.map(function (r) { return r.ref; }), page: page(), locale: navigator.language || '', tz: tz(),
+      conversation_id: sendTarget() };
     ui.input.value = ''; S.refs = []; renderChips(); sendTyping(false);
     S.outbox.push(f); saveOutbox();
     queue(f);
@@ -283,7 +326,7 @@
     maybeAskEmail();
   }
   function queue(f) {
-    var p = { client_id: f.client_id, from: 'visitor', text: f.text, attachments: [], at: new Date().toISOString() };
+    var p = { client_id: f.client_id, from: 'visitor', text: f.text, attachments: [], at: new Date().toISOString(), conversation_id: f.conversation_id };
     S.pending[f.client_id] = p;
     render(p);
   }
@@ -304,6 +347,15 @@
   function onSendError(f) {
     var id = f.client_id;
     if (!id) { log('error', f.code, f.message); return; }
+    if (f.code === 'conversation_closed') {
+      // Over since it was opened: the message goes to a new conversation.
+      for (var j = 0; j < S.outbox.length; j++) if (S.outbox[j].client_id === id) { S.outbox[j].conversation_id = ''; S.outbox[j].sentOn = 0; }
+      if (S.pending[id]) S.pending[id].conversation_id = '';
+      if (S.convs[S.conv]) S.convs[S.conv].continuable = false;
+      if (S.multi) openConversation('new');
+      saveOutbox(); setTimeout(flush, 50);
+      return;
+    }
     if (f.code === 'rate_limited' || f.code === 'unavailable') {
       for (var i = 0; i < S.outbox.length; i++) {
         if (S.outbox[i].client_id === id) { S.outbox[i].wait = Date.now() + (f.retry_after || 3) * 1000; S.outbox[i].sentOn = 0; }
@@ -354,12 +406,12 @@
   }
   function restart() { startSession().then(connect, retry); }
   function wsSend(f) {
-    try { S.ws.send(JSON.stringify({ type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz })); } catch (e) { log(e); }
+    try { S.ws.send(JSON.stringify({ type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id })); } catch (e) { log(e); }
   }
   function onFrame(f) {
     switch (f.type) {
       case 'message': addMessage(f, true); break;
-      case 'typing': if (f.from === 'agent') showTyping(f.typing !== false, f.author); break;
+      case 'typing': if (f.from === 'agent' && (!S.multi || !f.conversation_id || f.conversation_id === S.conv)) showTyping(f.typing !== false, f.author); break;
       case 'read': S.readAt = Date.parse(f.at) || Date.now(); refreshStatuses(); break;
       case 'error': onSendError(f); break;
     }
@@ -383,7 +435,7 @@
   function postMessage(f) {
     if (f.inflight) return;
     f.inflight = true;
-    api('POST', '/messages', { type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz })
+    api('POST', '/messages', { type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id })
       .then(function (m) { f.inflight = false; addMessage(m, false); }, function (err) {
         f.inflight = false;
         var e = (err && err.body && err.body.error) || {};
@@ -426,12 +478,20 @@
   }
 
   function loadHistory(s) {
-    var convs = (s.conversations || []).slice().reverse();
+    var all = s.conversations || [];
+    S.convs = {};
+    for (var c = 0; c < all.length; c++) S.convs[all[c].id] = all[c];
+    // A verified customer with history beyond one chat gets the list of
+    // their conversations on every channel; everyone else one stream.
+    S.multi = !!(s.contact && s.contact.verified) && (all.length > 1 || all.some(function (cv) { return cv.channel !== 'widget'; }));
+    S.conv = null;
+    var convs = all.slice().reverse();
     for (var i = 0; i < convs.length; i++) {
-      if (i > 0) ui.list.appendChild(el('div', 'sep', '\u2014 \u2014 \u2014'));
+      if (i > 0 && !S.multi) ui.list.appendChild(el('div', 'sep', '\u2014 \u2014 \u2014'));
       var ms = convs[i].messages || [];
       for (var j = 0; j < ms.length; j++) addMessage(ms[j], false);
     }
+    if (S.multi) showList();
     var seen = store('seen') || 0, n = 0;
     for (var k in S.msgs) if (S.msgs[k].from === 'agent' && S.msgs[k].id > seen) n++;
     setUnread(n);
@@ -494,13 +554,13 @@
   function onInput() {
     ui.input.style.height = 'auto';
     ui.input.style.height = Math.min(ui.input.scrollHeight, 120) + 'px';
-    if (Date.now() - S.typingSent > 3000) { S.typingSent = Date.now(); ephemeral({ type: 'typing', typing: true }); }
+    if (Date.now() - S.typingSent > 3000) { S.typingSent = Date.now(); ephemeral({ type: 'typing', typing: true, conversation_id: sendTarget() }); }
     clearTimeout(S.typingTimer);
     S.typingTimer = setTimeout(function () { sendTyping(false); }, 4000);
   }
   function sendTyping(on) {
     clearTimeout(S.typingTimer);
-    if (!on && S.typingSent) { S.typingSent = 0; ephemeral({ type: 'typing', typing: false }); }
+    if (!on && S.typingSent) { S.typingSent = 0; ephemeral({ type: 'typing', typing: false, conversation_id: sendTarget() }); }
   }
   function showTyping(on, who) {
     clearTimeout(S.agentTypingTimer);
@@ -513,7 +573,7 @@
     var id = lastAgentId();
     store('seen', Math.max(id, store('seen') || 0));
     setUnread(0);
-    if (id) ephemeral({ type: 'read', up_to: id });
+    if (id) ephemeral({ type: 'read', up_to: id, conversation_id: sendTarget() });
   }
   function setUnread(n) {
     S.unread = n;
@@ -538,6 +598,98 @@
       g.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.25);
       o.connect(g); g.connect(ctx.destination); o.start(); o.stop(ctx.currentTime + 0.25);
     } catch (e) { log(e); }
+  }
+
+  // ---- conversations: a verified customer's history on every channel ----
+  function inView(m) { return !S.multi || S.conv === null || (m.conversation_id || 'new') === S.conv; }
+  // sendTarget is the conversation a message continues ('' for the current chat).
+  function sendTarget() {
+    var cv = S.multi && S.conv && S.convs[S.conv];
+    return cv && cv.continuable ? cv.id : '';
+  }
+  function channelTag(kind) {
+    if (kind === 'email') return S.t.byEmail;
+    return kind.charAt(0).toUpperCase() + kind.slice(1);
+  }
+  function viaText(kind) {
+    if (kind === 'email') return S.t.viaEmail;
+    if (kind === 'widget' || !kind) return S.t.viaChat;
+    return fmt(S.t.viaOther, { c: channelTag(kind) });
+  }
+  function noteConversation(m, live) {
+    if (!m.conversation_id) return;
+    var cv = S.convs[m.conversation_id];
+    if (!cv) cv = S.convs[m.conversation_id] = { id: m.conversation_id, number: Number(m.conversation_id), channel: m.channel || 'widget',
+      subject: (m.text || '').slice(0, 80), status: 'open', open: true, continuable: true, messages: [] };
+    if (m.at && (!cv.last_message_at || m.at > cv.last_message_at)) cv.last_message_at = m.at;
+    if (m.from === 'visitor') { cv.open = true; cv.status = 'open'; }
+    if (live && m.from === 'agent' && S.conv !== m.conversation_id) cv.unread = true;
+    if (S.multi && S.view === 'list') renderList();
+  }
+  function sorted(list) {
+    return list.sort(function (a, b) { return (Date.parse(a.at) || 0) - (Date.parse(b.at) || 0) || (a.id || 1e18) - (b.id || 1e18); });
+  }
+  function redraw() {
+    ui.list.textContent = '';
+    var ms = [];
+    for (var k in S.msgs) ms.push(S.msgs[k]);
+    for (var c in S.pending) ms.push(S.pending[c]);
+    sorted(ms).forEach(function (m) { if (m.node) m.node.remove(); m.node = null; render(m); });
+    ui.list.scrollTop = ui.list.scrollHeight;
+  }
+  function lastOf(id) {
+    var last = null;
+    for (var k in S.msgs) if (S.msgs[k].conversation_id === id && (!last || S.msgs[k].id > last.id)) last = S.msgs[k];
+    return last;
+  }
+  function renderList() {
+    ui.convs.textContent = '';
+    var nc = el('button', 'newc', S.t.newConv); nc.type = 'button'; nc.style.background = S.session.settings.color || '#2f6fed';
+    nc.addEventListener('click', function () { openConversation('new'); });
+    ui.convs.appendChild(nc);
+    var list = [];
+    for (var k in S.convs) list.push(S.convs[k]);
+    list.sort(function (a, b) { return (a.last_message_at < b.last_message_at) - (a.last_message_at > b.last_message_at) || b.number - a.number; });
+    list.forEach(function (cv) {
+      var card = el('button', 'card' + (cv.unread ? ' unread' : '')); card.type = 'button';
+      card.setAttribute('data-conversation', cv.id);
+      var via = el('div', 'via'); via.appendChild(el('span', '', viaText(cv.channel))); via.appendChild(el('span', '', S.t['st_' + cv.status] || cv.status));
+      card.appendChild(via);
+      card.appendChild(el('div', 'sub', cv.subject || ('#' + cv.number)));
+      var last = lastOf(cv.id);
+      if (last) card.appendChild(el('div', 'last', (last.from === 'visitor' ? S.t.you + ': ' : '') + (last.text || '')));
+      card.addEventListener('click', function () { openConversation(cv.id); });
+      ui.convs.appendChild(card);
+    });
+  }
+  function showList() {
+    S.view = 'list'; S.conv = null;
+    ui.convs.classList.remove('hidden');
+    [ui.list, ui.typing, ui.closed, ui.comp, ui.chips].forEach(function (n) { n.classList.add('hidden'); });
+    ui.back.classList.add('hidden'); ui.head.classList.remove('withback');
+    ui.title.textContent = S.t.conversations;
+    renderList();
+  }
+  // openConversation shows one conversation (or 'new'); fetch loads its
+  // whole history first.
+  function openConversation(id, quiet) {
+    S.view = 'thread'; S.conv = id;
+    var cv = S.convs[id];
+    if (cv) cv.unread = false;
+    ui.convs.classList.add('hidden');
+    [ui.list, ui.typing, ui.comp].forEach(function (n) { n.classList.remove('hidden'); });
+    ui.chips.classList.toggle('hidden', !S.refs.length);
+    ui.closed.classList.toggle('hidden', id === 'new' || !cv || cv.continuable);
+    ui.back.classList.remove('hidden'); ui.head.classList.add('withback');
+    ui.title.textContent = id === 'new' ? S.t.newConv : (cv && cv.subject) || ('#' + id);
+    hideTyping();
+    redraw();
+    if (quiet || id === 'new') return;
+    api('GET', '/conversations/' + encodeURIComponent(id)).then(function (c) {
+      if (c && c.id) { S.convs[c.id] = Object.assign(S.convs[c.id] || {}, c); ui.closed.classList.toggle('hidden', S.conv !== c.id || c.continuable); }
+      (c.messages || []).forEach(function (m) { addMessage(m, false); });
+      if (S.conv === id) { redraw(); sendRead(); }
+    }, function (e) { log('conversation', e); });
   }
 
   // ---- uploads ----
