@@ -27,7 +27,7 @@ func cheapHasher(slots int) (*hasher, *atomic.Int64) {
 // waitFor polls cond; the deadline is only a safety net.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

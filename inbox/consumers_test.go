@@ -161,7 +161,7 @@ func TestConsumerRedeliveredAfterCrash(t *testing.T) {
 		var first int64
 		select {
 		case first = <-entered:
-		case <-time.After(10 * time.Second):
+		case <-time.After(60 * time.Second):
 			t.Fatal("instance a never started handling")
 		}
 		// Instance b's clock is past a's lease.

@@ -469,7 +469,7 @@ func TestEventsStream(t *testing.T) {
 	ts.do("POST", fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID), ch.Token,
 		map[string]any{"external_id": "e1", "contact": map[string]any{"external_id": "u"}, "text": "새 문의"}, 201, nil)
 	want := map[string]bool{"event: ticket.created": false, "event: message.created": false}
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for !want["event: ticket.created"] || !want["event: message.created"] {
 		select {
 		case l, ok := <-lines:
@@ -655,7 +655,7 @@ func TestInstancesShareEvents(t *testing.T) {
 		if !e.Remote || e.TicketID == 0 {
 			t.Fatalf("event %+v", e)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("instance b did not receive the event")
 	}
 }

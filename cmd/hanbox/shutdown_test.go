@@ -133,6 +133,7 @@ type hook struct {
 	got      map[int64]int
 	held     chan struct{} // one value per delivery being held
 	release  chan struct{}
+	once     sync.Once
 	holdMore int
 }
 
@@ -159,8 +160,12 @@ func newHook(t *testing.T, hold int) *hook {
 		fmt.Fprintf(w, `{"id":"hook-%d"}`, body.MessageID)
 	}))
 	t.Cleanup(h.srv.Close)
+	t.Cleanup(h.unblock) // runs first: a failed test must not leave Close waiting on held sends
 	return h
 }
+
+// unblock lets held deliveries complete; it may be called more than once.
+func (h *hook) unblock() { h.once.Do(func() { close(h.release) }) }
 
 func (h *hook) delivered(id int64) bool {
 	h.mu.Lock()
@@ -269,7 +274,7 @@ func TestSIGTERMUnderLoadLosesNothing(t *testing.T) {
 			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
-			close(h.release) // the held sends complete while hanbox drains
+			h.unblock() // the held sends complete while hanbox drains
 			p.wait()
 			stopLoad()
 			wg.Wait()
@@ -420,7 +425,13 @@ func TestStartWaitsForTheDatabase(t *testing.T) {
 					return
 				}
 				defer up.Close()
-				go io.Copy(up, c)
+				// Either side closing closes both, as a real server's
+				// socket would: hanbox gone means its sessions end.
+				go func() {
+					io.Copy(up, c)
+					up.Close()
+					c.Close()
+				}()
 				io.Copy(c, up)
 			}()
 		}
@@ -439,7 +450,15 @@ func TestStartWaitsForTheDatabase(t *testing.T) {
 		}
 	}()
 	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit: %v", err)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, on stderr
+		t.Fatal("hanbox did not stop after SIGTERM")
 	}
 }

@@ -45,7 +45,7 @@ func setup(t testing.TB, dialect string, extra map[string]any) (*conntest.Env, *
 // outlives its test (the store and the fake close after this).
 func stopEnv(env *conntest.Env, ch store.Channel) {
 	env.Stop()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if st, _, _ := env.Runtime.Status(ch.ID); st == connectors.StateStopped {
 			return

@@ -536,7 +536,7 @@ func TestFramesFromTestdataAreAccepted(t *testing.T) {
 		t.Fatalf("ping answered with %+v", got)
 	}
 	seen := map[string]bool{}
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for len(seen) < 3 {
 		select {
 		case e := <-events:
@@ -599,7 +599,7 @@ func TestPresenceEvents(t *testing.T) {
 		if e.Data["online"] != false || e.ContactID != contactID || e.ChannelID != h.ch.ID || e.Data["visitor"] != s.VisitorID {
 			t.Fatalf("offline event = %+v", e)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("no presence event on disconnect")
 	}
 	h.mustDial(s.SessionToken, "")
@@ -608,7 +608,7 @@ func TestPresenceEvents(t *testing.T) {
 		if e.Data["online"] != true || e.ContactID != contactID {
 			t.Fatalf("online event = %+v", e)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("no presence event on connect")
 	}
 }
