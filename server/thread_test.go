@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/server"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
@@ -253,7 +254,17 @@ func TestOneThreadAcrossChannels(t *testing.T) {
 			}
 
 			// 5. The customer leaves; the next reply goes by email, with the page link.
+			// Wait until the server has seen the socket go (its presence
+			// event), or the reply could still be written to it.
+			gone := ts.srv.Inbox.Bus().Subscribe(t.Context(), 16, func(e inbox.Event) bool {
+				return e.Type == inbox.EventPresence && e.Data["online"] == false && !e.Remote
+			})
 			ws.conn.Close(websocket.StatusNormalClosure, "bye")
+			select {
+			case <-gone:
+			case <-time.After(60 * time.Second):
+				t.Fatal("the server never saw the widget socket close")
+			}
 			conn, _ := ts.srv.Runtime.Connector(wch.Channel.ID)
 			conn.(interface{ SetClock(func() time.Time) }).SetClock(func() time.Time { return time.Now().Add(time.Minute) })
 			ts.do("POST", "/api/v1/tickets/"+ticket+"/replies", "", map[string]any{"text": "교환 접수 완료되었습니다."}, 201, nil)
