@@ -110,7 +110,7 @@ func eventSchemas() map[string]any {
 	}
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
 		inbox.EventContactUpdated, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
-		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence}
+		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated}
 	return map[string]any{
 		"Event": map[string]any{
 			"type": "object", "required": []any{"type", "at"},
@@ -119,7 +119,8 @@ func eventSchemas() map[string]any {
 				"viewing, visitor pages) a free-form data object. Unknown fields and types may be added; ignore them.",
 			"properties": map[string]any{
 				"id": id, "type": map[string]any{"type": "string", "examples": types},
-				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id,
+				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id, "team_id": id,
+				"agent":   obj(map[string]any{"availability": change(str), "chat_cap": change(id)}),
 				"changes": ref("TicketChanges"), "message": ref("MessageChanges"), "contact": ref("ContactChanges"),
 				"data": map[string]any{"type": "object", "description": "ephemeral events: agent.viewing/agent.typing {state, agent_name, ticket}, " +
 					"contact.typing {typing, visitor}, visitor.page {visitor, url, title, referrer}, presence {visitor, online}"},
@@ -131,7 +132,8 @@ func eventSchemas() map[string]any {
 			"type": "object", "description": "What a ticket.updated changed; absent fields did not change.",
 			"properties": map[string]any{
 				"status": change(str), "snoozed_until": change(nullable(when)), "priority": change(str),
-				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "subject": change(str),
+				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "team_id": change(id), "subject": change(str),
+				"assigned_by":     map[string]any{"type": "string", "description": "auto: chosen by auto-assignment"},
 				"tags":            change(map[string]any{"type": "array", "items": str}),
 				"last_message_at": when, "merged_from": id, "merged_into": id, "unmerged": id, "unmerged_from": id,
 			},

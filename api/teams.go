@@ -1,0 +1,180 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/store"
+)
+
+// TeamJSON is a team (department) with its members and default channels.
+type TeamJSON struct {
+	ID         int64  `json:"id"`
+	NameKo     string `json:"name_ko"`
+	NameEn     string `json:"name_en"`
+	AutoAssign bool   `json:"auto_assign"`
+	// ChatCap, when set, replaces the members' own caps in this team.
+	ChatCap    *int         `json:"chat_cap"`
+	CountEmail bool         `json:"count_email"`
+	ChannelIDs []int64      `json:"channel_ids"`
+	Members    []*AgentJSON `json:"members"`
+	// Waiting is how many open tickets of the team have no owner yet.
+	Waiting   int64     `json:"waiting"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TeamBody creates (POST) or changes (PATCH) a team; absent fields are
+// left alone on PATCH. chat_cap 0 or null removes the team's own cap.
+type TeamBody struct {
+	NameKo     *string  `json:"name_ko"`
+	NameEn     *string  `json:"name_en"`
+	AutoAssign *bool    `json:"auto_assign"`
+	ChatCap    *int     `json:"chat_cap"`
+	CountEmail *bool    `json:"count_email"`
+	ChannelIDs *[]int64 `json:"channel_ids"`
+	MemberIDs  *[]int64 `json:"member_ids"`
+}
+
+// AvailabilityBody sets the signed-in agent's availability.
+type AvailabilityBody struct {
+	Availability string `json:"availability"`
+}
+
+func teamJSON(t *store.TeamInfo, agents map[int64]*store.Agent) TeamJSON {
+	out := TeamJSON{ID: t.ID, NameKo: t.NameKo, NameEn: t.NameEn, AutoAssign: t.AutoAssign, ChatCap: t.ChatCap,
+		CountEmail: t.CountEmail, ChannelIDs: t.ChannelIDs, Members: []*AgentJSON{}, Waiting: t.Waiting, CreatedAt: t.CreatedAt}
+	for _, id := range t.MemberIDs {
+		if a := agents[id]; a != nil {
+			out.Members = append(out.Members, agentJSON(a))
+		}
+	}
+	return out
+}
+
+func (b *TeamBody) input() inbox.TeamInput {
+	in := inbox.TeamInput{NameKo: b.NameKo, NameEn: b.NameEn, AutoAssign: b.AutoAssign, ChatCap: b.ChatCap,
+		CountEmail: b.CountEmail, ChannelIDs: b.ChannelIDs, MemberIDs: b.MemberIDs}
+	return in
+}
+
+func (a *API) listTeams(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	teams, err := a.Store.ListTeams(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	agents, _, err := a.lookups(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := make([]TeamJSON, 0, len(teams))
+	for i := range teams {
+		items = append(items, teamJSON(&teams[i], agents))
+	}
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
+func (a *API) teamResult(r *http.Request, status int, id int64) (int, any, error) {
+	t, err := a.Store.GetTeam(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	agents, _, err := a.lookups(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return status, teamJSON(t, agents), nil
+}
+
+func (a *API) getTeam(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.teamResult(r, http.StatusOK, id)
+}
+
+func (a *API) createTeam(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	var b TeamBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	t, err := a.Inbox.CreateTeam(r.Context(), principal(r).Agent.ID, b.input())
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.teamResult(r, http.StatusCreated, t.ID)
+}
+
+func (a *API) patchTeam(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b TeamBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	if _, err := a.Inbox.UpdateTeam(r.Context(), principal(r).Agent.ID, id, b.input()); err != nil {
+		return 0, nil, err
+	}
+	return a.teamResult(r, http.StatusOK, id)
+}
+
+func (a *API) deleteTeam(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.Inbox.DeleteTeam(r.Context(), principal(r).Agent.ID, id); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}
+
+func memberParams(r *http.Request) (int64, int64, error) {
+	team, err := pathID(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	agent, err := strconv.ParseInt(r.PathValue("agent"), 10, 64)
+	if err != nil || agent <= 0 {
+		return 0, 0, errf(http.StatusBadRequest, "bad_id", "agent must be an agent id")
+	}
+	return team, agent, nil
+}
+
+func (a *API) addTeamMember(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	team, agent, err := memberParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.Inbox.AddTeamMember(r.Context(), principal(r).Agent.ID, team, agent); err != nil {
+		return 0, nil, err
+	}
+	return a.teamResult(r, http.StatusOK, team)
+}
+
+func (a *API) removeTeamMember(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	team, agent, err := memberParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.Inbox.RemoveTeamMember(r.Context(), principal(r).Agent.ID, team, agent); err != nil {
+		return 0, nil, err
+	}
+	return a.teamResult(r, http.StatusOK, team)
+}
+
+func (a *API) setAvailability(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	var b AvailabilityBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	ag, err := a.Inbox.SetAvailability(r.Context(), principal(r).Agent.ID, b.Availability)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, agentJSON(ag), nil
+}
