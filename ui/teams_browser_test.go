@@ -118,6 +118,14 @@ func testBrowserTeamsAndStatus(t *testing.T, dialect string) {
 		t.Fatalf("team queue link %q", got)
 	}
 	agent.screenshot(shots, "status-en.png")
+	// The ticket shows its team and the automatic assignment in its timeline.
+	agent.do("the ticket", chromedp.Navigate(e.ts.URL+"/tickets/"+id), chromedp.WaitVisible(chromedp.ID("f-team")))
+	if got := eval[string](agent, `document.getElementById('f-team').selectedOptions[0].textContent`); got != "Billing" {
+		t.Fatalf("team menu shows %q", got)
+	}
+	if !eval[bool](agent, `document.body.textContent.includes('Assignee → Agent Lee (assigned automatically)')`) {
+		t.Fatal("the timeline does not show the automatic assignment")
+	}
 	// Away: the next ticket waits in the team queue.
 	agent.do("away", chromedp.Click(chromedp.CSS(`details.menu summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-availability="away"]`)),
