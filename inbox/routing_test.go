@@ -3,6 +3,7 @@ package inbox_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -375,6 +376,134 @@ func TestAssignmentCapAcrossInstances(t *testing.T) {
 		q, err := st.TeamQueue(ctx, f.team.ID, 100)
 		if err != nil || len(q) != 2*perInstance-2*agents*capacity {
 			t.Fatalf("queue = %d tickets, %v; want %d", len(q), err, 2*perInstance-2*agents*capacity)
+		}
+	})
+}
+
+// TestAssignmentFairnessRandomResolutions: 1,000 arrivals over 5 online
+// agents with cap 3 and resolutions of random open tickets in between
+// (seeded). After every step: no agent over the cap; no ticket waits
+// while an agent has room; the tickets assigned are always the oldest
+// waiting ones; and while nobody is full (the first 15 arrivals) the
+// assignments are even.
+func TestAssignmentFairnessRandomResolutions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		const arrivals, agents, capacity = 1000, 5, 3
+		n := arrivals
+		if testing.Short() {
+			n = 200
+		}
+		f := newRouting(t, st, agents, capacity)
+		rng := rand.New(rand.NewPCG(12, 1024))
+		var waiting []int64 // arrival order
+		perAgent := map[int64]int{}
+		open := map[int64][]int64{} // agent → open tickets
+		for i := range n {
+			id := f.arrive(t, f.svc, fmt.Sprint(i))
+			waiting = append(waiting, id)
+			// Resolve a random open ticket about as often as tickets arrive.
+			if i >= 15 && rng.IntN(100) < 90 {
+				a := f.agents[rng.IntN(agents)].ID
+				if l := open[a]; len(l) > 0 {
+					k := rng.IntN(len(l))
+					resolve(t, f.svc, l[k])
+					open[a] = append(l[:k], l[k+1:]...)
+				}
+			}
+			got := drain(t, f.svc, f.team.ID)
+			// The oldest waiting tickets were taken, in order.
+			for _, tk := range waiting[:got] {
+				a := f.assignee(t, tk)
+				if a == 0 {
+					t.Fatalf("step %d: ticket %d skipped while a newer one was assigned", i, tk)
+				}
+				perAgent[a]++
+				open[a] = append(open[a], tk)
+			}
+			for _, tk := range waiting[got:] {
+				if f.assignee(t, tk) != 0 {
+					t.Fatalf("step %d: ticket %d assigned ahead of older ones", i, tk)
+				}
+			}
+			waiting = waiting[got:]
+			full := 0
+			for _, ag := range f.agents {
+				if l := len(open[ag.ID]); l > capacity {
+					t.Fatalf("step %d: agent %d holds %d, over the cap", i, ag.ID, l)
+				} else if l == capacity {
+					full++
+				}
+			}
+			if len(waiting) > 0 && full < agents {
+				t.Fatalf("step %d: %d tickets wait while an agent has room", i, len(waiting))
+			}
+			if i == agents*capacity-1 {
+				for _, ag := range f.agents {
+					if perAgent[ag.ID] != capacity {
+						t.Fatalf("before anyone was full: %v, want %d each", perAgent, capacity)
+					}
+				}
+			}
+		}
+		if l := loads(t, st); len(l) != agents {
+			t.Fatalf("loads = %v", l)
+		}
+		total := 0
+		for _, c := range perAgent {
+			total += c
+		}
+		t.Logf("%d arrivals: %d assigned %v, %d waiting", n, total, perAgent, len(waiting))
+	})
+}
+
+// TestQueueDrainOldestFirst: fill every cap, queue 10, resolve 3 → the 3
+// oldest waiting tickets are assigned, in arrival order, by the durable
+// routing consumer.
+func TestQueueDrainOldestFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f := newRouting(t, st, 5, 3)
+		if err := f.svc.AddConsumer(ctx, f.svc.Routing()); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); f.svc.RunConsumers(ctx, fastConsume("a")) }()
+		defer func() { cancel(); <-done }()
+		var full, queued []int64
+		for i := range 15 {
+			full = append(full, f.arrive(t, f.svc, fmt.Sprint("f", i)))
+		}
+		waitLong(t, "every cap filled", func() bool {
+			for _, id := range full {
+				if f.assignee(t, id) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		for i := range 10 {
+			queued = append(queued, f.arrive(t, f.svc, fmt.Sprint("q", i)))
+		}
+		for _, id := range full[:3] {
+			resolve(t, f.svc, id)
+		}
+		waitLong(t, "three assigned", func() bool {
+			return f.assignee(t, queued[0]) != 0 && f.assignee(t, queued[1]) != 0 && f.assignee(t, queued[2]) != 0
+		})
+		for _, id := range queued[3:] {
+			if f.assignee(t, id) != 0 {
+				t.Fatalf("ticket %d (not among the 3 oldest) was assigned", id)
+			}
+		}
+		// In order: the system lines of the three assignments follow arrival order.
+		var order []int64
+		if err := st.DB.Model(&store.Message{}).Where("ticket_id IN ? AND direction = ?", queued[:3], store.DirSystem).
+			Order("id").Pluck("ticket_id", &order).Error; err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(order) != fmt.Sprint(queued[:3]) {
+			t.Fatalf("assigned in order %v, want %v", order, queued[:3])
 		}
 	})
 }
