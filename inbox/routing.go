@@ -94,25 +94,9 @@ func (s *Service) changeAgent(ctx context.Context, agentID int64, fn func(*store
 	return &a, nil
 }
 
-// countsAgainstCap is the SQL condition, on a channels row c, under which a
-// ticket counts against an agent's cap: chat-like channels always, email
-// only in a team that counts it.
-func countsAgainstCap(countEmail bool) string {
-	if countEmail {
-		return "1 = 1"
-	}
-	return "c.kind <> 'email'"
-}
-
-// openStatuses are the statuses of a ticket that occupies its assignee.
-// Snoozed, resolved and closed tickets free capacity.
-var openStatuses = []string{store.StatusOpen, store.StatusPending}
-
-// AgentLoad is how many open tickets count against an agent's cap.
-type AgentLoad struct {
-	AgentID int64
-	Open    int64
-}
+// A ticket occupies its assignee while open or pending; snoozed, resolved
+// and closed tickets free capacity (the partial index
+// ix_ticket_assignee_open holds exactly the occupying ones).
 
 // DrainTeam gives team teamID's waiting tickets (open, unassigned), oldest
 // arrival first, to its online members while one has room under their cap,
@@ -123,19 +107,22 @@ type AgentLoad struct {
 // cap is chosen; ties go to the one assigned least recently (never
 // assigned first), then the lowest id.
 //
-// Concurrency: each assignment is one transaction that first locks the
-// team row, then the online members' agent rows (in id order), then the
-// ticket, all FOR UPDATE on PostgreSQL (SQLite transactions hold the write
-// lock from BEGIN). Counting a member's load and raising it happen under
-// the lock of that member's row, and every automatic assignment takes it,
-// so two instances (or two teams sharing a member) cannot both see room
-// for the last slot; the ticket's own lock and the "still unassigned"
-// check mean a ticket is assigned once. Row locks were chosen over an
-// advisory lock because the rows are what the decision reads, and over a
-// single leased assigner because arrivals on every instance then drain at
-// once without waiting for a leader. A consistent order (team, agents,
-// ticket) keeps them free of deadlocks; nothing else locks agents rows
-// before tickets.
+// Concurrency: each assignment is one transaction that locks the team row
+// (so the assigners of one team, on any instance, take turns), reads the
+// queue head and the members' loads, then locks the chosen agent's row and
+// counts their load again under that lock before assigning, then locks the
+// ticket and checks it is still waiting (FOR UPDATE on PostgreSQL; SQLite
+// transactions hold the write lock from BEGIN). Every automatic assignment
+// to an agent counts and raises their load under that agent's row lock, so
+// two instances, or two teams sharing a member, cannot both take the last
+// slot; the ticket lock and the recheck mean a ticket is assigned once.
+// Row locks were chosen over an advisory lock because they sit on the rows
+// the decision reads, and over a single leased assigner because arrivals
+// on every instance then drain at once, with no leader to fail over. Locking
+// only the chosen agent (not every member) keeps a decision to three row
+// locks. The order team → agent → ticket is the same everywhere, and
+// nothing else locks an agent row while holding a ticket row, so these
+// transactions cannot deadlock.
 func (s *Service) DrainTeam(ctx context.Context, teamID int64) (int, error) {
 	n := 0
 	for ctx.Err() == nil {
@@ -171,30 +158,25 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok bool, err er
 		if !team.AutoAssign {
 			return nil
 		}
+		var head []struct{ ID, LastChannelID int64 }
+		// Literal conditions, the partial index ix_ticket_team_queue's own.
+		if err := tx.Raw(`SELECT id, last_channel_id FROM tickets WHERE team_id = ? AND assignee_id IS NULL AND status = 'open' AND merged_into IS NULL
+			ORDER BY created_at, id LIMIT 1`, teamID).Scan(&head).Error; err != nil {
+			return fmt.Errorf("team queue: %w", err)
+		}
+		if len(head) == 0 {
+			return nil
+		}
 		var members []store.Agent
-		if err := lock(tx.Where("id IN (SELECT agent_id FROM team_members WHERE team_id = ?) AND active = ? AND availability = ?",
-			teamID, true, AvailabilityOnline)).Order("id").Find(&members).Error; err != nil {
-			return fmt.Errorf("lock members: %w", err)
+		if err := tx.Select("id", "name", "chat_cap", "last_assigned_at").
+			Where("id IN (SELECT agent_id FROM team_members WHERE team_id = ?) AND active = ? AND availability = ?", teamID, true, AvailabilityOnline).
+			Order("id").Find(&members).Error; err != nil {
+			return fmt.Errorf("members: %w", err)
 		}
 		if len(members) == 0 {
 			return nil
 		}
-		var ids []int64
-		if err := tx.Model(&store.Ticket{}).Where("team_id = ? AND assignee_id IS NULL AND status = ? AND merged_into IS NULL",
-			teamID, store.StatusOpen).Order("created_at, id").Limit(1).Pluck("id", &ids).Error; err != nil {
-			return fmt.Errorf("team queue: %w", err)
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		t, err := lockTicket(tx, ids[0])
-		if err != nil {
-			return err
-		}
-		if t.AssigneeID != nil || t.Status != store.StatusOpen || derefID(t.TeamID) != teamID || t.MergedInto != nil {
-			return nil // changed since it was read; the next round looks again
-		}
-		counts, err := ticketCounts(tx, t, team.CountEmail)
+		counts, err := channelCounts(tx, head[0].LastChannelID, team.CountEmail)
 		if err != nil {
 			return err
 		}
@@ -202,9 +184,40 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok bool, err er
 		if err != nil {
 			return err
 		}
-		best := pickAgent(members, loads, team.ChatCap, counts)
+		// The choice is made on a snapshot; it holds only once the chosen
+		// agent's row is locked and their load counted again under it.
+		var best *store.Agent
+		for len(members) > 0 {
+			cand := pickAgent(members, loads, team.ChatCap, counts)
+			if cand == nil {
+				return nil // everyone is full: the ticket waits in the queue
+			}
+			var locked store.Agent
+			if err := lock(tx.Select("id", "name", "active", "availability", "chat_cap")).Take(&locked, cand.ID).Error; err != nil {
+				return fmt.Errorf("lock agent %d: %w", cand.ID, err)
+			}
+			recount, err := memberLoads(tx, []store.Agent{locked}, team.CountEmail)
+			if err != nil {
+				return err
+			}
+			locked.LastAssignedAt = cand.LastAssignedAt
+			loads[cand.ID] = recount[cand.ID]
+			if locked.Active && locked.Availability == AvailabilityOnline && pickAgent([]store.Agent{locked}, loads, team.ChatCap, counts) != nil {
+				best = &locked
+				break
+			}
+			id := cand.ID
+			members = slices.DeleteFunc(members, func(a store.Agent) bool { return a.ID == id })
+		}
 		if best == nil {
-			return nil // everyone is full: the ticket waits in the queue
+			return nil
+		}
+		t, err := lockTicket(tx, head[0].ID)
+		if err != nil {
+			return err
+		}
+		if t.AssigneeID != nil || t.Status != store.StatusOpen || derefID(t.TeamID) != teamID || t.MergedInto != nil {
+			return nil // changed since it was read; the next round looks again
 		}
 		ts := now()
 		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
@@ -233,33 +246,63 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok bool, err er
 	return ok, nil
 }
 
-// ticketCounts reports whether ticket t counts against its assignee's cap.
-func ticketCounts(tx *gorm.DB, t *store.Ticket, countEmail bool) (bool, error) {
+// channelCounts reports whether a ticket whose latest customer message came
+// on channel id counts against its assignee's cap.
+func channelCounts(tx *gorm.DB, id int64, countEmail bool) (bool, error) {
 	if countEmail {
 		return true, nil
 	}
 	var kinds []string
-	if err := tx.Model(&store.Channel{}).Where("id = ?", t.LastChannelID).Pluck("kind", &kinds).Error; err != nil {
+	if err := tx.Model(&store.Channel{}).Where("id = ?", id).Pluck("kind", &kinds).Error; err != nil {
 		return false, err
 	}
 	return len(kinds) == 0 || kinds[0] != "email", nil
 }
 
-// memberLoads counts each member's open tickets that count against the cap.
+// memberLoads counts each member's open tickets that count against the
+// cap. It reads the partial index ix_ticket_assignee_open alone (tickets
+// per agent and channel) and applies the channel kinds, a small table, here.
 func memberLoads(tx *gorm.DB, members []store.Agent, countEmail bool) (map[int64]int64, error) {
 	ids := make([]int64, len(members))
 	for i := range members {
 		ids[i] = members[i].ID
 	}
-	var rows []AgentLoad
-	if err := tx.Raw(`SELECT t.assignee_id AS agent_id, COUNT(*) AS open FROM tickets t JOIN channels c ON c.id = t.last_channel_id
-		WHERE t.assignee_id IN ? AND t.status IN ? AND t.merged_into IS NULL AND `+countsAgainstCap(countEmail)+`
-		GROUP BY t.assignee_id`, ids, openStatuses).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("member loads: %w", err)
+	return openLoads(tx, ids, countEmail)
+}
+
+// openLoads counts open tickets per assignee (all assignees when ids is
+// nil), email tickets only when countEmail.
+func openLoads(tx *gorm.DB, ids []int64, countEmail bool) (map[int64]int64, error) {
+	var rows []struct {
+		AssigneeID    int64
+		LastChannelID int64
+		N             int64
+	}
+	q := `SELECT assignee_id, last_channel_id, COUNT(*) AS n FROM tickets
+		WHERE status IN ('open', 'pending') AND merged_into IS NULL AND assignee_id IS NOT NULL`
+	args := []any{}
+	if ids != nil {
+		q += " AND assignee_id IN ?"
+		args = append(args, ids)
+	}
+	if err := tx.Raw(q+" GROUP BY assignee_id, last_channel_id", args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("agent loads: %w", err)
+	}
+	email := map[int64]bool{}
+	if !countEmail {
+		var chans []int64
+		if err := tx.Model(&store.Channel{}).Where("kind = ?", "email").Pluck("id", &chans).Error; err != nil {
+			return nil, err
+		}
+		for _, id := range chans {
+			email[id] = true
+		}
 	}
 	out := make(map[int64]int64, len(rows))
 	for _, r := range rows {
-		out[r.AgentID] = r.Open
+		if !email[r.LastChannelID] {
+			out[r.AssigneeID] += r.N
+		}
 	}
 	return out, nil
 }
@@ -313,15 +356,9 @@ func cmpTime(a, b *time.Time) int {
 // on chat-like channels assigned to them (the count their cap is compared
 // with in a team that does not count email).
 func (s *Service) AgentLoads(ctx context.Context) (map[int64]int64, error) {
-	var rows []AgentLoad
-	if err := s.st.DB.WithContext(ctx).Raw(`SELECT t.assignee_id AS agent_id, COUNT(*) AS open FROM tickets t JOIN channels c ON c.id = t.last_channel_id
-		WHERE t.assignee_id IS NOT NULL AND t.status IN ? AND t.merged_into IS NULL AND c.kind <> 'email'
-		GROUP BY t.assignee_id`, openStatuses).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("inbox: agent loads: %w", err)
-	}
-	out := make(map[int64]int64, len(rows))
-	for _, r := range rows {
-		out[r.AgentID] = r.Open
+	out, err := openLoads(s.st.DB.WithContext(ctx), nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
 	}
 	return out, nil
 }

@@ -9,8 +9,13 @@ CREATE INDEX "ix_team_member_agent" ON "team_members" ("agent_id");
 CREATE TABLE "channel_teams" ("channel_id" bigint NOT NULL,"team_id" bigint NOT NULL,PRIMARY KEY ("channel_id"));
 CREATE INDEX "ix_channel_team_team" ON "channel_teams" ("team_id");
 ALTER TABLE "tickets" ADD COLUMN "team_id" bigint;
--- The team queue: open unassigned tickets of a team, oldest first.
-CREATE INDEX "ix_ticket_team" ON "tickets" ("team_id","status","created_at");
+-- Team views, and the team queue: open unassigned tickets of a team,
+-- oldest first (partial, so the queue head is found without walking the
+-- team's assigned tickets).
+CREATE INDEX "ix_ticket_team" ON "tickets" ("team_id","status");
+CREATE INDEX "ix_ticket_team_queue" ON "tickets" ("team_id","created_at","id") WHERE assignee_id IS NULL AND status = 'open' AND merged_into IS NULL;
+-- An agent's load: their open tickets per channel, read from the index alone.
+CREATE INDEX "ix_ticket_assignee_open" ON "tickets" ("assignee_id","last_channel_id") WHERE status IN ('open', 'pending') AND merged_into IS NULL;
 INSERT INTO "teams" ("name_ko","name_en","auto_assign","count_email","created_at","updated_at")
   SELECT trim(team), trim(team), false, false, MIN(created_at), MIN(created_at) FROM tickets
   WHERE trim(COALESCE(team, '')) <> '' GROUP BY trim(team) ORDER BY MIN(id);
