@@ -65,7 +65,7 @@ func (a *API) routes() []route {
 		{"PUT", "/agents/me/availability", authAgent, "Set your availability: online (auto-assignment gives you tickets), away or offline", "Availability", "Agent", a.setAvailability},
 
 		{"GET", "/teams", authAgent, "List teams with members, default channels and queue length", "", "TeamList", a.listTeams},
-		{"POST", "/teams", authAdmin, "Create a team: name_ko, name_en, auto_assign, chat_cap (overrides members' caps), count_email, channel_ids (default team of those channels), member_ids", "TeamCreate", "Team", a.createTeam},
+		{"POST", "/teams", authAdmin, "Create a team: name_ko, name_en, auto_assign, chat_cap (overrides members' caps), count_email, channel_ids (default team of those channels), member_ids, business_hours {time_zone (default Asia/Seoul), weekly {mon: [[\"09:00\",\"18:00\"]]}, holidays}", "TeamCreate", "Team", a.createTeam},
 		{"GET", "/teams/{id}", authAgent, "A team", "", "Team", a.getTeam},
 		{"PATCH", "/teams/{id}", authAdmin, "Change a team (absent fields are kept; chat_cap 0 removes the team's cap)", "TeamPatch", "Team", a.patchTeam},
 		{"DELETE", "/teams/{id}", authAdmin, "Delete a team: its tickets keep their assignees and lose the team", "", "OK", a.deleteTeam},

@@ -21,8 +21,13 @@ type TeamJSON struct {
 	ChannelIDs []int64      `json:"channel_ids"`
 	Members    []*AgentJSON `json:"members"`
 	// Waiting is how many open tickets of the team have no owner yet.
-	Waiting   int64     `json:"waiting"`
-	CreatedAt time.Time `json:"created_at"`
+	Waiting int64 `json:"waiting"`
+	// BusinessHours (time zone, weekly spans, holidays); no weekly spans
+	// means always open. OpenNow and NextOpen are computed from them.
+	BusinessHours store.BusinessHours `json:"business_hours"`
+	OpenNow       bool                `json:"open_now"`
+	NextOpen      *time.Time          `json:"next_open,omitempty"`
+	CreatedAt     time.Time           `json:"created_at"`
 }
 
 // TeamBody creates (POST) or changes (PATCH) a team; absent fields are
@@ -35,6 +40,9 @@ type TeamBody struct {
 	CountEmail *bool    `json:"count_email"`
 	ChannelIDs *[]int64 `json:"channel_ids"`
 	MemberIDs  *[]int64 `json:"member_ids"`
+	// BusinessHours replaces the team's hours: {"time_zone": "Asia/Seoul",
+	// "weekly": {"mon": [["09:00","18:00"]]}, "holidays": ["2026-12-25"]}.
+	BusinessHours *store.BusinessHours `json:"business_hours"`
 }
 
 // AvailabilityBody sets the signed-in agent's availability.
@@ -44,7 +52,19 @@ type AvailabilityBody struct {
 
 func teamJSON(t *store.TeamInfo, agents map[int64]*store.Agent) TeamJSON {
 	out := TeamJSON{ID: t.ID, NameKo: t.NameKo, NameEn: t.NameEn, AutoAssign: t.AutoAssign, ChatCap: t.ChatCap,
-		CountEmail: t.CountEmail, ChannelIDs: t.ChannelIDs, Members: []*AgentJSON{}, Waiting: t.Waiting, CreatedAt: t.CreatedAt}
+		CountEmail: t.CountEmail, ChannelIDs: t.ChannelIDs, Members: []*AgentJSON{}, Waiting: t.Waiting, CreatedAt: t.CreatedAt,
+		BusinessHours: t.Hours}
+	if out.BusinessHours.TimeZone == "" {
+		out.BusinessHours.TimeZone = inbox.DefaultTimeZone
+	}
+	if out.BusinessHours.Weekly == nil {
+		out.BusinessHours.Weekly = map[string][][2]string{}
+	}
+	if out.BusinessHours.Holidays == nil {
+		out.BusinessHours.Holidays = []string{}
+	}
+	st := inbox.OpenAt(t.Hours, time.Now())
+	out.OpenNow, out.NextOpen = st.Open, st.NextOpen
 	for _, id := range t.MemberIDs {
 		if a := agents[id]; a != nil {
 			out.Members = append(out.Members, agentJSON(a))
@@ -55,7 +75,7 @@ func teamJSON(t *store.TeamInfo, agents map[int64]*store.Agent) TeamJSON {
 
 func (b *TeamBody) input() inbox.TeamInput {
 	in := inbox.TeamInput{NameKo: b.NameKo, NameEn: b.NameEn, AutoAssign: b.AutoAssign, ChatCap: b.ChatCap,
-		CountEmail: b.CountEmail, ChannelIDs: b.ChannelIDs, MemberIDs: b.MemberIDs}
+		CountEmail: b.CountEmail, ChannelIDs: b.ChannelIDs, MemberIDs: b.MemberIDs, Hours: b.BusinessHours}
 	return in
 }
 

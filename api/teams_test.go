@@ -182,6 +182,34 @@ func TestTeamsAPI(t *testing.T) {
 				t.Fatalf("no team: %+v", tk)
 			}
 
+			// Business hours: Asia/Seoul unless set; bad spans are refused.
+			if team.ID == 0 {
+				t.Fatal("no team")
+			}
+			var hours struct {
+				BusinessHours struct {
+					TimeZone string                 `json:"time_zone"`
+					Weekly   map[string][][2]string `json:"weekly"`
+					Holidays []string               `json:"holidays"`
+				} `json:"business_hours"`
+				OpenNow  bool       `json:"open_now"`
+				NextOpen *time.Time `json:"next_open"`
+			}
+			e.call("GET", path, lee, nil, 200, &hours)
+			if hours.BusinessHours.TimeZone != "Asia/Seoul" || !hours.OpenNow || hours.NextOpen != nil {
+				t.Fatalf("default hours = %+v", hours)
+			}
+			e.call("PATCH", path, e.admin, map[string]any{"business_hours": map[string]any{"weekly": map[string]any{"mon": [][]string{{"18:00", "09:00"}}}}}, 422, &ae)
+			if ae.Error.Reason != "bad_hours" {
+				t.Fatalf("bad span: %+v", ae)
+			}
+			// Open one minute a week, on a day that is also a holiday: closed now.
+			e.call("PATCH", path, e.admin, map[string]any{"business_hours": map[string]any{"time_zone": "Asia/Seoul",
+				"weekly": map[string]any{"sun": [][]string{{"03:00", "03:01"}}}, "holidays": []string{"2026-01-01"}}}, 200, &hours)
+			if len(hours.BusinessHours.Weekly["sun"]) != 1 || hours.BusinessHours.Holidays[0] != "2026-01-01" || hours.OpenNow && hours.NextOpen != nil {
+				t.Fatalf("hours = %+v", hours)
+			}
+
 			// Delete: tickets lose the team, not their assignee.
 			e.call("DELETE", path, e.admin, nil, 200, nil)
 			e.call("GET", path, e.admin, nil, 404, nil)

@@ -31,6 +31,9 @@ type TeamInput struct {
 	ChannelIDs *[]int64
 	// MemberIDs, when set, is the full list of members.
 	MemberIDs *[]int64
+	// Hours, when set, replaces the business hours (empty weekly hours:
+	// always open).
+	Hours *store.BusinessHours
 }
 
 func cleanTeamName(field string, v *string) (string, error) {
@@ -84,6 +87,14 @@ func (s *Service) applyTeam(ctx context.Context, actorID int64, t *store.Team, i
 	if in.ChatCap != nil && (*in.ChatCap < 0 || *in.ChatCap > MaxChatCap) {
 		return invalidAs("bad_cap", map[string]any{"max": MaxChatCap}, "a cap is between 1 and %d", MaxChatCap)
 	}
+	if in.Hours != nil {
+		if err := ValidateHours(*in.Hours); err != nil {
+			return err
+		}
+		if in.Hours.TimeZone == "" {
+			in.Hours.TimeZone = DefaultTimeZone
+		}
+	}
 	var evs []Event
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		ts := now()
@@ -111,6 +122,9 @@ func (s *Service) applyTeam(ctx context.Context, actorID int64, t *store.Team, i
 				c := *in.ChatCap
 				t.ChatCap = &c
 			}
+		}
+		if in.Hours != nil {
+			t.Hours = *in.Hours
 		}
 		t.UpdatedAt = ts
 		// Save writes every column, booleans set to false included.

@@ -1,6 +1,9 @@
 package store
 
 import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -219,8 +222,57 @@ type Team struct {
 	// CountEmail makes email tickets count against the cap (chat-like
 	// channels always count).
 	CountEmail bool `gorm:"not null;default:false"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Hours are the team's business hours (none: always open).
+	Hours     BusinessHours `gorm:"column:business_hours;type:text"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// BusinessHours are weekly opening hours in a time zone, with closed
+// dates; kept as JSON. No weekly spans means always open.
+type BusinessHours struct {
+	// TimeZone is an IANA name; empty means Asia/Seoul.
+	TimeZone string `json:"time_zone"`
+	// Weekly maps "mon".."sun" to spans [["09:00","18:00"], ...] ("24:00"
+	// ends a day; a night shift is two spans on two days).
+	Weekly map[string][][2]string `json:"weekly"`
+	// Holidays are closed dates ("2026-12-25") in the time zone.
+	Holidays []string `json:"holidays"`
+}
+
+// Value implements driver.Valuer.
+func (h BusinessHours) Value() (driver.Value, error) {
+	if len(h.Weekly) == 0 && len(h.Holidays) == 0 && h.TimeZone == "" {
+		return nil, nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode business hours: %w", err)
+	}
+	return string(b), nil
+}
+
+// Scan implements sql.Scanner.
+func (h *BusinessHours) Scan(src any) error {
+	*h = BusinessHours{}
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("store: scan business hours from %T", src)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, h); err != nil {
+		return fmt.Errorf("store: decode business hours: %w", err)
+	}
+	return nil
 }
 
 // Name is the team's name in lang ("ko" or "en"), falling back to the other.

@@ -44,6 +44,13 @@ func templateFuncs() template.FuncMap {
 			return "?"
 		},
 		"join": strings.Join,
+		"spans": func(sp [][2]string) string {
+			parts := make([]string, len(sp))
+			for i, p := range sp {
+				parts[i] = p[0] + "-" + p[1]
+			}
+			return strings.Join(parts, ", ")
+		},
 		"hasID": func(ids []int64, id int64) bool {
 			for _, x := range ids {
 				if x == id {

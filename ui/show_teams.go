@@ -2,24 +2,43 @@ package ui
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
 )
 
 type teamsData struct {
-	Teams    []store.TeamInfo
+	Teams    []teamView
+	Days     []string
 	Agents   []store.Agent
 	Channels []store.Channel
 }
 
+// teamView is a team on the Teams screen, with its hours' state now.
+type teamView struct {
+	store.TeamInfo
+	TimeZone string
+	HasHours bool
+	Open     bool
+}
+
 func (h *handler) showTeams(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	ctx := r.Context()
-	var d teamsData
-	var err error
-	if d.Teams, err = h.s.Store.ListTeams(ctx); err != nil {
+	d := teamsData{Days: []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}
+	teams, err := h.s.Store.ListTeams(ctx)
+	if err != nil {
 		h.fail(w, r, p, "list teams", err)
 		return
+	}
+	for _, t := range teams {
+		tz := t.Hours.TimeZone
+		if tz == "" {
+			tz = inbox.DefaultTimeZone
+		}
+		d.Teams = append(d.Teams, teamView{TeamInfo: t, TimeZone: tz, Open: inbox.OpenAt(t.Hours, time.Now()).Open,
+			HasHours: len(t.Hours.Weekly) > 0})
 	}
 	if d.Agents, err = h.s.Store.ListAgents(ctx); err != nil {
 		h.fail(w, r, p, "list agents", err)

@@ -51,6 +51,8 @@ func testBrowserTeamsAndStatus(t *testing.T, dialect string) {
 	}
 	admin.do("create the team", chromedp.SetValue(chromedp.ID("tm-new-ko"), "결제팀"),
 		chromedp.SendKeys(chromedp.ID("tm-new-en"), "Billing"),
+		chromedp.SendKeys(chromedp.ID("tm-new-mon"), "09:00-12:00, 13:00-18:00"),
+		chromedp.SendKeys(chromedp.ID("tm-new-hol"), "2026-12-25"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#team-new input[name=member][value="%d"]`, lee))),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#team-new input[name=channel][value="%d"]`, e.chanID))),
 		chromedp.Click(chromedp.CSS(`#team-new button[type=submit]`)))
@@ -64,6 +66,11 @@ func testBrowserTeamsAndStatus(t *testing.T, dialect string) {
 			Members    []struct {
 				ID int64 `json:"id"`
 			} `json:"members"`
+			BusinessHours struct {
+				TimeZone string                 `json:"time_zone"`
+				Weekly   map[string][][2]string `json:"weekly"`
+				Holidays []string               `json:"holidays"`
+			} `json:"business_hours"`
 		} `json:"items"`
 	}
 	eventually(t, "the team stored", func() bool {
@@ -75,12 +82,19 @@ func testBrowserTeamsAndStatus(t *testing.T, dialect string) {
 	}
 	tm := teams.Items[0]
 	if tm.NameKo != "결제팀" || tm.NameEn != "Billing" || !tm.AutoAssign || len(tm.Members) != 1 || tm.Members[0].ID != lee ||
-		len(tm.ChannelIDs) != 1 || tm.ChannelIDs[0] != e.chanID {
+		len(tm.ChannelIDs) != 1 || tm.ChannelIDs[0] != e.chanID || tm.BusinessHours.TimeZone != "Asia/Seoul" ||
+		fmt.Sprint(tm.BusinessHours.Weekly) != "map[mon:[[09:00 12:00] [13:00 18:00]]]" || fmt.Sprint(tm.BusinessHours.Holidays) != "[2026-12-25]" {
 		t.Fatalf("created team = %+v", tm)
 	}
 	admin.do("the team's form after the reload", chromedp.WaitVisible(chromedp.ID(fmt.Sprintf("team-%d", tm.ID))))
 	if got := admin.text(fmt.Sprintf("#team-%d h2", tm.ID)); got != "결제팀 대기: 0" {
 		t.Fatalf("team heading %q", got)
+	}
+	if got := admin.text(fmt.Sprintf("#tm-%d-mon", tm.ID)); got != "" {
+		t.Fatalf("input text %q", got)
+	}
+	if got := eval[string](admin, fmt.Sprintf(`document.getElementById('tm-%d-mon').value`, tm.ID)); got != "09:00-12:00, 13:00-18:00" {
+		t.Fatalf("Monday's hours shown as %q", got)
 	}
 	admin.screenshot(shots, "teams-ko.png")
 

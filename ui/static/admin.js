@@ -423,7 +423,24 @@ function teamBody(form) {
     name_ko: form.name_ko.value.trim(), name_en: form.name_en.value.trim(),
     auto_assign: form.auto_assign.checked, count_email: form.count_email.checked,
     chat_cap: cap === '' ? 0 : Number(cap), member_ids: ids('member'), channel_ids: ids('channel'),
+    business_hours: teamHours(form),
   };
+}
+
+// teamHours reads the hours fields: "09:00-18:00, 22:00-24:00" per day,
+// one holiday date per line.
+function teamHours(form) {
+  const weekly = {};
+  for (const day of ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) {
+    const v = form.elements['day_' + day].value.trim();
+    if (!v) continue;
+    weekly[day] = v.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+      const [from, to] = p.split('-').map((x) => x.trim());
+      return [from || '', to || ''];
+    });
+  }
+  const holidays = form.holidays.value.split('\n').map((l) => l.trim()).filter(Boolean);
+  return { time_zone: form.time_zone.value.trim(), weekly, holidays };
 }
 
 function initTeams() {
