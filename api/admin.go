@@ -130,7 +130,7 @@ func (a *API) getContact(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	page, err := a.Store.ListTickets(r.Context(), store.TicketFilter{Status: "all", ContactID: id, Limit: 50})
+	page, err := a.Store.ListTickets(r.Context(), store.TicketFilter{Status: "all", ContactID: id, Limit: 50, Viewer: viewer(r)})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -565,6 +565,15 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) (int, any, erro
 	at, err := a.Store.GetAttachment(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
+	}
+	if viewer(r) != 0 {
+		m, err := a.Inbox.Message(r.Context(), at.MessageID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := a.checkVisible(r, m.TicketID); err != nil {
+			return 0, nil, err
+		}
 	}
 	rc, err := a.Store.OpenBlob(at.SHA256)
 	if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,6 +42,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: 2000\n: connected\n\n")
 	fl.Flush()
+	seen := &visibility{a: a, viewer: viewer(r), ttl: 5 * time.Second, at: map[int64]visibleAt{}}
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
 	recheck := time.NewTicker(streamRecheck)
@@ -77,6 +79,9 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			if (e.Type == inbox.EventAgentTyping || e.Type == inbox.EventAgentViewing) && e.AgentID == me {
 				continue // an agent's own presence is not news to them
 			}
+			if e.TicketID > 0 && !seen.visible(ctx, e.TicketID) {
+				continue // a restricted team's ticket, and this agent is not in the team
+			}
 			b, err := json.Marshal(e)
 			if err != nil {
 				continue
@@ -87,6 +92,39 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			fl.Flush()
 		}
 	}
+}
+
+// visibility remembers, for one event stream, which tickets its agent may
+// see (team restrictions), for a few seconds each, so a burst of events on
+// one ticket costs one query. Admins see everything.
+type visibility struct {
+	a      *API
+	viewer int64
+	ttl    time.Duration
+	at     map[int64]visibleAt
+}
+
+type visibleAt struct {
+	ok   bool
+	when time.Time
+}
+
+func (v *visibility) visible(ctx context.Context, ticketID int64) bool {
+	if v.viewer == 0 {
+		return true
+	}
+	if c, ok := v.at[ticketID]; ok && time.Since(c.when) < v.ttl {
+		return c.ok
+	}
+	ok, err := v.a.Store.CanSee(ctx, v.viewer, ticketID)
+	if err != nil {
+		return false // fail closed
+	}
+	if len(v.at) > 10000 {
+		clear(v.at)
+	}
+	v.at[ticketID] = visibleAt{ok: ok, when: time.Now()}
+	return ok
 }
 
 // eventSchemas describes the JSON of one event on the stream (inbox.Event)

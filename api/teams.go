@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,8 +17,10 @@ type TeamJSON struct {
 	NameEn     string `json:"name_en"`
 	AutoAssign bool   `json:"auto_assign"`
 	// ChatCap, when set, replaces the members' own caps in this team.
-	ChatCap    *int         `json:"chat_cap"`
-	CountEmail bool         `json:"count_email"`
+	ChatCap    *int `json:"chat_cap"`
+	CountEmail bool `json:"count_email"`
+	// Restricted: the team's tickets are seen only by its members and admins.
+	Restricted bool         `json:"restricted"`
 	ChannelIDs []int64      `json:"channel_ids"`
 	Members    []*AgentJSON `json:"members"`
 	// Waiting is how many open tickets of the team have no owner yet.
@@ -38,6 +41,7 @@ type TeamBody struct {
 	AutoAssign *bool    `json:"auto_assign"`
 	ChatCap    *int     `json:"chat_cap"`
 	CountEmail *bool    `json:"count_email"`
+	Restricted *bool    `json:"restricted"`
 	ChannelIDs *[]int64 `json:"channel_ids"`
 	MemberIDs  *[]int64 `json:"member_ids"`
 	// BusinessHours replaces the team's hours: {"time_zone": "Asia/Seoul",
@@ -52,7 +56,7 @@ type AvailabilityBody struct {
 
 func teamJSON(t *store.TeamInfo, agents map[int64]*store.Agent) TeamJSON {
 	out := TeamJSON{ID: t.ID, NameKo: t.NameKo, NameEn: t.NameEn, AutoAssign: t.AutoAssign, ChatCap: t.ChatCap,
-		CountEmail: t.CountEmail, ChannelIDs: t.ChannelIDs, Members: []*AgentJSON{}, Waiting: t.Waiting, CreatedAt: t.CreatedAt,
+		CountEmail: t.CountEmail, Restricted: t.Restricted, ChannelIDs: t.ChannelIDs, Members: []*AgentJSON{}, Waiting: t.Waiting, CreatedAt: t.CreatedAt,
 		BusinessHours: t.Hours}
 	if out.BusinessHours.TimeZone == "" {
 		out.BusinessHours.TimeZone = inbox.DefaultTimeZone
@@ -75,7 +79,7 @@ func teamJSON(t *store.TeamInfo, agents map[int64]*store.Agent) TeamJSON {
 
 func (b *TeamBody) input() inbox.TeamInput {
 	in := inbox.TeamInput{NameKo: b.NameKo, NameEn: b.NameEn, AutoAssign: b.AutoAssign, ChatCap: b.ChatCap,
-		CountEmail: b.CountEmail, ChannelIDs: b.ChannelIDs, MemberIDs: b.MemberIDs, Hours: b.BusinessHours}
+		CountEmail: b.CountEmail, Restricted: b.Restricted, ChannelIDs: b.ChannelIDs, MemberIDs: b.MemberIDs, Hours: b.BusinessHours}
 	return in
 }
 
@@ -197,4 +201,32 @@ func (a *API) setAvailability(w http.ResponseWriter, r *http.Request) (int, any,
 		return 0, nil, err
 	}
 	return http.StatusOK, agentJSON(ag), nil
+}
+
+// viewer is the agent whose team visibility limits what r may see: 0 for
+// admins, who see everything.
+func viewer(r *http.Request) int64 {
+	p := principal(r)
+	if p == nil || p.Agent.Role == store.RoleAdmin {
+		return 0
+	}
+	return p.Agent.ID
+}
+
+// checkVisible answers 404 for a ticket the requesting agent may not see
+// (a restricted team's ticket, for an agent outside the team), as if it did
+// not exist.
+func (a *API) checkVisible(r *http.Request, ticketID int64) error {
+	v := viewer(r)
+	if v == 0 {
+		return nil
+	}
+	ok, err := a.Store.CanSee(r.Context(), v, ticketID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("api: ticket %d: %w", ticketID, store.ErrNotFound)
+	}
+	return nil
 }

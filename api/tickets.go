@@ -59,7 +59,7 @@ func (a *API) ticketLookups(r *http.Request) (map[int64]*store.Agent, map[int64]
 
 func (a *API) filterFrom(r *http.Request) (store.TicketFilter, error) {
 	q := r.URL.Query()
-	f := store.TicketFilter{Status: q.Get("status"), Tag: q.Get("tag"), Query: q.Get("q"), Cursor: q.Get("cursor")}
+	f := store.TicketFilter{Status: q.Get("status"), Tag: q.Get("tag"), Query: q.Get("q"), Cursor: q.Get("cursor"), Viewer: viewer(r)}
 	if f.Status != "" && f.Status != "all" {
 		switch f.Status {
 		case store.StatusOpen, store.StatusPending, store.StatusSnoozed, store.StatusResolved, store.StatusClosed:
@@ -144,6 +144,7 @@ func (a *API) ticketCounts(w http.ResponseWriter, r *http.Request) (int, any, er
 	}
 	out := map[string]int64{}
 	for name, f := range views {
+		f.Viewer = viewer(r)
 		n, err := a.Store.CountTickets(r.Context(), f)
 		if err != nil {
 			return 0, nil, err
@@ -156,10 +157,20 @@ func (a *API) ticketCounts(w http.ResponseWriter, r *http.Request) (int, any, er
 // ticketParam resolves {id}: a public id, or a number like 1042.
 func (a *API) ticketParam(r *http.Request) (*store.Ticket, error) {
 	id := r.PathValue("id")
-	if n, err := strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64); err == nil && n > store.TicketNumberBase {
-		return a.Inbox.Ticket(r.Context(), n-store.TicketNumberBase)
+	var t *store.Ticket
+	var err error
+	if n, perr := strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64); perr == nil && n > store.TicketNumberBase {
+		t, err = a.Inbox.Ticket(r.Context(), n-store.TicketNumberBase)
+	} else {
+		t, err = a.Inbox.TicketByPublicID(r.Context(), id)
 	}
-	return a.Inbox.TicketByPublicID(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkVisible(r, t.ID); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func (a *API) getTicket(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -430,6 +441,9 @@ func (a *API) mergeTicket(w http.ResponseWriter, r *http.Request) (int, any, err
 		return 0, nil, err
 	}
 	src, err := a.Inbox.TicketByPublicID(r.Context(), from)
+	if err == nil {
+		err = a.checkVisible(r, src.ID)
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -471,6 +485,13 @@ func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) (int, any, er
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return 0, nil, errf(http.StatusNotFound, "not_found", "no such message")
+	}
+	m, err := a.Inbox.Message(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.checkVisible(r, m.TicketID); err != nil {
+		return 0, nil, err
 	}
 	if err := a.Inbox.RetryDelivery(r.Context(), id); err != nil {
 		return 0, nil, err

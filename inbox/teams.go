@@ -26,6 +26,8 @@ type TeamInput struct {
 	// ChatCap: pointer to 0 removes the team's own cap (members' caps apply).
 	ChatCap    *int
 	CountEmail *bool
+	// Restricted limits the team's tickets to its members (and admins).
+	Restricted *bool
 	// ChannelIDs, when set, is the full list of channels whose default
 	// team this is (a channel moves here from any other team).
 	ChannelIDs *[]int64
@@ -114,6 +116,9 @@ func (s *Service) applyTeam(ctx context.Context, actorID int64, t *store.Team, i
 		}
 		if in.CountEmail != nil {
 			t.CountEmail = *in.CountEmail
+		}
+		if in.Restricted != nil {
+			t.Restricted = *in.Restricted
 		}
 		if in.ChatCap != nil {
 			if *in.ChatCap == 0 {

@@ -222,6 +222,9 @@ type Team struct {
 	// CountEmail makes email tickets count against the cap (chat-like
 	// channels always count).
 	CountEmail bool `gorm:"not null;default:false"`
+	// Restricted: the team's tickets (their messages, attachments and
+	// events) are seen only by its members and admins.
+	Restricted bool `gorm:"not null;default:false"`
 	// Hours are the team's business hours (none: always open).
 	Hours     BusinessHours `gorm:"column:business_hours;type:text"`
 	CreatedAt time.Time

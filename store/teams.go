@@ -110,3 +110,29 @@ func (s *Store) TeamsByID(ctx context.Context) (map[int64]*Team, error) {
 	}
 	return out, nil
 }
+
+// VisibleTo is the condition (one parameter: the agent's id) under which a
+// ticket is visible to a non-admin agent: it has no team, its team is not
+// restricted, or the agent is a member of it.
+const VisibleTo = `(tickets.team_id IS NULL OR tickets.team_id NOT IN (SELECT id FROM teams WHERE restricted = true)
+	OR tickets.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?))`
+
+// CanSee reports whether agent (not an admin) may see ticket id; false for a
+// ticket that does not exist.
+func (s *Store) CanSee(ctx context.Context, agentID, ticketID int64) (bool, error) {
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&Ticket{}).Where("tickets.id = ?", ticketID).Where(VisibleTo, agentID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("store: can agent %d see ticket %d: %w", agentID, ticketID, err)
+	}
+	return n > 0, nil
+}
+
+// AnyRestricted reports whether any team restricts its tickets, so callers
+// can skip per-ticket checks when none does.
+func (s *Store) AnyRestricted(ctx context.Context) (bool, error) {
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&Team{}).Where("restricted = ?", true).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("store: restricted teams: %w", err)
+	}
+	return n > 0, nil
+}

@@ -18,7 +18,10 @@ type TicketFilter struct {
 	Unassigned bool
 	TeamID     int64 // > 0: filed to this team
 	// TeamsOf > 0: filed to any team this agent is a member of.
-	TeamsOf   int64
+	TeamsOf int64
+	// Viewer > 0 hides tickets of restricted teams the agent is not in
+	// (admins pass 0).
+	Viewer    int64
 	ChannelID int64
 	ContactID int64
 	Tag       string
@@ -102,6 +105,9 @@ func (s *Store) filterScope(db *gorm.DB, f TicketFilter) (scoped *gorm.DB, ok bo
 	}
 	if f.TeamID > 0 {
 		db = db.Where("tickets.team_id = ?", f.TeamID)
+	}
+	if f.Viewer > 0 {
+		db = db.Where(VisibleTo, f.Viewer)
 	}
 	if f.TeamsOf > 0 {
 		db = db.Where("tickets.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)", f.TeamsOf)

@@ -110,6 +110,7 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 
 	f := filterForView(d.View, me)
 	f.ChannelID, f.TeamID, f.Tag, f.Query, f.Cursor = d.ChannelID, d.TeamID, d.Tag, d.Query, q.Get("cursor")
+	f.Viewer = viewerOf(p)
 	if d.Query != "" && q.Get("view") == "" {
 		f.Status = "all" // a search looks everywhere unless a view was chosen
 		d.View = ""
@@ -144,6 +145,7 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	link := func(key, label string, f store.TicketFilter, set func(url.Values)) viewLink {
 		v := url.Values{}
 		set(v)
+		f.Viewer = viewerOf(p)
 		n, err := h.s.Store.CountTickets(ctx, f)
 		if err != nil {
 			h.log.Warn("count tickets", "err", err)

@@ -52,3 +52,21 @@ func (h *handler) showTeams(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	pg.Data = d
 	h.render(w, r, "teams", pg)
 }
+
+// viewerOf is the agent whose team visibility limits what p sees: 0 for
+// admins, who see everything.
+func viewerOf(p *auth.Principal) int64 {
+	if p == nil || p.Agent.Role == store.RoleAdmin {
+		return 0
+	}
+	return p.Agent.ID
+}
+
+// canSee reports whether p may see ticket id (team restrictions).
+func (h *handler) canSee(r *http.Request, p *auth.Principal, ticketID int64) (bool, error) {
+	v := viewerOf(p)
+	if v == 0 {
+		return true, nil
+	}
+	return h.s.Store.CanSee(r.Context(), v, ticketID)
+}

@@ -120,6 +120,13 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		h.fail(w, r, p, "load ticket", err)
 		return
 	}
+	if ok, err := h.canSee(r, p, t.ID); err != nil {
+		h.fail(w, r, p, "check visibility", err)
+		return
+	} else if !ok {
+		h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
+		return
+	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {
 		h.fail(w, r, p, "lookups", err)
@@ -191,7 +198,7 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if t.SnoozedUntil != nil {
 		d.SnoozeValue = t.SnoozedUntil.UTC().Format("2006-01-02T15:04")
 	}
-	if other, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: t.ContactID, Limit: 10}); err != nil {
+	if other, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: t.ContactID, Limit: 10, Viewer: viewerOf(p)}); err != nil {
 		h.log.Warn("load the contact's other tickets", "ticket_id", t.ID, "err", err)
 	} else {
 		for i := range other.Items {

@@ -4,7 +4,9 @@
 -- row per distinct name (both names set to it), so no ticket loses its team.
 -- teams.business_hours is JSON: {"time_zone": "Asia/Seoul", "weekly":
 -- {"mon": [["09:00","18:00"]]}, "holidays": ["2026-12-25"]}; NULL: always open.
-CREATE TABLE "teams" ("id" bigserial,"name_ko" varchar(255) NOT NULL,"name_en" varchar(255) NOT NULL,"auto_assign" boolean NOT NULL DEFAULT false,"chat_cap" bigint,"count_email" boolean NOT NULL DEFAULT false,"business_hours" text,"created_at" timestamptz,"updated_at" timestamptz,PRIMARY KEY ("id"));
+-- teams.restricted: the team's tickets are seen only by its members and
+-- admins.
+CREATE TABLE "teams" ("id" bigserial,"name_ko" varchar(255) NOT NULL,"name_en" varchar(255) NOT NULL,"auto_assign" boolean NOT NULL DEFAULT false,"chat_cap" bigint,"count_email" boolean NOT NULL DEFAULT false,"business_hours" text,"restricted" boolean NOT NULL DEFAULT false,"created_at" timestamptz,"updated_at" timestamptz,PRIMARY KEY ("id"));
 CREATE TABLE "team_members" ("team_id" bigint NOT NULL,"agent_id" bigint NOT NULL,"created_at" timestamptz,PRIMARY KEY ("team_id","agent_id"));
 CREATE INDEX "ix_team_member_agent" ON "team_members" ("agent_id");
 -- A channel has at most one default team: new tickets on it are filed there.

@@ -4,7 +4,9 @@
 -- row per distinct name (both names set to it), so no ticket loses its team.
 -- teams.business_hours is JSON: {"time_zone": "Asia/Seoul", "weekly":
 -- {"mon": [["09:00","18:00"]]}, "holidays": ["2026-12-25"]}; NULL: always open.
-CREATE TABLE `teams` (`id` integer PRIMARY KEY AUTOINCREMENT,`name_ko` text NOT NULL,`name_en` text NOT NULL,`auto_assign` numeric NOT NULL DEFAULT false,`chat_cap` integer,`count_email` numeric NOT NULL DEFAULT false,`business_hours` text,`created_at` datetime,`updated_at` datetime);
+-- teams.restricted: the team's tickets are seen only by its members and
+-- admins.
+CREATE TABLE `teams` (`id` integer PRIMARY KEY AUTOINCREMENT,`name_ko` text NOT NULL,`name_en` text NOT NULL,`auto_assign` numeric NOT NULL DEFAULT false,`chat_cap` integer,`count_email` numeric NOT NULL DEFAULT false,`business_hours` text,`restricted` numeric NOT NULL DEFAULT false,`created_at` datetime,`updated_at` datetime);
 CREATE TABLE `team_members` (`team_id` integer NOT NULL,`agent_id` integer NOT NULL,`created_at` datetime,PRIMARY KEY (`team_id`,`agent_id`));
 CREATE INDEX `ix_team_member_agent` ON `team_members`(`agent_id`);
 -- A channel has at most one default team: new tickets on it are filed there.

@@ -421,7 +421,7 @@ function teamBody(form) {
   const cap = form.chat_cap.value.trim();
   return {
     name_ko: form.name_ko.value.trim(), name_en: form.name_en.value.trim(),
-    auto_assign: form.auto_assign.checked, count_email: form.count_email.checked,
+    auto_assign: form.auto_assign.checked, count_email: form.count_email.checked, restricted: form.restricted.checked,
     chat_cap: cap === '' ? 0 : Number(cap), member_ids: ids('member'), channel_ids: ids('channel'),
     business_hours: teamHours(form),
   };
