@@ -130,17 +130,17 @@ func (a *API) getContact(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	page, err := a.Store.ListTickets(r.Context(), store.TicketFilter{Status: "all", ContactID: id, Limit: 50})
+	page, err := a.Store.ListTickets(r.Context(), store.TicketFilter{Status: "all", ContactID: id, Limit: 50, Viewer: viewer(r)})
 	if err != nil {
 		return 0, nil, err
 	}
-	agents, chans, err := a.lookups(r)
+	agents, chans, teams, err := a.ticketLookups(r)
 	if err != nil {
 		return 0, nil, err
 	}
 	tickets := make([]TicketJSON, 0, len(page.Items))
 	for i := range page.Items {
-		tickets = append(tickets, a.ticketJSON(r, &page.Items[i], agents, chans))
+		tickets = append(tickets, a.ticketJSON(r, &page.Items[i], agents, chans, teams))
 	}
 	return http.StatusOK, map[string]any{"contact": contactJSON(c), "tickets": tickets}, nil
 }
@@ -386,6 +386,8 @@ type AgentBody struct {
 	Role     *string `json:"role"`
 	Password string  `json:"password"`
 	Active   *bool   `json:"active"`
+	// ChatCap is the agent's concurrent-chat cap (PATCH only).
+	ChatCap *int `json:"chat_cap"`
 }
 
 func (a *API) createAgent(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -440,6 +442,11 @@ func (a *API) patchAgent(w http.ResponseWriter, r *http.Request) (int, any, erro
 	ag, err := a.Auth.UpdateAgent(r.Context(), principal(r).Agent.ID, id, c)
 	if err != nil {
 		return 0, nil, err
+	}
+	if b.ChatCap != nil {
+		if ag, err = a.Inbox.SetChatCap(r.Context(), id, *b.ChatCap); err != nil {
+			return 0, nil, err
+		}
 	}
 	return http.StatusOK, agentJSON(ag), nil
 }
@@ -558,6 +565,15 @@ func (a *API) attachment(w http.ResponseWriter, r *http.Request) (int, any, erro
 	at, err := a.Store.GetAttachment(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
+	}
+	if viewer(r) != 0 {
+		m, err := a.Inbox.Message(r.Context(), at.MessageID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := a.checkVisible(r, m.TicketID); err != nil {
+			return 0, nil, err
+		}
 	}
 	rc, err := a.Store.OpenBlob(at.SHA256)
 	if err != nil {

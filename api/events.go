@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,6 +42,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: 2000\n: connected\n\n")
 	fl.Flush()
+	seen := &visibility{a: a, viewer: viewer(r), ttl: 5 * time.Second, at: map[int64]visibleAt{}}
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
 	recheck := time.NewTicker(streamRecheck)
@@ -77,6 +79,9 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			if (e.Type == inbox.EventAgentTyping || e.Type == inbox.EventAgentViewing) && e.AgentID == me {
 				continue // an agent's own presence is not news to them
 			}
+			if e.TicketID > 0 && !seen.visible(ctx, e.TicketID) {
+				continue // a restricted team's ticket, and this agent is not in the team
+			}
 			b, err := json.Marshal(e)
 			if err != nil {
 				continue
@@ -87,6 +92,39 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 			fl.Flush()
 		}
 	}
+}
+
+// visibility remembers, for one event stream, which tickets its agent may
+// see (team restrictions), for a few seconds each, so a burst of events on
+// one ticket costs one query. Admins see everything.
+type visibility struct {
+	a      *API
+	viewer int64
+	ttl    time.Duration
+	at     map[int64]visibleAt
+}
+
+type visibleAt struct {
+	ok   bool
+	when time.Time
+}
+
+func (v *visibility) visible(ctx context.Context, ticketID int64) bool {
+	if v.viewer == 0 {
+		return true
+	}
+	if c, ok := v.at[ticketID]; ok && time.Since(c.when) < v.ttl {
+		return c.ok
+	}
+	ok, err := v.a.Store.CanSee(ctx, v.viewer, ticketID)
+	if err != nil {
+		return false // fail closed
+	}
+	if len(v.at) > 10000 {
+		clear(v.at)
+	}
+	v.at[ticketID] = visibleAt{ok: ok, when: time.Now()}
+	return ok
 }
 
 // eventSchemas describes the JSON of one event on the stream (inbox.Event)
@@ -110,7 +148,7 @@ func eventSchemas() map[string]any {
 	}
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
 		inbox.EventContactUpdated, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
-		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence}
+		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated}
 	return map[string]any{
 		"Event": map[string]any{
 			"type": "object", "required": []any{"type", "at"},
@@ -119,7 +157,8 @@ func eventSchemas() map[string]any {
 				"viewing, visitor pages) a free-form data object. Unknown fields and types may be added; ignore them.",
 			"properties": map[string]any{
 				"id": id, "type": map[string]any{"type": "string", "examples": types},
-				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id,
+				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id, "team_id": id,
+				"agent":   obj(map[string]any{"availability": change(str), "chat_cap": change(id)}),
 				"changes": ref("TicketChanges"), "message": ref("MessageChanges"), "contact": ref("ContactChanges"),
 				"data": map[string]any{"type": "object", "description": "ephemeral events: agent.viewing/agent.typing {state, agent_name, ticket}, " +
 					"contact.typing {typing, visitor}, visitor.page {visitor, url, title, referrer}, presence {visitor, online}"},
@@ -131,7 +170,8 @@ func eventSchemas() map[string]any {
 			"type": "object", "description": "What a ticket.updated changed; absent fields did not change.",
 			"properties": map[string]any{
 				"status": change(str), "snoozed_until": change(nullable(when)), "priority": change(str),
-				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "subject": change(str),
+				"assignee": change(nullable(ref("AgentRef"))), "team": change(str), "team_id": change(id), "subject": change(str),
+				"assigned_by":     map[string]any{"type": "string", "description": "auto: chosen by auto-assignment"},
 				"tags":            change(map[string]any{"type": "array", "items": str}),
 				"last_message_at": when, "merged_from": id, "merged_into": id, "unmerged": id, "unmerged_from": id,
 			},

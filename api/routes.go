@@ -33,7 +33,7 @@ func (a *API) routes() []route {
 		{"GET", "/auth/me", authAgent, "The signed-in agent and the CSRF token for cookie sessions", "", "Me", a.me},
 		{"POST", "/auth/password", authAgent, "Change your password", "PasswordChange", "OK", a.changePassword},
 
-		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), channel, tag, q, cursor, limit", "", "TicketPage", a.listTickets},
+		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), team (mine|id), channel, tag, q, cursor, limit", "", "TicketPage", a.listTickets},
 		{"GET", "/tickets/counts", authAgent, "Ticket counts per view", "", "Counts", a.ticketCounts},
 		{"GET", "/tickets/{id}", authAgent, "A ticket with its messages", "", "Ticket", a.getTicket},
 		{"PATCH", "/tickets/{id}", authAgent, "Change status, assignee, tags, priority", "TicketPatch", "Ticket", a.patchTicket},
@@ -61,7 +61,16 @@ func (a *API) routes() []route {
 
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
 		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},
-		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role or active flag, or reset the password", "AgentPatch", "Agent", a.patchAgent},
+		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role, active flag or concurrent-chat cap (chat_cap, default 3), or reset the password", "AgentPatch", "Agent", a.patchAgent},
+		{"PUT", "/agents/me/availability", authAgent, "Set your availability: online (auto-assignment gives you tickets), away or offline", "Availability", "Agent", a.setAvailability},
+
+		{"GET", "/teams", authAgent, "List teams with members, default channels and queue length", "", "TeamList", a.listTeams},
+		{"POST", "/teams", authAdmin, "Create a team: name_ko, name_en, auto_assign, chat_cap (overrides members' caps), count_email, channel_ids (default team of those channels), member_ids, business_hours {time_zone (default Asia/Seoul), weekly {mon: [[\"09:00\",\"18:00\"]]}, holidays}", "TeamCreate", "Team", a.createTeam},
+		{"GET", "/teams/{id}", authAgent, "A team", "", "Team", a.getTeam},
+		{"PATCH", "/teams/{id}", authAdmin, "Change a team (absent fields are kept; chat_cap 0 removes the team's cap)", "TeamPatch", "Team", a.patchTeam},
+		{"DELETE", "/teams/{id}", authAdmin, "Delete a team: its tickets keep their assignees and lose the team", "", "OK", a.deleteTeam},
+		{"PUT", "/teams/{id}/members/{agent}", authAdmin, "Add an agent to a team", "", "Team", a.addTeamMember},
+		{"DELETE", "/teams/{id}/members/{agent}", authAdmin, "Remove an agent from a team", "", "Team", a.removeTeamMember},
 
 		{"GET", "/tokens", authAgent, "Your API tokens", "", "TokenList", a.listTokens},
 		{"POST", "/tokens", authAgent, "Create an API token (shown once)", "TokenCreate", "Token", a.createToken},

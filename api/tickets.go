@@ -21,13 +21,18 @@ const (
 	maxKind    = 64 // channel kinds, statuses, public ids
 )
 
-func (a *API) ticketJSON(r *http.Request, t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*store.Channel) TicketJSON {
+func (a *API) ticketJSON(r *http.Request, t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*store.Channel, teams map[int64]*store.Team) TicketJSON {
 	out := TicketJSON{ID: t.PublicID, Number: t.Number(), Subject: t.Subject, Status: t.Status, SnoozedUntil: t.SnoozedUntil,
-		Priority: t.Priority, Team: t.Team, Tags: []string{}, Contact: contactJSON(t.Contact), LastMessageAt: t.LastMessageAt,
+		Priority: t.Priority, TeamID: t.TeamID, Tags: []string{}, Contact: contactJSON(t.Contact), LastMessageAt: t.LastMessageAt,
 		LastCustomerAt: t.LastCustomerAt, LastAgentAt: t.LastAgentAt, FirstResponseAt: t.FirstResponseAt, MessageCount: t.MessageCount,
 		Version: t.Version, CreatedAt: t.CreatedAt}
 	for _, tg := range t.Tags {
 		out.Tags = append(out.Tags, tg.Tag)
+	}
+	if t.TeamID != nil {
+		if tm := teams[*t.TeamID]; tm != nil {
+			out.Team = tm.Name("en")
+		}
 	}
 	if t.AssigneeID != nil {
 		out.Assignee = agentJSON(agents[*t.AssigneeID])
@@ -42,9 +47,19 @@ func (a *API) lookups(r *http.Request) (map[int64]*store.Agent, map[int64]*store
 	return a.Store.Lookups(r.Context())
 }
 
+// ticketLookups is lookups plus the teams, for ticket JSON.
+func (a *API) ticketLookups(r *http.Request) (map[int64]*store.Agent, map[int64]*store.Channel, map[int64]*store.Team, error) {
+	agents, chans, err := a.Store.Lookups(r.Context())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	teams, err := a.Store.TeamsByID(r.Context())
+	return agents, chans, teams, err
+}
+
 func (a *API) filterFrom(r *http.Request) (store.TicketFilter, error) {
 	q := r.URL.Query()
-	f := store.TicketFilter{Status: q.Get("status"), Tag: q.Get("tag"), Query: q.Get("q"), Cursor: q.Get("cursor")}
+	f := store.TicketFilter{Status: q.Get("status"), Tag: q.Get("tag"), Query: q.Get("q"), Cursor: q.Get("cursor"), Viewer: viewer(r)}
 	if f.Status != "" && f.Status != "all" {
 		switch f.Status {
 		case store.StatusOpen, store.StatusPending, store.StatusSnoozed, store.StatusResolved, store.StatusClosed:
@@ -64,6 +79,17 @@ func (a *API) filterFrom(r *http.Request) (store.TicketFilter, error) {
 			return f, errf(http.StatusBadRequest, "bad_assignee", "assignee must be me, unassigned or an agent id")
 		}
 		f.AssigneeID = id
+	}
+	switch tm := q.Get("team"); tm {
+	case "":
+	case "mine":
+		f.TeamsOf = principal(r).Agent.ID
+	default:
+		id, err := strconv.ParseInt(tm, 10, 64)
+		if err != nil || id <= 0 {
+			return f, errf(http.StatusBadRequest, "bad_team", "team must be mine or a team id")
+		}
+		f.TeamID = id
 	}
 	if c := q.Get("channel"); c != "" {
 		id, err := strconv.ParseInt(c, 10, 64)
@@ -94,13 +120,13 @@ func (a *API) listTickets(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
-	agents, chans, err := a.lookups(r)
+	agents, chans, teams, err := a.ticketLookups(r)
 	if err != nil {
 		return 0, nil, err
 	}
 	items := make([]TicketJSON, 0, len(page.Items))
 	for i := range page.Items {
-		items = append(items, a.ticketJSON(r, &page.Items[i], agents, chans))
+		items = append(items, a.ticketJSON(r, &page.Items[i], agents, chans, teams))
 	}
 	return http.StatusOK, map[string]any{"items": items, "next_cursor": page.NextCursor}, nil
 }
@@ -110,6 +136,7 @@ func (a *API) ticketCounts(w http.ResponseWriter, r *http.Request) (int, any, er
 	views := map[string]store.TicketFilter{
 		"mine":       {Status: store.StatusOpen, AssigneeID: me},
 		"unassigned": {Status: store.StatusOpen, Unassigned: true},
+		"my_teams":   {Status: store.StatusOpen, TeamsOf: me},
 		"open":       {Status: store.StatusOpen},
 		"pending":    {Status: store.StatusPending},
 		"snoozed":    {Status: store.StatusSnoozed},
@@ -117,6 +144,7 @@ func (a *API) ticketCounts(w http.ResponseWriter, r *http.Request) (int, any, er
 	}
 	out := map[string]int64{}
 	for name, f := range views {
+		f.Viewer = viewer(r)
 		n, err := a.Store.CountTickets(r.Context(), f)
 		if err != nil {
 			return 0, nil, err
@@ -129,10 +157,20 @@ func (a *API) ticketCounts(w http.ResponseWriter, r *http.Request) (int, any, er
 // ticketParam resolves {id}: a public id, or a number like 1042.
 func (a *API) ticketParam(r *http.Request) (*store.Ticket, error) {
 	id := r.PathValue("id")
-	if n, err := strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64); err == nil && n > store.TicketNumberBase {
-		return a.Inbox.Ticket(r.Context(), n-store.TicketNumberBase)
+	var t *store.Ticket
+	var err error
+	if n, perr := strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64); perr == nil && n > store.TicketNumberBase {
+		t, err = a.Inbox.Ticket(r.Context(), n-store.TicketNumberBase)
+	} else {
+		t, err = a.Inbox.TicketByPublicID(r.Context(), id)
 	}
-	return a.Inbox.TicketByPublicID(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkVisible(r, t.ID); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func (a *API) getTicket(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -145,11 +183,11 @@ func (a *API) getTicket(w http.ResponseWriter, r *http.Request) (int, any, error
 		return 0, nil, err
 	}
 	t.Contact = full
-	agents, chans, err := a.lookups(r)
+	agents, chans, teams, err := a.ticketLookups(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	out := a.ticketJSON(r, t, agents, chans)
+	out := a.ticketJSON(r, t, agents, chans, teams)
 	msgs, err := a.Inbox.Messages(r.Context(), t.ID)
 	if err != nil {
 		return 0, nil, err
@@ -193,6 +231,7 @@ type TicketPatchBody struct {
 	Priority     *string    `json:"priority"`
 	Assignee     *any       `json:"assignee"`
 	Team         *string    `json:"team"`
+	TeamID       *int64     `json:"team_id"`
 	Tags         *[]string  `json:"tags"`
 	AddTags      []string   `json:"add_tags"`
 	RemoveTags   []string   `json:"remove_tags"`
@@ -212,8 +251,26 @@ func (a *API) patchTicket(w http.ResponseWriter, r *http.Request) (int, any, err
 	p := inbox.TicketPatch{Status: b.Status, SnoozedUntil: b.SnoozedUntil, Priority: b.Priority,
 		AddTags: f.Lines("tags", b.AddTags, maxTag), RemoveTags: f.Lines("tags", b.RemoveTags, maxTag)}
 	if b.Team != nil {
+		// The free-text team of earlier versions names a team now.
 		team := f.Line("team", *b.Team, maxTeam)
-		p.Team = &team
+		if err := f.Err(); err != nil {
+			return 0, nil, err
+		}
+		var id int64
+		if strings.TrimSpace(team) != "" {
+			tm, err := a.Inbox.TeamByName(r.Context(), team)
+			if err != nil {
+				return 0, nil, errf(http.StatusUnprocessableEntity, "no_team", "no team is called %q", team)
+			}
+			id = tm.ID
+		}
+		p.TeamID = &id
+	}
+	if b.TeamID != nil {
+		if *b.TeamID < 0 {
+			return 0, nil, errf(http.StatusBadRequest, "bad_team", "team_id must be a team id or 0")
+		}
+		p.TeamID = b.TeamID
 	}
 	if b.Subject != nil {
 		subject := f.Line("subject", *b.Subject, maxSubject)
@@ -384,6 +441,9 @@ func (a *API) mergeTicket(w http.ResponseWriter, r *http.Request) (int, any, err
 		return 0, nil, err
 	}
 	src, err := a.Inbox.TicketByPublicID(r.Context(), from)
+	if err == nil {
+		err = a.checkVisible(r, src.ID)
+	}
 	if err != nil {
 		return 0, nil, err
 	}
@@ -425,6 +485,13 @@ func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) (int, any, er
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return 0, nil, errf(http.StatusNotFound, "not_found", "no such message")
+	}
+	m, err := a.Inbox.Message(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.checkVisible(r, m.TicketID); err != nil {
+		return 0, nil, err
 	}
 	if err := a.Inbox.RetryDelivery(r.Context(), id); err != nil {
 		return 0, nil, err

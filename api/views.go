@@ -17,7 +17,8 @@ type TicketJSON struct {
 	SnoozedUntil    *time.Time    `json:"snoozed_until,omitempty"`
 	Priority        string        `json:"priority"`
 	Assignee        *AgentJSON    `json:"assignee"`
-	Team            string        `json:"team,omitempty"`
+	Team            string        `json:"team,omitempty"` // the team's name (English, else Korean)
+	TeamID          *int64        `json:"team_id"`
 	Tags            []string      `json:"tags"`
 	Channel         ChannelBrief  `json:"channel"`
 	Contact         *ContactJSON  `json:"contact"`
@@ -97,6 +98,10 @@ type AgentJSON struct {
 	Name   string `json:"name"`
 	Role   string `json:"role,omitempty"`
 	Active bool   `json:"active"`
+	// Availability is online, away or offline; ChatCap the agent's
+	// concurrent-chat cap.
+	Availability string `json:"availability"`
+	ChatCap      int    `json:"chat_cap"`
 }
 
 // ChannelJSON is a configured channel. Secrets are never shown, only their names.
@@ -122,7 +127,7 @@ func agentJSON(a *store.Agent) *AgentJSON {
 	if a == nil {
 		return nil
 	}
-	return &AgentJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: a.Role, Active: a.Active}
+	return &AgentJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: a.Role, Active: a.Active, Availability: a.Availability, ChatCap: a.ChatCap}
 }
 
 func contactJSON(c *store.Contact) *ContactJSON {

@@ -21,6 +21,11 @@ const (
 	EventMessageUpdated  = "message.updated"
 	EventContactUpdated  = "contact.updated"
 	EventChannelsChanged = "channels.changed" // channel rows were created, changed or removed
+	// EventTeamUpdated: a team was created, changed (settings, members,
+	// channels) or deleted.
+	EventTeamUpdated = "team.updated"
+	// EventAgentUpdated: an agent's availability or chat cap changed.
+	EventAgentUpdated = "agent.updated"
 
 	EventContactTyping = "contact.typing" // a customer is typing (widget)
 	EventAgentTyping   = "agent.typing"
@@ -38,7 +43,8 @@ const (
 // are kept in the events table for consumers.
 func Durable(typ string) bool {
 	switch typ {
-	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated:
+	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated,
+		EventTeamUpdated, EventAgentUpdated:
 		return true
 	}
 	return false
@@ -57,6 +63,10 @@ type Event struct {
 	ChannelID int64  `json:"channel_id,omitempty"`
 	ContactID int64  `json:"contact_id,omitempty"`
 	AgentID   int64  `json:"agent_id,omitempty"`
+	// TeamID names the team of a team.updated.
+	TeamID int64 `json:"team_id,omitempty"`
+	// Agent describes an agent.updated (AgentID is the agent).
+	Agent *AgentChanges `json:"agent,omitempty"`
 	// Changes says what a ticket.updated changed, field by field.
 	Changes *TicketChanges `json:"changes,omitempty"`
 	// Message describes a message.created or message.updated.
@@ -93,9 +103,14 @@ type TicketChanges struct {
 	Priority     *Change[string]     `json:"priority,omitempty"`
 	// Assignee: a nil side means unassigned.
 	Assignee *Change[*AgentRef] `json:"assignee,omitempty"`
-	Team     *Change[string]    `json:"team,omitempty"`
-	Subject  *Change[string]    `json:"subject,omitempty"`
-	Tags     *Change[[]string]  `json:"tags,omitempty"`
+	// Team is the team's name (as TeamID's team was called then); TeamID
+	// its id, 0 for none.
+	Team    *Change[string] `json:"team,omitempty"`
+	TeamID  *Change[int64]  `json:"team_id,omitempty"`
+	Subject *Change[string] `json:"subject,omitempty"`
+	// AssignedBy is "auto" when auto-assignment chose the assignee.
+	AssignedBy string            `json:"assigned_by,omitempty"`
+	Tags       *Change[[]string] `json:"tags,omitempty"`
 	// LastMessageAt is set when a message was added to the ticket.
 	LastMessageAt *time.Time `json:"last_message_at,omitempty"`
 	// MergedFrom is the ticket merged into this one; MergedInto the ticket
@@ -123,7 +138,7 @@ func (c *TicketChanges) Fields() []string {
 	add(c.SnoozedUntil != nil, "snoozed_until")
 	add(c.Priority != nil, "priority")
 	add(c.Assignee != nil, "assignee")
-	add(c.Team != nil, "team")
+	add(c.Team != nil || c.TeamID != nil, "team")
 	add(c.Subject != nil, "subject")
 	add(c.Tags != nil, "tags")
 	return f
@@ -152,6 +167,9 @@ func (c *TicketChanges) Summary() string {
 		}
 	}
 	str("team", c.Team)
+	if c.AssignedBy != "" {
+		parts = append(parts, "assigned by "+c.AssignedBy)
+	}
 	if c.Subject != nil {
 		parts = append(parts, "subject")
 	}
@@ -201,6 +219,12 @@ type MessageChanges struct {
 	ContinuedOn string `json:"continued_on,omitempty"`
 	Edited      bool   `json:"edited,omitempty"`
 	Deleted     bool   `json:"deleted,omitempty"`
+}
+
+// AgentChanges describes an agent.updated event.
+type AgentChanges struct {
+	Availability *Change[string] `json:"availability,omitempty"`
+	ChatCap      *Change[int]    `json:"chat_cap,omitempty"`
 }
 
 // ContactChanges describes a contact.updated event.

@@ -325,10 +325,11 @@ func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, t
 	subject = plaintext.Clip(subject, 900)
 	token := randomID(10)
 	var id int64
-	if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team, contact_id, channel_id, last_channel_id,
+	// A channel's default team (channel_teams) takes its new tickets.
+	if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team_id, contact_id, channel_id, last_channel_id,
 			last_customer_at, last_message_at, message_count, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id`,
-		NewPublicID(), token, subject, store.StatusOpen, store.PriorityNormal, contact.ID, in.ChannelID,
+			VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id`,
+		NewPublicID(), token, subject, store.StatusOpen, store.PriorityNormal, in.ChannelID, contact.ID, in.ChannelID,
 		in.ChannelID, ts, ts, ts, ts).Row().Scan(&id); err != nil {
 		return 0, fmt.Errorf("create ticket: %w", err)
 	}

@@ -265,7 +265,8 @@ type TicketPatch struct {
 	Priority     *string
 	// AssigneeID: pointer to 0 unassigns.
 	AssigneeID *int64
-	Team       *string
+	// TeamID files the ticket to a team; pointer to 0 to none.
+	TeamID     *int64
 	Tags       *[]string
 	AddTags    []string
 	RemoveTags []string
@@ -349,10 +350,21 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 				ch.Assignee = &Change[*AgentRef]{Old: old, New: &AgentRef{ID: a.ID, Name: a.Name}}
 			}
 		}
-		if p.Team != nil && *p.Team != t.Team {
-			team := plaintext.Clip(*p.Team, 64)
-			up["team"] = team
-			ch.Team = &Change[string]{Old: t.Team, New: team}
+		if p.TeamID != nil && *p.TeamID != derefID(t.TeamID) {
+			var newID *int64
+			if *p.TeamID != 0 {
+				var tm store.Team
+				if err := tx.Take(&tm, *p.TeamID).Error; err != nil {
+					if errors.Is(err, gorm.ErrRecordNotFound) {
+						return invalidAs("no_team", map[string]any{"id": *p.TeamID}, "no team %d", *p.TeamID)
+					}
+					return fmt.Errorf("load team: %w", err)
+				}
+				newID = &tm.ID
+			}
+			up["team_id"] = newID
+			ch.Team = &Change[string]{Old: teamName(tx, t.TeamID), New: teamName(tx, newID)}
+			ch.TeamID = &Change[int64]{Old: derefID(t.TeamID), New: derefID(newID)}
 		}
 		if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
 			subject := plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
@@ -393,6 +405,13 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 		s.Wake()
 	}
 	return s.Ticket(ctx, ticketID)
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // agentRef names an agent for an event; a missing agent keeps its id.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 
 	"github.com/hanbox/hanbox/auth"
@@ -22,12 +23,31 @@ import (
 // file it wrote, or its pg_dump replayed into a fresh PostgreSQL schema.
 func openV1(t *testing.T, dialect string) *store.Store {
 	t.Helper()
+	return openV1With(t, dialect, "")
+}
+
+// openV1With is openV1 with extra SQL run on the first release's schema
+// before the upgrade (table names unqualified).
+func openV1With(t *testing.T, dialect, extra string) *store.Store {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	copyTree(t, "testdata/v1/attachments", filepath.Join(dir, "attachments"))
 	cfg := store.Config{DataDir: dir}
 	if dialect == store.SQLite {
 		copyFile(t, "testdata/v1/hanbox.db", filepath.Join(dir, "hanbox.db"))
+		if extra != "" {
+			raw, err := gorm.Open(sqlite.Open(filepath.Join(dir, "hanbox.db")), &gorm.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := raw.Exec(extra).Error; err != nil {
+				t.Fatal(err)
+			}
+			if db, err := raw.DB(); err == nil {
+				db.Close()
+			}
+		}
 	} else {
 		cfg.DatabaseURL = storetest.PostgresDSN(t)
 		schema := regexp.MustCompile(`search_path=(\w+)`).FindStringSubmatch(cfg.DatabaseURL)[1]
@@ -43,6 +63,11 @@ func openV1(t *testing.T, dialect string) *store.Store {
 		}
 		if err := raw.Exec(script).Error; err != nil {
 			t.Fatalf("replay v1 dump: %v", err)
+		}
+		if extra != "" {
+			if err := raw.Exec("SET search_path TO " + schema + "; " + extra).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
 		if db, err := raw.DB(); err == nil {
 			db.Close()
@@ -225,5 +250,34 @@ func copyTree(t *testing.T, from, to string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFreeTextTeamsBecomeTeams: the routing migration turns the free-text
+// team of earlier tickets into team rows (one per trimmed name) and files
+// each ticket to its team by id.
+func TestFreeTextTeamsBecomeTeams(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			st := openV1With(t, d, "UPDATE tickets SET team = ' 결제팀 '")
+			var teams []store.Team
+			if err := st.DB.Find(&teams).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(teams) != 1 || teams[0].NameKo != "결제팀" || teams[0].NameEn != "결제팀" || teams[0].AutoAssign {
+				t.Fatalf("teams = %+v", teams)
+			}
+			var tks []store.Ticket
+			st.DB.Find(&tks)
+			for _, tk := range tks {
+				if tk.TeamID == nil || *tk.TeamID != teams[0].ID {
+					t.Fatalf("ticket %d filed to %v, want %d", tk.ID, tk.TeamID, teams[0].ID)
+				}
+			}
+			var ag store.Agent
+			if err := st.DB.Take(&ag).Error; err != nil || ag.ChatCap != 3 || ag.Availability != "offline" {
+				t.Fatalf("agent after upgrade = %+v, %v", ag, err)
+			}
+		})
 	}
 }

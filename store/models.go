@@ -1,6 +1,9 @@
 package store
 
 import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -103,7 +106,7 @@ type Ticket struct {
 	SnoozedUntil    *time.Time
 	Priority        string `gorm:"size:16;not null"`
 	AssigneeID      *int64 `gorm:"index"`
-	Team            string `gorm:"size:64"`
+	TeamID          *int64 `gorm:"index:ix_ticket_team,priority:1"` // the team (department) the ticket is filed to
 	ContactID       int64  `gorm:"not null;index"`
 	ChannelID       int64  `gorm:"not null;index"` // origin channel
 	LastChannelID   int64  `gorm:"not null"`       // channel of the latest customer message
@@ -195,6 +198,106 @@ type Agent struct {
 	Locale       string `gorm:"size:35"`
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Availability is online, away or offline, as the agent set it; only
+	// online agents are given tickets automatically.
+	Availability   string `gorm:"size:16;not null;default:offline"`
+	AvailabilityAt *time.Time
+	// ChatCap is how many open chat-like tickets auto-assignment gives the
+	// agent at most (a team's own cap overrides it).
+	ChatCap        int `gorm:"not null;default:3"`
+	LastAssignedAt *time.Time
+}
+
+// Team is a department tickets are filed to (billing, B2B), with its
+// members and the channels whose new tickets it takes by default.
+type Team struct {
+	ID     int64  `gorm:"primaryKey"`
+	NameKo string `gorm:"size:255;not null"`
+	NameEn string `gorm:"size:255;not null"`
+	// AutoAssign gives the team's waiting tickets to its online members
+	// fairly, under their caps (see inbox/routing.go).
+	AutoAssign bool `gorm:"not null;default:false"`
+	// ChatCap, when set, replaces each member's own cap for this team.
+	ChatCap *int
+	// CountEmail makes email tickets count against the cap (chat-like
+	// channels always count).
+	CountEmail bool `gorm:"not null;default:false"`
+	// Restricted: the team's tickets (their messages, attachments and
+	// events) are seen only by its members and admins.
+	Restricted bool `gorm:"not null;default:false"`
+	// Hours are the team's business hours (none: always open).
+	Hours     BusinessHours `gorm:"column:business_hours;type:text"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// BusinessHours are weekly opening hours in a time zone, with closed
+// dates; kept as JSON. No weekly spans means always open.
+type BusinessHours struct {
+	// TimeZone is an IANA name; empty means Asia/Seoul.
+	TimeZone string `json:"time_zone"`
+	// Weekly maps "mon".."sun" to spans [["09:00","18:00"], ...] ("24:00"
+	// ends a day; a night shift is two spans on two days).
+	Weekly map[string][][2]string `json:"weekly"`
+	// Holidays are closed dates ("2026-12-25") in the time zone.
+	Holidays []string `json:"holidays"`
+}
+
+// Value implements driver.Valuer.
+func (h BusinessHours) Value() (driver.Value, error) {
+	if len(h.Weekly) == 0 && len(h.Holidays) == 0 && h.TimeZone == "" {
+		return nil, nil
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode business hours: %w", err)
+	}
+	return string(b), nil
+}
+
+// Scan implements sql.Scanner.
+func (h *BusinessHours) Scan(src any) error {
+	*h = BusinessHours{}
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("store: scan business hours from %T", src)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, h); err != nil {
+		return fmt.Errorf("store: decode business hours: %w", err)
+	}
+	return nil
+}
+
+// Name is the team's name in lang ("ko" or "en"), falling back to the other.
+func (t *Team) Name(lang string) string {
+	if lang == "ko" && t.NameKo != "" || t.NameEn == "" {
+		return t.NameKo
+	}
+	return t.NameEn
+}
+
+// TeamMember puts an agent in a team.
+type TeamMember struct {
+	TeamID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	AgentID   int64 `gorm:"primaryKey;autoIncrement:false;index:ix_team_member_agent"`
+	CreatedAt time.Time
+}
+
+// ChannelTeam makes a team the default of a channel: new tickets arriving
+// on the channel are filed to it.
+type ChannelTeam struct {
+	ChannelID int64 `gorm:"primaryKey;autoIncrement:false"`
+	TeamID    int64 `gorm:"not null;index:ix_channel_team_team"`
 }
 
 // Session is a logged-in agent's session (cookie or bearer token). Only the

@@ -16,12 +16,18 @@ type TicketFilter struct {
 	Status     string // one status, or "" for all but closed
 	AssigneeID int64  // > 0: assigned to this agent
 	Unassigned bool
-	ChannelID  int64
-	ContactID  int64
-	Tag        string
-	Query      string // full-text search
-	Cursor     string // from the previous page's NextCursor
-	Limit      int    // default 50, at most 200
+	TeamID     int64 // > 0: filed to this team
+	// TeamsOf > 0: filed to any team this agent is a member of.
+	TeamsOf int64
+	// Viewer > 0 hides tickets of restricted teams the agent is not in
+	// (admins pass 0).
+	Viewer    int64
+	ChannelID int64
+	ContactID int64
+	Tag       string
+	Query     string // full-text search
+	Cursor    string // from the previous page's NextCursor
+	Limit     int    // default 50, at most 200
 }
 
 // TicketPage is one page of tickets, newest activity first.
@@ -96,6 +102,15 @@ func (s *Store) filterScope(db *gorm.DB, f TicketFilter) (scoped *gorm.DB, ok bo
 	}
 	if f.Unassigned {
 		db = db.Where("tickets.assignee_id IS NULL")
+	}
+	if f.TeamID > 0 {
+		db = db.Where("tickets.team_id = ?", f.TeamID)
+	}
+	if f.Viewer > 0 {
+		db = db.Where(VisibleTo, f.Viewer)
+	}
+	if f.TeamsOf > 0 {
+		db = db.Where("tickets.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)", f.TeamsOf)
 	}
 	if f.ChannelID > 0 {
 		db = db.Where("tickets.channel_id = ?", f.ChannelID)

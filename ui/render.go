@@ -23,7 +23,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "saved_replies", "quarantine", "deliveries", "error"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "saved_replies", "quarantine", "deliveries", "error"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
@@ -44,6 +44,21 @@ func templateFuncs() template.FuncMap {
 			return "?"
 		},
 		"join": strings.Join,
+		"spans": func(sp [][2]string) string {
+			parts := make([]string, len(sp))
+			for i, p := range sp {
+				parts[i] = p[0] + "-" + p[1]
+			}
+			return strings.Join(parts, ", ")
+		},
+		"hasID": func(ids []int64, id int64) bool {
+			for _, x := range ids {
+				if x == id {
+					return true
+				}
+			}
+			return false
+		},
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 // inboxViews are the views of the inbox sidebar, in order. "mine" and
 // "unassigned" are open tickets; "all" is everything but closed.
-var inboxViews = []string{"mine", "unassigned", "open", "all"}
+var inboxViews = []string{"mine", "unassigned", "my_teams", "open", "all"}
 
 // statusViews are the per-status views.
 var statusViews = []string{"pending", "snoozed", "resolved", "closed"}
@@ -48,10 +48,12 @@ type ticketRow struct {
 type inboxData struct {
 	View      string
 	ChannelID int64
+	TeamID    int64
 	Tag       string
 	Query     string
 	ViewTitle string
 	Views     []viewLink
+	Teams     []viewLink // each team's queue
 	Statuses  []viewLink
 	Channels  []viewLink
 	Tags      []viewLink
@@ -66,6 +68,11 @@ func filterForView(view string, me int64) store.TicketFilter {
 		return store.TicketFilter{Status: store.StatusOpen, AssigneeID: me}
 	case "unassigned":
 		return store.TicketFilter{Status: store.StatusOpen, Unassigned: true}
+	case "my_teams":
+		return store.TicketFilter{Status: store.StatusOpen, TeamsOf: me}
+	case "queue":
+		// A team's queue (with ?team=): open tickets waiting for an owner.
+		return store.TicketFilter{Status: store.StatusOpen, Unassigned: true}
 	case "all":
 		return store.TicketFilter{}
 	case "pending", "snoozed", "resolved", "closed":
@@ -76,7 +83,7 @@ func filterForView(view string, me int64) store.TicketFilter {
 }
 
 func validView(v string) bool {
-	for _, k := range append(append([]string{}, inboxViews...), statusViews...) {
+	for _, k := range append(append([]string{"queue"}, inboxViews...), statusViews...) {
 		if k == v {
 			return true
 		}
@@ -95,10 +102,15 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		d.Query = d.Query[:500]
 	}
 	d.ChannelID, _ = strconv.ParseInt(q.Get("channel"), 10, 64)
+	d.TeamID, _ = strconv.ParseInt(q.Get("team"), 10, 64)
+	if d.View == "queue" && d.TeamID <= 0 {
+		d.View = "unassigned"
+	}
 	me := p.Agent.ID
 
 	f := filterForView(d.View, me)
-	f.ChannelID, f.Tag, f.Query, f.Cursor = d.ChannelID, d.Tag, d.Query, q.Get("cursor")
+	f.ChannelID, f.TeamID, f.Tag, f.Query, f.Cursor = d.ChannelID, d.TeamID, d.Tag, d.Query, q.Get("cursor")
+	f.Viewer = viewerOf(p)
 	if d.Query != "" && q.Get("view") == "" {
 		f.Status = "all" // a search looks everywhere unless a view was chosen
 		d.View = ""
@@ -133,6 +145,7 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	link := func(key, label string, f store.TicketFilter, set func(url.Values)) viewLink {
 		v := url.Values{}
 		set(v)
+		f.Viewer = viewerOf(p)
 		n, err := h.s.Store.CountTickets(ctx, f)
 		if err != nil {
 			h.log.Warn("count tickets", "err", err)
@@ -141,8 +154,23 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	}
 	for _, v := range inboxViews {
 		l := link(v, pg.Tr("view."+v), filterForView(v, me), func(u url.Values) { u.Set("view", v) })
-		l.Active = d.View == v && d.ChannelID == 0 && d.Tag == ""
+		l.Active = d.View == v && d.ChannelID == 0 && d.Tag == "" && d.TeamID == 0
 		d.Views = append(d.Views, l)
+	}
+	teams, err := h.s.Store.ListTeams(ctx)
+	if err != nil {
+		h.log.Warn("list teams", "err", err)
+	}
+	teamTitle := ""
+	for _, tm := range teams {
+		id := strconv.FormatInt(tm.ID, 10)
+		v := url.Values{"view": {"queue"}, "team": {id}}
+		name := tm.Name(pg.Lang)
+		d.Teams = append(d.Teams, viewLink{Key: id, Label: name, URL: "/tickets?" + v.Encode(), Count: tm.Waiting,
+			Active: d.View == "queue" && d.TeamID == tm.ID})
+		if tm.ID == d.TeamID {
+			teamTitle = name
+		}
 	}
 	for _, v := range statusViews {
 		l := link(v, pg.Tr("view."+v), filterForView(v, me), func(u url.Values) { u.Set("view", v) })
@@ -176,6 +204,9 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	}
 	if d.Tag != "" {
 		d.ViewTitle += " · #" + d.Tag
+	}
+	if teamTitle != "" {
+		d.ViewTitle += " · " + teamTitle
 	}
 	pg.Data = d
 	h.render(w, r, "inbox", pg)

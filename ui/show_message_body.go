@@ -32,6 +32,10 @@ func (h *handler) showMessageBody(w http.ResponseWriter, r *http.Request, p *aut
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	if ok, err := h.canSee(r, p, m.TicketID); err != nil || !ok {
+		http.NotFound(w, r)
+		return
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Security-Policy", remoteEmailCSP)

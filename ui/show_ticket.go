@@ -58,6 +58,8 @@ type ticketData struct {
 	Pages        []pageVisit
 	Agents       []*store.Agent
 	AssigneeID   int64
+	Teams        []teamOption
+	TeamID       int64
 	TagsText     string
 	LatestKind   string
 	LatestName   string
@@ -118,6 +120,13 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		h.fail(w, r, p, "load ticket", err)
 		return
 	}
+	if ok, err := h.canSee(r, p, t.ID); err != nil {
+		h.fail(w, r, p, "check visibility", err)
+		return
+	} else if !ok {
+		h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
+		return
+	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {
 		h.fail(w, r, p, "lookups", err)
@@ -171,6 +180,16 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			d.Agents = append(d.Agents, a)
 		}
 	}
+	if t.TeamID != nil {
+		d.TeamID = *t.TeamID
+	}
+	if teams, err := h.s.Store.ListTeams(r.Context()); err != nil {
+		h.log.Warn("list teams", "err", err)
+	} else {
+		for _, tm := range teams {
+			d.Teams = append(d.Teams, teamOption{ID: tm.ID, Name: tm.Name(pg.Lang)})
+		}
+	}
 	var tags []string
 	for _, tg := range t.Tags {
 		tags = append(tags, tg.Tag)
@@ -179,7 +198,7 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if t.SnoozedUntil != nil {
 		d.SnoozeValue = t.SnoozedUntil.UTC().Format("2006-01-02T15:04")
 	}
-	if other, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: t.ContactID, Limit: 10}); err != nil {
+	if other, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: t.ContactID, Limit: 10, Viewer: viewerOf(p)}); err != nil {
 		h.log.Warn("load the contact's other tickets", "ticket_id", t.ID, "err", err)
 	} else {
 		for i := range other.Items {
@@ -266,10 +285,18 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 			if c.New != nil {
 				who = c.New.Name
 			}
-			parts = append(parts, pg.Tr("side.assignee")+" → "+who)
+			line := pg.Tr("side.assignee") + " → " + who
+			if ch.AssignedBy == "auto" {
+				line += " (" + pg.Tr("side.autoAssigned") + ")"
+			}
+			parts = append(parts, line)
 		}
 		if c := ch.Team; c != nil {
-			parts = append(parts, pg.Tr("side.team")+" → "+c.New)
+			team := c.New
+			if team == "" {
+				team = pg.Tr("side.noTeam")
+			}
+			parts = append(parts, pg.Tr("side.team")+" → "+team)
 		}
 		if ch.Subject != nil {
 			parts = append(parts, pg.Tr("list.subject")+" → "+ch.Subject.New)
@@ -323,4 +350,10 @@ func (h *handler) linkViews(r *http.Request, ticketID int64, pg *page) []linkVie
 		out = append(out, v)
 	}
 	return out
+}
+
+// teamOption is a team in the ticket's team menu.
+type teamOption struct {
+	ID   int64
+	Name string
 }

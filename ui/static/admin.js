@@ -398,6 +398,11 @@ function initAgents() {
     } catch (err) { formError(form, err); }
   });
   document.addEventListener('change', async (e) => {
+    const capID = e.target.getAttribute('data-agent-cap');
+    if (capID) {
+      try { await api('PATCH', '/agents/' + capID, { chat_cap: Number(e.target.value) }); toast(t('common.saved')); } catch (err) { showError(err); }
+      return;
+    }
     const id = e.target.getAttribute('data-agent-role');
     if (!id) return;
     try { await api('PATCH', '/agents/' + id, { role: e.target.value }); toast(t('common.saved')); } catch (err) { showError(err); }
@@ -406,6 +411,61 @@ function initAgents() {
     const b = e.target.closest('[data-agent-active]');
     if (!b) return;
     try { await api('PATCH', '/agents/' + b.dataset.agentActive, { active: b.dataset.value === 'true' }); location.reload(); } catch (err) { showError(err); }
+  });
+}
+
+// ---- teams: one form per team, plus the create form ----
+
+function teamBody(form) {
+  const ids = (name) => [...form.querySelectorAll('input[name="' + name + '"]:checked')].map((i) => Number(i.value));
+  const cap = form.chat_cap.value.trim();
+  return {
+    name_ko: form.name_ko.value.trim(), name_en: form.name_en.value.trim(),
+    auto_assign: form.auto_assign.checked, count_email: form.count_email.checked, restricted: form.restricted.checked,
+    chat_cap: cap === '' ? 0 : Number(cap), member_ids: ids('member'), channel_ids: ids('channel'),
+    business_hours: teamHours(form),
+  };
+}
+
+// teamHours reads the hours fields: "09:00-18:00, 22:00-24:00" per day,
+// one holiday date per line.
+function teamHours(form) {
+  const weekly = {};
+  for (const day of ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) {
+    const v = form.elements['day_' + day].value.trim();
+    if (!v) continue;
+    weekly[day] = v.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+      const [from, to] = p.split('-').map((x) => x.trim());
+      return [from || '', to || ''];
+    });
+  }
+  const holidays = form.holidays.value.split('\n').map((l) => l.trim()).filter(Boolean);
+  return { time_zone: form.time_zone.value.trim(), weekly, holidays };
+}
+
+function initTeams() {
+  document.addEventListener('submit', async (e) => {
+    const form = e.target.closest('[data-team-form]');
+    if (!form) return;
+    e.preventDefault();
+    formError(form, null);
+    const id = form.dataset.teamForm;
+    try {
+      if (id === 'new') await api('POST', '/teams', teamBody(form));
+      else await api('PATCH', '/teams/' + id, teamBody(form));
+      toast(t('common.saved'));
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-team-delete]');
+    if (!b) return;
+    if (b.dataset.confirming !== 'true') {
+      b.dataset.confirming = 'true';
+      b.textContent = t('teams.deleteConfirm');
+      return;
+    }
+    try { await api('DELETE', '/teams/' + b.dataset.teamDelete); location.reload(); } catch (err) { showError(err); }
   });
 }
 
@@ -471,6 +531,7 @@ export function init(page) {
   initCopy();
   if (page === 'channels') initChannels();
   if (page === 'agents') initAgents();
+  if (page === 'teams') initTeams();
   if (page === 'saved_replies') initSavedReplies();
   if (page === 'password') initPassword();
   if (page === 'quarantine') initQuarantine();

@@ -1,6 +1,6 @@
 // Entry point: page-independent behaviour (help overlay, global keys, local
 // times), then the module of the current page.
-import { localizeTimes, typingTarget } from './api.js';
+import { localizeTimes, typingTarget, api, t, showError } from './api.js';
 
 const page = document.body.dataset.page;
 
@@ -25,9 +25,26 @@ document.addEventListener('click', (e) => {
   if (e.target.closest('[data-close-help]') || e.target.id === 'help') toggleHelp(false);
 });
 
+// The status menu in the header: the agent's own availability.
+document.addEventListener('click', async (e) => {
+  const b = e.target.closest('[data-availability]');
+  if (!b) return;
+  const v = b.dataset.availability;
+  try {
+    const me = await api('PUT', '/agents/me/availability', { availability: v });
+    const now = document.getElementById('my-availability');
+    if (now) {
+      now.className = 'avail av-' + me.availability;
+      now.dataset.availabilityNow = me.availability;
+      now.textContent = t('availability.' + me.availability);
+    }
+    for (const o of document.querySelectorAll('[data-availability]')) o.setAttribute('aria-pressed', String(o.dataset.availability === me.availability));
+  } catch (err) { showError(err); }
+});
+
 localizeTimes(document);
 if (page === 'inbox' && new URLSearchParams(location.search).get('focus') === 'search') document.getElementById('q')?.focus();
 
 if (page === 'inbox') import('./inbox.js').then((m) => m.init());
 else if (page === 'ticket') import('./ticket.js').then((m) => m.init());
-else if (['channels', 'agents', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page));
+else if (['channels', 'agents', 'teams', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page));

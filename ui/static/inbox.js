@@ -121,6 +121,7 @@ export function init() {
       case 'ticket.created':
       case 'ticket.updated':
       case 'message.created':
+      case 'team.updated':
       case 'reconnected': {
         pulse();
         const dot = document.getElementById('new-activity');

@@ -305,6 +305,7 @@ export function init() {
     if (f === 'assignee') patch({ assignee: v === '' ? null : Number(v) });
     else if (f === 'status' && v !== 'snoozed') patch({ status: v });
     else if (f === 'priority') patch({ priority: v });
+    else if (f === 'team') patch({ team_id: v === '' ? 0 : Number(v) });
   });
   document.addEventListener('submit', async (e) => {
     const id = e.target.id;
