@@ -134,7 +134,6 @@ func (s *Service) finish(in *Inbound, res IngestResult, events []Event, err erro
 	}
 	s.publish(events...) // events helper: bus and durable consumers
 	s.metrics.ingest("stored", start)
-	s.Wake()
 	return res, nil
 }
 

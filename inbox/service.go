@@ -166,6 +166,10 @@ func New(st *store.Store, opts Options) *Service {
 	}
 	empty := []int64{}
 	s.notifiers.Store(&empty)
+	// Every committed transaction that queues outbox rows wakes the
+	// dispatcher (on PostgreSQL the server's relay also hears other
+	// instances' commits); the poll only catches retries and leases.
+	st.OnOutbox(s.Wake)
 	if st.Dialect == store.SQLite && !opts.NoGroupCommit {
 		s.batch = newBatcher(s)
 	}

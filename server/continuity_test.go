@@ -30,6 +30,7 @@ type mailCatcher struct {
 	msgs [][]byte
 	rcpt [][]string
 	addr string
+	got  chan struct{} // when not nil, receives one value per message kept
 }
 
 type catcherSession struct {
@@ -55,12 +56,15 @@ func (s *catcherSession) Data(r io.Reader) error {
 	s.c.msgs = append(s.c.msgs, b)
 	s.c.rcpt = append(s.c.rcpt, s.to)
 	s.c.mu.Unlock()
+	if s.c.got != nil {
+		s.c.got <- struct{}{}
+	}
 	return nil
 }
 func (s *catcherSession) Reset()        { s.to = nil }
 func (s *catcherSession) Logout() error { return nil }
 
-func newMailCatcher(t *testing.T) *mailCatcher {
+func newMailCatcher(t testing.TB) *mailCatcher {
 	c := &mailCatcher{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,7 +79,7 @@ func newMailCatcher(t *testing.T) *mailCatcher {
 	return c
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
