@@ -180,7 +180,23 @@ func TestChatContinuesByEmail(t *testing.T) {
 			if msgID == nil {
 				t.Fatalf("no Message-ID in\n%s", mail)
 			}
-			// The customer answers from their mail client.
+			// The customer answers from their mail client once the reply is
+			// recorded as sent (its Message-ID is a thread key from then on).
+			eventually(t, "reply recorded as sent", func() bool {
+				var tk struct {
+					Messages []struct {
+						Direction      string `json:"direction"`
+						DeliveryStatus string `json:"delivery_status"`
+					} `json:"messages"`
+				}
+				ts.do("GET", "/api/v1/tickets/"+ticket, "", nil, 200, &tk)
+				for _, m := range tk.Messages {
+					if m.Direction == "outbound" {
+						return m.DeliveryStatus == "sent"
+					}
+				}
+				return false
+			})
 			answer := "From: Minji <minji@customer.test>\r\nTo: support@shop.test\r\nSubject: Re: your question\r\n" +
 				"Message-ID: <answer-1@customer.test>\r\nIn-Reply-To: " + string(msgID[1]) + "\r\nReferences: " + string(msgID[1]) + "\r\n" +
 				"Content-Type: text/plain; charset=utf-8\r\n\r\n270으로 바꿔 주세요.\r\n"
