@@ -123,7 +123,7 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (st
 		at.cancel()
 		return "", nil, fmt.Errorf("auth: login: %w", err)
 	}
-	ok, err := s.hash.check(ctx, a.PasswordHash, password)
+	ok, stale, err := s.hash.verify(ctx, a.PasswordHash, password)
 	if err != nil {
 		at.cancel()
 		return "", nil, err
@@ -132,11 +132,31 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (st
 		return "", nil, ErrBadCredentials
 	}
 	at.succeeded()
+	if stale {
+		s.rehash(ctx, a, password)
+	}
 	tok, err := s.CreateSession(ctx, a.ID, store.SessionCookie, "")
 	if err != nil {
 		return "", nil, err
 	}
 	return tok, a, nil
+}
+
+// rehash replaces a's password hash, made with older argon2id parameters,
+// by one with the current ones, now that the password is known to be
+// right. Only that hash is replaced (a password changed meanwhile stays);
+// sessions are untouched. A failure is logged and the login goes on: the
+// next one tries again.
+func (s *Service) rehash(ctx context.Context, a *store.Agent, password string) {
+	h, err := s.hash.hash(ctx, password)
+	if err == nil {
+		_, err = s.st.ReplacePasswordHash(ctx, a.ID, a.PasswordHash, h)
+	}
+	if err != nil {
+		s.log.Warn("auth: rehash password with current parameters", "agent_id", a.ID, "err", err)
+		return
+	}
+	a.PasswordHash = h
 }
 
 // CreateSession opens a session (store.SessionCookie, expiring) or an API

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,11 +16,16 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// argon2id parameters (RFC 9106 second recommendation, memory-constrained).
+// argon2id parameters of new hashes: OWASP's m=19 MiB, t=2, p=1 (its
+// "Password Storage Cheat Sheet" lists it with m=46 MiB, t=1 as equivalent
+// minimums), in place of RFC 9106's 64 MiB, t=3, p=2, which made every login
+// hold 64 MiB. Hashes keep their parameters (PHC string), so older hashes
+// still verify with theirs, and a successful login rehashes them with these
+// (Service.Login).
 const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024 // KiB: each hash holds 64 MiB while it runs
-	argonThreads = 2
+	argonTime    = 2
+	argonMemory  = 19 * 1024 // KiB: each hash holds 19 MiB while it runs
+	argonThreads = 1
 	argonKeyLen  = 32
 )
 
@@ -42,7 +48,8 @@ var (
 const BusyRetry = 2 * time.Second
 
 // hasher bounds the argon2id work of the whole process. Each hash holds
-// 64 MiB for its duration, so unbounded concurrent logins exhaust memory: at
+// its memory (19 MiB; 64 MiB for hashes made before issue 18) for its
+// duration, so unbounded concurrent logins exhaust memory: at
 // most cap(slots) hashes run at once, a caller queues at most queueWait
 // (20 s) for a slot, and at most maxWaiting callers (50 per slot) queue;
 // beyond either, ErrBusy. A caller whose request ends leaves the queue.
@@ -64,17 +71,21 @@ type hasher struct {
 	key func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 	// sleep waits d or until ctx ends.
 	sleep func(ctx context.Context, d time.Duration) error
+	// release returns the memory of finished hashes to the operating system;
+	// it is called (in its own goroutine) when the last running hash ends.
+	release func()
 }
 
-// hashSlots is the number of concurrent hashes: one per two cores (each
-// hash uses two threads), at least 2 and at most 8.
+// hashSlots is the number of concurrent hashes: one per two cores (a login
+// must not take every core), at least 2 and at most 8; at most 8 × 19 MiB
+// are held by hashing at any time.
 func hashSlots() int {
-	return min(8, max(2, runtime.GOMAXPROCS(0)/argonThreads))
+	return min(8, max(2, runtime.GOMAXPROCS(0)/2))
 }
 
 func newHasher(slots int, queueWait time.Duration) *hasher {
 	return &hasher{slots: make(chan struct{}, slots), queueWait: queueWait, maxWaiting: int64(50 * slots),
-		key: argon2.IDKey, sleep: sleepCtx}
+		key: argon2.IDKey, sleep: sleepCtx, release: debug.FreeOSMemory}
 }
 
 // passwords is the process's one hasher: memory is a process-wide budget.
@@ -111,7 +122,16 @@ func (h *hasher) run(ctx context.Context, fn func()) error {
 	}
 	defer func() { <-h.slots }()
 	n := h.running.Add(1)
-	defer h.running.Add(-1)
+	defer func() {
+		// A hash leaves its whole memory (19 or 64 MiB) as garbage, which the
+		// runtime would otherwise keep, or return to the system only over
+		// minutes: an idle server would hold it after each login. A forced
+		// collection of a heap this small costs a few milliseconds, once per
+		// burst of logins.
+		if h.running.Add(-1) == 0 && h.release != nil {
+			go h.release()
+		}
+	}()
 	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
 	}
 	fn()
@@ -138,33 +158,41 @@ func (h *hasher) hash(ctx context.Context, password string) (string, error) {
 // check reports whether password matches hash. A malformed hash, or a
 // password over MaxPassword, never matches.
 func (h *hasher) check(ctx context.Context, hash, password string) (bool, error) {
+	ok, _, err := h.verify(ctx, hash, password)
+	return ok, err
+}
+
+// verify is check that also reports whether hash was made with other
+// parameters than new hashes use (it should be replaced by a new hash).
+func (h *hasher) verify(ctx context.Context, hash, password string) (ok, stale bool, err error) {
 	if len(password) > MaxPassword {
-		return false, nil
+		return false, false, nil
 	}
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, nil
+		return false, false, nil
 	}
 	var m, t uint32
 	var p uint8
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m > 1<<20 || t > 20 || p == 0 {
-		return false, nil
+		return false, false, nil
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
 	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
 	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false, nil
+		return false, false, nil
 	}
 	var got []byte
-	err := h.run(ctx, func() {
+	err = h.run(ctx, func() {
 		start := time.Now()
 		got = h.key([]byte(password), salt, t, m, p, uint32(len(want)))
 		h.observe(time.Since(start))
 	})
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	stale = m != argonMemory || t != argonTime || p != argonThreads || len(want) != argonKeyLen || parts[2] != fmt.Sprintf("v=%d", argon2.Version)
+	return subtle.ConstantTimeCompare(got, want) == 1, stale, nil
 }
 
 // observe folds one real check's duration into the moving average (1/8

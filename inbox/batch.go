@@ -6,20 +6,30 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/hanbox/hanbox/store"
 )
 
-// batcher is a group commit for ingest on SQLite. SQLite has one writer at a
-// time and most of a small transaction's cost is its commit (WAL append and
-// the FTS segment flush), so concurrent ingests are queued and written by one
+// batcher is a group commit for ingest. SQLite has one writer at a time and
+// most of a small transaction's cost is its commit (WAL append and the FTS
+// segment flush), so concurrent ingests are queued and written by one
 // goroutine, many per transaction (see commit for how failures are kept
-// apart). A lone message is written at once, without waiting for
-// company, so latency does not grow when traffic is light.
+// apart). On PostgreSQL a commit is a round trip and a WAL flush, and
+// transactions run side by side, so a few writers (pgWriters) share the
+// queue, each writing what has queued up in one transaction. A lone message
+// is written at once, without waiting for company, so latency does not grow
+// when traffic is light.
 type batcher struct {
 	s       *Service
 	q       chan *batchReq
+	writers int
 	mu      sync.Mutex
-	running bool
+	running int
 }
+
+// pgWriters is the number of concurrent group-commit transactions on
+// PostgreSQL.
+const pgWriters = 4
 
 type batchReq struct {
 	in    *Inbound
@@ -38,7 +48,11 @@ type batchResp struct {
 const maxBatch = 128
 
 func newBatcher(s *Service) *batcher {
-	return &batcher{s: s, q: make(chan *batchReq, 4*maxBatch)}
+	b := &batcher{s: s, q: make(chan *batchReq, 4*maxBatch), writers: 1}
+	if s.st.Dialect == store.Postgres {
+		b.writers = pgWriters
+	}
+	return b
 }
 
 func (b *batcher) ingest(ctx context.Context, r *batchReq) (IngestResult, []Event, error) {
@@ -51,8 +65,10 @@ func (b *batcher) ingest(ctx context.Context, r *batchReq) (IngestResult, []Even
 	return resp.res, resp.events, resp.err
 }
 
-// enqueue queues r for the writer, starting it if it is idle. Requests are
-// written in the order they were queued.
+// enqueue queues r for a writer, starting one if fewer than b.writers run.
+// With one writer (SQLite) requests are written in the order they were
+// queued; with several, only each transaction's own requests are in order
+// (IngestAll on PostgreSQL therefore commits its messages itself).
 func (b *batcher) enqueue(ctx context.Context, r *batchReq) error {
 	if r.done == nil {
 		r.done = make(chan batchResp, 1)
@@ -63,8 +79,8 @@ func (b *batcher) enqueue(ctx context.Context, r *batchReq) error {
 		return ctx.Err()
 	}
 	b.mu.Lock()
-	if !b.running {
-		b.running = true
+	if b.running < b.writers {
+		b.running++
 		go b.loop()
 	}
 	b.mu.Unlock()
@@ -104,7 +120,7 @@ func (b *batcher) loop() {
 				idle.Reset(2 * time.Second)
 				continue
 			}
-			b.running = false
+			b.running--
 			b.mu.Unlock()
 			return
 		}
@@ -115,9 +131,25 @@ func (b *batcher) loop() {
 // racing its first copy, a constraint a message breaks), so instead of a
 // savepoint per message the batch is simply replayed one message per
 // transaction when anything fails; each message then gets its own answer.
+//
+// On PostgreSQL the transaction first takes the advisory locks of all its
+// messages at once, in one global order, so two writers' batches (or
+// another instance's) cannot deadlock on them; each message's own locking
+// in ingestTx then re-takes locks it holds.
 func (b *batcher) commit(batch []*batchReq) {
 	resps := make([]batchResp, len(batch))
 	err := b.s.st.Tx(context.Background(), func(tx *gorm.DB) error {
+		if len(batch) > 1 && b.s.st.Dialect == store.Postgres {
+			var keys []string
+			for _, r := range batch {
+				if snd, err := normSender(r.in.Contact); err == nil {
+					keys = append(keys, ingestLockKeys(r.in, snd)...)
+				}
+			}
+			if err := b.s.lockKeys(tx, keys...); err != nil {
+				return err
+			}
+		}
 		for i, r := range batch {
 			res, evs, err := b.s.ingestTx(tx, r.in, r.html, r.blobs, len(batch) == 1)
 			if err != nil {

@@ -88,7 +88,9 @@ func (o *DispatchOptions) defaults() {
 	}
 }
 
-// Wake tells the dispatcher that new outbox rows are due.
+// Wake tells the dispatcher that outbox rows may be due. Commits that queue
+// rows call it themselves (store.OnOutbox); call it after making an existing
+// row due again.
 func (s *Service) Wake() {
 	select {
 	case s.wake <- struct{}{}:

@@ -15,6 +15,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hanbox/hanbox/connectors"
 	_ "github.com/hanbox/hanbox/connectors/api"
 	"github.com/hanbox/hanbox/inbox"
@@ -287,4 +289,108 @@ func crashChild() {
 	}
 	fmt.Println("COMMITTED")
 	select {} // wait to be killed
+}
+
+// signalSender records sends and signals each one.
+type signalSender struct {
+	fakeSender
+	sent chan int64
+}
+
+func (s *signalSender) Send(ctx context.Context, out *inbox.Outbound) (inbox.ExternalRef, error) {
+	ref, err := s.fakeSender.Send(ctx, out)
+	s.sent <- out.MessageID
+	return ref, err
+}
+
+func waitSent(t *testing.T, s *signalSender, id int64) {
+	t.Helper()
+	select {
+	case got := <-s.sent:
+		if got != id {
+			t.Fatalf("sent message %d, want %d", got, id)
+		}
+	case <-time.After(60 * time.Second): // bounds a hang only: the poll is an hour
+		t.Fatalf("message %d not sent: the dispatcher was not woken by the commit", id)
+	}
+}
+
+// TestCommitWakesDispatcher: with a poll interval of an hour, replies still
+// go out, because the transaction that queues one wakes the dispatcher; on
+// PostgreSQL also a dispatcher of another instance (its own store), woken by
+// the commit's NOTIFY as the server's relay does.
+func TestCommitWakesDispatcher(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		svc, ch := newService(t, st)
+		r, err := svc.Ingest(ctx, msg(ch, "m-1", "t-1", "hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hourly := inbox.DispatchOptions{Poll: time.Hour}
+		local := &signalSender{sent: make(chan int64, 8)}
+		stopLocal := runDispatcher(t, svc, senders{ch.ID: local}, hourly)
+		for i := 0; i < 5; i++ {
+			m, err := svc.Reply(ctx, inbox.ReplyInput{TicketID: r.TicketID, Text: fmt.Sprintf("reply %d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitSent(t, local, m.ID)
+		}
+		stopLocal()
+		if st.Dialect != store.Postgres {
+			return
+		}
+		// Instance B: its own store and dispatcher; A's commits wake it.
+		stB, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), DatabaseURL: st.DSN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stB.Close() })
+		svcB := inbox.New(stB, inbox.Options{})
+		conn, err := pgx.Connect(ctx, stB.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{stB.OutboxChannel()}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+		lctx, stop := context.WithCancel(ctx)
+		listened := make(chan struct{})
+		go func() {
+			defer close(listened)
+			defer conn.Close(context.Background())
+			for {
+				if _, err := conn.WaitForNotification(lctx); err != nil {
+					return
+				}
+				svcB.Wake()
+			}
+		}()
+		t.Cleanup(func() { stop(); <-listened })
+		remote := &signalSender{sent: make(chan int64, 8)}
+		runDispatcher(t, svcB, senders{ch.ID: remote}, hourly)
+		// A's dispatcher is stopped: A's rows go out through B.
+		for i := 0; i < 3; i++ {
+			m, err := svc.Reply(ctx, inbox.ReplyInput{TicketID: r.TicketID, Text: fmt.Sprintf("remote %d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitSent(t, remote, m.ID)
+		}
+	})
+}
+
+// runDispatcher runs a dispatcher until stop is called or the test ends.
+func runDispatcher(t *testing.T, svc *inbox.Service, s senders, opts inbox.DispatchOptions) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.RunDispatcher(ctx, s, opts)
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }

@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,10 +50,12 @@ func (s *Service) Ingest(ctx context.Context, in *Inbound) (IngestResult, error)
 	return s.finish(in, res, events, err, start)
 }
 
-// IngestAll ingests messages in order, like calling Ingest for each, but on
-// SQLite lets them share transactions (a mailbox backfill, a gateway
-// catch-up). The i-th result and error belong to the i-th message; each
-// message is stored exactly once whatever happens to the others.
+// IngestAll ingests messages in order, like calling Ingest for each, but
+// lets them share transactions (a mailbox backfill, a gateway catch-up): on
+// SQLite through the one group-commit writer, on PostgreSQL in transactions
+// of up to maxBatch messages of its own, written in order. The i-th result
+// and error belong to the i-th message; each message is stored exactly once
+// whatever happens to the others.
 func (s *Service) IngestAll(ctx context.Context, ins []*Inbound) ([]IngestResult, []error) {
 	results := make([]IngestResult, len(ins))
 	errs := make([]error, len(ins))
@@ -70,11 +73,34 @@ func (s *Service) IngestAll(ctx context.Context, ins []*Inbound) ([]IngestResult
 			results[i], errs[i] = res, err
 			continue
 		}
+		if s.batch.writers > 1 {
+			if p.done == nil {
+				p.done = make(chan batchResp, 1)
+			}
+			reqs[i] = p
+			continue
+		}
 		if err := s.batch.enqueue(ctx, p); err != nil {
 			results[i], errs[i] = IngestResult{}, err
 			continue
 		}
 		reqs[i] = p
+	}
+	if s.batch.writers > 1 {
+		// Several writers would not keep the order: commit here, in order.
+		var chunk []*batchReq
+		for _, r := range reqs {
+			if r == nil {
+				continue
+			}
+			if chunk = append(chunk, r); len(chunk) == maxBatch {
+				s.batch.commit(chunk)
+				chunk = nil
+			}
+		}
+		if len(chunk) > 0 {
+			s.batch.commit(chunk)
+		}
 	}
 	for i, r := range reqs {
 		if r == nil {
@@ -134,7 +160,6 @@ func (s *Service) finish(in *Inbound, res IngestResult, events []Event, err erro
 	}
 	s.publish(events...) // events helper: bus and durable consumers
 	s.metrics.ingest("stored", start)
-	s.Wake()
 	return res, nil
 }
 
@@ -221,18 +246,22 @@ func (s *Service) findDuplicate(ctx context.Context, db *gorm.DB, channelID int6
 	return r, true, nil
 }
 
-// ingestTx writes one inbound message inside tx. checkDup looks the message
-// up first; a batch skips that and relies on the unique index instead (a
-// duplicate then fails the batch, which is replayed message by message).
-func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string, checkDup bool) (IngestResult, []Event, error) {
+// ingestTx writes one inbound message inside tx. single is a transaction of
+// its own: it takes the message's locks and looks the message up first; a
+// batch has taken every message's locks already (batcher.commit) and relies
+// on the unique index instead of the lookup (a duplicate then fails the
+// batch, which is replayed message by message).
+func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string, single bool) (IngestResult, []Event, error) {
 	snd, err := normSender(in.Contact)
 	if err != nil {
 		return IngestResult{}, nil, err
 	}
-	if err := s.lockKeys(tx, ingestLockKeys(in, snd)...); err != nil {
-		return IngestResult{}, nil, err
+	if single {
+		if err := s.lockKeys(tx, ingestLockKeys(in, snd)...); err != nil {
+			return IngestResult{}, nil, err
+		}
 	}
-	if checkDup {
+	if single {
 		if r, ok, err := s.findDuplicate(context.Background(), tx, in.ChannelID, in.ExternalID); err != nil || ok {
 			return r, nil, err
 		}
@@ -326,6 +355,21 @@ func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, t
 	token := randomID(10)
 	var id int64
 	// A channel's default team (channel_teams) takes its new tickets.
+	if s.st.Dialect == store.Postgres {
+		// Ticket, reply-token key and search entry in one round trip.
+		doc, docArgs := store.PostgresDocCTE("t", true, 0, subject, contact.Name, contact.Email, in.Contact.ID)
+		args := []any{NewPublicID(), token, subject, store.StatusOpen, store.PriorityNormal, in.ChannelID, contact.ID, in.ChannelID,
+			in.ChannelID, ts, ts, ts, ts, TokenKey(token), ts}
+		if err := tx.Raw(`WITH t AS (INSERT INTO tickets (public_id, reply_token, subject, status, priority, team_id, contact_id, channel_id, last_channel_id,
+				last_customer_at, last_message_at, message_count, version, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id),
+			k AS (INSERT INTO thread_keys (key, ticket_id, created_at) SELECT ?, id, ? FROM t ON CONFLICT (key) DO NOTHING),
+			d AS (`+doc+`)
+			SELECT id FROM t`, append(args, docArgs...)...).Row().Scan(&id); err != nil {
+			return 0, fmt.Errorf("create ticket: %w", err)
+		}
+		return id, nil
+	}
 	if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team_id, contact_id, channel_id, last_channel_id,
 			last_customer_at, last_message_at, message_count, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id`,
@@ -375,6 +419,28 @@ func (s *Service) storeMessage(tx *gorm.DB, in *Inbound, ticketID, contactID int
 		return 0, err
 	}
 	var id int64
+	keys := append(append([]string(nil), in.OwnKeys...), in.ThreadKeys...)
+	if s.st.Dialect == store.Postgres {
+		// Message, thread keys and search entry in one round trip.
+		keyJSON, err := json.Marshal(uniqueKeys(keys))
+		if err != nil {
+			return 0, err
+		}
+		doc, docArgs := store.PostgresDocCTE("m", false, ticketID, in.Text)
+		args := []any{ticketID, store.DirInbound, store.AuthorContact, contactID, in.ChannelID, in.ExternalID, in.Text, html, metaJSON, ts,
+			ticketID, ts, string(keyJSON)}
+		if err := tx.Raw(`WITH m AS (INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id),
+			k AS (INSERT INTO thread_keys (key, ticket_id, created_at) SELECT x, ?, ? FROM jsonb_array_elements_text(?::jsonb) AS x ON CONFLICT (key) DO NOTHING),
+			d AS (`+doc+`)
+			SELECT id FROM m`, append(args, docArgs...)...).Row().Scan(&id); err != nil {
+			return 0, fmt.Errorf("create message: %w", err)
+		}
+		if err := createAttachments(tx, id, in.Attachments, blobs, ts); err != nil {
+			return 0, err
+		}
+		return id, nil
+	}
 	if err := tx.Raw(`INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id`,
 		ticketID, store.DirInbound, store.AuthorContact, contactID, in.ChannelID, in.ExternalID, in.Text, html, metaJSON, ts).
@@ -384,7 +450,6 @@ func (s *Service) storeMessage(tx *gorm.DB, in *Inbound, ticketID, contactID int
 	if err := createAttachments(tx, id, in.Attachments, blobs, ts); err != nil {
 		return 0, err
 	}
-	keys := append(append([]string(nil), in.OwnKeys...), in.ThreadKeys...)
 	if err := addKeys(tx, ticketID, keys...); err != nil {
 		return 0, err
 	}
@@ -519,6 +584,20 @@ func addKeys(tx *gorm.DB, ticketID int64, keys ...string) error {
 		return fmt.Errorf("add thread keys: %w", err)
 	}
 	return nil
+}
+
+// uniqueKeys returns keys without empty and repeated ones, in order (as
+// addKeys writes them).
+func uniqueKeys(keys []string) []string {
+	out := make([]string, 0, len(keys))
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func cleanFileName(name string) string {

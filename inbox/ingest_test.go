@@ -195,3 +195,64 @@ func TestIngestAllKeepsOrderAndDedupes(t *testing.T) {
 		}
 	})
 }
+
+// TestIngestTwoInstancesShareThreads: on PostgreSQL two instances (their own
+// stores and group-commit writers) ingest the same 200 messages of 5 threads
+// at once, each message twice on each: every message is stored once, each
+// thread is one ticket with the right count, and nothing fails (the batch
+// transactions take their locks in one order, so they do not deadlock).
+func TestIngestTwoInstancesShareThreads(t *testing.T) {
+	st := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	svcA, ch := newService(t, st)
+	stB, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), DatabaseURL: st.DSN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stB.Close() })
+	svcB := inbox.New(stB, inbox.Options{})
+	const n, threads = 200, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*n)
+	for _, svc := range []*inbox.Service{svcA, svcB} {
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func(svc *inbox.Service, g int) {
+				defer wg.Done()
+				for i := g; i < n; i += 8 {
+					for j := 0; j < 2; j++ {
+						in := msg(ch, fmt.Sprintf("m-%03d", i), fmt.Sprintf("thread-%d", i%threads), fmt.Sprintf("message %d", i))
+						in.Contact.ID = fmt.Sprintf("c-%d", i%threads)
+						if _, err := svc.Ingest(ctx, in); err != nil {
+							errs <- err
+						}
+					}
+				}
+			}(svc, g)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var tickets []store.Ticket
+	st.DB.Order("id").Find(&tickets)
+	if len(tickets) != threads {
+		t.Fatalf("tickets = %d, want %d", len(tickets), threads)
+	}
+	total := 0
+	for _, tk := range tickets {
+		var count int64
+		st.DB.Model(&store.Message{}).Where("ticket_id = ?", tk.ID).Count(&count)
+		if tk.MessageCount != int(count) || count != n/threads {
+			t.Fatalf("ticket %d: message_count %d, %d messages, want %d", tk.ID, tk.MessageCount, count, n/threads)
+		}
+		total += int(count)
+	}
+	var distinct int64
+	st.DB.Model(&store.Message{}).Distinct("external_id").Count(&distinct)
+	if total != n || distinct != n {
+		t.Fatalf("%d messages, %d distinct, want %d", total, distinct, n)
+	}
+}

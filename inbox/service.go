@@ -28,6 +28,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,8 +92,8 @@ type Options struct {
 	BaseURL string
 	// Metrics receives counters; nil disables them.
 	Metrics *Metrics
-	// NoGroupCommit turns off batching concurrent ingests into one SQLite
-	// transaction (for benchmarks that compare the two).
+	// NoGroupCommit turns off batching concurrent ingests into shared
+	// transactions (for benchmarks that compare the two).
 	NoGroupCommit bool
 	// MinFreeDisk is the free space of the data directory's file system
 	// below which uploads are refused (default DefaultMinFreeDisk; negative
@@ -119,7 +120,7 @@ type Service struct {
 	notifiers atomic.Pointer[[]int64]
 	wake      chan struct{}
 	metrics   *Metrics
-	batch     *batcher     // group commit of ingests; nil on PostgreSQL
+	batch     *batcher     // group commit of ingests; nil with Options.NoGroupCommit
 	lastSweep atomic.Int64 // unix nanoseconds of the last idempotency-key sweep
 
 	minFreeDisk int64
@@ -166,7 +167,11 @@ func New(st *store.Store, opts Options) *Service {
 	}
 	empty := []int64{}
 	s.notifiers.Store(&empty)
-	if st.Dialect == store.SQLite && !opts.NoGroupCommit {
+	// Every committed transaction that queues outbox rows wakes the
+	// dispatcher (on PostgreSQL the server's relay also hears other
+	// instances' commits); the poll only catches retries and leases.
+	st.OnOutbox(s.Wake)
+	if !opts.NoGroupCommit {
 		s.batch = newBatcher(s)
 	}
 	return s
@@ -222,7 +227,9 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // lockKeys serializes concurrent transactions touching the same thread,
 // identity or message on PostgreSQL (SQLite's BEGIN IMMEDIATE already
-// serializes writers). Locks are taken in a fixed order to rule out deadlocks.
+// serializes writers). Locks are taken in a fixed order (ascending hash) to
+// rule out deadlocks, all in one statement: the function scan of unnest
+// takes them in array order.
 func (s *Service) lockKeys(tx *gorm.DB, keys ...string) error {
 	if s.st.Dialect != store.Postgres || len(keys) == 0 {
 		return nil
@@ -239,10 +246,17 @@ func (s *Service) lockKeys(tx *gorm.DB, keys ...string) error {
 		}
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i] < hs[j] })
-	for _, v := range hs {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", v).Error; err != nil {
-			return fmt.Errorf("inbox: lock: %w", err)
+	var arr strings.Builder
+	arr.WriteByte('{')
+	for i, v := range hs {
+		if i > 0 {
+			arr.WriteByte(',')
 		}
+		arr.WriteString(strconv.FormatInt(v, 10))
+	}
+	arr.WriteByte('}')
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", arr.String()).Error; err != nil {
+		return fmt.Errorf("inbox: lock: %w", err)
 	}
 	return nil
 }

@@ -92,8 +92,7 @@ func (s *Service) Reply(ctx context.Context, r ReplyInput) (*store.Message, erro
 	if replayed != 0 {
 		return s.Message(ctx, replayed)
 	}
-	s.publish(events...)
-	s.Wake()
+	s.publish(events...) // the commit woke the dispatcher (store.OnOutbox)
 	return msg, nil
 }
 
@@ -402,7 +401,6 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 	}
 	if len(events) > 0 {
 		s.publish(events...)
-		s.Wake()
 	}
 	return s.Ticket(ctx, ticketID)
 }

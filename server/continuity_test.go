@@ -30,6 +30,7 @@ type mailCatcher struct {
 	msgs [][]byte
 	rcpt [][]string
 	addr string
+	got  chan struct{} // when not nil, receives one value per message kept
 }
 
 type catcherSession struct {
@@ -55,12 +56,15 @@ func (s *catcherSession) Data(r io.Reader) error {
 	s.c.msgs = append(s.c.msgs, b)
 	s.c.rcpt = append(s.c.rcpt, s.to)
 	s.c.mu.Unlock()
+	if s.c.got != nil {
+		s.c.got <- struct{}{}
+	}
 	return nil
 }
 func (s *catcherSession) Reset()        { s.to = nil }
 func (s *catcherSession) Logout() error { return nil }
 
-func newMailCatcher(t *testing.T) *mailCatcher {
+func newMailCatcher(t testing.TB) *mailCatcher {
 	c := &mailCatcher{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,7 +79,7 @@ func newMailCatcher(t *testing.T) *mailCatcher {
 	return c
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +180,23 @@ func TestChatContinuesByEmail(t *testing.T) {
 			if msgID == nil {
 				t.Fatalf("no Message-ID in\n%s", mail)
 			}
-			// The customer answers from their mail client.
+			// The customer answers from their mail client once the reply is
+			// recorded as sent (its Message-ID is a thread key from then on).
+			eventually(t, "reply recorded as sent", func() bool {
+				var tk struct {
+					Messages []struct {
+						Direction      string `json:"direction"`
+						DeliveryStatus string `json:"delivery_status"`
+					} `json:"messages"`
+				}
+				ts.do("GET", "/api/v1/tickets/"+ticket, "", nil, 200, &tk)
+				for _, m := range tk.Messages {
+					if m.Direction == "outbound" {
+						return m.DeliveryStatus == "sent"
+					}
+				}
+				return false
+			})
 			answer := "From: Minji <minji@customer.test>\r\nTo: support@shop.test\r\nSubject: Re: your question\r\n" +
 				"Message-ID: <answer-1@customer.test>\r\nIn-Reply-To: " + string(msgID[1]) + "\r\nReferences: " + string(msgID[1]) + "\r\n" +
 				"Content-Type: text/plain; charset=utf-8\r\n\r\n270으로 바꿔 주세요.\r\n"

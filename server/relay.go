@@ -68,19 +68,7 @@ func newRelay(st *store.Store, svc *inbox.Service, log *slog.Logger, dropped *pr
 // per database, so two Hanbox installations in two schemas of one database
 // must not hear each other.
 func relayChannelFor(schema string) string {
-	if schema == "" || schema == "public" {
-		return relayChannel
-	}
-	clean := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
-			return r
-		}
-		if r >= 'A' && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return '_'
-	}, schema)
-	return (relayChannel + "_" + clean)[:min(63, len(relayChannel)+1+len(clean))]
+	return store.NotifyChannel(relayChannel, schema)
 }
 
 // run relays until ctx ends.
@@ -233,11 +221,22 @@ func (r *relay) pgListen(ctx context.Context, connected func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{r.channel}.Sanitize()); err != nil {
 		return err
 	}
+	outbox := r.st.OutboxChannel()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{outbox}.Sanitize()); err != nil {
+		return err
+	}
 	connected()
+	// Outbox rows may have been committed elsewhere while no session listened.
+	r.svc.Wake()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == outbox {
+			// An instance (maybe this one) committed outbox rows.
+			r.svc.Wake()
+			continue
 		}
 		var m relayMsg
 		if err := json.Unmarshal([]byte(n.Payload), &m); err != nil {

@@ -30,13 +30,13 @@ import (
 
 // testServer is a real Hanbox on loopback.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *server.Server
 	http  *httptest.Server
 	token string // admin bearer token
 }
 
-func newTestServer(t *testing.T, dialect string) *testServer {
+func newTestServer(t testing.TB, dialect string) *testServer {
 	t.Helper()
 	dsn := ""
 	if dialect == store.Postgres {
@@ -45,7 +45,7 @@ func newTestServer(t *testing.T, dialect string) *testServer {
 	return newTestServerDSN(t, dsn, "admin@example.com")
 }
 
-func newTestServerDSN(t *testing.T, dsn, admin string, tune ...func(*server.Server)) *testServer {
+func newTestServerDSN(t testing.TB, dsn, admin string, tune ...func(*server.Server)) *testServer {
 	t.Helper()
 	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error", DatabaseURL: dsn}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -154,7 +154,7 @@ func (w *webhookRecorder) count() int {
 	return len(w.bodies)
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {

@@ -266,6 +266,9 @@ func TestOneThreadAcrossChannels(t *testing.T) {
 				t.Fatal("the server never saw the widget socket close")
 			}
 			conn, _ := ts.srv.Runtime.Connector(wch.Channel.ID)
+			// The server sees the close asynchronously: until it has, a reply
+			// still goes to the socket.
+			eventually(t, "socket detached", func() bool { return conn.(interface{ Sockets() int }).Sockets() == 0 })
 			conn.(interface{ SetClock(func() time.Time) }).SetClock(func() time.Time { return time.Now().Add(time.Minute) })
 			ts.do("POST", "/api/v1/tickets/"+ticket+"/replies", "", map[string]any{"text": "교환 접수 완료되었습니다."}, 201, nil)
 			var raw []byte

@@ -56,6 +56,18 @@ func (s *Store) CreateAgent(ctx context.Context, a *Agent) error {
 	return nil
 }
 
+// ReplacePasswordHash sets agent id's password hash to next if it is still
+// old (a rehash with newer parameters after a login) and reports whether it
+// did; sessions are not touched.
+func (s *Store) ReplacePasswordHash(ctx context.Context, id int64, old, next string) (bool, error) {
+	res := s.DB.WithContext(ctx).Model(&Agent{}).Where("id = ? AND password_hash = ?", id, old).
+		Updates(map[string]any{"password_hash": next, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return false, fmt.Errorf("store: replace password hash of agent %d: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
 // AgentUpdate changes an agent; nil fields are left alone.
 type AgentUpdate struct {
 	Name   *string

@@ -136,6 +136,22 @@ func isCJKToken(t string) bool {
 func messageDocID(id int64) int64 { return id * 2 }
 func ticketDocID(id int64) int64  { return id*2 + 1 }
 
+// PostgresDocCTE returns, for PostgreSQL, a data-modifying statement that
+// indexes the row whose id the CTE named src returns, to run in the same
+// statement as that row's INSERT (one round trip for both): a message's
+// text (ticket false: ticketID is its ticket) or a ticket's header parts
+// (ticket true: src returns the ticket, ticketID is ignored). It is the
+// statement IndexMessage or IndexTicket would run.
+func PostgresDocCTE(src string, ticket bool, ticketID int64, parts ...string) (sql string, args []any) {
+	const upsert = " ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, tsv = excluded.tsv"
+	if ticket {
+		return "INSERT INTO search_docs (id, ticket_id, tsv) SELECT id * 2 + 1, id, to_tsvector('simple', ?) FROM " + src + upsert,
+			[]any{indexText(parts...)}
+	}
+	return "INSERT INTO search_docs (id, ticket_id, tsv) SELECT id * 2, ?, to_tsvector('simple', ?) FROM " + src + upsert,
+		[]any{ticketID, indexText(parts...)}
+}
+
 // IndexMessage adds or replaces a message's text in the search index.
 func (s *Store) IndexMessage(tx *gorm.DB, ticketID, messageID int64, text string) error {
 	return s.putDoc(tx, messageDocID(messageID), ticketID, indexText(text))

@@ -49,6 +49,9 @@ type Store struct {
 	// DSN is the PostgreSQL connection string (empty on SQLite), for
 	// components that need their own connection (LISTEN).
 	DSN string
+
+	hooks         outboxHooks
+	outboxChannel string
 }
 
 // Open connects to the configured database and applies pending migrations.
@@ -99,6 +102,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	if err := s.registerOutboxWake(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: outbox wake-up: %w", err)
+	}
 	return s, nil
 }
 
@@ -128,9 +135,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Tx runs fn in a transaction.
+// Tx runs fn in a transaction. When fn created outbox rows, the functions
+// given to OnOutbox run once the transaction has committed.
 func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.DB.WithContext(ctx).Transaction(fn)
+	mark := &txMark{}
+	err := s.DB.WithContext(context.WithValue(ctx, txMarkKey{}, mark)).Transaction(fn)
+	if err == nil && mark.outbox.Load() {
+		s.outboxWritten()
+	}
+	return err
 }
 
 // notFound maps gorm's record-not-found to ErrNotFound.

@@ -13,6 +13,7 @@ import (
 	"github.com/hanbox/hanbox/connectors/conntest"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/store/storetest"
 )
 
 // benchMessage returns the i-th message of a realistic support mailbox:
@@ -64,10 +65,31 @@ func (d *doneSink) Ingest(ctx context.Context, in *inbox.Inbound) (inbox.IngestR
 	return r, err
 }
 
+// IngestAll passes the connector's ordered batches on as the runtime does.
+func (d *doneSink) IngestAll(ctx context.Context, ins []*inbox.Inbound) ([]inbox.IngestResult, []error) {
+	res, errs := d.inner.(interface {
+		IngestAll(context.Context, []*inbox.Inbound) ([]inbox.IngestResult, []error)
+	}).IngestAll(ctx, ins)
+	for _, err := range errs {
+		if err == nil && d.n.Add(1) == d.want {
+			close(d.done)
+		}
+	}
+	return res, errs
+}
+
 // BenchmarkInitialSync measures a first sync of a full mailbox from the
-// in-memory IMAP server into SQLite: fetch, parse and ingest. The mailbox
-// size is 10,000 messages (HANBOX_BENCH_EMAIL_MESSAGES overrides it).
+// in-memory IMAP server into each store (SQLite; PostgreSQL with
+// HANBOX_TEST_POSTGRES): fetch, parse and ingest through the ordered batch
+// ingest (IngestAll), as the connector runtime does. The mailbox size is
+// 10,000 messages (HANBOX_BENCH_EMAIL_MESSAGES overrides it).
 func BenchmarkInitialSync(b *testing.B) {
+	for _, d := range storetest.Dialects() {
+		b.Run(d, func(b *testing.B) { benchInitialSync(b, d) })
+	}
+}
+
+func benchInitialSync(b *testing.B, dialect string) {
 	n := 10000
 	if v, err := strconv.Atoi(os.Getenv("HANBOX_BENCH_EMAIL_MESSAGES")); err == nil && v > 0 {
 		n = v
@@ -81,7 +103,7 @@ func BenchmarkInitialSync(b *testing.B) {
 	var total time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		env := conntest.New(b, store.SQLite)
+		env := conntest.New(b, dialect)
 		srv := newMemIMAP(b, nil)
 		for _, m := range msgs {
 			srv.deliver(b, "INBOX", m)

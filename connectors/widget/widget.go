@@ -168,6 +168,11 @@ func (c *Channel) Close() error {
 // packages move it past the grace period instead of waiting it out.
 func (c *Channel) SetClock(now func() time.Time) { c.setClock(now) }
 
+// Sockets returns the number of visitors' WebSockets attached now: tests in
+// other packages wait for a closed socket to be detached before counting
+// its visitor as gone.
+func (c *Channel) Sockets() int { return c.hub.connCount() }
+
 // Validate implements connectors.Validator.
 func (c *Channel) Validate(context.Context) error { return c.settings.Validate() }
 
