@@ -238,3 +238,29 @@ func TestTeamsAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestManualAssignmentOverCapWarns: a manual assignment is made even above
+// the assignee's cap, and the answer says so.
+func TestManualAssignmentOverCapWarns(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d)
+			e.apiChannel()
+			e.call("PATCH", fmt.Sprintf("/api/v1/agents/%d", e.adminID), e.admin, map[string]any{"chat_cap": 1}, 200, nil)
+			var out struct {
+				Assignee *struct {
+					ID int64 `json:"id"`
+				} `json:"assignee"`
+				Warnings []string `json:"warnings"`
+			}
+			for i, want := range []string{"[]", "[over_cap]"} {
+				id := e.ingest(map[string]any{"external_id": fmt.Sprint("m", i), "contact": map[string]any{"external_id": fmt.Sprint("c", i)}, "text": "hi"})
+				out.Warnings = nil
+				e.call("PATCH", "/api/v1/tickets/"+id, e.admin, map[string]any{"assignee": "me"}, 200, &out)
+				if out.Assignee == nil || out.Assignee.ID != e.adminID || fmt.Sprint(out.Warnings) != want {
+					t.Fatalf("assignment %d: %+v, want warnings %s", i, out, want)
+				}
+			}
+		})
+	}
+}

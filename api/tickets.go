@@ -309,7 +309,31 @@ func (a *API) patchTicket(w http.ResponseWriter, r *http.Request) (int, any, err
 	if _, err := a.Inbox.UpdateTicket(r.Context(), t.ID, principal(r).Agent.ID, p); err != nil {
 		return 0, nil, err
 	}
-	return a.getTicket(w, r)
+	status, out, err := a.getTicket(w, r)
+	if err == nil && p.AssigneeID != nil && *p.AssigneeID > 0 {
+		// Manual assignment is not limited by caps, but says so.
+		if over, cerr := a.overCap(r, *p.AssigneeID); cerr == nil && over {
+			if tj, ok := out.(TicketJSON); ok {
+				tj.Warnings = append(tj.Warnings, "over_cap")
+				out = tj
+			}
+		}
+	}
+	return status, out, err
+}
+
+// overCap reports whether agent id holds more open chat-like tickets than
+// their cap.
+func (a *API) overCap(r *http.Request, id int64) (bool, error) {
+	ag, err := a.Store.GetAgent(r.Context(), id)
+	if err != nil {
+		return false, err
+	}
+	loads, err := a.Inbox.AgentLoads(r.Context())
+	if err != nil {
+		return false, err
+	}
+	return loads[id] > int64(ag.ChatCap), nil
 }
 
 // ReplyBody is the body of POST /tickets/{id}/replies and /notes.

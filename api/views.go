@@ -30,6 +30,9 @@ type TicketJSON struct {
 	Version         int64         `json:"version"`
 	CreatedAt       time.Time     `json:"created_at"`
 	Messages        []MessageJSON `json:"messages,omitempty"`
+	// Warnings of a change that was made anyway: "over_cap" when a manual
+	// assignment leaves the assignee above their concurrent-chat cap.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ChannelBrief names a channel inside other objects.

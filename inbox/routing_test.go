@@ -285,16 +285,39 @@ func TestQueueDrainsThroughConsumer(t *testing.T) {
 	})
 }
 
-// TestAssignmentCapAcrossInstances: arrivals on two instances of one
-// database, each draining the team queue at once, never push an agent over
-// the cap and never assign a ticket twice; nor do concurrent resolutions
-// with drains.
+// TestAssignmentCapAcrossInstances: concurrent arrivals on two instances
+// of one database (200 on PostgreSQL) for two teams sharing their members,
+// each draining at once, never push an agent over the cap and never assign
+// a ticket twice; nor do concurrent resolutions with drains.
 func TestAssignmentCapAcrossInstances(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		const perInstance, agents, capacity = 20, 4, 3
+		const agents, capacity = 4, 3
+		// 200 concurrent arrivals on PostgreSQL (the race); SQLite
+		// serializes writers anyway, so 40 show the same there.
+		perInstance := 20
+		if st.Dialect == store.Postgres {
+			perInstance = 100
+		}
 		f := newRouting(t, st, agents, capacity)
 		b := inbox.New(reopen(t, st), inbox.Options{})
 		ctx := context.Background()
+		// A second team with the same members on its own channel: its
+		// assigners race the first team's for the same agents.
+		ch2 := store.Channel{Kind: "api", Name: "second", PublicKey: inbox.NewPublicID(), Enabled: true}
+		if err := st.DB.Create(&ch2).Error; err != nil {
+			t.Fatal(err)
+		}
+		var members []int64
+		for _, a := range f.agents {
+			members = append(members, a.ID)
+		}
+		on, name := true, "Support"
+		team2, err := f.svc.CreateTeam(ctx, 0, inbox.TeamInput{NameKo: &name, AutoAssign: &on, ChannelIDs: &[]int64{ch2.ID}, MemberIDs: &members})
+		if err != nil {
+			t.Fatal(err)
+		}
+		teams := []int64{f.team.ID, team2.ID}
+		chans := []store.Channel{f.ch, ch2}
 		var wg sync.WaitGroup
 		errs := make(chan error, 4*perInstance)
 		var mu sync.Mutex
@@ -304,7 +327,7 @@ func TestAssignmentCapAcrossInstances(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					in := msg(f.ch, fmt.Sprintf("m-%d-%d", i, k), fmt.Sprintf("t-%d-%d", i, k), "동시 도착")
+					in := msg(chans[k%2], fmt.Sprintf("m-%d-%d", i, k), fmt.Sprintf("t-%d-%d", i, k), "동시 도착")
 					in.Contact.ID = fmt.Sprintf("c-%d-%d", i, k)
 					r, err := svc.Ingest(ctx, in)
 					if err != nil {
@@ -314,7 +337,7 @@ func TestAssignmentCapAcrossInstances(t *testing.T) {
 					mu.Lock()
 					tickets = append(tickets, r.TicketID)
 					mu.Unlock()
-					if _, err := svc.DrainTeam(ctx, f.team.ID); err != nil {
+					if _, err := svc.DrainTeam(ctx, teams[k%2]); err != nil {
 						errs <- err
 					}
 				}()
@@ -360,7 +383,7 @@ func TestAssignmentCapAcrossInstances(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, err := svc.DrainTeam(ctx, f.team.ID); err != nil {
+				if _, err := svc.DrainTeam(ctx, teams[i%2]); err != nil {
 					errs <- err
 				}
 			}()
@@ -373,9 +396,10 @@ func TestAssignmentCapAcrossInstances(t *testing.T) {
 		if n := check("resolutions"); n != agents*capacity {
 			t.Fatalf("%d open assigned after the resolutions, want %d", n, agents*capacity)
 		}
-		q, err := st.TeamQueue(ctx, f.team.ID, 100)
-		if err != nil || len(q) != 2*perInstance-2*agents*capacity {
-			t.Fatalf("queue = %d tickets, %v; want %d", len(q), err, 2*perInstance-2*agents*capacity)
+		q1, err1 := st.TeamQueue(ctx, f.team.ID, 1000)
+		q2, err2 := st.TeamQueue(ctx, team2.ID, 1000)
+		if err1 != nil || err2 != nil || len(q1)+len(q2) != 2*perInstance-2*agents*capacity {
+			t.Fatalf("queues = %d + %d tickets, %v %v; want %d", len(q1), len(q2), err1, err2, 2*perInstance-2*agents*capacity)
 		}
 	})
 }

@@ -145,8 +145,9 @@ async function send(anyway = false) {
 
 async function patch(body) {
   try {
-    await api('PATCH', path, body);
+    const res = await api('PATCH', path, body);
     await refresh(!draft());
+    if (res && (res.warnings || []).includes('over_cap')) toast(t('side.overCap'));
   } catch (err) {
     showError(err);
   }
