@@ -129,10 +129,25 @@ func (a *agentTab) waitJS(what, expr string) {
 	ctx, cancel := context.WithTimeout(a.ctx, 25*time.Second)
 	defer cancel()
 	start := time.Now()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			break
+		}
+		// The page navigated while the condition was polled (a reload the
+		// condition waits for, say): poll again in the new document.
+		if ctx.Err() == nil && strings.Contains(err.Error(), "-32000") {
+			continue
+		}
 		a.t.Fatalf("waiting for %s (%s): %v", what, expr, err)
 	}
 	a.t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond))
+}
+
+// ready waits until the page's scripts have attached their handlers.
+func (a *agentTab) ready() {
+	a.t.Helper()
+	a.waitJS("scripts ready", `document.body.dataset.scripts === 'ready'`)
 }
 
 func (a *agentTab) login(base, email, password string) {
@@ -287,6 +302,7 @@ func testBrowserInbox(t *testing.T, dialect string) {
 
 	// Admin channels page, and the 403 page for an agent.
 	a.do("admin channels", chromedp.Navigate(e.ts.URL+"/admin/channels"), chromedp.WaitVisible(chromedp.ID("channel-form")))
+	a.ready()
 	a.screenshot(shots, "admin-channels.png")
 	b.do("agent on admin page", chromedp.Navigate(e.ts.URL+"/admin/channels"))
 	if !strings.Contains(b.text("main"), "Only admins") {

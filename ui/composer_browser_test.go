@@ -20,7 +20,9 @@ func TestBrowserComposerAndAdmin(t *testing.T) {
 	a.login(e.ts.URL, "admin@example.com", "admin-password")
 
 	// Saved reply through the admin form.
-	a.do("saved replies page", chromedp.Navigate(e.ts.URL+"/admin/saved-replies"), chromedp.WaitVisible(chromedp.ID("reply-form")),
+	a.do("saved replies page", chromedp.Navigate(e.ts.URL+"/admin/saved-replies"), chromedp.WaitVisible(chromedp.ID("reply-form")))
+	a.ready()
+	a.do("save a reply",
 		chromedp.SendKeys(chromedp.ID("sr-name"), "인사"),
 		chromedp.SendKeys(chromedp.ID("sr-body"), "안녕하세요 {{contact.name}}님, {{agent.name}}입니다."),
 		chromedp.Click(chromedp.CSS(`#reply-form button[type=submit]`)),
@@ -28,6 +30,7 @@ func TestBrowserComposerAndAdmin(t *testing.T) {
 
 	// An api channel through the admin form: the token is shown once.
 	a.do("channels page", chromedp.Navigate(e.ts.URL+"/admin/channels"), chromedp.WaitVisible(chromedp.ID("channel-form")))
+	a.ready()
 	eval[bool](a, `(s => (s.value = 'api', s.dispatchEvent(new Event('change', {bubbles: true}))))(document.getElementById('ch-kind'))`)
 	a.do("create channel",
 		chromedp.SendKeys(chromedp.ID("ch-name"), "CRM 연동"),

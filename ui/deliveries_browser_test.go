@@ -35,6 +35,7 @@ func TestBrowserAdminRetriesFailedDelivery(t *testing.T) {
 	a := newTab(t, bctx)
 	a.login(e.ts.URL, "admin@example.com", "admin-password")
 	a.do("open failed deliveries", chromedp.Navigate(e.ts.URL+"/admin/deliveries"), chromedp.WaitVisible(chromedp.ID("failed-deliveries")))
+	a.ready()
 	if h := a.text("h1"); h != "Failed deliveries" {
 		t.Fatalf("title %q", h)
 	}
@@ -61,6 +62,7 @@ func TestBrowserAdminRetriesFailedDelivery(t *testing.T) {
 		t.Fatalf("delivered %q", got[len(got)-1])
 	}
 	a.do("reload", chromedp.Navigate(e.ts.URL+"/admin/deliveries"), chromedp.WaitVisible(chromedp.CSS("p.empty")))
+	a.ready()
 	if !strings.Contains(a.text(".admin"), "실패한 전송이 없습니다.") {
 		t.Fatalf("page after retry: %q", a.text(".admin"))
 	}

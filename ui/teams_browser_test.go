@@ -37,6 +37,7 @@ func testBrowserTeamsAndStatus(t *testing.T, dialect string) {
 	admin.do("Korean", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/login"), chromedp.WaitVisible(chromedp.ID("email")))
 	admin.login(e.ts.URL, "admin@example.com", "admin-password")
 	admin.do("teams screen", chromedp.Navigate(e.ts.URL+"/admin/teams"), chromedp.WaitVisible(chromedp.ID("team-new")))
+	admin.ready()
 	if got := admin.text("h1"); got != "팀" {
 		t.Fatalf("Korean title %q", got)
 	}

@@ -45,6 +45,10 @@ document.addEventListener('click', async (e) => {
 localizeTimes(document);
 if (page === 'inbox' && new URLSearchParams(location.search).get('focus') === 'search') document.getElementById('q')?.focus();
 
-if (page === 'inbox') import('./inbox.js').then((m) => m.init());
-else if (page === 'ticket') import('./ticket.js').then((m) => m.init());
-else if (['channels', 'agents', 'teams', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page));
+// body[data-scripts=ready] once the page's module has attached its handlers
+// (before that a form would submit natively); tests wait for it.
+const ready = () => { document.body.dataset.scripts = 'ready'; };
+if (page === 'inbox') import('./inbox.js').then((m) => m.init()).then(ready);
+else if (page === 'ticket') import('./ticket.js').then((m) => m.init()).then(ready);
+else if (['channels', 'agents', 'teams', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page)).then(ready);
+else ready();
