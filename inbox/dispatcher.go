@@ -189,12 +189,19 @@ func (s *Service) claimDue(ctx context.Context, opts DispatchOptions, busy map[i
 	var claimed []store.Outbox
 	mu.Lock()
 	defer mu.Unlock()
+	// A claim cut off by the shutdown could commit on the server after the
+	// client gave up, leaving a lease nobody releases: claims run to their
+	// end, and no new one starts once ctx is done.
+	claimDB := s.st.DB.WithContext(context.WithoutCancel(ctx))
 	for _, row := range due {
+		if ctx.Err() != nil {
+			break
+		}
 		if busy[row.TicketID] {
 			continue // an earlier delivery on this ticket is still running
 		}
 		lease := ts.Add(opts.Lease)
-		res := db.Model(&store.Outbox{}).
+		res := claimDB.Model(&store.Outbox{}).
 			Where("id = ? AND status = ? AND (locked_until IS NULL OR locked_until < ?)", row.ID, store.OutboxPending, ts).
 			Update("locked_until", lease)
 		if res.Error != nil {

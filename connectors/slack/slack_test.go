@@ -341,6 +341,16 @@ func TestAgentRepliesFromSlackThread(t *testing.T) {
 		if hooks[0].Text != "환불 처리해 드렸습니다 & 3일 내 입금됩니다" || hooks[0].Agent.ID != r.agent.ID || hooks[0].Number != tk.Number() {
 			t.Fatalf("webhook = %+v", hooks[0])
 		}
+		// Slack events are handled concurrently: the note may be stored
+		// after the reply went out.
+		r.env.Eventually("note and reply stored", func() bool {
+			var n, o bool
+			for _, m := range r.env.Messages(tk.ID) {
+				n = n || m.Direction == store.DirNote
+				o = o || m.Direction == store.DirOutbound
+			}
+			return n && o
+		})
 		var notes, outbound int
 		for _, m := range r.env.Messages(tk.ID) {
 			switch m.Direction {
