@@ -92,6 +92,11 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	// sessions or access, here and (through the relay) on other instances.
 	au.OnRevoke(func(id int64) { svc.Bus().Publish(inbox.Event{Type: inbox.EventAuthChanged, AgentID: id}) })
 	sched := jobs.New(st, jobs.Options{Logger: log, Drain: cfg.ShutdownTimeout})
+	// CSAT after a resolved ticket: a durable consumer schedules the job.
+	if err := svc.EnableSurveys(ctx, sched); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
