@@ -101,6 +101,15 @@ var surveyDefaults = map[string]map[string]string{
 	"en": {"question": "How satisfied were you with our support? Choose from 1 (very unsatisfied) to 5 (very satisfied).", "thanks": "Thank you for your feedback."},
 }
 
+// SurveyLabels names the CSAT scores 1–5 in a locale ("ko" or "en"), for
+// channels that label their rating links or buttons.
+func SurveyLabels(locale string) []string {
+	if surveyLocale(locale) == "en" {
+		return []string{"Very unsatisfied", "Unsatisfied", "Neutral", "Satisfied", "Very satisfied"}
+	}
+	return []string{"매우 불만족", "불만족", "보통", "만족", "매우 만족"}
+}
+
 // SurveyTexts returns the question and thank-you of a setting in a locale
 // ("ko" or "en"), with the defaults for empty ones. ss may be nil.
 func SurveyTexts(ss *store.SurveySetting, locale string) (question, thanks string) {
@@ -367,7 +376,10 @@ func SurveyToken(key []byte, publicID string, ticketID int64) string {
 
 // SurveyAccess is what a valid rating token opens.
 type SurveyAccess struct {
-	Survey   store.Survey
+	Survey store.Survey
+	// Setting is the channel's setting (nil: none), for texts in another
+	// language (SurveyTexts).
+	Setting  *store.SurveySetting
 	Question string
 	Thanks   string
 	Locale   string
@@ -406,7 +418,7 @@ func (s *Service) OpenSurvey(ctx context.Context, token string) (*SurveyAccess, 
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	a := &SurveyAccess{Survey: *sv, Locale: surveyLocale(sv.Locale), Scale: CSATScale, Closed: !sv.ExpiresAt.After(now())}
+	a := &SurveyAccess{Survey: *sv, Setting: ss, Locale: surveyLocale(sv.Locale), Scale: CSATScale, Closed: !sv.ExpiresAt.After(now())}
 	a.Question, a.Thanks = SurveyTexts(ss, sv.Locale)
 	return a, nil
 }
