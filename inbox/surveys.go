@@ -85,6 +85,7 @@ type SurveyRequest struct {
 	// Scale is the top score (5 for CSAT); scores run from 1.
 	Scale    int
 	Question string
+	Thanks   string
 	Locale   string // "ko" or "en"
 	// URL is the public rating page; ScoreURL adds a chosen score.
 	URL string
@@ -349,12 +350,13 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	question, _ := SurveyTexts(ss, sv.Locale)
+	question, thanks := SurveyTexts(ss, sv.Locale)
 	u, err := s.SurveyURL(ctx, &sv)
 	if err != nil {
 		return nil, err
 	}
-	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: CSATScale, Question: question, Locale: surveyLocale(sv.Locale), URL: u}, nil
+	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: CSATScale, Question: question, Thanks: thanks,
+		Locale: surveyLocale(sv.Locale), URL: u}, nil
 }
 
 // SurveyURL is the public rating page of a survey, with its signed token.
@@ -431,6 +433,12 @@ func (s *Service) AnswerSurvey(ctx context.Context, token string, score int, com
 	if err != nil {
 		return nil, err
 	}
+	return s.answer(ctx, a, score, comment)
+}
+
+// answer records an answer to the survey a names.
+func (s *Service) answer(ctx context.Context, a *SurveyAccess, score int, comment string) (*SurveyAccess, error) {
+	var err error
 	if a.Closed {
 		return nil, ErrSurveyExpired
 	}
@@ -499,4 +507,51 @@ func (s *Service) Surveys(ctx context.Context, f store.SurveyFilter) ([]store.Su
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
 	return out, nil
+}
+
+// PendingSurveys returns the unanswered, open surveys of a contact (a widget
+// visitor's), newest first, so a chat shows its rating card again on the
+// visitor's next visit.
+func (s *Service) PendingSurveys(ctx context.Context, contactID int64) ([]SurveyRequest, []int64, error) {
+	var rows []store.Survey
+	if err := s.st.DB.WithContext(ctx).Where("contact_id = ? AND answered_at IS NULL AND expires_at > ? AND message_id IS NOT NULL", contactID, now()).
+		Order("id DESC").Limit(20).Find(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("inbox: pending surveys of contact %d: %w", contactID, err)
+	}
+	out := make([]SurveyRequest, 0, len(rows))
+	ids := make([]int64, 0, len(rows))
+	for _, sv := range rows {
+		r, err := s.surveyRequest(ctx, sv.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, *r)
+		ids = append(ids, *sv.MessageID)
+	}
+	return out, ids, nil
+}
+
+// AnswerSurveyAs records contact contactID's answer to survey publicID (a
+// widget visitor answering the card in their chat): only the survey's own
+// contact may answer it.
+func (s *Service) AnswerSurveyAs(ctx context.Context, contactID int64, publicID string, score int, comment string) (*SurveyAccess, error) {
+	sv, err := s.st.SurveyByPublicID(ctx, publicID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSurveyInvalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	owner, err := mergedContact(s.st.DB.WithContext(ctx), sv.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	if contactID <= 0 || (owner != contactID && sv.ContactID != contactID) {
+		return nil, ErrSurveyInvalid
+	}
+	key, err := s.linkSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.AnswerSurvey(ctx, SurveyToken(key, sv.PublicID, sv.TicketID), score, comment)
 }

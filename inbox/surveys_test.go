@@ -361,3 +361,32 @@ func TestCSATDelivery(t *testing.T) {
 		}
 	})
 }
+
+// TestCSATAnswerAsContact: a chat answers by survey id for its contact only;
+// pending surveys list the unanswered ones with their request messages.
+func TestCSATAnswerAsContact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newCSATEnv(t, st)
+		id := e.ticket(true)
+		e.status(id, store.StatusResolved)
+		e.consumed()
+		e.runDue()
+		sv := e.surveys(id)[0]
+		reqs, msgs, err := e.svc.PendingSurveys(e.ctx, sv.ContactID)
+		if err != nil || len(reqs) != 1 || reqs[0].PublicID != sv.PublicID || msgs[0] != *sv.MessageID || reqs[0].Thanks == "" {
+			t.Fatalf("pending = %+v %v %v", reqs, msgs, err)
+		}
+		if _, err := e.svc.AnswerSurveyAs(e.ctx, sv.ContactID+1000, sv.PublicID, 5, ""); !errors.Is(err, inbox.ErrSurveyInvalid) {
+			t.Fatalf("another contact: err = %v", err)
+		}
+		if _, err := e.svc.AnswerSurveyAs(e.ctx, sv.ContactID, "nope", 5, ""); !errors.Is(err, inbox.ErrSurveyInvalid) {
+			t.Fatalf("unknown survey: err = %v", err)
+		}
+		if a, err := e.svc.AnswerSurveyAs(e.ctx, sv.ContactID, sv.PublicID, 3, "보통"); err != nil || *a.Survey.Score != 3 {
+			t.Fatalf("own answer: %+v %v", a, err)
+		}
+		if reqs, _, _ := e.svc.PendingSurveys(e.ctx, sv.ContactID); len(reqs) != 0 {
+			t.Fatalf("still pending after the answer: %+v", reqs)
+		}
+	})
+}
