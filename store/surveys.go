@@ -149,3 +149,39 @@ func (s *Store) Surveys(ctx context.Context, f SurveyFilter) ([]Survey, error) {
 	}
 	return out, nil
 }
+
+// ScoreRow is one group of CSAT answers: Key is the agent id, channel id or
+// team ("" for the whole selection); Positive counts scores 4–5 of 5.
+type ScoreRow struct {
+	Key      string
+	Answers  int64
+	Positive int64
+}
+
+// CSATScores counts answered CSAT surveys matching f, grouped by "agent",
+// "channel", "team" or nothing (""), biggest groups first.
+func (s *Store) CSATScores(ctx context.Context, f SurveyFilter, by string) ([]ScoreRow, error) {
+	col := "''"
+	switch by {
+	case "agent":
+		col = "COALESCE(CAST(agent_id AS TEXT), '')"
+	case "channel":
+		col = "CAST(channel_id AS TEXT)"
+	case "team":
+		col = "team"
+	case "":
+	default:
+		return nil, fmt.Errorf("store: csat scores by %q", by)
+	}
+	f.Kind, f.Answered = SurveyCSAT, true
+	var out []ScoreRow
+	q := f.apply(s.DB.WithContext(ctx).Model(&Survey{})).
+		Select(col + " AS key, COUNT(*) AS answers, COALESCE(SUM(CASE WHEN score >= 4 THEN 1 ELSE 0 END), 0) AS positive")
+	if by != "" {
+		q = q.Group(col).Order("answers DESC, key")
+	}
+	if err := q.Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: csat scores: %w", err)
+	}
+	return out, nil
+}
