@@ -299,9 +299,8 @@ func TestCSATAnswer(t *testing.T) {
 		if ev.Survey == nil || ev.Survey.Score != 2 || !ev.Survey.Low || ev.TicketID != id || ev.ID == 0 {
 			t.Fatalf("answered event = %+v", ev)
 		}
-		a, err = e.svc.AnswerSurvey(e.ctx, token, 5, "빨리 해결해 주셨어요")
-		if err != nil {
-			t.Fatal(err)
+		if a, err = e.svc.AnswerSurvey(e.ctx, token, 5, "빨리 해결해 주셨어요"); err != nil || *a.Survey.Score != 5 {
+			t.Fatalf("second answer: %+v %v", a, err)
 		}
 		if ev := <-sub; ev.Survey.Low || ev.Survey.Previous == nil || *ev.Survey.Previous != 2 {
 			t.Fatalf("second answer event = %+v", ev.Survey)
