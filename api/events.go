@@ -147,19 +147,20 @@ func eventSchemas() map[string]any {
 		return map[string]any{"oneOf": []any{v, map[string]any{"type": "null"}}}
 	}
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
-		inbox.EventContactUpdated, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
+		inbox.EventContactUpdated, inbox.EventSurveyAnswered, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
 		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated}
 	return map[string]any{
 		"Event": map[string]any{
 			"type": "object", "required": []any{"type", "at"},
 			"description": "One server-sent event: the SSE event name is its type, the data line this JSON. Durable events " +
-				"(ticket.*, message.*, contact.updated) carry an id and typed changes; ephemeral ones (typing, presence, " +
+				"(ticket.*, message.*, contact.updated, survey.answered) carry an id and typed changes; ephemeral ones (typing, presence, " +
 				"viewing, visitor pages) a free-form data object. Unknown fields and types may be added; ignore them.",
 			"properties": map[string]any{
 				"id": id, "type": map[string]any{"type": "string", "examples": types},
 				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id, "team_id": id,
 				"agent":   obj(map[string]any{"availability": change(str), "chat_cap": change(id)}),
 				"changes": ref("TicketChanges"), "message": ref("MessageChanges"), "contact": ref("ContactChanges"),
+				"survey": ref("SurveyChanges"),
 				"data": map[string]any{"type": "object", "description": "ephemeral events: agent.viewing/agent.typing {state, agent_name, ticket}, " +
 					"contact.typing {typing, visitor}, visitor.page {visitor, url, title, referrer}, presence {visitor, online}"},
 				"at": when,
@@ -183,5 +184,14 @@ func eventSchemas() map[string]any {
 			"edited": map[string]any{"type": "boolean"}, "deleted": map[string]any{"type": "boolean"},
 		}),
 		"ContactChanges": obj(map[string]any{"merged_from": id}),
+		"SurveyChanges": map[string]any{
+			"type": "object", "required": []any{"id", "kind", "score"},
+			"description": "A survey.answered: the customer's latest answer. low is set for a low CSAT score (1–2 of 5).",
+			"properties": map[string]any{
+				"id": id, "kind": map[string]any{"type": "string", "enum": []any{"csat", "nps"}},
+				"score": map[string]any{"type": "integer"}, "comment": str, "previous": map[string]any{"type": "integer"},
+				"low": map[string]any{"type": "boolean"},
+			},
+		},
 	}
 }

@@ -26,6 +26,7 @@ func TestEventSchemaMatchesEvent(t *testing.T) {
 		"MessageChanges": reflect.TypeFor[inbox.MessageChanges](),
 		"ContactChanges": reflect.TypeFor[inbox.ContactChanges](),
 		"AgentRef":       reflect.TypeFor[inbox.AgentRef](),
+		"SurveyChanges":  reflect.TypeFor[inbox.SurveyChanges](),
 	} {
 		s, ok := schemas[name].(map[string]any)
 		if !ok {

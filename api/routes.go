@@ -57,6 +57,11 @@ func (a *API) routes() []route {
 		{"PATCH", "/channels/{id}", authAdmin, "Change a channel", "ChannelPatch", "Channel", a.patchChannel},
 		{"DELETE", "/channels/{id}", authAdmin, "Disable and remove a channel with no tickets", "", "OK", a.deleteChannel},
 		{"POST", "/channels/{id}/token", authAdmin, "Rotate the inbound token", "", "Channel", a.rotateChannelToken},
+		{"GET", "/channels/{id}/csat", authAgent, "The channel's CSAT survey setting (on/off, delay, texts)", "", "CSATSetting", a.getCSATSetting},
+		{"PUT", "/channels/{id}/csat", authAdmin, "Set the channel's CSAT survey: on/off, delay, question and thank-you in Korean and English", "CSATSettingBody", "CSATSetting", a.putCSATSetting},
+		{"GET", "/surveys", authAgent, "Survey requests and answers, newest first: kind, ticket, contact, channel, agent, answered=true, from, to (answer time), limit", "", "SurveyList", a.listSurveys},
+		{"GET", "/surveys/export.csv", authAgent, "The same survey list as CSV (UTF-8 with BOM; up to 1000 rows, or limit)", "", "File", a.exportSurveys},
+		{"GET", "/surveys/csat-score", authAgent, "CSAT score (answers 4-5 of 5 / all answers x 100) for the survey filters, overall and by=agent|channel|team", "", "CSATScores", a.csatScores},
 		{"POST", "/channels/{id}/inbound", authNone, "Push a customer message (api channel; channel token as bearer)", "Inbound", "InboundResult", a.channelInbound},
 
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},

@@ -180,6 +180,11 @@ type Visitors interface {
 	PutUpload(ctx context.Context, u inbox.Upload, q inbox.UploadQuota) (string, error)
 	AttachedUploads(ctx context.Context, channelID int64, owner string, sums []string) error
 	CollectUploads(ctx context.Context, channelID int64, cutoff time.Time) (files int, bytes int64, err error)
+	// PendingSurveys and AnswerSurveyAs serve the rating card in a chat:
+	// the contact's unanswered surveys (with their request messages' ids)
+	// and the contact's answer.
+	PendingSurveys(ctx context.Context, contactID int64) ([]inbox.SurveyRequest, []int64, error)
+	AnswerSurveyAs(ctx context.Context, contactID int64, publicID string, score int, comment string) (*inbox.SurveyAccess, error)
 }
 
 // Pages opens conversation links for a chat channel that serves the live

@@ -684,6 +684,14 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 		out.Continued = true
 		out.FromChannelKind = k
 	}
+	if id := row.Payload.Int("survey_id"); id > 0 {
+		if out.Survey, err = s.surveyRequest(ctx, id); err != nil {
+			return nil, err
+		}
+		// Connectors that render no survey send the text: the question
+		// and the rating page.
+		out.Text = out.Survey.Question + "\n\n" + out.Survey.URL
+	}
 	return out, nil
 }
 

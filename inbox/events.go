@@ -44,7 +44,7 @@ const (
 func Durable(typ string) bool {
 	switch typ {
 	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated,
-		EventTeamUpdated, EventAgentUpdated:
+		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered:
 		return true
 	}
 	return false
@@ -73,6 +73,8 @@ type Event struct {
 	Message *MessageChanges `json:"message,omitempty"`
 	// Contact describes a contact.updated.
 	Contact *ContactChanges `json:"contact,omitempty"`
+	// Survey describes a survey.answered.
+	Survey *SurveyChanges `json:"survey,omitempty"`
 	// Data is the free-form payload of ephemeral events (typing, presence,
 	// visitor pages, connector-internal events); durable events use the
 	// typed fields above.

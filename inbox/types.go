@@ -172,6 +172,9 @@ type Outbound struct {
 	Continued bool
 	// FromChannelKind is the channel kind the reply was meant for when Continued.
 	FromChannelKind string
+	// Survey is set when the message asks the customer to rate the
+	// conversation (a CSAT request); Text then names the rating page.
+	Survey *SurveyRequest
 }
 
 // ReplyContext is the customer message an outbound message answers.

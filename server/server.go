@@ -98,6 +98,11 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// CSAT after a resolved ticket: a durable consumer schedules the job.
+	if err := svc.EnableSurveys(ctx, sched); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout

@@ -18,6 +18,11 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /c/{token}", http.HandlerFunc(h.showConversation))
 	handle("GET /c/{token}/files/{id}", http.HandlerFunc(h.serveConversationFile))
 
+	// Rating pages: public, the signed survey token is the credential;
+	// the form post is refused cross-origin.
+	handle("GET /s/{token}", http.HandlerFunc(h.showSurvey))
+	handle("POST /s/{token}", loginProtection.Handler(http.HandlerFunc(h.submitSurvey)))
+
 	// Agent pages.
 	handle("POST /logout", h.agent(h.logout))
 	handle("GET /{$}", h.agent(h.showInbox))

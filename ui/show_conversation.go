@@ -78,6 +78,8 @@ type publicPage struct {
 	Path  string
 	Boot  map[string]any
 	Data  *convData
+	// Survey is set on the rating page (show_survey.go).
+	Survey *surveyData
 }
 
 // Tr translates a UI string.
@@ -89,7 +91,7 @@ func (p *publicPage) Languages() []string { return languages }
 var publicPages = mustPublicPages()
 
 func mustPublicPages() *template.Template {
-	t, err := template.New("public").Funcs(templateFuncs()).ParseFS(templateFS, "templates/public.html", "templates/conversation.html")
+	t, err := template.New("public").Funcs(templateFuncs()).ParseFS(templateFS, "templates/public.html", "templates/conversation.html", "templates/survey.html")
 	if err != nil {
 		panic(err)
 	}

@@ -68,8 +68,12 @@ type ticketData struct {
 	Statuses     []string
 	Priorities   []string
 	Links        []linkView
-	MergedInto   int64  // the number of the ticket this one was merged into
-	MergedText   string // "Merged into #1042."
+	// Ratings are this ticket's CSAT requests and answers; ContactRatings
+	// the contact's answers on their other tickets.
+	Ratings        []ratingView
+	ContactRatings []ratingView
+	MergedInto     int64  // the number of the ticket this one was merged into
+	MergedText     string // "Merged into #1042."
 }
 
 // linkView is a conversation page link on the ticket's side panel.
@@ -208,6 +212,7 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		}
 	}
 	d.Links = h.linkViews(r, t.ID, pg)
+	d.Ratings, d.ContactRatings = h.ratingViews(r, t)
 	if t.MergedInto != nil {
 		d.MergedInto = *t.MergedInto + store.TicketNumberBase
 		d.MergedText = strings.ReplaceAll(pg.Tr("ticket.mergedInto"), "{number}", strconv.FormatInt(d.MergedInto, 10))
@@ -356,4 +361,47 @@ func (h *handler) linkViews(r *http.Request, ticketID int64, pg *page) []linkVie
 type teamOption struct {
 	ID   int64
 	Name string
+}
+
+// ratingView is a CSAT request or answer on the ticket's side panel.
+type ratingView struct {
+	Number   int64 // the ticket's number
+	Score    int   // 0: not answered
+	Scale    int
+	Low      bool
+	Comment  string
+	Answered time.Time
+}
+
+// ratingViews loads the ticket's surveys and the contact's answers on
+// other tickets (newest first).
+func (h *handler) ratingViews(r *http.Request, t *store.Ticket) (mine, contact []ratingView) {
+	view := func(s *store.Survey) ratingView {
+		v := ratingView{Number: s.TicketID + store.TicketNumberBase, Scale: inbox.CSATScale, Comment: s.Comment}
+		if s.Score != nil && s.AnsweredAt != nil {
+			v.Score, v.Answered, v.Low = *s.Score, *s.AnsweredAt, *s.Score <= 2
+		}
+		return v
+	}
+	own, err := h.s.Inbox.Surveys(r.Context(), store.SurveyFilter{Kind: store.SurveyCSAT, TicketIDs: []int64{t.ID}, Limit: 20})
+	if err != nil {
+		h.log.Warn("load the ticket's ratings", "ticket_id", t.ID, "err", err)
+		return nil, nil
+	}
+	seen := map[int64]bool{}
+	for i := range own {
+		seen[own[i].ID] = true
+		mine = append(mine, view(&own[i]))
+	}
+	all, err := h.s.Inbox.Surveys(r.Context(), store.SurveyFilter{Kind: store.SurveyCSAT, ContactID: t.ContactID, Answered: true, Limit: 10})
+	if err != nil {
+		h.log.Warn("load the contact's ratings", "contact_id", t.ContactID, "err", err)
+		return mine, nil
+	}
+	for i := range all {
+		if !seen[all[i].ID] {
+			contact = append(contact, view(&all[i]))
+		}
+	}
+	return mine, contact
 }

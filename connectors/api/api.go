@@ -349,6 +349,26 @@ type Webhook struct {
 	HTML       string              `json:"html,omitempty"`
 	Attachment []WebhookAttachment `json:"attachments,omitempty"`
 	Continued  bool                `json:"continued,omitempty"`
+	// Survey is set on event "survey.requested": the customer is to be
+	// asked to rate the conversation (text is the question and the page).
+	Survey *WebhookSurvey `json:"survey,omitempty"`
+}
+
+// EventSurveyRequested is the webhook event of a survey request.
+const EventSurveyRequested = "survey.requested"
+
+// WebhookSurvey is a survey request in a webhook: show the question and
+// send the customer to url (the public rating page, no login), or to
+// score_urls[n-1] to record score n with one click.
+type WebhookSurvey struct {
+	ID        string   `json:"id"`
+	Kind      string   `json:"kind"`
+	Scale     int      `json:"scale"`
+	Question  string   `json:"question"`
+	Thanks    string   `json:"thanks"`
+	Locale    string   `json:"locale"`
+	URL       string   `json:"url"`
+	ScoreURLs []string `json:"score_urls"`
 }
 
 // WebhookPerson is a contact or agent in a webhook.
@@ -389,6 +409,13 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	}
 	if out.ReplyTo != nil {
 		wh.InReplyTo = out.ReplyTo.ExternalID
+	}
+	if sv := out.Survey; sv != nil {
+		wh.Event = EventSurveyRequested
+		wh.Survey = &WebhookSurvey{ID: sv.PublicID, Kind: sv.Kind, Scale: sv.Scale, Question: sv.Question, Thanks: sv.Thanks, Locale: sv.Locale, URL: sv.URL}
+		for n := 1; n <= sv.Scale; n++ {
+			wh.Survey.ScoreURLs = append(wh.Survey.ScoreURLs, sv.ScoreURL(n))
+		}
 	}
 	for _, a := range out.Attachments {
 		wh.Attachment = append(wh.Attachment, WebhookAttachment{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256})

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -112,5 +113,40 @@ func TestSendWithoutWebhookIsPermanent(t *testing.T) {
 	bad, _ := api.New(connectors.Channel{ID: 1, Settings: map[string]any{"webhook_url": "ftp://x"}}, connectors.Deps{})
 	if err := bad.Validate(context.Background()); err == nil {
 		t.Fatal("ftp webhook accepted")
+	}
+}
+
+// TestSendSurveyRequested: a survey request goes out as a signed
+// survey.requested webhook with the rating page and one URL per score.
+func TestSendSurveyRequested(t *testing.T) {
+	var body []byte
+	var sig string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ = io.ReadAll(r.Body)
+		sig = r.Header.Get("X-Hanbox-Signature")
+		w.WriteHeader(204)
+	}))
+	defer srv.Close()
+	conn, err := api.New(connectors.Channel{ID: 3, Settings: map[string]any{"webhook_url": srv.URL}, Secrets: map[string]any{"webhook_secret": "k"}},
+		connectors.Deps{HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := &inbox.SurveyRequest{PublicID: "pub1", Kind: "csat", Scale: 5, Question: "만족하셨나요?", Thanks: "감사합니다", Locale: "ko",
+		URL: "https://help.shop.test/s/pub1.1a.sig"}
+	if _, err := conn.Send(context.Background(), &inbox.Outbound{OutboxID: 1, Attempt: 1, MessageID: 2, Text: "만족하셨나요?\n\n" + sv.URL,
+		Ticket: inbox.TicketRef{PublicID: "t1", Number: 1001}, Survey: sv}); err != nil {
+		t.Fatal(err)
+	}
+	if sig != api.Sign("k", body) {
+		t.Fatal("survey webhook not signed")
+	}
+	var wh api.Webhook
+	if err := json.Unmarshal(body, &wh); err != nil {
+		t.Fatal(err)
+	}
+	if wh.Event != api.EventSurveyRequested || wh.Survey == nil || wh.Survey.URL != sv.URL || wh.Survey.Question != "만족하셨나요?" ||
+		len(wh.Survey.ScoreURLs) != 5 || wh.Survey.ScoreURLs[4] != sv.URL+"?score=5" || wh.Survey.Kind != "csat" || wh.TicketID != "t1" {
+		t.Fatalf("webhook = %s", body)
 	}
 }

@@ -176,6 +176,14 @@ func (c *Channel) compose(out *inbox.Outbound, now time.Time, link func(to strin
 		text += "\n\n" + st
 		htmlBody += sh
 	}
+	if out.Survey != nil {
+		// A survey request is short and goes to the customer alone: the
+		// question and one link per score, each opening the rating page.
+		cc = nil
+		text, htmlBody = surveyBody(out.Survey)
+		h.Del("Cc")
+		link = nil
+	}
 	if link != nil {
 		url, err := link(to)
 		if err != nil {
@@ -225,6 +233,27 @@ func (c *Channel) compose(out *inbox.Outbound, now time.Time, link func(to strin
 	}
 	rcpts := append([]string{to}, cc...)
 	return &composed{id: id, subject: subject, to: []string{to}, cc: cc, rcpts: rcpts, raw: buf.Bytes()}, nil
+}
+
+// surveyBody renders a survey request: the question and one-click rating
+// links, lowest score first.
+func surveyBody(sv *inbox.SurveyRequest) (string, string) {
+	labels := inbox.SurveyLabels(sv.Locale)
+	var t, hb strings.Builder
+	t.WriteString(sv.Question + "\n\n")
+	hb.WriteString(`<p>` + html.EscapeString(sv.Question) + `</p><p>`)
+	for n := 1; n <= sv.Scale; n++ {
+		label := strconv.Itoa(n)
+		if n <= len(labels) {
+			label += " " + labels[n-1]
+		}
+		u := sv.ScoreURL(n)
+		t.WriteString(label + ": " + u + "\n")
+		hb.WriteString(`<a href="` + html.EscapeString(u) + `" style="display:inline-block;margin:0 6px 6px 0;padding:8px 12px;border:1px solid #ccc;border-radius:6px;color:#222;text-decoration:none">` +
+			html.EscapeString(label) + `</a>`)
+	}
+	hb.WriteString(`</p>`)
+	return t.String(), hb.String()
 }
 
 func writeAttachment(mw *mail.Writer, a inbox.OutboundAttachment) error {

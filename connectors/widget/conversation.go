@@ -51,6 +51,24 @@ type frame struct {
 	Code         string           `json:"code,omitempty"`
 	Message      string           `json:"message,omitempty"`
 	RetryAfter   int              `json:"retry_after,omitempty"` // seconds, on rate_limited errors
+	// Survey is the rating card on a survey request (server frames) or the
+	// answer (a client "survey" frame: id, score, and Text as the comment).
+	Survey *surveyJSON `json:"survey,omitempty"`
+}
+
+// surveyJSON is a rating card: the question is the message text; labels
+// name the scores 1..scale in the survey's language.
+type surveyJSON struct {
+	ID     string   `json:"id"`
+	Scale  int      `json:"scale,omitempty"`
+	Labels []string `json:"labels,omitempty"`
+	Thanks string   `json:"thanks,omitempty"`
+	Score  int      `json:"score,omitempty"`
+	Done   bool     `json:"done,omitempty"`
+}
+
+func surveyCard(r *inbox.SurveyRequest) *surveyJSON {
+	return &surveyJSON{ID: r.PublicID, Scale: r.Scale, Labels: inbox.SurveyLabels(r.Locale), Thanks: r.Thanks}
 }
 
 type pageInfo struct {

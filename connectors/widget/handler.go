@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -327,7 +328,15 @@ func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *a
 		convs[i].Messages = []frame{}
 		byConv[convs[i].ID] = i
 	}
+	// Unanswered rating cards show again on the next visit.
+	pending, pendingMsgs, err := c.svc.PendingSurveys(ctx, v.contactID)
+	if err != nil {
+		c.log.Warn("widget: pending surveys", "err", err)
+	}
 	for _, m := range msgs {
+		if k := slices.Index(pendingMsgs, m.ID); k >= 0 {
+			m.Text, m.Survey = pending[k].Question, surveyCard(&pending[k])
+		}
 		i := byConv[m.Conversation]
 		convs[i].Messages = append(convs[i].Messages, m)
 	}
@@ -628,6 +637,48 @@ func (c *Channel) handleMessages(w http.ResponseWriter, r *http.Request) {
 // handleEphemeral publishes typing, read and page frames on the bus.
 // Beyond the per-visitor event limit they are dropped: they are hints, and
 // dropping them loses nothing.
+// answerSurvey handles a client "survey" frame: the visitor's rating (and
+// comment, in Text) for a card in their chat. It answers with a
+// "survey_thanks" frame, or an error frame.
+func (c *Channel) answerSurvey(ctx context.Context, cl *claims, f *frame) frame {
+	if f.Survey == nil || f.Survey.ID == "" {
+		return frame{Type: "error", Code: "bad_frame", Message: "a survey frame needs survey.id and survey.score"}
+	}
+	if ok, _ := c.eventLimit.Allow(c.identity(cl)); !ok {
+		return frame{Type: "error", Code: "rate_limited", Message: "too many answers", RetryAfter: 5}
+	}
+	v, err := c.viewer(ctx, cl)
+	if err != nil || v.contactID == 0 {
+		return frame{Type: "error", Code: "not_found", Message: "no such survey"}
+	}
+	a, err := c.svc.AnswerSurveyAs(ctx, v.contactID, f.Survey.ID, f.Survey.Score, f.Text)
+	var inv *inbox.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		return frame{Type: "error", Code: inv.Code, Message: inv.Reason}
+	case errors.Is(err, inbox.ErrSurveyExpired):
+		return frame{Type: "error", Code: "survey_closed", Message: "this survey has closed"}
+	case errors.Is(err, inbox.ErrNotFound):
+		return frame{Type: "error", Code: "not_found", Message: "no such survey"}
+	case err != nil:
+		c.log.Error("widget: answer survey", "err", err)
+		return frame{Type: "error", Code: "unavailable", Message: "try again shortly"}
+	}
+	score := 0
+	if a.Survey.Score != nil {
+		score = *a.Survey.Score
+	}
+	_, thanks := inbox.SurveyTexts(a.Setting, a.Locale)
+	return frame{Type: "survey_thanks", ID: derefID(a.Survey.MessageID), Survey: &surveyJSON{ID: a.Survey.PublicID, Thanks: thanks, Score: score, Done: true}}
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 func (c *Channel) handleEphemeral(ctx context.Context, cl *claims, f *frame) {
 	c.hub.touch(c.identity(cl))
 	if ok, _ := c.eventLimit.Allow(c.identity(cl)); !ok {

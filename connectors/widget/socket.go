@@ -113,6 +113,10 @@ func (c *Channel) readLoop(ctx context.Context, conn *websocket.Conn, cl *claims
 		switch f.Type {
 		case "ping":
 			writeFrame(ctx, conn, frame{Type: "pong"})
+		case "survey":
+			if !writeFrame(ctx, conn, c.answerSurvey(ctx, cl, &f)) {
+				return
+			}
 		case "message", "typing", "read", "page":
 			done := make(chan bool)
 			go func() { done <- c.handleFrame(ctx, conn, cl, who, &f) }()

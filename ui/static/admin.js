@@ -527,9 +527,42 @@ function initPassword() {
   });
 }
 
+// ---- CSAT survey per channel (GET/PUT /channels/{id}/csat) ----
+function initCSAT() {
+  const form = document.getElementById('csat-form');
+  if (!form) return;
+  const ch = form.elements.channel;
+  const load = async () => {
+    formError(form, null);
+    if (!ch.value) return;
+    try {
+      const s = await api('GET', '/channels/' + ch.value + '/csat');
+      form.elements.enabled.checked = !!s.enabled;
+      form.elements.delay.value = String(Math.round((s.delay_seconds || 0) / 60));
+      for (const k of ['question_ko', 'question_en', 'thanks_ko', 'thanks_en']) form.elements[k].value = s[k] || '';
+      form.dataset.ready = ch.value;
+    } catch (err) { formError(form, err); }
+  };
+  ch.addEventListener('change', load);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    try {
+      await api('PUT', '/channels/' + ch.value + '/csat', {
+        enabled: form.elements.enabled.checked, delay_seconds: Math.max(0, parseInt(form.elements.delay.value || '0', 10)) * 60,
+        question_ko: form.elements.question_ko.value, question_en: form.elements.question_en.value,
+        thanks_ko: form.elements.thanks_ko.value, thanks_en: form.elements.thanks_en.value,
+      });
+      toast(t('common.saved'));
+      form.dataset.saved = ch.value;
+    } catch (err) { formError(form, err); }
+  });
+  load();
+}
+
 export function init(page) {
   initCopy();
-  if (page === 'channels') initChannels();
+  if (page === 'channels') { initChannels(); initCSAT(); }
   if (page === 'agents') initAgents();
   if (page === 'teams') initTeams();
   if (page === 'saved_replies') initSavedReplies();

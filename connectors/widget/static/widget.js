@@ -32,6 +32,7 @@
       conversations: 'Your conversations', newConv: 'New conversation', back: 'Back to your conversations',
       viaEmail: 'Conversation by email', viaChat: 'Chat', viaOther: 'Conversation on {c}', byEmail: 'Email', quoted: 'Quoted text',
       closedConv: 'This conversation is closed. What you write now starts a new one.',
+      rateComment: 'Anything to add? (optional)', rateSend: 'Send rating', rateClosed: 'This survey has closed.',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
@@ -48,6 +49,7 @@
       conversations: '나의 상담 내역', newConv: '새 대화', back: '상담 목록으로',
       viaEmail: '이메일로 주고받은 대화', viaChat: '채팅 상담', viaOther: '{c}(으)로 나눈 대화', byEmail: '이메일', quoted: '인용된 이전 내용',
       closedConv: '종료된 상담입니다. 지금 쓰시는 메시지는 새 상담으로 시작됩니다.',
+      rateComment: '더 하실 말씀이 있나요? (선택)', rateSend: '평가 보내기', rateClosed: '마감된 설문입니다.',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
@@ -109,6 +111,13 @@
     '.v .b{color:#fff;border-bottom-right-radius:4px}.a .b{background:#fff;border:1px solid #e3e6ea;border-bottom-left-radius:4px}',
     '.st{font-size:11px;color:#68707c;padding:0 4px}.st.err{color:#c4272d}',
     '.att{display:flex;flex-direction:column;gap:4px;margin-top:4px}',
+    '.rate{margin-top:6px;padding:8px;border:1px solid #e3e6ea;border-radius:10px;background:#fff;display:flex;flex-direction:column;gap:6px;max-width:260px}',
+    '.faces{display:flex;gap:4px;justify-content:space-between}',
+    '.face{font-size:24px;line-height:1;padding:4px;border-radius:8px;cursor:pointer;border:2px solid transparent}',
+    '.face[aria-pressed="true"]{border-color:#2f6fed;background:#eef3ff}',
+    '.rate textarea{border:1px solid #d5d9de;border-radius:6px;padding:6px;font-size:13px;resize:vertical;min-height:48px;background:#fff}',
+    '.rate .go{align-self:flex-end;padding:6px 10px;border-radius:6px;color:#fff;cursor:pointer;font-size:13px}',
+    '.rate .thanks{font-size:13px}',
     '.att img{max-width:220px;max-height:180px;border-radius:8px;display:block;cursor:zoom-in;background:#eee}',
     '.att a{color:inherit;text-decoration:underline;font-size:13px}',
     '.typing{font-size:12px;color:#68707c;padding:2px 16px 6px;background:#f6f7f9;min-height:20px}',
@@ -267,6 +276,7 @@
       var q = el('details', 'quoted'); q.appendChild(el('summary', '', S.t.quoted)); q.appendChild(el('div', '', m.quoted));
       node.appendChild(q);
     }
+    if (m.survey) node.appendChild(rateCard(m));
     if (m.attachments && m.attachments.length) {
       var box = el('div', 'att');
       for (var i = 0; i < m.attachments.length; i++) renderAtt(box, m.attachments[i]);
@@ -279,6 +289,45 @@
       ui.list.appendChild(node);
       if (near || mine) ui.list.scrollTop = ui.list.scrollHeight;
     }
+  }
+  // rateCard is the inline rating card of a survey request: five faces
+  // (labelled in the survey's language), an optional comment, a thank-you.
+  var FACES = ['\uD83D\uDE1E', '\uD83D\uDE41', '\uD83D\uDE10', '\uD83D\uDE42', '\uD83D\uDE04'];
+  function rateCard(m) {
+    var sv = m.survey, card = el('div', 'rate');
+    card.setAttribute('data-survey', sv.id);
+    if (sv.done) { card.appendChild(el('div', 'thanks', sv.thanks || '')); return card; }
+    var faces = el('div', 'faces'); faces.setAttribute('role', 'group');
+    var n = sv.scale || 5;
+    for (var i = 1; i <= n; i++) (function (score) {
+      var b = el('button', 'face', FACES[Math.min(score, FACES.length) - 1]);
+      b.type = 'button';
+      var label = (sv.labels && sv.labels[score - 1]) || String(score);
+      b.setAttribute('aria-label', label); b.title = label;
+      b.setAttribute('data-score', String(score));
+      b.setAttribute('aria-pressed', sv.chosen === score ? 'true' : 'false');
+      b.onclick = function () { sv.chosen = score; render(m); };
+      faces.appendChild(b);
+    })(i);
+    card.appendChild(faces);
+    if (sv.chosen) {
+      var ta = el('textarea'); ta.placeholder = S.t.rateComment; ta.setAttribute('aria-label', S.t.rateComment); ta.maxLength = 4000;
+      ta.value = sv.comment || ''; ta.oninput = function () { sv.comment = ta.value; };
+      var go = el('button', 'go', S.t.rateSend); go.type = 'button';
+      go.style.background = (S.session && S.session.settings.color) || '#2f6fed';
+      go.onclick = function () {
+        if (!S.ws || !S.wsOpen) { showNotice(S.t.offline); return; }
+        try { S.ws.send(JSON.stringify({ type: 'survey', survey: { id: sv.id, score: sv.chosen }, text: sv.comment || '' })); } catch (e) { log(e); }
+      };
+      card.appendChild(ta); card.appendChild(go);
+    }
+    return card;
+  }
+  function onSurveyThanks(f) {
+    var m = f.id && S.msgs[f.id];
+    if (!m || !m.survey || !f.survey) return;
+    m.survey.done = true; m.survey.thanks = f.survey.thanks; m.survey.score = f.survey.score;
+    render(m);
   }
   function refreshStatuses() {
     for (var k in S.msgs) if (S.msgs[k].from === 'visitor') render(S.msgs[k]);
@@ -413,7 +462,8 @@
       case 'message': addMessage(f, true); break;
       case 'typing': if (f.from === 'agent' && (!S.multi || !f.conversation_id || f.conversation_id === S.conv)) showTyping(f.typing !== false, f.author); break;
       case 'read': S.readAt = Date.parse(f.at) || Date.now(); refreshStatuses(); break;
-      case 'error': onSendError(f); break;
+      case 'error': if (f.code === 'survey_closed') showNotice(S.t.rateClosed); else onSendError(f); break;
+      case 'survey_thanks': onSurveyThanks(f); break;
     }
   }
   function startPolling() {

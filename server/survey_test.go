@@ -1,0 +1,202 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/smtp"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/store/storetest"
+)
+
+// waitLong polls cond up to a deadline that only bounds a hang.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var ratingLink = regexp.MustCompile(`http://[^\s"<>]+/s/[A-Za-z0-9._~%-]+\?score=\d`)
+
+// TestCSATByEmail is issue 14's email flow through real SMTP: a customer
+// mails in, an agent answers and resolves; the durable consumer and the
+// job scheduler send a short rating mail, threaded into the conversation,
+// to the local SMTP sink; its one-click link records the rating on the
+// public page (twice is once), the form adds a comment and thanks; forged,
+// other-ticket and expired tokens are refused.
+func TestCSATByEmail(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			dsn := ""
+			if d == store.Postgres {
+				dsn = storetest.PostgresDSN(t)
+			}
+			ts := newPublicServer(t, dsn)
+			mx := newMailCatcher(t)
+			smtpHost, smtpPort, _ := net.SplitHostPort(mx.addr)
+			var port int
+			fmt.Sscan(smtpPort, &port)
+			listen := freePort(t)
+			var ch struct {
+				Channel struct {
+					ID int64 `json:"id"`
+				} `json:"channel"`
+			}
+			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "email", "name": "Support mail", "settings": map[string]any{
+				"address": "support@shop.test", "from_name": "Shop Support",
+				"smtp": map[string]any{"host": smtpHost, "port": port, "tls": "none"}, "listen": map[string]any{"addr": listen}}}, 201, &ch)
+			if _, err := ts.srv.Inbox.SetCSATSetting(t.Context(), ch.Channel.ID, inbox.SurveySettingInput{Enabled: true,
+				QuestionKo: "상담에 만족하셨나요?", ThanksKo: "의견 고맙습니다!"}); err != nil {
+				t.Fatal(err)
+			}
+			waitLong(t, "listener up", func() bool {
+				c, err := net.Dial("tcp", listen)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+			first := "From: Minji <minji@customer.test>\r\nTo: support@shop.test\r\nSubject: 환불 문의\r\nMessage-ID: <q1@customer.test>\r\n" +
+				"Content-Type: text/plain; charset=utf-8\r\n\r\n환불해 주세요\r\n"
+			if err := smtp.SendMail(listen, nil, "minji@customer.test", []string{"support@shop.test"}, []byte(first)); err != nil {
+				t.Fatal(err)
+			}
+			var list struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+			}
+			waitLong(t, "the email ticket", func() bool {
+				ts.do("GET", "/api/v1/tickets", "", nil, 200, &list)
+				return len(list.Items) == 1
+			})
+			ticket := list.Items[0].ID
+			ts.do("POST", "/api/v1/tickets/"+ticket+"/replies", "", map[string]any{"text": "환불 처리했습니다."}, 201, nil)
+			ts.do("PATCH", "/api/v1/tickets/"+ticket, "", map[string]any{"status": "resolved"}, 200, nil)
+
+			var raw []byte
+			waitLong(t, "the rating mail", func() bool {
+				mx.mu.Lock()
+				defer mx.mu.Unlock()
+				for _, m := range mx.msgs {
+					if strings.Contains(string(m), "/s/") {
+						raw = m
+						return true
+					}
+				}
+				return false
+			})
+			msg, err := mail.CreateReader(strings.NewReader(string(raw)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs, _ := msg.Header.MsgIDList("References")
+			irt, _ := msg.Header.MsgIDList("In-Reply-To")
+			if !slices.Contains(refs, "q1@customer.test") || len(irt) != 1 || irt[0] != "q1@customer.test" {
+				t.Errorf("rating mail not threaded: References %v In-Reply-To %v", refs, irt)
+			}
+			if subj, _ := msg.Header.Subject(); !strings.Contains(subj, "환불 문의") {
+				t.Errorf("subject %q", subj)
+			}
+			text, html := mailParts(t, raw)
+			if !strings.Contains(text, "상담에 만족하셨나요?") || strings.Contains(text, "/c/") {
+				t.Errorf("rating mail text:\n%s", text)
+			}
+			links := ratingLink.FindAllString(text, -1)
+			if len(links) != 5 || !strings.Contains(html, "매우 만족") {
+				t.Fatalf("rating links %v\nhtml %s", links, html)
+			}
+			four := links[3]
+			if !strings.HasSuffix(four, "?score=4") {
+				t.Fatalf("fourth link %s", four)
+			}
+
+			var sv store.Survey
+			load := func() {
+				t.Helper()
+				if err := ts.srv.Store.DB.Where("kind = ?", store.SurveyCSAT).Take(&sv).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			get := func(u string) (int, string) {
+				t.Helper()
+				resp, err := http.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			// One click, then a double click: one answer.
+			for range 2 {
+				if code, body := get(four); code != 200 || !strings.Contains(body, `id="ssaved"`) || !strings.Contains(body, `value="4" checked`) {
+					t.Fatalf("click: %d\n%s", code, body)
+				}
+			}
+			load()
+			if sv.Score == nil || *sv.Score != 4 || sv.Answers != 1 {
+				t.Fatalf("after the clicks: %+v", sv)
+			}
+			// The form adds a comment (and may change the score): the last answer wins.
+			page, _ := url.Parse(four)
+			page.RawQuery = ""
+			resp, err := http.PostForm(page.String(), url.Values{"score": {"5"}, "comment": {"친절했어요"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(b), "의견 고맙습니다!") {
+				t.Fatalf("form: %d\n%s", resp.StatusCode, b)
+			}
+			load()
+			if *sv.Score != 5 || sv.Comment != "친절했어요" || sv.Answers != 2 {
+				t.Fatalf("after the form: %+v", sv)
+			}
+
+			// Forged and other-ticket tokens: 404, nothing stored.
+			tok := strings.TrimPrefix(page.Path, "/s/")
+			parts := strings.Split(tok, ".")
+			key, err := ts.srv.Store.Secret(t.Context(), "conversation_links", 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, bad := range map[string]string{
+				"forged":       parts[0] + "." + parts[1] + ".AAAAAAAAAAAAAAAAAAAAAAAA",
+				"other ticket": inbox.SurveyToken(key, sv.PublicID, sv.TicketID+1),
+			} {
+				if code, _ := get(ts.http.URL + "/s/" + bad + "?score=1"); code != http.StatusNotFound {
+					t.Errorf("%s token: %d, want 404", name, code)
+				}
+			}
+			// Expired: 410, the answer stays.
+			if err := ts.srv.Store.DB.Model(&store.Survey{}).Where("id = ?", sv.ID).Update("expires_at", time.Now().Add(-time.Hour)).Error; err != nil {
+				t.Fatal(err)
+			}
+			if code, body := get(links[0]); code != http.StatusGone || !strings.Contains(body, "마감") {
+				t.Errorf("expired: %d\n%s", code, body)
+			}
+			load()
+			if *sv.Score != 5 || sv.Answers != 2 {
+				t.Fatalf("after the expired click: %+v", sv)
+			}
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/hanbox/hanbox/inbox"
+)
+
+// The rating page: GET /s/{token}, the page behind the rating links of a
+// survey request (inbox/surveys.go). Public, no login: the signed token is
+// the credential, and it names one survey of one ticket. A link with
+// ?score=N records that score at once (the one click), then offers to add
+// a comment or change the score; POST /s/{token} records the form and
+// thanks. The last answer within the survey's window wins; the same answer
+// twice is one answer. It works without JavaScript.
+
+// surveyScoreKeys label the CSAT scores 1–5.
+var surveyScoreKeys = []string{"survey.score.1", "survey.score.2", "survey.score.3", "survey.score.4", "survey.score.5"}
+
+type surveyChoice struct {
+	N       int
+	Label   string
+	Checked bool
+}
+
+type surveyData struct {
+	Question   string
+	Action     string
+	Choices    []surveyChoice
+	Comment    string
+	Saved      bool
+	Error      string
+	Thanks     string // set after the form was sent
+	Score      int
+	ScoreLabel string
+	Problem    string
+}
+
+func (h *handler) showSurvey(w http.ResponseWriter, r *http.Request) {
+	h.survey(w, r, false)
+}
+
+func (h *handler) submitSurvey(w http.ResponseWriter, r *http.Request) {
+	h.survey(w, r, true)
+}
+
+func (h *handler) survey(w http.ResponseWriter, r *http.Request, post bool) {
+	ctx := r.Context()
+	tok := r.PathValue("token")
+	a, err := h.s.Inbox.OpenSurvey(ctx, tok)
+	lang := language(r)
+	if _, chosen := r.Cookie(LangCookie); chosen != nil && r.Header.Get("Accept-Language") == "" && a != nil {
+		lang = a.Locale // the language the survey was asked in
+	}
+	tr := translatorFor(lang)
+	pg := &publicPage{tr: tr, Lang: tr.lang, Title: tr.T("survey.title"), Path: r.URL.RequestURI(), Survey: &surveyData{}}
+	d := pg.Survey
+	if err == nil && a.Closed {
+		err = inbox.ErrSurveyExpired
+	}
+	status := http.StatusOK
+	score := 0
+	comment := ""
+	if err == nil {
+		if post {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			score, _ = strconv.Atoi(r.PostFormValue("score"))
+			comment = r.PostFormValue("comment")
+		} else if v := r.URL.Query().Get("score"); v != "" {
+			score, _ = strconv.Atoi(v)
+		}
+		if post || score != 0 {
+			var b *inbox.SurveyAccess
+			b, err = h.s.Inbox.AnswerSurvey(ctx, tok, score, comment)
+			var inv *inbox.InvalidError
+			switch {
+			case errors.As(err, &inv):
+				d.Error = tr.T("survey.badScore")
+				if inv.Code == "survey_comment" {
+					d.Error = tr.T("survey.badComment")
+				}
+				status, err = http.StatusUnprocessableEntity, nil
+			case err == nil:
+				a = b
+				d.Saved = true
+			}
+		}
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, inbox.ErrSurveyExpired):
+			status, d.Problem = http.StatusGone, tr.T("survey.closed")
+		case errors.Is(err, inbox.ErrNotFound):
+			status, d.Problem = http.StatusNotFound, tr.T("survey.notFound")
+		default:
+			h.log.Error("survey page", "err", err)
+			status, d.Problem = http.StatusInternalServerError, tr.T("common.error")
+		}
+		h.renderPublic(w, pg, status)
+		return
+	}
+	question, thanks := inbox.SurveyTexts(a.Setting, tr.lang)
+	d.Question, d.Action, d.Comment = question, "/s/"+tok, a.Survey.Comment
+	if a.Survey.Score != nil {
+		d.Score = *a.Survey.Score
+	}
+	if post && d.Saved {
+		d.Thanks = thanks
+		if d.Score >= 1 && d.Score <= len(surveyScoreKeys) {
+			d.ScoreLabel = tr.T(surveyScoreKeys[d.Score-1])
+		}
+	}
+	for n := 1; n <= a.Scale && n <= len(surveyScoreKeys); n++ {
+		d.Choices = append(d.Choices, surveyChoice{N: n, Label: tr.T(surveyScoreKeys[n-1]), Checked: n == d.Score})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.renderPublic(w, pg, status)
+}
