@@ -156,3 +156,19 @@ func (a *API) suggestKB(w http.ResponseWriter, r *http.Request) (int, any, error
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	return http.StatusOK, map[string]any{"items": items}, nil
 }
+
+// KBPreviewBody is the body of POST /kb/preview.
+type KBPreviewBody struct {
+	Body string `json:"body"`
+}
+
+func (a *API) previewKB(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	var b KBPreviewBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	if len(b.Body) > kb.MaxBody {
+		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "body is longer than %d bytes", kb.MaxBody).Because("too_long").With("field", "body").With("max", kb.MaxBody)
+	}
+	return http.StatusOK, map[string]string{"html": string(a.KB.Render(b.Body))}, nil
+}

@@ -76,6 +76,7 @@ func (a *API) routes() []route {
 		{"GET", "/kb/articles/{id}", authAgent, "A knowledge-base article with its rendered, sanitized HTML", "", "KBArticle", a.getKBArticle},
 		{"PATCH", "/kb/articles/{id}", authAgent, "Change an article: title, body, category, locale, slug, status", "KBArticlePatch", "KBArticle", a.patchKBArticle},
 		{"DELETE", "/kb/articles/{id}", authAgent, "Delete an article", "", "OK", a.deleteKBArticle},
+		{"POST", "/kb/preview", authAgent, "Render a Markdown body as the help center will show it (sanitized HTML)", "KBPreview", "KBPreviewResult", a.previewKB},
 		{"GET", "/kb/search", authAgent, "Search articles (q, locale, limit); every word must match, Korean particles allowed (\"배송\" finds \"배송이\"); title matches first, then the most recently updated", "", "KBHitList", a.searchKB},
 		{"GET", "/kb/suggest", authNone, "Published articles that may answer a customer's question (q, locale, limit ≤ 10); public and rate-limited per address", "", "KBSuggestList", a.suggestKB},
 

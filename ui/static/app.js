@@ -26,8 +26,10 @@ document.addEventListener('click', (e) => {
 });
 
 localizeTimes(document);
+if (page === 'ticket') import('./kb.js').then((m) => m.initComposerLink());
 if (page === 'inbox' && new URLSearchParams(location.search).get('focus') === 'search') document.getElementById('q')?.focus();
 
 if (page === 'inbox') import('./inbox.js').then((m) => m.init());
 else if (page === 'ticket') import('./ticket.js').then((m) => m.init());
+else if (page === 'kb_edit') import('./kb.js').then((m) => m.init());
 else if (['channels', 'agents', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page));
