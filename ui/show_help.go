@@ -82,7 +82,9 @@ func (h *handler) showHelpHome(w http.ResponseWriter, r *http.Request) {
 			q = string(rs[:200])
 		}
 		pg.Q, pg.Searched = q, true
-		hits, err := h.s.API.KB.Search(r.Context(), q, locale, false, 30)
+		// Customers type questions, not keywords: rank by any word
+		// (the suggestion ranking) rather than requiring every word.
+		hits, err := h.s.API.KB.Suggest(r.Context(), q, locale, 10)
 		if err != nil {
 			h.log.Error("help search", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
