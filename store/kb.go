@@ -148,18 +148,25 @@ func freeSlug(tx *gorm.DB, locale, slug string, self int64) (string, error) {
 func indexKB(tx *gorm.DB, a *KBArticle) error {
 	type row struct {
 		Term      string
+		Published int
+		Locale    string
 		ArticleID int64
 		Field     int
 		Tf        int
+		DocLen    int
 	}
 	var rows []row
+	pub := 0
+	if a.Status == KBPublished {
+		pub = 1
+	}
 	title, _ := kbTerms(a.Title)
 	body, _ := kbTerms(a.Body)
 	for t, n := range title {
-		rows = append(rows, row{t, a.ID, kbFieldTitle, n})
+		rows = append(rows, row{t, pub, a.Locale, a.ID, kbFieldTitle, n, a.BodyTerms})
 	}
 	for t, n := range body {
-		rows = append(rows, row{t, a.ID, kbFieldBody, n})
+		rows = append(rows, row{t, pub, a.Locale, a.ID, kbFieldBody, n, a.BodyTerms})
 	}
 	if len(rows) == 0 {
 		return nil
@@ -318,6 +325,9 @@ func (s *Store) SearchKB(ctx context.Context, q KBQuery) ([]KBHit, error) {
 	}
 	if len(terms) > 48 {
 		terms = terms[:48]
+	}
+	if q.Any && q.PublishedOnly {
+		return s.suggestKB(ctx, q, terms)
 	}
 	var (
 		conds []string
@@ -501,4 +511,134 @@ func rankKB(terms []kbQueryTerm, ngroups int, postings []kbPosting, n int64, avg
 		return out[i].id > out[j].id
 	})
 	return out
+}
+
+// termCond is the kb_terms condition matching query term t.
+func (t kbQueryTerm) cond() (string, []any) {
+	if t.Prefix {
+		return "(term >= ? AND term < ?)", []any{t.Text, t.Text + prefixEnd}
+	}
+	return "term = ?", []any{t.Text}
+}
+
+// BM25 parameters of the suggestion ranking; a title hit weighs
+// kbTitleWeight times the term's idf, more than any number of body hits.
+const (
+	kbK1          = 1.2
+	kbB           = 0.75
+	kbTitleWeight = 3.0
+)
+
+// suggestKB is the any-word ranking of published articles, scored inside
+// the database: document frequencies first (one count per query token),
+// then one grouped scan of the tokens' key ranges with each token's idf
+// written into the query, so only the best rows leave the database.
+func (s *Store) suggestKB(ctx context.Context, q KBQuery, terms []kbQueryTerm) ([]KBHit, error) {
+	db := s.DB.WithContext(ctx)
+	scope := " AND published = 1"
+	var scopeArgs []any
+	if q.Locale != "" {
+		scope += " AND locale = ?"
+		scopeArgs = append(scopeArgs, q.Locale)
+	}
+	var stats struct {
+		N   int64
+		Avg float64
+	}
+	artScope := "status = ?"
+	artArgs := []any{KBPublished}
+	if q.Locale != "" {
+		artScope += " AND locale = ?"
+		artArgs = append(artArgs, q.Locale)
+	}
+	if err := db.Raw(`SELECT COUNT(*) AS n, COALESCE(AVG(body_terms), 0) AS avg FROM kb_articles WHERE `+artScope, artArgs...).Scan(&stats).Error; err != nil {
+		return nil, fmt.Errorf("store: suggest kb stats: %w", err)
+	}
+	if stats.N == 0 {
+		return nil, nil
+	}
+	avg := max(stats.Avg, 1)
+	var parts []string
+	var args []any
+	for i, t := range terms {
+		c, a := t.cond()
+		parts = append(parts, fmt.Sprintf("SELECT %d AS i, COUNT(DISTINCT article_id) AS df FROM kb_terms WHERE %s%s", i, c, scope))
+		args = append(args, a...)
+		args = append(args, scopeArgs...)
+	}
+	var dfs []struct{ I, Df int64 }
+	if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&dfs).Error; err != nil {
+		return nil, fmt.Errorf("store: suggest kb df: %w", err)
+	}
+	idf := make([]float64, len(terms))
+	for _, d := range dfs {
+		if d.Df > 0 {
+			idf[d.I] = math.Log(1 + (float64(stats.N)-float64(d.Df)+0.5)/(float64(d.Df)+0.5))
+		}
+	}
+	// Each row's weight: the idf of the query token it matches (a literal
+	// computed above, not user input), times the title weight or the BM25
+	// saturation of its body count.
+	var idfCase strings.Builder
+	var caseArgs, whereArgs []any
+	var conds []string
+	idfCase.WriteString("CASE")
+	for i, t := range terms {
+		if idf[i] == 0 {
+			continue
+		}
+		c, a := t.cond()
+		fmt.Fprintf(&idfCase, " WHEN %s THEN %s", c, strconv.FormatFloat(idf[i], 'g', 17, 64))
+		caseArgs = append(caseArgs, a...)
+		conds = append(conds, c)
+		whereArgs = append(whereArgs, a...)
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	idfCase.WriteString(" ELSE 0 END")
+	sat := fmt.Sprintf("(tf * %g / (tf + %g * (1 - %g + %g * doc_len / %s)))", kbK1+1, kbK1, kbB, kbB, strconv.FormatFloat(avg, 'g', 17, 64))
+	sql := fmt.Sprintf(`SELECT article_id, SUM((%s) * (CASE WHEN field = %d THEN %g ELSE %s END)) AS score
+		FROM kb_terms WHERE (%s)%s GROUP BY article_id ORDER BY score DESC, article_id DESC LIMIT ?`,
+		idfCase.String(), kbFieldTitle, kbTitleWeight, sat, strings.Join(conds, " OR "), scope)
+	all := append(append(append(caseArgs, whereArgs...), scopeArgs...), q.Limit+5)
+	var rows []struct {
+		ArticleID int64
+		Score     float64
+	}
+	if err := db.Raw(sql, all...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: suggest kb: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ArticleID
+	}
+	var arts []KBArticle
+	if err := db.Where("id IN ?", ids).Find(&arts).Error; err != nil {
+		return nil, fmt.Errorf("store: suggest kb load: %w", err)
+	}
+	byID := map[int64]KBArticle{}
+	for _, a := range arts {
+		byID[a.ID] = a
+	}
+	out := make([]KBHit, 0, len(rows))
+	for _, r := range rows {
+		if a, ok := byID[r.ArticleID]; ok {
+			out = append(out, KBHit{Article: a, Score: math.Round(r.Score*1000) / 1000})
+		}
+	}
+	// Equal scores (rounded, so both stores agree): the newer article first.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].Article.UpdatedAt.After(out[j].Article.UpdatedAt)
+	})
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
 }

@@ -17,9 +17,11 @@ CREATE UNIQUE INDEX ux_kb_articles_slug ON kb_articles (locale, slug);
 CREATE INDEX ix_kb_articles_list ON kb_articles (locale, status, updated_at);
 CREATE TABLE kb_terms (
   term TEXT NOT NULL,
+  published INTEGER NOT NULL,
+  locale TEXT NOT NULL,
   article_id INTEGER NOT NULL REFERENCES kb_articles (id) ON DELETE CASCADE,
   field INTEGER NOT NULL,
   tf INTEGER NOT NULL,
-  PRIMARY KEY (term, article_id, field)
+  doc_len INTEGER NOT NULL,
+  PRIMARY KEY (term, published, locale, article_id, field)
 ) WITHOUT ROWID;
-CREATE INDEX ix_kb_terms_article ON kb_terms (article_id);
