@@ -155,7 +155,9 @@ func (h *handler) renderHelp(w http.ResponseWriter, pg *helpPage, status int) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Cache-Control", "public, max-age=60")
+	// Revalidated on every view: an unpublished article must vanish at once,
+	// also from shared caches.
+	hd.Set("Cache-Control", "no-cache")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
