@@ -24,6 +24,8 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
+	"github.com/hanbox/hanbox/kb"
+	"github.com/hanbox/hanbox/ratelimit"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 )
@@ -44,12 +46,16 @@ type Options struct {
 	Version string
 	// SSEClients, if set, is updated with the number of live event streams.
 	SSEClients interface{ Add(float64) }
+	// KB is the knowledge base; nil: one over Store.
+	KB *kb.Service
 }
 
 // API serves /api/v1.
 type API struct {
 	Options
 	log *slog.Logger
+	// suggestLimit bounds public /kb/suggest calls per client address.
+	suggestLimit *ratelimit.Keyed
 }
 
 // New returns the API.
@@ -58,7 +64,10 @@ func New(o Options) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{Options: o, log: log}
+	if o.KB == nil {
+		o.KB = kb.New(o.Store)
+	}
+	return &API{Options: o, log: log, suggestLimit: ratelimit.New(SuggestBurst, time.Minute)}
 }
 
 // errf returns a user-safe error (web.Error) with a formatted message.

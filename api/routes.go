@@ -85,6 +85,15 @@ func (a *API) routes() []route {
 		{"POST", "/saved-replies", authAdmin, "Create a saved reply", "SavedReplyCreate", "SavedReply", a.createSavedReply},
 		{"DELETE", "/saved-replies/{id}", authAdmin, "Delete a saved reply", "", "OK", a.deleteSavedReply},
 
+		{"GET", "/kb/articles", authAgent, "Knowledge-base articles, drafts included: locale, status, category, limit, offset", "", "KBArticleList", a.listKBArticles},
+		{"POST", "/kb/articles", authAgent, "Write a knowledge-base article (Markdown body; status draft or published; locale ko or en)", "KBArticleCreate", "KBArticle", a.createKBArticle},
+		{"GET", "/kb/articles/{id}", authAgent, "A knowledge-base article with its rendered, sanitized HTML", "", "KBArticle", a.getKBArticle},
+		{"PATCH", "/kb/articles/{id}", authAgent, "Change an article: title, body, category, locale, slug, status", "KBArticlePatch", "KBArticle", a.patchKBArticle},
+		{"DELETE", "/kb/articles/{id}", authAgent, "Delete an article", "", "OK", a.deleteKBArticle},
+		{"POST", "/kb/preview", authAgent, "Render a Markdown body as the help center will show it (sanitized HTML)", "KBPreview", "KBPreviewResult", a.previewKB},
+		{"GET", "/kb/search", authAgent, "Search articles (q, locale, limit); every word must match, Korean particles allowed (\"배송\" finds \"배송이\"); title matches first, then the most recently updated", "", "KBHitList", a.searchKB},
+		{"GET", "/kb/suggest", authNone, "Published articles that may answer a customer's question (q, locale, limit ≤ 10); public and rate-limited per address", "", "KBSuggestList", a.suggestKB},
+
 		{"GET", "/attachments/{id}", authAgent, "Download an attachment", "", "File", a.attachment},
 		{"GET", "/quarantine", authAdmin, "Inbound input that could not be parsed", "", "QuarantineList", a.listQuarantine},
 		{"GET", "/quarantine/{id}/raw", authAdmin, "The raw bytes of a quarantined item", "", "File", a.quarantineRaw},
@@ -110,6 +119,12 @@ const IdempotencyHeader = "Idempotency-Key"
 var headerParams = map[string][]any{
 	"POST /tickets/{id}/replies": {idempotencyParam},
 	"POST /tickets/{id}/notes":   {idempotencyParam},
+	"GET /kb/search":             {queryParam("q", "the search words"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 100, default 10")},
+	"GET /kb/suggest":            {queryParam("q", "the customer's question"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 10, default 3")},
+}
+
+func queryParam(name, desc string) map[string]any {
+	return map[string]any{"name": name, "in": "query", "required": false, "schema": map[string]any{"type": "string"}, "description": desc}
 }
 
 var idempotencyParam = map[string]any{

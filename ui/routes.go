@@ -23,6 +23,14 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /s/{token}", http.HandlerFunc(h.showSurvey))
 	handle("POST /s/{token}", loginProtection.Handler(http.HandlerFunc(h.submitSurvey)))
 
+	// The public help center (published articles only, no script).
+	handle("GET /help", http.HandlerFunc(h.helpRedirect))
+	handle("GET /help/{$}", http.HandlerFunc(h.helpRedirect))
+	handle("GET /help/sitemap.xml", http.HandlerFunc(h.showHelpSitemap))
+	handle("GET /help/{locale}", http.HandlerFunc(h.showHelpHome))
+	handle("GET /help/{locale}/{$}", http.HandlerFunc(h.showHelpHome))
+	handle("GET /help/{locale}/{slug}", http.HandlerFunc(h.showHelpArticle))
+
 	// Agent pages.
 	handle("POST /logout", h.agent(h.logout))
 	handle("GET /{$}", h.agent(h.showInbox))
@@ -30,6 +38,9 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /tickets/{id}", h.agent(h.showTicket))
 	handle("GET /messages/{id}/body", h.agent(h.showMessageBody))
 	handle("GET /password", h.agent(h.showPassword))
+	handle("GET /kb", h.agent(h.showKB))
+	handle("GET /kb/new", h.agent(h.showKBEdit))
+	handle("GET /kb/{id}", h.agent(h.showKBEdit))
 
 	// Admin pages.
 	handle("GET /admin", h.admin(h.redirectAdmin))

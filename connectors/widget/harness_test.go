@@ -85,6 +85,7 @@ func newHarnessWith(t testing.TB, dialect string, settings map[string]any, wrap 
 	}
 	mux.Handle("/connectors/", rt)
 	mux.Handle("GET /widget.js", ScriptHandler())
+	mux.Handle("GET /api/v1/kb/suggest", fakeSuggest) // Hanbox's public suggestion endpoint, faked
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	h := &harness{t: t, env: env, ch: ch, srv: srv}

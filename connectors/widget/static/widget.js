@@ -33,6 +33,7 @@
       viaEmail: 'Conversation by email', viaChat: 'Chat', viaOther: 'Conversation on {c}', byEmail: 'Email', quoted: 'Quoted text',
       closedConv: 'This conversation is closed. What you write now starts a new one.',
       rateComment: 'Anything to add? (optional)', rateSend: 'Send rating', rateClosed: 'This survey has closed.',
+      suggested: 'These articles may answer your question:',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
@@ -50,6 +51,7 @@
       viaEmail: '이메일로 주고받은 대화', viaChat: '채팅 상담', viaOther: '{c}(으)로 나눈 대화', byEmail: '이메일', quoted: '인용된 이전 내용',
       closedConv: '종료된 상담입니다. 지금 쓰시는 메시지는 새 상담으로 시작됩니다.',
       rateComment: '더 하실 말씀이 있나요? (선택)', rateSend: '평가 보내기', rateClosed: '마감된 설문입니다.',
+      suggested: '이 문서가 도움이 될 수 있어요:',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
@@ -104,6 +106,9 @@
     '.x:hover{background:rgba(255,255,255,.18)}',
     '.list{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:6px;background:#f6f7f9}',
     '.sep{align-self:center;font-size:11.5px;color:#68707c;margin:6px 0}',
+    '.kb-suggest{align-self:stretch;display:flex;flex-direction:column;gap:4px;border:1px solid #e3e6ec;border-radius:10px;padding:8px 10px;margin:6px 0;font-size:13px;background:#fafbfc}',
+    '.kb-suggest .kb-title{color:#68707c;font-size:12px}',
+    '.kb-suggest a{color:#2f6fed;text-decoration:underline;cursor:pointer}',
     '.m{max-width:82%;display:flex;flex-direction:column;gap:2px}',
     '.m.v{align-self:flex-end;align-items:flex-end}.m.a{align-self:flex-start;align-items:flex-start}',
     '.who{font-size:11.5px;color:#68707c;padding:0 4px}',
@@ -373,6 +378,30 @@
     queue(f);
     flush();
     maybeAskEmail();
+    if (text.trim()) suggestArticles(text);
+  }
+  // suggestArticles shows up to 3 published help articles for the
+  // visitor's first message of this page (GET /api/v1/kb/suggest: public,
+  // rate-limited, no cookies), while they wait for a person. Titles go in
+  // with textContent; only http(s) links are kept.
+  function suggestArticles(text) {
+    if (S.suggested || !window.fetch) return;
+    S.suggested = true;
+    var url = ORIGIN + '/api/v1/kb/suggest?limit=3&locale=' + encodeURIComponent(S.lang) + '&q=' + encodeURIComponent(text.slice(0, 500));
+    fetch(url, { credentials: 'omit' }).then(function (r) { return r.ok ? r.json() : { items: [] }; }).then(function (j) {
+      var items = ((j && j.items) || []).slice(0, 3);
+      if (!items.length) return;
+      var box = el('div', 'kb-suggest');
+      box.appendChild(el('div', 'kb-title', S.t.suggested));
+      items.forEach(function (it) {
+        var a = el('a', '', String(it.title || ''));
+        if (/^https?:\/\//.test(String(it.url || ''))) a.href = it.url;
+        a.target = '_blank'; a.rel = 'noopener noreferrer';
+        box.appendChild(a);
+      });
+      ui.list.appendChild(box);
+      ui.list.scrollTop = ui.list.scrollHeight;
+    }).catch(function (e) { log(e); });
   }
   function queue(f) {
     var p = { client_id: f.client_id, from: 'visitor', text: f.text, attachments: [], at: new Date().toISOString(), conversation_id: f.conversation_id };

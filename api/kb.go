@@ -1,0 +1,174 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hanbox/hanbox/kb"
+	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/web"
+)
+
+// SuggestBurst is how many /kb/suggest calls one client address may make
+// at once; the allowance refills over a minute.
+const SuggestBurst = 60
+
+// KBArticleBody creates an article (POST /kb/articles); on PATCH every
+// field is optional.
+type KBArticleBody struct {
+	Title    *string `json:"title"`
+	Body     *string `json:"body"`
+	Locale   *string `json:"locale"`
+	Category *string `json:"category"`
+	Slug     *string `json:"slug"`
+	Status   *string `json:"status"`
+}
+
+func (b KBArticleBody) input() kb.Input {
+	return kb.Input{Title: b.Title, Body: b.Body, Locale: b.Locale, Category: b.Category, Slug: b.Slug, Status: b.Status}
+}
+
+func (a *API) kbArticleJSON(ar *store.KBArticle, withBody bool) map[string]any {
+	m := map[string]any{
+		"id": ar.ID, "title": ar.Title, "slug": ar.Slug, "category": ar.Category, "locale": ar.Locale,
+		"status": ar.Status, "author_id": ar.AuthorID, "created_at": ar.CreatedAt, "updated_at": ar.UpdatedAt,
+		"published_at": ar.PublishedAt, "url": a.BaseURL + kb.Path(ar),
+	}
+	if withBody {
+		m["body"] = ar.Body
+		m["html"] = string(a.KB.Render(ar.Body))
+	}
+	return m
+}
+
+func (a *API) listKBArticles(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	arts, err := a.KB.List(r.Context(), store.KBFilter{Locale: q.Get("locale"), Status: q.Get("status"), Category: q.Get("category"), Limit: limit, Offset: max(offset, 0)})
+	if err != nil {
+		return 0, nil, err
+	}
+	items := []map[string]any{}
+	for i := range arts {
+		items = append(items, a.kbArticleJSON(&arts[i], false))
+	}
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
+func (a *API) createKBArticle(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	var b KBArticleBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	if b.Title == nil {
+		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "title is required").Because("required").With("field", "title")
+	}
+	id := principal(r).Agent.ID
+	ar, err := a.KB.Create(r.Context(), b.input(), &id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, a.kbArticleJSON(ar, true), nil
+}
+
+func (a *API) getKBArticle(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	ar, err := a.KB.Get(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, a.kbArticleJSON(ar, true), nil
+}
+
+func (a *API) patchKBArticle(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b KBArticleBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	ar, err := a.KB.Update(r.Context(), id, b.input())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, a.kbArticleJSON(ar, true), nil
+}
+
+func (a *API) deleteKBArticle(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.KB.Delete(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}
+
+func (a *API) searchKB(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	hits, err := a.KB.Search(r.Context(), q.Get("q"), q.Get("locale"), true, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := []map[string]any{}
+	for i := range hits {
+		m := a.kbArticleJSON(&hits[i].Article, false)
+		m["score"] = hits[i].Score
+		items = append(items, m)
+	}
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
+func (a *API) suggestKB(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	if ok, wait := a.suggestLimit.Allow(clientIP(r)); !ok {
+		e := errf(http.StatusTooManyRequests, "rate_limited", "too many suggestions from this address; wait and try again")
+		e.RetryAfter = max(wait, time.Second)
+		return 0, nil, e
+	}
+	q := r.URL.Query()
+	var f web.Fields
+	text := q.Get("q")
+	if rs := []rune(text); len(rs) > 500 {
+		text = string(rs[:500]) // a long message: its start is enough to suggest from
+	}
+	text = f.Line("q", text, 500)
+	if err := f.Err(); err != nil {
+		return 0, nil, err
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	hits, err := a.KB.Suggest(r.Context(), text, q.Get("locale"), limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := []map[string]any{}
+	for _, h := range hits {
+		items = append(items, map[string]any{"id": h.Article.ID, "title": h.Article.Title, "url": a.BaseURL + kb.Path(&h.Article), "score": h.Score})
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
+// KBPreviewBody is the body of POST /kb/preview.
+type KBPreviewBody struct {
+	Body string `json:"body"`
+}
+
+func (a *API) previewKB(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	var b KBPreviewBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	if len(b.Body) > kb.MaxBody {
+		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "body is longer than %d bytes", kb.MaxBody).Because("too_long").With("field", "body").With("max", kb.MaxBody)
+	}
+	return http.StatusOK, map[string]string{"html": string(a.KB.Render(b.Body))}, nil
+}

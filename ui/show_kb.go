@@ -1,0 +1,81 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/kb"
+	"github.com/hanbox/hanbox/store"
+)
+
+// kbListData is the knowledge-base screen: every article (or the matches of
+// a search), drafts included.
+type kbListData struct {
+	Q        string
+	Locale   string
+	Articles []store.KBArticle
+}
+
+func (h *handler) showKB(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	q := r.URL.Query().Get("q")
+	locale := r.URL.Query().Get("locale")
+	if locale != "ko" && locale != "en" {
+		locale = ""
+	}
+	d := kbListData{Q: q, Locale: locale}
+	if q != "" {
+		hits, err := h.s.API.KB.Search(r.Context(), q, locale, true, 100)
+		if err != nil {
+			h.fail(w, r, p, "search kb", err)
+			return
+		}
+		for _, hit := range hits {
+			d.Articles = append(d.Articles, hit.Article)
+		}
+	} else {
+		arts, err := h.s.API.KB.List(r.Context(), store.KBFilter{Locale: locale, Limit: 1000})
+		if err != nil {
+			h.fail(w, r, p, "list kb", err)
+			return
+		}
+		d.Articles = arts
+	}
+	pg := h.newPage(r, p, "kb", "kb.title")
+	pg.Data = d
+	h.render(w, r, "kb", pg)
+}
+
+// kbEditData is the article form: Article is empty for a new one.
+type kbEditData struct {
+	Article store.KBArticle
+	New     bool
+	Path    string
+}
+
+func (h *handler) showKBEdit(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	d := kbEditData{New: true, Article: store.KBArticle{Locale: language(r), Status: store.KBDraft}}
+	if idText := r.PathValue("id"); idText != "" {
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil {
+			h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
+			return
+		}
+		a, err := h.s.API.KB.Get(r.Context(), id)
+		if kb.IsNotFound(err) {
+			h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
+			return
+		}
+		if err != nil {
+			h.fail(w, r, p, "get kb article", err)
+			return
+		}
+		d = kbEditData{Article: *a, Path: kb.Path(a)}
+	}
+	pg := h.newPage(r, p, "kb_edit", "kb.title")
+	pg.Data = d
+	if !d.New {
+		pg.Boot["article"] = map[string]any{"id": d.Article.ID}
+	}
+	h.render(w, r, "kb_edit", pg)
+}

@@ -1,0 +1,112 @@
+// Knowledge base: the article form (save, preview, publish, delete) and the
+// composer's "insert article link" picker on the ticket page.
+import { api, boot, t, toast, el } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+
+function formError(form, err) {
+  const box = form.querySelector('[data-error]');
+  box.textContent = err ? err.message : '';
+  box.hidden = !err;
+}
+
+// showHTML replaces node's children with server-rendered, sanitized HTML,
+// parsed inert first (as refreshRegions does).
+function showHTML(node, html) {
+  const doc = new DOMParser().parseFromString('<div>' + html + '</div>', 'text/html');
+  node.replaceChildren(...doc.body.firstChild.childNodes);
+}
+
+export function init() {
+  const form = $('kb-form');
+  if (!form) return;
+  const id = boot.article && boot.article.id;
+  const fields = () => {
+    const b = {
+      title: $('kb-title').value,
+      body: $('kb-body').value,
+      category: $('kb-category').value,
+      locale: $('kb-locale-field').value,
+    };
+    if ($('kb-slug')) b.slug = $('kb-slug').value;
+    return b;
+  };
+  const save = async (status) => {
+    formError(form, null);
+    const body = fields();
+    if (status) body.status = status;
+    try {
+      const a = id ? await api('PATCH', '/kb/articles/' + id, body) : await api('POST', '/kb/articles', body);
+      toast(t('kb.saved'));
+      location.assign('/kb/' + a.id);
+    } catch (err) {
+      formError(form, err);
+    }
+  };
+  form.addEventListener('submit', (e) => { e.preventDefault(); save(id ? '' : 'draft'); });
+  $('kb-publish').addEventListener('click', () => save('published'));
+  $('kb-unpublish')?.addEventListener('click', () => save('draft'));
+  $('kb-delete')?.addEventListener('click', async () => {
+    if (!confirm(t('kb.confirmDelete'))) return;
+    try {
+      await api('DELETE', '/kb/articles/' + id);
+      location.assign('/kb');
+    } catch (err) {
+      formError(form, err);
+    }
+  });
+  $('kb-preview-btn').addEventListener('click', async () => {
+    try {
+      const res = await api('POST', '/kb/preview', { body: $('kb-body').value });
+      showHTML($('kb-preview'), res.html);
+      $('kb-preview-card').hidden = false;
+    } catch (err) {
+      formError(form, err);
+    }
+  });
+}
+
+// initComposerLink wires the composer's article picker: search published
+// articles as the agent types; a click inserts "title: URL" at the cursor.
+export function initComposerLink() {
+  const btn = $('kb-link');
+  if (!btn) return;
+  const picker = $('kb-picker');
+  const q = $('kb-q');
+  const list = $('kb-results');
+  let seq = 0;
+  btn.addEventListener('click', () => {
+    picker.hidden = !picker.hidden;
+    btn.setAttribute('aria-expanded', String(!picker.hidden));
+    if (!picker.hidden) q.focus();
+  });
+  const search = async () => {
+    const mine = ++seq;
+    const text = q.value.trim();
+    if (!text) { list.replaceChildren(); return; }
+    let res;
+    try {
+      res = await api('GET', '/kb/search?limit=8&q=' + encodeURIComponent(text));
+    } catch (_) { return; }
+    if (mine !== seq) return;
+    const items = (res.items || []).filter((a) => a.status === 'published');
+    if (!items.length) { list.replaceChildren(el('li', { class: 'muted small', text: t('kb.noMatch') })); return; }
+    list.replaceChildren(...items.map((a) => el('li', {},
+      el('button', { type: 'button', class: 'linkish', 'data-kb-insert': a.url, 'data-title': a.title, text: a.title + ' (' + a.locale + ')' }))));
+  };
+  q.addEventListener('input', search);
+  list.addEventListener('click', (e) => {
+    const b = e.target.closest('[data-kb-insert]');
+    if (!b) return;
+    const ta = $('body');
+    const text = b.dataset.title + ': ' + b.dataset.kbInsert;
+    const at = ta.selectionStart ?? ta.value.length;
+    const before = ta.value.slice(0, at);
+    const sep = before && !before.endsWith('\n') && !before.endsWith(' ') ? ' ' : '';
+    ta.value = before + sep + text + ta.value.slice(ta.selectionEnd ?? at);
+    ta.dispatchEvent(new Event('input', { bubbles: true }));
+    picker.hidden = true;
+    btn.setAttribute('aria-expanded', 'false');
+    ta.focus();
+  });
+}
