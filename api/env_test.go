@@ -89,7 +89,7 @@ func (e *env) apiChannel() {
 func (e *env) ingest(msg map[string]any) string {
 	e.t.Helper()
 	b, _ := json.Marshal(msg)
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp := e.raw("POST", "/api/v1/channels/"+strconv.FormatInt(e.chanID, 10)+"/inbound", e.chanTok, "application/json", b)
 		if resp.status == http.StatusCreated || resp.status == http.StatusOK {

@@ -202,7 +202,7 @@ func (e *testEnv) call(method, path, token string, body any, want int, out any) 
 func (e *testEnv) ingest(msg map[string]any) string {
 	e.t.Helper()
 	b, _ := json.Marshal(msg)
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/channels/"+itoa(e.chanID)+"/inbound", bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+e.chanTok)
@@ -249,7 +249,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

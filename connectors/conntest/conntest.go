@@ -106,7 +106,7 @@ func (e *Env) Stop() {
 // Eventually polls cond until it holds or 15s pass.
 func (e *Env) Eventually(what string, cond func() bool) {
 	e.T.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return
