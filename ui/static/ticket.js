@@ -42,6 +42,34 @@ function draft() {
   return bodyField().value.trim() !== '' || files.length > 0;
 }
 
+// Drafts are kept in the browser per agent and ticket (localStorage), so a
+// reply survives navigating away, a reload or a crashed tab; a sent reply
+// clears it. Attached files are not kept (too big): leaving with files
+// pending still asks first.
+const draftStore = 'hanbox.draft.' + (me.id || 0) + '.' + tk.id;
+
+function saveDraft() {
+  try {
+    const text = bodyField().value;
+    if (text.trim() === '') localStorage.removeItem(draftStore);
+    else localStorage.setItem(draftStore, JSON.stringify({ text, mode: mode(), saved: Date.now() }));
+  } catch (_) { /* storage full or disabled: the warning on leaving still holds */ }
+}
+
+function restoreDraft() {
+  let d = null;
+  try { d = JSON.parse(localStorage.getItem(draftStore) || 'null'); } catch (_) { d = null; }
+  if (!d || typeof d.text !== 'string' || d.text === '') return;
+  if (d.mode === 'note' || d.mode === 'reply') setMode(d.mode);
+  bodyField().value = d.text;
+  $('draft-restored').hidden = false;
+}
+
+function clearDraft() {
+  try { localStorage.removeItem(draftStore); } catch (_) { /* nothing kept */ }
+  $('draft-restored').hidden = true;
+}
+
 // refresh re-renders the thread, header and sidebar from the server. The
 // agent's draft stays. The seen version only moves when there is no draft
 // (or force): with a draft, a reply must first pass the collision guard.
@@ -116,6 +144,7 @@ async function send(anyway = false) {
     await api('POST', path + (m === 'note' ? '/notes' : '/replies'), body, { headers: { 'Idempotency-Key': draftKey } });
     draftKey = '';
     bodyField().value = '';
+    clearDraft();
     files = [];
     renderFiles();
     $('stale').hidden = true;
@@ -228,8 +257,16 @@ function onEvent(type, e) {
 
 export function init() {
   setMode('reply');
+  restoreDraft();
   composer().addEventListener('change', (e) => {
-    if (e.target.name === 'mode') setMode(e.target.value);
+    if (e.target.name === 'mode') { setMode(e.target.value); saveDraft(); }
+  });
+  // Leaving with unsent text (or files) asks first; the text is kept either way.
+  window.addEventListener('beforeunload', (e) => {
+    if (!draft()) return;
+    saveDraft();
+    e.preventDefault();
+    e.returnValue = '';
   });
   composer().addEventListener('submit', (e) => { e.preventDefault(); send(false); });
   $('send-anyway').addEventListener('click', () => send(true));
@@ -238,6 +275,7 @@ export function init() {
     if (e.key === 'Escape') bodyField().blur();
   });
   bodyField().addEventListener('input', () => {
+    saveDraft();
     const now = Date.now();
     if (mode() === 'reply' && now - lastTyping > 3000) { lastTyping = now; announce('typing'); }
   });
@@ -269,6 +307,7 @@ export function init() {
     ta.value = ta.value.slice(0, at) + text + ta.value.slice(ta.selectionEnd ?? at);
     e.target.value = '';
     ta.focus();
+    saveDraft();
   });
 
   // Actions in regions that are re-rendered: delegate from the document.
