@@ -64,10 +64,24 @@ func TestBrowserComposerAndAdmin(t *testing.T) {
 	if got := a.text("#thread .msg.d-outbound .atts"); !strings.Contains(got, "영수증.txt") {
 		t.Fatalf("the reply's attachment is not listed: %q", got)
 	}
+	// Explained by its cause in the agent's language (the connector's text
+	// only under "Technical details"), and marked on the inbox row.
+	if got := a.text("#thread .failed p span"); got != "The receiving side refused the reply. Check the address or the channel's settings." {
+		t.Fatalf("failure explained as %q", got)
+	}
+	row := `.trow[data-ticket="` + pid + `"]`
+	a.do("inbox", chromedp.Navigate(e.ts.URL+"/tickets?view=all"), chromedp.WaitVisible(chromedp.CSS(row+` [data-failed]`)))
+	a.do("back to the ticket", chromedp.Navigate(e.ts.URL+"/tickets/"+pid), chromedp.WaitVisible(chromedp.CSS(`#thread [data-retry]`)))
+	a.waitLive()
 	e.hooks.fail.Store(false)
 	eval[bool](a, `document.querySelector('#thread [data-retry]').scrollIntoView({block: 'center'}), true`)
 	a.do("retry", chromedp.Click(chromedp.CSS(`#thread [data-retry]`)))
 	a.waitJS("sent after retry", `!!document.querySelector('#thread .msg.d-outbound [data-delivery="sent"]') && !document.querySelector('#thread [data-retry]')`)
+	a.do("inbox after the retry", chromedp.Navigate(e.ts.URL+"/tickets?view=all"), chromedp.WaitVisible(chromedp.CSS(row)))
+	if eval[bool](a, `!!document.querySelector('`+row+` [data-failed]')`) {
+		t.Fatal("the row is still marked failed after a successful retry")
+	}
+	a.do("ticket again", chromedp.Navigate(e.ts.URL+"/tickets/"+pid), chromedp.WaitVisible(chromedp.ID("composer")))
 	// The composer sent the reply with an Idempotency-Key.
 	var keys int64
 	e.srv.Store.DB.Model(&store.IdempotencyKey{}).Count(&keys)

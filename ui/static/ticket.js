@@ -1,6 +1,6 @@
 // The conversation page: composer, sidebar actions, live thread, presence
 // of other agents and the collision guard.
-import { api, boot, el, t, toast, showError, refreshRegions, typingTarget, APIError } from './api.js';
+import { api, boot, el, t, toast, showError, refreshRegions, typingTarget, APIError, nob } from './api.js';
 import { connect, pulse } from './live.js';
 
 const tk = boot.ticket || {};
@@ -200,7 +200,7 @@ function renderPresence() {
   for (const p of others.values()) {
     const state = p.typingUntil > now ? 'typing' : 'viewing';
     const label = state === 'typing' ? t('ticket.agentTyping') : t('ticket.agentViewing');
-    chips.push(el('span', { class: 'chip', 'data-agent-presence': state }, el('span', { class: 'avatar sm', 'aria-hidden': 'true', text: (p.name || '?').slice(0, 1).toUpperCase() }), p.name + ' ' + label));
+    chips.push(el('span', { class: 'chip', 'data-agent-presence': state }, el('span', { class: 'avatar sm', 'aria-hidden': 'true', text: (nob(p.name) || '?').slice(0, 1).toUpperCase() }), el('bdi', { text: nob(p.name) }), ' ' + label));
   }
   $('presence').replaceChildren(...chips);
 }
@@ -232,7 +232,7 @@ function onEvent(type, e) {
     case 'visitor.page': {
       const v = $('visiting');
       const title = data.title || data.url || '';
-      v.textContent = title ? t('ticket.viewingPage') + ': ' + title : '';
+      v.replaceChildren(...(title ? [t('ticket.viewingPage') + ': ', el('bdi', { text: nob(title) })] : []));
       v.hidden = !title;
       break;
     }
@@ -312,7 +312,7 @@ export function init() {
 
   // Actions in regions that are re-rendered: delegate from the document.
   document.addEventListener('click', async (e) => {
-    const a = e.target.closest('[data-action],[data-retry],[data-show-images],[data-revoke-link]');
+    const a = e.target.closest('[data-action],[data-retry],[data-resend-email],[data-show-images],[data-revoke-link]');
     if (!a) return;
     if (a.dataset.action === 'assign-me') patch({ assignee: 'me' });
     else if (a.dataset.action === 'resolve') patch({ status: 'resolved' });
@@ -329,7 +329,18 @@ export function init() {
       }
       try { await api('DELETE', path + '/links/' + encodeURIComponent(a.dataset.revokeLink)); await refresh(); } catch (err) { showError(err); }
     }
-    else if (a.hasAttribute('data-retry')) {
+    else if (a.hasAttribute('data-resend-email')) {
+      // The fix for a reply the chat could not deliver: the same text in the
+      // composer, going by email; the agent reviews it and sends.
+      const msg = a.closest('[data-message]');
+      const text = msg && msg.querySelector('.body') ? msg.querySelector('.body').textContent : '';
+      setMode('reply');
+      $('channel').value = 'email';
+      const ta = bodyField();
+      if (text && !ta.value.includes(text)) ta.value = ta.value ? ta.value + '\n\n' + text : text;
+      saveDraft();
+      ta.focus();
+    } else if (a.hasAttribute('data-retry')) {
       try { await api('POST', '/messages/' + encodeURIComponent(a.dataset.retry) + '/retry'); await refresh(); } catch (err) { showError(err); }
     } else if (a.hasAttribute('data-show-images')) {
       const msg = a.closest('[data-message]');

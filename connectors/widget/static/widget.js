@@ -32,6 +32,8 @@
       conversations: 'Your conversations', newConv: 'New conversation', back: 'Back to your conversations',
       viaEmail: 'Conversation by email', viaChat: 'Chat', viaOther: 'Conversation on {c}', byEmail: 'Email', quoted: 'Quoted text',
       closedConv: 'This conversation is closed. What you write now starts a new one.',
+      badEmail: 'That does not look like an email address.', uploadAgain: 'A file could not be attached; please upload it again.',
+      notSent: 'This message could not be sent.',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
@@ -48,6 +50,8 @@
       conversations: '나의 상담 내역', newConv: '새 대화', back: '상담 목록으로',
       viaEmail: '이메일로 주고받은 대화', viaChat: '채팅 상담', viaOther: '{c}(으)로 나눈 대화', byEmail: '이메일', quoted: '인용된 이전 내용',
       closedConv: '종료된 상담입니다. 지금 쓰시는 메시지는 새 상담으로 시작됩니다.',
+      badEmail: '이메일 주소 형식이 아닙니다.', uploadAgain: '파일을 첨부하지 못했습니다. 다시 올려 주세요.',
+      notSent: '이 메시지를 보낼 수 없습니다.',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
@@ -85,6 +89,12 @@
     if (text != null) e.textContent = text;
     return e;
   }
+  // nob drops bidirectional embedding/override/isolate controls
+  // (U+202A-U+202E, U+2066-U+2069) from a name or file name, so
+  // "invoice\u202Egnp.exe" cannot show as "invoiceexe.png"; iso puts such a
+  // string in its own <bdi>, so it cannot reorder the text around it.
+  function nob(s) { return String(s == null ? '' : s).replace(/[\u202A-\u202E\u2066-\u2069]/g, ''); }
+  function iso(s) { return el('bdi', '', nob(s)); }
   var CSS = [
     ':host{all:initial}',
     '*,*::before,*::after{box-sizing:border-box;margin:0;padding:0;border:0;font:inherit;color:inherit;background:none;display:revert}',
@@ -229,11 +239,11 @@
   function renderAtt(box, a) {
     if (a.image) {
       var link = el('a'); link.href = attURL(a); link.target = '_blank'; link.rel = 'noopener noreferrer';
-      var img = el('img'); img.alt = a.name || ''; img.loading = 'lazy'; img.src = attURL(a);
+      var img = el('img'); img.alt = nob(a.name); img.loading = 'lazy'; img.src = attURL(a);
       link.appendChild(img); box.appendChild(link);
     } else {
-      var f = el('a', '', '\ud83d\udcce ' + (a.name || 'file')); f.href = attURL(a); f.rel = 'noopener noreferrer';
-      f.setAttribute('download', a.name || 'file'); box.appendChild(f);
+      var f = el('a', '', '\ud83d\udcce '); f.appendChild(iso(a.name || 'file')); f.href = attURL(a); f.rel = 'noopener noreferrer';
+      f.setAttribute('download', nob(a.name) || 'file'); box.appendChild(f);
     }
   }
   function statusText(m) {
@@ -252,14 +262,15 @@
     var mine = m.from === 'visitor';
     node.className = 'm ' + (mine ? 'v' : 'a');
     node.setAttribute('data-key', key);
-    var who = mine ? null : el('div', 'who', m.author || S.t.agent);
+    var who = null;
+    if (!mine) { who = el('div', 'who'); who.appendChild(iso(m.author || S.t.agent)); }
     if (m.channel && m.channel !== 'widget') {
       if (!who) who = el('div', 'who');
       who.appendChild(el('span', 'tag', channelTag(m.channel)));
     }
     if (who) node.appendChild(who);
     if (m.text) {
-      var b = el('div', 'b', m.text);
+      var b = el('div', 'b', m.text); b.dir = 'auto';
       if (mine) b.style.background = S.session.settings.color || '#2f6fed';
       node.appendChild(b);
     }
@@ -338,6 +349,22 @@
       else if (S.polling) postMessage(f);
     }
   }
+  // errText is a server error in the visitor's language, by its code; the
+  // server's English text is shown only to visitors reading English.
+  function errText(e, fallback) {
+    e = e || {};
+    switch (e.code) {
+      case 'too_large': return S.t.tooBig;
+      case 'type_not_allowed': return S.t.badType;
+      case 'upload_quota': return S.t.uploadQuota;
+      case 'storage_full': return S.t.storageFull;
+      case 'rate_limited': return S.t.slow;
+      case 'bad_upload': case 'upload_expired': return S.t.uploadAgain;
+      case 'unavailable': return S.t.offline;
+    }
+    if (S.lang === 'en' && e.message) return e.message;
+    return fallback || S.t.failed;
+  }
   function failMessage(id, why) {
     var p = S.pending[id];
     dropOutbox(id);
@@ -364,7 +391,7 @@
       setTimeout(flush, (f.retry_after || 3) * 1000 + 50);
       return;
     }
-    failMessage(id, f.message);
+    failMessage(id, errText(f, S.t.notSent));
   }
 
   // ---- transport: WebSocket with backoff, long-poll when sockets are blocked ----
@@ -538,7 +565,7 @@
         if (r.session_token) S.token = r.session_token;
         s.contact = s.contact || {}; s.contact.email = input.value;
         ui.notice.textContent = ''; ui.notice.appendChild(el('div', '', fmt(S.t.emailSaved, { e: input.value })));
-      }, function (err) { showNotice((err && err.body && err.body.error && err.body.error.message) || S.t.failed); });
+      }, function (err) { var e = (err && err.body && err.body.error) || {}; showNotice(e.code === 'invalid' ? S.t.badEmail : errText(e, S.t.failed)); });
     });
     ui.notice.appendChild(msg); ui.notice.appendChild(form);
     ui.notice.classList.remove('hidden');
@@ -564,7 +591,8 @@
   }
   function showTyping(on, who) {
     clearTimeout(S.agentTypingTimer);
-    ui.typing.textContent = on ? (who || S.t.agent) + ' ' + S.t.typing : '';
+    ui.typing.textContent = '';
+    if (on) { ui.typing.appendChild(iso(who || S.t.agent)); ui.typing.appendChild(document.createTextNode(' ' + S.t.typing)); }
     if (on) S.agentTypingTimer = setTimeout(hideTyping, 6000);
   }
   function hideTyping() { ui.typing.textContent = ''; }
@@ -655,9 +683,9 @@
       card.setAttribute('data-conversation', cv.id);
       var via = el('div', 'via'); via.appendChild(el('span', '', viaText(cv.channel))); via.appendChild(el('span', '', S.t['st_' + cv.status] || cv.status));
       card.appendChild(via);
-      card.appendChild(el('div', 'sub', cv.subject || ('#' + cv.number)));
+      var sub = el('div', 'sub', nob(cv.subject) || ('#' + cv.number)); sub.dir = 'auto'; card.appendChild(sub);
       var last = lastOf(cv.id);
-      if (last) card.appendChild(el('div', 'last', (last.from === 'visitor' ? S.t.you + ': ' : '') + (last.text || '')));
+      if (last) { var ln = el('div', 'last', last.from === 'visitor' ? S.t.you + ': ' : ''); var lt = el('bdi', '', last.text || ''); ln.appendChild(lt); card.appendChild(ln); }
       card.addEventListener('click', function () { openConversation(cv.id); });
       ui.convs.appendChild(card);
     });
@@ -681,7 +709,7 @@
     ui.chips.classList.toggle('hidden', !S.refs.length);
     ui.closed.classList.toggle('hidden', id === 'new' || !cv || cv.continuable);
     ui.back.classList.remove('hidden'); ui.head.classList.add('withback');
-    ui.title.textContent = id === 'new' ? S.t.newConv : (cv && cv.subject) || ('#' + id);
+    ui.title.textContent = id === 'new' ? S.t.newConv : nob(cv && cv.subject) || ('#' + id);
     hideTyping();
     redraw();
     if (quiet || id === 'new') return;
@@ -703,13 +731,13 @@
     api('POST', '/upload', null, fd).then(function (r) { chip.ref = r.ref; renderChips(); }, function (err) {
       S.refs = S.refs.filter(function (c) { return c !== chip; }); renderChips();
       var e = (err && err.body && err.body.error) || {};
-      showNotice(e.code === 'upload_quota' ? S.t.uploadQuota : e.code === 'storage_full' ? S.t.storageFull : e.code === 'too_large' ? S.t.tooBig : e.code === 'type_not_allowed' ? S.t.badType : (e.message || S.t.failed));
+      showNotice(errText(e, S.t.failed));
     });
   }
   function renderChips() {
     ui.chips.textContent = '';
     S.refs = S.refs.filter(function (c) { return c; });
-    for (var i = 0; i < S.refs.length; i++) ui.chips.appendChild(el('span', 'chip', (S.refs[i].ref ? '\ud83d\udcce ' : '\u2026 ') + S.refs[i].name));
+    for (var i = 0; i < S.refs.length; i++) ui.chips.appendChild(el('span', 'chip', (S.refs[i].ref ? '\ud83d\udcce ' : '\u2026 ') + nob(S.refs[i].name)));
     ui.chips.classList.toggle('hidden', !S.refs.length);
   }
 
