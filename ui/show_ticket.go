@@ -194,7 +194,8 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	}
 	pg.Title = fmt.Sprintf("#%d %s", t.Number(), t.Subject)
 	pg.Boot["ticket"] = map[string]any{"id": t.PublicID, "tid": t.ID, "version": t.Version, "number": t.Number(),
-		"contact": map[string]any{"id": t.ContactID, "name": plaintext.StripBidi(contactName(d.Contact))}, "has_email": d.HasEmail, "status": t.Status}
+		"contact": map[string]any{"id": t.ContactID, "name": plaintext.StripBidi(contactName(d.Contact))}, "has_email": d.HasEmail, "status": t.Status,
+		"contact_fallback": h.contactFallback()}
 	pg.Data = d
 	h.render(w, r, "ticket", pg)
 }
@@ -379,4 +380,13 @@ func contactName(c *store.Contact) string {
 		return ""
 	}
 	return c.Name
+}
+
+// contactFallback is the word for {{contact.name}} when the customer gave
+// no name (server.Config.ContactFallback, "고객" unless configured).
+func (h *handler) contactFallback() string {
+	if f := h.s.Config.ContactFallback; f != "" {
+		return f
+	}
+	return "고객"
 }

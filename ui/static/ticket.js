@@ -300,7 +300,7 @@ export function init() {
     const opt = e.target.selectedOptions[0];
     if (!opt || !opt.dataset.body) return;
     const text = opt.dataset.body
-      .replaceAll('{{contact.name}}', (tk.contact && tk.contact.name) || '')
+      .replaceAll('{{contact.name}}', (tk.contact && tk.contact.name) || tk.contact_fallback || '')
       .replaceAll('{{agent.name}}', me.name || '');
     const ta = bodyField();
     const at = ta.selectionStart ?? ta.value.length;

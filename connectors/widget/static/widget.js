@@ -126,7 +126,7 @@
     '.notice form{display:flex;gap:6px}.notice input{flex:1;border:1px solid #cfd4da;border-radius:8px;padding:6px 8px;background:#fff;min-width:0}',
     '.btn{border-radius:8px;padding:6px 12px;color:#fff;cursor:pointer;font-weight:600}',
     '.comp{display:flex;align-items:flex-end;gap:6px;padding:8px;border-top:1px solid #e3e6ea;background:#fff}',
-    '.comp textarea{flex:1;resize:none;max-height:120px;min-height:38px;border:1px solid #cfd4da;border-radius:10px;padding:8px 10px;background:#fff;outline:none;display:block}',
+    '.comp textarea{flex:1;resize:none;max-height:120px;min-height:38px;font-size:16px;border:1px solid #cfd4da;border-radius:10px;padding:8px 10px;background:#fff;outline:none;display:block}',
     '.comp textarea:focus{border-color:#8a94a3}',
     '.ic{width:36px;height:36px;border-radius:8px;cursor:pointer;display:flex;align-items:center;justify-content:center;color:#4b5563}',
     '.ic:hover{background:#f0f2f5}.ic svg{width:20px;height:20px;fill:currentColor;display:block}',
@@ -146,7 +146,10 @@
     '.tag{font-size:10.5px;color:#68707c;background:#eef1f4;border-radius:6px;padding:0 5px;margin-left:4px}',
     '.quoted{font-size:12.5px;color:#52606d;margin-top:2px}.quoted summary{cursor:pointer}.quoted div{white-space:pre-wrap;border-left:3px solid #d5dbe1;padding-left:8px;margin-top:2px}',
     '.closednote{font-size:12px;color:#68707c;padding:6px 12px;background:#fff;border-top:1px solid #e3e6ea}',
-    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}}'
+    // On a phone the panel fills the screen: the launcher would sit on the
+    // composer's send button, so it hides while the panel is open (the
+    // header's x closes it). Text fields stay at 16px: iOS zooms into smaller.
+    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}.isopen .launcher{display:none}}'
   ].join('\n');
 
   var ICON_CHAT = 'M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.4 6.1L4.6 21l4.2-2.3c1 .3 2.1.4 3.2.4 5.5 0 10-3.6 10-8S17.5 3 12 3z';
@@ -779,6 +782,7 @@
     if (!ui.panel) { S.wantOpen = true; return; }
     S.open = true; S.interacted = true;
     ui.panel.classList.remove('hidden'); ui.pro.classList.add('hidden');
+    ui.wrap.classList.add('isopen');
     ui.launcher.setAttribute('aria-label', S.t.close);
     ui.list.scrollTop = ui.list.scrollHeight;
     sendRead();
@@ -786,7 +790,7 @@
   }
   function close() {
     S.open = false;
-    if (ui.panel) { ui.panel.classList.add('hidden'); ui.launcher.setAttribute('aria-label', S.t.open); }
+    if (ui.panel) { ui.panel.classList.add('hidden'); ui.wrap.classList.remove('isopen'); ui.launcher.setAttribute('aria-label', S.t.open); }
   }
 
   // ---- queue API ----
