@@ -261,9 +261,36 @@ func (a *API) checkChannel(ctx context.Context, ch store.Channel) error {
 		return nil
 	}
 	if err := a.Runtime.Check(ctx, ch); err != nil {
-		return errf(http.StatusUnprocessableEntity, "invalid_settings", "%s", err.Error()).With("reason", err.Error())
+		e := errf(http.StatusUnprocessableEntity, "invalid_settings", "%s", err.Error()).With("reason", err.Error())
+		if key := settingNamed(ch.Kind, err.Error()); key != "" {
+			// The UI names the field in the agent's language and shows the
+			// message next to it, instead of the connector's English text.
+			e = e.Because("bad_setting").With("setting", key)
+		}
+		return e
 	}
 	return nil
+}
+
+// settingNamed finds the setting a connector's validation message is about:
+// messages read "kind: key: what is wrong" or "kind: key …", and key must
+// be one of the kind's described fields. "" when none is named.
+func settingNamed(kind, msg string) string {
+	d, ok := connectors.Describe(kind)
+	if !ok {
+		return ""
+	}
+	rest, _ := strings.CutPrefix(msg, kind+": ")
+	end := strings.IndexAny(rest, ": ")
+	if end <= 0 {
+		return ""
+	}
+	for _, f := range d.Fields {
+		if f.Key == rest[:end] {
+			return f.Key
+		}
+	}
+	return ""
 }
 
 func (a *API) reload(ctx context.Context) {

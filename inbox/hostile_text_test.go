@@ -84,3 +84,33 @@ func TestHostileTextIsScrubbed(t *testing.T) {
 		}
 	})
 }
+
+// TestBidiControlsLeaveNamesAndFileNames: a customer's name and a file's
+// name cannot reorder themselves or what follows them anywhere they are
+// shown, since they are stored without U+202A–U+202E and U+2066–U+2069.
+func TestBidiControlsLeaveNamesAndFileNames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, ch := newService(t, st)
+		ctx := context.Background()
+		r, err := svc.Ingest(ctx, &inbox.Inbound{ChannelID: ch.ID, ExternalID: "bidi-1", Subject: "청구서", Text: "첨부합니다",
+			Contact:     inbox.ContactRef{Kind: inbox.IdentityAPI, ID: "bidi/1", Verified: true, Name: "\u202Enimda 관리자\u2066"},
+			Attachments: []inbox.Attachment{{Name: "invoice\u202Egnp.exe", ContentType: "application/octet-stream", Data: []byte("MZ")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := svc.Message(ctx, r.MessageID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := svc.Ticket(ctx, r.TicketID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Contact.Name != "nimda 관리자" {
+			t.Errorf("contact name %q", tk.Contact.Name)
+		}
+		if got := m.Attachments[0].Name; got != "invoicegnp.exe" {
+			t.Errorf("file name %q", got)
+		}
+	})
+}

@@ -202,8 +202,10 @@ func validateInbound(in *Inbound) error {
 
 // scrubInbound returns a copy of in with every text that reaches the store
 // scrubbed (plaintext.Scrub: no NUL bytes, valid UTF-8), so a message stores
-// the same on SQLite and PostgreSQL and never fails there for its bytes. The
-// caller's value is not modified.
+// the same on SQLite and PostgreSQL and never fails there for its bytes.
+// Names and file names also lose their bidirectional controls
+// (plaintext.StripBidi), so "invoice\u202Egnp.exe" cannot pass for a
+// picture anywhere it is shown later. The caller's value is not modified.
 func scrubInbound(in *Inbound) *Inbound {
 	c := *in
 	c.ExternalID = plaintext.Scrub(in.ExternalID)
@@ -217,7 +219,7 @@ func scrubInbound(in *Inbound) *Inbound {
 	c.Subject, c.Text, c.HTML = plaintext.Scrub(in.Subject), plaintext.Scrub(in.Text), plaintext.Scrub(in.HTML)
 	c.Attachments = make([]Attachment, len(in.Attachments))
 	for i, a := range in.Attachments {
-		a.Name, a.ContentType, a.ContentID = plaintext.Scrub(a.Name), plaintext.Scrub(a.ContentType), plaintext.Scrub(a.ContentID)
+		a.Name, a.ContentType, a.ContentID = plaintext.StripBidi(plaintext.Scrub(a.Name)), plaintext.Scrub(a.ContentType), plaintext.Scrub(a.ContentID)
 		c.Attachments[i] = a
 	}
 	if in.Meta != nil {
@@ -227,7 +229,7 @@ func scrubInbound(in *Inbound) *Inbound {
 }
 
 func scrubRef(r ContactRef) ContactRef {
-	r.Kind, r.ID, r.Name = plaintext.Scrub(r.Kind), plaintext.Scrub(r.ID), plaintext.Scrub(r.Name)
+	r.Kind, r.ID, r.Name = plaintext.Scrub(r.Kind), plaintext.Scrub(r.ID), plaintext.StripBidi(plaintext.Scrub(r.Name))
 	r.Email, r.Locale = plaintext.Scrub(r.Email), plaintext.Scrub(r.Locale)
 	return r
 }
@@ -606,7 +608,7 @@ func cleanFileName(name string) string {
 			return '_'
 		}
 		return r
-	}, strings.TrimSpace(name))
+	}, strings.TrimSpace(plaintext.StripBidi(name)))
 	if name == "" || name == "." || name == ".." {
 		name = "attachment"
 	}

@@ -35,6 +35,11 @@ type Config struct {
 	// requests, deliveries and event handlers get this long to finish
 	// (HANBOX_SHUTDOWN_TIMEOUT, default 15s).
 	ShutdownTimeout time.Duration
+	// ContactFallback is the word saved replies put for {{contact.name}}
+	// when the customer gave no name (an anonymous visitor):
+	// HANBOX_CONTACT_FALLBACK, default "고객" ("{{contact.name}}님" reads
+	// "고객님").
+	ContactFallback string
 }
 
 // envOrFile reads name, or the file named by name_FILE.
@@ -79,6 +84,7 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	c.AdminEmail = os.Getenv("HANBOX_ADMIN_EMAIL")
 	c.LogLevel = envDefault("HANBOX_LOG_LEVEL", "info")
 	c.LogFormat = envDefault("HANBOX_LOG_FORMAT", "text")
+	c.ContactFallback = envDefault("HANBOX_CONTACT_FALLBACK", "고객")
 	if c.DatabaseURL, err = envOrFile("HANBOX_DATABASE_URL"); err != nil {
 		return c, err
 	}
@@ -96,6 +102,7 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 		fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (HANBOX_DATA)")
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL DSN; empty uses SQLite (HANBOX_DATABASE_URL)")
 		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL (HANBOX_BASE_URL)")
+		fs.StringVar(&c.ContactFallback, "contact-fallback", c.ContactFallback, "word for {{contact.name}} when a customer gave no name (HANBOX_CONTACT_FALLBACK)")
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (HANBOX_LOG_LEVEL)")
 		fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to retry an unreachable database at start (HANBOX_DATABASE_WAIT)")
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time for in-flight work at stop (HANBOX_SHUTDOWN_TIMEOUT)")

@@ -153,6 +153,7 @@ func (s *Server) routes(mounts []Mounter) http.Handler {
 	var h http.Handler = mux
 	h = s.Auth.Identify(h)
 	h = securityHeaders(h)
+	h = compress(h)
 	return h
 }
 

@@ -60,3 +60,23 @@ func (s *Store) OpenCounts(ctx context.Context, limit int) (map[int64]int64, []T
 	}
 	return chans, tags, nil
 }
+
+// FailedDeliveries returns the tickets among ticketIDs that have a message
+// whose delivery failed for good (and was not retried since), for the
+// inbox list's mark.
+func (s *Store) FailedDeliveries(ctx context.Context, ticketIDs []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool)
+	if len(ticketIDs) == 0 {
+		return out, nil
+	}
+	var ids []int64
+	err := s.DB.WithContext(ctx).Model(&Message{}).Distinct("ticket_id").
+		Where("ticket_id IN ? AND delivery_status = ?", ticketIDs, DeliveryFailed).Pluck("ticket_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: failed deliveries: %w", err)
+	}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}

@@ -67,10 +67,24 @@ func TestBrowserComposerAndAdmin(t *testing.T) {
 	if got := a.text("#thread .msg.d-outbound .atts"); !strings.Contains(got, "영수증.txt") {
 		t.Fatalf("the reply's attachment is not listed: %q", got)
 	}
+	// Explained by its cause in the agent's language (the connector's text
+	// only under "Technical details"), and marked on the inbox row.
+	if got := a.text("#thread .failed p span"); got != "The receiving side refused the reply. Check the address or the channel's settings." {
+		t.Fatalf("failure explained as %q", got)
+	}
+	row := `.trow[data-ticket="` + pid + `"]`
+	a.do("inbox", chromedp.Navigate(e.ts.URL+"/tickets?view=all"), chromedp.WaitVisible(chromedp.CSS(row+` [data-failed]`)))
+	a.do("back to the ticket", chromedp.Navigate(e.ts.URL+"/tickets/"+pid), chromedp.WaitVisible(chromedp.CSS(`#thread [data-retry]`)))
+	a.waitLive()
 	e.hooks.fail.Store(false)
 	eval[bool](a, `document.querySelector('#thread [data-retry]').scrollIntoView({block: 'center'}), true`)
 	a.do("retry", chromedp.Click(chromedp.CSS(`#thread [data-retry]`)))
 	a.waitJS("sent after retry", `!!document.querySelector('#thread .msg.d-outbound [data-delivery="sent"]') && !document.querySelector('#thread [data-retry]')`)
+	a.do("inbox after the retry", chromedp.Navigate(e.ts.URL+"/tickets?view=all"), chromedp.WaitVisible(chromedp.CSS(row)))
+	if eval[bool](a, `!!document.querySelector('`+row+` [data-failed]')`) {
+		t.Fatal("the row is still marked failed after a successful retry")
+	}
+	a.do("ticket again", chromedp.Navigate(e.ts.URL+"/tickets/"+pid), chromedp.WaitVisible(chromedp.ID("composer")))
 	// The composer sent the reply with an Idempotency-Key.
 	var keys int64
 	e.srv.Store.DB.Model(&store.IdempotencyKey{}).Count(&keys)
@@ -105,6 +119,28 @@ func TestBrowserComposerAndAdmin(t *testing.T) {
 	eval[bool](a, `(i => (i.value = '2099-01-02T09:30', true))(document.getElementById('f-snooze'))`)
 	a.do("snooze", chromedp.Click(chromedp.CSS(`#snooze-form button`)))
 	a.waitJS("snoozed", `document.getElementById('conv').dataset.status === 'snoozed'`)
+
+	// An anonymous customer (no name, no address): the sidebar reads
+	// "Visitor #id" and the saved reply's {{contact.name}} becomes the
+	// fallback word.
+	anon := e.ingest(map[string]any{"external_id": "s3", "subject": "익명 문의", "text": "이름은 없어요",
+		"contact": map[string]any{"external_id": "anon-1"}})
+	a.do("anonymous ticket", chromedp.Navigate(e.ts.URL+"/tickets/"+anon), chromedp.WaitVisible(chromedp.ID("composer")))
+	a.waitJS("saved replies loaded", `document.getElementById('saved').options.length === 2`)
+	eval[bool](a, `(s => (s.selectedIndex = 1, s.dispatchEvent(new Event('change', {bubbles: true}))))(document.getElementById('saved'))`)
+	if got := eval[string](a, `document.getElementById('body').value`); got != "안녕하세요 고객님, Admin Kim입니다." {
+		t.Fatalf("saved reply for an anonymous customer filled %q", got)
+	}
+	if got := a.text(".cname bdi"); !strings.HasPrefix(got, "Visitor #") {
+		t.Fatalf("anonymous customer shown as %q", got)
+	}
+	eval[bool](a, `document.getElementById('body').value = '', true`)
+	// Admins have no deactivate button on their own row.
+	a.do("agents", chromedp.Navigate(e.ts.URL+"/admin/agents"), chromedp.WaitVisible(chromedp.CSS("main")))
+	adminRow := `tr[data-agent="` + itoa(agentID(t, e, "admin@example.com")) + `"]`
+	if eval[bool](a, `!!document.querySelector('`+adminRow+` [data-agent-active]')`) {
+		t.Fatal("the admin can deactivate themselves from their own row")
+	}
 	if n := a.dialogs.Load(); n != 0 {
 		t.Fatalf("%d dialogs", n)
 	}

@@ -1,6 +1,9 @@
 package ui_test
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/url"
@@ -279,5 +282,60 @@ func TestMessageBody(t *testing.T) {
 	}
 	if resp, _ := e.get("/messages/999999/body", e.adminTok); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("missing message: %d", resp.StatusCode)
+	}
+}
+
+// TestCompressedResponses: pages, styles and scripts go out gzipped with
+// Vary: Accept-Encoding; the event stream is neither encoded nor held back.
+func TestCompressedResponses(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	get := func(path, session string) *http.Response {
+		req, _ := http.NewRequest("GET", e.ts.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		if session != "" {
+			req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: session})
+		}
+		// The transport leaves gzip alone when the request asks for it itself.
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	_, page := e.get("/tickets", e.adminTok)
+	css := regexp.MustCompile(`href="(/static/[0-9a-f]{16}/app\.css)"`).FindStringSubmatch(page)
+	js := regexp.MustCompile(`src="(/static/[0-9a-f]{16}/app\.js)"`).FindStringSubmatch(page)
+	if css == nil || js == nil {
+		t.Fatal("no asset URLs in the page")
+	}
+	for _, p := range []string{"/tickets", "/login", css[1], js[1]} {
+		session := e.adminTok
+		if p == "/login" {
+			session = "" // signed in, it redirects
+		}
+		resp := get(p, session)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("GET %s: Content-Encoding %q, Vary %q", p, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("GET %s: %v", p, err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || len(plain) <= len(b) {
+			t.Fatalf("GET %s: %d bytes gzipped from %d: %v", p, len(b), len(plain), err)
+		}
+		t.Logf("GET %s: %d bytes, %d gzipped", p, len(plain), len(b))
+	}
+	resp := get("/api/v1/events", e.adminTok)
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("event stream: Content-Encoding %q, Content-Type %q", resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
+	}
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "retry:") {
+		t.Fatalf("event stream's first line %q: %v", line, err)
 	}
 }

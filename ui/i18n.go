@@ -75,12 +75,16 @@ func (t translator) T(key string) string {
 
 // Error returns the message of e in t's language: the translation of its
 // reason or code with {param}s filled in (a "field" parameter names a field,
-// translated as "field.<name>"), else e's English message.
+// translated as "field.<name>"); without a translation, a general sentence
+// in t's language (e's English message in English).
 func (t translator) Error(e *web.Error) string {
 	msg, ok := t.lookup(e.Key())
 	if !ok {
 		if e.Status >= 500 {
 			return t.T("common.error")
+		}
+		if t.lang != "en" {
+			return t.T("error.unknown") // never English text in a Korean page
 		}
 		return e.Message
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 )
@@ -59,6 +60,13 @@ func templateFuncs() template.FuncMap {
 			}
 			return false
 		},
+		// bidi drops the bidirectional controls from a name or file name
+		// (plaintext.StripBidi); templates also put it in <bdi> so it cannot
+		// reorder what is printed next to it.
+		"bidi": plaintext.StripBidi,
+		// cause sorts a delivery error into a cause the agent reads in
+		// their language ("delivery.cause.<cause>").
+		"cause": deliveryCause,
 	}
 }
 

@@ -43,6 +43,7 @@ type ticketRow struct {
 	MessageCount  int
 	Waiting       bool   // the customer wrote last
 	Snippet       string // the start of the latest customer or agent message
+	Failed        bool   // a reply on it could not be delivered
 }
 
 type inboxData struct {
@@ -130,9 +131,13 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	if err != nil {
 		h.log.Warn("load snippets", "err", err)
 	}
+	failed := h.failedDeliveries(r, pageOf.Items)
+	tr := translatorFor(language(r))
 	for i := range pageOf.Items {
 		row := makeRow(&pageOf.Items[i], agents, chans)
+		row.ContactName = customerName(tr, pageOf.Items[i].Contact)
 		row.Snippet = snippets[pageOf.Items[i].ID]
+		row.Failed = failed[pageOf.Items[i].ID]
 		d.Tickets = append(d.Tickets, row)
 	}
 	if pageOf.NextCursor != "" {

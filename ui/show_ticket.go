@@ -10,6 +10,7 @@ import (
 
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -34,6 +35,7 @@ type messageView struct {
 	Attachments    []attachmentView
 	DeliveryStatus string
 	DeliveryError  string
+	DeliveryCause  string // deliveryCause of DeliveryError
 	CreatedAt      time.Time
 	Edited         bool
 	Deleted        bool
@@ -147,10 +149,7 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		h.log.Warn("load contact", "ticket_id", t.ID, "err", err)
 	} else {
 		d.Contact = c
-		d.ContactName = c.Name
-		if d.ContactName == "" {
-			d.ContactName = c.Email
-		}
+		d.ContactName = customerName(translatorFor(language(r)), c)
 		d.HasEmail = c.Email != ""
 	}
 	pg := h.newPage(r, p, "ticket", "nav.inbox")
@@ -219,7 +218,8 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	}
 	pg.Title = fmt.Sprintf("#%d %s", t.Number(), t.Subject)
 	pg.Boot["ticket"] = map[string]any{"id": t.PublicID, "tid": t.ID, "version": t.Version, "number": t.Number(),
-		"contact": map[string]any{"id": t.ContactID, "name": d.ContactName}, "has_email": d.HasEmail, "status": t.Status}
+		"contact": map[string]any{"id": t.ContactID, "name": plaintext.StripBidi(contactName(d.Contact))}, "has_email": d.HasEmail, "status": t.Status,
+		"contact_fallback": h.contactFallback()}
 	pg.Data = d
 	h.render(w, r, "ticket", pg)
 }
@@ -228,7 +228,8 @@ var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/g
 
 func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int64]*store.Agent, chans map[int64]*store.Channel, pg *page) messageView {
 	v := messageView{ID: m.ID, Direction: m.Direction, Text: m.Text, DeliveryStatus: m.DeliveryStatus, DeliveryError: m.DeliveryError,
-		CreatedAt: m.CreatedAt, Edited: m.EditedAt != nil, Deleted: m.DeletedAt != nil}
+		DeliveryCause: deliveryCause(m.DeliveryError),
+		CreatedAt:     m.CreatedAt, Edited: m.EditedAt != nil, Deleted: m.DeletedAt != nil}
 	if ch := chans[m.ChannelID]; ch != nil {
 		v.Kind, v.ChannelName = ch.Kind, ch.Name
 	}
@@ -241,12 +242,7 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 			}
 		}
 	case store.AuthorContact:
-		if c != nil {
-			v.AuthorName = c.Name
-			if v.AuthorName == "" {
-				v.AuthorName = c.Email
-			}
-		}
+		v.AuthorName = customerName(pg.tr, c)
 	case store.AuthorSystem:
 		v.Text = systemText(pg, m.Text, m.Meta)
 	}
@@ -307,7 +303,7 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 			parts = append(parts, pg.Tr("list.subject")+" → "+ch.Subject.New)
 		}
 		if c := ch.Tags; c != nil {
-			parts = append(parts, pg.Tr("side.tags")+" → "+strings.Join(c.New, ", "))
+			parts = append(parts, tagChanges(pg, c.Old, c.New)...)
 		}
 		if len(parts) > 0 {
 			return strings.Join(parts, " · ")
@@ -317,9 +313,27 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 	for i, p := range parts {
 		k, v, ok := strings.Cut(p, ":")
 		if !ok {
+			switch p {
+			case "tags":
+				parts[i] = pg.Tr("sys.tagsChanged")
+			case "subject":
+				parts[i] = pg.Tr("sys.subjectChanged")
+			case "unassigned":
+				parts[i] = pg.Tr("side.assignee") + " → " + pg.Tr("list.unassigned")
+			}
 			continue
 		}
+		v = strings.TrimSpace(v)
+		if _, nw, ok := strings.Cut(v, " → "); ok {
+			v = nw // "status: open → resolved": the new value
+		}
 		switch k {
+		case "tags":
+			parts[i] = pg.Tr("side.tags") + " → " + v
+		case "team":
+			parts[i] = pg.Tr("side.team") + " → " + v
+		case "assignee":
+			parts[i] = pg.Tr("side.assignee") + " → " + v
 		case "status":
 			parts[i] = pg.Tr("side.status") + " → " + pg.Tr("status."+v)
 		case "priority":
@@ -329,6 +343,39 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// tagChanges says which tags an update added and removed ("태그 추가: #vip",
+// "태그 삭제: #late").
+func tagChanges(pg *page, old, nw []string) []string {
+	had := map[string]bool{}
+	for _, t := range old {
+		had[t] = true
+	}
+	has := map[string]bool{}
+	var added, removed []string
+	for _, t := range nw {
+		has[t] = true
+		if !had[t] {
+			added = append(added, "#"+t)
+		}
+	}
+	for _, t := range old {
+		if !has[t] {
+			removed = append(removed, "#"+t)
+		}
+	}
+	var parts []string
+	if len(added) > 0 {
+		parts = append(parts, strings.ReplaceAll(pg.Tr("sys.tagsAdded"), "{tags}", strings.Join(added, " ")))
+	}
+	if len(removed) > 0 {
+		parts = append(parts, strings.ReplaceAll(pg.Tr("sys.tagsRemoved"), "{tags}", strings.Join(removed, " ")))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, pg.Tr("sys.tagsChanged"))
+	}
+	return parts
 }
 
 // linkViews loads the conversation page links of a ticket for its panel.
@@ -404,4 +451,23 @@ func (h *handler) ratingViews(r *http.Request, t *store.Ticket) (mine, contact [
 		}
 	}
 	return mine, contact
+}
+
+// contactName is the customer's own name, "" when they gave none (an
+// anonymous visitor): placeholders then use their fallback word, never
+// an address.
+func contactName(c *store.Contact) string {
+	if c == nil {
+		return ""
+	}
+	return c.Name
+}
+
+// contactFallback is the word for {{contact.name}} when the customer gave
+// no name (server.Config.ContactFallback, "고객" unless configured).
+func (h *handler) contactFallback() string {
+	if f := h.s.Config.ContactFallback; f != "" {
+		return f
+	}
+	return "고객"
 }

@@ -325,3 +325,44 @@ func TestComposeTextPartFromHTML(t *testing.T) {
 		t.Errorf("text part = %q, want %q", got, want)
 	}
 }
+
+// TestComposeDropsBidiControls: the names in From and To and a file's name
+// go out without bidirectional controls, so no mail client shows them
+// reordered ("invoice\u202Egnp.exe" as "invoiceexe.png").
+func TestComposeDropsBidiControls(t *testing.T) {
+	c := &Channel{settings: Settings{Address: "support@example.com", FromName: "Shop"}}
+	c.settings.defaults()
+	out := &inbox.Outbound{MessageID: 10, Ticket: inbox.TicketRef{PublicID: "pub", Number: 1010, Subject: "청구서"},
+		Contact: inbox.PersonRef{Email: "cust@example.net", Name: "\u202Enimda 관리자"},
+		Agent:   inbox.PersonRef{Name: "Lee\u2067"},
+		Text:    "첨부합니다",
+		Attachments: []inbox.OutboundAttachment{{Name: "invoice\u202Egnp.exe", ContentType: "application/octet-stream", Size: 2,
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("MZ")), nil }}}}
+	msg, err := c.compose(out, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mail.CreateReader(bytes.NewReader(msg.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, _ := m.Header.AddressList("From")
+	to, _ := m.Header.AddressList("To")
+	if len(from) != 1 || from[0].Name != "Lee (Shop)" || len(to) != 1 || to[0].Name != "nimda 관리자" {
+		t.Fatalf("From %v, To %v", from, to)
+	}
+	var names []string
+	for {
+		p, err := m.NextPart()
+		if err != nil {
+			break
+		}
+		if ah, ok := p.Header.(*mail.AttachmentHeader); ok {
+			n, _ := ah.Filename()
+			names = append(names, n)
+		}
+	}
+	if len(names) != 1 || names[0] != "invoicegnp.exe" {
+		t.Fatalf("attachment names %q", names)
+	}
+}

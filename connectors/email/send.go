@@ -263,7 +263,7 @@ func writeAttachment(mw *mail.Writer, a inbox.OutboundAttachment) error {
 		ct = "application/octet-stream"
 	}
 	ah.SetContentType(ct, nil)
-	ah.SetFilename(a.Name)
+	ah.SetFilename(plaintext.StripBidi(a.Name))
 	ah.Set("Content-Transfer-Encoding", "base64")
 	if a.Open == nil {
 		return connectors.Permanent(fmt.Errorf("email: attachment %q has no content", a.Name))
@@ -283,8 +283,11 @@ func writeAttachment(mw *mail.Writer, a inbox.OutboundAttachment) error {
 	return aw.Close()
 }
 
-// fromName is "Agent Name (Team)" when both are known.
+// fromName is "Agent Name (Team)" when both are known. Names lose their
+// bidirectional controls (plaintext.StripBidi), here and in toName, so a
+// header cannot display reordered.
 func (c *Channel) fromName(agent inbox.PersonRef) string {
+	agent.Name = plaintext.StripBidi(agent.Name)
 	switch {
 	case agent.Name != "" && c.settings.FromName != "":
 		return agent.Name + " (" + c.settings.FromName + ")"
@@ -297,7 +300,7 @@ func (c *Channel) fromName(agent inbox.PersonRef) string {
 
 func toName(out *inbox.Outbound, to string) string {
 	if strings.EqualFold(to, out.Contact.Email) {
-		return out.Contact.Name
+		return plaintext.StripBidi(out.Contact.Name)
 	}
 	return ""
 }
@@ -354,7 +357,7 @@ func historySummary(hist []inbox.PriorMessage) (string, string) {
 	t.WriteString("----- " + heading + " -----\n" + note + "\n\n")
 	h.WriteString(`<hr><p><b>` + html.EscapeString(heading) + `</b><br>` + strings.ReplaceAll(html.EscapeString(note), "\n", "<br>") + `</p><div style="color:#555">`)
 	for _, m := range hist {
-		who := m.AuthorName
+		who := plaintext.StripBidi(m.AuthorName)
 		if who == "" {
 			if m.Direction == "inbound" {
 				who = "고객 / Customer"
@@ -365,7 +368,7 @@ func historySummary(hist []inbox.PriorMessage) (string, string) {
 		body := plaintext.Shorten(strings.TrimSpace(m.Text), 501)
 		at := m.At.UTC().Format("2006-01-02 15:04 UTC")
 		t.WriteString("[" + at + "] " + who + ":\n" + body + "\n\n")
-		h.WriteString(`<p><small>` + html.EscapeString(at) + `</small> <b>` + html.EscapeString(who) + `</b><br>` +
+		h.WriteString(`<p><small>` + html.EscapeString(at) + `</small> <b><bdi>` + html.EscapeString(who) + `</bdi></b><br>` +
 			strings.ReplaceAll(html.EscapeString(body), "\n", "<br>") + `</p>`)
 	}
 	h.WriteString(`</div>`)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 func TestPlainText(t *testing.T) {
@@ -175,5 +176,24 @@ func TestRecent(t *testing.T) {
 	r.remove("c")
 	if !r.add("c") {
 		t.Fatal("removed key should be new again")
+	}
+}
+
+// A customer's name and subject on a card cannot carry bidirectional
+// controls that would reorder them or the card's text after them.
+func TestBlocksDropBidiControls(t *testing.T) {
+	n := &inbox.Notification{Ticket: inbox.TicketRef{ID: 1, Number: 7, Subject: "invoice\u202Egnp.exe", Status: "open"},
+		Contact: inbox.PersonRef{Name: "\u202Enimda 관리자\u2066"}, ChannelKind: "email", ChannelName: "Mail"}
+	blocks := Blocks(n, "")
+	h := blocks[0].(*slackgo.HeaderBlock)
+	if h.Text.Text != "#7 invoicegnp.exe" {
+		t.Fatalf("header %q", h.Text.Text)
+	}
+	s := blocks[1].(*slackgo.SectionBlock)
+	if !strings.Contains(s.Fields[0].Text, "nimda 관리자") || plaintext.HasBidi(s.Fields[0].Text) {
+		t.Fatalf("customer field %q", s.Fields[0].Text)
+	}
+	if got := fallbackText(n); plaintext.HasBidi(got) {
+		t.Fatalf("fallback text %q", got)
 	}
 }

@@ -173,7 +173,7 @@ func (c *Channel) notifyMessage(ctx context.Context, n *inbox.Notification) (inb
 // first message's text (kept from the creation on updates).
 func Blocks(n *inbox.Notification, excerpt string) []slackgo.Block {
 	id := strconv.FormatInt(n.Ticket.ID, 10)
-	header := plaintext.Shorten(fmt.Sprintf("#%d %s", n.Ticket.Number, orNone(n.Ticket.Subject)), 150)
+	header := plaintext.Shorten(fmt.Sprintf("#%d %s", n.Ticket.Number, plaintext.StripBidi(orNone(n.Ticket.Subject))), 150)
 	customer := esc(orNone(n.Contact.Name))
 	if n.Contact.Email != "" && n.Contact.Email != n.Contact.Name {
 		customer += " <mailto:" + esc(n.Contact.Email) + "|" + esc(n.Contact.Email) + ">"
@@ -243,8 +243,10 @@ func plain(s string) *slackgo.TextBlockObject {
 	return slackgo.NewTextBlockObject(slackgo.PlainTextType, s, true, false)
 }
 
-// esc escapes &, < and > so customer text cannot form links or mentions.
-func esc(s string) string { return slackutilsx.EscapeMessage(s) }
+// esc escapes &, < and > so customer text cannot form links or mentions,
+// and drops bidirectional controls (plaintext.StripBidi): a customer's name
+// or subject on a card cannot reorder itself or the card's text after it.
+func esc(s string) string { return slackutilsx.EscapeMessage(plaintext.StripBidi(s)) }
 
 // quote renders text as a Slack block quote.
 func quote(s string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 )
 
 // Send implements connectors.Connector: an agent's reply is posted into the
@@ -81,7 +82,7 @@ func (c *Channel) upload(ctx context.Context, channel, thread string, a inbox.Ou
 		return fmt.Errorf("slack: open attachment %q: %w", a.Name, err)
 	}
 	defer rc.Close()
-	name := a.Name
+	name := plaintext.StripBidi(a.Name)
 	if name == "" {
 		name = "attachment"
 	}

@@ -83,9 +83,18 @@ func (*Channel) Describe() connectors.Description {
 		Badge:   ":speech_balloon:",
 		Fields:  fields,
 		Endpoints: []connectors.Endpoint{{Name: "snippet", Label: text{Ko: "위젯 코드", En: "Widget snippet"}, Code: true,
-			Template: `<script src="{base_url}/widget.js" data-channel="{public_key}" async></script>`}},
+			// The README's snippet, queue stub included, so Hanbox('identify', …)
+			// and the other commands work from the first line of the page
+			// (TestSnippetIsTheREADMEs).
+			Template: snippetTemplate}},
 		Notes:    []text{{Ko: "위젯 코드를 사이트의 </body> 앞에 붙여 넣으세요.", En: "Paste the snippet before </body> on your site."}},
 		Links:    []connectors.Link{{Label: text{Ko: "위젯 설명서", En: "Widget guide"}, URL: "https://github.com/hanbox/hanbox/tree/main/connectors/widget#readme"}},
 		Settings: Settings{},
 	}
 }
+
+// snippetTemplate is the code admins paste on their site: the queue stub
+// (commands called before the script has loaded wait in Hanbox.q) and the
+// async script tag.
+const snippetTemplate = "<script>\n  window.Hanbox = window.Hanbox || function(){(Hanbox.q=Hanbox.q||[]).push(arguments)};\n</script>\n" +
+	`<script async src="{base_url}/widget.js" data-channel="{public_key}"></script>`

@@ -1,5 +1,5 @@
 // Admin pages: channels, agents, saved replies; and the password form.
-import { api, boot, t, toast, showError, refreshRegions, el } from './api.js';
+import { api, boot, t, toast, showError, refreshRegions, el, APIError, errorText } from './api.js';
 
 function formError(form, err) {
   const box = form.querySelector('[data-error]');
@@ -337,9 +337,26 @@ function initChannels() {
     document.getElementById('channel-created').hidden = false;
   };
 
+  // A setting the server refused (reason bad_setting) is named in the
+  // agent's language and the message is shown next to its field too.
+  const settingError = (err) => {
+    const desc = kinds[editing ? editing.kind : kind.value];
+    if (!(err instanceof APIError) || err.reason !== 'bad_setting' || !desc) return;
+    const key = err.params.setting;
+    const f = (desc.fields || []).find((x) => x.key === key);
+    err.message = errorText({ reason: err.reason, code: err.code, params: err.params }, { setting: () => (f ? tx(f.label) : key) });
+    const box = form.querySelector(`[data-field="${CSS.escape(key)}"]`);
+    if (!box) return;
+    box.append(el('p', { class: 'alert small field-error', role: 'alert', text: err.message }));
+    const input = box.querySelector('input, select, textarea');
+    if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
+  };
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     formError(form, null);
+    form.querySelectorAll('.field-error').forEach((n) => n.remove());
+    form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
     try {
       if (!collect) return;
       const body = collect();
@@ -358,6 +375,7 @@ function initChannels() {
       }
       await refreshRegions(['channels']);
     } catch (err) {
+      settingError(err);
       formError(form, err);
     }
   });

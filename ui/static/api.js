@@ -15,23 +15,32 @@ export function csrfToken() {
 }
 
 export class APIError extends Error {
-  constructor(status, code, message, reason) {
+  constructor(status, code, message, reason, params, detail) {
     super(message);
     this.status = status;
     this.code = code;
     this.reason = reason || '';
+    this.params = params || {};
+    this.detail = detail || ''; // the server's English text, for the console
   }
 }
 
 // errorText is an API error in the agent's language: the translation of its
-// reason (or code) with the {params} filled in, else the API's English text.
-function errorText(e, fallback) {
+// reason (or code) with the {params} filled in. An error the catalogue does
+// not know shows a general sentence in the agent's language; the server's
+// English text is only used when the agent reads English. opts.setting
+// names a setting key in the agent's language (the channel form's labels).
+export function errorText(e, opts = {}) {
   const strings = boot.strings || {};
-  let msg = strings['error.' + (e.reason || e.code)];
-  if (!msg) return e.message || fallback;
+  let msg = strings['error.' + (e.reason || '')] || strings['error.' + (e.code || '')];
+  if (!msg) {
+    if (boot.lang === 'en' && e.message) return e.message;
+    return strings['error.unknown'] || e.message || '';
+  }
   for (const [k, v] of Object.entries(e.params || {})) {
     let val = String(v);
     if (k === 'field' && strings['field.' + val]) val = strings['field.' + val];
+    if (k === 'setting' && opts.setting) val = opts.setting(val) || val;
     msg = msg.split('{' + k + '}').join(val);
   }
   return msg;
@@ -43,17 +52,31 @@ export async function api(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch('/api/v1' + path, {
-    method, headers, credentials: 'same-origin', keepalive: !!opts.keepalive,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res;
+  try {
+    res = await fetch('/api/v1' + path, {
+      method, headers, credentials: 'same-origin', keepalive: !!opts.keepalive,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new APIError(0, 'network', t('error.network'), '', {}, String(err));
+  }
   let data = null;
   try { data = await res.json(); } catch (_) { /* empty body */ }
   if (!res.ok) {
     const e = (data && data.error) || {};
-    throw new APIError(res.status, e.code || 'http_' + res.status, errorText(e, res.statusText), e.reason);
+    if (!e.code) e.code = 'http_' + res.status;
+    if (e.message) console.warn('API error', res.status, e.code, e.message);
+    throw new APIError(res.status, e.code, errorText(e), e.reason, e.params, e.message);
   }
   return data;
+}
+
+// nob drops bidirectional embedding, override and isolate controls
+// (U+202A–U+202E, U+2066–U+2069) from a name or title, as the server's
+// plaintext.StripBidi does; such strings also go in their own <bdi>.
+export function nob(s) {
+  return String(s == null ? '' : s).replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
 }
 
 // el builds an element; children are nodes or strings (as text).
@@ -82,8 +105,13 @@ export function toast(msg) {
   toastTimer = setTimeout(() => { box.hidden = true; }, 3500);
 }
 
+// showError tells the agent what went wrong, in their language: an API
+// error's localized text, else a general sentence (the technical text goes
+// to the console, not on screen).
 export function showError(err) {
-  toast(t('common.error') + ': ' + (err && err.message ? err.message : String(err)));
+  if (err instanceof APIError) { toast(err.message || t('error.unknown')); return; }
+  console.warn(err);
+  toast(t('common.error') + '. ' + t('error.unknown'));
 }
 
 // refreshRegions re-fetches the current page and swaps the elements with the

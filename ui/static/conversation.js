@@ -16,11 +16,21 @@ const status = document.getElementById('cstatus');
 const typing = document.getElementById('ctyping');
 
 function t(key) { return (boot.strings && boot.strings[key]) || key; }
+// nob drops bidirectional embedding, override and isolate controls
+// (U+202A–U+202E, U+2066–U+2069) from names and file names; they are also
+// shown in their own <bdi> (dir=auto for message text).
+const nob = (s) => String(s == null ? '' : s).replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text != null) e.textContent = text;
   return e;
+}
+// errText is an error in the customer's language by its code, never the
+// server's English text.
+function errText(e) {
+  const code = (e && e.code) || '';
+  return code === 'too_large' ? t('conv.tooBig') : code === 'type_not_allowed' ? t('conv.badType') : t('conv.failed');
 }
 function pad(n) { return String(n).padStart(2, '0'); }
 // The server renders times as "01-02 15:04" in UTC; live messages match.
@@ -42,7 +52,9 @@ function render(m, node) {
   li.className = 'cmsg ' + (mine ? 'mine' : 'theirs');
   if (m.id) li.setAttribute('data-message', m.id);
   const head = el('div', 'chead');
-  head.appendChild(el('strong', 'cauthor', mine ? t('conv.you') : (m.author || t('conv.support'))));
+  const author = el('strong', 'cauthor');
+  author.appendChild(el('bdi', '', mine ? t('conv.you') : (nob(m.author) || t('conv.support'))));
+  head.appendChild(author);
   head.appendChild(document.createTextNode(' '));
   head.appendChild(el('span', 'cvia', byLabel(m.channel)));
   head.appendChild(document.createTextNode(' '));
@@ -50,7 +62,7 @@ function render(m, node) {
   if (m.at) time.dateTime = m.at;
   head.appendChild(time);
   li.appendChild(head);
-  if (m.text) li.appendChild(el('div', 'cbody', m.text));
+  if (m.text) { const b = el('div', 'cbody', m.text); b.dir = 'auto'; li.appendChild(b); }
   if (m.quoted) {
     const q = el('details', 'cquoted');
     q.appendChild(el('summary', '', t('conv.quoted')));
@@ -64,10 +76,10 @@ function render(m, node) {
       const item = el('li');
       if (a.image) {
         const link = el('a'); link.href = fileURL(a); link.target = '_blank'; link.rel = 'noopener noreferrer';
-        const img = el('img'); img.src = fileURL(a); img.alt = a.name || ''; img.loading = 'lazy';
+        const img = el('img'); img.src = fileURL(a); img.alt = nob(a.name); img.loading = 'lazy';
         link.appendChild(img); item.appendChild(link);
       }
-      const f = el('a', 'cfile', a.name || 'file'); f.href = fileURL(a) + '?download=1'; f.setAttribute('download', a.name || 'file');
+      const f = el('a', 'cfile'); f.appendChild(el('bdi', '', nob(a.name) || 'file')); f.href = fileURL(a) + '?download=1'; f.setAttribute('download', nob(a.name) || 'file');
       item.appendChild(f);
       ul.appendChild(item);
     }
@@ -136,7 +148,7 @@ function onFrame(f) {
     case 'typing':
       if (f.from === 'agent') {
         typing.hidden = f.typing === false;
-        typing.textContent = t('conv.typing').replace('{name}', f.author || t('conv.support'));
+        typing.textContent = t('conv.typing').replace('{name}', nob(f.author) || t('conv.support'));
       }
       break;
     case 'read':
@@ -148,7 +160,7 @@ function onFrame(f) {
         render({ from: 'visitor', text: p.dataset.text, at: p.dataset.at, state: 'failed' }, p);
         delete S.pending[f.client_id];
       }
-      if (f.message) status.textContent = f.message;
+      if (f.code || f.message) status.textContent = errText(f);
       break;
     case 'closed': location.reload(); break;
   }
@@ -196,7 +208,7 @@ function poll() {
 function send(f) {
   if (S.open) { try { S.ws.send(JSON.stringify(f)); return true; } catch (e) { /* fall through */ } }
   if (S.polling || f.type === 'message') {
-    api('POST', '/messages', f).then((m) => { if (m && m.type === 'message') add(m); }, (e) => onFrame({ type: 'error', client_id: f.client_id, message: e && e.body && e.body.error && e.body.error.message }));
+    api('POST', '/messages', f).then((m) => { if (m && m.type === 'message') add(m); }, (e) => onFrame({ type: 'error', client_id: f.client_id, code: (e && e.body && e.body.error && e.body.error.code) || 'failed' }));
     return true;
   }
   return false;
@@ -222,7 +234,7 @@ function submit(ev) {
 
 function renderChips() {
   chips.textContent = '';
-  for (const r of S.refs) chips.appendChild(el('li', '', (r.ref ? '\u{1F4CE} ' : '\u2026 ') + r.name));
+  for (const r of S.refs) chips.appendChild(el('li', '', (r.ref ? '\u{1F4CE} ' : '\u2026 ') + nob(r.name)));
 }
 
 function upload() {
@@ -237,7 +249,7 @@ function upload() {
   api('POST', '/upload', null, fd).then((r) => { chip.ref = r.ref; renderChips(); }, (e) => {
     S.refs = S.refs.filter((c) => c !== chip); renderChips();
     const err = (e && e.body && e.body.error) || {};
-    status.textContent = err.code === 'too_large' ? t('conv.tooBig') : err.code === 'type_not_allowed' ? t('conv.badType') : (err.message || t('conv.failed'));
+    status.textContent = errText(err);
   });
 }
 

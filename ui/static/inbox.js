@@ -56,14 +56,24 @@ async function refresh() {
   }
 }
 
+// Refresh timing: a burst is coalesced into one refresh DEBOUNCE ms after
+// its last event, but never later than MAX_WAIT ms after its first one, so
+// a steady stream of events (which would restart a plain debounce forever)
+// still refreshes the list about twice a second.
+const DEBOUNCE = 250;
+const MAX_WAIT = 500;
 let timer = 0;
+let pendingSince = 0; // performance.now() of the first event not yet refreshed
 let stale = false;
 // soon refreshes shortly, coalescing bursts; a hidden tab only remembers
 // that it is stale and refreshes when the agent comes back.
 function soon() {
   if (document.visibilityState === 'hidden') { stale = true; return; }
+  const now = performance.now();
+  if (!pendingSince) pendingSince = now;
   clearTimeout(timer);
-  timer = setTimeout(refresh, 250);
+  const wait = Math.max(0, Math.min(DEBOUNCE, pendingSince + MAX_WAIT - now));
+  timer = setTimeout(() => { pendingSince = 0; window.__hanboxRefreshes = (window.__hanboxRefreshes || 0) + 1; refresh(); }, wait);
 }
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible' && stale) { stale = false; soon(); }

@@ -1,6 +1,6 @@
 // The conversation page: composer, sidebar actions, live thread, presence
 // of other agents and the collision guard.
-import { api, boot, el, t, toast, showError, refreshRegions, typingTarget, APIError } from './api.js';
+import { api, boot, el, t, toast, showError, refreshRegions, typingTarget, APIError, nob } from './api.js';
 import { connect, pulse } from './live.js';
 
 const tk = boot.ticket || {};
@@ -40,6 +40,34 @@ function setMode(m) {
 
 function draft() {
   return bodyField().value.trim() !== '' || files.length > 0;
+}
+
+// Drafts are kept in the browser per agent and ticket (localStorage), so a
+// reply survives navigating away, a reload or a crashed tab; a sent reply
+// clears it. Attached files are not kept (too big): leaving with files
+// pending still asks first.
+const draftStore = 'hanbox.draft.' + (me.id || 0) + '.' + tk.id;
+
+function saveDraft() {
+  try {
+    const text = bodyField().value;
+    if (text.trim() === '') localStorage.removeItem(draftStore);
+    else localStorage.setItem(draftStore, JSON.stringify({ text, mode: mode(), saved: Date.now() }));
+  } catch (_) { /* storage full or disabled: the warning on leaving still holds */ }
+}
+
+function restoreDraft() {
+  let d = null;
+  try { d = JSON.parse(localStorage.getItem(draftStore) || 'null'); } catch (_) { d = null; }
+  if (!d || typeof d.text !== 'string' || d.text === '') return;
+  if (d.mode === 'note' || d.mode === 'reply') setMode(d.mode);
+  bodyField().value = d.text;
+  $('draft-restored').hidden = false;
+}
+
+function clearDraft() {
+  try { localStorage.removeItem(draftStore); } catch (_) { /* nothing kept */ }
+  $('draft-restored').hidden = true;
 }
 
 // refresh re-renders the thread, header and sidebar from the server. The
@@ -116,6 +144,7 @@ async function send(anyway = false) {
     await api('POST', path + (m === 'note' ? '/notes' : '/replies'), body, { headers: { 'Idempotency-Key': draftKey } });
     draftKey = '';
     bodyField().value = '';
+    clearDraft();
     files = [];
     renderFiles();
     $('stale').hidden = true;
@@ -172,7 +201,7 @@ function renderPresence() {
   for (const p of others.values()) {
     const state = p.typingUntil > now ? 'typing' : 'viewing';
     const label = state === 'typing' ? t('ticket.agentTyping') : t('ticket.agentViewing');
-    chips.push(el('span', { class: 'chip', 'data-agent-presence': state }, el('span', { class: 'avatar sm', 'aria-hidden': 'true', text: (p.name || '?').slice(0, 1).toUpperCase() }), p.name + ' ' + label));
+    chips.push(el('span', { class: 'chip', 'data-agent-presence': state }, el('span', { class: 'avatar sm', 'aria-hidden': 'true', text: (nob(p.name) || '?').slice(0, 1).toUpperCase() }), el('bdi', { text: nob(p.name) }), ' ' + label));
   }
   $('presence').replaceChildren(...chips);
 }
@@ -204,7 +233,7 @@ function onEvent(type, e) {
     case 'visitor.page': {
       const v = $('visiting');
       const title = data.title || data.url || '';
-      v.textContent = title ? t('ticket.viewingPage') + ': ' + title : '';
+      v.replaceChildren(...(title ? [t('ticket.viewingPage') + ': ', el('bdi', { text: nob(title) })] : []));
       v.hidden = !title;
       break;
     }
@@ -229,8 +258,16 @@ function onEvent(type, e) {
 
 export function init() {
   setMode('reply');
+  restoreDraft();
   composer().addEventListener('change', (e) => {
-    if (e.target.name === 'mode') setMode(e.target.value);
+    if (e.target.name === 'mode') { setMode(e.target.value); saveDraft(); }
+  });
+  // Leaving with unsent text (or files) asks first; the text is kept either way.
+  window.addEventListener('beforeunload', (e) => {
+    if (!draft()) return;
+    saveDraft();
+    e.preventDefault();
+    e.returnValue = '';
   });
   composer().addEventListener('submit', (e) => { e.preventDefault(); send(false); });
   $('send-anyway').addEventListener('click', () => send(true));
@@ -239,6 +276,7 @@ export function init() {
     if (e.key === 'Escape') bodyField().blur();
   });
   bodyField().addEventListener('input', () => {
+    saveDraft();
     const now = Date.now();
     if (mode() === 'reply' && now - lastTyping > 3000) { lastTyping = now; announce('typing'); }
   });
@@ -263,18 +301,19 @@ export function init() {
     const opt = e.target.selectedOptions[0];
     if (!opt || !opt.dataset.body) return;
     const text = opt.dataset.body
-      .replaceAll('{{contact.name}}', (tk.contact && tk.contact.name) || '')
+      .replaceAll('{{contact.name}}', (tk.contact && tk.contact.name) || tk.contact_fallback || '')
       .replaceAll('{{agent.name}}', me.name || '');
     const ta = bodyField();
     const at = ta.selectionStart ?? ta.value.length;
     ta.value = ta.value.slice(0, at) + text + ta.value.slice(ta.selectionEnd ?? at);
     e.target.value = '';
     ta.focus();
+    saveDraft();
   });
 
   // Actions in regions that are re-rendered: delegate from the document.
   document.addEventListener('click', async (e) => {
-    const a = e.target.closest('[data-action],[data-retry],[data-show-images],[data-revoke-link]');
+    const a = e.target.closest('[data-action],[data-retry],[data-resend-email],[data-show-images],[data-revoke-link]');
     if (!a) return;
     if (a.dataset.action === 'assign-me') patch({ assignee: 'me' });
     else if (a.dataset.action === 'resolve') patch({ status: 'resolved' });
@@ -291,7 +330,18 @@ export function init() {
       }
       try { await api('DELETE', path + '/links/' + encodeURIComponent(a.dataset.revokeLink)); await refresh(); } catch (err) { showError(err); }
     }
-    else if (a.hasAttribute('data-retry')) {
+    else if (a.hasAttribute('data-resend-email')) {
+      // The fix for a reply the chat could not deliver: the same text in the
+      // composer, going by email; the agent reviews it and sends.
+      const msg = a.closest('[data-message]');
+      const text = msg && msg.querySelector('.body') ? msg.querySelector('.body').textContent : '';
+      setMode('reply');
+      $('channel').value = 'email';
+      const ta = bodyField();
+      if (text && !ta.value.includes(text)) ta.value = ta.value ? ta.value + '\n\n' + text : text;
+      saveDraft();
+      ta.focus();
+    } else if (a.hasAttribute('data-retry')) {
       try { await api('POST', '/messages/' + encodeURIComponent(a.dataset.retry) + '/retry'); await refresh(); } catch (err) { showError(err); }
     } else if (a.hasAttribute('data-show-images')) {
       const msg = a.closest('[data-message]');

@@ -34,6 +34,8 @@
       closedConv: 'This conversation is closed. What you write now starts a new one.',
       rateComment: 'Anything to add? (optional)', rateSend: 'Send rating', rateClosed: 'This survey has closed.',
       suggested: 'These articles may answer your question:',
+      badEmail: 'That does not look like an email address.', uploadAgain: 'A file could not be attached; please upload it again.',
+      notSent: 'This message could not be sent.',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
@@ -52,6 +54,8 @@
       closedConv: '종료된 상담입니다. 지금 쓰시는 메시지는 새 상담으로 시작됩니다.',
       rateComment: '더 하실 말씀이 있나요? (선택)', rateSend: '평가 보내기', rateClosed: '마감된 설문입니다.',
       suggested: '이 문서가 도움이 될 수 있어요:',
+      badEmail: '이메일 주소 형식이 아닙니다.', uploadAgain: '파일을 첨부하지 못했습니다. 다시 올려 주세요.',
+      notSent: '이 메시지를 보낼 수 없습니다.',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
@@ -89,6 +93,12 @@
     if (text != null) e.textContent = text;
     return e;
   }
+  // nob drops bidirectional embedding/override/isolate controls
+  // (U+202A-U+202E, U+2066-U+2069) from a name or file name, so
+  // "invoice\u202Egnp.exe" cannot show as "invoiceexe.png"; iso puts such a
+  // string in its own <bdi>, so it cannot reorder the text around it.
+  function nob(s) { return String(s == null ? '' : s).replace(/[\u202A-\u202E\u2066-\u2069]/g, ''); }
+  function iso(s) { return el('bdi', '', nob(s)); }
   var CSS = [
     ':host{all:initial}',
     '*,*::before,*::after{box-sizing:border-box;margin:0;padding:0;border:0;font:inherit;color:inherit;background:none;display:revert}',
@@ -130,7 +140,7 @@
     '.notice form{display:flex;gap:6px}.notice input{flex:1;border:1px solid #cfd4da;border-radius:8px;padding:6px 8px;background:#fff;min-width:0}',
     '.btn{border-radius:8px;padding:6px 12px;color:#fff;cursor:pointer;font-weight:600}',
     '.comp{display:flex;align-items:flex-end;gap:6px;padding:8px;border-top:1px solid #e3e6ea;background:#fff}',
-    '.comp textarea{flex:1;resize:none;max-height:120px;min-height:38px;border:1px solid #cfd4da;border-radius:10px;padding:8px 10px;background:#fff;outline:none;display:block}',
+    '.comp textarea{flex:1;resize:none;max-height:120px;min-height:38px;font-size:16px;border:1px solid #cfd4da;border-radius:10px;padding:8px 10px;background:#fff;outline:none;display:block}',
     '.comp textarea:focus{border-color:#8a94a3}',
     '.ic{width:36px;height:36px;border-radius:8px;cursor:pointer;display:flex;align-items:center;justify-content:center;color:#4b5563}',
     '.ic:hover{background:#f0f2f5}.ic svg{width:20px;height:20px;fill:currentColor;display:block}',
@@ -150,7 +160,10 @@
     '.tag{font-size:10.5px;color:#68707c;background:#eef1f4;border-radius:6px;padding:0 5px;margin-left:4px}',
     '.quoted{font-size:12.5px;color:#52606d;margin-top:2px}.quoted summary{cursor:pointer}.quoted div{white-space:pre-wrap;border-left:3px solid #d5dbe1;padding-left:8px;margin-top:2px}',
     '.closednote{font-size:12px;color:#68707c;padding:6px 12px;background:#fff;border-top:1px solid #e3e6ea}',
-    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}}'
+    // On a phone the panel fills the screen: the launcher would sit on the
+    // composer's send button, so it hides while the panel is open (the
+    // header's x closes it). Text fields stay at 16px: iOS zooms into smaller.
+    '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}.isopen .launcher{display:none}}'
   ].join('\n');
 
   var ICON_CHAT = 'M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.4 6.1L4.6 21l4.2-2.3c1 .3 2.1.4 3.2.4 5.5 0 10-3.6 10-8S17.5 3 12 3z';
@@ -243,11 +256,11 @@
   function renderAtt(box, a) {
     if (a.image) {
       var link = el('a'); link.href = attURL(a); link.target = '_blank'; link.rel = 'noopener noreferrer';
-      var img = el('img'); img.alt = a.name || ''; img.loading = 'lazy'; img.src = attURL(a);
+      var img = el('img'); img.alt = nob(a.name); img.loading = 'lazy'; img.src = attURL(a);
       link.appendChild(img); box.appendChild(link);
     } else {
-      var f = el('a', '', '\ud83d\udcce ' + (a.name || 'file')); f.href = attURL(a); f.rel = 'noopener noreferrer';
-      f.setAttribute('download', a.name || 'file'); box.appendChild(f);
+      var f = el('a', '', '\ud83d\udcce '); f.appendChild(iso(a.name || 'file')); f.href = attURL(a); f.rel = 'noopener noreferrer';
+      f.setAttribute('download', nob(a.name) || 'file'); box.appendChild(f);
     }
   }
   function statusText(m) {
@@ -266,14 +279,15 @@
     var mine = m.from === 'visitor';
     node.className = 'm ' + (mine ? 'v' : 'a');
     node.setAttribute('data-key', key);
-    var who = mine ? null : el('div', 'who', m.author || S.t.agent);
+    var who = null;
+    if (!mine) { who = el('div', 'who'); who.appendChild(iso(m.author || S.t.agent)); }
     if (m.channel && m.channel !== 'widget') {
       if (!who) who = el('div', 'who');
       who.appendChild(el('span', 'tag', channelTag(m.channel)));
     }
     if (who) node.appendChild(who);
     if (m.text) {
-      var b = el('div', 'b', m.text);
+      var b = el('div', 'b', m.text); b.dir = 'auto';
       if (mine) b.style.background = S.session.settings.color || '#2f6fed';
       node.appendChild(b);
     }
@@ -416,6 +430,22 @@
       else if (S.polling) postMessage(f);
     }
   }
+  // errText is a server error in the visitor's language, by its code; the
+  // server's English text is shown only to visitors reading English.
+  function errText(e, fallback) {
+    e = e || {};
+    switch (e.code) {
+      case 'too_large': return S.t.tooBig;
+      case 'type_not_allowed': return S.t.badType;
+      case 'upload_quota': return S.t.uploadQuota;
+      case 'storage_full': return S.t.storageFull;
+      case 'rate_limited': return S.t.slow;
+      case 'bad_upload': case 'upload_expired': return S.t.uploadAgain;
+      case 'unavailable': return S.t.offline;
+    }
+    if (S.lang === 'en' && e.message) return e.message;
+    return fallback || S.t.failed;
+  }
   function failMessage(id, why) {
     var p = S.pending[id];
     dropOutbox(id);
@@ -442,7 +472,7 @@
       setTimeout(flush, (f.retry_after || 3) * 1000 + 50);
       return;
     }
-    failMessage(id, f.message);
+    failMessage(id, errText(f, S.t.notSent));
   }
 
   // ---- transport: WebSocket with backoff, long-poll when sockets are blocked ----
@@ -617,7 +647,7 @@
         if (r.session_token) S.token = r.session_token;
         s.contact = s.contact || {}; s.contact.email = input.value;
         ui.notice.textContent = ''; ui.notice.appendChild(el('div', '', fmt(S.t.emailSaved, { e: input.value })));
-      }, function (err) { showNotice((err && err.body && err.body.error && err.body.error.message) || S.t.failed); });
+      }, function (err) { var e = (err && err.body && err.body.error) || {}; showNotice(e.code === 'invalid' ? S.t.badEmail : errText(e, S.t.failed)); });
     });
     ui.notice.appendChild(msg); ui.notice.appendChild(form);
     ui.notice.classList.remove('hidden');
@@ -643,7 +673,8 @@
   }
   function showTyping(on, who) {
     clearTimeout(S.agentTypingTimer);
-    ui.typing.textContent = on ? (who || S.t.agent) + ' ' + S.t.typing : '';
+    ui.typing.textContent = '';
+    if (on) { ui.typing.appendChild(iso(who || S.t.agent)); ui.typing.appendChild(document.createTextNode(' ' + S.t.typing)); }
     if (on) S.agentTypingTimer = setTimeout(hideTyping, 6000);
   }
   function hideTyping() { ui.typing.textContent = ''; }
@@ -734,9 +765,9 @@
       card.setAttribute('data-conversation', cv.id);
       var via = el('div', 'via'); via.appendChild(el('span', '', viaText(cv.channel))); via.appendChild(el('span', '', S.t['st_' + cv.status] || cv.status));
       card.appendChild(via);
-      card.appendChild(el('div', 'sub', cv.subject || ('#' + cv.number)));
+      var sub = el('div', 'sub', nob(cv.subject) || ('#' + cv.number)); sub.dir = 'auto'; card.appendChild(sub);
       var last = lastOf(cv.id);
-      if (last) card.appendChild(el('div', 'last', (last.from === 'visitor' ? S.t.you + ': ' : '') + (last.text || '')));
+      if (last) { var ln = el('div', 'last', last.from === 'visitor' ? S.t.you + ': ' : ''); var lt = el('bdi', '', last.text || ''); ln.appendChild(lt); card.appendChild(ln); }
       card.addEventListener('click', function () { openConversation(cv.id); });
       ui.convs.appendChild(card);
     });
@@ -760,7 +791,7 @@
     ui.chips.classList.toggle('hidden', !S.refs.length);
     ui.closed.classList.toggle('hidden', id === 'new' || !cv || cv.continuable);
     ui.back.classList.remove('hidden'); ui.head.classList.add('withback');
-    ui.title.textContent = id === 'new' ? S.t.newConv : (cv && cv.subject) || ('#' + id);
+    ui.title.textContent = id === 'new' ? S.t.newConv : nob(cv && cv.subject) || ('#' + id);
     hideTyping();
     redraw();
     if (quiet || id === 'new') return;
@@ -782,13 +813,13 @@
     api('POST', '/upload', null, fd).then(function (r) { chip.ref = r.ref; renderChips(); }, function (err) {
       S.refs = S.refs.filter(function (c) { return c !== chip; }); renderChips();
       var e = (err && err.body && err.body.error) || {};
-      showNotice(e.code === 'upload_quota' ? S.t.uploadQuota : e.code === 'storage_full' ? S.t.storageFull : e.code === 'too_large' ? S.t.tooBig : e.code === 'type_not_allowed' ? S.t.badType : (e.message || S.t.failed));
+      showNotice(errText(e, S.t.failed));
     });
   }
   function renderChips() {
     ui.chips.textContent = '';
     S.refs = S.refs.filter(function (c) { return c; });
-    for (var i = 0; i < S.refs.length; i++) ui.chips.appendChild(el('span', 'chip', (S.refs[i].ref ? '\ud83d\udcce ' : '\u2026 ') + S.refs[i].name));
+    for (var i = 0; i < S.refs.length; i++) ui.chips.appendChild(el('span', 'chip', (S.refs[i].ref ? '\ud83d\udcce ' : '\u2026 ') + nob(S.refs[i].name)));
     ui.chips.classList.toggle('hidden', !S.refs.length);
   }
 
@@ -830,6 +861,7 @@
     if (!ui.panel) { S.wantOpen = true; return; }
     S.open = true; S.interacted = true;
     ui.panel.classList.remove('hidden'); ui.pro.classList.add('hidden');
+    ui.wrap.classList.add('isopen');
     ui.launcher.setAttribute('aria-label', S.t.close);
     ui.list.scrollTop = ui.list.scrollHeight;
     sendRead();
@@ -837,7 +869,7 @@
   }
   function close() {
     S.open = false;
-    if (ui.panel) { ui.panel.classList.add('hidden'); ui.launcher.setAttribute('aria-label', S.t.open); }
+    if (ui.panel) { ui.panel.classList.add('hidden'); ui.wrap.classList.remove('isopen'); ui.launcher.setAttribute('aria-label', S.t.open); }
   }
 
   // ---- queue API ----
