@@ -121,10 +121,37 @@ func (s *Service) linkURL(key []byte, l *store.ConversationLink) string {
 
 // LinkToken signs a link's public id and ticket under key.
 func LinkToken(key []byte, publicID string, ticketID int64) string {
+	return signTicketToken(key, "hanbox-conversation-link", publicID, ticketID)
+}
+
+// signTicketToken is "<public id>.<ticket id, base 36>.<mac>", the mac over
+// both under key in its own domain (links and surveys never open each other).
+func signTicketToken(key []byte, domain, publicID string, ticketID int64) string {
 	payload := publicID + "." + strconv.FormatInt(ticketID, 36)
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("hanbox-conversation-link\x00" + payload))
+	m.Write([]byte(domain + "\x00" + payload))
 	return payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// openTicketToken checks a signTicketToken token of domain against the
+// stored key; ok is false for anything Hanbox did not sign.
+func (s *Service) openTicketToken(ctx context.Context, domain, token string) (publicID string, ticketID int64, ok bool, err error) {
+	parts := strings.Split(token, ".")
+	if len(token) > 200 || len(parts) != 3 {
+		return "", 0, false, nil
+	}
+	ticketID, perr := strconv.ParseInt(parts[1], 36, 64)
+	if perr != nil || ticketID <= 0 {
+		return "", 0, false, nil
+	}
+	key, err := s.linkSecret(ctx)
+	if err != nil {
+		return "", 0, false, err
+	}
+	if !hmac.Equal([]byte(signTicketToken(key, domain, parts[0], ticketID)), []byte(token)) {
+		return "", 0, false, nil
+	}
+	return parts[0], ticketID, true, nil
 }
 
 // linkSecret returns the server's conversation-link key, made once.
@@ -169,22 +196,14 @@ func (s *Service) OpenConversation(ctx context.Context, token string) (*LinkAcce
 
 // linkOf verifies a token's signature and loads its link.
 func (s *Service) linkOf(ctx context.Context, token string) (*store.ConversationLink, error) {
-	parts := strings.Split(token, ".")
-	if len(token) > 200 || len(parts) != 3 {
-		return nil, ErrLinkInvalid
-	}
-	ticketID, err := strconv.ParseInt(parts[1], 36, 64)
-	if err != nil || ticketID <= 0 {
-		return nil, ErrLinkInvalid
-	}
-	key, err := s.linkSecret(ctx)
+	publicID, ticketID, ok, err := s.openTicketToken(ctx, "hanbox-conversation-link", token)
 	if err != nil {
 		return nil, err
 	}
-	if !hmac.Equal([]byte(LinkToken(key, parts[0], ticketID)), []byte(token)) {
+	if !ok {
 		return nil, ErrLinkInvalid
 	}
-	l, err := s.st.LinkByPublicID(ctx, parts[0])
+	l, err := s.st.LinkByPublicID(ctx, publicID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && l.TicketID != ticketID) {
 		return nil, ErrLinkInvalid
 	}

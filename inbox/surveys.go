@@ -2,9 +2,6 @@ package inbox
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -370,10 +367,7 @@ func (s *Service) SurveyURL(ctx context.Context, sv *store.Survey) (string, erro
 
 // SurveyToken signs a survey's public id and ticket under key.
 func SurveyToken(key []byte, publicID string, ticketID int64) string {
-	payload := publicID + "." + strconv.FormatInt(ticketID, 36)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("hanbox-survey\x00" + payload))
-	return payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+	return signTicketToken(key, "hanbox-survey", publicID, ticketID)
 }
 
 // SurveyAccess is what a valid rating token opens.
@@ -394,22 +388,14 @@ type SurveyAccess struct {
 // not Hanbox's, or names another ticket's survey, is ErrSurveyInvalid; an
 // expired survey opens with Closed set.
 func (s *Service) OpenSurvey(ctx context.Context, token string) (*SurveyAccess, error) {
-	parts := strings.Split(token, ".")
-	if len(token) > 200 || len(parts) != 3 {
-		return nil, ErrSurveyInvalid
-	}
-	ticketID, err := strconv.ParseInt(parts[1], 36, 64)
-	if err != nil || ticketID <= 0 {
-		return nil, ErrSurveyInvalid
-	}
-	key, err := s.linkSecret(ctx)
+	publicID, ticketID, ok, err := s.openTicketToken(ctx, "hanbox-survey", token)
 	if err != nil {
 		return nil, err
 	}
-	if !hmac.Equal([]byte(SurveyToken(key, parts[0], ticketID)), []byte(token)) {
+	if !ok {
 		return nil, ErrSurveyInvalid
 	}
-	sv, err := s.st.SurveyByPublicID(ctx, parts[0])
+	sv, err := s.st.SurveyByPublicID(ctx, publicID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && sv.TicketID != ticketID) {
 		return nil, ErrSurveyInvalid
 	}

@@ -22,19 +22,26 @@ func (m JSONMap) Value() (driver.Value, error) {
 	return string(b), nil
 }
 
-// Scan implements sql.Scanner.
-func (m *JSONMap) Scan(src any) error {
-	var b []byte
+// jsonBytes is a JSON column's text as the driver hands it over (nil for
+// NULL); what names the value in the error.
+func jsonBytes(src any, what string) ([]byte, error) {
 	switch v := src.(type) {
 	case nil:
-		*m = JSONMap{}
-		return nil
+		return nil, nil
 	case string:
-		b = []byte(v)
+		return []byte(v), nil
 	case []byte:
-		b = v
+		return v, nil
 	default:
-		return fmt.Errorf("store: scan json from %T", src)
+		return nil, fmt.Errorf("store: scan %s from %T", what, src)
+	}
+}
+
+// Scan implements sql.Scanner.
+func (m *JSONMap) Scan(src any) error {
+	b, err := jsonBytes(src, "json")
+	if err != nil {
+		return err
 	}
 	out := JSONMap{}
 	if len(b) > 0 {

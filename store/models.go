@@ -258,16 +258,9 @@ func (h BusinessHours) Value() (driver.Value, error) {
 // Scan implements sql.Scanner.
 func (h *BusinessHours) Scan(src any) error {
 	*h = BusinessHours{}
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("store: scan business hours from %T", src)
+	b, err := jsonBytes(src, "business hours")
+	if err != nil {
+		return err
 	}
 	if len(b) == 0 {
 		return nil

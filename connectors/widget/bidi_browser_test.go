@@ -20,10 +20,7 @@ func TestBrowserWidgetBidiNames(t *testing.T) {
 	}
 	chromiumPath(t)
 	site, pageHTML := hostSite(t)
-	settings := loadSettings(t, "settings.json")
-	settings["allowed_origins"] = []any{site.URL}
-	delete(settings, "office_hours")
-	settings["locale"] = "ko"
+	settings := siteSettings(t, site.URL, "ko")
 	h := newHarness(t, "sqlite", settings)
 	*pageHTML = fmt.Sprintf(hostPage, h.srv.URL, h.ch.PublicKey)
 	agent := h.env.Agent("bidi@support.example", "\u202Enimda 관리자")

@@ -91,6 +91,18 @@ func newBrowser(t *testing.T) *browser {
 	return b
 }
 
+// siteSettings is the test channel's settings for a widget on the site at
+// origin, in locale, without office hours (so the header text does not
+// depend on the clock).
+func siteSettings(t *testing.T, origin, locale string) map[string]any {
+	t.Helper()
+	settings := loadSettings(t, "settings.json")
+	settings["allowed_origins"] = []any{origin}
+	delete(settings, "office_hours")
+	settings["locale"] = locale
+	return settings
+}
+
 func hostSite(t *testing.T) (*httptest.Server, *string) {
 	var pageHTML string
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -108,10 +120,7 @@ func TestBrowserWidgetEndToEnd(t *testing.T) {
 	chromiumPath(t)
 	site, pageHTML := hostSite(t)
 
-	settings := loadSettings(t, "settings.json")
-	settings["allowed_origins"] = []any{site.URL}
-	delete(settings, "office_hours") // keep the header text independent of the clock
-	settings["locale"] = "ko"
+	settings := siteSettings(t, site.URL, "ko")
 	h := newHarness(t, "sqlite", settings)
 	if os.Getenv("HANBOX_TEST_POSTGRES") != "" {
 		t.Log("browser test runs on SQLite only")
@@ -192,10 +201,7 @@ func TestBrowserFallbackAndOfflineOutbox(t *testing.T) {
 	}
 	chromiumPath(t)
 	site, pageHTML := hostSite(t)
-	settings := loadSettings(t, "settings.json")
-	settings["allowed_origins"] = []any{site.URL}
-	settings["locale"] = "en"
-	delete(settings, "office_hours")
+	settings := siteSettings(t, site.URL, "en")
 	var blockWS, blockHTTP atomic.Bool
 	blockWS.Store(true)
 	blockHTTP.Store(true)

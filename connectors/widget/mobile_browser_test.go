@@ -19,10 +19,7 @@ func TestBrowserWidgetOnAPhone(t *testing.T) {
 	}
 	chromiumPath(t)
 	site, pageHTML := hostSite(t)
-	settings := loadSettings(t, "settings.json")
-	settings["allowed_origins"] = []any{site.URL}
-	delete(settings, "office_hours")
-	settings["locale"] = "ko"
+	settings := siteSettings(t, site.URL, "ko")
 	h := newHarness(t, "sqlite", settings)
 	// A phone site has a viewport meta; the host page's stub queues Hanbox('open').
 	*pageHTML = strings.Replace(fmt.Sprintf(hostPage, h.srv.URL, h.ch.PublicKey), `<meta charset="utf-8">`,

@@ -34,10 +34,7 @@ func TestBrowserSuggestionsAfterFirstMessage(t *testing.T) {
 	}
 	chromiumPath(t)
 	site, pageHTML := hostSite(t)
-	settings := loadSettings(t, "settings.json")
-	settings["allowed_origins"] = []any{site.URL}
-	delete(settings, "office_hours")
-	settings["locale"] = "ko"
+	settings := siteSettings(t, site.URL, "ko")
 	h := newHarness(t, "sqlite", settings)
 	*pageHTML = fmt.Sprintf(hostPage, h.srv.URL, h.ch.PublicKey)
 	b := newBrowser(t)
