@@ -126,24 +126,26 @@ func (s *Service) changeAgent(ctx context.Context, agentID int64, fn func(*store
 func (s *Service) DrainTeam(ctx context.Context, teamID int64) (int, error) {
 	n := 0
 	for ctx.Err() == nil {
-		ok, err := s.assignNext(ctx, teamID)
+		ok, again, err := s.assignNext(ctx, teamID)
 		if err != nil {
 			return n, err
 		}
-		if !ok {
+		if ok {
+			n++
+		} else if !again {
 			break
 		}
-		n++
 	}
 	return n, ctx.Err()
 }
 
 // assignNext assigns the oldest waiting ticket of a team, if a member has
-// room; ok reports an assignment.
-func (s *Service) assignNext(ctx context.Context, teamID int64) (ok bool, err error) {
+// room; ok reports an assignment, again that the queue changed while the
+// choice was made and another round must look.
+func (s *Service) assignNext(ctx context.Context, teamID int64) (ok, again bool, err error) {
 	var evs []Event
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		evs = nil
+		evs, again = nil, false
 		pg := tx.Dialector.Name() == "postgres"
 		lock := func(q *gorm.DB) *gorm.DB {
 			if pg {
@@ -159,10 +161,17 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok bool, err er
 			return nil
 		}
 		var head []struct{ ID, LastChannelID int64 }
-		// Literal conditions, the partial index ix_ticket_team_queue's own.
-		if err := tx.Raw(`SELECT id, last_channel_id FROM tickets WHERE team_id = ? AND assignee_id IS NULL AND status = 'open' AND merged_into IS NULL
-			ORDER BY created_at, id LIMIT 1`, teamID).Scan(&head).Error; err != nil {
-			return fmt.Errorf("team queue: %w", err)
+		queueHead := func() error {
+			head = head[:0]
+			// Literal conditions, the partial index ix_ticket_team_queue's own.
+			if err := tx.Raw(`SELECT id, last_channel_id FROM tickets WHERE team_id = ? AND assignee_id IS NULL AND status = 'open' AND merged_into IS NULL
+				ORDER BY created_at, id LIMIT 1`, teamID).Scan(&head).Error; err != nil {
+				return fmt.Errorf("team queue: %w", err)
+			}
+			return nil
+		}
+		if err := queueHead(); err != nil {
+			return err
 		}
 		if len(head) == 0 {
 			return nil
@@ -212,6 +221,17 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok bool, err er
 		if best == nil {
 			return nil
 		}
+		// An older ticket may have come back to the queue (unassigned,
+		// reopened) while the loads were read: the room it freed is its
+		// own, so oldest first means looking again.
+		first := head[0].ID
+		if err := queueHead(); err != nil {
+			return err
+		}
+		if len(head) == 0 || head[0].ID != first {
+			again = true
+			return nil
+		}
 		t, err := lockTicket(tx, head[0].ID)
 		if err != nil {
 			return err
@@ -240,10 +260,10 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok bool, err er
 		return s.recordEvents(tx, evs)
 	})
 	if err != nil {
-		return false, fmt.Errorf("inbox: assign in team %d: %w", teamID, err)
+		return false, false, fmt.Errorf("inbox: assign in team %d: %w", teamID, err)
 	}
 	s.publish(evs...)
-	return ok, nil
+	return ok, again, nil
 }
 
 // channelCounts reports whether a ticket whose latest customer message came
