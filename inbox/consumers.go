@@ -182,12 +182,25 @@ func (s *Service) eventHead(ctx context.Context) (position, error) {
 	return p, rows.Err()
 }
 
-// snapshotXmin is the oldest transaction still running on PostgreSQL: every
-// event written by an older transaction is committed (or rolled back) and
-// visible to statements that start afterwards.
+// snapshotXmin is the event horizon on PostgreSQL: every event with a
+// smaller transaction id is committed (or rolled back) and visible to
+// statements that start afterwards. It is the oldest transaction still in
+// progress in this database, or the next transaction id when none is.
+// Transactions that another database's sessions run are left out: they can
+// write no events here, and counting them (pg_snapshot_xmin is cluster-wide)
+// let one long or idle-in-transaction writer anywhere on a shared server
+// stall every consumer. An in-progress transaction whose database cannot be
+// seen (another role's session without pg_read_all_stats, a prepared
+// transaction, a session that ended between the two reads) is counted: the
+// horizon only ever errs towards waiting.
 func (s *Service) snapshotXmin(db *gorm.DB) (int64, error) {
+	const horizon = `SELECT COALESCE(
+  (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+      WHERE a.backend_xid = x::xid AND a.datname IS DISTINCT FROM current_database())),
+  pg_snapshot_xmax(pg_current_snapshot())::text::bigint)`
 	var xmin int64
-	if err := db.Raw("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").Row().Scan(&xmin); err != nil {
+	if err := db.Raw(horizon).Row().Scan(&xmin); err != nil {
 		return 0, fmt.Errorf("inbox: snapshot: %w", err)
 	}
 	return xmin, nil

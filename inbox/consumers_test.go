@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
@@ -395,5 +399,57 @@ func TestConsumerSeesLateCommits(t *testing.T) {
 	waitFor(t, "every event handled", func() bool { return len(h.get("late")) == len(later)+1 })
 	if h.get("late")[early] != 1 {
 		t.Fatalf("the late commit was skipped: %v", h.get("late"))
+	}
+}
+
+// TestConsumerIgnoresOtherDatabases: a transaction left open in another
+// database of the same PostgreSQL server (a shared server, another app) holds
+// back the cluster-wide snapshot xmin but can write no events here; consumers
+// go on delivering while it stays open.
+func TestConsumerIgnoresOtherDatabases(t *testing.T) {
+	st := storetest.Open(t, store.Postgres)
+	cfg, err := pgx.ParseConfig(os.Getenv(storetest.EnvPostgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database = "postgres"
+	if cfg.Database == st.DB.Migrator().CurrentDatabase() {
+		cfg.Database = "template1"
+	}
+	other := stdlib.OpenDB(*cfg)
+	defer other.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	idle, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Skipf("no second database to hold a transaction in: %v", err)
+	}
+	defer idle.Rollback()
+	var xid int64
+	if err := idle.QueryRowContext(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&xid); err != nil {
+		t.Fatal(err)
+	}
+	svc, ch := newService(t, st)
+	var h handled
+	if err := svc.AddConsumer(ctx, inbox.Consumer{Name: "shared", Handle: func(ctx context.Context, e inbox.Event) error {
+		h.add("shared", e.ID)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	go svc.RunConsumers(ctx, fastConsume("x"))
+	if _, err := svc.Ingest(ctx, msg(ch, "m-1", "t-1", "다른 데이터베이스")); err != nil {
+		t.Fatal(err)
+	}
+	want := len(storedEventIDs(t, st))
+	if want == 0 {
+		t.Fatal("ingest wrote no durable events")
+	}
+	waitFor(t, "events handled while another database's transaction is open", func() bool {
+		return len(h.get("shared")) == want
+	})
+	var still int
+	if err := idle.QueryRowContext(ctx, "SELECT 1").Scan(&still); err != nil {
+		t.Fatalf("the other database's transaction ended early: %v", err)
 	}
 }
