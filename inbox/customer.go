@@ -262,7 +262,7 @@ func (s *Service) customerMessages(ctx context.Context, rows []messageRow) ([]Cu
 	for _, m := range rows {
 		v := CustomerMessage{ID: m.ID, TicketID: m.TicketID, Number: m.TicketID + store.TicketNumberBase, Inbound: m.Direction == store.DirInbound, ChannelKind: m.ChannelKind,
 			Attachments: byMsg[m.ID], CreatedAt: m.CreatedAt}
-		v.Text, v.Quoted = foldQuote(m.Message)
+		v.Text, v.Quoted = FoldQuote(m.Message)
 		if v.Inbound && m.ExternalID != nil {
 			v.ExternalID = *m.ExternalID
 		}
@@ -274,10 +274,10 @@ func (s *Service) customerMessages(ctx context.Context, rows []messageRow) ([]Cu
 	return out, nil
 }
 
-// foldQuote splits a message's text at its quoted history: the email parser
+// FoldQuote splits a message's text at its quoted history: the email parser
 // stores the byte offset where it begins as meta.quoted_from. An offset that
 // does not fall inside the text on a character boundary is ignored.
-func foldQuote(m store.Message) (text, quoted string) {
+func FoldQuote(m store.Message) (text, quoted string) {
 	text = m.Text
 	if strings.TrimSpace(text) == "" && m.HTML != "" {
 		text = plaintext.FromHTML(m.HTML)

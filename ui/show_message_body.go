@@ -41,5 +41,5 @@ func (h *handler) showMessageBody(w http.ResponseWriter, r *http.Request, p *aut
 	hd.Set("Content-Security-Policy", remoteEmailCSP)
 	hd.Set("X-Frame-Options", "SAMEORIGIN")
 	hd.Set("Referrer-Policy", "no-referrer")
-	_, _ = w.Write([]byte(emailDoc(m.HTML, "default-src 'none'; img-src data: cid: https: http:; style-src 'unsafe-inline'; font-src data:", true)))
+	_, _ = w.Write([]byte(emailDoc(messageHTML(m, translatorFor(language(r))), "default-src 'none'; img-src data: cid: https: http:; style-src 'unsafe-inline'; font-src data:", true)))
 }

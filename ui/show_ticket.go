@@ -30,6 +30,7 @@ type messageView struct {
 	Kind           string
 	ChannelName    string
 	Text           string
+	Quoted         string // quoted email history of a text message, folded
 	SrcDoc         string // a full document for the sandboxed iframe; empty for text messages
 	HasRemote      bool   // the HTML references remote images
 	Attachments    []attachmentView
@@ -226,6 +227,15 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 
 var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
 
+// messageHTML is a message's sanitized HTML with its quoted history folded
+// (when the email parser found one: meta.quoted_from).
+func messageHTML(m *store.Message, tr translator) string {
+	if m.Meta.Int("quoted_from") <= 0 {
+		return m.HTML
+	}
+	return foldQuotedHTML(m.HTML, tr.T("conv.quoted"))
+}
+
 func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int64]*store.Agent, chans map[int64]*store.Channel, pg *page) messageView {
 	v := messageView{ID: m.ID, Direction: m.Direction, Text: m.Text, DeliveryStatus: m.DeliveryStatus, DeliveryError: m.DeliveryError,
 		DeliveryCause: deliveryCause(m.DeliveryError),
@@ -243,11 +253,14 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 		}
 	case store.AuthorContact:
 		v.AuthorName = customerName(pg.tr, c)
+		if m.HTML == "" {
+			v.Text, v.Quoted = inbox.FoldQuote(*m)
+		}
 	case store.AuthorSystem:
 		v.Text = systemText(pg, m.Text, m.Meta)
 	}
 	if m.HTML != "" && !v.Deleted {
-		v.SrcDoc = emailDoc(m.HTML, emailCSP, false)
+		v.SrcDoc = emailDoc(messageHTML(m, pg.tr), emailCSP, false)
 		low := strings.ToLower(m.HTML)
 		v.HasRemote = strings.Contains(low, "src=\"http") || strings.Contains(low, "src='http") || strings.Contains(low, "url(http")
 	}

@@ -219,7 +219,7 @@ func (e *envelope) meta(own []string, text string) map[string]any {
 	if len(e.inReplyTo) > 0 {
 		meta["in_reply_to"] = e.inReplyTo[0]
 	}
-	if q := QuoteStart(text); q >= 0 {
+	if q := plaintext.QuoteStart(text); q >= 0 {
 		meta["quoted_from"] = q
 	}
 	return meta

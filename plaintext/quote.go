@@ -1,7 +1,8 @@
-package email
+package plaintext
 
 import (
 	"regexp"
+	"strings"
 )
 
 // Quote detection: where the quoted history of a reply begins.
@@ -20,14 +21,27 @@ var quoteHeads = []*regexp.Regexp{
 // text (an attribution line, an Outlook header block or the first ">" line),
 // or -1. The full text is stored; the UI folds from this offset.
 func QuoteStart(text string) int {
+	best := quoteHead(text)
+	if best == 0 {
+		return -1 // a message that is all quote: show it all
+	}
+	return best
+}
+
+// QuoteHeadAt reports whether text (a line or a text node of an HTML mail)
+// begins a quoted history: an attribution line, an Outlook header block or a
+// ">" line.
+func QuoteHeadAt(text string) bool {
+	return quoteHead(strings.TrimLeft(text, " \t\r\n\u00a0")) == 0
+}
+
+// quoteHead is the offset of the first quote head in text, or -1.
+func quoteHead(text string) int {
 	best := -1
 	for _, re := range quoteHeads {
 		if loc := re.FindStringIndex(text); loc != nil && (best < 0 || loc[0] < best) {
 			best = loc[0]
 		}
-	}
-	if best == 0 {
-		return -1 // a message that is all quote: show it all
 	}
 	return best
 }
