@@ -3,6 +3,7 @@ package plaintext
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Quote detection: where the quoted history of a reply begins.
@@ -32,7 +33,7 @@ func QuoteStart(text string) int {
 // begins a quoted history: an attribution line, an Outlook header block or a
 // ">" line.
 func QuoteHeadAt(text string) bool {
-	return quoteHead(strings.TrimLeft(text, " \t\r\n\u00a0")) == 0
+	return quoteHead(strings.TrimLeftFunc(text, unicode.IsSpace)) == 0
 }
 
 // quoteHead is the offset of the first quote head in text, or -1.

@@ -16,22 +16,21 @@ import (
 // <blockquote>, an Outlook reply header (id divRplyFwdMsg or appendonsend,
 // which survive sanitizing), or a text that begins an attribution line ("On
 // … wrote:", "… 님이 작성:", "-----Original Message-----", "-----원본
-// 메시지-----"); from there, it and everything after it at the same level
-// move into the fold. A mail that is nothing but quote, or has no quote, is
+// 메시지-----"); from there, everything after it in document order moves
+// into the fold. A mail that is nothing but quote, or has no quote, is
 // returned unchanged. The HTML was sanitized at ingest; the label is added
 // as a text node.
 func foldQuotedHTML(body, label string) string {
-	ctx := &html.Node{Type: html.ElementNode, DataAtom: atom.Body, Data: "body"}
-	nodes, err := html.ParseFragment(strings.NewReader(body), ctx)
+	root := &html.Node{Type: html.ElementNode, DataAtom: atom.Body, Data: "body"}
+	nodes, err := html.ParseFragment(strings.NewReader(body), root)
 	if err != nil || len(nodes) == 0 {
 		return body
 	}
-	root := &html.Node{Type: html.ElementNode, DataAtom: atom.Body, Data: "body"}
 	for _, n := range nodes {
 		root.AppendChild(n)
 	}
-	at := quoteAnchor(root)
-	if at == nil || !textBefore(root, at) {
+	at, shown := quoteAnchor(root)
+	if at == nil || !shown {
 		return body
 	}
 	parent := at.Parent
@@ -41,11 +40,11 @@ func foldQuotedHTML(body, label string) string {
 		Attr: []html.Attribute{{Key: "class", Val: "hb-quoted"}}}
 	det.AppendChild(sum)
 	parent.InsertBefore(det, at)
-	for n := at; n != nil; {
-		next := n.NextSibling
-		parent.RemoveChild(n)
-		det.AppendChild(n)
-		n = next
+	// The anchor and everything after it in document order: its following
+	// siblings, then those of each ancestor up to the body.
+	moveInto(det, at)
+	for p := parent; p != root; p = p.Parent {
+		moveInto(det, p.NextSibling)
 	}
 	var b strings.Builder
 	for n := root.FirstChild; n != nil; n = n.NextSibling {
@@ -56,28 +55,40 @@ func foldQuotedHTML(body, label string) string {
 	return b.String()
 }
 
-// quoteAnchor is the node the fold starts at, or nil.
-func quoteAnchor(root *html.Node) *html.Node {
-	var found *html.Node
-	var walk func(n *html.Node) bool
+// moveInto moves n and its following siblings to the end of dst.
+func moveInto(dst, n *html.Node) {
+	for n != nil {
+		next := n.NextSibling
+		n.Parent.RemoveChild(n)
+		dst.AppendChild(n)
+		n = next
+	}
+}
+
+// quoteAnchor is the node the fold starts at, or nil, found in one walk in
+// document order; shown reports whether visible text or an image came
+// before it (a mail that opens with its quote is shown whole).
+func quoteAnchor(root *html.Node) (anchor *html.Node, shown bool) {
+	var walk func(n *html.Node) bool // true: the anchor is found
 	walk = func(n *html.Node) bool {
 		switch n.Type {
 		case html.ElementNode:
-			if n.DataAtom == atom.Blockquote {
-				found = n
+			if n.DataAtom == atom.Blockquote || isReplyHeader(n) {
+				anchor = n
 				return true
 			}
-			for _, a := range n.Attr {
-				if a.Key == "id" && (strings.EqualFold(a.Val, "divRplyFwdMsg") || strings.EqualFold(a.Val, "appendonsend")) {
-					found = n
-					return true
-				}
+			if n.DataAtom == atom.Img {
+				shown = true
 			}
 		case html.TextNode:
-			if strings.TrimSpace(n.Data) != "" && plaintext.QuoteHeadAt(n.Data) {
-				found = blockOf(n, root)
+			if strings.TrimSpace(n.Data) == "" {
+				break
+			}
+			if plaintext.QuoteHeadAt(n.Data) {
+				anchor = blockOf(n, root)
 				return true
 			}
+			shown = true
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			if walk(c) {
@@ -87,43 +98,41 @@ func quoteAnchor(root *html.Node) *html.Node {
 		return false
 	}
 	walk(root)
-	return found
+	return anchor, shown
 }
 
-// blockOf is the nearest ancestor of a text node that is a block below
-// root (the attribution line's own <div> or <p>), or the node itself.
+// isReplyHeader reports an Outlook reply header (its ids survive sanitizing).
+func isReplyHeader(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Key == "id" && (strings.EqualFold(a.Val, "divRplyFwdMsg") || strings.EqualFold(a.Val, "appendonsend")) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockOf is where a fold that begins at text node n starts: the
+// attribution line's own block (<div>, <p>) when n opens it, else n.
 func blockOf(n, root *html.Node) *html.Node {
-	for p := n.Parent; p != nil && p != root; p = p.Parent {
-		switch p.DataAtom {
+	for cur := n; cur.Parent != nil && cur.Parent != root && opens(cur); cur = cur.Parent {
+		switch cur.Parent.DataAtom {
 		case atom.Div, atom.P, atom.Table, atom.Section, atom.Article:
-			return p
+			return cur.Parent
 		}
 	}
 	return n
 }
 
-// textBefore reports whether some visible text or an image comes before at
-// in document order.
-func textBefore(root, at *html.Node) bool {
-	seen := false
-	var walk func(n *html.Node) bool // true: reached at
-	walk = func(n *html.Node) bool {
-		if n == at {
-			return true
+// opens reports whether nothing visible precedes n among its siblings.
+func opens(n *html.Node) bool {
+	for s := n.PrevSibling; s != nil; s = s.PrevSibling {
+		if s.Type == html.TextNode && strings.TrimSpace(s.Data) == "" {
+			continue
 		}
-		if n.Type == html.TextNode && strings.TrimSpace(strings.ReplaceAll(n.Data, "\u00a0", " ")) != "" {
-			seen = true
-		}
-		if n.Type == html.ElementNode && n.DataAtom == atom.Img {
-			seen = true
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if walk(c) {
-				return true
-			}
+		if s.Type == html.ElementNode && s.DataAtom == atom.Br {
+			continue
 		}
 		return false
 	}
-	walk(root)
-	return seen
+	return true
 }

@@ -26,6 +26,8 @@ func TestFoldQuotedHTML(t *testing.T) {
 			true, "환불 부탁드립니다.", "문의 주셔서 감사합니다."},
 		{"korean attribution", `<div>네 확인했습니다</div><div>2026년 12월 1일 (월) 오전 10:00, 상담원님이 작성:</div><blockquote>영수증 첨부드립니다</blockquote>`,
 			true, "네 확인했습니다", "영수증 첨부드립니다"},
+		{"attribution after the answer in one block", `<div>Thanks, received.<br>On Mon, Support wrote:<br></div><blockquote>Your parcel left today.</blockquote>`,
+			true, "Thanks, received.", "Your parcel left today."},
 		{"all quote", `<blockquote>only the old message</blockquote>`, false, "only the old message", ""},
 		{"no quote", `<p>hello <b>there</b></p>`, false, "hello", ""},
 	}
