@@ -200,6 +200,12 @@ type Linker interface {
 	ConversationLink(ctx context.Context, ticketID int64, recipient string) (string, error)
 }
 
+// TicketNamer names a ticket the way callers outside Hanbox see it: its
+// public id and its number (the api channel answers a push with them).
+type TicketNamer interface {
+	TicketPublicID(ctx context.Context, id int64) (publicID string, number int64, err error)
+}
+
 // PageHost is implemented by a connector that serves the live part of
 // conversation pages (sessions, sockets, uploads) under its routes; the
 // page (served by the UI) talks to the first running one. PageHostPath is
@@ -218,9 +224,8 @@ type Deps struct {
 	// before Start runs (webhook pushes, widget requests, an admin's retry
 	// of quarantined input).
 	Sink Sink
-	// Desk, Edits, Messages, Bounces, Visitors, Pages and Links are the
-	// inbox's doors
-	// (see above).
+	// Desk, Edits, Messages, Bounces, Visitors, Pages, Links and Tickets
+	// are the inbox's doors (see above).
 	Desk     Desk
 	Edits    Editor
 	Messages MessageFinder
@@ -228,6 +233,7 @@ type Deps struct {
 	Visitors Visitors
 	Pages    Pages
 	Links    Linker
+	Tickets  TicketNamer
 	// Bus carries live events (typing, presence, new messages).
 	Bus *inbox.Bus
 	// BaseURL is Hanbox's public URL, without a trailing slash.

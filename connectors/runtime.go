@@ -200,6 +200,7 @@ func (r *Runtime) deps(ch store.Channel, in *instance, dry bool) Deps {
 		Visitors:   r.svc,
 		Pages:      r.svc,
 		Links:      r.svc,
+		Tickets:    r.svc,
 		Bus:        r.svc.Bus(),
 		BaseURL:    r.opts.BaseURL,
 		Locker:     r.st,

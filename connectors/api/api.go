@@ -60,6 +60,7 @@ type Channel struct {
 	client   *http.Client
 	log      *slog.Logger
 	sink     connectors.Sink // set once in New; the inbox itself
+	tickets  connectors.TicketNamer
 	quar     connectors.Quarantiner
 	status   connectors.StatusReporter
 }
@@ -81,12 +82,16 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Pushes may arrive before Start runs, so the sink comes from deps.
+	// Pushes may arrive before Start runs, so the sink comes from deps; an
+	// answer to a push always names its ticket, so a sink needs its namer.
+	if deps.Sink != nil && deps.Tickets == nil {
+		return nil, errors.New("api: a sink needs a ticket namer (Deps.Tickets)")
+	}
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: log, sink: deps.Sink, quar: deps.Quarantine, status: deps.Status}, nil
+	return &Channel{ch: ch, settings: s, secret: secret, client: deps.HTTPClient, log: log, sink: deps.Sink, tickets: deps.Tickets, quar: deps.Quarantine, status: deps.Status}, nil
 }
 
 // Kind implements connectors.Connector.
@@ -217,15 +222,11 @@ func (c *Channel) push(ctx context.Context, raw []byte, requarantine string) (*I
 		return nil, http.StatusServiceUnavailable, &pushError{"unavailable", "could not store the message; retry"}
 	}
 	out := &InboundResponse{MessageID: res.MessageID, Duplicate: res.Duplicate}
-	if t, ok := c.sink.(interface {
-		TicketPublicID(ctx context.Context, id int64) (string, int64, error)
-	}); ok {
-		if out.TicketID, out.Number, err = t.TicketPublicID(ctx, res.TicketID); err != nil || out.TicketID == "" {
-			// Stored, but the answer would name no ticket: a retry is
-			// answered as the duplicate it is, with its ticket.
-			c.log.Error("api inbound: ticket of a stored message", "channel_id", c.ch.ID, "ticket_id", res.TicketID, "err", err)
-			return nil, http.StatusServiceUnavailable, &pushError{"unavailable", "the message was stored but its ticket could not be read; retry"}
-		}
+	if out.TicketID, out.Number, err = c.tickets.TicketPublicID(ctx, res.TicketID); err != nil || out.TicketID == "" {
+		// Stored, but the answer would name no ticket: a retry is
+		// answered as the duplicate it is, with its ticket.
+		c.log.Error("api inbound: ticket of a stored message", "channel_id", c.ch.ID, "ticket_id", res.TicketID, "err", err)
+		return nil, http.StatusServiceUnavailable, &pushError{"unavailable", "the message was stored but its ticket could not be read; retry"}
 	}
 	if res.Duplicate {
 		return out, http.StatusOK, nil

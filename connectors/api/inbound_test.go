@@ -60,7 +60,7 @@ func newInboundEnv(t *testing.T, st *store.Store, settings map[string]any) *inbo
 	}
 	sink := &flakySink{Service: svc}
 	conn, err := api.New(connectors.Channel{ID: ch.ID, Kind: ch.Kind, TokenHash: ch.TokenHash, Settings: settings},
-		connectors.Deps{Sink: sink, Quarantine: svc, HTTPClient: http.DefaultClient})
+		connectors.Deps{Sink: sink, Tickets: sink, Quarantine: svc, HTTPClient: http.DefaultClient})
 	if err != nil {
 		t.Fatal(err)
 	}
