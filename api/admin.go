@@ -40,14 +40,6 @@ type LoginBody struct {
 	Password string `json:"password"`
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndex(host, ":"); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
-
 func (a *API) login(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	var b LoginBody
 	if err := decode(w, r, &b); err != nil {
@@ -60,7 +52,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if err := f.Err(); err != nil {
 		return 0, nil, err
 	}
-	tok, ag, err := a.Auth.Login(r.Context(), email, b.Password, clientIP(r))
+	tok, ag, err := a.Auth.Login(r.Context(), email, b.Password, web.ClientIP(r))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -95,7 +87,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) (int, any, 
 		return 0, nil, err
 	}
 	p := principal(r)
-	err := a.Auth.ChangePassword(r.Context(), p.Agent, auth.PasswordChange{Current: b.Current, New: b.New, Client: clientIP(r),
+	err := a.Auth.ChangePassword(r.Context(), p.Agent, auth.PasswordChange{Current: b.Current, New: b.New, Client: web.ClientIP(r),
 		KeepToken: p.Token, RevokeTokens: b.RevokeTokens})
 	if err != nil {
 		return 0, nil, err

@@ -129,7 +129,7 @@ func (a *API) searchKB(w http.ResponseWriter, r *http.Request) (int, any, error)
 }
 
 func (a *API) suggestKB(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	if ok, wait := a.suggestLimit.Allow(clientIP(r)); !ok {
+	if ok, wait := a.suggestLimit.Allow(web.ClientIP(r)); !ok {
 		e := errf(http.StatusTooManyRequests, "rate_limited", "too many suggestions from this address; wait and try again")
 		e.RetryAfter = max(wait, time.Second)
 		return 0, nil, e

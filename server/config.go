@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hanbox/hanbox/web"
 )
 
 // Config is Hanbox's configuration, from HANBOX_* environment variables
@@ -27,6 +29,10 @@ type Config struct {
 	AdminPassword string // HANBOX_ADMIN_PASSWORD: first admin's password; generated when empty
 	LogLevel      string // HANBOX_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string // HANBOX_LOG_FORMAT: text or json
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (HANBOX_TRUSTED_PROXIES: addresses or CIDRs; empty trusts
+	// none, so the peer address is the client).
+	TrustedProxies string
 	// DatabaseWait is how long start-up keeps trying to reach an
 	// unavailable PostgreSQL server (HANBOX_DATABASE_WAIT, default 2m; 0
 	// tries once).
@@ -85,6 +91,7 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	c.LogLevel = envDefault("HANBOX_LOG_LEVEL", "info")
 	c.LogFormat = envDefault("HANBOX_LOG_FORMAT", "text")
 	c.ContactFallback = envDefault("HANBOX_CONTACT_FALLBACK", "고객")
+	c.TrustedProxies = os.Getenv("HANBOX_TRUSTED_PROXIES")
 	if c.DatabaseURL, err = envOrFile("HANBOX_DATABASE_URL"); err != nil {
 		return c, err
 	}
@@ -103,6 +110,7 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL DSN; empty uses SQLite (HANBOX_DATABASE_URL)")
 		fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL (HANBOX_BASE_URL)")
 		fs.StringVar(&c.ContactFallback, "contact-fallback", c.ContactFallback, "word for {{contact.name}} when a customer gave no name (HANBOX_CONTACT_FALLBACK)")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "reverse proxies whose X-Forwarded-For is believed (HANBOX_TRUSTED_PROXIES)")
 		fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (HANBOX_LOG_LEVEL)")
 		fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to retry an unreachable database at start (HANBOX_DATABASE_WAIT)")
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time for in-flight work at stop (HANBOX_SHUTDOWN_TIMEOUT)")
@@ -133,6 +141,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 15 * time.Second
+	}
+	if _, err := web.ParsePrefixes(c.TrustedProxies); err != nil {
+		return fmt.Errorf("config: HANBOX_TRUSTED_PROXIES: %w", err)
 	}
 	switch c.LogFormat {
 	case "", "text", "json":

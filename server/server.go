@@ -21,6 +21,7 @@ import (
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/web"
 )
 
 // Version is set at build time with -ldflags "-X github.com/hanbox/hanbox/server.Version=...".
@@ -154,7 +155,9 @@ func (s *Server) routes(mounts []Mounter) http.Handler {
 	h = s.Auth.Identify(h)
 	h = securityHeaders(h)
 	h = compress(h)
-	return h
+	// Validate has checked the list.
+	trusted, _ := web.ParsePrefixes(s.Config.TrustedProxies)
+	return web.ForwardedFor(trusted, h)
 }
 
 // Handler returns the HTTP handler of the whole server.

@@ -3,7 +3,6 @@ package ui
 import (
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -78,7 +77,7 @@ func (h *handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Email = email
-	tok, _, err := h.s.Auth.Login(r.Context(), email, password, clientIP(r))
+	tok, _, err := h.s.Auth.Login(r.Context(), email, password, web.ClientIP(r))
 	if err != nil {
 		e := web.FromError(err)
 		if e.Status >= 500 {
@@ -101,12 +100,4 @@ func (h *handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 	auth.SetCookie(w, r, tok)
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", HttpOnly: true, MaxAge: -1})
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

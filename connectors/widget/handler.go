@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
+	"github.com/hanbox/hanbox/web"
 )
 
 // maxPollsPerVisitor bounds concurrent long-polls of one visitor (tabs).
@@ -120,14 +120,6 @@ func writeErr(w http.ResponseWriter, e *apiError) {
 		body["retry_after"] = secs
 	}
 	writeJSON(w, e.status, map[string]any{"error": body})
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // decodeBody reads a bounded JSON body.
@@ -243,7 +235,7 @@ func (c *Channel) uiSettings() UISettings {
 }
 
 func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := c.sessionLimit.Allow(clientIP(r)); !ok {
+	if ok, wait := c.sessionLimit.Allow(web.ClientIP(r)); !ok {
 		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many sessions from this address; slow down", retryAfter: wait})
 		return
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/web"
 )
 
 // The live part of conversation pages. A page (served by the UI at
@@ -51,7 +52,7 @@ func (c *Channel) handlePageSession(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errf(http.StatusNotFound, "not_found", "no such endpoint"))
 		return
 	}
-	if ok, wait := c.sessionLimit.Allow(clientIP(r)); !ok {
+	if ok, wait := c.sessionLimit.Allow(web.ClientIP(r)); !ok {
 		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many sessions from this address; slow down", retryAfter: wait})
 		return
 	}
