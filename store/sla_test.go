@@ -3,7 +3,10 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
@@ -82,6 +85,73 @@ func TestSLAPolicies(t *testing.T) {
 		}
 		if p, err := store.MatchSLAPolicy(st.DB, store.PriorityUrgent, &team.ID); err != nil || p.ID != billing.ID {
 			t.Fatalf("after disabling the team and priority policy: the team one: %+v %v", p, err)
+		}
+	})
+}
+
+// TestListTicketsDueSoonest: the due sort puts the soonest running due time
+// first, ties by id, tickets without one last, across pages.
+func TestListTicketsDueSoonest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		c := store.Contact{Name: "x"}
+		st.DB.Create(&c)
+		base := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+		var want []int64
+		var none []int64
+		for i := 0; i < 13; i++ {
+			tk := store.Ticket{PublicID: fmt.Sprintf("p%02d", i), ReplyToken: fmt.Sprintf("r%02d", i), Status: store.StatusOpen,
+				Priority: store.PriorityNormal, ContactID: c.ID, ChannelID: 1, LastChannelID: 1, LastMessageAt: base.Add(time.Duration(i) * time.Minute)}
+			if i%4 != 3 {
+				due := base.Add(time.Duration((13-i)/2) * time.Hour) // descending, with ties
+				tk.SLADueAt = &due
+			}
+			if err := st.DB.Create(&tk).Error; err != nil {
+				t.Fatal(err)
+			}
+			if tk.SLADueAt == nil {
+				none = append(none, tk.ID)
+			} else {
+				want = append(want, tk.ID)
+			}
+		}
+		var all []store.Ticket
+		st.DB.Where("sla_due_at IS NOT NULL").Find(&all)
+		slices.SortFunc(all, func(a, b store.Ticket) int {
+			if d := a.SLADueAt.Compare(*b.SLADueAt); d != 0 {
+				return d
+			}
+			return int(a.ID - b.ID)
+		})
+		want = want[:0]
+		for _, tk := range all {
+			want = append(want, tk.ID)
+		}
+		want = append(want, none...)
+		var got []int64
+		cursor := ""
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("too many pages")
+			}
+			p, err := st.ListTickets(ctx, store.TicketFilter{Limit: 3, Cursor: cursor, Sort: store.SortDue})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tk := range p.Items {
+				got = append(got, tk.ID)
+			}
+			if p.NextCursor == "" {
+				break
+			}
+			cursor = p.NextCursor
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("due order %v, want %v", got, want)
+		}
+		// A recent-order cursor is not a due-order cursor.
+		if _, err := st.ListTickets(ctx, store.TicketFilter{Sort: store.SortDue, Cursor: "MTIzOjQ"}); err == nil {
+			t.Fatal("a recent-order cursor was accepted for the due order")
 		}
 	})
 }
