@@ -149,7 +149,7 @@ func eventSchemas() map[string]any {
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
 		inbox.EventContactUpdated, inbox.EventSurveyAnswered, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
 		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated,
-		inbox.EventSLAWarning, inbox.EventSLABreached}
+		inbox.EventSLAWarning, inbox.EventSLABreached, inbox.EventTicketSLA}
 	return map[string]any{
 		"Event": map[string]any{
 			"type": "object", "required": []any{"type", "at"},

@@ -50,10 +50,13 @@ import (
 
 // SLA jobs, consumer and events.
 const (
-	JobSLATimer        = "sla.timer"
-	SLAConsumerName    = "sla"
-	EventSLAWarning    = "sla.warning"
-	EventSLABreached   = "sla.breached"
+	JobSLATimer      = "sla.timer"
+	SLAConsumerName  = "sla"
+	EventSLAWarning  = "sla.warning"
+	EventSLABreached = "sla.breached"
+	// EventTicketSLA (ephemeral) says a ticket's SLA due times or policy
+	// were set again, so live screens refresh them.
+	EventTicketSLA     = "ticket.sla"
 	slaStageWarning    = "warning"
 	slaStageBreach     = "breach"
 	maxSLATargetMinute = 366 * 24 * 60
@@ -242,7 +245,7 @@ func (e *slaEngine) handle(ctx context.Context, ev Event) error {
 	default:
 		return nil
 	}
-	return e.s.st.Tx(ctx, func(tx *gorm.DB) error {
+	err := e.s.st.Tx(ctx, func(tx *gorm.DB) error {
 		t, err := lockTicket(tx, ev.TicketID)
 		if errors.Is(err, ErrNotFound) {
 			return nil
@@ -252,6 +255,11 @@ func (e *slaEngine) handle(ctx context.Context, ev Event) error {
 		}
 		return e.apply(tx, t, ev, reopened)
 	})
+	if err != nil {
+		return fmt.Errorf("sla: apply to ticket %d: %w", ev.TicketID, err)
+	}
+	e.s.bus.Publish(Event{Type: EventTicketSLA, TicketID: ev.TicketID})
+	return nil
 }
 
 // apply sets the ticket's SLA from its state: the policy that matches now,
