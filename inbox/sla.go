@@ -267,6 +267,11 @@ func (e *slaEngine) handle(ctx context.Context, ev Event) error {
 // and warning times, the soonest running due time and the timer jobs.
 func (e *slaEngine) apply(tx *gorm.DB, t *store.Ticket, ev Event, reopened bool) error {
 	if t.MergedInto != nil {
+		// Merged (and closed): its clocks stop; the ticket it went into
+		// keeps its own.
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Update("sla_due_at", nil).Error; err != nil {
+			return fmt.Errorf("sla: update ticket %d: %w", t.ID, err)
+		}
 		return nil
 	}
 	up := map[string]any{}

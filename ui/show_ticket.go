@@ -303,8 +303,11 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 				who = c.New.Name
 			}
 			line := pg.Tr("side.assignee") + " → " + who
-			if ch.AssignedBy == "auto" {
+			switch ch.AssignedBy {
+			case "auto":
 				line += " (" + pg.Tr("side.autoAssigned") + ")"
+			case inbox.AssignedOverCap:
+				line += " (" + pg.Tr("side.requeuedOverCap") + ")"
 			}
 			parts = append(parts, line)
 		}
