@@ -42,6 +42,14 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: 2000\n: connected\n\n")
 	fl.Flush()
+	// An open stream is an open screen: presence-derived availability
+	// counts the agent as there while any stream of theirs lives.
+	touch := func() {
+		if err := a.Inbox.TouchPresence(ctx, me, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Warn("presence", "agent_id", me, "err", err)
+		}
+	}
+	touch()
 	seen := &visibility{a: a, viewer: viewer(r), ttl: 5 * time.Second, at: map[int64]visibleAt{}}
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
@@ -64,6 +72,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 				return 0, nil, nil
 			}
 			fl.Flush()
+			touch()
 		case <-revoked:
 			if !valid() {
 				return 0, nil, nil

@@ -221,6 +221,9 @@ type Agent struct {
 	// agent at most (a team's own cap overrides it).
 	ChatCap        int `gorm:"not null;default:3"`
 	LastAssignedAt *time.Time
+	// SeenAt is when the agent last had the web inbox open (an event
+	// stream): online agents unseen for a while become away.
+	SeenAt *time.Time
 }
 
 // Team is a department tickets are filed to (billing, B2B), with its

@@ -18,3 +18,7 @@ ALTER TABLE `tickets` ADD COLUMN `first_response_breached` numeric NOT NULL DEFA
 ALTER TABLE `tickets` ADD COLUMN `resolution_breached` numeric NOT NULL DEFAULT false;
 ALTER TABLE `tickets` ADD COLUMN `sla_due_at` datetime;
 CREATE INDEX `ix_ticket_sla_due` ON `tickets` (`status`,`sla_due_at`,`id`);
+-- When an agent last had the web inbox open (an event stream), for
+-- presence-derived availability: online agents with no open screen for a
+-- while become away.
+ALTER TABLE `agents` ADD COLUMN `seen_at` datetime;
