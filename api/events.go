@@ -42,6 +42,14 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: 2000\n: connected\n\n")
 	fl.Flush()
+	// An open stream is an open screen: presence-derived availability
+	// counts the agent as there while any stream of theirs lives.
+	touch := func() {
+		if err := a.Inbox.TouchPresence(ctx, me, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Warn("presence", "agent_id", me, "err", err)
+		}
+	}
+	touch()
 	seen := &visibility{a: a, viewer: viewer(r), ttl: 5 * time.Second, at: map[int64]visibleAt{}}
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
@@ -64,6 +72,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) (int, any, error) {
 				return 0, nil, nil
 			}
 			fl.Flush()
+			touch()
 		case <-revoked:
 			if !valid() {
 				return 0, nil, nil
@@ -148,19 +157,20 @@ func eventSchemas() map[string]any {
 	}
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
 		inbox.EventContactUpdated, inbox.EventSurveyAnswered, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
-		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated}
+		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated,
+		inbox.EventSLAWarning, inbox.EventSLABreached, inbox.EventTicketSLA}
 	return map[string]any{
 		"Event": map[string]any{
 			"type": "object", "required": []any{"type", "at"},
 			"description": "One server-sent event: the SSE event name is its type, the data line this JSON. Durable events " +
-				"(ticket.*, message.*, contact.updated, survey.answered) carry an id and typed changes; ephemeral ones (typing, presence, " +
+				"(ticket.*, message.*, contact.updated, survey.answered, sla.warning, sla.breached) carry an id and typed changes; ephemeral ones (typing, presence, " +
 				"viewing, visitor pages) a free-form data object. Unknown fields and types may be added; ignore them.",
 			"properties": map[string]any{
 				"id": id, "type": map[string]any{"type": "string", "examples": types},
 				"ticket_id": id, "message_id": id, "channel_id": id, "contact_id": id, "agent_id": id, "team_id": id,
 				"agent":   obj(map[string]any{"availability": change(str), "chat_cap": change(id)}),
 				"changes": ref("TicketChanges"), "message": ref("MessageChanges"), "contact": ref("ContactChanges"),
-				"survey": ref("SurveyChanges"),
+				"survey": ref("SurveyChanges"), "sla": ref("SLAChanges"),
 				"data": map[string]any{"type": "object", "description": "ephemeral events: agent.viewing/agent.typing {state, agent_name, ticket}, " +
 					"contact.typing {typing, visitor}, visitor.page {visitor, url, title, referrer}, presence {visitor, online}"},
 				"at": when,

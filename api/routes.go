@@ -33,7 +33,7 @@ func (a *API) routes() []route {
 		{"GET", "/auth/me", authAgent, "The signed-in agent and the CSRF token for cookie sessions", "", "Me", a.me},
 		{"POST", "/auth/password", authAgent, "Change your password", "PasswordChange", "OK", a.changePassword},
 
-		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), team (mine|id), channel, tag, q, cursor, limit", "", "TicketPage", a.listTickets},
+		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), team (mine|id), channel, tag, q, sort (recent: latest activity first, the default; due: soonest running SLA due time first), cursor, limit", "", "TicketPage", a.listTickets},
 		{"GET", "/tickets/counts", authAgent, "Ticket counts per view", "", "Counts", a.ticketCounts},
 		{"GET", "/tickets/{id}", authAgent, "A ticket with its messages", "", "Ticket", a.getTicket},
 		{"PATCH", "/tickets/{id}", authAgent, "Change status, assignee, tags, priority", "TicketPatch", "Ticket", a.patchTicket},
@@ -63,6 +63,12 @@ func (a *API) routes() []route {
 		{"GET", "/surveys/export.csv", authAgent, "The same survey list as CSV (UTF-8 with BOM; up to 1000 rows, or limit)", "", "File", a.exportSurveys},
 		{"GET", "/surveys/csat-score", authAgent, "CSAT score (answers 4-5 of 5 / all answers x 100) for the survey filters, overall and by=agent|channel|team", "", "CSATScores", a.csatScores},
 		{"POST", "/channels/{id}/inbound", authNone, "Push a customer message (api channel; channel token as bearer)", "Inbound", "InboundResult", a.channelInbound},
+
+		{"GET", "/sla-policies", authAgent, "List SLA policies", "", "SLAPolicyList", a.listSLAPolicies},
+		{"POST", "/sla-policies", authAdmin, "Create an SLA policy: name, priority and/or team_id it applies to, first_response_minutes and resolution_minutes in business minutes of the ticket's team, warn_percent (default 80) or warn_minutes before, enabled", "SLAPolicyBody", "SLAPolicy", a.createSLAPolicy},
+		{"GET", "/sla-policies/{id}", authAgent, "An SLA policy", "", "SLAPolicy", a.getSLAPolicy},
+		{"PUT", "/sla-policies/{id}", authAdmin, "Replace an SLA policy (tickets take the change when they next change)", "SLAPolicyBody", "SLAPolicy", a.putSLAPolicy},
+		{"DELETE", "/sla-policies/{id}", authAdmin, "Delete an SLA policy", "", "OK", a.deleteSLAPolicy},
 
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
 		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},

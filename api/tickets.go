@@ -25,7 +25,7 @@ func (a *API) ticketJSON(r *http.Request, t *store.Ticket, agents map[int64]*sto
 	out := TicketJSON{ID: t.PublicID, Number: t.Number(), Subject: t.Subject, Status: t.Status, SnoozedUntil: t.SnoozedUntil,
 		Priority: t.Priority, TeamID: t.TeamID, Tags: []string{}, Contact: contactJSON(t.Contact), LastMessageAt: t.LastMessageAt,
 		LastCustomerAt: t.LastCustomerAt, LastAgentAt: t.LastAgentAt, FirstResponseAt: t.FirstResponseAt, MessageCount: t.MessageCount,
-		Version: t.Version, CreatedAt: t.CreatedAt}
+		Version: t.Version, CreatedAt: t.CreatedAt, SLA: ticketSLA(t, time.Now())}
 	for _, tg := range t.Tags {
 		out.Tags = append(out.Tags, tg.Tag)
 	}
@@ -97,6 +97,11 @@ func (a *API) filterFrom(r *http.Request) (store.TicketFilter, error) {
 			return f, errf(http.StatusBadRequest, "bad_channel", "channel must be a channel id")
 		}
 		f.ChannelID = id
+	}
+	switch f.Sort = q.Get("sort"); f.Sort {
+	case "", store.SortRecent, store.SortDue:
+	default:
+		return f, errf(http.StatusBadRequest, "bad_sort", "sort must be recent or due")
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)

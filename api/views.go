@@ -30,6 +30,8 @@ type TicketJSON struct {
 	Version         int64         `json:"version"`
 	CreatedAt       time.Time     `json:"created_at"`
 	Messages        []MessageJSON `json:"messages,omitempty"`
+	// SLA is the ticket's SLA (absent when no policy applies).
+	SLA *TicketSLAJSON `json:"sla,omitempty"`
 	// Warnings of a change that was made anyway: "over_cap" when a manual
 	// assignment leaves the assignee above their concurrent-chat cap.
 	Warnings []string `json:"warnings,omitempty"`

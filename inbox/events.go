@@ -44,7 +44,7 @@ const (
 func Durable(typ string) bool {
 	switch typ {
 	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated,
-		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered:
+		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered, EventSLAWarning, EventSLABreached:
 		return true
 	}
 	return false
@@ -75,6 +75,9 @@ type Event struct {
 	Contact *ContactChanges `json:"contact,omitempty"`
 	// Survey describes a survey.answered.
 	Survey *SurveyChanges `json:"survey,omitempty"`
+	// SLA describes an sla.warning or sla.breached: which target, its due
+	// time, the policy and the ticket's SLA cycle.
+	SLA *SLAChanges `json:"sla,omitempty"`
 	// Data is the free-form payload of ephemeral events (typing, presence,
 	// visitor pages, connector-internal events); durable events use the
 	// typed fields above.

@@ -393,6 +393,11 @@ func (s *Service) Routing() Consumer {
 		Name:  RoutingConsumer,
 		Types: []string{EventTicketCreated, EventTicketUpdated, EventTeamUpdated, EventAgentUpdated},
 		Handle: func(ctx context.Context, e Event) error {
+			if c := e.Changes; e.Type == EventTicketUpdated && c != nil && c.Status != nil && c.Status.New == store.StatusOpen && !occupies(c.Status.Old) {
+				if _, err := s.RequeueOverCap(ctx, e.TicketID); err != nil {
+					return err
+				}
+			}
 			teams, err := s.teamsConcerned(ctx, e)
 			if err != nil {
 				return err
@@ -457,4 +462,95 @@ func (s *Service) teamsConcerned(ctx context.Context, e Event) ([]int64, error) 
 	}
 	slices.Sort(teams)
 	return slices.Compact(teams), nil
+}
+
+// occupies reports whether a ticket of status counts against its
+// assignee's cap.
+func occupies(status string) bool { return status == store.StatusOpen || status == store.StatusPending }
+
+// AssignedOverCap is TicketChanges.AssignedBy of a reopened ticket that went
+// back to its team's queue because its assignee was over their cap.
+const AssignedOverCap = "over_cap"
+
+// RequeueOverCap puts a reopened ticket back in its team's queue when its
+// assignee now holds more counted tickets than their cap (the team's cap
+// when it has one), instead of piling it on them; the next drain gives it,
+// as the oldest arrival, to whoever has room first. It reports whether the
+// ticket was unassigned. Only teams with auto-assignment requeue, and only
+// tickets that count against the cap. Locks are taken in the order the
+// assigner takes them (team, agent, ticket).
+func (s *Service) RequeueOverCap(ctx context.Context, ticketID int64) (bool, error) {
+	var evs []Event
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		evs = nil
+		lock := func(q *gorm.DB) *gorm.DB {
+			if tx.Dialector.Name() == "postgres" {
+				return q.Clauses(forUpdate())
+			}
+			return q
+		}
+		var t store.Ticket
+		if err := tx.Select("id", "team_id", "assignee_id", "status", "last_channel_id", "merged_into").Take(&t, ticketID).Error; err != nil {
+			if notFound(err) == ErrNotFound {
+				return nil
+			}
+			return err
+		}
+		if t.TeamID == nil || t.AssigneeID == nil || t.Status != store.StatusOpen || t.MergedInto != nil {
+			return nil
+		}
+		var team store.Team
+		if err := lock(tx).Take(&team, *t.TeamID).Error; err != nil {
+			return fmt.Errorf("load team %d: %w", *t.TeamID, notFound(err))
+		}
+		if !team.AutoAssign {
+			return nil
+		}
+		counts, err := channelCounts(tx, t.LastChannelID, team.CountEmail)
+		if err != nil || !counts {
+			return err
+		}
+		var a store.Agent
+		if err := lock(tx.Select("id", "name", "chat_cap")).Take(&a, *t.AssigneeID).Error; err != nil {
+			return fmt.Errorf("lock agent %d: %w", *t.AssigneeID, notFound(err))
+		}
+		loads, err := openLoads(tx, []int64{a.ID}, team.CountEmail)
+		if err != nil {
+			return err
+		}
+		limit := a.ChatCap
+		if team.ChatCap != nil {
+			limit = *team.ChatCap
+		}
+		if loads[a.ID] <= int64(limit) {
+			return nil
+		}
+		locked, err := lockTicket(tx, ticketID)
+		if err != nil {
+			return err
+		}
+		if locked.AssigneeID == nil || *locked.AssigneeID != a.ID || locked.Status != store.StatusOpen || derefID(locked.TeamID) != team.ID {
+			return nil // changed meanwhile
+		}
+		ts := now()
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
+			"assignee_id": nil, "version": gorm.Expr("version + 1"), "updated_at": ts}).Error; err != nil {
+			return fmt.Errorf("requeue ticket: %w", err)
+		}
+		ch := &TicketChanges{Assignee: &Change[*AgentRef]{Old: &AgentRef{ID: a.ID, Name: a.Name}}, AssignedBy: AssignedOverCap}
+		if err := tx.Create(&store.Message{TicketID: t.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem,
+			ChannelID: locked.LastChannelID, Text: ch.Summary(), Meta: store.JSONMap{"changes": ch, "team_id": team.ID}, CreatedAt: ts}).Error; err != nil {
+			return err
+		}
+		evs = []Event{{Type: EventTicketUpdated, TicketID: t.ID, Changes: ch}}
+		if err := s.queueNotifications(tx, t.ID, evs[0]); err != nil {
+			return err
+		}
+		return s.recordEvents(tx, evs)
+	})
+	if err != nil {
+		return false, fmt.Errorf("inbox: requeue ticket %d: %w", ticketID, err)
+	}
+	s.publish(evs...)
+	return len(evs) > 0, nil
 }

@@ -531,3 +531,76 @@ func TestQueueDrainOldestFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestReopenOverCapGoesBackToQueue: a ticket reopened while its assignee is
+// full goes back to the team queue (not onto them), is the next one
+// assigned when someone has room, and says so in its timeline; under the
+// cap it stays with its assignee. Through the routing consumer.
+func TestReopenOverCapGoesBackToQueue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f := newRouting(t, st, 2, 1) // two online agents, cap 1
+		if err := f.svc.AddConsumer(ctx, f.svc.Routing()); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); f.svc.RunConsumers(ctx, fastConsume("a")) }()
+		defer func() { cancel(); <-done }()
+		a0, a1 := f.agents[0].ID, f.agents[1].ID
+
+		t0 := f.arrive(t, f.svc, "0")
+		waitLong(t, "#0 assigned", func() bool { return f.assignee(t, t0) == a0 })
+		t1 := f.arrive(t, f.svc, "1")
+		waitLong(t, "#1 assigned", func() bool { return f.assignee(t, t1) == a1 })
+		resolve(t, f.svc, t0)
+		t2 := f.arrive(t, f.svc, "2")
+		waitLong(t, "#2 to the agent freed by the resolution", func() bool { return f.assignee(t, t2) == a0 })
+
+		// The customer writes again on #0: it reopens while a0 is full.
+		in := msg(f.ch, "m-0-again", "t-0", "아직 해결이 안 됐어요")
+		in.Contact.ID = "c-0"
+		if _, err := f.svc.Ingest(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		waitLong(t, "#0 back in the queue", func() bool { return f.assignee(t, t0) == 0 })
+		if tk := f.ticket(t, t0); tk.Status != store.StatusOpen {
+			t.Fatalf("#0 status %s", tk.Status)
+		}
+		var sys []store.Message
+		if err := st.DB.Where("ticket_id = ? AND direction = ?", t0, store.DirSystem).Order("id").Find(&sys).Error; err != nil {
+			t.Fatal(err)
+		}
+		last := inbox.ChangesFromMeta(sys[len(sys)-1].Meta)
+		if last == nil || last.AssignedBy != inbox.AssignedOverCap || last.Assignee == nil || last.Assignee.Old == nil || last.Assignee.Old.ID != a0 {
+			t.Fatalf("timeline line %+v", sys[len(sys)-1])
+		}
+		for id, n := range loads(t, st) {
+			if n > 1 {
+				t.Fatalf("agent %d holds %d over cap 1", id, n)
+			}
+		}
+		// A newer arrival waits behind it; a resolution gives the room to #0.
+		t3 := f.arrive(t, f.svc, "3")
+		resolve(t, f.svc, t1)
+		waitLong(t, "#0 assigned again, before #3", func() bool { return f.assignee(t, t0) == a1 })
+		if f.assignee(t, t3) != 0 {
+			t.Fatal("#3 was assigned before the older #0")
+		}
+
+		// Under the cap a reopened ticket keeps its assignee.
+		resolve(t, f.svc, t2)
+		waitLong(t, "#3 to a0", func() bool { return f.assignee(t, t3) == a0 })
+		resolve(t, f.svc, t3)
+		open := store.StatusOpen
+		if _, err := f.svc.UpdateTicket(ctx, t3, 0, inbox.TicketPatch{Status: &open}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := f.svc.RequeueOverCap(ctx, t3); err != nil || ok {
+			t.Fatalf("requeue under the cap: %v %v", ok, err)
+		}
+		if f.assignee(t, t3) != a0 {
+			t.Fatal("a reopened ticket under the cap lost its assignee")
+		}
+	})
+}

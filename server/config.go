@@ -46,6 +46,10 @@ type Config struct {
 	// HANBOX_CONTACT_FALLBACK, default "고객" ("{{contact.name}}님" reads
 	// "고객님").
 	ContactFallback string
+	// AwayAfter is how long an online agent may have no web inbox open
+	// before their availability becomes away (HANBOX_AWAY_AFTER, default
+	// 10m).
+	AwayAfter time.Duration
 }
 
 // envOrFile reads name, or the file named by name_FILE.
@@ -104,7 +108,11 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	if c.ShutdownTimeout, err = envDuration("HANBOX_SHUTDOWN_TIMEOUT", 15*time.Second); err != nil {
 		return c, err
 	}
+	if c.AwayAfter, err = envDuration("HANBOX_AWAY_AFTER", 10*time.Minute); err != nil {
+		return c, err
+	}
 	if fs != nil {
+		fs.DurationVar(&c.AwayAfter, "away-after", c.AwayAfter, "an online agent with no open inbox this long becomes away (HANBOX_AWAY_AFTER)")
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HANBOX_ADDR)")
 		fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (HANBOX_DATA)")
 		fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL DSN; empty uses SQLite (HANBOX_DATABASE_URL)")
@@ -138,6 +146,12 @@ func (c *Config) Validate() error {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.DatabaseWait < 0 || c.ShutdownTimeout < 0 {
 		return errors.New("config: HANBOX_DATABASE_WAIT and HANBOX_SHUTDOWN_TIMEOUT must not be negative")
+	}
+	if c.AwayAfter < 0 {
+		return errors.New("config: HANBOX_AWAY_AFTER must not be negative")
+	}
+	if c.AwayAfter == 0 {
+		c.AwayAfter = 10 * time.Minute
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 15 * time.Second

@@ -104,6 +104,17 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// SLA due times and their warning and breach timers: a durable consumer
+	// applies policies, the scheduler fires the timers.
+	if err := svc.EnableSLA(ctx, sched, inbox.SLAOptions{}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Presence: online agents with no open inbox for a while become away.
+	if err := svc.EnablePresence(ctx, sched, inbox.PresenceOptions{Idle: cfg.AwayAfter}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout

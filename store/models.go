@@ -121,6 +121,21 @@ type Ticket struct {
 	MergedInto *int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// SLA (see inbox/sla.go): the policy applied, the cycle (the id of the
+	// durable event that started it: creation or the latest reopening) and
+	// when it started, due and warning times of both targets, whether each
+	// was breached in this cycle, and SLADueAt, the soonest due time still
+	// running (nil: none), which the "due soonest" sort orders by.
+	SLAPolicyID           *int64
+	SLACycle              int64 `gorm:"column:sla_cycle;not null;default:0"`
+	SLAStartedAt          *time.Time
+	FirstResponseDueAt    *time.Time
+	FirstResponseWarnAt   *time.Time
+	ResolutionDueAt       *time.Time
+	ResolutionWarnAt      *time.Time
+	FirstResponseBreached bool       `gorm:"not null;default:false"`
+	ResolutionBreached    bool       `gorm:"not null;default:false"`
+	SLADueAt              *time.Time `gorm:"column:sla_due_at"`
 
 	Contact *Contact    `gorm:"foreignKey:ContactID"`
 	Tags    []TicketTag `gorm:"foreignKey:TicketID"`
@@ -206,6 +221,9 @@ type Agent struct {
 	// agent at most (a team's own cap overrides it).
 	ChatCap        int `gorm:"not null;default:3"`
 	LastAssignedAt *time.Time
+	// SeenAt is when the agent last had the web inbox open (an event
+	// stream): online agents unseen for a while become away.
+	SeenAt *time.Time
 }
 
 // Team is a department tickets are filed to (billing, B2B), with its

@@ -28,7 +28,16 @@ type TicketFilter struct {
 	Query     string // full-text search
 	Cursor    string // from the previous page's NextCursor
 	Limit     int    // default 50, at most 200
+	// Sort is SortRecent (default: latest activity first) or SortDue (the
+	// soonest running SLA due time first, tickets without one last).
+	Sort string
 }
+
+// Ticket list orders.
+const (
+	SortRecent = "recent"
+	SortDue    = "due"
+)
 
 // TicketPage is one page of tickets, newest activity first.
 type TicketPage struct {
@@ -51,15 +60,32 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) (TicketPage, er
 	if !ok {
 		return TicketPage{}, nil
 	}
+	due := f.Sort == SortDue
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return TicketPage{}, err
+		if due {
+			at, id, err := decodeDueCursor(f.Cursor)
+			if err != nil {
+				return TicketPage{}, err
+			}
+			if at == nil {
+				db = db.Where("tickets.sla_due_at IS NULL AND tickets.id > ?", id)
+			} else {
+				db = db.Where("(tickets.sla_due_at > ? OR (tickets.sla_due_at = ? AND tickets.id > ?) OR tickets.sla_due_at IS NULL)", *at, *at, id)
+			}
+		} else {
+			at, id, err := decodeCursor(f.Cursor)
+			if err != nil {
+				return TicketPage{}, err
+			}
+			db = db.Where("(tickets.last_message_at < ? OR (tickets.last_message_at = ? AND tickets.id < ?))", at, at, id)
 		}
-		db = db.Where("(tickets.last_message_at < ? OR (tickets.last_message_at = ? AND tickets.id < ?))", at, at, id)
+	}
+	order := "tickets.last_message_at DESC, tickets.id DESC"
+	if due {
+		order = "CASE WHEN tickets.sla_due_at IS NULL THEN 1 ELSE 0 END, tickets.sla_due_at, tickets.id"
 	}
 	var items []Ticket
-	err := db.Order("tickets.last_message_at DESC, tickets.id DESC").Limit(limit + 1).
+	err := db.Order(order).Limit(limit + 1).
 		Preload("Contact").Preload("Tags").Find(&items).Error
 	if err != nil {
 		return TicketPage{}, fmt.Errorf("store: list tickets: %w", err)
@@ -67,7 +93,11 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) (TicketPage, er
 	var page TicketPage
 	if len(items) > limit {
 		last := items[limit-1]
-		page.NextCursor = encodeCursor(last.LastMessageAt, last.ID)
+		if due {
+			page.NextCursor = encodeDueCursor(last.SLADueAt, last.ID)
+		} else {
+			page.NextCursor = encodeCursor(last.LastMessageAt, last.ID)
+		}
 		items = items[:limit]
 	}
 	page.Items = items
@@ -172,4 +202,36 @@ func decodeCursor(c string) (time.Time, int64, error) {
 		return time.Time{}, 0, ErrBadCursor
 	}
 	return time.UnixMicro(us).UTC(), id, nil
+}
+
+// Due-order cursors are "due:<unix µs or ->:<id>" ("-": past every ticket
+// with a due time).
+func encodeDueCursor(at *time.Time, id int64) string {
+	us := "-"
+	if at != nil {
+		us = strconv.FormatInt(at.UnixMicro(), 10)
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("due:" + us + ":" + strconv.FormatInt(id, 10)))
+}
+
+func decodeDueCursor(c string) (*time.Time, int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return nil, 0, ErrBadCursor
+	}
+	rest, ok := strings.CutPrefix(string(raw), "due:")
+	a, b, ok2 := strings.Cut(rest, ":")
+	id, err := strconv.ParseInt(b, 10, 64)
+	if !ok || !ok2 || err != nil {
+		return nil, 0, ErrBadCursor
+	}
+	if a == "-" {
+		return nil, id, nil
+	}
+	us, err := strconv.ParseInt(a, 10, 64)
+	if err != nil {
+		return nil, 0, ErrBadCursor
+	}
+	at := time.UnixMicro(us).UTC()
+	return &at, id, nil
 }

@@ -24,13 +24,19 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"asset": defaultAssets.URL,
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"short": func(t time.Time) string { return t.UTC().Format("01-02 15:04") },
+		"deref": func(t *time.Time) time.Time {
+			if t == nil {
+				return time.Time{}
+			}
+			return *t
+		},
 		"isoPtr": func(t *time.Time) string {
 			if t == nil {
 				return ""
@@ -52,6 +58,7 @@ func templateFuncs() template.FuncMap {
 			}
 			return strings.Join(parts, ", ")
 		},
+		"slaForm": slaForm,
 		"hasID": func(ids []int64, id int64) bool {
 			for _, x := range ids {
 				if x == id {

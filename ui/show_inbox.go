@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
@@ -44,6 +45,10 @@ type ticketRow struct {
 	Waiting       bool   // the customer wrote last
 	Snippet       string // the start of the latest customer or agent message
 	Failed        bool   // a reply on it could not be delivered
+	// SLA is the SLA badge now: breached, warning (near breach) or empty;
+	// SLADue the soonest due time still running.
+	SLA    string
+	SLADue *time.Time
 }
 
 type inboxData struct {
@@ -60,6 +65,11 @@ type inboxData struct {
 	Tags      []viewLink
 	Tickets   []ticketRow
 	NextURL   string
+	// Sort is "due" (due soonest) or "" (latest activity); the URLs are
+	// this list in either order.
+	Sort          string
+	SortRecentURL string
+	SortDueURL    string
 }
 
 // filterForView returns the store filter of a view for agent me.
@@ -112,6 +122,15 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	f := filterForView(d.View, me)
 	f.ChannelID, f.TeamID, f.Tag, f.Query, f.Cursor = d.ChannelID, d.TeamID, d.Tag, d.Query, q.Get("cursor")
 	f.Viewer = viewerOf(p)
+	if q.Get("sort") == store.SortDue {
+		d.Sort, f.Sort = store.SortDue, store.SortDue
+	}
+	sq := cloneQuery(q)
+	sq.Del("cursor")
+	sq.Del("sort")
+	d.SortRecentURL = "/tickets?" + sq.Encode()
+	sq.Set("sort", store.SortDue)
+	d.SortDueURL = "/tickets?" + sq.Encode()
 	if d.Query != "" && q.Get("view") == "" {
 		f.Status = "all" // a search looks everywhere unless a view was chosen
 		d.View = ""
@@ -253,6 +272,7 @@ func makeRow(t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*st
 	if t.LastCustomerAt != nil && (t.LastAgentAt == nil || t.LastCustomerAt.After(*t.LastAgentAt)) {
 		row.Waiting = true
 	}
+	row.SLA, row.SLADue = inbox.SLABadge(t, time.Now()), t.SLADueAt
 	return row
 }
 

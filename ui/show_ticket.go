@@ -77,6 +77,8 @@ type ticketData struct {
 	ContactRatings []ratingView
 	MergedInto     int64  // the number of the ticket this one was merged into
 	MergedText     string // "Merged into #1042."
+	// SLA is the state of the ticket's SLA targets now.
+	SLA []inbox.SLAStatus
 }
 
 // linkView is a conversation page link on the ticket's side panel.
@@ -145,7 +147,8 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return
 	}
 	d := &ticketData{Ticket: t, Number: t.Number(), Statuses: []string{store.StatusOpen, store.StatusPending, store.StatusResolved, store.StatusClosed},
-		Priorities: []string{store.PriorityLow, store.PriorityNormal, store.PriorityHigh, store.PriorityUrgent}}
+		Priorities: []string{store.PriorityLow, store.PriorityNormal, store.PriorityHigh, store.PriorityUrgent},
+		SLA:        inbox.TicketSLA(t, time.Now())}
 	if c, err := h.s.Inbox.Contact(ctx, t.ContactID); err != nil {
 		h.log.Warn("load contact", "ticket_id", t.ID, "err", err)
 	} else {
@@ -300,8 +303,11 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 				who = c.New.Name
 			}
 			line := pg.Tr("side.assignee") + " → " + who
-			if ch.AssignedBy == "auto" {
+			switch ch.AssignedBy {
+			case "auto":
 				line += " (" + pg.Tr("side.autoAssigned") + ")"
+			case inbox.AssignedOverCap:
+				line += " (" + pg.Tr("side.requeuedOverCap") + ")"
 			}
 			parts = append(parts, line)
 		}

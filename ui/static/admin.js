@@ -487,6 +487,46 @@ function initTeams() {
   });
 }
 
+// ---- SLA policies: one form per policy, plus the create form ----
+
+function slaBody(form) {
+  const num = (name) => Math.max(0, parseInt(form.elements[name].value || '0', 10) || 0);
+  const team = form.elements.team.value;
+  const minutes = form.elements.warn_mode.value === 'minutes';
+  return {
+    name: form.elements.name.value.trim(), enabled: form.elements.enabled.checked,
+    priority: form.elements.priority.value, team_id: team === '' ? null : Number(team),
+    first_response_minutes: num('first_response'), resolution_minutes: num('resolution'),
+    warn_percent: minutes ? 0 : num('warn_value'), warn_minutes: minutes ? num('warn_value') : 0,
+  };
+}
+
+function initSLA() {
+  document.addEventListener('submit', async (e) => {
+    const form = e.target.closest('[data-sla-form]');
+    if (!form) return;
+    e.preventDefault();
+    formError(form, null);
+    const id = form.dataset.slaForm;
+    try {
+      if (id === 'new') await api('POST', '/sla-policies', slaBody(form));
+      else await api('PUT', '/sla-policies/' + id, slaBody(form));
+      toast(t('common.saved'));
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-sla-delete]');
+    if (!b) return;
+    if (b.dataset.confirming !== 'true') {
+      b.dataset.confirming = 'true';
+      b.textContent = t('slaAdmin.deleteConfirm');
+      return;
+    }
+    try { await api('DELETE', '/sla-policies/' + b.dataset.slaDelete); location.reload(); } catch (err) { showError(err); }
+  });
+}
+
 function initSavedReplies() {
   const form = document.getElementById('reply-form');
   form.addEventListener('submit', async (e) => {
@@ -583,6 +623,7 @@ export function init(page) {
   if (page === 'channels') { initChannels(); initCSAT(); }
   if (page === 'agents') initAgents();
   if (page === 'teams') initTeams();
+  if (page === 'sla') initSLA();
   if (page === 'saved_replies') initSavedReplies();
   if (page === 'password') initPassword();
   if (page === 'quarantine') initQuarantine();

@@ -132,6 +132,9 @@ export function init() {
       case 'ticket.updated':
       case 'message.created':
       case 'team.updated':
+      case 'ticket.sla':
+      case 'sla.warning':
+      case 'sla.breached':
       case 'reconnected': {
         pulse();
         const dot = document.getElementById('new-activity');

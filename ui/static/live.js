@@ -6,7 +6,7 @@
 import { t } from './api.js';
 
 const TYPES = ['ticket.created', 'ticket.updated', 'message.created', 'message.updated', 'contact.updated',
-  'contact.typing', 'visitor.page', 'agent.viewing', 'agent.typing', 'presence'];
+  'contact.typing', 'visitor.page', 'agent.viewing', 'agent.typing', 'presence', 'ticket.sla', 'sla.warning', 'sla.breached'];
 
 let pulseTimer = 0;
 

@@ -220,6 +220,9 @@ function onEvent(type, e) {
     case 'message.created':
     case 'message.updated':
     case 'ticket.updated':
+    case 'ticket.sla':
+    case 'sla.warning':
+    case 'sla.breached':
       pulse();
       soon();
       break;
