@@ -44,7 +44,7 @@ const (
 func Durable(typ string) bool {
 	switch typ {
 	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated,
-		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered:
+		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered, EventTicketNoReply:
 		return true
 	}
 	return false
@@ -75,6 +75,11 @@ type Event struct {
 	Contact *ContactChanges `json:"contact,omitempty"`
 	// Survey describes a survey.answered.
 	Survey *SurveyChanges `json:"survey,omitempty"`
+	// Rule names the automation rule whose action made this change (and
+	// the chain of rules that led to it); nil for everything else.
+	Rule *RuleCause `json:"rule,omitempty"`
+	// NoReply describes a ticket.no_reply.
+	NoReply *NoReplyChanges `json:"no_reply,omitempty"`
 	// Data is the free-form payload of ephemeral events (typing, presence,
 	// visitor pages, connector-internal events); durable events use the
 	// typed fields above.

@@ -136,6 +136,10 @@ type Service struct {
 	continueWindow time.Duration
 	linkTTL        time.Duration
 	linkKey        atomic.Pointer[[]byte]
+
+	// ruleHooks are test hooks in a rule's run (rules.go); zero in
+	// production.
+	ruleHooks ruleHooks
 }
 
 // New returns a Service over st.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -68,6 +69,49 @@ func Tokenize(text string) [][]string {
 	flushWord()
 	flushCJK()
 	return groups
+}
+
+// Matches reports whether a search for query would find text, by the
+// rules of the index: every token group of the query appears as a phrase
+// in the text's token stream, CJK bigrams exactly and other words as
+// prefixes ("배송" matches "배송이", "refund" matches "refunds"). An empty
+// query matches nothing. Automation rules use it for "text contains", so
+// a rule and a search agree on what a message says.
+func Matches(text, query string) bool {
+	q := Tokenize(query)
+	if len(q) == 0 {
+		return false
+	}
+	var toks []string
+	for _, g := range Tokenize(text) {
+		toks = append(toks, g...)
+	}
+	for _, g := range q {
+		if !containsPhrase(toks, g) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsPhrase(toks, phrase []string) bool {
+	for i := 0; i+len(phrase) <= len(toks); i++ {
+		ok := true
+		for k, p := range phrase {
+			// Bigrams match exactly; words and a lone CJK character as
+			// prefixes, as ftsQuery asks the index.
+			t := toks[i+k]
+			exact := isCJKToken(p) && utf8.RuneCountInString(p) > 1
+			if exact && t != p || !exact && !strings.HasPrefix(t, p) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // indexText turns text into the space-separated token string stored in the index.
