@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -56,6 +57,8 @@ type DispatchOptions struct {
 	// Drain is how long sends in flight may finish after ctx ends (default
 	// 10s); a send cut off then is released for the next start.
 	Drain time.Duration
+	// HTTPClient posts rule webhooks (default: a client with SendTimeout).
+	HTTPClient *http.Client
 }
 
 func (o *DispatchOptions) defaults() {
@@ -85,6 +88,9 @@ func (o *DispatchOptions) defaults() {
 	}
 	if o.Drain <= 0 {
 		o.Drain = 10 * time.Second
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.SendTimeout}
 	}
 }
 
@@ -239,6 +245,8 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		err error
 	)
 	switch {
+	case row.Purpose == store.PurposeWebhook:
+		ref, err = s.sendWebhook(sendCtx, opts.HTTPClient, row)
 	case !ok:
 		err = fmt.Errorf("channel %d is not running", row.ChannelID)
 	case row.Purpose == store.PurposeNotify:

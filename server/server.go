@@ -103,6 +103,12 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// Automation rules, on the durable event path too (no-reply timers on
+	// the scheduler).
+	if err := svc.EnableRules(ctx, sched); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
