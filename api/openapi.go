@@ -64,6 +64,9 @@ func (a *API) OpenAPI() map[string]any {
 	for k, v := range surveySchemas() {
 		schemas[k] = v
 	}
+	for k, v := range ruleSchemas() {
+		schemas[k] = v
+	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Hanbox API", "version": a.Version,

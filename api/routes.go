@@ -64,6 +64,14 @@ func (a *API) routes() []route {
 		{"GET", "/surveys/csat-score", authAgent, "CSAT score (answers 4-5 of 5 / all answers x 100) for the survey filters, overall and by=agent|channel|team", "", "CSATScores", a.csatScores},
 		{"POST", "/channels/{id}/inbound", authNone, "Push a customer message (api channel; channel token as bearer)", "Inbound", "InboundResult", a.channelInbound},
 
+		{"GET", "/rules", authAdmin, "Automation rules in evaluation order", "", "RuleList", a.listRules},
+		{"POST", "/rules", authAdmin, "Create an automation rule (added last): when trigger, if conditions (all or any), then actions; stop_after ends the evaluation", "RuleBody", "Rule", a.createRule},
+		{"POST", "/rules/order", authAdmin, "Set the evaluation order of the rules (every rule id once)", "RuleOrder", "RuleList", a.orderRules},
+		{"POST", "/rules/dry-run", authAdmin, "Try an unsaved rule on the most recent tickets (limit, default 50): which would match and what its actions would do; changes nothing", "RuleDryRun", "RuleDryRunResult", a.dryRunRule},
+		{"GET", "/rules/{id}", authAdmin, "An automation rule", "", "Rule", a.getRule},
+		{"PUT", "/rules/{id}", authAdmin, "Replace a rule (its position stays; a webhook action without a secret keeps its secret)", "RuleBody", "Rule", a.putRule},
+		{"DELETE", "/rules/{id}", authAdmin, "Delete a rule", "", "OK", a.deleteRule},
+
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
 		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},
 		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role, active flag or concurrent-chat cap (chat_cap, default 3), or reset the password", "AgentPatch", "Agent", a.patchAgent},

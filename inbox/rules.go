@@ -366,7 +366,26 @@ func (s *Service) CreateRule(ctx context.Context, in RuleInput) (*store.Rule, er
 
 // UpdateRule validates in and replaces rule id's fields (its position
 // stays).
+//
+// A webhook action given without a secret keeps the secret of the rule's
+// webhook action to the same URL, so forms need not show secrets again.
 func (s *Service) UpdateRule(ctx context.Context, id int64, in RuleInput) (*store.Rule, error) {
+	old, err := s.Rule(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in.Actions = slices.Clone(in.Actions)
+	for i, a := range in.Actions {
+		if a.Type != ActWebhook || strings.TrimSpace(a.Secret) != "" {
+			continue
+		}
+		for _, o := range old.Actions {
+			if o.Type == ActWebhook && o.Target == strings.TrimSpace(a.Target) {
+				in.Actions[i].Secret = o.Secret
+				break
+			}
+		}
+	}
 	r, err := s.ruleFromInput(ctx, in)
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ type Rule struct {
 	ID        int64  `gorm:"primaryKey"`
 	Name      string `gorm:"size:200;not null"`
 	Position  int    `gorm:"not null;default:0"`
-	Enabled   bool   `gorm:"not null;default:true"`
+	Enabled   bool   `gorm:"not null"` // no gorm default: false must be written
 	StopAfter bool   `gorm:"not null;default:false"`
 	Trigger   string `gorm:"column:trigger_kind;size:32;not null"`
 	// TriggerHours is N of the "no customer reply for N hours" trigger.
