@@ -474,6 +474,20 @@ type ruleFacts struct {
 	locale      string
 	hours       store.BusinessHours
 	at          time.Time
+
+	// open is whether the team's hours are open at at, found on first use
+	// (OpenAt loads the time zone).
+	open *bool
+	// Token streams of the text and subject, made on first use.
+	textToks, subjectToks []string
+	tokenized             bool
+}
+
+func (f *ruleFacts) tokens() (text, subject []string) {
+	if !f.tokenized {
+		f.textToks, f.subjectToks, f.tokenized = store.TokenStream(f.text), store.TokenStream(f.ticket.Subject), true
+	}
+	return f.textToks, f.subjectToks
 }
 
 // loadFacts reads a ticket's facts; text is the message's text when
@@ -543,9 +557,11 @@ func condHolds(c store.RuleCondition, f *ruleFacts) bool {
 	var is bool
 	switch c.Field {
 	case CondText:
-		is = store.Matches(f.text, c.Value)
+		toks, _ := f.tokens()
+		is = store.MatchesTokens(toks, c.Value)
 	case CondSubject:
-		is = store.Matches(f.ticket.Subject, c.Value)
+		_, toks := f.tokens()
+		is = store.MatchesTokens(toks, c.Value)
 	case CondChannel:
 		is = strings.EqualFold(c.Value, f.channelKind) || c.Value == strconv.FormatInt(f.ticket.LastChannelID, 10)
 	case CondTeam:
@@ -565,7 +581,11 @@ func condHolds(c store.RuleCondition, f *ruleFacts) bool {
 		v := strings.ToLower(c.Value)
 		is = f.locale == v || strings.HasPrefix(f.locale, v+"-") || strings.HasPrefix(f.locale, v+"_")
 	case CondBusinessHours:
-		is = OpenAt(f.hours, f.at).Open == (c.Value == "inside")
+		if f.open == nil {
+			o := OpenAt(f.hours, f.at).Open
+			f.open = &o
+		}
+		is = *f.open == (c.Value == "inside")
 	}
 	if c.Op == OpIsNot || c.Op == OpNotContains {
 		return !is

@@ -78,13 +78,24 @@ func Tokenize(text string) [][]string {
 // query matches nothing. Automation rules use it for "text contains", so
 // a rule and a search agree on what a message says.
 func Matches(text, query string) bool {
-	q := Tokenize(query)
-	if len(q) == 0 {
-		return false
-	}
+	return MatchesTokens(TokenStream(text), query)
+}
+
+// TokenStream is text's index tokens in order (Tokenize, flattened), for
+// matching one text against many queries (MatchesTokens).
+func TokenStream(text string) []string {
 	var toks []string
 	for _, g := range Tokenize(text) {
 		toks = append(toks, g...)
+	}
+	return toks
+}
+
+// MatchesTokens is Matches on a text's TokenStream.
+func MatchesTokens(toks []string, query string) bool {
+	q := Tokenize(query)
+	if len(q) == 0 {
+		return false
 	}
 	for _, g := range q {
 		if !containsPhrase(toks, g) {
