@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
@@ -471,6 +473,106 @@ func TestRuleValidation(t *testing.T) {
 		} {
 			if _, err := e.svc.CreateRule(e.ctx, in); err == nil {
 				t.Errorf("%s: accepted", name)
+			}
+		}
+	})
+}
+
+// TestRuleNoCustomerReply: an agent's reply starts an N-hour timer on the
+// durable scheduler; when it is due and the customer has not answered,
+// a ticket.no_reply event runs the rule. An answered reply runs nothing.
+func TestRuleNoCustomerReply(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newRulesEnv(t, st)
+		var offset atomic.Int64
+		sched := jobs.New(st, jobs.Options{Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+		if err := e.svc.EnableRules(e.ctx, sched); err != nil {
+			t.Fatal(err)
+		}
+		consumer := e.svc.RulesConsumer(sched)
+		r := e.rule(inbox.RuleInput{Name: "재촉", Trigger: inbox.TriggerNoReply, TriggerHours: 2, Actions: tagAction("nudge")})
+		handleAll := func(id int64, after int64) int64 {
+			t.Helper()
+			for _, ev := range e.events(id, after) {
+				if err := consumer.Handle(e.ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+				after = ev.ID
+			}
+			return after
+		}
+		silent := e.ingest("환불 문의", "", "")
+		answered := e.ingest("배송 문의", "", "")
+		for _, id := range []int64{silent, answered} {
+			if _, err := e.svc.Reply(e.ctx, inbox.ReplyInput{TicketID: id, AgentID: e.agent.ID, Text: "확인했습니다"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seenS, seenA := handleAll(silent, 0), handleAll(answered, 0)
+		var js []store.Job
+		st.DB.Where("kind = ?", inbox.JobRuleNoReply).Order("id").Find(&js)
+		if len(js) != 2 {
+			t.Fatalf("no-reply jobs = %d, want 2", len(js))
+		}
+		// The customer of the second ticket answers.
+		in := msg(e.ch, "m-answer", "t-2", "감사합니다")
+		in.Contact.ID = "c-2"
+		if _, err := e.svc.Ingest(e.ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		offset.Store(int64(time.Hour))
+		if n, err := sched.RunDue(e.ctx); err != nil || n != 0 {
+			t.Fatalf("after 1h: ran %d, %v", n, err)
+		}
+		offset.Store(int64(3 * time.Hour))
+		if n, err := sched.RunDue(e.ctx); err != nil || n != 2 {
+			t.Fatalf("after 3h: ran %d, %v", n, err)
+		}
+		handleAll(silent, seenS)
+		handleAll(answered, seenA)
+		if got := tagsOf(e.ticket(silent)); !slices.Equal(got, []string{"nudge"}) {
+			t.Fatalf("silent ticket tags = %v", got)
+		}
+		if got := tagsOf(e.ticket(answered)); len(got) != 0 {
+			t.Fatalf("answered ticket tags = %v", got)
+		}
+		var runs int64
+		st.DB.Model(&store.RuleRun{}).Where("rule_id = ?", r.ID).Count(&runs)
+		if runs != 1 {
+			t.Fatalf("rule runs = %d", runs)
+		}
+	})
+}
+
+// TestRuleSLATriggers: sla.warning and sla.breached events (recorded by
+// the SLA timers) trigger the rules of those triggers, once per event.
+func TestRuleSLATriggers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newRulesEnv(t, st)
+		w := e.rule(inbox.RuleInput{Name: "임박", Trigger: inbox.TriggerSLAWarning, Actions: []store.RuleAction{{Type: inbox.ActSetPriority, Value: store.PriorityHigh}}})
+		br := e.rule(inbox.RuleInput{Name: "위반", Trigger: inbox.TriggerSLABreached, Actions: []store.RuleAction{{Type: inbox.ActSetPriority, Value: store.PriorityUrgent}}})
+		id := e.ingest("급해요", "", "")
+		rules, _ := e.svc.Rules(e.ctx)
+		for _, c := range []struct {
+			ev       inbox.Event
+			rule     int64
+			priority string
+		}{
+			{inbox.Event{ID: 1 << 40, Type: "sla.warning", TicketID: id}, w.ID, store.PriorityHigh},
+			{inbox.Event{ID: 1<<40 + 1, Type: "sla.breached", TicketID: id}, br.ID, store.PriorityUrgent},
+		} {
+			for range 2 {
+				if _, err := e.svc.ApplyRules(e.ctx, rules, c.ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.ticket(id).Priority; got != c.priority {
+				t.Fatalf("%s: priority %s", c.ev.Type, got)
+			}
+			var runs int64
+			st.DB.Model(&store.RuleRun{}).Where("rule_id = ?", c.rule).Count(&runs)
+			if runs != 1 {
+				t.Fatalf("%s: %d runs", c.ev.Type, runs)
 			}
 		}
 	})

@@ -106,14 +106,17 @@ func MatchesTokens(toks []string, query string) bool {
 }
 
 func containsPhrase(toks, phrase []string) bool {
+	// Bigrams match exactly; words and a lone CJK character as prefixes,
+	// as ftsQuery asks the index.
+	exact := make([]bool, len(phrase))
+	for k, p := range phrase {
+		exact[k] = isCJKToken(p) && utf8.RuneCountInString(p) > 1
+	}
 	for i := 0; i+len(phrase) <= len(toks); i++ {
 		ok := true
 		for k, p := range phrase {
-			// Bigrams match exactly; words and a lone CJK character as
-			// prefixes, as ftsQuery asks the index.
 			t := toks[i+k]
-			exact := isCJKToken(p) && utf8.RuneCountInString(p) > 1
-			if exact && t != p || !exact && !strings.HasPrefix(t, p) {
+			if exact[k] && t != p || !exact[k] && !strings.HasPrefix(t, p) {
 				ok = false
 				break
 			}
