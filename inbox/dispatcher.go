@@ -549,7 +549,7 @@ func (s *Service) RetryOutbox(ctx context.Context, id int64) error {
 // FailedDelivery is an outbox row that failed for good, as admins see it.
 type FailedDelivery struct {
 	ID          int64  `json:"id"`
-	Purpose     string `json:"purpose"` // reply or notify
+	Purpose     string `json:"purpose"` // reply, notify or webhook
 	ChannelID   int64  `json:"channel_id"`
 	ChannelName string `json:"channel_name"`
 	ChannelKind string `json:"channel_kind"`

@@ -806,7 +806,11 @@ func (s *Service) ruleActionsTx(tx *gorm.DB, r *store.Rule, e Event, cause *Rule
 			if err := tx.Take(&sr, a.Value).Error; err != nil {
 				return nil, fmt.Errorf("saved reply %s: %w", a.Value, notFound(err))
 			}
-			_, evs, err := s.replyTx(tx, ReplyInput{TicketID: e.TicketID, Text: sr.Body, rule: cause}, "", nil)
+			text, err := s.savedReplyText(tx, e.TicketID, sr.Body)
+			if err != nil {
+				return nil, err
+			}
+			_, evs, err := s.replyTx(tx, ReplyInput{TicketID: e.TicketID, Text: text, rule: cause}, "", nil)
 			if err != nil {
 				return nil, err
 			}
@@ -835,6 +839,28 @@ func (s *Service) ruleActionsTx(tx *gorm.DB, r *store.Rule, e Event, cause *Rule
 		}
 	}
 	return events, nil
+}
+
+// savedReplyText fills a saved reply's placeholders as the composer does:
+// {{contact.name}} (or the fallback word) and {{agent.name}} (the
+// ticket's assignee, if any).
+func (s *Service) savedReplyText(tx *gorm.DB, ticketID int64, body string) (string, error) {
+	var t store.Ticket
+	if err := tx.Preload("Contact").Take(&t, ticketID).Error; err != nil {
+		return "", notFound(err)
+	}
+	name := ""
+	if t.Contact != nil {
+		name = strings.TrimSpace(plaintext.StripBidi(t.Contact.Name))
+	}
+	if name == "" {
+		name = s.contactFallback
+	}
+	agent := ""
+	if t.AssigneeID != nil {
+		agent = agentRef(tx, *t.AssigneeID).Name
+	}
+	return strings.NewReplacer("{{contact.name}}", name, "{{agent.name}}", agent).Replace(body), nil
 }
 
 // ruleEntry writes a timeline entry for an action that changes nothing on

@@ -261,7 +261,7 @@ func TestRuleActions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sr := store.SavedReply{Name: "ack", Body: "확인 후 연락드리겠습니다."}
+		sr := store.SavedReply{Name: "ack", Body: "{{contact.name}}님, 확인 후 연락드리겠습니다."}
 		if err := st.CreateSavedReply(e.ctx, &sr); err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +313,7 @@ func TestRuleActions(t *testing.T) {
 			{"saved reply", store.RuleAction{Type: inbox.ActSavedReply, Value: id64(sr.ID)}, func(t *testing.T, tk *store.Ticket, ms []store.Message) {
 				var n int
 				for _, m := range ms {
-					if m.Direction == store.DirOutbound && m.Text == sr.Body && m.DeliveryStatus == store.DeliveryQueued {
+					if m.Direction == store.DirOutbound && m.Text == "김민지님, 확인 후 연락드리겠습니다." && m.DeliveryStatus == store.DeliveryQueued {
 						n++
 					}
 				}
