@@ -69,10 +69,11 @@ const (
 	CondEmailDomain   = "email_domain"   // the contact's email domain
 	CondLanguage      = "language"       // the contact's locale ("ko", "en")
 	CondBusinessHours = "business_hours" // "inside" or "outside" the team's hours
+	CondPageURL       = "page_url"       // the page a widget visitor wrote from (contains)
 )
 
 // RuleFields lists the condition fields in the order forms show them.
-var RuleFields = []string{CondChannel, CondTeam, CondText, CondSubject, CondTag, CondPriority, CondEmailDomain, CondLanguage, CondBusinessHours}
+var RuleFields = []string{CondChannel, CondTeam, CondText, CondSubject, CondTag, CondPriority, CondEmailDomain, CondLanguage, CondBusinessHours, CondPageURL}
 
 // Rule condition operators.
 const (
@@ -234,12 +235,12 @@ func validCondition(c store.RuleCondition) error {
 	if !slices.Contains(RuleFields, c.Field) || !slices.Contains(RuleOps, c.Op) {
 		return bad()
 	}
-	textual := c.Field == CondText || c.Field == CondSubject
+	textual := c.Field == CondText || c.Field == CondSubject || c.Field == CondPageURL
 	if textual != (c.Op == OpContains || c.Op == OpNotContains) {
 		return bad()
 	}
 	switch c.Field {
-	case CondText, CondSubject, CondTag, CondEmailDomain, CondLanguage, CondChannel:
+	case CondText, CondSubject, CondTag, CondEmailDomain, CondLanguage, CondChannel, CondPageURL:
 		if c.Value == "" {
 			return bad()
 		}
@@ -469,6 +470,7 @@ type ruleFacts struct {
 	ticket      *store.Ticket
 	channelKind string
 	text        string
+	pageURL     string
 	tags        []string
 	email       string
 	locale      string
@@ -511,18 +513,18 @@ func (s *Service) loadFacts(db *gorm.DB, ticketID, messageID int64, at time.Time
 	if len(kinds) > 0 {
 		f.channelKind = kinds[0]
 	}
-	var texts []string
-	q := db.Model(&store.Message{}).Where("ticket_id = ?", t.ID)
+	var ms []store.Message
+	q := db.Select("id", "text", "meta").Where("ticket_id = ?", t.ID)
 	if messageID > 0 {
 		q = q.Where("id = ?", messageID)
 	} else {
 		q = q.Where("direction = ?", store.DirInbound).Order("created_at DESC, id DESC").Limit(1)
 	}
-	if err := q.Pluck("text", &texts).Error; err != nil {
+	if err := q.Find(&ms).Error; err != nil {
 		return nil, fmt.Errorf("rules: message text: %w", err)
 	}
-	if len(texts) > 0 {
-		f.text = texts[0]
+	if len(ms) > 0 {
+		f.text, f.pageURL = ms[0].Text, ms[0].Meta.String("page_url")
 	}
 	if t.TeamID != nil {
 		var tm store.Team
@@ -562,6 +564,8 @@ func condHolds(c store.RuleCondition, f *ruleFacts) bool {
 	case CondSubject:
 		_, toks := f.tokens()
 		is = store.MatchesTokens(toks, c.Value)
+	case CondPageURL:
+		is = f.pageURL != "" && strings.Contains(strings.ToLower(f.pageURL), strings.ToLower(c.Value))
 	case CondChannel:
 		is = strings.EqualFold(c.Value, f.channelKind) || c.Value == strconv.FormatInt(f.ticket.LastChannelID, 10)
 	case CondTeam:

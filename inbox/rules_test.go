@@ -41,8 +41,14 @@ func newRulesEnv(t *testing.T, st *store.Store) *rulesEnv {
 // ingest makes a ticket with one customer message from email (and locale).
 func (e *rulesEnv) ingest(text, email, locale string) int64 {
 	e.t.Helper()
+	return e.ingestMeta(text, email, locale, nil)
+}
+
+func (e *rulesEnv) ingestMeta(text, email, locale string, meta map[string]any) int64 {
+	e.t.Helper()
 	e.n++
 	in := msg(e.ch, fmt.Sprintf("m-%d", e.n), fmt.Sprintf("t-%d", e.n), text)
+	in.Meta = meta
 	in.Contact.ID = fmt.Sprintf("c-%d", e.n)
 	in.Contact.Email, in.Contact.Locale = email, locale
 	in.Subject = "문의: " + text
@@ -155,6 +161,7 @@ func TestRuleConditions(t *testing.T) {
 			text  string
 			email string
 			lang  string
+			meta  map[string]any
 			setup func(id int64)
 			cond  store.RuleCondition
 			want  bool
@@ -180,12 +187,15 @@ func TestRuleConditions(t *testing.T) {
 				cond: store.RuleCondition{Field: inbox.CondTag, Op: inbox.OpIs, Value: "VIP"}, want: true},
 			{name: "tag missing", text: "x", cond: store.RuleCondition{Field: inbox.CondTag, Op: inbox.OpIsNot, Value: "vip"}, want: true},
 			{name: "inside hours (no hours: always open)", text: "x", cond: store.RuleCondition{Field: inbox.CondBusinessHours, Op: inbox.OpIs, Value: "inside"}, want: true},
+			{name: "page url", text: "x", meta: map[string]any{"page_url": "https://shop.example/Checkout?step=2"},
+				cond: store.RuleCondition{Field: inbox.CondPageURL, Op: inbox.OpContains, Value: "/checkout"}, want: true},
+			{name: "page url absent", text: "x", cond: store.RuleCondition{Field: inbox.CondPageURL, Op: inbox.OpContains, Value: "/checkout"}, want: false},
 			{name: "outside hours (holiday today)", text: "x", setup: func(id int64) { e.patch(id, inbox.TicketPatch{TeamID: &closed.ID}) },
 				cond: store.RuleCondition{Field: inbox.CondBusinessHours, Op: inbox.OpIs, Value: "outside"}, want: true},
 		}
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				id := e.ingest(c.text, c.email, c.lang)
+				id := e.ingestMeta(c.text, c.email, c.lang, c.meta)
 				if c.setup != nil {
 					c.setup(id)
 				}

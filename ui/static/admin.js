@@ -591,7 +591,7 @@ function showFor(row, kind) {
   }
 }
 
-const textFields = ['text', 'subject'];
+const textFields = ['text', 'subject', 'page_url'];
 
 function syncCondRow(row) {
   const field = row.querySelector('[name=field]').value;
