@@ -718,6 +718,13 @@ func (s *Service) ApplyRules(ctx context.Context, rules []store.Rule, e Event) (
 		}
 		cause := &RuleCause{ID: r.ID, Name: r.Name, Chain: append(slices.Clone(chain), r.ID)}
 		ran, err := s.runRule(ctx, r, e, cause)
+		if errors.Is(err, ErrInvalid) {
+			// The rule cannot act on this ticket (its agent was
+			// deactivated, its team deleted): retrying will not help, and
+			// the rules after it still run.
+			s.log.Warn("rules: a rule could not act", "rule_id", r.ID, "ticket_id", e.TicketID, "event_id", e.ID, "err", err)
+			continue
+		}
 		if err != nil {
 			return acted, fmt.Errorf("rule %d: %w", r.ID, err)
 		}

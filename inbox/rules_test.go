@@ -587,3 +587,28 @@ func TestRuleSLATriggers(t *testing.T) {
 		}
 	})
 }
+
+// TestRuleThatCannotAct: a rule whose agent was deactivated acts on
+// nothing (no half-done changes) and does not hold up the rules after it.
+func TestRuleThatCannotAct(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newRulesEnv(t, st)
+		gone := &store.Agent{Email: "gone@example.com", Name: "퇴사자", Role: store.RoleAgent, Active: true}
+		if err := st.CreateAgent(e.ctx, gone); err != nil {
+			t.Fatal(err)
+		}
+		bad := e.rule(inbox.RuleInput{Name: "bad", Actions: []store.RuleAction{{Type: inbox.ActAddTag, Value: "half"},
+			{Type: inbox.ActAssignAgent, Value: strconv.FormatInt(gone.ID, 10)}}})
+		good := e.rule(inbox.RuleInput{Name: "good", Actions: tagAction("ok")})
+		if err := st.DB.Model(&store.Agent{}).Where("id = ?", gone.ID).Update("active", false).Error; err != nil {
+			t.Fatal(err)
+		}
+		id := e.ingest("아무 문의", "", "")
+		if acted := e.apply(id, 0); !slices.Equal(acted, []int64{good.ID}) {
+			t.Fatalf("acted = %v, want only %d (not %d)", acted, good.ID, bad.ID)
+		}
+		if got := tagsOf(e.ticket(id)); !slices.Equal(got, []string{"ok"}) {
+			t.Fatalf("tags = %v", got)
+		}
+	})
+}
