@@ -660,9 +660,16 @@ function showDryRun(form, res) {
   box.append(el('p', { class: 'dry-summary', 'data-dry-summary': '', text: res.matched > 0
     ? fill('rules.dryResult', { matched: res.matched, tried: res.tried }) : fill('rules.dryNone', { tried: res.tried }) }));
   const list = el('ul', { class: 'dry-list' });
+  const rows = [...form.querySelectorAll('[data-action-row]')];
+  // The name the form shows for an action's team, agent or saved reply.
+  const chosen = (k, type) => {
+    const s = rows[k] && rows[k].querySelector('select[data-for~="' + type + '"]');
+    return s && s.selectedOptions[0] ? s.selectedOptions[0].textContent : '';
+  };
   for (const it of res.items.filter((x) => x.matched)) {
-    const effects = (it.effects || []).map((f) => {
+    const effects = (it.effects || []).map((f, k) => {
       let what = t('ruleaction.' + f.type);
+      if (['assign_team', 'assign_agent', 'saved_reply'].includes(f.type) && chosen(k, f.type)) what += ': ' + chosen(k, f.type);
       if (f.type === 'add_tag' || f.type === 'remove_tag') what += ' #' + f.value;
       if (f.type === 'set_priority') what += ': ' + t('priority.' + f.value);
       if (f.type === 'set_status') what += ': ' + t('status.' + f.value);
@@ -677,6 +684,8 @@ function showDryRun(form, res) {
 
 function initRules() {
   document.querySelectorAll('[data-rule-form]').forEach(syncRuleForm);
+  const saved = document.querySelectorAll('.rule-list [data-rule-form]');
+  if (saved.length) saved[saved.length - 1].querySelector('[data-rule-move="1"]').disabled = true;
   document.addEventListener('change', (e) => {
     const form = e.target.closest('[data-rule-form]');
     if (form) syncRuleForm(form);
