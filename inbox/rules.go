@@ -24,7 +24,8 @@ import (
 //   - The durable consumer RulesConsumer sees every event that can trigger a
 //     rule and evaluates the enabled rules of that trigger in position
 //     order. A rule whose conditions hold (all of them, or any with match
-//     "any") acts; StopAfter ends the evaluation of that event.
+//     "any") acts; StopAfter ends the evaluation of that event. A rule sees
+//     the ticket as the rules before it left it.
 //   - A rule's actions on one event run in one transaction together with a
 //     rule_runs row keyed (rule, event): a redelivered event (a crash, a lost
 //     lease, a retry) finds the row and acts no more, and a crash before the
@@ -730,6 +731,7 @@ func (s *Service) ApplyRules(ctx context.Context, rules []store.Rule, e Event) (
 		}
 		if ran {
 			acted = append(acted, r.ID)
+			facts = nil // the next rule sees what this one changed
 		}
 		if r.StopAfter {
 			break

@@ -612,3 +612,19 @@ func TestRuleThatCannotAct(t *testing.T) {
 		}
 	})
 }
+
+// TestRuleSeesEarlierRules: a later rule of the same event sees what an
+// earlier one changed (a tag it added).
+func TestRuleSeesEarlierRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newRulesEnv(t, st)
+		e.rule(inbox.RuleInput{Name: "vip", Conditions: []store.RuleCondition{{Field: inbox.CondText, Op: inbox.OpContains, Value: "결제"}}, Actions: tagAction("vip")})
+		e.rule(inbox.RuleInput{Name: "vip urgent", Conditions: []store.RuleCondition{{Field: inbox.CondTag, Op: inbox.OpIs, Value: "vip"}},
+			Actions: []store.RuleAction{{Type: inbox.ActSetPriority, Value: store.PriorityUrgent}}})
+		id := e.ingest("결제 오류", "", "")
+		e.apply(id, 0)
+		if tk := e.ticket(id); tk.Priority != store.PriorityUrgent || !slices.Equal(tagsOf(tk), []string{"vip"}) {
+			t.Fatalf("ticket = %s %v", tk.Priority, tagsOf(tk))
+		}
+	})
+}
