@@ -158,7 +158,7 @@ func eventSchemas() map[string]any {
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
 		inbox.EventContactUpdated, inbox.EventSurveyAnswered, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
 		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated,
-		inbox.EventSLAWarning, inbox.EventSLABreached, inbox.EventTicketSLA}
+		inbox.EventSLAWarning, inbox.EventSLABreached, inbox.EventTicketSLA, inbox.EventTicketNoReply}
 	return map[string]any{
 		"Event": map[string]any{
 			"type": "object", "required": []any{"type", "at"},
@@ -171,6 +171,9 @@ func eventSchemas() map[string]any {
 				"agent":   obj(map[string]any{"availability": change(str), "chat_cap": change(id)}),
 				"changes": ref("TicketChanges"), "message": ref("MessageChanges"), "contact": ref("ContactChanges"),
 				"survey": ref("SurveyChanges"), "sla": ref("SLAChanges"),
+				"rule": obj(map[string]any{"id": id, "name": str, "chain": map[string]any{"type": "array", "items": id,
+					"description": "the rules that led to this change, this one last"}}),
+				"no_reply": obj(map[string]any{"hours": id, "since": when}),
 				"data": map[string]any{"type": "object", "description": "ephemeral events: agent.viewing/agent.typing {state, agent_name, ticket}, " +
 					"contact.typing {typing, visitor}, visitor.page {visitor, url, title, referrer}, presence {visitor, online}"},
 				"at": when,

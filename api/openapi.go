@@ -1,6 +1,7 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -55,17 +56,15 @@ func (a *API) OpenAPI() map[string]any {
 			"properties": map[string]any{"code": map[string]any{"type": "string"}, "reason": map[string]any{"type": "string"},
 				"message": map[string]any{"type": "string"}, "params": map[string]any{"type": "object"}}}}},
 	}
-	for k, v := range eventSchemas() {
-		schemas[k] = v
-	}
-	for k, v := range linkSchemas() {
-		schemas[k] = v
-	}
-	for k, v := range surveySchemas() {
-		schemas[k] = v
-	}
-	for k, v := range slaSchemas() {
-		schemas[k] = v
+	// Each feature adds its schemas here, one line each.
+	for _, set := range []map[string]any{
+		eventSchemas(),
+		linkSchemas(),
+		surveySchemas(),
+		slaSchemas(),
+		ruleSchemas(),
+	} {
+		maps.Copy(schemas, set)
 	}
 	return map[string]any{
 		"openapi": "3.1.0",

@@ -69,6 +69,13 @@ func (a *API) routes() []route {
 		{"GET", "/sla-policies/{id}", authAgent, "An SLA policy", "", "SLAPolicy", a.getSLAPolicy},
 		{"PUT", "/sla-policies/{id}", authAdmin, "Replace an SLA policy (tickets take the change when they next change)", "SLAPolicyBody", "SLAPolicy", a.putSLAPolicy},
 		{"DELETE", "/sla-policies/{id}", authAdmin, "Delete an SLA policy", "", "OK", a.deleteSLAPolicy},
+		{"GET", "/rules", authAdmin, "Automation rules in evaluation order", "", "RuleList", a.listRules},
+		{"POST", "/rules", authAdmin, "Create an automation rule (added last): when trigger, if conditions (all or any), then actions; stop_after ends the evaluation", "RuleBody", "Rule", a.createRule},
+		{"POST", "/rules/order", authAdmin, "Set the evaluation order of the rules (every rule id once)", "RuleOrder", "RuleList", a.orderRules},
+		{"POST", "/rules/dry-run", authAdmin, "Try an unsaved rule on the most recent tickets (limit, default 50): which would match and what its actions would do; changes nothing", "RuleDryRun", "RuleDryRunResult", a.dryRunRule},
+		{"GET", "/rules/{id}", authAdmin, "An automation rule", "", "Rule", a.getRule},
+		{"PUT", "/rules/{id}", authAdmin, "Replace a rule (its position stays; a webhook action without a secret keeps its secret)", "RuleBody", "Rule", a.putRule},
+		{"DELETE", "/rules/{id}", authAdmin, "Delete a rule", "", "OK", a.deleteRule},
 
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
 		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},

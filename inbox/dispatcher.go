@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -56,6 +57,8 @@ type DispatchOptions struct {
 	// Drain is how long sends in flight may finish after ctx ends (default
 	// 10s); a send cut off then is released for the next start.
 	Drain time.Duration
+	// HTTPClient posts rule webhooks (default: a client with SendTimeout).
+	HTTPClient *http.Client
 }
 
 func (o *DispatchOptions) defaults() {
@@ -85,6 +88,9 @@ func (o *DispatchOptions) defaults() {
 	}
 	if o.Drain <= 0 {
 		o.Drain = 10 * time.Second
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.SendTimeout}
 	}
 }
 
@@ -239,6 +245,8 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		err error
 	)
 	switch {
+	case row.Purpose == store.PurposeWebhook:
+		ref, err = s.sendWebhook(sendCtx, opts.HTTPClient, row)
 	case !ok:
 		err = fmt.Errorf("channel %d is not running", row.ChannelID)
 	case row.Purpose == store.PurposeNotify:
@@ -541,7 +549,7 @@ func (s *Service) RetryOutbox(ctx context.Context, id int64) error {
 // FailedDelivery is an outbox row that failed for good, as admins see it.
 type FailedDelivery struct {
 	ID          int64  `json:"id"`
-	Purpose     string `json:"purpose"` // reply or notify
+	Purpose     string `json:"purpose"` // reply, notify or webhook
 	ChannelID   int64  `json:"channel_id"`
 	ChannelName string `json:"channel_name"`
 	ChannelKind string `json:"channel_kind"`

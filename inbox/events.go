@@ -44,7 +44,7 @@ const (
 func Durable(typ string) bool {
 	switch typ {
 	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated,
-		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered, EventSLAWarning, EventSLABreached:
+		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered, EventSLAWarning, EventSLABreached, EventTicketNoReply:
 		return true
 	}
 	return false
@@ -78,6 +78,11 @@ type Event struct {
 	// SLA describes an sla.warning or sla.breached: which target, its due
 	// time, the policy and the ticket's SLA cycle.
 	SLA *SLAChanges `json:"sla,omitempty"`
+	// Rule names the automation rule whose action made this change (and
+	// the chain of rules that led to it); nil for everything else.
+	Rule *RuleCause `json:"rule,omitempty"`
+	// NoReply describes a ticket.no_reply.
+	NoReply *NoReplyChanges `json:"no_reply,omitempty"`
 	// Data is the free-form payload of ephemeral events (typing, presence,
 	// visitor pages, connector-internal events); durable events use the
 	// typed fields above.

@@ -108,6 +108,9 @@ type Options struct {
 	// LinkTTL is how long a conversation link works after the last email
 	// that carried it (default DefaultLinkTTL).
 	LinkTTL time.Duration
+	// ContactFallback is the word a saved reply sent by a rule puts for
+	// {{contact.name}} when the customer gave no name (default "고객").
+	ContactFallback string
 }
 
 // Service is the inbox. It is safe for concurrent use.
@@ -136,6 +139,11 @@ type Service struct {
 	continueWindow time.Duration
 	linkTTL        time.Duration
 	linkKey        atomic.Pointer[[]byte]
+
+	// ruleHooks are test hooks in a rule's run (rules.go); zero in
+	// production.
+	ruleHooks       ruleHooks
+	contactFallback string
 }
 
 // New returns a Service over st.
@@ -158,6 +166,8 @@ func New(st *store.Store, opts Options) *Service {
 
 		continueWindow: cmp.Or(opts.ContinueWindow, DefaultContinueWindow),
 		linkTTL:        cmp.Or(opts.LinkTTL, DefaultLinkTTL),
+
+		contactFallback: cmp.Or(opts.ContactFallback, "고객"),
 	}
 	if s.minFreeDisk == 0 {
 		s.minFreeDisk = DefaultMinFreeDisk

@@ -393,7 +393,6 @@ func TestSLABusinessHoursAndChanges(t *testing.T) {
 	})
 }
 
-func ptr[T any](v T) *T { return &v }
 
 // TestSLAPolicyValidation: bad policies are refused with their codes.
 func TestSLAPolicyValidation(t *testing.T) {

@@ -39,6 +39,9 @@ type ReplyInput struct {
 	// message and sends nothing again; with a different reply it is
 	// ErrKeyReused.
 	IdempotencyKey string
+
+	// rule is the rule sending the reply (a saved reply action).
+	rule *RuleCause
 }
 
 // Reply stores an agent reply and queues it for delivery in one transaction.
@@ -114,6 +117,10 @@ func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string
 		TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
 		ChannelID: ch.ID, Text: r.Text, HTML: html, Meta: store.JSONMap{}, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts,
 	}
+	if r.rule != nil {
+		msg.AuthorType = store.AuthorBot
+		msg.Meta["rule"] = r.rule.ref()
+	}
 	if err := tx.Create(msg).Error; err != nil {
 		return nil, nil, fmt.Errorf("create reply: %w", err)
 	}
@@ -131,7 +138,7 @@ func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string
 		"last_agent_at": ts, "last_message_at": ts, "updated_at": ts,
 		"message_count": gorm.Expr("message_count + 1"), "version": gorm.Expr("version + 1"),
 	}
-	if t.FirstResponseAt == nil {
+	if t.FirstResponseAt == nil && r.rule == nil { // an automatic reply is not a response
 		up["first_response_at"] = ts
 	}
 	if r.Status != "" && r.Status != t.Status {
@@ -147,7 +154,7 @@ func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string
 		return nil, nil, err
 	}
 	ev := Event{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch.ID, AgentID: r.AgentID,
-		Message: &MessageChanges{Direction: store.DirOutbound}}
+		Message: &MessageChanges{Direction: store.DirOutbound}, Rule: r.rule}
 	changes := &TicketChanges{LastMessageAt: &ts}
 	if st, ok := up["status"].(string); ok {
 		changes.Status = &Change[string]{Old: t.Status, New: st}
@@ -155,7 +162,7 @@ func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string
 	if t.AssigneeID == nil && r.AgentID > 0 {
 		changes.Assignee = &Change[*AgentRef]{New: agentRef(tx, r.AgentID)}
 	}
-	events := []Event{ev, {Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Changes: changes}}
+	events := []Event{ev, {Type: EventTicketUpdated, TicketID: t.ID, AgentID: r.AgentID, Changes: changes, Rule: r.rule}}
 	if err := s.queueNotifications(tx, t.ID, ev); err != nil {
 		return nil, nil, err
 	}
@@ -205,32 +212,9 @@ func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error)
 		if replayed, err = s.replay(tx, key); err != nil || replayed != 0 {
 			return err
 		}
-		t, err := lockTicket(tx, n.TicketID)
-		if err != nil {
+		if msg, ev, err = s.noteTx(tx, n, blobs, nil); err != nil {
 			return err
 		}
-		ts := now()
-		msg = &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: n.AgentID,
-			ChannelID: t.LastChannelID, Text: n.Text, Meta: store.JSONMap{}, CreatedAt: ts}
-		if err := tx.Create(msg).Error; err != nil {
-			return fmt.Errorf("create note: %w", err)
-		}
-		if err := createAttachments(tx, msg.ID, n.Attachments, blobs, ts); err != nil {
-			return err
-		}
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
-			"version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": gorm.Expr("message_count + 1"),
-		}).Error; err != nil {
-			return err
-		}
-		if err := s.st.IndexMessage(tx, t.ID, msg.ID, n.Text); err != nil {
-			return err
-		}
-		evs := []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Message: &MessageChanges{Direction: store.DirNote}}}
-		if err := s.recordEvents(tx, evs); err != nil {
-			return err
-		}
-		ev = evs[0]
 		return s.remember(tx, key, msg.ID)
 	})
 	if err != nil {
@@ -244,6 +228,41 @@ func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error)
 	}
 	s.publish(ev)
 	return msg, nil
+}
+
+// noteTx writes a note inside tx. A note written by a rule (cause set) is
+// the system's, with the rule named in its metadata.
+func (s *Service) noteTx(tx *gorm.DB, n NoteInput, blobs []string, cause *RuleCause) (*store.Message, Event, error) {
+	t, err := lockTicket(tx, n.TicketID)
+	if err != nil {
+		return nil, Event{}, err
+	}
+	ts := now()
+	msg := &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorAgent, AuthorID: n.AgentID,
+		ChannelID: t.LastChannelID, Text: n.Text, Meta: store.JSONMap{}, CreatedAt: ts}
+	if cause != nil {
+		msg.AuthorType = store.AuthorSystem
+		msg.Meta["rule"] = cause.ref()
+	}
+	if err := tx.Create(msg).Error; err != nil {
+		return nil, Event{}, fmt.Errorf("create note: %w", err)
+	}
+	if err := createAttachments(tx, msg.ID, n.Attachments, blobs, ts); err != nil {
+		return nil, Event{}, err
+	}
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
+		"version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": gorm.Expr("message_count + 1"),
+	}).Error; err != nil {
+		return nil, Event{}, err
+	}
+	if err := s.st.IndexMessage(tx, t.ID, msg.ID, n.Text); err != nil {
+		return nil, Event{}, err
+	}
+	evs := []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Message: &MessageChanges{Direction: store.DirNote}, Rule: cause}}
+	if err := s.recordEvents(tx, evs); err != nil {
+		return nil, Event{}, err
+	}
+	return msg, evs[0], nil
 }
 
 // agentText normalises what an agent wrote, from any edge (the API, a Slack
@@ -293,7 +312,25 @@ func validPriority(p string) bool {
 func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p TicketPatch) (*store.Ticket, error) {
 	var events []Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
-		events = nil
+		var err error
+		events, err = s.updateTicketTx(tx, ticketID, actorID, p, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inbox: update ticket %d: %w", ticketID, err)
+	}
+	if len(events) > 0 {
+		s.publish(events...)
+	}
+	return s.Ticket(ctx, ticketID)
+}
+
+// updateTicketTx applies p inside tx and returns the recorded events (none
+// when nothing changed). cause, when set, names the rule that made the
+// change: its system message and event carry it.
+func (s *Service) updateTicketTx(tx *gorm.DB, ticketID, actorID int64, p TicketPatch, cause *RuleCause) ([]Event, error) {
+	var events []Event
+	err := func() error {
 		t, err := lockTicket(tx, ticketID)
 		if err != nil {
 			return err
@@ -386,23 +423,23 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
 			return fmt.Errorf("update ticket: %w", err)
 		}
+		meta := store.JSONMap{"changes": ch, "agent_id": actorID}
+		text := ch.Summary()
+		if cause != nil {
+			meta["rule"] = cause.ref()
+			text += " (rule '" + cause.Name + "')"
+		}
 		if err := tx.Create(&store.Message{TicketID: t.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
-			ChannelID: t.LastChannelID, Text: ch.Summary(), Meta: store.JSONMap{"changes": ch, "agent_id": actorID}, CreatedAt: ts}).Error; err != nil {
+			ChannelID: t.LastChannelID, Text: text, Meta: meta, CreatedAt: ts}).Error; err != nil {
 			return err
 		}
-		events = []Event{{Type: EventTicketUpdated, TicketID: t.ID, AgentID: actorID, Changes: ch}}
+		events = []Event{{Type: EventTicketUpdated, TicketID: t.ID, AgentID: actorID, Changes: ch, Rule: cause}}
 		if err := s.queueNotifications(tx, t.ID, events[0]); err != nil {
 			return err
 		}
 		return s.recordEvents(tx, events)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("inbox: update ticket %d: %w", ticketID, err)
-	}
-	if len(events) > 0 {
-		s.publish(events...)
-	}
-	return s.Ticket(ctx, ticketID)
+	}()
+	return events, err
 }
 
 func derefID(p *int64) int64 {

@@ -69,7 +69,7 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := inbox.NewMetrics(reg)
-	svc := inbox.New(st, inbox.Options{Logger: log, BaseURL: cfg.BaseURL, Metrics: metrics})
+	svc := inbox.New(st, inbox.Options{Logger: log, BaseURL: cfg.BaseURL, Metrics: metrics, ContactFallback: cfg.ContactFallback})
 	chState := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hanbox_channel_up", Help: "1 when a channel's connector is connected."}, []string{"channel", "kind"})
 	chErrors := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hanbox_channel_errors_total", Help: "Connector errors per channel."}, []string{"channel", "kind"})
 	sse := prometheus.NewGauge(prometheus.GaugeOpts{Name: "hanbox_sse_clients", Help: "Live agent event streams."})
@@ -112,6 +112,12 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	}
 	// Presence: online agents with no open inbox for a while become away.
 	if err := svc.EnablePresence(ctx, sched, inbox.PresenceOptions{Idle: cfg.AwayAfter}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Automation rules, on the durable event path too (no-reply timers on
+	// the scheduler).
+	if err := svc.EnableRules(ctx, sched); err != nil {
 		st.Close()
 		return nil, err
 	}

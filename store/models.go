@@ -59,6 +59,9 @@ const (
 
 	PurposeReply  = "reply"
 	PurposeNotify = "notify"
+	// PurposeWebhook: a signed HTTP POST of an automation rule (channel 0;
+	// the payload holds the URL, secret and body).
+	PurposeWebhook = "webhook"
 )
 
 // Agent roles.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -68,6 +69,63 @@ func Tokenize(text string) [][]string {
 	flushWord()
 	flushCJK()
 	return groups
+}
+
+// Matches reports whether a search for query would find text, by the
+// rules of the index: every token group of the query appears as a phrase
+// in the text's token stream, CJK bigrams exactly and other words as
+// prefixes ("배송" matches "배송이", "refund" matches "refunds"). An empty
+// query matches nothing. Automation rules use it for "text contains", so
+// a rule and a search agree on what a message says.
+func Matches(text, query string) bool {
+	return MatchesTokens(TokenStream(text), query)
+}
+
+// TokenStream is text's index tokens in order (Tokenize, flattened), for
+// matching one text against many queries (MatchesTokens).
+func TokenStream(text string) []string {
+	var toks []string
+	for _, g := range Tokenize(text) {
+		toks = append(toks, g...)
+	}
+	return toks
+}
+
+// MatchesTokens is Matches on a text's TokenStream.
+func MatchesTokens(toks []string, query string) bool {
+	q := Tokenize(query)
+	if len(q) == 0 {
+		return false
+	}
+	for _, g := range q {
+		if !containsPhrase(toks, g) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsPhrase(toks, phrase []string) bool {
+	// Bigrams match exactly; words and a lone CJK character as prefixes,
+	// as ftsQuery asks the index.
+	exact := make([]bool, len(phrase))
+	for k, p := range phrase {
+		exact[k] = isCJKToken(p) && utf8.RuneCountInString(p) > 1
+	}
+	for i := 0; i+len(phrase) <= len(toks); i++ {
+		ok := true
+		for k, p := range phrase {
+			t := toks[i+k]
+			if exact[k] && t != p || !exact[k] && !strings.HasPrefix(t, p) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // indexText turns text into the space-separated token string stored in the index.

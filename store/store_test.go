@@ -224,3 +224,27 @@ func TestSearchWindow(t *testing.T) {
 		}
 	})
 }
+
+// TestMatches: rules' "text contains" agrees with search: Korean stems
+// inside words with particles, bigrams as phrases, words by prefix.
+func TestMatches(t *testing.T) {
+	for _, c := range []struct {
+		text, q string
+		want    bool
+	}{
+		{"배송이 늦어요", "배송", true},
+		{"배송이 늦어요", "송이", true},
+		{"배송이 늦어요", "배이", false},
+		{"환불은 언제?", "환불 언제", true},
+		{"환불은 언제?", "환불 취소", false},
+		{"I want Refunds now", "refund", true},
+		{"I want refunds", "funds", false},
+		{"결제", "결", true},
+		{"anything", "", false},
+		{"VIP 고객 결제오류", "결제 오류", true},
+	} {
+		if got := store.Matches(c.text, c.q); got != c.want {
+			t.Errorf("Matches(%q, %q) = %v, want %v", c.text, c.q, got, c.want)
+		}
+	}
+}

@@ -24,7 +24,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
@@ -74,6 +74,15 @@ func templateFuncs() template.FuncMap {
 		// cause sorts a delivery error into a cause the agent reads in
 		// their language ("delivery.cause.<cause>").
 		"cause": deliveryCause,
+		// dict passes several values to a nested template: dict "k1" v1 "k2" v2.
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				k, _ := kv[i].(string)
+				m[k] = kv[i+1]
+			}
+			return m
+		},
 	}
 }
 

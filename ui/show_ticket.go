@@ -260,7 +260,13 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 			v.Text, v.Quoted = inbox.FoldQuote(*m)
 		}
 	case store.AuthorSystem:
-		v.Text = systemText(pg, m.Text, m.Meta)
+		if m.Direction == store.DirSystem {
+			v.Text = systemText(pg, m.Text, m.Meta)
+		}
+	}
+	if _, name := inbox.RuleFromMeta(m.Meta); name != "" {
+		// A rule's note or saved reply: the rule is its author.
+		v.AuthorName = strings.ReplaceAll(pg.Tr("ticket.ruleAuthor"), "{name}", name)
 	}
 	if m.HTML != "" && !v.Deleted {
 		v.SrcDoc = emailDoc(messageHTML(m, pg.tr), emailCSP, false)
@@ -289,6 +295,21 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 // records (inbox.TicketChanges), or, for lines written by older versions, by
 // reading their "status:resolved, assigned:Kim" text.
 func systemText(pg *page, text string, meta store.JSONMap) string {
+	line := systemLine(pg, text, meta)
+	if _, name := inbox.RuleFromMeta(meta); name != "" {
+		// "담당자 → 김상담 (규칙 'VIP → 결제팀')"
+		line += " (" + strings.ReplaceAll(pg.Tr("sys.byRule"), "{name}", name) + ")"
+	}
+	return line
+}
+
+func systemLine(pg *page, text string, meta store.JSONMap) string {
+	switch meta.String("rule_action") {
+	case inbox.ActNotifySlack:
+		return pg.Tr("sys.ruleSlack")
+	case inbox.ActWebhook:
+		return strings.ReplaceAll(pg.Tr("sys.ruleWebhook"), "{host}", meta.String("host"))
+	}
 	if ch := inbox.ChangesFromMeta(meta); ch != nil {
 		var parts []string
 		if c := ch.Status; c != nil {

@@ -33,6 +33,9 @@ func noticeKey(ticketID int64) string { return "ticket:" + strconv.FormatInt(tic
 // across the dispatcher's retries: what was posted is remembered in the
 // channel state before success is reported.
 func (c *Channel) Notify(ctx context.Context, n *inbox.Notification) (inbox.ExternalRef, error) {
+	if n.Event.Type == inbox.EventRuleNotify {
+		return c.notifyRule(ctx, n)
+	}
 	if c.settings.NotifyChannel == "" {
 		return inbox.ExternalRef{}, nil
 	}
@@ -91,6 +94,36 @@ func (c *Channel) notifyCreated(ctx context.Context, n *inbox.Notification) (inb
 	}
 	b, _ := json.Marshal(notice{Channel: channel, TS: ts, Excerpt: excerpt})
 	if err := c.deps.State.Put(ctx, noticeKey(n.Ticket.ID), string(b)); err != nil {
+		return inbox.ExternalRef{}, err
+	}
+	return inbox.ExternalRef{ID: ts}, nil
+}
+
+// notifyRule posts an automation rule's message (Event.Data "text") with a
+// link to the ticket, in the rule's Slack channel ("slack_channel") or the
+// notify channel. The outbox row's id makes retries post once.
+func (c *Channel) notifyRule(ctx context.Context, n *inbox.Notification) (inbox.ExternalRef, error) {
+	doneKey := "rule-notify:" + strconv.FormatInt(n.OutboxID, 10)
+	if ts, err := c.deps.State.Get(ctx, doneKey); err == nil {
+		return inbox.ExternalRef{ID: ts}, nil
+	} else if !errors.Is(err, inbox.ErrNotFound) {
+		return inbox.ExternalRef{}, err
+	}
+	target, _ := n.Event.Data["slack_channel"].(string)
+	if target == "" {
+		target = c.settings.NotifyChannel
+	}
+	if target == "" {
+		return inbox.ExternalRef{}, inbox.Permanent(errors.New("slack: the rule names no Slack channel and none is set for notifications"))
+	}
+	text, _ := n.Event.Data["text"].(string)
+	line := fmt.Sprintf("%s\n<%s|#%d %s>", esc(plaintext.Shorten(text, 1500)), n.Ticket.URL, n.Ticket.Number, esc(plaintext.Shorten(n.Ticket.Subject, 200)))
+	_, ts, err := c.api.PostMessageContext(ctx, target, slackgo.MsgOptionText(line, false))
+	if err != nil {
+		return inbox.ExternalRef{}, c.transportErr("chat.postMessage", err)
+	}
+	c.healthy()
+	if err := c.deps.State.Put(ctx, doneKey, ts); err != nil {
 		return inbox.ExternalRef{}, err
 	}
 	return inbox.ExternalRef{ID: ts}, nil

@@ -618,12 +618,169 @@ function initCSAT() {
   load();
 }
 
+// ---- automation rules: condition and action rows, order, dry run ----
+
+// showFor shows, in a row, the value controls meant for the chosen field
+// or action type (data-for lists them) and disables the others, so only
+// the visible ones are read.
+function showFor(row, kind) {
+  for (const c of row.querySelectorAll('[data-for]')) {
+    const on = c.dataset.for.split(' ').includes(kind);
+    c.hidden = !on;
+    c.disabled = !on;
+  }
+}
+
+const textFields = ['text', 'subject', 'page_url'];
+
+function syncCondRow(row) {
+  const field = row.querySelector('[name=field]').value;
+  showFor(row, field);
+  const op = row.querySelector('[name=op]');
+  const textual = textFields.includes(field);
+  for (const o of op.options) {
+    const ok = textual ? (o.value === 'contains' || o.value === 'not_contains') : (o.value === 'is' || o.value === 'is_not');
+    o.hidden = !ok;
+    o.disabled = !ok;
+  }
+  if (op.selectedOptions[0] && op.selectedOptions[0].disabled) op.value = textual ? 'contains' : 'is';
+}
+
+function syncActionRow(row) {
+  showFor(row, row.querySelector('[name=type]').value);
+}
+
+function syncRuleForm(form) {
+  form.querySelectorAll('[data-cond-row]').forEach(syncCondRow);
+  form.querySelectorAll('[data-action-row]').forEach(syncActionRow);
+  form.querySelector('[data-hours-field]').hidden = form.elements.trigger.value !== 'no_customer_reply';
+  form.querySelector('[data-no-conds]').hidden = !!form.querySelector('[data-cond-row]');
+}
+
+function addRow(form, templateID, list) {
+  const frag = document.getElementById(templateID).content.cloneNode(true);
+  form.querySelector(list).append(frag);
+  syncRuleForm(form);
+}
+
+// ruleBody reads a rule form into the API's RuleBody.
+function ruleBody(form) {
+  const val = (row, name) => {
+    const c = [...row.querySelectorAll('[name="' + name + '"]')].find((x) => !x.disabled);
+    return c ? c.value.trim() : '';
+  };
+  const conditions = [...form.querySelectorAll('[data-cond-row]')].map((row) => ({
+    field: row.querySelector('[name=field]').value, op: row.querySelector('[name=op]').value, value: val(row, 'value'),
+  }));
+  const actions = [...form.querySelectorAll('[data-action-row]')].map((row) => {
+    const a = { type: row.querySelector('[name=type]').value, value: val(row, 'value'), target: val(row, 'target'), secret: val(row, 'secret') };
+    const ch = val(row, 'channel_id');
+    if (ch) a.channel_id = Number(ch);
+    return a;
+  });
+  return {
+    name: form.elements.name.value.trim(), enabled: form.elements.enabled.checked, stop_after: form.elements.stop_after.checked,
+    trigger: form.elements.trigger.value, trigger_hours: Number(form.elements.trigger_hours.value || 0),
+    match: form.elements.match.value, conditions, actions,
+  };
+}
+
+function fill(key, params) {
+  let s = t(key);
+  for (const [k, v] of Object.entries(params)) s = s.split('{' + k + '}').join(String(v));
+  return s;
+}
+
+// showDryRun lists the tickets an unsaved rule would act on, and what it
+// would do to each.
+function showDryRun(form, res) {
+  const box = form.querySelector('[data-dry-results]');
+  box.replaceChildren();
+  box.hidden = false;
+  box.append(el('p', { class: 'dry-summary', 'data-dry-summary': '', text: res.matched > 0
+    ? fill('rules.dryResult', { matched: res.matched, tried: res.tried }) : fill('rules.dryNone', { tried: res.tried }) }));
+  const list = el('ul', { class: 'dry-list' });
+  const rows = [...form.querySelectorAll('[data-action-row]')];
+  // The name the form shows for an action's team, agent or saved reply.
+  const chosen = (k, type) => {
+    const s = rows[k] && rows[k].querySelector('select[data-for~="' + type + '"]');
+    return s && s.selectedOptions[0] ? s.selectedOptions[0].textContent : '';
+  };
+  for (const it of res.items.filter((x) => x.matched)) {
+    const effects = (it.effects || []).map((f, k) => {
+      let what = t('ruleaction.' + f.type);
+      if (['assign_team', 'assign_agent', 'saved_reply'].includes(f.type) && chosen(k, f.type)) what += ': ' + chosen(k, f.type);
+      if (f.type === 'add_tag' || f.type === 'remove_tag') what += ' #' + f.value;
+      if (f.type === 'set_priority') what += ': ' + t('priority.' + f.value);
+      if (f.type === 'set_status') what += ': ' + t('status.' + f.value);
+      if (f.noop) what += ' ' + t('rules.dryNoop');
+      return what;
+    });
+    list.append(el('li', { 'data-dry-ticket': it.public_id },
+      el('a', { href: '/tickets/' + it.public_id }, '#' + it.number + ' '), el('bdi', { text: it.subject }), ' — ' + effects.join(', ')));
+  }
+  box.append(list);
+}
+
+function initRules() {
+  document.querySelectorAll('[data-rule-form]').forEach(syncRuleForm);
+  const saved = document.querySelectorAll('.rule-list [data-rule-form]');
+  if (saved.length) saved[saved.length - 1].querySelector('[data-rule-move="1"]').disabled = true;
+  document.addEventListener('change', (e) => {
+    const form = e.target.closest('[data-rule-form]');
+    if (form) syncRuleForm(form);
+  });
+  document.addEventListener('click', async (e) => {
+    const form = e.target.closest('[data-rule-form]');
+    if (!form) return;
+    const id = form.dataset.ruleForm;
+    if (e.target.closest('[data-add-cond]')) { addRow(form, 'rule-cond-row', '[data-cond-rows]'); return; }
+    if (e.target.closest('[data-add-action]')) { addRow(form, 'rule-action-row', '[data-action-rows]'); return; }
+    const rm = e.target.closest('[data-remove-row]');
+    if (rm) { rm.closest('li').remove(); syncRuleForm(form); return; }
+    if (e.target.closest('[data-rule-dry-run]')) {
+      formError(form, null);
+      try { showDryRun(form, await api('POST', '/rules/dry-run', { rule: ruleBody(form), limit: 50 })); } catch (err) { formError(form, err); }
+      return;
+    }
+    const mv = e.target.closest('[data-rule-move]');
+    if (mv) {
+      const ids = [...document.querySelectorAll('[data-rule-form]')].map((f) => f.dataset.ruleForm).filter((x) => x !== 'new').map(Number);
+      const at = ids.indexOf(Number(id));
+      const to = at + Number(mv.dataset.ruleMove);
+      if (to < 0 || to >= ids.length) return;
+      [ids[at], ids[to]] = [ids[to], ids[at]];
+      try { await api('POST', '/rules/order', { ids }); location.reload(); } catch (err) { formError(form, err); }
+      return;
+    }
+    const del = e.target.closest('[data-rule-delete]');
+    if (del) {
+      if (del.dataset.confirming !== 'true') { del.dataset.confirming = 'true'; del.textContent = t('rules.deleteConfirm'); return; }
+      try { await api('DELETE', '/rules/' + id); location.reload(); } catch (err) { formError(form, err); }
+    }
+  });
+  document.addEventListener('submit', async (e) => {
+    const form = e.target.closest('[data-rule-form]');
+    if (!form) return;
+    e.preventDefault();
+    formError(form, null);
+    const id = form.dataset.ruleForm;
+    try {
+      if (id === 'new') await api('POST', '/rules', ruleBody(form));
+      else await api('PUT', '/rules/' + id, ruleBody(form));
+      toast(t('common.saved'));
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+}
+
 export function init(page) {
   initCopy();
   if (page === 'channels') { initChannels(); initCSAT(); }
   if (page === 'agents') initAgents();
   if (page === 'teams') initTeams();
   if (page === 'sla') initSLA();
+  if (page === 'rules') initRules();
   if (page === 'saved_replies') initSavedReplies();
   if (page === 'password') initPassword();
   if (page === 'quarantine') initQuarantine();
