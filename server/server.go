@@ -21,6 +21,7 @@ import (
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
+	"github.com/hanbox/hanbox/webhook"
 )
 
 // Version is set at build time with -ldflags "-X github.com/hanbox/hanbox/server.Version=...".
@@ -37,7 +38,9 @@ type Server struct {
 	API     *api.API
 	// Jobs is the durable scheduler; features register their handlers on
 	// it before Start.
-	Jobs     *jobs.Scheduler
+	Jobs *jobs.Scheduler
+	// Webhooks delivers events to admins' subscribed endpoints.
+	Webhooks *webhook.Service
 	Registry *prometheus.Registry
 	// Dispatch tunes the outbox dispatcher and Consume the durable event
 	// consumers; set them before Start.
@@ -103,7 +106,13 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
+	// Event webhooks: a durable consumer queues deliveries, jobs send them.
+	hooks := webhook.New(st, svc, sched, webhook.Options{Logger: log})
+	if err := hooks.Enable(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
 	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
