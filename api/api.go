@@ -28,6 +28,7 @@ import (
 	"github.com/hanbox/hanbox/ratelimit"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
+	"github.com/hanbox/hanbox/webhook"
 )
 
 // MaxJSONBody bounds JSON request bodies (replies with base64 attachments).
@@ -48,6 +49,8 @@ type Options struct {
 	SSEClients interface{ Add(float64) }
 	// KB is the knowledge base; nil: one over Store.
 	KB *kb.Service
+	// Webhooks manages event webhooks; nil: the webhook endpoints answer 404.
+	Webhooks *webhook.Service
 }
 
 // API serves /api/v1.
