@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hanbox/hanbox/api"
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
@@ -41,6 +42,8 @@ type Server struct {
 	Jobs *jobs.Scheduler
 	// Webhooks delivers events to admins' subscribed endpoints.
 	Webhooks *webhook.Service
+	// Audit records admin actions and sign-ins (see package audit).
+	Audit    *audit.Recorder
 	Registry *prometheus.Registry
 	// Dispatch tunes the outbox dispatcher and Consume the durable event
 	// consumers; set them before Start.
@@ -106,16 +109,17 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	rec := audit.New(st, audit.Options{Logger: log})
 	// Event webhooks: a durable consumer queues deliveries, jobs send them.
 	hooks := webhook.New(st, svc, sched, webhook.Options{Logger: log})
 	if err := hooks.Enable(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Registry: reg, relayDropped: relayDropped}
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)
