@@ -25,7 +25,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "webhooks"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "webhooks", "audit"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
