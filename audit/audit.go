@@ -90,9 +90,22 @@ func (rc *Recorder) Record(r *http.Request, e Entry) {
 	}
 }
 
+// RecordLocal writes e for an action taken outside HTTP (the hanbox admin
+// command): via names the tool and goes where a user agent would.
+func (rc *Recorder) RecordLocal(ctx context.Context, via string, e Entry) error {
+	if rc == nil {
+		return nil
+	}
+	return rc.Write(ctx, rc.row(e, "", via, nil))
+}
+
 func (rc *Recorder) entry(r *http.Request, e Entry) *store.AuditEntry {
+	return rc.row(e, ClientIP(r), r.UserAgent(), auth.From(r.Context()))
+}
+
+func (rc *Recorder) row(e Entry, ip, ua string, p *auth.Principal) *store.AuditEntry {
 	row := &store.AuditEntry{At: rc.now().UTC().Truncate(time.Microsecond), Action: clip(e.Action, 96), TargetType: clip(e.TargetType, 64),
-		RemoteIP: clip(ClientIP(r), 64), UserAgent: clip(r.UserAgent(), 512), ActorEmail: clip(e.ActorEmail, 320)}
+		RemoteIP: clip(ip, 64), UserAgent: clip(ua, 512), ActorEmail: clip(e.ActorEmail, 320)}
 	if e.TargetID != nil {
 		row.TargetID = clip(fmt.Sprint(e.TargetID), 64)
 		if row.TargetID == "0" {
@@ -102,7 +115,7 @@ func (rc *Recorder) entry(r *http.Request, e Entry) *store.AuditEntry {
 	if e.ActorID > 0 {
 		id := e.ActorID
 		row.ActorID = &id
-	} else if p := auth.From(r.Context()); p != nil && p.Agent != nil {
+	} else if p != nil && p.Agent != nil {
 		id := p.Agent.ID
 		row.ActorID = &id
 		if row.ActorEmail == "" {
