@@ -297,7 +297,8 @@ func webhookSchemas() map[string]any {
 				"type": str, "version": map[string]any{"type": "integer", "const": webhook.Version}, "created_at": when,
 				"data": map[string]any{"type": "object", "properties": map[string]any{"ticket": map[string]any{"type": "object"},
 					"ticket_id": i, "message_id": i, "channel_id": i, "contact_id": i, "agent_id": i, "team_id": i,
-					"changes": map[string]any{"type": "object"}, "message": map[string]any{"type": "object"}, "contact": map[string]any{"type": "object"},
+					"changes": map[string]any{"type": "object", "description": "what a ticket.updated changed, field by field ({old, new})"},
+					"message": map[string]any{"type": "object", "description": "message events: id, direction (inbound, outbound, note, system), author_type, author_id, channel_id, text, attachments, deleted, created_at, change"}, "contact": map[string]any{"type": "object"},
 					"survey": map[string]any{"type": "object"}, "agent": map[string]any{"type": "object"}, "test": str}}}},
 	}
 }

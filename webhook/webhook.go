@@ -58,6 +58,8 @@ const (
 	ConsumerName = "webhooks"
 	// JobDeliver is the job kind of one delivery.
 	JobDeliver = "webhook.deliver"
+	// JobClean is the daily job that prunes the delivery log.
+	JobClean = "webhook.clean"
 )
 
 // Payload types beyond the stored event types: derived from a stored event
@@ -102,12 +104,37 @@ type Data struct {
 	AgentID   int64                 `json:"agent_id,omitempty"`
 	TeamID    int64                 `json:"team_id,omitempty"`
 	Changes   *inbox.TicketChanges  `json:"changes,omitempty"`
-	Message   *inbox.MessageChanges `json:"message,omitempty"`
+	Message   *Message              `json:"message,omitempty"`
 	Contact   *inbox.ContactChanges `json:"contact,omitempty"`
 	Survey    *inbox.SurveyChanges  `json:"survey,omitempty"`
 	Agent     *inbox.AgentChanges   `json:"agent,omitempty"`
 	// Test is set on webhook.test deliveries.
 	Test string `json:"test,omitempty"`
+}
+
+// Message is the message a message.created or message.updated is about,
+// as it was when the event was queued, with what the event changed.
+type Message struct {
+	ID int64 `json:"id"`
+	// Direction is inbound, outbound, note (internal) or system.
+	Direction   string       `json:"direction"`
+	AuthorType  string       `json:"author_type"`
+	AuthorID    int64        `json:"author_id,omitempty"`
+	ChannelID   int64        `json:"channel_id"`
+	Text        string       `json:"text"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Deleted     bool         `json:"deleted,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	// Change is what a message.updated changed (delivery status, edit).
+	Change *inbox.MessageChanges `json:"change,omitempty"`
+}
+
+// Attachment describes a file on a message.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
 }
 
 // Ticket is the ticket an event is about, as it was when the event was
@@ -141,6 +168,9 @@ type Options struct {
 	// FailingAfter flags a subscription whose attempts have failed for this
 	// long (default 1h).
 	FailingAfter time.Duration
+	// Retention is how long finished deliveries stay in the log (default
+	// 30 days); pending ones stay until they finish.
+	Retention time.Duration
 	// Now is the clock (default time.Now); tests inject one.
 	Now func() time.Time
 }
@@ -164,6 +194,9 @@ func (o *Options) defaults() {
 	}
 	if o.FailingAfter <= 0 {
 		o.FailingAfter = time.Hour
+	}
+	if o.Retention <= 0 {
+		o.Retention = 30 * 24 * time.Hour
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -189,7 +222,40 @@ func New(st *store.Store, in *inbox.Service, sched *jobs.Scheduler, opts Options
 // consumer on the inbox.
 func (w *Service) Enable(ctx context.Context) error {
 	w.sched.Handle(JobDeliver, w.runDelivery)
+	w.sched.Handle(JobClean, w.runClean)
+	if err := w.scheduleClean(ctx); err != nil {
+		return err
+	}
 	return w.inbox.AddConsumer(ctx, inbox.Consumer{Name: ConsumerName, Handle: w.consume})
+}
+
+// scheduleClean schedules the next daily clean-up (one per UTC day: the
+// key is the day, so every instance may schedule it).
+func (w *Service) scheduleClean(ctx context.Context) error {
+	day := w.now().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	_, err := w.sched.Schedule(ctx, jobs.Spec{Kind: JobClean, Key: "day:" + day.Format(time.DateOnly), Due: day})
+	return err
+}
+
+func (w *Service) runClean(ctx context.Context, j *jobs.Job) error {
+	n, err := w.Clean(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		w.opts.Logger.Info("webhook deliveries pruned", "deleted", n)
+	}
+	return w.scheduleClean(ctx)
+}
+
+// Clean deletes finished deliveries older than Options.Retention.
+func (w *Service) Clean(ctx context.Context) (int64, error) {
+	res := w.st.DB.WithContext(ctx).Where("status <> ? AND created_at < ?", store.WebhookPending, w.now().Add(-w.opts.Retention)).
+		Delete(&store.WebhookDelivery{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("webhook: clean: %w", res.Error)
+	}
+	return res.RowsAffected, nil
 }
 
 func (w *Service) now() time.Time { return w.opts.Now().UTC().Truncate(time.Microsecond) }
@@ -368,12 +434,16 @@ func (w *Service) consume(ctx context.Context, e inbox.Event) error {
 				CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 		}
 	}
+	msg, err := w.message(ctx, e)
+	if err != nil {
+		return err
+	}
 	at := e.At
 	if at.IsZero() {
 		at = w.now()
 	}
 	data := Data{Ticket: ticket, TicketID: e.TicketID, MessageID: e.MessageID, ChannelID: e.ChannelID, ContactID: e.ContactID,
-		AgentID: e.AgentID, TeamID: e.TeamID, Changes: e.Changes, Message: e.Message, Contact: e.Contact, Survey: e.Survey, Agent: e.Agent}
+		AgentID: e.AgentID, TeamID: e.TeamID, Changes: e.Changes, Message: msg, Contact: e.Contact, Survey: e.Survey, Agent: e.Agent}
 	return w.st.Tx(ctx, func(tx *gorm.DB) error {
 		for _, typ := range payloadTypes(e) {
 			body, err := json.Marshal(Payload{ID: "evt_" + strconv.FormatInt(e.ID, 10) + "_" + typ, Type: typ, Version: Version,
@@ -394,6 +464,31 @@ func (w *Service) consume(ctx context.Context, e inbox.Event) error {
 		}
 		return nil
 	})
+}
+
+// message loads the message an event names (nil for none or one gone).
+func (w *Service) message(ctx context.Context, e inbox.Event) (*Message, error) {
+	if e.MessageID <= 0 {
+		return nil, nil
+	}
+	var m store.Message
+	err := w.st.DB.WithContext(ctx).Preload("Attachments").Take(&m, e.MessageID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("webhook: message %d: %w", e.MessageID, err)
+	}
+	out := &Message{ID: m.ID, Direction: m.Direction, AuthorType: m.AuthorType, AuthorID: m.AuthorID, ChannelID: m.ChannelID,
+		Text: m.Text, Deleted: m.DeletedAt != nil, CreatedAt: m.CreatedAt, Change: e.Message}
+	if out.Deleted {
+		out.Text = ""
+	} else {
+		for _, a := range m.Attachments {
+			out.Attachments = append(out.Attachments, Attachment{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256})
+		}
+	}
+	return out, nil
 }
 
 // queue writes a delivery (unless its dedupe key exists) and its job.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -321,6 +322,12 @@ func TestReceiverDownForAnHour(t *testing.T) {
 			if p.Data.Ticket == nil || p.Data.Ticket.ID != tid {
 				t.Fatalf("payload without its ticket: %s", r.body)
 			}
+			if p.Type == inbox.EventMessageCreated {
+				m := p.Data.Message
+				if m == nil || m.ID != p.Data.MessageID || m.Direction != store.DirInbound || !strings.Contains(m.Text, "문의 ") {
+					t.Fatalf("message.created without its message: %s", r.body)
+				}
+			}
 			if prev := lastEvent[tid]; prev != "" && eventID(p.ID) < eventID(prev) {
 				t.Fatalf("ticket %d: %s arrived after %s", tid, p.ID, prev)
 			}
@@ -420,6 +427,26 @@ func TestRedeliverTestEventAndDisable(t *testing.T) {
 		ds = e.deliveries(sub.ID)
 		if n := len(ds); n != 4 || ds[3].Status != store.WebhookCancelled || ds[3].EventType != inbox.EventTicketCreated {
 			t.Fatalf("after disabling: %d deliveries, last %+v", n, ds[n-1])
+		}
+
+		// A month later the daily clean-up prunes the finished log; a
+		// pending delivery stays.
+		if _, err := e.hooks.Update(e.ctx, sub.ID, webhook.Input{URL: sub.URL, Events: []string{inbox.EventTicketCreated}, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(31 * 24 * time.Hour)
+		pend, err := e.hooks.SendTest(e.ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.runDue() // runs the clean-up job (due since the first midnight) and the test delivery, which fails
+		ds = e.deliveries(sub.ID)
+		if len(ds) != 1 || ds[0].ID != pend.ID || ds[0].Status != store.WebhookPending {
+			t.Fatalf("after the clean-up: %+v", ds)
+		}
+		next, err := e.sched.Get(e.ctx, webhook.JobClean, "day:"+e.clock.Now().Truncate(24*time.Hour).Add(24*time.Hour).Format(time.DateOnly))
+		if err != nil || next.Status != store.JobPending {
+			t.Fatalf("next clean-up: %+v %v", next, err)
 		}
 	})
 }
