@@ -470,3 +470,104 @@ func TestCheckURL(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderAcrossInstances: two instances (each its own inbox service,
+// consumers and job scheduler, on one store) deliver while the receiver
+// refuses every third request; every payload arrives and each ticket's
+// arrive in event order, on both stores.
+func TestOrderAcrossInstances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ch := store.Channel{Kind: "api", Name: "test", PublicKey: inbox.NewPublicID(), Enabled: true}
+		if err := st.DB.Create(&ch).Error; err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu    sync.Mutex
+			n     int
+			order = map[int64][]int64{} // ticket → event ids of accepted deliveries
+			ids   = map[string]bool{}
+		)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			var p webhook.Payload
+			body, _ := io.ReadAll(req.Body)
+			if err := json.Unmarshal(body, &p); err != nil {
+				t.Errorf("payload: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			n++
+			if n%3 == 0 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			order[p.Data.TicketID] = append(order[p.Data.TicketID], eventID(p.ID))
+			ids[p.ID] = true
+		}))
+		defer srv.Close()
+		var svcs []*inbox.Service
+		var hooks *webhook.Service
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer cancel()
+		for i := range 2 {
+			svc := inbox.New(st, inbox.Options{})
+			sched := jobs.New(st, jobs.Options{Workers: 4, Poll: 10 * time.Millisecond})
+			w := webhook.New(st, svc, sched, webhook.Options{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+			if err := w.Enable(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				hooks = w
+			}
+			svcs = append(svcs, svc)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				_ = svc.RunConsumers(ctx, inbox.ConsumeOptions{Instance: fmt.Sprint("i", i), Poll: 10 * time.Millisecond})
+			}()
+			go func() { defer wg.Done(); _ = sched.Run(ctx) }()
+		}
+		sub, err := hooks.Create(ctx, webhook.Input{URL: srv.URL, Enabled: true,
+			Events: []string{inbox.EventTicketCreated, inbox.EventMessageCreated, inbox.EventTicketUpdated}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 4 {
+			for _, th := range []string{"p", "q", "r"} {
+				_, err := svcs[round%2].Ingest(ctx, &inbox.Inbound{ChannelID: ch.ID, ExternalID: fmt.Sprintf("%s-%d", th, round),
+					ThreadKeys: []string{th}, OwnKeys: []string{th}, Contact: inbox.ContactRef{Kind: inbox.IdentityAPI, ID: "c-" + th, Verified: true}, Text: "문의 " + th})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			var queued, pendingN int64
+			st.DB.Model(&store.WebhookDelivery{}).Where("subscription_id = ?", sub.ID).Count(&queued)
+			st.DB.Model(&store.WebhookDelivery{}).Where("subscription_id = ? AND status <> ?", sub.ID, store.WebhookDelivered).Count(&pendingN)
+			// 3 tickets × (created + 4 messages + 3 updates for the later messages).
+			if queued == 3*8 && pendingN == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d queued, %d not delivered after 60 s", queued, pendingN)
+			}
+			time.Sleep(10 * time.Millisecond) // safety net: the instances run on their own
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(ids) != 24 || len(order) != 3 {
+			t.Fatalf("%d distinct payloads on %d tickets", len(ids), len(order))
+		}
+		for tid, evs := range order {
+			for i := 1; i < len(evs); i++ {
+				if evs[i] < evs[i-1] {
+					t.Fatalf("ticket %d: events arrived as %v", tid, evs)
+				}
+			}
+		}
+	})
+}
