@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
@@ -54,8 +55,10 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	}
 	tok, ag, err := a.Auth.Login(r.Context(), email, b.Password, web.ClientIP(r))
 	if err != nil {
+		a.Audit.Record(r, audit.Entry{Action: audit.ActionLoginFailed, ActorEmail: email, Changes: map[string]any{"reason": web.FromError(err).Code}})
 		return 0, nil, err
 	}
+	a.Audit.Record(r, audit.Entry{Action: audit.ActionLogin, ActorID: ag.ID, ActorEmail: ag.Email, TargetType: "agents", TargetID: ag.ID})
 	auth.SetCookie(w, r, tok)
 	return http.StatusOK, map[string]any{"token": tok, "agent": agentJSON(ag), "csrf_token": auth.CSRFToken(tok)}, nil
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
@@ -28,6 +29,7 @@ import (
 	"github.com/hanbox/hanbox/ratelimit"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
+	"github.com/hanbox/hanbox/webhook"
 )
 
 // MaxJSONBody bounds JSON request bodies (replies with base64 attachments).
@@ -48,6 +50,10 @@ type Options struct {
 	SSEClients interface{ Add(float64) }
 	// KB is the knowledge base; nil: one over Store.
 	KB *kb.Service
+	// Webhooks manages event webhooks; nil: the webhook endpoints answer 404.
+	Webhooks *webhook.Service
+	// Audit records admin actions and sign-ins; nil records nothing.
+	Audit *audit.Recorder
 }
 
 // API serves /api/v1.
@@ -101,10 +107,25 @@ func (a *API) wrap(rt route) http.Handler {
 				return
 			}
 		}
+		audited, action := a.audited(rt)
+		var reqBody []byte
+		if audited && r.Body != nil && r.Method != http.MethodGet {
+			// The handler reads the body too: keep a copy for the entry.
+			b, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
+			if err != nil {
+				a.render(w, r, errf(http.StatusBadRequest, "bad_body", "the body could not be read"))
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			reqBody = b
+		}
 		status, body, err := rt.Handler(w, r)
 		if err != nil {
 			a.render(w, r, err)
 			return
+		}
+		if audited {
+			a.recordRoute(r, rt, action, reqBody, body)
 		}
 		if status == 0 {
 			return // the handler wrote the response itself

@@ -63,6 +63,8 @@ func (a *API) OpenAPI() map[string]any {
 		surveySchemas(),
 		slaSchemas(),
 		ruleSchemas(),
+		auditSchemas(),
+		webhookSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

@@ -107,6 +107,19 @@ func (a *API) routes() []route {
 		{"GET", "/kb/search", authAgent, "Search articles (q, locale, limit); every word must match, Korean particles allowed (\"배송\" finds \"배송이\"); title matches first, then the most recently updated", "", "KBHitList", a.searchKB},
 		{"GET", "/kb/suggest", authNone, "Published articles that may answer a customer's question (q, locale, limit ≤ 10); public and rate-limited per address", "", "KBSuggestList", a.suggestKB},
 
+		{"GET", "/webhooks", authAdmin, "Event webhook subscriptions (failing: deliveries have failed for over an hour) and the event types one may choose", "", "WebhookList", a.listWebhooks},
+		{"POST", "/webhooks", authAdmin, "Subscribe an endpoint (https://; http:// only for localhost) to event types; the signing secret is shown once", "WebhookBody", "Webhook", a.createWebhook},
+		{"GET", "/webhooks/{id}", authAdmin, "A webhook subscription", "", "Webhook", a.getWebhook},
+		{"PATCH", "/webhooks/{id}", authAdmin, "Change a subscription's name, URL, event types or enabled flag (absent fields are kept)", "WebhookBody", "Webhook", a.patchWebhook},
+		{"DELETE", "/webhooks/{id}", authAdmin, "Remove a subscription and its delivery log", "", "OK", a.deleteWebhook},
+		{"POST", "/webhooks/{id}/secret", authAdmin, "Regenerate the signing secret (shown once; the old one stops at once)", "", "Webhook", a.regenerateWebhookSecret},
+		{"GET", "/webhooks/{id}/deliveries", authAdmin, "The subscription's delivery log, newest first: status, attempts, response code and snippet, error, duration (before, limit)", "", "WebhookDeliveryList", a.listWebhookDeliveries},
+		{"POST", "/webhooks/{id}/deliveries/{delivery}/redeliver", authAdmin, "Send a past delivery's payload again, as a new delivery", "", "WebhookDelivery", a.redeliverWebhook},
+		{"POST", "/webhooks/{id}/test", authAdmin, "Queue a webhook.test delivery to the subscription", "", "WebhookDelivery", a.testWebhook},
+
+		{"GET", "/audit", authAdmin, "The audit log, newest first: admin actions, sign-ins, failed sign-ins, password changes and resets, token creation, exports; who, when, from where, what changed (secrets redacted). Filters: actor (agent id), action (exact, or a prefix ending in \".\"), from, to (RFC 3339 or YYYY-MM-DD), before (entry id), limit", "", "AuditList", a.listAudit},
+		{"GET", "/audit/export.csv", authAdmin, "The same audit log as CSV (UTF-8 with BOM; up to 5000 rows, or limit)", "", "File", a.exportAudit},
+
 		{"GET", "/attachments/{id}", authAgent, "Download an attachment", "", "File", a.attachment},
 		{"GET", "/quarantine", authAdmin, "Inbound input that could not be parsed", "", "QuarantineList", a.listQuarantine},
 		{"GET", "/quarantine/{id}/raw", authAdmin, "The raw bytes of a quarantined item", "", "File", a.quarantineRaw},
@@ -130,11 +143,18 @@ const IdempotencyHeader = "Idempotency-Key"
 // headerParams documents the request headers a route reads, by
 // "METHOD path" as in the table above.
 var headerParams = map[string][]any{
-	"POST /tickets/{id}/replies": {idempotencyParam},
-	"POST /tickets/{id}/notes":   {idempotencyParam},
-	"GET /kb/search":             {queryParam("q", "the search words"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 100, default 10")},
-	"GET /kb/suggest":            {queryParam("q", "the customer's question"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 10, default 3")},
+	"POST /tickets/{id}/replies":    {idempotencyParam},
+	"POST /tickets/{id}/notes":      {idempotencyParam},
+	"GET /audit":                    auditParams,
+	"GET /audit/export.csv":         auditParams,
+	"GET /webhooks/{id}/deliveries": {queryParam("before", "a delivery id: older deliveries"), queryParam("limit", "at most 500, default 50")},
+	"GET /kb/search":                {queryParam("q", "the search words"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 100, default 10")},
+	"GET /kb/suggest":               {queryParam("q", "the customer's question"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 10, default 3")},
 }
+
+var auditParams = []any{queryParam("actor", "an agent id"), queryParam("action", "an action, or a prefix ending in \".\" (channels.)"),
+	queryParam("from", "RFC 3339 or YYYY-MM-DD (Asia/Seoul)"), queryParam("to", "RFC 3339 (exclusive) or YYYY-MM-DD (that day included)"),
+	queryParam("before", "an entry id: older entries"), queryParam("limit", "at most 5000")}
 
 func queryParam(name, desc string) map[string]any {
 	return map[string]any{"name": name, "in": "query", "required": false, "schema": map[string]any{"type": "string"}, "description": desc}

@@ -130,14 +130,11 @@ func (a *API) surveyFilter(r *http.Request) (store.SurveyFilter, error) {
 		f.TicketIDs = []int64{t.ID}
 	}
 	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				t, err = time.ParseInLocation(time.DateOnly, v, seoul)
-			}
-			if err != nil {
-				return f, errf(http.StatusBadRequest, "bad_query", "%s must be RFC 3339 or YYYY-MM-DD", name).With("field", name)
-			}
+		t, err := timeParam(q, name)
+		if err != nil {
+			return f, err
+		}
+		if !t.IsZero() {
 			*dst = t
 		}
 	}

@@ -393,7 +393,6 @@ func TestSLABusinessHoursAndChanges(t *testing.T) {
 	})
 }
 
-
 // TestSLAPolicyValidation: bad policies are refused with their codes.
 func TestSLAPolicyValidation(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)

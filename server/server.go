@@ -16,12 +16,14 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hanbox/hanbox/api"
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
+	"github.com/hanbox/hanbox/webhook"
 )
 
 // Version is set at build time with -ldflags "-X github.com/hanbox/hanbox/server.Version=...".
@@ -38,7 +40,11 @@ type Server struct {
 	API     *api.API
 	// Jobs is the durable scheduler; features register their handlers on
 	// it before Start.
-	Jobs     *jobs.Scheduler
+	Jobs *jobs.Scheduler
+	// Webhooks delivers events to admins' subscribed endpoints.
+	Webhooks *webhook.Service
+	// Audit records admin actions and sign-ins (see package audit).
+	Audit    *audit.Recorder
 	Registry *prometheus.Registry
 	// Dispatch tunes the outbox dispatcher and Consume the durable event
 	// consumers; set them before Start.
@@ -121,10 +127,17 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
+	rec := audit.New(st, audit.Options{Logger: log})
+	// Event webhooks: a durable consumer queues deliveries, jobs send them.
+	hooks := webhook.New(st, svc, sched, webhook.Options{Logger: log})
+	if err := hooks.Enable(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

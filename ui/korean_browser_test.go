@@ -130,7 +130,13 @@ func TestBrowserKoreanEverywhere(t *testing.T) {
 	check("ticket with an error toast")
 	a.do("missing ticket", chromedp.Navigate(e.ts.URL+"/tickets/nosuchticket"))
 	check("not found page")
-	for _, p := range []string{"/admin/channels", "/admin/agents", "/admin/sla", "/admin/rules", "/tickets?sort=due", "/admin/saved-replies", "/admin/quarantine", "/admin/deliveries", "/password"} {
+	// A webhook subscription with a delivery in its log.
+	var sub struct {
+		ID int64 `json:"id"`
+	}
+	e.call("POST", "/api/v1/webhooks", e.adminTok, map[string]any{"name": "주문 시스템", "url": e.hooks.srv.URL, "events": []string{"ticket.created"}}, http.StatusCreated, &sub)
+	e.call("POST", "/api/v1/webhooks/"+itoa(sub.ID)+"/test", e.adminTok, nil, http.StatusAccepted, nil)
+	for _, p := range []string{"/admin/channels", "/admin/agents", "/admin/sla", "/admin/rules", "/tickets?sort=due", "/admin/saved-replies", "/admin/quarantine", "/admin/deliveries", "/admin/webhooks", "/admin/webhooks/" + itoa(sub.ID), "/admin/audit", "/password"} {
 		a.do(p, chromedp.Navigate(e.ts.URL+p), chromedp.WaitVisible(chromedp.CSS("main")))
 		check(p)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/web"
 )
@@ -77,9 +78,10 @@ func (h *handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Email = email
-	tok, _, err := h.s.Auth.Login(r.Context(), email, password, web.ClientIP(r))
+	tok, ag, err := h.s.Auth.Login(r.Context(), email, password, web.ClientIP(r))
 	if err != nil {
 		e := web.FromError(err)
+		h.s.Audit.Record(r, audit.Entry{Action: audit.ActionLoginFailed, ActorEmail: email, Changes: map[string]any{"reason": e.Code}})
 		if e.Status >= 500 {
 			h.log.Error("login", "err", err)
 		}
@@ -97,6 +99,7 @@ func (h *handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, d, e.Status)
 		return
 	}
+	h.s.Audit.Record(r, audit.Entry{Action: audit.ActionLogin, ActorID: ag.ID, ActorEmail: ag.Email, TargetType: "agents", TargetID: ag.ID})
 	auth.SetCookie(w, r, tok)
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", HttpOnly: true, MaxAge: -1})
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
@@ -51,6 +52,23 @@ func templateFuncs() template.FuncMap {
 			return "?"
 		},
 		"join": strings.Join,
+		// dict builds the argument map of a sub-template from key, value pairs.
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		// hasWord reports whether the space-separated list holds w.
+		"hasWord": func(list, w string) bool { return slices.Contains(strings.Fields(list), w) },
 		"spans": func(sp [][2]string) string {
 			parts := make([]string, len(sp))
 			for i, p := range sp {
@@ -74,15 +92,6 @@ func templateFuncs() template.FuncMap {
 		// cause sorts a delivery error into a cause the agent reads in
 		// their language ("delivery.cause.<cause>").
 		"cause": deliveryCause,
-		// dict passes several values to a nested template: dict "k1" v1 "k2" v2.
-		"dict": func(kv ...any) map[string]any {
-			m := make(map[string]any, len(kv)/2)
-			for i := 0; i+1 < len(kv); i += 2 {
-				k, _ := kv[i].(string)
-				m[k] = kv[i+1]
-			}
-			return m
-		},
 	}
 }
 

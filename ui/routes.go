@@ -52,4 +52,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/saved-replies", h.admin(h.showSavedReplies))
 	handle("GET /admin/quarantine", h.admin(h.showQuarantine))
 	handle("GET /admin/deliveries", h.admin(h.showDeliveries))
+	handle("GET /admin/webhooks", h.admin(h.showWebhooks))
+	handle("GET /admin/webhooks/{id}", h.admin(h.showWebhook))
+	handle("GET /admin/audit", h.admin(h.showAudit))
 }

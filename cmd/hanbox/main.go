@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	_ "github.com/hanbox/hanbox/connectors/all"
 	"github.com/hanbox/hanbox/server"
@@ -124,6 +125,9 @@ func migrate(ctx context.Context, args []string) error {
 	return nil
 }
 
+// auditVia names the command line in the audit log's user agent column.
+const auditVia = "hanbox admin (command line)"
+
 func admin(ctx context.Context, args []string) error {
 	if len(args) < 2 {
 		return errors.New("usage: hanbox admin create EMAIL [NAME] | hanbox admin reset-password EMAIL")
@@ -138,6 +142,7 @@ func admin(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	rec := audit.New(st, audit.Options{})
 	password := cfg.AdminPassword
 	if password == "" {
 		password = auth.GeneratePassword()
@@ -152,6 +157,10 @@ func admin(ctx context.Context, args []string) error {
 		if err := auth.CreateAgent(ctx, st, email, name, store.RoleAdmin, password); err != nil {
 			return err
 		}
+		if err := rec.RecordLocal(ctx, auditVia, audit.Entry{Action: "agents.create", TargetType: "agents", ActorEmail: email,
+			Changes: map[string]any{"email": email, "name": name, "role": store.RoleAdmin}}); err != nil {
+			return err
+		}
 		fmt.Printf("admin %s created\n", email)
 		return nil
 	case "reset-password":
@@ -160,6 +169,9 @@ func admin(ctx context.Context, args []string) error {
 			return fmt.Errorf("no agent %s: %w", email, err)
 		}
 		if err := auth.New(st).ResetPassword(ctx, a.ID, password); err != nil {
+			return err
+		}
+		if err := rec.RecordLocal(ctx, auditVia, audit.Entry{Action: audit.ActionPasswordReset, TargetType: "agents", TargetID: a.ID, ActorEmail: a.Email}); err != nil {
 			return err
 		}
 		fmt.Printf("password of %s reset; sessions and API tokens ended\n", email)

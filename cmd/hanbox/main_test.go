@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hanbox/hanbox/store"
 )
 
 // TestMain lets the test binary act as hanbox itself when HANBOX_AS_MAIN is
@@ -108,6 +112,26 @@ func TestSubcommands(t *testing.T) {
 	out, err = hanbox(t, data, "admin reset-password boss@example.com", "HANBOX_ADMIN_PASSWORD=").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "password: ") {
 		t.Fatalf("reset-password: %v %s", err, out)
+	}
+	// Both are in the audit log, without the passwords.
+	generated := strings.TrimSpace(string(out[strings.Index(string(out), "password: ")+len("password: "):]))
+	st, err := store.Open(context.Background(), store.Config{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := st.AuditEntries(context.Background(), store.AuditFilter{})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Action != "agents.password_reset" || entries[1].Action != "agents.create" ||
+		entries[0].UserAgent != "hanbox admin (command line)" || entries[0].ActorEmail != "boss@example.com" {
+		t.Fatalf("audit entries %+v", entries)
+	}
+	for _, e := range entries {
+		if dump := fmt.Sprint(e); strings.Contains(dump, "long enough pw") || strings.Contains(dump, generated) {
+			t.Fatalf("a password in the audit log: %s", dump)
+		}
 	}
 	out, err = hanbox(t, data, "version").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) == "" {

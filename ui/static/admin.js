@@ -770,7 +770,62 @@ function initRules() {
       else await api('PUT', '/rules/' + id, ruleBody(form));
       toast(t('common.saved'));
       location.reload();
+// ---- event webhooks (/webhooks) ----
+function webhookBody(form) {
+  return {
+    name: form.elements.name.value.trim(), url: form.elements.url.value.trim(),
+    events: [...form.querySelectorAll('input[name=event]:checked')].map((c) => c.value),
+    enabled: form.elements.enabled.checked,
+  };
+}
+
+function showSecret(secret) {
+  document.getElementById('webhook-secret').textContent = secret || '';
+  document.getElementById('webhook-created').hidden = false;
+}
+
+function initWebhooks() {
+  const form = document.getElementById('webhook-new');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    try {
+      const sub = await api('POST', '/webhooks', webhookBody(form));
+      form.querySelector('button[type=submit]').hidden = true;
+      document.getElementById('webhook-open').href = '/admin/webhooks/' + sub.id;
+      showSecret(sub.secret);
     } catch (err) { formError(form, err); }
+  });
+}
+
+function initWebhook() {
+  const form = document.getElementById('webhook-edit');
+  const base = '/webhooks/' + form.dataset.id;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    try { await api('PATCH', base, webhookBody(form)); toast(t('common.saved')); } catch (err) { formError(form, err); }
+  });
+  document.getElementById('webhook-test').addEventListener('click', async () => {
+    try { await api('POST', base + '/test'); toast(t('webhooks.testQueued')); } catch (err) { formError(form, err); }
+  });
+  document.getElementById('webhook-regenerate').addEventListener('click', async () => {
+    if (!confirm(t('webhooks.regenerateConfirm'))) return;
+    try { showSecret((await api('POST', base + '/secret')).secret); } catch (err) { formError(form, err); }
+  });
+  document.getElementById('webhook-delete').addEventListener('click', async () => {
+    if (!confirm(t('webhooks.deleteConfirm'))) return;
+    try { await api('DELETE', base); location.href = '/admin/webhooks'; } catch (err) { formError(form, err); }
+  });
+  document.getElementById('webhook-refresh').addEventListener('click', () => location.reload());
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-redeliver]');
+    if (!b) return;
+    b.disabled = true;
+    try {
+      await api('POST', base + '/deliveries/' + b.dataset.redeliver + '/redeliver');
+      toast(t('webhooks.redelivered'));
+    } catch (err) { showError(err); b.disabled = false; }
   });
 }
 
@@ -785,4 +840,6 @@ export function init(page) {
   if (page === 'password') initPassword();
   if (page === 'quarantine') initQuarantine();
   if (page === 'deliveries') initDeliveries();
+  if (page === 'webhooks') initWebhooks();
+  if (page === 'webhook') initWebhook();
 }
