@@ -512,3 +512,42 @@ func (s *Service) PreviewSegment(ctx context.Context, d store.SegmentDef, at tim
 	}
 	return &SegmentPreview{Count: n, Contacts: cs}, nil
 }
+
+// IdentifyContact is a site's verified identify (the widget's user_hash):
+// it finds or creates the contact of ref the way a first message would,
+// without one, and sets attrs on it (SourceWidget rules: typed, no
+// read-only built-ins). An unverified ref is refused: an identity that is
+// only claimed may not write a profile.
+func (s *Service) IdentifyContact(ctx context.Context, ref ContactRef, attrs map[string]any) (int64, error) {
+	if !ref.Verified {
+		return 0, invalid("only a verified identity may set attributes")
+	}
+	snd, err := normSender(ref)
+	if err != nil {
+		return 0, err
+	}
+	var contact *store.Contact
+	var evs []Event
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		if err := s.lockKeys(tx, snd.lockKeys()...); err != nil {
+			return err
+		}
+		c, merged, err := s.resolveContact(tx, snd)
+		if err != nil {
+			return err
+		}
+		contact = c
+		for _, id := range merged {
+			evs = append(evs, Event{Type: EventContactUpdated, ContactID: c.ID, Contact: &ContactChanges{MergedFrom: id}})
+		}
+		return s.recordEvents(tx, evs) // events helper: durable record
+	})
+	if err != nil {
+		return 0, fmt.Errorf("inbox: identify: %w", err)
+	}
+	s.publish(evs...)
+	if err := s.SetContactAttributes(ctx, contact.ID, attrs, SourceWidget); err != nil {
+		return contact.ID, err
+	}
+	return contact.ID, nil
+}
