@@ -41,6 +41,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /kb", h.agent(h.showKB))
 	handle("GET /kb/new", h.agent(h.showKBEdit))
 	handle("GET /kb/{id}", h.agent(h.showKBEdit))
+	handle("GET /contacts/{id}", h.agent(h.showContact))
 
 	// Admin pages.
 	handle("GET /admin", h.admin(h.redirectAdmin))
@@ -50,4 +51,6 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/saved-replies", h.admin(h.showSavedReplies))
 	handle("GET /admin/quarantine", h.admin(h.showQuarantine))
 	handle("GET /admin/deliveries", h.admin(h.showDeliveries))
+	handle("GET /admin/attributes", h.admin(h.showAttributes))
+	handle("GET /admin/segments", h.admin(h.showSegments))
 }
