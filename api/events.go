@@ -196,7 +196,7 @@ func eventSchemas() map[string]any {
 			"delivery_error":  str, "bounced": map[string]any{"type": "boolean"}, "continued_on": str,
 			"edited": map[string]any{"type": "boolean"}, "deleted": map[string]any{"type": "boolean"},
 		}),
-		"ContactChanges": obj(map[string]any{"merged_from": id}),
+		"ContactChanges": obj(map[string]any{"merged_from": id, "attributes": map[string]any{"type": "array", "items": str}, "event": str, "event_id": id}),
 		"SurveyChanges": map[string]any{
 			"type": "object", "required": []any{"id", "kind", "score"},
 			"description": "A survey.answered: the customer's latest answer. low is set for a low CSAT score (1–2 of 5).",

@@ -65,6 +65,7 @@ func (a *API) OpenAPI() map[string]any {
 		ruleSchemas(),
 		auditSchemas(),
 		webhookSchemas(),
+		profileSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

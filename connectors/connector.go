@@ -187,6 +187,14 @@ type Visitors interface {
 	AnswerSurveyAs(ctx context.Context, contactID int64, publicID string, score int, comment string) (*inbox.SurveyAccess, error)
 }
 
+// Identifier is implemented by a Visitors that keeps customer profiles: a
+// site's verified identify (user_hash) may set the user's attributes. The
+// contact is found or created as a first message would; the values are
+// checked against the attribute definitions (inbox.ErrInvalid otherwise).
+type Identifier interface {
+	IdentifyContact(ctx context.Context, ref inbox.ContactRef, attrs map[string]any) (int64, error)
+}
+
 // Pages opens conversation links for a chat channel that serves the live
 // part of conversation pages (the widget): a link grants one ticket's
 // customer-visible thread, as one contact sees it.

@@ -365,6 +365,9 @@ func (s *Service) mergeContactsTx(tx *gorm.DB, into, from int64) error {
 	if err := tx.Take(&src, from).Error; err != nil {
 		return notFound(err)
 	}
+	if err := store.MoveProfileTx(tx, from, into); err != nil {
+		return err
+	}
 	return tx.Exec("UPDATE contacts SET email = ? WHERE id = ? AND email = ''", src.Email, into).Error
 }
 

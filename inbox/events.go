@@ -241,6 +241,12 @@ type AgentChanges struct {
 type ContactChanges struct {
 	// MergedFrom is the contact merged into this one.
 	MergedFrom int64 `json:"merged_from,omitempty"`
+	// Attributes lists the attribute keys set or unset.
+	Attributes []string `json:"attributes,omitempty"`
+	// Event names a contact event recorded (signed_up, order_paid, ...);
+	// EventID is its row.
+	Event   string `json:"event,omitempty"`
+	EventID int64  `json:"event_id,omitempty"`
 }
 
 // Bus fans events out to subscribers in this process. Publish never blocks: a

@@ -286,6 +286,13 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	if err != nil {
 		return IngestResult{}, nil, err
 	}
+	counters := []string{store.AttrMessages}
+	if ticketEvent.Type == EventTicketCreated {
+		counters = append(counters, store.AttrConversations)
+	}
+	if err := store.TouchContactTx(tx, contact.ID, ts, counters...); err != nil {
+		return IngestResult{}, nil, err
+	}
 	msgEvent := Event{Type: EventMessageCreated, TicketID: ticketID, MessageID: msgID, ChannelID: in.ChannelID, ContactID: contact.ID,
 		Message: &MessageChanges{Direction: store.DirInbound}}
 	events = append(events, msgEvent)

@@ -41,6 +41,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /kb", h.agent(h.showKB))
 	handle("GET /kb/new", h.agent(h.showKBEdit))
 	handle("GET /kb/{id}", h.agent(h.showKBEdit))
+	handle("GET /contacts/{id}", h.agent(h.showContact))
 
 	// Admin pages.
 	handle("GET /admin", h.admin(h.redirectAdmin))
@@ -55,4 +56,6 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/webhooks", h.admin(h.showWebhooks))
 	handle("GET /admin/webhooks/{id}", h.admin(h.showWebhook))
 	handle("GET /admin/audit", h.admin(h.showAudit))
+	handle("GET /admin/attributes", h.admin(h.showAttributes))
+	handle("GET /admin/segments", h.admin(h.showSegments))
 }

@@ -170,6 +170,9 @@ type SessionRequest struct {
 	Page         *pageInfo `json:"page"`
 	Locale       string    `json:"locale"`
 	TimeZone     string    `json:"time_zone"`
+	// Attributes are profile attributes of a verified user (user_id with a
+	// valid user_hash); refused without one.
+	Attributes map[string]any `json:"attributes"`
 }
 
 // SessionResponse answers POST /session.
@@ -269,6 +272,12 @@ func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errf(http.StatusForbidden, "verification_required", "this widget needs a signed-in user"))
 		return
 	}
+	if len(req.Attributes) > 0 {
+		if e := c.identify(ctx, &cl, req.Attributes); e != nil {
+			writeErr(w, e)
+			return
+		}
+	}
 	resp, apiErr := c.session(ctx, &cl)
 	if apiErr != nil {
 		writeErr(w, apiErr)
@@ -280,6 +289,33 @@ func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
 		c.publishPage(contactID, ticketID, cl.Visitor, p)
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// identify sets a verified user's profile attributes. Only an identity the
+// site signed (user_hash) may write a profile: anyone can claim a visitor
+// token or an email.
+func (c *Channel) identify(ctx context.Context, cl *claims, attrs map[string]any) *apiError {
+	if cl.UserID == "" {
+		return errf(http.StatusForbidden, "identity_required", "attributes need a user_id with a valid user_hash")
+	}
+	idf, ok := c.svc.(connectors.Identifier)
+	if !ok {
+		return errf(http.StatusUnprocessableEntity, "unsupported", "this server does not keep profile attributes")
+	}
+	ref := inbox.ContactRef{Kind: inbox.IdentityWidget, ID: c.identity(cl), Verified: true, Name: cl.Name}
+	if cl.EmailVerified {
+		ref.Email, ref.EmailVerified = cl.Email, true
+	}
+	_, err := idf.IdentifyContact(ctx, ref, attrs)
+	var inv *inbox.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		return errf(http.StatusUnprocessableEntity, "invalid_attributes", "%s", inv.Reason)
+	case err != nil:
+		c.log.Error("widget: identify", "err", err)
+		return errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
+	}
+	return nil
 }
 
 // session builds the session answer for cl.

@@ -1,7 +1,7 @@
 /*! Hanbox chat widget. Embed:
  * <script async src="https://support.example.com/widget.js" data-channel="PUBLIC_KEY"></script>
  * Queue API: window.Hanbox = window.Hanbox || function(){(Hanbox.q=Hanbox.q||[]).push(arguments)};
- *            Hanbox('identify', {user_id, email, name, user_hash});  Hanbox('open');  Hanbox('close');
+ *            Hanbox('identify', {user_id, email, name, user_hash, attributes});  Hanbox('open');  Hanbox('close');
  * All visitor and agent text is inserted with textContent, never as HTML. */
 (function () {
   'use strict';
@@ -578,6 +578,7 @@
       visitor_token: store('vt') || '', user_id: id.user_id || '', email: id.email || '', name: id.name || '',
       user_hash: id.user_hash || '', page: page(), locale: navigator.language || '', time_zone: tz()
     };
+    if (id.attributes && id.user_hash) req.attributes = id.attributes;
     var saved = S.token; S.token = '';
     return api('POST', '/session', req).then(function (s) {
       S.session = s; S.token = s.session_token;

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/store"
+)
+
+// contactData is the contact page: the profile form, and events and
+// conversations in one timeline.
+type contactData struct {
+	Contact  *store.Contact
+	Name     string
+	Fields   []attrField
+	Timeline []timelineItem
+}
+
+// attrField is one attribute as the profile form shows it: the value as
+// the typed input wants it ("2026-12-03" for a date input).
+type attrField struct {
+	Key, Label, Type string
+	ReadOnly         bool
+	Set              bool
+	Text             string
+	Checked          bool
+}
+
+// timelineItem is an event or a conversation, newest first.
+type timelineItem struct {
+	At     time.Time
+	Event  *store.ContactEvent
+	Ticket *store.Ticket
+	Props  string
+}
+
+func (h *handler) showContact(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, r, p, "contact", inbox.ErrNotFound)
+		return
+	}
+	prof, err := h.s.Inbox.ContactProfile(ctx, id, 200)
+	if err != nil {
+		h.fail(w, r, p, "contact profile", err)
+		return
+	}
+	pg := h.newPage(r, p, "contact", "contact.title")
+	d := contactData{Contact: prof.Contact, Name: contactName(prof.Contact)}
+	for _, a := range prof.Attributes {
+		f := attrField{Key: a.Def.Key, Label: a.Def.Label(pg.Lang), Type: a.Def.Type, ReadOnly: a.Def.ReadOnly, Set: a.Value != nil}
+		switch v := a.Value.(type) {
+		case string:
+			f.Text = v
+		case float64:
+			f.Text = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			f.Checked = v
+		case time.Time:
+			if f.ReadOnly {
+				f.Text = v.Format(time.RFC3339)
+			} else {
+				f.Text = v.Format(time.DateOnly)
+			}
+		}
+		d.Fields = append(d.Fields, f)
+	}
+	for i := range prof.Events {
+		ev := &prof.Events[i]
+		props, _ := ev.Properties.Value()
+		s, _ := props.(string)
+		if s == "{}" {
+			s = ""
+		}
+		d.Timeline = append(d.Timeline, timelineItem{At: ev.At, Event: ev, Props: s})
+	}
+	page, err := h.s.Store.ListTickets(ctx, store.TicketFilter{Status: "all", ContactID: id, Limit: 100, Viewer: viewerOf(p)})
+	if err != nil {
+		h.fail(w, r, p, "contact tickets", err)
+		return
+	}
+	for i := range page.Items {
+		t := &page.Items[i]
+		d.Timeline = append(d.Timeline, timelineItem{At: t.CreatedAt, Ticket: t})
+	}
+	sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.After(d.Timeline[j].At) })
+	pg.Data = d
+	pg.Boot["contact_id"] = id
+	h.render(w, r, "contact", pg)
+}
