@@ -20,6 +20,7 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
+	"github.com/hanbox/hanbox/report"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -95,6 +96,11 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	// Auto-assignment runs on the durable event path: every committed
 	// arrival, resolution, availability or cap change drains team queues.
 	if err := svc.AddConsumer(ctx, svc.Routing()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Reports keep every status change (resolutions, reopenings, backlog).
+	if err := svc.AddConsumer(ctx, report.StatusConsumer(st)); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -1,0 +1,15 @@
+-- Reports (see report/): ticket status changes kept for good (the events
+-- table is pruned after a week), written by the durable consumer
+-- report.status from ticket.updated events; event_id makes a replayed event
+-- a no-op. Tickets already resolved or closed before this migration get one
+-- row at their last update, so backlog and resolution counts start out
+-- right (their earlier history is not known).
+CREATE TABLE `ticket_status_changes` (`id` integer PRIMARY KEY AUTOINCREMENT,`event_id` integer,`ticket_id` integer NOT NULL,`old_status` text NOT NULL,`new_status` text NOT NULL,`changed_at` datetime NOT NULL);
+CREATE UNIQUE INDEX `ux_status_change_event` ON `ticket_status_changes`(`event_id`);
+CREATE INDEX `ix_status_change_at` ON `ticket_status_changes`(`changed_at`,`ticket_id`);
+INSERT INTO `ticket_status_changes` (`ticket_id`,`old_status`,`new_status`,`changed_at`)
+  SELECT `id`, 'open', `status`, COALESCE(`updated_at`, `created_at`) FROM `tickets` WHERE `status` IN ('resolved','closed') ORDER BY `id`;
+-- Report queries read by time range: arrivals, first responses and messages.
+CREATE INDEX `ix_ticket_created` ON `tickets`(`created_at`);
+CREATE INDEX `ix_ticket_first_response` ON `tickets`(`first_response_at`);
+CREATE INDEX `ix_message_created` ON `messages`(`created_at`,`channel_id`,`direction`);
