@@ -26,6 +26,7 @@ import (
 	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/kb"
 	"github.com/hanbox/hanbox/ratelimit"
+	"github.com/hanbox/hanbox/report"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 )
@@ -48,6 +49,8 @@ type Options struct {
 	SSEClients interface{ Add(float64) }
 	// KB is the knowledge base; nil: one over Store.
 	KB *kb.Service
+	// Reports computes reports; nil: one over Store.
+	Reports *report.Service
 }
 
 // API serves /api/v1.
@@ -66,6 +69,9 @@ func New(o Options) *API {
 	}
 	if o.KB == nil {
 		o.KB = kb.New(o.Store)
+	}
+	if o.Reports == nil {
+		o.Reports = report.New(o.Store)
 	}
 	return &API{Options: o, log: log, suggestLimit: ratelimit.New(SuggestBurst, time.Minute)}
 }
