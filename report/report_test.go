@@ -471,6 +471,8 @@ func TestReportsMatchBruteForce(t *testing.T) {
 			{"seoul-week", date(2026, 11, 23), date(2026, 11, 29), seoul},
 			{"seoul-month-end", date(2026, 11, 18), date(2026, 12, 6), seoul},
 			{"utc", date(2026, 11, 18), date(2026, 12, 6), time.UTC},
+			// A half-hour zone: its days fold from 15-minute slots.
+			{"kolkata", date(2026, 11, 18), date(2026, 12, 6), mustLoc("Asia/Kolkata")},
 		}
 		for _, rg := range ranges {
 			for _, name := range report.Names {
