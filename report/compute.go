@@ -80,7 +80,11 @@ func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
 	case Times:
 		err = s.times(db, q.By, g)
 	case Messages:
-		err = s.messages(db, q.By, g)
+		if (q.By == ByNone || q.By == ByChannel) && g.grain == 3600 {
+			err = s.messagesFromHours(ctx, db, q.By, g)
+		} else {
+			err = s.messages(db, q.By, g)
+		}
 	case CSAT:
 		err = s.csat(db, q.By, g)
 	case Backlog:

@@ -25,8 +25,10 @@ func TestStatusConsumer(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := report.StatusConsumer(st)
-		if err := svc.AddConsumer(ctx, c); err != nil {
-			t.Fatal(err)
+		for _, c := range []inbox.Consumer{c, report.MessageConsumer(st)} {
+			if err := svc.AddConsumer(ctx, c); err != nil {
+				t.Fatal(err)
+			}
 		}
 		done := make(chan struct{})
 		go func() {
@@ -48,8 +50,10 @@ func TestStatusConsumer(t *testing.T) {
 		}
 		in("m2")
 		var rows []store.StatusChange
+		var dirty int64
 		deadline := time.Now().Add(60 * time.Second)
-		for len(rows) < 2 {
+		for len(rows) < 2 || dirty == 0 {
+			st.DB.Table("report_dirty_hours").Count(&dirty)
 			if time.Now().After(deadline) {
 				t.Fatalf("status changes recorded: %+v", rows)
 			}
@@ -82,6 +86,21 @@ func TestStatusConsumer(t *testing.T) {
 		}
 		if got := res.Groups[0].Total; got[0].N != 1 || got[1].N != 1 || got[2].N != 1 {
 			t.Fatalf("created/resolved/reopened today: %v", got)
+		}
+		// The messages report recounts the hours the consumer marked: two
+		// customer messages, from the hourly rollup and from messages alike.
+		for _, by := range []string{report.ByNone, report.ByChannel, report.ByPriority} {
+			res, err = report.New(st).Run(context.Background(), report.Query{Report: report.Messages, By: by, From: today.AddDate(0, 0, -1), To: today})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Groups[0].Total; got[0].N != 2 || got[1].N != 0 {
+				t.Fatalf("messages by %q: %v", by, got)
+			}
+		}
+		st.DB.Table("report_dirty_hours").Count(&dirty)
+		if dirty != 0 {
+			t.Fatalf("%d hours still marked after a report", dirty)
 		}
 	})
 }

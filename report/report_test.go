@@ -137,6 +137,10 @@ func generate(t testing.TB, st *store.Store, n int, seed uint64) *data {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The rows were written around the inbox: count the message hours.
+	if err := report.New(st).RebuildMessageHours(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return d
 }
 

@@ -99,10 +99,13 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	// Reports keep every status change (resolutions, reopenings, backlog).
-	if err := svc.AddConsumer(ctx, report.StatusConsumer(st)); err != nil {
-		st.Close()
-		return nil, err
+	// Reports keep every status change (resolutions, reopenings, backlog)
+	// and recount the hours of new messages.
+	for _, c := range []inbox.Consumer{report.StatusConsumer(st), report.MessageConsumer(st)} {
+		if err := svc.AddConsumer(ctx, c); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	// CSAT after a resolved ticket: a durable consumer schedules the job.
 	if err := svc.EnableSurveys(ctx, sched); err != nil {
