@@ -22,6 +22,25 @@ const SlotSeconds = 900
 // Service computes reports from a store.
 type Service struct {
 	st *store.Store
+	// side, if set, fixes which side backlog counts from (tests).
+	side func(from time.Time) bool
+}
+
+// pastIsSmaller estimates whether fewer tickets lie before from than after
+// it, by time: the backlog is counted from the cheaper side. Either side
+// gives the same figures.
+func (s *Service) pastIsSmaller(db *gorm.DB, from time.Time) (bool, error) {
+	if s.side != nil {
+		return s.side(from), nil
+	}
+	var first []time.Time
+	if err := db.Model(&store.Ticket{}).Order("created_at").Limit(1).Pluck("created_at", &first).Error; err != nil {
+		return false, fmt.Errorf("backlog: first ticket: %w", err)
+	}
+	if len(first) == 0 {
+		return true, nil
+	}
+	return from.Sub(first[0]) < time.Since(from), nil
 }
 
 // New returns a Service over st.
@@ -376,30 +395,50 @@ func (s *Service) csat(db *gorm.DB, by string, g *grid) error {
 func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	key, join := ticketDim(by)
 	from, _ := g.span()
+	past, err := s.pastIsSmaller(db, from)
+	if err != nil {
+		return err
+	}
+	// The open tickets when the range began: counted from the beginning
+	// (created before it, less resolutions, plus reopenings), or back from
+	// now (open now, less what was created since, plus resolutions since,
+	// less reopenings since), whichever side has fewer rows.
+	cmp, sign := "<", 1.0
 	base := map[string]float64{}
 	type keyRow struct {
 		Key string
 		N   int64
 	}
 	var rows []keyRow
-	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.created_at < ? GROUP BY 1`, key, join), from).
+	if !past {
+		cmp, sign = ">=", -1
+		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.status IN ? GROUP BY 1`, key, join),
+			[]string{store.StatusOpen, store.StatusPending, store.StatusSnoozed}).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("backlog now: %w", err)
+		}
+		for _, r := range rows {
+			base[r.Key] += float64(r.N)
+		}
+		rows = rows[:0]
+	}
+	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.created_at %s ? GROUP BY 1`, key, join, cmp), from).
 		Scan(&rows).Error; err != nil {
-		return fmt.Errorf("backlog before: %w", err)
+		return fmt.Errorf("backlog arrivals: %w", err)
 	}
 	for _, r := range rows {
-		base[r.Key] += float64(r.N)
+		base[r.Key] += sign * float64(r.N)
 	}
 	for _, resolve := range []bool{true, false} {
 		rows = rows[:0]
 		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
-			WHERE c.changed_at < ? AND %s GROUP BY 1`, key, join, changeCond(resolve)), from, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
-			return fmt.Errorf("backlog changes before: %w", err)
+			WHERE c.changed_at %s ? AND %s GROUP BY 1`, key, join, cmp, changeCond(resolve)), from, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("backlog changes: %w", err)
 		}
 		for _, r := range rows {
 			if resolve {
-				base[r.Key] -= float64(r.N)
+				base[r.Key] -= sign * float64(r.N)
 			} else {
-				base[r.Key] += float64(r.N)
+				base[r.Key] += sign * float64(r.N)
 			}
 		}
 	}

@@ -492,6 +492,19 @@ func TestReportsMatchBruteForce(t *testing.T) {
 								t.Fatal(err)
 							}
 							check(t, d, got, q)
+							if name != report.Backlog {
+								return
+							}
+							// Backlog counted from either side is the same.
+							for _, past := range []bool{true, false} {
+								s := report.New(st)
+								report.SetBacklogSide(s, past)
+								got, err := s.Run(ctx, q)
+								if err != nil {
+									t.Fatal(err)
+								}
+								check(t, d, got, q)
+							}
 						})
 					}
 				}
