@@ -78,23 +78,28 @@ func markDirty(db *gorm.DB, at time.Time, channelID, eventID int64) error {
 // finds nothing to delete and leaves it, and a message committed after the
 // count marks the hour again.
 func (s *Service) refreshMessageHours(ctx context.Context) error {
-	var dirty []dirtyHour
-	if err := s.st.DB.WithContext(ctx).Order("hour, channel_id").Limit(10_000).Find(&dirty).Error; err != nil {
-		return fmt.Errorf("report: dirty hours: %w", err)
-	}
-	for _, d := range dirty {
-		err := s.st.Tx(ctx, func(tx *gorm.DB) error {
-			res := tx.Where("hour = ? AND channel_id = ? AND event_id = ?", d.Hour, d.ChannelID, d.EventID).Delete(&dirtyHour{})
-			if res.Error != nil || res.RowsAffected == 0 {
-				return res.Error
+	const batch = 1000
+	for {
+		var dirty []dirtyHour
+		if err := s.st.DB.WithContext(ctx).Order("hour, channel_id").Limit(batch).Find(&dirty).Error; err != nil {
+			return fmt.Errorf("report: dirty hours: %w", err)
+		}
+		for _, d := range dirty {
+			err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+				res := tx.Where("hour = ? AND channel_id = ? AND event_id = ?", d.Hour, d.ChannelID, d.EventID).Delete(&dirtyHour{})
+				if res.Error != nil || res.RowsAffected == 0 {
+					return res.Error
+				}
+				return recountHour(tx, d.Hour, d.ChannelID)
+			})
+			if err != nil {
+				return fmt.Errorf("report: recount hour %d of channel %d: %w", d.Hour, d.ChannelID, err)
 			}
-			return recountHour(tx, d.Hour, d.ChannelID)
-		})
-		if err != nil {
-			return fmt.Errorf("report: recount hour %d of channel %d: %w", d.Hour, d.ChannelID, err)
+		}
+		if len(dirty) < batch {
+			return nil
 		}
 	}
-	return nil
 }
 
 func recountHour(tx *gorm.DB, hour, channelID int64) error {
