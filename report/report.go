@@ -3,15 +3,18 @@
 // arrivals heatmap, per day, week or month in a time zone, broken down by
 // channel, team, agent, tag or priority, with the previous period beside it.
 //
-// Figures are computed by query, not kept as rollups: the store is asked for
-// counts per 15-minute slot (or, for times, the raw timestamps of the range)
-// through range indexes (migration 0015), and the slots are folded into
-// local days, weeks and months here, so any time zone works without time
-// zone support in SQLite. Edits, merges and late data need no rollup
-// repair. The one thing the tables did not keep is history of status, so
-// the durable consumer StatusConsumer records every status change (events
-// themselves are pruned after a week). See docs/BENCHMARKS.md for what this
-// costs at 100,000 tickets / 1,000,000 messages.
+// Ticket figures are computed by query, not kept as rollups: the store is
+// asked for counts per hour (15 minutes in zones with half-hour offsets),
+// or for times the raw timestamps of the range, through range indexes
+// (migration 0015), and the slots are folded into local days, weeks and
+// months here, so any time zone works without time zone support in SQLite,
+// and edits, merges, retagging and late data need no rollup repair. At
+// 100,000 tickets a year a ticket rollup per hour and breakdown would hold
+// about as many rows as the tickets of the range, so it would not be
+// cheaper. Messages are ten times as many and are rolled up per channel and
+// hour (see rollup.go). Status history is not in the tables, so the durable
+// consumer StatusConsumer records every status change (events themselves
+// are pruned after a week). docs/BENCHMARKS.md has the measurements.
 package report
 
 import (
