@@ -394,7 +394,7 @@ func (s *Service) csat(db *gorm.DB, by string, g *grid) error {
 // arrivals and reopenings minus resolutions since.
 func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	key, join := ticketDim(by)
-	from, _ := g.span()
+	from, to := g.span()
 	past, err := s.pastIsSmaller(db, from)
 	if err != nil {
 		return err
@@ -402,8 +402,10 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	// The open tickets when the range began: counted from the beginning
 	// (created before it, less resolutions, plus reopenings), or back from
 	// now (open now, less what was created since, plus resolutions since,
-	// less reopenings since), whichever side has fewer rows.
-	cmp, sign := "<", 1.0
+	// less reopenings since), whichever side has fewer rows. Back from now,
+	// only what lies after the range is read here: the range itself is
+	// counted for the buckets anyway and taken off below.
+	cmp, sign, bound := "<", 1.0, from
 	base := map[string]float64{}
 	type keyRow struct {
 		Key string
@@ -411,7 +413,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	}
 	var rows []keyRow
 	if !past {
-		cmp, sign = ">=", -1
+		cmp, sign, bound = ">=", -1, to
 		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.status IN ? GROUP BY 1`, key, join),
 			[]string{store.StatusOpen, store.StatusPending, store.StatusSnoozed}).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("backlog now: %w", err)
@@ -421,7 +423,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 		}
 		rows = rows[:0]
 	}
-	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.created_at %s ? GROUP BY 1`, key, join, cmp), from).
+	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.created_at %s ? GROUP BY 1`, key, join, cmp), bound).
 		Scan(&rows).Error; err != nil {
 		return fmt.Errorf("backlog arrivals: %w", err)
 	}
@@ -431,7 +433,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	for _, resolve := range []bool{true, false} {
 		rows = rows[:0]
 		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
-			WHERE c.changed_at %s ? AND %s GROUP BY 1`, key, join, cmp, changeCond(resolve)), from, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
+			WHERE c.changed_at %s ? AND %s GROUP BY 1`, key, join, cmp, changeCond(resolve)), bound, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("backlog changes: %w", err)
 		}
 		for _, r := range rows {
@@ -444,6 +446,13 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	}
 	if err := s.volume(db, by, g); err != nil {
 		return err
+	}
+	if !past {
+		for k, cs := range g.cells {
+			for _, c := range cs {
+				base[k] -= c.n[0] - c.n[1] + c.n[2]
+			}
+		}
 	}
 	for k, n := range base {
 		if n != 0 {
