@@ -60,6 +60,7 @@ func TestStatusConsumer(t *testing.T) {
 			if err := st.DB.Order("id").Find(&rows).Error; err != nil {
 				t.Fatal(err)
 			}
+			time.Sleep(10 * time.Millisecond) // poll interval of the bounded wait above, not a synchronisation
 		}
 		cancel()
 		<-done
