@@ -478,8 +478,12 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 func (s *Service) heatmap(db *gorm.DB, g *grid, from, end time.Time, loc *time.Location) ([7][24]int64, error) {
 	var cells [7][24]int64
 	var rows []slotRow
-	if _, off := from.Zone(); off%3600 != 0 {
-		g.grain = SlotSeconds
+	// Hourly slots give local hours only where the offset is whole hours
+	// throughout the range.
+	for _, t := range []time.Time{from, end.Add(-time.Second)} {
+		if _, off := t.Zone(); off%3600 != 0 {
+			g.grain = SlotSeconds
+		}
 	}
 	if err := db.Raw(fmt.Sprintf(`SELECT %s AS slot, '' AS key, COUNT(*) AS n FROM tickets t
 		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY 1`, s.slotExpr("t.created_at", g.grain)), from.UTC(), end.UTC()).Scan(&rows).Error; err != nil {
