@@ -27,6 +27,7 @@ import (
 	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/kb"
 	"github.com/hanbox/hanbox/ratelimit"
+	"github.com/hanbox/hanbox/report"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 	"github.com/hanbox/hanbox/webhook"
@@ -54,6 +55,8 @@ type Options struct {
 	Webhooks *webhook.Service
 	// Audit records admin actions and sign-ins; nil records nothing.
 	Audit *audit.Recorder
+	// Reports computes reports; nil: one over Store.
+	Reports *report.Service
 }
 
 // API serves /api/v1.
@@ -72,6 +75,9 @@ func New(o Options) *API {
 	}
 	if o.KB == nil {
 		o.KB = kb.New(o.Store)
+	}
+	if o.Reports == nil {
+		o.Reports = report.New(o.Store)
 	}
 	return &API{Options: o, log: log, suggestLimit: ratelimit.New(SuggestBurst, time.Minute)}
 }

@@ -66,6 +66,7 @@ func (a *API) OpenAPI() map[string]any {
 		auditSchemas(),
 		webhookSchemas(),
 		profileSchemas(),
+		reportSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

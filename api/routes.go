@@ -27,7 +27,7 @@ type route struct {
 }
 
 func (a *API) routes() []route {
-	return []route{
+	rs := []route{
 		{"POST", "/auth/login", authNone, "Sign in; returns a bearer token and sets the session cookie", "Login", "LoginResult", a.login},
 		{"POST", "/auth/logout", authAgent, "Sign out this session", "", "OK", a.logout},
 		{"GET", "/auth/me", authAgent, "The signed-in agent and the CSRF token for cookie sessions", "", "Me", a.me},
@@ -147,6 +147,7 @@ func (a *API) routes() []route {
 		{"GET", "/events", authAgent, "Server-sent events: ticket and message changes, presence", "", "EventStream", a.events},
 		{"GET", "/openapi.json", authNone, "This document", "", "OpenAPI", a.openapi},
 	}
+	return append(rs, a.reportRoutes()...)
 }
 
 // IdempotencyHeader makes reply and note creation once-only: the same key

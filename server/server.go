@@ -21,6 +21,7 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
+	"github.com/hanbox/hanbox/report"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 	"github.com/hanbox/hanbox/webhook"
@@ -104,6 +105,14 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	if err := svc.AddConsumer(ctx, svc.Routing()); err != nil {
 		st.Close()
 		return nil, err
+	}
+	// Reports keep every status change (resolutions, reopenings, backlog)
+	// and recount the hours of new messages.
+	for _, c := range []inbox.Consumer{report.StatusConsumer(st), report.MessageConsumer(st)} {
+		if err := svc.AddConsumer(ctx, c); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	// CSAT after a resolved ticket: a durable consumer schedules the job.
 	if err := svc.EnableSurveys(ctx, sched); err != nil {

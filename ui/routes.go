@@ -58,4 +58,5 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/audit", h.admin(h.showAudit))
 	handle("GET /admin/attributes", h.admin(h.showAttributes))
 	handle("GET /admin/segments", h.admin(h.showSegments))
+	handle("GET /reports", h.admin(h.showReports))
 }

@@ -24,6 +24,13 @@ document.addEventListener('keydown', (e) => {
 document.addEventListener('click', (e) => {
   if (e.target.closest('[data-close-help]') || e.target.id === 'help') toggleHelp(false);
 });
+// Reports: a print button (the page has a print stylesheet).
+document.addEventListener('click', (e) => {
+  if (e.target.closest('[data-print]')) window.print();
+});
+window.addEventListener('beforeprint', () => {
+  for (const d of document.querySelectorAll('details.report-table')) d.open = true;
+});
 
 // The status menu in the header: the agent's own availability.
 document.addEventListener('click', async (e) => {

@@ -1,0 +1,537 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/hanbox/hanbox/store"
+)
+
+// SlotSeconds is the grain of the store's counts: every real time zone's
+// midnight falls on a 15-minute boundary of UTC, so slots fold exactly into
+// local days.
+const SlotSeconds = 900
+
+// Service computes reports from a store.
+type Service struct {
+	st *store.Store
+	// side, if set, fixes which side backlog counts from (tests).
+	side func(from time.Time) bool
+}
+
+// pastIsSmaller estimates whether fewer tickets lie before from than after
+// it, by time: the backlog is counted from the cheaper side. Either side
+// gives the same figures.
+func (s *Service) pastIsSmaller(db *gorm.DB, from time.Time) (bool, error) {
+	if s.side != nil {
+		return s.side(from), nil
+	}
+	var first []time.Time
+	if err := db.Model(&store.Ticket{}).Order("created_at").Limit(1).Pluck("created_at", &first).Error; err != nil {
+		return false, fmt.Errorf("backlog: first ticket: %w", err)
+	}
+	if len(first) == 0 {
+		return true, nil
+	}
+	return from.Sub(first[0]) < time.Since(from), nil
+}
+
+// New returns a Service over st.
+func New(st *store.Store) *Service { return &Service{st: st} }
+
+// cell gathers one group's figures in one bucket: counts and, for times,
+// the durations in seconds.
+type cell struct {
+	n [3]float64
+	d [2][]float64
+}
+
+// grid is every group's cells; bucket 0 is the previous range, buckets
+// 1..n the range asked for.
+type grid struct {
+	starts []time.Time // len = buckets + 1
+	grain  int64       // slot length in seconds
+	cells  map[string][]cell
+}
+
+func (g *grid) at(key string, b int) *cell {
+	cs, ok := g.cells[key]
+	if !ok {
+		cs = make([]cell, len(g.starts)-1)
+		g.cells[key] = cs
+	}
+	return &cs[b]
+}
+
+// Run computes the report q names.
+func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
+	if err := q.Normalize(); err != nil {
+		return nil, err
+	}
+	end := q.To.AddDate(0, 0, 1)
+	days := int(math.Round(end.Sub(q.From).Hours() / 24))
+	prevFrom := q.From.AddDate(0, 0, -days)
+	starts := BucketStarts(q.From, end, q.Period)
+	res := &Result{Report: q.Report, From: q.From.Format(time.DateOnly), To: q.To.Format(time.DateOnly),
+		PreviousFrom: prevFrom.Format(time.DateOnly), PreviousTo: q.From.AddDate(0, 0, -1).Format(time.DateOnly),
+		Period: q.Period, By: q.By, TimeZone: q.Loc.String(), Columns: Columns[q.Report], Groups: []Group{},
+		Starts: starts[:len(starts)-1]}
+	for _, t := range res.Starts {
+		res.Buckets = append(res.Buckets, t.Format(time.DateOnly))
+	}
+	g := &grid{starts: append([]time.Time{prevFrom}, starts...), cells: map[string][]cell{}}
+	g.grain = grainFor(g.starts)
+	if q.By == ByNone {
+		g.at("", 0)
+	}
+	db := s.st.DB.WithContext(ctx)
+	var err error
+	switch q.Report {
+	case Volume:
+		err = s.volume(db, q.By, g)
+	case Times:
+		err = s.times(db, q.By, g)
+	case Messages:
+		if (q.By == ByNone || q.By == ByChannel) && g.grain == 3600 {
+			err = s.messagesFromHours(ctx, db, q.By, g)
+		} else {
+			err = s.messages(db, q.By, g)
+		}
+	case CSAT:
+		err = s.csat(db, q.By, g)
+	case Backlog:
+		err = s.backlog(db, q.By, g)
+	case Heatmap:
+		var cells [7][24]int64
+		cells, err = s.heatmap(db, g, q.From, end, q.Loc)
+		res.Cells = &cells
+		g.cells = map[string][]cell{}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", q.Report, err)
+	}
+	labels, err := s.labels(db, q.By, q.Lang)
+	if err != nil {
+		return nil, err
+	}
+	for key, cs := range g.cells {
+		gr := Group{Key: key, Label: labels[key], Points: make([][]Value, 0, len(cs)-1)}
+		if gr.Label == "" {
+			gr.Label = key
+		}
+		for _, c := range cs[1:] {
+			gr.Points = append(gr.Points, finish(q.Report, c))
+		}
+		gr.Previous = finish(q.Report, cs[0])
+		if q.Report == Backlog {
+			gr.Total = gr.Points[len(gr.Points)-1]
+		} else {
+			var sum cell
+			for _, c := range cs[1:] {
+				for i := range sum.n {
+					sum.n[i] += c.n[i]
+				}
+				for i := range sum.d {
+					sum.d[i] = append(sum.d[i], c.d[i]...)
+				}
+			}
+			gr.Total = finish(q.Report, sum)
+		}
+		res.Groups = append(res.Groups, gr)
+	}
+	slices.SortFunc(res.Groups, func(a, b Group) int {
+		if a.Total[0].N != b.Total[0].N {
+			if a.Total[0].N > b.Total[0].N {
+				return -1
+			}
+			return 1
+		}
+		if a.Key < b.Key {
+			return -1
+		}
+		if a.Key > b.Key {
+			return 1
+		}
+		return 0
+	})
+	return res, nil
+}
+
+// finish turns a cell into the report's column values.
+func finish(report string, c cell) []Value {
+	switch report {
+	case Volume:
+		return []Value{num(c.n[0]), num(c.n[1]), num(c.n[2])}
+	case Times:
+		out := make([]Value, 0, 6)
+		for _, d := range c.d {
+			slices.Sort(d)
+			out = append(out, num(float64(len(d))), Percentile(d, 0.5), Percentile(d, 0.9))
+		}
+		return out
+	case Messages:
+		return []Value{num(c.n[0]), num(c.n[1])}
+	case CSAT:
+		return []Value{num(c.n[0]), num(c.n[1]), Score(int64(c.n[0]), int64(c.n[1]))}
+	case Backlog:
+		return []Value{num(c.n[0])}
+	}
+	return nil
+}
+
+// slotExpr is the SQL for the slot of a timestamp column, as text: on
+// SQLite the stored UTC text cut to the hour (plus the quarter of the hour
+// for 15-minute slots), which is several times cheaper to group by than
+// strftime; on PostgreSQL the slot's number since the epoch.
+func (s *Service) slotExpr(col string, grain int64) string {
+	if s.st.Dialect == store.Postgres {
+		return fmt.Sprintf("CAST(FLOOR(EXTRACT(EPOCH FROM %s) / %d) AS BIGINT)", col, grain)
+	}
+	if grain == 3600 {
+		return fmt.Sprintf("substr(%s, 1, 13)", col)
+	}
+	return fmt.Sprintf("substr(%s, 1, 13) || ':' || CAST(CAST(substr(%s, 15, 2) AS INTEGER) / 15 AS TEXT)", col, col)
+}
+
+// slotTime is the first instant of a slot as slotExpr gives it.
+func (s *Service) slotTime(slot string, grain int64) (time.Time, error) {
+	if s.st.Dialect == store.Postgres {
+		n, err := strconv.ParseInt(slot, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("slot %q: %w", slot, err)
+		}
+		return time.Unix(n*grain, 0), nil
+	}
+	hour, quarter, _ := strings.Cut(slot, ":")
+	t, err := time.Parse("2006-01-02 15", hour)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("slot %q: %w", slot, err)
+	}
+	if quarter != "" {
+		q, err := strconv.Atoi(quarter)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("slot %q: %w", slot, err)
+		}
+		t = t.Add(time.Duration(q) * 15 * time.Minute)
+	}
+	return t, nil
+}
+
+// grainFor is the coarsest slot that folds exactly into the buckets: an
+// hour when every bucket edge is on a whole UTC hour (every zone with
+// whole-hour offsets, Asia/Seoul among them), else 15 minutes.
+func grainFor(edges []time.Time) int64 {
+	for _, t := range edges {
+		if t.Unix()%3600 != 0 {
+			return SlotSeconds
+		}
+	}
+	return 3600
+}
+
+// ticketDim is the key expression and join for a breakdown of rows of
+// tickets t.
+func ticketDim(by string) (key, join string) {
+	switch by {
+	case ByChannel:
+		return "CAST(t.channel_id AS TEXT)", ""
+	case ByTeam:
+		return "COALESCE(CAST(t.team_id AS TEXT), '')", ""
+	case ByAgent:
+		return "COALESCE(CAST(t.assignee_id AS TEXT), '')", ""
+	case ByPriority:
+		return "t.priority", ""
+	case ByTag:
+		return "g.tag", " JOIN ticket_tags g ON g.ticket_id = t.id"
+	}
+	return "''", ""
+}
+
+type slotRow struct {
+	Slot string
+	Key  string
+	N    int64
+}
+
+// countSlots runs a grouped count and adds it to column col of g.
+func (s *Service) countSlots(db *gorm.DB, g *grid, col int, sql string, args ...any) error {
+	var rows []slotRow
+	if err := db.Raw(sql, args...).Scan(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		t, err := s.slotTime(r.Slot, g.grain)
+		if err != nil {
+			return err
+		}
+		if b := bucketOf(g.starts, t); b >= 0 {
+			g.at(r.Key, b).n[col] += float64(r.N)
+		}
+	}
+	return nil
+}
+
+func (g *grid) span() (time.Time, time.Time) {
+	return g.starts[0].UTC(), g.starts[len(g.starts)-1].UTC()
+}
+
+var doneStatuses = []string{store.StatusResolved, store.StatusClosed}
+
+// changeSQL selects status changes c (with their tickets t) that resolve
+// (resolve true) or reopen a ticket.
+func changeCond(resolve bool) string {
+	if resolve {
+		return "c.new_status IN ? AND c.old_status NOT IN ?"
+	}
+	return "c.old_status IN ? AND c.new_status NOT IN ?"
+}
+
+func (s *Service) volume(db *gorm.DB, by string, g *grid) error {
+	key, join := ticketDim(by)
+	from, to := g.span()
+	if err := s.countSlots(db, g, 0, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM tickets t%s
+		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY 1, 2`, s.slotExpr("t.created_at", g.grain), key, join), from, to); err != nil {
+		return fmt.Errorf("created: %w", err)
+	}
+	for i, resolve := range []bool{true, false} {
+		if err := s.countSlots(db, g, 1+i, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n
+			FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
+			WHERE c.changed_at >= ? AND c.changed_at < ? AND %s GROUP BY 1, 2`, s.slotExpr("c.changed_at", g.grain), key, join, changeCond(resolve)),
+			from, to, doneStatuses, doneStatuses); err != nil {
+			return fmt.Errorf("status changes: %w", err)
+		}
+	}
+	return nil
+}
+
+type spanRow struct {
+	At    time.Time
+	Since time.Time
+	Key   string
+}
+
+func (s *Service) times(db *gorm.DB, by string, g *grid) error {
+	key, join := ticketDim(by)
+	from, to := g.span()
+	add := func(i int, rows []spanRow) {
+		for _, r := range rows {
+			if b := bucketOf(g.starts, r.At); b >= 0 {
+				c := g.at(r.Key, b)
+				c.d[i] = append(c.d[i], r.At.Sub(r.Since).Seconds())
+			}
+		}
+	}
+	var rows []spanRow
+	if err := db.Raw(fmt.Sprintf(`SELECT t.first_response_at AS at, t.created_at AS since, %s AS key FROM tickets t%s
+		WHERE t.first_response_at >= ? AND t.first_response_at < ?`, key, join), from, to).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("first responses: %w", err)
+	}
+	add(0, rows)
+	rows = rows[:0]
+	if err := db.Raw(fmt.Sprintf(`SELECT c.changed_at AS at, t.created_at AS since, %s AS key
+		FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
+		WHERE c.changed_at >= ? AND c.changed_at < ? AND %s`, key, join, changeCond(true)),
+		from, to, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("resolutions: %w", err)
+	}
+	add(1, rows)
+	return nil
+}
+
+func (s *Service) messages(db *gorm.DB, by string, g *grid) error {
+	key, join := ticketDim(by)
+	switch by {
+	case ByNone:
+	case ByChannel:
+		key, join = "CAST(m.channel_id AS TEXT)", ""
+	default:
+		join = " JOIN tickets t ON t.id = m.ticket_id" + join
+	}
+	from, to := g.span()
+	for i, dir := range []string{store.DirInbound, store.DirOutbound} {
+		if err := s.countSlots(db, g, i, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM messages m%s
+			WHERE m.created_at >= ? AND m.created_at < ? AND m.direction = ? GROUP BY 1, 2`, s.slotExpr("m.created_at", g.grain), key, join),
+			from, to, dir); err != nil {
+			return fmt.Errorf("messages: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) csat(db *gorm.DB, by string, g *grid) error {
+	key, join := ticketDim(by)
+	switch by {
+	case ByChannel:
+		key = "CAST(s.channel_id AS TEXT)"
+	case ByTeam:
+		key = "COALESCE(CAST(s.team_id AS TEXT), '')"
+	case ByAgent:
+		key = "COALESCE(CAST(s.agent_id AS TEXT), '')"
+	case ByTag, ByPriority:
+		join = " JOIN tickets t ON t.id = s.ticket_id" + join
+	}
+	from, to := g.span()
+	base := fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM surveys s%s
+		WHERE s.kind = ? AND s.answered_at >= ? AND s.answered_at < ? AND s.score IS NOT NULL`, s.slotExpr("s.answered_at", g.grain), key, join)
+	if err := s.countSlots(db, g, 0, base+" GROUP BY 1, 2", store.SurveyCSAT, from, to); err != nil {
+		return fmt.Errorf("csat answers: %w", err)
+	}
+	if err := s.countSlots(db, g, 1, base+" AND s.score >= 4 GROUP BY 1, 2", store.SurveyCSAT, from, to); err != nil {
+		return fmt.Errorf("csat positive: %w", err)
+	}
+	return nil
+}
+
+// backlog counts, at the end of every bucket, the tickets created by then
+// and not resolved or closed then: what was open when the range began plus
+// arrivals and reopenings minus resolutions since.
+func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
+	key, join := ticketDim(by)
+	from, to := g.span()
+	past, err := s.pastIsSmaller(db, from)
+	if err != nil {
+		return err
+	}
+	// The open tickets when the range began: counted from the beginning
+	// (created before it, less resolutions, plus reopenings), or back from
+	// now (open now, less what was created since, plus resolutions since,
+	// less reopenings since), whichever side has fewer rows. Back from now,
+	// only what lies after the range is read here: the range itself is
+	// counted for the buckets anyway and taken off below.
+	cmp, sign, bound := "<", 1.0, from
+	base := map[string]float64{}
+	type keyRow struct {
+		Key string
+		N   int64
+	}
+	var rows []keyRow
+	if !past {
+		cmp, sign, bound = ">=", -1, to
+		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.status IN ? GROUP BY 1`, key, join),
+			[]string{store.StatusOpen, store.StatusPending, store.StatusSnoozed}).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("backlog now: %w", err)
+		}
+		for _, r := range rows {
+			base[r.Key] += float64(r.N)
+		}
+		rows = rows[:0]
+	}
+	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.created_at %s ? GROUP BY 1`, key, join, cmp), bound).
+		Scan(&rows).Error; err != nil {
+		return fmt.Errorf("backlog arrivals: %w", err)
+	}
+	for _, r := range rows {
+		base[r.Key] += sign * float64(r.N)
+	}
+	for _, resolve := range []bool{true, false} {
+		rows = rows[:0]
+		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
+			WHERE c.changed_at %s ? AND %s GROUP BY 1`, key, join, cmp, changeCond(resolve)), bound, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("backlog changes: %w", err)
+		}
+		for _, r := range rows {
+			if resolve {
+				base[r.Key] -= sign * float64(r.N)
+			} else {
+				base[r.Key] += sign * float64(r.N)
+			}
+		}
+	}
+	if err := s.volume(db, by, g); err != nil {
+		return err
+	}
+	if !past {
+		for k, cs := range g.cells {
+			for _, c := range cs {
+				base[k] -= c.n[0] - c.n[1] + c.n[2]
+			}
+		}
+	}
+	for k, n := range base {
+		if n != 0 {
+			g.at(k, 0)
+		}
+	}
+	for k, cs := range g.cells {
+		open, any := base[k], false
+		for i := range cs {
+			open += cs[i].n[0] - cs[i].n[1] + cs[i].n[2]
+			cs[i].n = [3]float64{open}
+			any = any || open != 0
+		}
+		if !any && by != ByNone {
+			delete(g.cells, k)
+		}
+	}
+	return nil
+}
+
+// heatmap counts arrivals in [from, end) by local weekday (Monday first)
+// and hour.
+func (s *Service) heatmap(db *gorm.DB, g *grid, from, end time.Time, loc *time.Location) ([7][24]int64, error) {
+	var cells [7][24]int64
+	var rows []slotRow
+	// Hourly slots give local hours only where the offset is whole hours
+	// throughout the range.
+	for _, t := range []time.Time{from, end.Add(-time.Second)} {
+		if _, off := t.Zone(); off%3600 != 0 {
+			g.grain = SlotSeconds
+		}
+	}
+	if err := db.Raw(fmt.Sprintf(`SELECT %s AS slot, '' AS key, COUNT(*) AS n FROM tickets t
+		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY 1`, s.slotExpr("t.created_at", g.grain)), from.UTC(), end.UTC()).Scan(&rows).Error; err != nil {
+		return cells, fmt.Errorf("arrivals: %w", err)
+	}
+	for _, r := range rows {
+		t, err := s.slotTime(r.Slot, g.grain)
+		if err != nil {
+			return cells, err
+		}
+		t = t.In(loc)
+		cells[(int(t.Weekday())+6)%7][t.Hour()] += r.N
+	}
+	return cells, nil
+}
+
+// labels names the keys of a breakdown in lang.
+func (s *Service) labels(db *gorm.DB, by, lang string) (map[string]string, error) {
+	out := map[string]string{}
+	switch by {
+	case ByChannel:
+		var chans []store.Channel
+		if err := db.Select("id", "name").Find(&chans).Error; err != nil {
+			return nil, fmt.Errorf("report: channel names: %w", err)
+		}
+		for _, c := range chans {
+			out[strconv.FormatInt(c.ID, 10)] = c.Name
+		}
+	case ByTeam:
+		var teams []store.Team
+		if err := db.Select("id", "name_ko", "name_en").Find(&teams).Error; err != nil {
+			return nil, fmt.Errorf("report: team names: %w", err)
+		}
+		for _, t := range teams {
+			out[strconv.FormatInt(t.ID, 10)] = t.Name(lang)
+		}
+	case ByAgent:
+		var agents []store.Agent
+		if err := db.Select("id", "name", "email").Find(&agents).Error; err != nil {
+			return nil, fmt.Errorf("report: agent names: %w", err)
+		}
+		for _, a := range agents {
+			n := a.Name
+			if n == "" {
+				n = a.Email
+			}
+			out[strconv.FormatInt(a.ID, 10)] = n
+		}
+	}
+	return out, nil
+}
