@@ -26,11 +26,14 @@ type surveyChoice struct {
 }
 
 type surveyData struct {
-	Question   string
-	Action     string
-	Choices    []surveyChoice
-	Comment    string
-	Saved      bool
+	Question string
+	Action   string
+	Choices  []surveyChoice
+	Comment  string
+	Saved    bool
+	// Confirm: a rating link chose Score; nothing is recorded until the
+	// form is sent.
+	Confirm    bool
 	Error      string
 	Thanks     string // set after the form was sent
 	Score      int
@@ -68,10 +71,10 @@ func (h *handler) survey(w http.ResponseWriter, r *http.Request, post bool) {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			score, _ = strconv.Atoi(r.PostFormValue("score"))
 			comment = r.PostFormValue("comment")
-		} else if v := r.URL.Query().Get("score"); v != "" {
-			score, _ = strconv.Atoi(v)
+		} else if v, err := strconv.Atoi(r.URL.Query().Get("score")); err == nil && v >= 1 && v <= a.Scale {
+			score = v // preselected; recorded only when the form is sent
 		}
-		if post || score != 0 {
+		if post {
 			var b *inbox.SurveyAccess
 			b, err = h.s.Inbox.AnswerSurvey(ctx, tok, score, comment)
 			var inv *inbox.InvalidError
@@ -105,6 +108,12 @@ func (h *handler) survey(w http.ResponseWriter, r *http.Request, post bool) {
 	d.Question, d.Action, d.Comment = question, "/s/"+tok, a.Survey.Comment
 	if a.Survey.Score != nil {
 		d.Score = *a.Survey.Score
+	}
+	if !post {
+		d.Saved = a.Survey.Score != nil // answered before: the form changes it
+		if score != 0 {
+			d.Score, d.Confirm = score, true // the link's choice, not yet recorded
+		}
 	}
 	if post && d.Saved {
 		d.Thanks = thanks
