@@ -86,6 +86,9 @@ type SurveyRequest struct {
 	Locale   string // "ko" or "en"
 	// URL is the public rating page; ScoreURL adds a chosen score.
 	URL string
+	// UnsubscribeURL is the contact's page to stop survey requests; an
+	// email carries it in List-Unsubscribe (one-click POST, RFC 8058).
+	UnsubscribeURL string
 }
 
 // ScoreURL is the rating page with score n chosen.
@@ -106,6 +109,15 @@ func SurveyLabels(locale string) []string {
 		return []string{"Very unsatisfied", "Unsatisfied", "Neutral", "Satisfied", "Very satisfied"}
 	}
 	return []string{"매우 불만족", "불만족", "보통", "만족", "매우 만족"}
+}
+
+// SurveyUnsubscribeLabel names the link that stops survey requests, in a
+// locale ("ko" or "en").
+func SurveyUnsubscribeLabel(locale string) string {
+	if surveyLocale(locale) == "en" {
+		return "Stop survey emails"
+	}
+	return "설문 메일 받지 않기"
 }
 
 // SurveyTexts returns the question and thank-you of a setting in a locale
@@ -295,6 +307,13 @@ func (s *Service) runCSATJob(ctx context.Context, j *jobs.Job) error {
 		if err := tx.Take(&c, t.ContactID).Error; err != nil {
 			return fmt.Errorf("csat: contact: %w", notFound(err))
 		}
+		var opted int64
+		if err := tx.Model(&store.ContactOptOut{}).Where("contact_id = ? AND topic = ?", c.ID, TopicSurveys).Count(&opted).Error; err != nil {
+			return fmt.Errorf("csat: opt-out: %w", err)
+		}
+		if opted > 0 {
+			return j.Done(tx) // the customer asked for no surveys
+		}
 		locale := surveyLocale(c.Locale)
 		question, _ := SurveyTexts(ss, locale)
 		ts := now()
@@ -352,8 +371,12 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 	if err != nil {
 		return nil, err
 	}
+	unsub, err := s.UnsubscribeURL(ctx, sv.ContactID, TopicSurveys)
+	if err != nil {
+		return nil, err
+	}
 	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: CSATScale, Question: question, Thanks: thanks,
-		Locale: surveyLocale(sv.Locale), URL: u}, nil
+		Locale: surveyLocale(sv.Locale), URL: u, UnsubscribeURL: unsub}, nil
 }
 
 // SurveyURL is the public rating page of a survey, with its signed token.

@@ -115,7 +115,14 @@ func TestCSATByEmail(t *testing.T) {
 			if subj, _ := msg.Header.Subject(); !strings.Contains(subj, "환불 문의") {
 				t.Errorf("subject %q", subj)
 			}
+			unsub := strings.Trim(msg.Header.Get("List-Unsubscribe"), "<>")
+			if !strings.HasPrefix(unsub, ts.http.URL+"/u/") || msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+				t.Fatalf("List-Unsubscribe %q, List-Unsubscribe-Post %q", msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Unsubscribe-Post"))
+			}
 			text, html := mailParts(t, raw)
+			if !strings.Contains(text, "설문 메일 받지 않기: "+unsub) {
+				t.Errorf("no unsubscribe link in the text:\n%s", text)
+			}
 			if !strings.Contains(text, "상담에 만족하셨나요?") || strings.Contains(text, "/c/") {
 				t.Errorf("rating mail text:\n%s", text)
 			}
@@ -216,6 +223,48 @@ func TestCSATByEmail(t *testing.T) {
 			load()
 			if *sv.Score != 5 || sv.Answers != 2 {
 				t.Fatalf("after the expired click: %+v", sv)
+			}
+
+			// Unsubscribe: the page asks first (a GET changes nothing), a
+			// forged token is a 404, the RFC 8058 one-click POST opts out.
+			optedOut := func() bool {
+				t.Helper()
+				ok, err := ts.srv.Inbox.OptedOut(t.Context(), sv.ContactID, inbox.TopicSurveys)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			if code, body := get(unsub); code != 200 || !strings.Contains(body, `id="usubmit"`) || !strings.Contains(body, "수신 거부") || optedOut() {
+				t.Fatalf("unsubscribe page: %d opted out %v\n%s", code, optedOut(), body)
+			}
+			if code, _ := get(ts.http.URL + "/u/surveys." + strings.Split(strings.TrimPrefix(unsub, ts.http.URL+"/u/"), ".")[1] + ".AAAAAAAAAAAAAAAAAAAAAAAA"); code != http.StatusNotFound {
+				t.Errorf("forged unsubscribe token: %d", code)
+			}
+			resp, err := http.Post(unsub, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !optedOut() {
+				t.Fatalf("one-click: %d, opted out %v", resp.StatusCode, optedOut())
+			}
+			if code, body := get(unsub); code != 200 || !strings.Contains(body, `id="udone"`) {
+				t.Fatalf("unsubscribe page after: %d\n%s", code, body)
+			}
+			// Reopened and resolved again: the new round's job runs and
+			// asks nothing, because the customer opted out.
+			ts.do("PATCH", "/api/v1/tickets/"+ticket, "", map[string]any{"status": "open"}, 200, nil)
+			ts.do("PATCH", "/api/v1/tickets/"+ticket, "", map[string]any{"status": "resolved"}, 200, nil)
+			waitLong(t, "the second round's job", func() bool {
+				var n int64
+				ts.srv.Store.DB.Model(&store.Job{}).Where("kind = ? AND status = ?", inbox.JobCSAT, store.JobDone).Count(&n)
+				return n == 2
+			})
+			var surveys int64
+			ts.srv.Store.DB.Model(&store.Survey{}).Count(&surveys)
+			if surveys != 1 {
+				t.Fatalf("%d surveys after opting out, want 1", surveys)
 			}
 		})
 	}
