@@ -48,6 +48,8 @@ type Options struct {
 	SSEClients interface{ Add(float64) }
 	// KB is the knowledge base; nil: one over Store.
 	KB *kb.Service
+	// NPS holds the NPS survey definitions; nil: the NPS endpoints answer 503.
+	NPS *inbox.NPS
 }
 
 // API serves /api/v1.

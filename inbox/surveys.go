@@ -79,11 +79,15 @@ type SurveyChanges struct {
 type SurveyRequest struct {
 	PublicID string
 	Kind     string
-	// Scale is the top score (5 for CSAT); scores run from 1.
+	// Scale is the top score (5 for CSAT, 10 for NPS); scores run from Min
+	// (1 for CSAT, 0 for NPS).
 	Scale    int
+	Min      int
 	Question string
-	Thanks   string
-	Locale   string // "ko" or "en"
+	// Why is the follow-up question for the comment (NPS's "why?"; "" for CSAT).
+	Why    string
+	Thanks string
+	Locale string // "ko" or "en"
 	// URL is the public rating page; ScoreURL adds a chosen score.
 	URL string
 	// UnsubscribeURL is the contact's page to stop survey requests; an
@@ -362,11 +366,10 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 	if err := s.st.DB.WithContext(ctx).Take(&sv, surveyID).Error; err != nil {
 		return nil, fmt.Errorf("survey %d: %w", surveyID, notFound(err))
 	}
-	ss, err := s.st.SurveySettingOf(ctx, sv.ChannelID, sv.Kind)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	a, err := s.surveyAccess(ctx, &sv)
+	if err != nil {
 		return nil, err
 	}
-	question, thanks := SurveyTexts(ss, sv.Locale)
 	u, err := s.SurveyURL(ctx, &sv)
 	if err != nil {
 		return nil, err
@@ -375,8 +378,43 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 	if err != nil {
 		return nil, err
 	}
-	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: CSATScale, Question: question, Thanks: thanks,
-		Locale: surveyLocale(sv.Locale), URL: u, UnsubscribeURL: unsub}, nil
+	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: a.Scale, Min: a.Min, Question: a.Question, Why: a.Why,
+		Thanks: a.Thanks, Locale: a.Locale, URL: u, UnsubscribeURL: unsub}, nil
+}
+
+// surveyAccess loads what a survey asks: its texts in its language and its
+// scale (CSAT: the channel's setting, 1–5; NPS: its definition, 0–10).
+func (s *Service) surveyAccess(ctx context.Context, sv *store.Survey) (*SurveyAccess, error) {
+	a := &SurveyAccess{Survey: *sv, Locale: surveyLocale(sv.Locale), Scale: CSATScale, Min: 1, Closed: !sv.ExpiresAt.After(now())}
+	if sv.Kind == store.SurveyNPS {
+		a.Scale, a.Min = NPSScale, 0
+		if sv.NPSSurveyID != nil {
+			def, err := s.st.NPSSurveyByID(ctx, *sv.NPSSurveyID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			a.NPS = def
+		}
+		a.Question, a.Why, a.Thanks = NPSTexts(a.NPS, sv.Locale)
+		return a, nil
+	}
+	ss, err := s.st.SurveySettingOf(ctx, sv.ChannelID, sv.Kind)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	a.Setting = ss
+	a.Question, a.Thanks = SurveyTexts(ss, sv.Locale)
+	return a, nil
+}
+
+// Texts returns the survey's question, follow-up and thank-you in another
+// locale (a page shown in the reader's language).
+func (a *SurveyAccess) Texts(locale string) (question, why, thanks string) {
+	if a.Survey.Kind == store.SurveyNPS {
+		return NPSTexts(a.NPS, locale)
+	}
+	question, thanks = SurveyTexts(a.Setting, locale)
+	return question, "", thanks
 }
 
 // SurveyURL is the public rating page of a survey, with its signed token.
@@ -398,11 +436,15 @@ type SurveyAccess struct {
 	Survey store.Survey
 	// Setting is the channel's setting (nil: none), for texts in another
 	// language (SurveyTexts).
-	Setting  *store.SurveySetting
+	Setting *store.SurveySetting
+	// NPS is an NPS survey's definition (nil for CSAT, or deleted).
+	NPS      *store.NPSSurvey
 	Question string
+	Why      string
 	Thanks   string
 	Locale   string
 	Scale    int
+	Min      int
 	// Closed is true once the survey's window has ended (answers refused).
 	Closed bool
 }
@@ -425,13 +467,7 @@ func (s *Service) OpenSurvey(ctx context.Context, token string) (*SurveyAccess, 
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
-	ss, err := s.st.SurveySettingOf(ctx, sv.ChannelID, sv.Kind)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	a := &SurveyAccess{Survey: *sv, Setting: ss, Locale: surveyLocale(sv.Locale), Scale: CSATScale, Closed: !sv.ExpiresAt.After(now())}
-	a.Question, a.Thanks = SurveyTexts(ss, sv.Locale)
-	return a, nil
+	return s.surveyAccess(ctx, sv)
 }
 
 // AnswerSurvey records an answer to the survey a rating token names: the
@@ -451,8 +487,8 @@ func (s *Service) answer(ctx context.Context, a *SurveyAccess, score int, commen
 	if a.Closed {
 		return nil, ErrSurveyExpired
 	}
-	if score < 1 || score > a.Scale {
-		return nil, invalidAs("survey_score", map[string]any{"max": a.Scale}, "the score must be between 1 and %d", a.Scale)
+	if score < a.Min || score > a.Scale {
+		return nil, invalidAs("survey_score", map[string]any{"min": a.Min, "max": a.Scale}, "the score must be between %d and %d", a.Min, a.Scale)
 	}
 	comment, err = plaintext.Text(strings.TrimSpace(comment), 4000)
 	if err != nil {

@@ -37,7 +37,9 @@ type Server struct {
 	API     *api.API
 	// Jobs is the durable scheduler; features register their handlers on
 	// it before Start.
-	Jobs     *jobs.Scheduler
+	Jobs *jobs.Scheduler
+	// NPS holds the NPS survey definitions and their jobs.
+	NPS      *inbox.NPS
 	Registry *prometheus.Registry
 	// Dispatch tunes the outbox dispatcher and Consume the durable event
 	// consumers; set them before Start.
@@ -103,10 +105,13 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
+	// NPS rounds: a planner job per definition schedules one send job per
+	// contact and round.
+	nps := svc.EnableNPS(sched)
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, NPS: nps, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, NPS: nps, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

@@ -39,6 +39,10 @@ type Survey struct {
 	AnsweredAt  *time.Time `gorm:"index:ix_survey_answered,priority:2"`
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// NPSSurveyID and NPSRound name an NPS request's definition and round
+	// (nil for CSAT); with ContactID they are unique.
+	NPSSurveyID *int64 `gorm:"column:nps_survey_id"`
+	NPSRound    *int   `gorm:"column:nps_round"`
 }
 
 // SurveySetting is a channel's survey configuration for one kind. A channel
@@ -102,6 +106,10 @@ type SurveyFilter struct {
 	ContactID int64
 	ChannelID int64
 	AgentID   int64
+	// NPSSurveyID limits to one NPS definition's requests.
+	NPSSurveyID int64
+	// MinScore and MaxScore bound the score when set (answered only).
+	MinScore, MaxScore *int
 	// Answered limits to answered surveys.
 	Answered bool
 	// From and To bound AnsweredAt (To excluded) when set.
@@ -124,6 +132,15 @@ func (f SurveyFilter) apply(db *gorm.DB) *gorm.DB {
 	}
 	if f.AgentID > 0 {
 		db = db.Where("agent_id = ?", f.AgentID)
+	}
+	if f.NPSSurveyID > 0 {
+		db = db.Where("nps_survey_id = ?", f.NPSSurveyID)
+	}
+	if f.MinScore != nil {
+		db = db.Where("score >= ?", *f.MinScore)
+	}
+	if f.MaxScore != nil {
+		db = db.Where("score <= ?", *f.MaxScore)
 	}
 	if f.Answered {
 		db = db.Where("answered_at IS NOT NULL")

@@ -59,8 +59,11 @@ type frame struct {
 // surveyJSON is a rating card: the question is the message text; labels
 // name the scores 1..scale in the survey's language.
 type surveyJSON struct {
-	ID     string   `json:"id"`
-	Scale  int      `json:"scale,omitempty"`
+	ID    string `json:"id"`
+	Scale int    `json:"scale,omitempty"`
+	// Min is the lowest score: 1 for CSAT (faces), 0 for NPS (numbers 0–10).
+	Min    int      `json:"min"`
+	Why    string   `json:"why,omitempty"` // NPS's follow-up, the comment's prompt
 	Labels []string `json:"labels,omitempty"`
 	Thanks string   `json:"thanks,omitempty"`
 	Score  int      `json:"score,omitempty"`
@@ -68,7 +71,11 @@ type surveyJSON struct {
 }
 
 func surveyCard(r *inbox.SurveyRequest) *surveyJSON {
-	return &surveyJSON{ID: r.PublicID, Scale: r.Scale, Labels: inbox.SurveyLabels(r.Locale), Thanks: r.Thanks}
+	sj := &surveyJSON{ID: r.PublicID, Scale: r.Scale, Min: r.Min, Why: r.Why, Thanks: r.Thanks}
+	if r.Min == 1 {
+		sj.Labels = inbox.SurveyLabels(r.Locale)
+	}
+	return sj
 }
 
 type pageInfo struct {

@@ -130,6 +130,7 @@
     '.faces{display:flex;gap:4px;justify-content:space-between}',
     '.face{font-size:24px;line-height:1;padding:4px;border-radius:8px;cursor:pointer;border:2px solid transparent}',
     '.face[aria-pressed="true"]{border-color:#2f6fed;background:#eef3ff}',
+    '.faces.nps{gap:2px}.face.num{font-size:13px;min-width:22px;padding:4px 2px;background:#f4f5f7;text-align:center}',
     '.rate textarea{border:1px solid #d5d9de;border-radius:6px;padding:6px;font-size:13px;resize:vertical;min-height:48px;background:#fff}',
     '.rate .go{align-self:flex-end;padding:6px 10px;border-radius:6px;color:#fff;cursor:pointer;font-size:13px}',
     '.rate .thanks{font-size:13px}',
@@ -317,9 +318,10 @@
     card.setAttribute('data-survey', sv.id);
     if (sv.done) { card.appendChild(el('div', 'thanks', sv.thanks || '')); return card; }
     var faces = el('div', 'faces'); faces.setAttribute('role', 'group');
-    var n = sv.scale || 5;
-    for (var i = 1; i <= n; i++) (function (score) {
-      var b = el('button', 'face', FACES[Math.min(score, FACES.length) - 1]);
+    var n = sv.scale || 5, lo = sv.min === 0 ? 0 : 1, nps = lo === 0;
+    if (nps) faces.className = 'faces nps';
+    for (var i = lo; i <= n; i++) (function (score) {
+      var b = el('button', nps ? 'face num' : 'face', nps ? String(score) : FACES[Math.min(score, FACES.length) - 1]);
       b.type = 'button';
       var label = (sv.labels && sv.labels[score - 1]) || String(score);
       b.setAttribute('aria-label', label); b.title = label;
@@ -329,8 +331,9 @@
       faces.appendChild(b);
     })(i);
     card.appendChild(faces);
-    if (sv.chosen) {
-      var ta = el('textarea'); ta.placeholder = S.t.rateComment; ta.setAttribute('aria-label', S.t.rateComment); ta.maxLength = 4000;
+    if (typeof sv.chosen === 'number') {
+      var prompt = sv.why || S.t.rateComment;
+      var ta = el('textarea'); ta.placeholder = prompt; ta.setAttribute('aria-label', prompt); ta.maxLength = 4000;
       ta.value = sv.comment || ''; ta.oninput = function () { sv.comment = ta.value; };
       var go = el('button', 'go', S.t.rateSend); go.type = 'button';
       go.style.background = (S.session && S.session.settings.color) || '#2f6fed';
