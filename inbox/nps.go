@@ -407,37 +407,59 @@ func (n *NPS) Plan(ctx context.Context, row *store.NPSSurvey, at time.Time) (Pla
 	db := n.s.st.DB.WithContext(ctx)
 	var after int64
 	for {
-		var page []struct {
-			ContactID int64
-			First     time.Time
-			TimeZone  string
+		// A page of the audience's contacts, then the first ticket of each
+		// (ids grow with time) in that id range: both bounded and indexed.
+		// A row's own created_at scans as a time on both stores; an
+		// aggregate of it would not on SQLite.
+		var people []struct {
+			ID       int64
+			TimeZone string
 		}
-		// The first conversation of each contact is its first ticket (ids
-		// grow with time); a row's own created_at scans as a time on both
-		// stores, an aggregate of it would not on SQLite.
-		firsts := db.Table("tickets").Select("contact_id, MIN(id) AS id").Where("contact_id > ?", after).Group("contact_id")
-		q := db.Table("tickets AS t").Select("t.contact_id AS contact_id, t.created_at AS first, c.time_zone AS time_zone").
-			Joins("JOIN (?) AS f ON f.id = t.id", firsts).
-			Joins("JOIN contacts AS c ON c.id = t.contact_id").
-			Where("c.merged_into IS NULL").
-			Where("NOT EXISTS (SELECT 1 FROM contact_opt_outs AS o WHERE o.contact_id = t.contact_id AND o.topic = ?)", TopicSurveys)
+		q := db.Table("contacts AS c").Select("c.id, c.time_zone").Where("c.id > ? AND c.merged_into IS NULL", after).
+			Where("NOT EXISTS (SELECT 1 FROM contact_opt_outs AS o WHERE o.contact_id = c.id AND o.topic = ?)", TopicSurveys)
 		if !row.ByWidget {
 			q = q.Where("c.email <> ''")
 		}
 		if row.AudienceTag != "" {
-			q = q.Where("EXISTS (SELECT 1 FROM tickets AS t2 JOIN ticket_tags AS tt ON tt.ticket_id = t2.id WHERE t2.contact_id = t.contact_id AND LOWER(tt.tag) = LOWER(?))", row.AudienceTag)
+			q = q.Where("EXISTS (SELECT 1 FROM tickets AS t2 JOIN ticket_tags AS tt ON tt.ticket_id = t2.id WHERE t2.contact_id = c.id AND LOWER(tt.tag) = LOWER(?))", row.AudienceTag)
 		}
-		if err := q.Order("t.contact_id").Limit(npsPlanPage).Scan(&page).Error; err != nil {
+		if err := q.Order("c.id").Limit(npsPlanPage).Scan(&people).Error; err != nil {
 			return st, fmt.Errorf("nps: plan survey %d: %w", row.ID, err)
 		}
 		st.Queries++
-		if len(page) == 0 {
+		if len(people) == 0 {
 			return st, nil
+		}
+		lo, hi := people[0].ID, people[len(people)-1].ID
+		after = hi
+		var firsts []struct {
+			ContactID int64
+			First     time.Time
+		}
+		sub := db.Table("tickets").Select("contact_id, MIN(id) AS id").Where("contact_id BETWEEN ? AND ?", lo, hi).Group("contact_id")
+		if err := db.Table("tickets AS t").Select("t.contact_id AS contact_id, t.created_at AS first").
+			Joins("JOIN (?) AS f ON f.id = t.id", sub).Scan(&firsts).Error; err != nil {
+			return st, fmt.Errorf("nps: plan survey %d: first conversations: %w", row.ID, err)
+		}
+		st.Queries++
+		firstOf := make(map[int64]time.Time, len(firsts))
+		for _, f := range firsts {
+			firstOf[f.ContactID] = f.First
+		}
+		type entry struct {
+			ContactID int64
+			First     time.Time
+			TimeZone  string
+		}
+		page := make([]entry, 0, len(people))
+		for _, p := range people {
+			if f, ok := firstOf[p.ID]; ok {
+				page = append(page, entry{ContactID: p.ID, First: f, TimeZone: p.TimeZone})
+			}
 		}
 		st.Contacts += len(page)
 		specs := make([]jobs.Spec, 0, len(page))
 		for _, c := range page {
-			after = c.ContactID
 			loc := loadZone(c.TimeZone, row.TimeZone)
 			r, due, ok := NPSLatestRound(c.First, loc, row.FirstDays, repeats, horizon)
 			if !ok {
@@ -459,7 +481,7 @@ func (n *NPS) Plan(ctx context.Context, row *store.NPSSurvey, at time.Time) (Pla
 			st.Scheduled += added
 			st.Queries += (len(specs) + 399) / 400
 		}
-		if len(page) < npsPlanPage {
+		if len(people) < npsPlanPage {
 			return st, nil
 		}
 	}

@@ -30,17 +30,19 @@ type NPSSurvey struct {
 	// 0 ("30,60,90,180"; "" for none).
 	FirstDays  int    `gorm:"not null;default:0"`
 	RepeatDays string `gorm:"size:500;not null;default:''"`
-	ByEmail    bool   `gorm:"not null;default:true"`
-	ByWidget   bool   `gorm:"not null;default:true"`
+	// No gorm defaults on fields whose zero value is meaningful: gorm
+	// would leave a false out of the INSERT and the column default win.
+	ByEmail  bool `gorm:"not null"`
+	ByWidget bool `gorm:"not null"`
 	// CapAnyDays: no survey of any kind to a contact more often; CapNPSDays:
 	// no NPS survey more often.
-	CapAnyDays int `gorm:"not null;default:30"`
-	CapNPSDays int `gorm:"not null;default:90"`
+	CapAnyDays int `gorm:"not null"`
+	CapNPSDays int `gorm:"not null"`
 	// Quiet hours "HH:MM" in the contact's time zone (TimeZone when the
 	// contact has none): nothing is sent from QuietStart to QuietEnd.
-	QuietStart string `gorm:"size:5;not null;default:'21:00'"`
-	QuietEnd   string `gorm:"size:5;not null;default:'09:00'"`
-	TimeZone   string `gorm:"size:64;not null;default:'Asia/Seoul'"`
+	QuietStart string `gorm:"size:5;not null"`
+	QuietEnd   string `gorm:"size:5;not null"`
+	TimeZone   string `gorm:"size:64;not null"`
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	DeletedAt  *time.Time `gorm:"index"`

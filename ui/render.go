@@ -24,7 +24,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "surveys"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{

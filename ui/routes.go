@@ -57,4 +57,5 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/saved-replies", h.admin(h.showSavedReplies))
 	handle("GET /admin/quarantine", h.admin(h.showQuarantine))
 	handle("GET /admin/deliveries", h.admin(h.showDeliveries))
+	handle("GET /admin/surveys", h.admin(h.showSurveysAdmin))
 }
