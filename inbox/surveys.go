@@ -79,10 +79,9 @@ type SurveyChanges struct {
 type SurveyRequest struct {
 	PublicID string
 	Kind     string
-	// Scale is the top score (5 for CSAT, 10 for NPS); scores run from Min
-	// (1 for CSAT, 0 for NPS).
+	// Scale is the top score (5 for CSAT, 10 for NPS); scores run from
+	// Lowest() (1 for CSAT, 0 for NPS).
 	Scale    int
-	Min      int
 	Question string
 	// Why is the follow-up question for the comment (NPS's "why?"; "" for CSAT).
 	Why    string
@@ -93,6 +92,14 @@ type SurveyRequest struct {
 	// UnsubscribeURL is the contact's page to stop survey requests; an
 	// email carries it in List-Unsubscribe (one-click POST, RFC 8058).
 	UnsubscribeURL string
+}
+
+// Lowest is the lowest score: 0 for NPS, 1 for CSAT.
+func (r *SurveyRequest) Lowest() int {
+	if r.Kind == store.SurveyNPS {
+		return 0
+	}
+	return 1
 }
 
 // ScoreURL is the rating page with score n chosen.
@@ -378,7 +385,7 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 	if err != nil {
 		return nil, err
 	}
-	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: a.Scale, Min: a.Min, Question: a.Question, Why: a.Why,
+	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: a.Scale, Question: a.Question, Why: a.Why,
 		Thanks: a.Thanks, Locale: a.Locale, URL: u, UnsubscribeURL: unsub}, nil
 }
 

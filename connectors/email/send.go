@@ -248,9 +248,9 @@ func surveyBody(sv *inbox.SurveyRequest) (string, string) {
 	var t, hb strings.Builder
 	t.WriteString(sv.Question + "\n\n")
 	hb.WriteString(`<p>` + html.EscapeString(sv.Question) + `</p><p>`)
-	for n := sv.Min; n <= sv.Scale; n++ {
+	for n := sv.Lowest(); n <= sv.Scale; n++ {
 		label := strconv.Itoa(n)
-		if sv.Min == 1 && n <= len(labels) { // CSAT's named scores; NPS's 0–10 are numbers
+		if sv.Lowest() == 1 && n <= len(labels) { // CSAT's named scores; NPS's 0–10 are numbers
 			label += " " + labels[n-1]
 		}
 		u := sv.ScoreURL(n)

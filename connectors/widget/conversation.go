@@ -71,8 +71,8 @@ type surveyJSON struct {
 }
 
 func surveyCard(r *inbox.SurveyRequest) *surveyJSON {
-	sj := &surveyJSON{ID: r.PublicID, Scale: r.Scale, Min: r.Min, Why: r.Why, Thanks: r.Thanks}
-	if r.Min == 1 {
+	sj := &surveyJSON{ID: r.PublicID, Scale: r.Scale, Min: r.Lowest(), Why: r.Why, Thanks: r.Thanks}
+	if r.Lowest() == 1 {
 		sj.Labels = inbox.SurveyLabels(r.Locale)
 	}
 	return sj
