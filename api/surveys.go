@@ -25,6 +25,7 @@ type CSATSettingJSON struct {
 	QuestionEn   string `json:"question_en"`
 	ThanksKo     string `json:"thanks_ko"`
 	ThanksEn     string `json:"thanks_en"`
+	Scale        string `json:"scale"`
 }
 
 // CSATSettingBody is the body of PUT /channels/{id}/csat.
@@ -35,14 +36,23 @@ type CSATSettingBody struct {
 	QuestionEn   string `json:"question_en"`
 	ThanksKo     string `json:"thanks_ko"`
 	ThanksEn     string `json:"thanks_en"`
+	// Scale is faces (default), numbers or thumbs.
+	Scale string `json:"scale"`
 }
 
 func csatSettingJSON(channelID int64, ss *store.SurveySetting) CSATSettingJSON {
 	if ss == nil {
-		return CSATSettingJSON{ChannelID: channelID}
+		return CSATSettingJSON{ChannelID: channelID, Scale: inbox.ScaleFaces}
 	}
 	return CSATSettingJSON{ChannelID: channelID, Enabled: ss.Enabled, DelaySeconds: ss.DelaySeconds, QuestionKo: ss.QuestionKo,
-		QuestionEn: ss.QuestionEn, ThanksKo: ss.ThanksKo, ThanksEn: ss.ThanksEn}
+		QuestionEn: ss.QuestionEn, ThanksKo: ss.ThanksKo, ThanksEn: ss.ThanksEn, Scale: scaleOr(ss.Scale)}
+}
+
+func scaleOr(s string) string {
+	if s == "" {
+		return inbox.ScaleFaces
+	}
+	return s
 }
 
 func (a *API) getCSATSetting(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -70,7 +80,7 @@ func (a *API) putCSATSetting(w http.ResponseWriter, r *http.Request) (int, any, 
 		return 0, nil, err
 	}
 	ss, err := a.Inbox.SetCSATSetting(r.Context(), id, inbox.SurveySettingInput{Enabled: b.Enabled, Delay: time.Duration(b.DelaySeconds) * time.Second,
-		QuestionKo: b.QuestionKo, QuestionEn: b.QuestionEn, ThanksKo: b.ThanksKo, ThanksEn: b.ThanksEn})
+		QuestionKo: b.QuestionKo, QuestionEn: b.QuestionEn, ThanksKo: b.ThanksKo, ThanksEn: b.ThanksEn, Scale: b.Scale})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -296,7 +306,8 @@ func surveySchemas() map[string]any {
 	i := map[string]any{"type": "integer"}
 	when := map[string]any{"type": "string", "format": "date-time"}
 	setting := map[string]any{"enabled": map[string]any{"type": "boolean"}, "delay_seconds": i,
-		"question_ko": str, "question_en": str, "thanks_ko": str, "thanks_en": str}
+		"question_ko": str, "question_en": str, "thanks_ko": str, "thanks_en": str,
+		"scale": map[string]any{"type": "string", "enum": []any{"faces", "numbers", "thumbs"}, "description": "five faces (default), 1–5 numbers, or thumbs down/up stored as 1 and 5"}}
 	withChannel := map[string]any{"channel_id": i}
 	for k, v := range setting {
 		withChannel[k] = v

@@ -83,6 +83,9 @@ type SurveyRequest struct {
 	// Lowest() (1 for CSAT, 0 for NPS).
 	Scale    int
 	Question string
+	// Style is how the scores show: ScaleFaces, ScaleNumbers, ScaleThumbs
+	// (CSAT) or "nps" (0–10 numbers); Choices lists the scores offered.
+	Style string
 	// Why is the follow-up question for the comment (NPS's "why?"; "" for CSAT).
 	Why    string
 	Thanks string
@@ -100,6 +103,21 @@ func (r *SurveyRequest) Lowest() int {
 		return 0
 	}
 	return 1
+}
+
+// Choices are the scores a request offers, lowest first: 0–10 for NPS,
+// 1–5 for CSAT, 1 and 5 on the thumbs scale.
+func (r *SurveyRequest) Choices() []int { return scoreChoices(r.Style, r.Lowest(), r.Scale) }
+
+func scoreChoices(style string, lo, hi int) []int {
+	if style == ScaleThumbs {
+		return []int{1, CSATScale}
+	}
+	out := make([]int, 0, hi-lo+1)
+	for n := lo; n <= hi; n++ {
+		out = append(out, n)
+	}
+	return out
 }
 
 // ScoreURL is the rating page with score n chosen.
@@ -160,8 +178,21 @@ func surveyLocale(l string) string {
 	return "ko"
 }
 
+// CSAT rating scales (SurveySettingInput.Scale).
+const (
+	ScaleFaces   = "faces"   // five faces, 1–5 (the default)
+	ScaleNumbers = "numbers" // 1–5 as numbers
+	ScaleThumbs  = "thumbs"  // thumbs down / up, stored as 1 and 5
+	scaleNPS     = "nps"     // 0–10
+)
+
+// CSATScales lists the CSAT rating scales.
+func CSATScales() []string { return []string{ScaleFaces, ScaleNumbers, ScaleThumbs} }
+
 // SurveySettingInput is an admin's change to a channel's CSAT setting.
 type SurveySettingInput struct {
+	// Scale is ScaleFaces ("" too), ScaleNumbers or ScaleThumbs.
+	Scale      string
 	Enabled    bool
 	Delay      time.Duration
 	QuestionKo string
@@ -179,8 +210,14 @@ func (s *Service) SetCSATSetting(ctx context.Context, channelID int64, in Survey
 	if err := s.st.DB.WithContext(ctx).Take(&ch, channelID).Error; err != nil {
 		return nil, fmt.Errorf("inbox: channel %d: %w", channelID, notFound(err))
 	}
+	if in.Scale == "" {
+		in.Scale = ScaleFaces
+	}
+	if !slices.Contains(CSATScales(), in.Scale) {
+		return nil, invalidAs("survey_scale", nil, "the scale must be faces, numbers or thumbs")
+	}
 	ss := &store.SurveySetting{ChannelID: channelID, Kind: store.SurveyCSAT, Enabled: in.Enabled, DelaySeconds: int64(in.Delay / time.Second),
-		UpdatedAt: now()}
+		Scale: in.Scale, UpdatedAt: now()}
 	for _, f := range []struct {
 		dst *string
 		v   string
@@ -385,7 +422,7 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 	if err != nil {
 		return nil, err
 	}
-	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: a.Scale, Question: a.Question, Why: a.Why,
+	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: a.Scale, Style: a.Style, Question: a.Question, Why: a.Why,
 		Thanks: a.Thanks, Locale: a.Locale, URL: u, UnsubscribeURL: unsub}, nil
 }
 
@@ -394,7 +431,7 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 func (s *Service) surveyAccess(ctx context.Context, sv *store.Survey) (*SurveyAccess, error) {
 	a := &SurveyAccess{Survey: *sv, Locale: surveyLocale(sv.Locale), Scale: CSATScale, Min: 1, Closed: !sv.ExpiresAt.After(now())}
 	if sv.Kind == store.SurveyNPS {
-		a.Scale, a.Min = NPSScale, 0
+		a.Scale, a.Min, a.Style = NPSScale, 0, scaleNPS
 		if sv.NPSSurveyID != nil {
 			def, err := s.st.NPSSurveyByID(ctx, *sv.NPSSurveyID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -409,10 +446,16 @@ func (s *Service) surveyAccess(ctx context.Context, sv *store.Survey) (*SurveyAc
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	a.Setting = ss
+	a.Setting, a.Style = ss, ScaleFaces
+	if ss != nil && ss.Scale != "" {
+		a.Style = ss.Scale
+	}
 	a.Question, a.Thanks = SurveyTexts(ss, sv.Locale)
 	return a, nil
 }
+
+// Choices are the scores the survey takes (SurveyRequest.Choices).
+func (a *SurveyAccess) Choices() []int { return scoreChoices(a.Style, a.Min, a.Scale) }
 
 // Texts returns the survey's question, follow-up and thank-you in another
 // locale (a page shown in the reader's language).
@@ -452,6 +495,8 @@ type SurveyAccess struct {
 	Locale   string
 	Scale    int
 	Min      int
+	// Style is the request's (SurveyRequest.Style).
+	Style string
 	// Closed is true once the survey's window has ended (answers refused).
 	Closed bool
 }
@@ -494,7 +539,7 @@ func (s *Service) answer(ctx context.Context, a *SurveyAccess, score int, commen
 	if a.Closed {
 		return nil, ErrSurveyExpired
 	}
-	if score < a.Min || score > a.Scale {
+	if !slices.Contains(a.Choices(), score) {
 		return nil, invalidAs("survey_score", map[string]any{"min": a.Min, "max": a.Scale}, "the score must be between %d and %d", a.Min, a.Scale)
 	}
 	comment, err = plaintext.Text(strings.TrimSpace(comment), 4000)

@@ -56,7 +56,9 @@ type SurveySetting struct {
 	QuestionEn   string `gorm:"not null;default:''"`
 	ThanksKo     string `gorm:"not null;default:''"`
 	ThanksEn     string `gorm:"not null;default:''"`
-	UpdatedAt    time.Time
+	// Scale is the CSAT rating scale: "" or "faces", "numbers", "thumbs".
+	Scale     string `gorm:"size:16;not null;default:''"`
+	UpdatedAt time.Time
 }
 
 // SurveySettingOf returns the setting of a channel and kind; ErrNotFound
@@ -82,7 +84,7 @@ func (s *Store) SurveySettings(ctx context.Context, kind string) ([]SurveySettin
 func (s *Store) PutSurveySetting(ctx context.Context, ss *SurveySetting) error {
 	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "channel_id"}, {Name: "kind"}},
-		DoUpdates: clause.AssignmentColumns([]string{"enabled", "delay_seconds", "question_ko", "question_en", "thanks_ko", "thanks_en", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"enabled", "delay_seconds", "question_ko", "question_en", "thanks_ko", "thanks_en", "scale", "updated_at"}),
 	}).Create(ss).Error
 	if err != nil {
 		return fmt.Errorf("store: put survey setting: %w", err)

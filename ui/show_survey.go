@@ -130,7 +130,7 @@ func (h *handler) survey(w http.ResponseWriter, r *http.Request, post bool) {
 			d.ScoreLabel = tr.T(surveyScoreKeys[d.Score-1])
 		}
 	}
-	for n := a.Min; n <= a.Scale; n++ {
+	for _, n := range a.Choices() {
 		c := surveyChoice{N: n, Checked: d.HasScore && n == d.Score}
 		if a.Min == 1 && n <= len(surveyScoreKeys) { // CSAT's named scores; NPS's 0–10 are numbers
 			c.Label = tr.T(surveyScoreKeys[n-1])

@@ -248,7 +248,7 @@ func surveyBody(sv *inbox.SurveyRequest) (string, string) {
 	var t, hb strings.Builder
 	t.WriteString(sv.Question + "\n\n")
 	hb.WriteString(`<p>` + html.EscapeString(sv.Question) + `</p><p>`)
-	for n := sv.Lowest(); n <= sv.Scale; n++ {
+	for _, n := range sv.Choices() {
 		label := strconv.Itoa(n)
 		if sv.Lowest() == 1 && n <= len(labels) { // CSAT's named scores; NPS's 0–10 are numbers
 			label += " " + labels[n-1]

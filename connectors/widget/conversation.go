@@ -62,16 +62,19 @@ type surveyJSON struct {
 	ID    string `json:"id"`
 	Scale int    `json:"scale,omitempty"`
 	// Min is the lowest score: 1 for CSAT (faces), 0 for NPS (numbers 0–10).
-	Min    int      `json:"min"`
-	Why    string   `json:"why,omitempty"` // NPS's follow-up, the comment's prompt
-	Labels []string `json:"labels,omitempty"`
-	Thanks string   `json:"thanks,omitempty"`
-	Score  int      `json:"score,omitempty"`
-	Done   bool     `json:"done,omitempty"`
+	Min int    `json:"min"`
+	Why string `json:"why,omitempty"` // NPS's follow-up, the comment's prompt
+	// Style is faces, numbers, thumbs or nps; Choices the scores offered.
+	Style   string   `json:"style,omitempty"`
+	Choices []int    `json:"choices,omitempty"`
+	Labels  []string `json:"labels,omitempty"`
+	Thanks  string   `json:"thanks,omitempty"`
+	Score   int      `json:"score,omitempty"`
+	Done    bool     `json:"done,omitempty"`
 }
 
 func surveyCard(r *inbox.SurveyRequest) *surveyJSON {
-	sj := &surveyJSON{ID: r.PublicID, Scale: r.Scale, Min: r.Lowest(), Why: r.Why, Thanks: r.Thanks}
+	sj := &surveyJSON{ID: r.PublicID, Scale: r.Scale, Min: r.Lowest(), Why: r.Why, Style: r.Style, Choices: r.Choices(), Thanks: r.Thanks}
 	if r.Lowest() == 1 {
 		sj.Labels = inbox.SurveyLabels(r.Locale)
 	}

@@ -556,6 +556,7 @@ function initCSAT() {
     try {
       const s = await api('GET', '/channels/' + ch.value + '/csat');
       form.elements.enabled.checked = !!s.enabled;
+      form.elements.scale.value = s.scale || 'faces';
       form.elements.delay.value = String(Math.round((s.delay_seconds || 0) / 60));
       for (const k of ['question_ko', 'question_en', 'thanks_ko', 'thanks_en']) form.elements[k].value = s[k] || '';
       form.dataset.ready = ch.value;
@@ -567,7 +568,7 @@ function initCSAT() {
     formError(form, null);
     try {
       await api('PUT', '/channels/' + ch.value + '/csat', {
-        enabled: form.elements.enabled.checked, delay_seconds: Math.max(0, parseInt(form.elements.delay.value || '0', 10)) * 60,
+        enabled: form.elements.enabled.checked, scale: form.elements.scale.value, delay_seconds: Math.max(0, parseInt(form.elements.delay.value || '0', 10)) * 60,
         question_ko: form.elements.question_ko.value, question_en: form.elements.question_en.value,
         thanks_ko: form.elements.thanks_ko.value, thanks_en: form.elements.thanks_en.value,
       });

@@ -318,10 +318,13 @@
     card.setAttribute('data-survey', sv.id);
     if (sv.done) { card.appendChild(el('div', 'thanks', sv.thanks || '')); return card; }
     var faces = el('div', 'faces'); faces.setAttribute('role', 'group');
-    var n = sv.scale || 5, lo = sv.min === 0 ? 0 : 1, nps = lo === 0;
-    if (nps) faces.className = 'faces nps';
-    for (var i = lo; i <= n; i++) (function (score) {
-      var b = el('button', nps ? 'face num' : 'face', nps ? String(score) : FACES[Math.min(score, FACES.length) - 1]);
+    var n = sv.scale || 5, lo = sv.min === 0 ? 0 : 1, nums = lo === 0 || sv.style === 'numbers', thumbs = sv.style === 'thumbs';
+    var choices = sv.choices || [];
+    if (!choices.length) for (var c = lo; c <= n; c++) choices.push(c);
+    if (lo === 0) faces.className = 'faces nps';
+    choices.forEach(function (score) {
+      var face = thumbs ? (score <= 2 ? '\uD83D\uDC4E' : '\uD83D\uDC4D') : FACES[Math.min(score, FACES.length) - 1];
+      var b = el('button', nums ? 'face num' : 'face', nums ? String(score) : face);
       b.type = 'button';
       var label = (sv.labels && sv.labels[score - 1]) || String(score);
       b.setAttribute('aria-label', label); b.title = label;
@@ -329,7 +332,7 @@
       b.setAttribute('aria-pressed', sv.chosen === score ? 'true' : 'false');
       b.onclick = function () { sv.chosen = score; render(m); };
       faces.appendChild(b);
-    })(i);
+    });
     card.appendChild(faces);
     if (typeof sv.chosen === 'number') {
       var prompt = sv.why || S.t.rateComment;
