@@ -127,6 +127,29 @@ func TestNPSAPI(t *testing.T) {
 				t.Fatalf("csv\n%s", body)
 			}
 
+			// Opt-outs by hand: an unknown topic is refused; out, listed, in again.
+			var outs struct {
+				Items []struct {
+					Topic  string `json:"topic"`
+					Source string `json:"source"`
+				} `json:"items"`
+				Topics []string `json:"topics"`
+			}
+			contact := fmt.Sprint(tk.ContactID)
+			e.call("PUT", "/api/v1/contacts/"+contact+"/opt-outs/spam", e.admin, nil, 422, nil)
+			e.call("PUT", "/api/v1/contacts/"+contact+"/opt-outs/surveys", e.admin, nil, 200, &outs)
+			if len(outs.Items) != 1 || outs.Items[0].Topic != "surveys" || outs.Items[0].Source != "agent" || len(outs.Topics) != 2 {
+				t.Fatalf("opt-outs %+v", outs)
+			}
+			if ok, err := e.srv.Inbox.OptedOut(e.ctx, tk.ContactID, "surveys"); err != nil || !ok {
+				t.Fatalf("opted out %v %v", ok, err)
+			}
+			e.call("DELETE", "/api/v1/contacts/"+contact+"/opt-outs/surveys", e.admin, nil, 200, &outs)
+			if len(outs.Items) != 0 {
+				t.Fatalf("after opting in %+v", outs)
+			}
+			e.call("GET", "/api/v1/contacts/999999/opt-outs", e.admin, nil, 404, nil)
+
 			e.call("DELETE", "/api/v1/nps-surveys/"+id, e.admin, nil, 200, nil)
 			e.call("GET", "/api/v1/nps-surveys/"+id, e.admin, nil, 404, nil)
 			e.call("GET", "/api/v1/surveys?kind=nps&nps_survey="+id, e.admin, nil, 200, &resp)

@@ -61,6 +61,9 @@ func (a *API) OpenAPI() map[string]any {
 	for k, v := range linkSchemas() {
 		schemas[k] = v
 	}
+	for k, v := range optOutSchemas() {
+		schemas[k] = v
+	}
 	for k, v := range npsSchemas() {
 		schemas[k] = v
 	}

@@ -48,6 +48,9 @@ func (a *API) routes() []route {
 
 		{"GET", "/contacts", authAgent, "List or search contacts (q)", "", "ContactList", a.listContacts},
 		{"GET", "/contacts/{id}", authAgent, "A contact with identities and tickets", "", "Contact", a.getContact},
+		{"GET", "/contacts/{id}/opt-outs", authAgent, "What the contact asked not to receive (surveys, marketing), and the topics there are", "", "OptOutList", a.listOptOuts},
+		{"PUT", "/contacts/{id}/opt-outs/{topic}", authAgent, "Opt the contact out of a topic (surveys or marketing), as an agent", "", "OptOutList", a.putOptOut},
+		{"DELETE", "/contacts/{id}/opt-outs/{topic}", authAgent, "Withdraw the contact's opt-out of a topic", "", "OptOutList", a.deleteOptOut},
 		{"POST", "/contacts/{id}/merge", authAgent, "Merge another contact into this one", "Merge", "OK", a.mergeContact},
 
 		{"GET", "/channel-kinds", authAgent, "The kinds of channel, each with its settings form: fields, types, defaults, help in Korean and English, which keys are secrets", "", "ChannelKindList", a.listChannelKinds},

@@ -136,3 +136,17 @@ func (s *Service) OptedOut(ctx context.Context, contactID int64, topic string) (
 	}
 	return false, nil
 }
+
+// OptOuts lists the opt-outs of contact contactID (or the contact it was
+// merged into), by topic.
+func (s *Service) OptOuts(ctx context.Context, contactID int64) ([]store.ContactOptOut, error) {
+	id, err := mergedContact(s.st.DB.WithContext(ctx), contactID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.st.OptOutsOf(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	return out, nil
+}
