@@ -652,3 +652,17 @@ func (s *Service) AnswerSurveyAs(ctx context.Context, contactID int64, publicID 
 	}
 	return s.AnswerSurvey(ctx, SurveyToken(key, sv.PublicID, sv.TicketID), score, comment)
 }
+
+// AnswerSurveyByIdentity records the answer of the customer an identity
+// names (a Slack user clicking a rating button in their thread): only the
+// survey's own contact may answer it.
+func (s *Service) AnswerSurveyByIdentity(ctx context.Context, kind, value, publicID string, score int, comment string) (*SurveyAccess, error) {
+	c, err := s.ContactByIdentity(ctx, kind, value)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSurveyInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.AnswerSurveyAs(ctx, c.ID, publicID, score, comment)
+}
