@@ -57,6 +57,8 @@ type Options struct {
 	Audit *audit.Recorder
 	// Reports computes reports; nil: one over Store.
 	Reports *report.Service
+	// NPS holds the NPS survey definitions; nil: the NPS endpoints answer 503.
+	NPS *inbox.NPS
 }
 
 // API serves /api/v1.

@@ -67,6 +67,8 @@ func (a *API) OpenAPI() map[string]any {
 		webhookSchemas(),
 		profileSchemas(),
 		reportSchemas(),
+		optOutSchemas(),
+		npsSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

@@ -25,6 +25,7 @@ type CSATSettingJSON struct {
 	QuestionEn   string `json:"question_en"`
 	ThanksKo     string `json:"thanks_ko"`
 	ThanksEn     string `json:"thanks_en"`
+	Scale        string `json:"scale"`
 }
 
 // CSATSettingBody is the body of PUT /channels/{id}/csat.
@@ -35,14 +36,23 @@ type CSATSettingBody struct {
 	QuestionEn   string `json:"question_en"`
 	ThanksKo     string `json:"thanks_ko"`
 	ThanksEn     string `json:"thanks_en"`
+	// Scale is faces (default), numbers or thumbs.
+	Scale string `json:"scale"`
 }
 
 func csatSettingJSON(channelID int64, ss *store.SurveySetting) CSATSettingJSON {
 	if ss == nil {
-		return CSATSettingJSON{ChannelID: channelID}
+		return CSATSettingJSON{ChannelID: channelID, Scale: inbox.ScaleFaces}
 	}
 	return CSATSettingJSON{ChannelID: channelID, Enabled: ss.Enabled, DelaySeconds: ss.DelaySeconds, QuestionKo: ss.QuestionKo,
-		QuestionEn: ss.QuestionEn, ThanksKo: ss.ThanksKo, ThanksEn: ss.ThanksEn}
+		QuestionEn: ss.QuestionEn, ThanksKo: ss.ThanksKo, ThanksEn: ss.ThanksEn, Scale: scaleOr(ss.Scale)}
+}
+
+func scaleOr(s string) string {
+	if s == "" {
+		return inbox.ScaleFaces
+	}
+	return s
 }
 
 func (a *API) getCSATSetting(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -70,7 +80,7 @@ func (a *API) putCSATSetting(w http.ResponseWriter, r *http.Request) (int, any, 
 		return 0, nil, err
 	}
 	ss, err := a.Inbox.SetCSATSetting(r.Context(), id, inbox.SurveySettingInput{Enabled: b.Enabled, Delay: time.Duration(b.DelaySeconds) * time.Second,
-		QuestionKo: b.QuestionKo, QuestionEn: b.QuestionEn, ThanksKo: b.ThanksKo, ThanksEn: b.ThanksEn})
+		QuestionKo: b.QuestionKo, QuestionEn: b.QuestionEn, ThanksKo: b.ThanksKo, ThanksEn: b.ThanksEn, Scale: b.Scale})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -93,24 +103,28 @@ type SurveyJSON struct {
 	RequestedAt  time.Time  `json:"requested_at"`
 	AnsweredAt   *time.Time `json:"answered_at"`
 	ExpiresAt    time.Time  `json:"expires_at"`
+	// NPSSurveyID and NPSRound name an NPS request's definition and round.
+	NPSSurveyID *int64 `json:"nps_survey_id,omitempty"`
+	NPSRound    *int   `json:"nps_round,omitempty"`
 }
 
 func surveyJSON(s *store.Survey) SurveyJSON {
 	return SurveyJSON{ID: s.ID, Kind: s.Kind, TicketNumber: s.TicketID + store.TicketNumberBase, ContactID: s.ContactID, ChannelID: s.ChannelID,
 		AgentID: s.AgentID, TeamID: s.TeamID, Locale: s.Locale, Score: s.Score, Comment: s.Comment, Answers: s.Answers,
-		RequestedAt: s.RequestedAt, AnsweredAt: s.AnsweredAt, ExpiresAt: s.ExpiresAt}
+		RequestedAt: s.RequestedAt, AnsweredAt: s.AnsweredAt, ExpiresAt: s.ExpiresAt, NPSSurveyID: s.NPSSurveyID, NPSRound: s.NPSRound}
 }
 
 // surveyFilter reads the filters of the survey endpoints: kind, ticket
-// (number or id), contact, channel, agent, answered (true), from and to
-// (RFC 3339 or YYYY-MM-DD, on the answer time), limit.
+// (number or id), contact, channel, agent, nps_survey, min_score and
+// max_score (0–10), answered (true), from and to (RFC 3339 or YYYY-MM-DD,
+// on the answer time), limit.
 func (a *API) surveyFilter(r *http.Request) (store.SurveyFilter, error) {
 	q := r.URL.Query()
 	f := store.SurveyFilter{Kind: q.Get("kind"), Answered: q.Get("answered") == "true"}
 	if f.Kind != "" && f.Kind != store.SurveyCSAT && f.Kind != store.SurveyNPS {
 		return f, errf(http.StatusBadRequest, "bad_query", "kind must be csat or nps").With("field", "kind")
 	}
-	ints := map[string]*int64{"contact": &f.ContactID, "channel": &f.ChannelID, "agent": &f.AgentID}
+	ints := map[string]*int64{"contact": &f.ContactID, "channel": &f.ChannelID, "agent": &f.AgentID, "nps_survey": &f.NPSSurveyID}
 	for name, dst := range ints {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
@@ -118,6 +132,15 @@ func (a *API) surveyFilter(r *http.Request) (store.SurveyFilter, error) {
 				return f, errf(http.StatusBadRequest, "bad_query", "%s must be a positive id", name).With("field", name)
 			}
 			*dst = n
+		}
+	}
+	for name, dst := range map[string]**int{"min_score": &f.MinScore, "max_score": &f.MaxScore} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10 {
+				return f, errf(http.StatusBadRequest, "bad_query", "%s must be 0..10", name).With("field", name)
+			}
+			*dst = &n
 		}
 	}
 	if v := q.Get("ticket"); v != "" {
@@ -190,7 +213,7 @@ func (a *API) exportSurveys(w http.ResponseWriter, r *http.Request) (int, any, e
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("\ufeff")) // so spreadsheet programs read the Korean as UTF-8
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "kind", "ticket_number", "contact_id", "channel_id", "agent_id", "team_id", "score", "comment", "answers", "requested_at", "answered_at"})
+	_ = cw.Write([]string{"id", "kind", "ticket_number", "contact_id", "channel_id", "agent_id", "team_id", "score", "comment", "answers", "requested_at", "answered_at", "nps_survey_id", "nps_round"})
 	for _, s := range rows {
 		agent, score, answered := "", "", ""
 		if s.AgentID != nil {
@@ -206,9 +229,13 @@ func (a *API) exportSurveys(w http.ResponseWriter, r *http.Request) (int, any, e
 		if s.AnsweredAt != nil {
 			answered = s.AnsweredAt.UTC().Format(time.RFC3339)
 		}
+		npsSurvey, npsRound := "", ""
+		if s.NPSSurveyID != nil && s.NPSRound != nil {
+			npsSurvey, npsRound = strconv.FormatInt(*s.NPSSurveyID, 10), strconv.Itoa(*s.NPSRound)
+		}
 		_ = cw.Write([]string{strconv.FormatInt(s.ID, 10), s.Kind, strconv.FormatInt(s.TicketID+store.TicketNumberBase, 10),
 			strconv.FormatInt(s.ContactID, 10), strconv.FormatInt(s.ChannelID, 10), agent, team, score, csvSafe(s.Comment),
-			strconv.Itoa(s.Answers), s.RequestedAt.UTC().Format(time.RFC3339), answered})
+			strconv.Itoa(s.Answers), s.RequestedAt.UTC().Format(time.RFC3339), answered, npsSurvey, npsRound})
 	}
 	cw.Flush()
 	return 0, nil, nil
@@ -276,7 +303,8 @@ func surveySchemas() map[string]any {
 	i := map[string]any{"type": "integer"}
 	when := map[string]any{"type": "string", "format": "date-time"}
 	setting := map[string]any{"enabled": map[string]any{"type": "boolean"}, "delay_seconds": i,
-		"question_ko": str, "question_en": str, "thanks_ko": str, "thanks_en": str}
+		"question_ko": str, "question_en": str, "thanks_ko": str, "thanks_en": str,
+		"scale": map[string]any{"type": "string", "enum": []any{"faces", "numbers", "thumbs"}, "description": "five faces (default), 1–5 numbers, or thumbs down/up stored as 1 and 5"}}
 	withChannel := map[string]any{"channel_id": i}
 	for k, v := range setting {
 		withChannel[k] = v
@@ -290,7 +318,7 @@ func surveySchemas() map[string]any {
 		"Survey": map[string]any{"type": "object", "properties": map[string]any{
 			"id": i, "kind": map[string]any{"type": "string", "enum": []any{"csat", "nps"}}, "ticket_number": i, "contact_id": i, "channel_id": i,
 			"agent_id": i, "team_id": i, "locale": str, "score": i, "comment": str, "answers": i,
-			"requested_at": when, "answered_at": when, "expires_at": when}},
+			"requested_at": when, "answered_at": when, "expires_at": when, "nps_survey_id": i, "nps_round": i}},
 		"SurveyList": map[string]any{"type": "object", "properties": map[string]any{"items": map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/Survey"}}}},
 		"CSATScore":  score,
 		"CSATScores": map[string]any{"type": "object", "properties": map[string]any{"overall": score, "by": str, "groups": map[string]any{"type": "array", "items": score}}},

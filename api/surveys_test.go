@@ -27,6 +27,10 @@ func TestCSATAPI(t *testing.T) {
 				t.Fatalf("setting %v", set)
 			}
 			e.call("PUT", "/api/v1/channels/"+ch+"/csat", e.admin, map[string]any{"enabled": true, "delay_seconds": 99999999}, 422, nil)
+			e.call("PUT", "/api/v1/channels/"+ch+"/csat", e.admin, map[string]any{"enabled": true, "scale": "stars"}, 422, nil)
+			if set["scale"] != "faces" {
+				t.Fatalf("default scale %v", set["scale"])
+			}
 			e.call("GET", "/api/v1/channels/"+ch+"/csat", e.admin, nil, 200, &set)
 			if set["question_ko"] != "만족하셨나요?" {
 				t.Fatalf("setting after a refused change %v", set)

@@ -138,6 +138,9 @@ type Desk interface {
 	AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []inbox.Attachment) (*inbox.Message, error)
 	UpdateTicket(ctx context.Context, ticketID, actorID int64, p inbox.TicketPatch) (*inbox.Ticket, error)
 	Ticket(ctx context.Context, id int64) (*inbox.Ticket, error)
+	// AnswerSurveyByIdentity records a customer's rating button click; the
+	// identity must own the survey.
+	AnswerSurveyByIdentity(ctx context.Context, kind, value, publicID string, score int, comment string) (*inbox.SurveyAccess, error)
 }
 
 // Editor records a customer's edit or deletion of a message on its channel

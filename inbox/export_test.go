@@ -5,3 +5,6 @@ package inbox
 func (s *Service) SetRuleHooks(before, after func(ruleID, eventID int64)) {
 	s.ruleHooks = ruleHooks{beforeCommit: before, afterCommit: after}
 }
+
+// SetNPSHook sets the crash-test hook of n (see NPS.hook).
+func SetNPSHook(n *NPS, f func(stage string, contactID int64)) { n.hook = f }

@@ -79,13 +79,45 @@ type SurveyChanges struct {
 type SurveyRequest struct {
 	PublicID string
 	Kind     string
-	// Scale is the top score (5 for CSAT); scores run from 1.
+	// Scale is the top score (5 for CSAT, 10 for NPS); scores run from
+	// Lowest() (1 for CSAT, 0 for NPS).
 	Scale    int
 	Question string
-	Thanks   string
-	Locale   string // "ko" or "en"
+	// Style is how the scores show: ScaleFaces, ScaleNumbers, ScaleThumbs
+	// (CSAT) or "nps" (0–10 numbers); Choices lists the scores offered.
+	Style string
+	// Why is the follow-up question for the comment (NPS's "why?"; "" for CSAT).
+	Why    string
+	Thanks string
+	Locale string // "ko" or "en"
 	// URL is the public rating page; ScoreURL adds a chosen score.
 	URL string
+	// UnsubscribeURL is the contact's page to stop survey requests; an
+	// email carries it in List-Unsubscribe (one-click POST, RFC 8058).
+	UnsubscribeURL string
+}
+
+// Lowest is the lowest score: 0 for NPS, 1 for CSAT.
+func (r *SurveyRequest) Lowest() int {
+	if r.Kind == store.SurveyNPS {
+		return 0
+	}
+	return 1
+}
+
+// Choices are the scores a request offers, lowest first: 0–10 for NPS,
+// 1–5 for CSAT, 1 and 5 on the thumbs scale.
+func (r *SurveyRequest) Choices() []int { return scoreChoices(r.Style, r.Lowest(), r.Scale) }
+
+func scoreChoices(style string, lo, hi int) []int {
+	if style == ScaleThumbs {
+		return []int{1, CSATScale}
+	}
+	out := make([]int, 0, hi-lo+1)
+	for n := lo; n <= hi; n++ {
+		out = append(out, n)
+	}
+	return out
 }
 
 // ScoreURL is the rating page with score n chosen.
@@ -106,6 +138,15 @@ func SurveyLabels(locale string) []string {
 		return []string{"Very unsatisfied", "Unsatisfied", "Neutral", "Satisfied", "Very satisfied"}
 	}
 	return []string{"매우 불만족", "불만족", "보통", "만족", "매우 만족"}
+}
+
+// SurveyUnsubscribeLabel names the link that stops survey requests, in a
+// locale ("ko" or "en").
+func SurveyUnsubscribeLabel(locale string) string {
+	if surveyLocale(locale) == "en" {
+		return "Stop survey emails"
+	}
+	return "설문 메일 받지 않기"
 }
 
 // SurveyTexts returns the question and thank-you of a setting in a locale
@@ -137,8 +178,21 @@ func surveyLocale(l string) string {
 	return "ko"
 }
 
+// CSAT rating scales (SurveySettingInput.Scale).
+const (
+	ScaleFaces   = "faces"   // five faces, 1–5 (the default)
+	ScaleNumbers = "numbers" // 1–5 as numbers
+	ScaleThumbs  = "thumbs"  // thumbs down / up, stored as 1 and 5
+	scaleNPS     = "nps"     // 0–10
+)
+
+// CSATScales lists the CSAT rating scales.
+func CSATScales() []string { return []string{ScaleFaces, ScaleNumbers, ScaleThumbs} }
+
 // SurveySettingInput is an admin's change to a channel's CSAT setting.
 type SurveySettingInput struct {
+	// Scale is ScaleFaces ("" too), ScaleNumbers or ScaleThumbs.
+	Scale      string
 	Enabled    bool
 	Delay      time.Duration
 	QuestionKo string
@@ -156,8 +210,14 @@ func (s *Service) SetCSATSetting(ctx context.Context, channelID int64, in Survey
 	if err := s.st.DB.WithContext(ctx).Take(&ch, channelID).Error; err != nil {
 		return nil, fmt.Errorf("inbox: channel %d: %w", channelID, notFound(err))
 	}
+	if in.Scale == "" {
+		in.Scale = ScaleFaces
+	}
+	if !slices.Contains(CSATScales(), in.Scale) {
+		return nil, invalidAs("survey_scale", nil, "the scale must be faces, numbers or thumbs")
+	}
 	ss := &store.SurveySetting{ChannelID: channelID, Kind: store.SurveyCSAT, Enabled: in.Enabled, DelaySeconds: int64(in.Delay / time.Second),
-		UpdatedAt: now()}
+		Scale: in.Scale, UpdatedAt: now()}
 	for _, f := range []struct {
 		dst *string
 		v   string
@@ -295,6 +355,13 @@ func (s *Service) runCSATJob(ctx context.Context, j *jobs.Job) error {
 		if err := tx.Take(&c, t.ContactID).Error; err != nil {
 			return fmt.Errorf("csat: contact: %w", notFound(err))
 		}
+		var opted int64
+		if err := tx.Model(&store.ContactOptOut{}).Where("contact_id = ? AND topic = ?", c.ID, TopicSurveys).Count(&opted).Error; err != nil {
+			return fmt.Errorf("csat: opt-out: %w", err)
+		}
+		if opted > 0 {
+			return j.Done(tx) // the customer asked for no surveys
+		}
 		locale := surveyLocale(c.Locale)
 		question, _ := SurveyTexts(ss, locale)
 		ts := now()
@@ -343,17 +410,61 @@ func (s *Service) surveyRequest(ctx context.Context, surveyID int64) (*SurveyReq
 	if err := s.st.DB.WithContext(ctx).Take(&sv, surveyID).Error; err != nil {
 		return nil, fmt.Errorf("survey %d: %w", surveyID, notFound(err))
 	}
-	ss, err := s.st.SurveySettingOf(ctx, sv.ChannelID, sv.Kind)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	a, err := s.surveyAccess(ctx, &sv)
+	if err != nil {
 		return nil, err
 	}
-	question, thanks := SurveyTexts(ss, sv.Locale)
 	u, err := s.SurveyURL(ctx, &sv)
 	if err != nil {
 		return nil, err
 	}
-	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: CSATScale, Question: question, Thanks: thanks,
-		Locale: surveyLocale(sv.Locale), URL: u}, nil
+	unsub, err := s.UnsubscribeURL(ctx, sv.ContactID, TopicSurveys)
+	if err != nil {
+		return nil, err
+	}
+	return &SurveyRequest{PublicID: sv.PublicID, Kind: sv.Kind, Scale: a.Scale, Style: a.Style, Question: a.Question, Why: a.Why,
+		Thanks: a.Thanks, Locale: a.Locale, URL: u, UnsubscribeURL: unsub}, nil
+}
+
+// surveyAccess loads what a survey asks: its texts in its language and its
+// scale (CSAT: the channel's setting, 1–5; NPS: its definition, 0–10).
+func (s *Service) surveyAccess(ctx context.Context, sv *store.Survey) (*SurveyAccess, error) {
+	a := &SurveyAccess{Survey: *sv, Locale: surveyLocale(sv.Locale), Scale: CSATScale, Min: 1, Closed: !sv.ExpiresAt.After(now())}
+	if sv.Kind == store.SurveyNPS {
+		a.Scale, a.Min, a.Style = NPSScale, 0, scaleNPS
+		if sv.NPSSurveyID != nil {
+			def, err := s.st.NPSSurveyByID(ctx, *sv.NPSSurveyID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			a.NPS = def
+		}
+		a.Question, a.Why, a.Thanks = NPSTexts(a.NPS, sv.Locale)
+		return a, nil
+	}
+	ss, err := s.st.SurveySettingOf(ctx, sv.ChannelID, sv.Kind)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	a.Setting, a.Style = ss, ScaleFaces
+	if ss != nil && ss.Scale != "" {
+		a.Style = ss.Scale
+	}
+	a.Question, a.Thanks = SurveyTexts(ss, sv.Locale)
+	return a, nil
+}
+
+// Choices are the scores the survey takes (SurveyRequest.Choices).
+func (a *SurveyAccess) Choices() []int { return scoreChoices(a.Style, a.Min, a.Scale) }
+
+// Texts returns the survey's question, follow-up and thank-you in another
+// locale (a page shown in the reader's language).
+func (a *SurveyAccess) Texts(locale string) (question, why, thanks string) {
+	if a.Survey.Kind == store.SurveyNPS {
+		return NPSTexts(a.NPS, locale)
+	}
+	question, thanks = SurveyTexts(a.Setting, locale)
+	return question, "", thanks
 }
 
 // SurveyURL is the public rating page of a survey, with its signed token.
@@ -375,11 +486,17 @@ type SurveyAccess struct {
 	Survey store.Survey
 	// Setting is the channel's setting (nil: none), for texts in another
 	// language (SurveyTexts).
-	Setting  *store.SurveySetting
+	Setting *store.SurveySetting
+	// NPS is an NPS survey's definition (nil for CSAT, or deleted).
+	NPS      *store.NPSSurvey
 	Question string
+	Why      string
 	Thanks   string
 	Locale   string
 	Scale    int
+	Min      int
+	// Style is the request's (SurveyRequest.Style).
+	Style string
 	// Closed is true once the survey's window has ended (answers refused).
 	Closed bool
 }
@@ -402,13 +519,7 @@ func (s *Service) OpenSurvey(ctx context.Context, token string) (*SurveyAccess, 
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
-	ss, err := s.st.SurveySettingOf(ctx, sv.ChannelID, sv.Kind)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	a := &SurveyAccess{Survey: *sv, Setting: ss, Locale: surveyLocale(sv.Locale), Scale: CSATScale, Closed: !sv.ExpiresAt.After(now())}
-	a.Question, a.Thanks = SurveyTexts(ss, sv.Locale)
-	return a, nil
+	return s.surveyAccess(ctx, sv)
 }
 
 // AnswerSurvey records an answer to the survey a rating token names: the
@@ -428,8 +539,8 @@ func (s *Service) answer(ctx context.Context, a *SurveyAccess, score int, commen
 	if a.Closed {
 		return nil, ErrSurveyExpired
 	}
-	if score < 1 || score > a.Scale {
-		return nil, invalidAs("survey_score", map[string]any{"max": a.Scale}, "the score must be between 1 and %d", a.Scale)
+	if !slices.Contains(a.Choices(), score) {
+		return nil, invalidAs("survey_score", map[string]any{"min": a.Min, "max": a.Scale}, "the score must be between %d and %d", a.Min, a.Scale)
 	}
 	comment, err = plaintext.Text(strings.TrimSpace(comment), 4000)
 	if err != nil {
@@ -540,4 +651,18 @@ func (s *Service) AnswerSurveyAs(ctx context.Context, contactID int64, publicID 
 		return nil, err
 	}
 	return s.AnswerSurvey(ctx, SurveyToken(key, sv.PublicID, sv.TicketID), score, comment)
+}
+
+// AnswerSurveyByIdentity records the answer of the customer an identity
+// names (a Slack user clicking a rating button in their thread): only the
+// survey's own contact may answer it.
+func (s *Service) AnswerSurveyByIdentity(ctx context.Context, kind, value, publicID string, score int, comment string) (*SurveyAccess, error) {
+	c, err := s.ContactByIdentity(ctx, kind, value)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSurveyInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.AnswerSurveyAs(ctx, c.ID, publicID, score, comment)
 }

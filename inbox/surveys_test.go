@@ -389,3 +389,42 @@ func TestCSATAnswerAsContact(t *testing.T) {
 		}
 	})
 }
+
+// TestCSATThumbsScale: a channel on the thumbs scale offers 1 and 5 only
+// (so scores and reports stay on 1–5): 3 is refused, 5 is recorded; an
+// unknown scale is refused.
+func TestCSATThumbsScale(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newCSATEnv(t, st)
+		if _, err := e.svc.SetCSATSetting(e.ctx, e.ch.ID, inbox.SurveySettingInput{Enabled: true, Scale: "stars"}); !errors.Is(err, inbox.ErrInvalid) {
+			t.Fatalf("unknown scale: %v", err)
+		}
+		if _, err := e.svc.SetCSATSetting(e.ctx, e.ch.ID, inbox.SurveySettingInput{Enabled: true, Scale: inbox.ScaleThumbs}); err != nil {
+			t.Fatal(err)
+		}
+		id := e.ticket(true)
+		e.status(id, store.StatusResolved)
+		e.consumed()
+		e.runDue()
+		sv := e.surveys(id)
+		if len(sv) != 1 {
+			t.Fatalf("surveys = %d", len(sv))
+		}
+		reqs, _, err := e.svc.PendingSurveys(e.ctx, sv[0].ContactID)
+		if err != nil || len(reqs) != 1 || reqs[0].Style != inbox.ScaleThumbs || fmt.Sprint(reqs[0].Choices()) != "[1 5]" {
+			t.Fatalf("request %+v %v", reqs, err)
+		}
+		u, err := e.svc.SurveyURL(e.ctx, &sv[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := u[strings.LastIndex(u, "/s/")+3:]
+		if _, err := e.svc.AnswerSurvey(e.ctx, tok, 3, ""); !errors.Is(err, inbox.ErrInvalid) {
+			t.Fatalf("3 on thumbs: %v", err)
+		}
+		a, err := e.svc.AnswerSurvey(e.ctx, tok, 5, "좋아요")
+		if err != nil || *a.Survey.Score != 5 {
+			t.Fatalf("answer %+v %v", a, err)
+		}
+	})
+}

@@ -241,6 +241,49 @@ func (s *Scheduler) ScheduleTx(tx *gorm.DB, spec Spec) (bool, error) {
 	return res.RowsAffected > 0, nil
 }
 
+// ScheduleManyTx schedules many jobs in few statements (a planner's
+// round over many contacts); names that exist are left alone, as by
+// Schedule. It returns how many jobs were added.
+func (s *Scheduler) ScheduleManyTx(tx *gorm.DB, specs []Spec) (int64, error) {
+	const batch = 400
+	var added int64
+	wake := false
+	for len(specs) > 0 {
+		n := min(batch, len(specs))
+		var b strings.Builder
+		args := make([]any, 0, n*7)
+		b.WriteString(`INSERT INTO jobs (kind, job_key, payload, status, due_at, created_at, updated_at) VALUES `)
+		for i, spec := range specs[:n] {
+			row, err := s.row(spec)
+			if err != nil {
+				return added, err
+			}
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, row.Kind, row.Key, row.Payload, store.JobPending, row.DueAt, row.CreatedAt, row.CreatedAt)
+			wake = wake || !row.DueAt.After(row.CreatedAt.Add(s.opts.Poll))
+		}
+		b.WriteString(" ON CONFLICT (kind, job_key) DO NOTHING")
+		res := tx.Exec(b.String(), args...)
+		if res.Error != nil {
+			return added, fmt.Errorf("jobs: schedule %d jobs: %w", n, res.Error)
+		}
+		added += res.RowsAffected
+		specs = specs[n:]
+	}
+	if added > 0 && wake {
+		s.Wake()
+	}
+	return added, nil
+}
+
+// Now is the scheduler's clock (Options.Now), for handlers that decide by
+// the time (quiet hours, frequency caps) and must agree with the
+// scheduler's idea of due.
+func (s *Scheduler) Now() time.Time { return s.now() }
+
 // Move sets the due time and payload of a pending job, or schedules it if
 // it does not exist; a finished, failed or cancelled job is left alone. It
 // reports whether a pending job now has the given due time (an SLA target

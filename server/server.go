@@ -45,7 +45,9 @@ type Server struct {
 	// Webhooks delivers events to admins' subscribed endpoints.
 	Webhooks *webhook.Service
 	// Audit records admin actions and sign-ins (see package audit).
-	Audit    *audit.Recorder
+	Audit *audit.Recorder
+	// NPS holds the NPS survey definitions and their jobs.
+	NPS      *inbox.NPS
 	Registry *prometheus.Registry
 	// Dispatch tunes the outbox dispatcher and Consume the durable event
 	// consumers; set them before Start.
@@ -143,10 +145,13 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, Registry: reg, relayDropped: relayDropped}
+	// NPS rounds: a planner job per definition schedules one send job per
+	// contact and round.
+	nps := svc.EnableNPS(sched)
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, NPS: nps, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

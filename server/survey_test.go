@@ -37,8 +37,9 @@ var ratingLink = regexp.MustCompile(`http://[^\s"<>]+/s/[A-Za-z0-9._~%-]+\?score
 // TestCSATByEmail is issue 14's email flow through real SMTP: a customer
 // mails in, an agent answers and resolves; the durable consumer and the
 // job scheduler send a short rating mail, threaded into the conversation,
-// to the local SMTP sink; its one-click link records the rating on the
-// public page (twice is once), the form adds a comment and thanks; forged,
+// to the local SMTP sink; its rating link opens the public page with the
+// score chosen but records nothing (mail scanners fetch links), the POST
+// records it (twice is once), the form adds a comment and thanks; forged,
 // other-ticket and expired tokens are refused.
 func TestCSATByEmail(t *testing.T) {
 	for _, d := range storetest.Dialects() {
@@ -114,7 +115,14 @@ func TestCSATByEmail(t *testing.T) {
 			if subj, _ := msg.Header.Subject(); !strings.Contains(subj, "환불 문의") {
 				t.Errorf("subject %q", subj)
 			}
+			unsub := strings.Trim(msg.Header.Get("List-Unsubscribe"), "<>")
+			if !strings.HasPrefix(unsub, ts.http.URL+"/u/") || msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+				t.Fatalf("List-Unsubscribe %q, List-Unsubscribe-Post %q", msg.Header.Get("List-Unsubscribe"), msg.Header.Get("List-Unsubscribe-Post"))
+			}
 			text, html := mailParts(t, raw)
+			if !strings.Contains(text, "설문 메일 받지 않기: "+unsub) {
+				t.Errorf("no unsubscribe link in the text:\n%s", text)
+			}
 			if !strings.Contains(text, "상담에 만족하셨나요?") || strings.Contains(text, "/c/") {
 				t.Errorf("rating mail text:\n%s", text)
 			}
@@ -144,27 +152,46 @@ func TestCSATByEmail(t *testing.T) {
 				b, _ := io.ReadAll(resp.Body)
 				return resp.StatusCode, string(b)
 			}
-			// One click, then a double click: one answer.
+			// The link opens the confirm page with 4 chosen, and records
+			// nothing: mail scanners fetch links (twice here).
 			for range 2 {
-				if code, body := get(four); code != 200 || !strings.Contains(body, `id="ssaved"`) || !strings.Contains(body, `value="4" checked`) {
+				if code, body := get(four); code != 200 || !strings.Contains(body, `id="sconfirm"`) || !strings.Contains(body, `value="4" checked`) {
 					t.Fatalf("click: %d\n%s", code, body)
 				}
 			}
 			load()
-			if sv.Score == nil || *sv.Score != 4 || sv.Answers != 1 {
-				t.Fatalf("after the clicks: %+v", sv)
+			if sv.Score != nil || sv.Answers != 0 {
+				t.Fatalf("a GET recorded an answer: %+v", sv)
 			}
-			// The form adds a comment (and may change the score): the last answer wins.
 			page, _ := url.Parse(four)
 			page.RawQuery = ""
-			resp, err := http.PostForm(page.String(), url.Values{"score": {"5"}, "comment": {"친절했어요"}})
-			if err != nil {
-				t.Fatal(err)
+			post := func(form url.Values) (int, string) {
+				t.Helper()
+				resp, err := http.PostForm(page.String(), form)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
 			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(b), "의견 고맙습니다!") {
-				t.Fatalf("form: %d\n%s", resp.StatusCode, b)
+			// Confirm, then a double click: one answer.
+			for range 2 {
+				if code, body := post(url.Values{"score": {"4"}}); code != 200 || !strings.Contains(body, "의견 고맙습니다!") {
+					t.Fatalf("confirm: %d\n%s", code, body)
+				}
+			}
+			load()
+			if sv.Score == nil || *sv.Score != 4 || sv.Answers != 1 {
+				t.Fatalf("after the confirms: %+v", sv)
+			}
+			// Opened again: the saved answer, changeable.
+			if code, body := get(page.String()); code != 200 || !strings.Contains(body, `id="ssaved"`) || !strings.Contains(body, `value="4" checked`) {
+				t.Fatalf("reopen: %d\n%s", code, body)
+			}
+			// The form adds a comment (and may change the score): the last answer wins.
+			if code, body := post(url.Values{"score": {"5"}, "comment": {"친절했어요"}}); code != 200 || !strings.Contains(body, "의견 고맙습니다!") {
+				t.Fatalf("form: %d\n%s", code, body)
 			}
 			load()
 			if *sv.Score != 5 || sv.Comment != "친절했어요" || sv.Answers != 2 {
@@ -196,6 +223,48 @@ func TestCSATByEmail(t *testing.T) {
 			load()
 			if *sv.Score != 5 || sv.Answers != 2 {
 				t.Fatalf("after the expired click: %+v", sv)
+			}
+
+			// Unsubscribe: the page asks first (a GET changes nothing), a
+			// forged token is a 404, the RFC 8058 one-click POST opts out.
+			optedOut := func() bool {
+				t.Helper()
+				ok, err := ts.srv.Inbox.OptedOut(t.Context(), sv.ContactID, inbox.TopicSurveys)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ok
+			}
+			if code, body := get(unsub); code != 200 || !strings.Contains(body, `id="usubmit"`) || !strings.Contains(body, "수신 거부") || optedOut() {
+				t.Fatalf("unsubscribe page: %d opted out %v\n%s", code, optedOut(), body)
+			}
+			if code, _ := get(ts.http.URL + "/u/surveys." + strings.Split(strings.TrimPrefix(unsub, ts.http.URL+"/u/"), ".")[1] + ".AAAAAAAAAAAAAAAAAAAAAAAA"); code != http.StatusNotFound {
+				t.Errorf("forged unsubscribe token: %d", code)
+			}
+			resp, err := http.Post(unsub, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !optedOut() {
+				t.Fatalf("one-click: %d, opted out %v", resp.StatusCode, optedOut())
+			}
+			if code, body := get(unsub); code != 200 || !strings.Contains(body, `id="udone"`) {
+				t.Fatalf("unsubscribe page after: %d\n%s", code, body)
+			}
+			// Reopened and resolved again: the new round's job runs and
+			// asks nothing, because the customer opted out.
+			ts.do("PATCH", "/api/v1/tickets/"+ticket, "", map[string]any{"status": "open"}, 200, nil)
+			ts.do("PATCH", "/api/v1/tickets/"+ticket, "", map[string]any{"status": "resolved"}, 200, nil)
+			waitLong(t, "the second round's job", func() bool {
+				var n int64
+				ts.srv.Store.DB.Model(&store.Job{}).Where("kind = ? AND status = ?", inbox.JobCSAT, store.JobDone).Count(&n)
+				return n == 2
+			})
+			var surveys int64
+			ts.srv.Store.DB.Model(&store.Survey{}).Count(&surveys)
+			if surveys != 1 {
+				t.Fatalf("%d surveys after opting out, want 1", surveys)
 			}
 		})
 	}

@@ -76,10 +76,12 @@ const TicketNumberBase = 1000
 
 // Contact is a customer, known through one or more identities.
 type Contact struct {
-	ID         int64  `gorm:"primaryKey"`
-	Name       string `gorm:"size:255"`
-	Email      string `gorm:"size:320"` // primary address for outbound mail; may be unverified
-	Locale     string `gorm:"size:35"`
+	ID     int64  `gorm:"primaryKey"`
+	Name   string `gorm:"size:255"`
+	Email  string `gorm:"size:320"` // primary address for outbound mail; may be unverified
+	Locale string `gorm:"size:35"`
+	// TimeZone is an IANA zone ("Asia/Seoul") for quiet hours; "" = unknown.
+	TimeZone   string `gorm:"size:64;not null;default:''"`
 	MergedInto *int64 `gorm:"index"` // set when this contact was merged into another
 	CreatedAt  time.Time
 	UpdatedAt  time.Time

@@ -39,6 +39,10 @@ type Survey struct {
 	AnsweredAt  *time.Time `gorm:"index:ix_survey_answered,priority:2"`
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// NPSSurveyID and NPSRound name an NPS request's definition and round
+	// (nil for CSAT); with ContactID they are unique.
+	NPSSurveyID *int64 `gorm:"column:nps_survey_id"`
+	NPSRound    *int   `gorm:"column:nps_round"`
 }
 
 // SurveySetting is a channel's survey configuration for one kind. A channel
@@ -52,7 +56,9 @@ type SurveySetting struct {
 	QuestionEn   string `gorm:"not null;default:''"`
 	ThanksKo     string `gorm:"not null;default:''"`
 	ThanksEn     string `gorm:"not null;default:''"`
-	UpdatedAt    time.Time
+	// Scale is the CSAT rating scale: "" or "faces", "numbers", "thumbs".
+	Scale     string `gorm:"size:16;not null;default:''"`
+	UpdatedAt time.Time
 }
 
 // SurveySettingOf returns the setting of a channel and kind; ErrNotFound
@@ -78,7 +84,7 @@ func (s *Store) SurveySettings(ctx context.Context, kind string) ([]SurveySettin
 func (s *Store) PutSurveySetting(ctx context.Context, ss *SurveySetting) error {
 	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "channel_id"}, {Name: "kind"}},
-		DoUpdates: clause.AssignmentColumns([]string{"enabled", "delay_seconds", "question_ko", "question_en", "thanks_ko", "thanks_en", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"enabled", "delay_seconds", "question_ko", "question_en", "thanks_ko", "thanks_en", "scale", "updated_at"}),
 	}).Create(ss).Error
 	if err != nil {
 		return fmt.Errorf("store: put survey setting: %w", err)
@@ -102,6 +108,10 @@ type SurveyFilter struct {
 	ContactID int64
 	ChannelID int64
 	AgentID   int64
+	// NPSSurveyID limits to one NPS definition's requests.
+	NPSSurveyID int64
+	// MinScore and MaxScore bound the score when set (answered only).
+	MinScore, MaxScore *int
 	// Answered limits to answered surveys.
 	Answered bool
 	// From and To bound AnsweredAt (To excluded) when set.
@@ -124,6 +134,15 @@ func (f SurveyFilter) apply(db *gorm.DB) *gorm.DB {
 	}
 	if f.AgentID > 0 {
 		db = db.Where("agent_id = ?", f.AgentID)
+	}
+	if f.NPSSurveyID > 0 {
+		db = db.Where("nps_survey_id = ?", f.NPSSurveyID)
+	}
+	if f.MinScore != nil {
+		db = db.Where("score >= ?", *f.MinScore)
+	}
+	if f.MaxScore != nil {
+		db = db.Where("score <= ?", *f.MaxScore)
 	}
 	if f.Answered {
 		db = db.Where("answered_at IS NOT NULL")

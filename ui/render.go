@@ -25,7 +25,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports", "surveys"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{

@@ -23,6 +23,13 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /s/{token}", http.HandlerFunc(h.showSurvey))
 	handle("POST /s/{token}", loginProtection.Handler(http.HandlerFunc(h.submitSurvey)))
 
+	// Unsubscribe pages: public, the signed token is the credential. The
+	// POST is also the RFC 8058 one-click endpoint that mail providers
+	// call from their servers, so it has no cross-origin guard
+	// (show_unsubscribe.go).
+	handle("GET /u/{token}", http.HandlerFunc(h.showUnsubscribe))
+	handle("POST /u/{token}", http.HandlerFunc(h.submitUnsubscribe))
+
 	// The public help center (published articles only, no script).
 	handle("GET /help", http.HandlerFunc(h.helpRedirect))
 	handle("GET /help/{$}", http.HandlerFunc(h.helpRedirect))
@@ -59,4 +66,5 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/attributes", h.admin(h.showAttributes))
 	handle("GET /admin/segments", h.admin(h.showSegments))
 	handle("GET /reports", h.admin(h.showReports))
+	handle("GET /admin/surveys", h.admin(h.showSurveysAdmin))
 }

@@ -80,6 +80,8 @@ type publicPage struct {
 	Data  *convData
 	// Survey is set on the rating page (show_survey.go).
 	Survey *surveyData
+	// Unsub is set on the unsubscribe page (show_unsubscribe.go).
+	Unsub *unsubData
 }
 
 // Tr translates a UI string.
@@ -91,7 +93,7 @@ func (p *publicPage) Languages() []string { return languages }
 var publicPages = mustPublicPages()
 
 func mustPublicPages() *template.Template {
-	t, err := template.New("public").Funcs(templateFuncs()).ParseFS(templateFS, "templates/public.html", "templates/conversation.html", "templates/survey.html")
+	t, err := template.New("public").Funcs(templateFuncs()).ParseFS(templateFS, "templates/public.html", "templates/conversation.html", "templates/survey.html", "templates/unsubscribe.html")
 	if err != nil {
 		panic(err)
 	}

@@ -11,9 +11,11 @@ import (
 // The rating page: GET /s/{token}, the page behind the rating links of a
 // survey request (inbox/surveys.go). Public, no login: the signed token is
 // the credential, and it names one survey of one ticket. A link with
-// ?score=N records that score at once (the one click), then offers to add
-// a comment or change the score; POST /s/{token} records the form and
-// thanks. The last answer within the survey's window wins; the same answer
+// ?score=N only shows the form with that score chosen: a GET never records
+// anything, because mail scanners and link previews fetch the links of a
+// mail before (or instead of) the customer. POST /s/{token} records the
+// form and thanks. CSAT asks 1–5 with named scores, NPS 0–10 with its
+// "why?" follow-up as the comment's label. The last answer within the survey's window wins; the same answer
 // twice is one answer. It works without JavaScript.
 
 // surveyScoreKeys label the CSAT scores 1–5.
@@ -26,16 +28,24 @@ type surveyChoice struct {
 }
 
 type surveyData struct {
-	Question   string
-	Action     string
-	Choices    []surveyChoice
-	Comment    string
-	Saved      bool
+	Question string
+	Action   string
+	Choices  []surveyChoice
+	Comment  string
+	Saved    bool
+	// Confirm: a rating link chose Score; nothing is recorded until the
+	// form is sent.
+	Confirm    bool
 	Error      string
 	Thanks     string // set after the form was sent
 	Score      int
+	HasScore   bool
 	ScoreLabel string
-	Problem    string
+	// Why labels the comment (NPS's follow-up); Low and High name the ends
+	// of a 0–10 scale.
+	Why       string
+	Low, High string
+	Problem   string
 }
 
 func (h *handler) showSurvey(w http.ResponseWriter, r *http.Request) {
@@ -61,17 +71,19 @@ func (h *handler) survey(w http.ResponseWriter, r *http.Request, post bool) {
 		err = inbox.ErrSurveyExpired
 	}
 	status := http.StatusOK
-	score := 0
+	score := -1
 	comment := ""
 	if err == nil {
 		if post {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			score, _ = strconv.Atoi(r.PostFormValue("score"))
+			if v, err := strconv.Atoi(r.PostFormValue("score")); err == nil {
+				score = v
+			}
 			comment = r.PostFormValue("comment")
-		} else if v := r.URL.Query().Get("score"); v != "" {
-			score, _ = strconv.Atoi(v)
+		} else if v, err := strconv.Atoi(r.URL.Query().Get("score")); err == nil && v >= a.Min && v <= a.Scale {
+			score = v // preselected; recorded only when the form is sent
 		}
-		if post || score != 0 {
+		if post {
 			var b *inbox.SurveyAccess
 			b, err = h.s.Inbox.AnswerSurvey(ctx, tok, score, comment)
 			var inv *inbox.InvalidError
@@ -101,19 +113,32 @@ func (h *handler) survey(w http.ResponseWriter, r *http.Request, post bool) {
 		h.renderPublic(w, pg, status)
 		return
 	}
-	question, thanks := inbox.SurveyTexts(a.Setting, tr.lang)
-	d.Question, d.Action, d.Comment = question, "/s/"+tok, a.Survey.Comment
+	question, why, thanks := a.Texts(tr.lang)
+	d.Question, d.Action, d.Comment, d.Why = question, "/s/"+tok, a.Survey.Comment, why
 	if a.Survey.Score != nil {
-		d.Score = *a.Survey.Score
+		d.Score, d.HasScore = *a.Survey.Score, true
+	}
+	if !post {
+		d.Saved = a.Survey.Score != nil // answered before: the form changes it
+		if score >= 0 {
+			d.Score, d.HasScore, d.Confirm = score, true, true // the link's choice, not yet recorded
+		}
 	}
 	if post && d.Saved {
 		d.Thanks = thanks
-		if d.Score >= 1 && d.Score <= len(surveyScoreKeys) {
+		if a.Min == 1 && d.Score >= 1 && d.Score <= len(surveyScoreKeys) {
 			d.ScoreLabel = tr.T(surveyScoreKeys[d.Score-1])
 		}
 	}
-	for n := 1; n <= a.Scale && n <= len(surveyScoreKeys); n++ {
-		d.Choices = append(d.Choices, surveyChoice{N: n, Label: tr.T(surveyScoreKeys[n-1]), Checked: n == d.Score})
+	for _, n := range a.Choices() {
+		c := surveyChoice{N: n, Checked: d.HasScore && n == d.Score}
+		if a.Min == 1 && n <= len(surveyScoreKeys) { // CSAT's named scores; NPS's 0–10 are numbers
+			c.Label = tr.T(surveyScoreKeys[n-1])
+		}
+		d.Choices = append(d.Choices, c)
+	}
+	if a.Min == 0 {
+		d.Low, d.High = tr.T("survey.nps.low"), tr.T("survey.nps.high")
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.renderPublic(w, pg, status)

@@ -26,13 +26,14 @@ func TestBrowserCSATAdminAndTicket(t *testing.T) {
 	}
 	a.do("enable", chromedp.Click(chromedp.ID("csat-enabled")))
 	a.set("csat-delay", "0")
+	a.set("csat-scale", "numbers")
 	a.set("csat-qko", "상담은 어떠셨나요?")
 	a.set("csat-tko", "감사합니다!")
 	a.do("save", chromedp.Click(chromedp.ID("csat-save")))
 	a.waitJS("saved", `document.getElementById('csat-form').dataset.saved === '`+itoa(e.chanID)+`'`)
 	var set map[string]any
 	e.call("GET", "/api/v1/channels/"+itoa(e.chanID)+"/csat", e.adminTok, nil, 200, &set)
-	if set["enabled"] != true || set["question_ko"] != "상담은 어떠셨나요?" || set["thanks_ko"] != "감사합니다!" {
+	if set["enabled"] != true || set["question_ko"] != "상담은 어떠셨나요?" || set["thanks_ko"] != "감사합니다!" || set["scale"] != "numbers" {
 		t.Fatalf("setting %v", set)
 	}
 

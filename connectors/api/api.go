@@ -360,11 +360,13 @@ const EventSurveyRequested = "survey.requested"
 
 // WebhookSurvey is a survey request in a webhook: show the question and
 // send the customer to url (the public rating page, no login), or to
-// score_urls[n-1] to record score n with one click.
+// score_urls[i], the page with score min+i chosen (the customer confirms
+// it there: a GET records nothing, so link scanners cannot answer).
 type WebhookSurvey struct {
 	ID        string   `json:"id"`
 	Kind      string   `json:"kind"`
 	Scale     int      `json:"scale"`
+	Min       int      `json:"min"`
 	Question  string   `json:"question"`
 	Thanks    string   `json:"thanks"`
 	Locale    string   `json:"locale"`
@@ -449,8 +451,8 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	}
 	if sv := out.Survey; sv != nil {
 		wh.Event = EventSurveyRequested
-		wh.Survey = &WebhookSurvey{ID: sv.PublicID, Kind: sv.Kind, Scale: sv.Scale, Question: sv.Question, Thanks: sv.Thanks, Locale: sv.Locale, URL: sv.URL}
-		for n := 1; n <= sv.Scale; n++ {
+		wh.Survey = &WebhookSurvey{ID: sv.PublicID, Kind: sv.Kind, Scale: sv.Scale, Min: sv.Lowest(), Question: sv.Question, Thanks: sv.Thanks, Locale: sv.Locale, URL: sv.URL}
+		for n := sv.Lowest(); n <= sv.Scale; n++ {
 			wh.Survey.ScoreURLs = append(wh.Survey.ScoreURLs, sv.ScoreURL(n))
 		}
 	}

@@ -183,6 +183,12 @@ func (c *Channel) compose(out *inbox.Outbound, now time.Time, link func(to strin
 		text, htmlBody = surveyBody(out.Survey)
 		h.Del("Cc")
 		link = nil
+		if u := out.Survey.UnsubscribeURL; u != "" {
+			// RFC 2369 and RFC 8058: mail clients show an unsubscribe
+			// button that POSTs "List-Unsubscribe=One-Click" to u.
+			h.Set("List-Unsubscribe", "<"+u+">")
+			h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		}
 	}
 	if link != nil {
 		url, err := link(to)
@@ -242,9 +248,9 @@ func surveyBody(sv *inbox.SurveyRequest) (string, string) {
 	var t, hb strings.Builder
 	t.WriteString(sv.Question + "\n\n")
 	hb.WriteString(`<p>` + html.EscapeString(sv.Question) + `</p><p>`)
-	for n := 1; n <= sv.Scale; n++ {
+	for _, n := range sv.Choices() {
 		label := strconv.Itoa(n)
-		if n <= len(labels) {
+		if sv.Lowest() == 1 && n <= len(labels) { // CSAT's named scores; NPS's 0–10 are numbers
 			label += " " + labels[n-1]
 		}
 		u := sv.ScoreURL(n)
@@ -253,6 +259,11 @@ func surveyBody(sv *inbox.SurveyRequest) (string, string) {
 			html.EscapeString(label) + `</a>`)
 	}
 	hb.WriteString(`</p>`)
+	if sv.UnsubscribeURL != "" {
+		stop := inbox.SurveyUnsubscribeLabel(sv.Locale)
+		t.WriteString("\n" + stop + ": " + sv.UnsubscribeURL + "\n")
+		hb.WriteString(`<p style="font-size:12px;color:#666"><a href="` + html.EscapeString(sv.UnsubscribeURL) + `" style="color:#666">` + html.EscapeString(stop) + `</a></p>`)
+	}
 	return t.String(), hb.String()
 }
 

@@ -233,6 +233,12 @@ func (c *Channel) onInteraction(ctx context.Context, ic *slackgo.InteractionCall
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
 		op, idStr, _ := strings.Cut(a.ActionID, ":")
+		if op == ActionRate {
+			if err := c.rate(ctx, ic, channel, idStr); err != nil {
+				return err
+			}
+			continue
+		}
 		if op != ActionAssign && op != ActionResolve {
 			continue // the link button also reports a click
 		}
@@ -442,4 +448,35 @@ func tsTime(ts string) time.Time {
 	}
 	us, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
 	return time.Unix(s, us*1000).UTC()
+}
+
+// rate records a customer's rating button click ("<survey>:<score>"): the
+// clicking Slack user must be the survey's customer. They get the
+// thank-you only they see.
+func (c *Channel) rate(ctx context.Context, ic *slackgo.InteractionCallback, channel, arg string) error {
+	publicID, scoreStr, _ := strings.Cut(arg, ":")
+	score, err := strconv.Atoi(scoreStr)
+	if err != nil || publicID == "" {
+		return fmt.Errorf("%w: rating action %q", errBadInput, arg)
+	}
+	team := ic.User.TeamID
+	if team == "" {
+		team = ic.Team.ID
+	}
+	a, err := c.inbox.AnswerSurveyByIdentity(ctx, inbox.IdentitySlack, team+"/"+ic.User.ID, publicID, score, "")
+	switch {
+	case errors.Is(err, inbox.ErrSurveyExpired):
+		c.ephemeral(ctx, channel, ic.User.ID, ic.Container.ThreadTs, "이 설문은 마감되었습니다. / This survey has closed.")
+		return nil
+	case errors.Is(err, inbox.ErrNotFound) || errors.Is(err, inbox.ErrInvalid):
+		// Someone else's survey (another person in a shared channel), or
+		// a score it does not take.
+		c.ephemeral(ctx, channel, ic.User.ID, ic.Container.ThreadTs, "이 평가는 요청받은 고객님만 남기실 수 있습니다. / Only the customer who was asked can answer this.")
+		return nil
+	case err != nil:
+		return err
+	}
+	_, _, thanks := a.Texts(a.Locale)
+	c.ephemeral(ctx, channel, ic.User.ID, ic.Container.ThreadTs, thanks)
+	return nil
 }

@@ -42,7 +42,11 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 		if text == "" {
 			return inbox.ExternalRef{}, connectors.Permanent(errors.New("slack: reply has no text"))
 		}
-		_, ts, err = c.api.PostMessageContext(ctx, channel, slackgo.MsgOptionText(text, true), slackgo.MsgOptionTS(thread))
+		opts := []slackgo.MsgOption{slackgo.MsgOptionText(text, true), slackgo.MsgOptionTS(thread)}
+		if out.Survey != nil {
+			opts = append(opts, slackgo.MsgOptionBlocks(surveyBlocks(out.Survey)...))
+		}
+		_, ts, err = c.api.PostMessageContext(ctx, channel, opts...)
 		if err != nil {
 			return inbox.ExternalRef{}, c.transportErr("chat.postMessage", err)
 		}
@@ -94,4 +98,31 @@ func (c *Channel) upload(ctx context.Context, channel, thread string, a inbox.Ou
 		return c.transportErr("files.upload", err)
 	}
 	return nil
+}
+
+// ActionRate is the action id prefix of a rating button:
+// "hanbox_rate:<survey public id>:<score>".
+const ActionRate = "hanbox_rate"
+
+// surveyBlocks renders a survey request as Block Kit: the question and one
+// button per score (labelled on the CSAT scale), and the rating page for a
+// comment.
+func surveyBlocks(sv *inbox.SurveyRequest) []slackgo.Block {
+	labels := inbox.SurveyLabels(sv.Locale)
+	var buttons []slackgo.BlockElement
+	for _, n := range sv.Choices() {
+		label := strconv.Itoa(n)
+		if sv.Lowest() == 1 && n <= len(labels) {
+			label += " " + labels[n-1]
+		}
+		buttons = append(buttons, slackgo.NewButtonBlockElement(ActionRate+":"+sv.PublicID+":"+strconv.Itoa(n), strconv.Itoa(n),
+			slackgo.NewTextBlockObject(slackgo.PlainTextType, label, false, false)))
+	}
+	blocks := []slackgo.Block{
+		slackgo.NewSectionBlock(slackgo.NewTextBlockObject(slackgo.PlainTextType, sv.Question, false, false), nil, nil),
+	}
+	// Slack allows at most 25 elements per actions block; 11 (NPS) fit.
+	blocks = append(blocks, slackgo.NewActionBlock("hanbox_survey:"+sv.PublicID, buttons...))
+	blocks = append(blocks, slackgo.NewContextBlock("", slackgo.NewTextBlockObject(slackgo.MarkdownType, "<"+sv.URL+">", false, false)))
+	return blocks
 }

@@ -59,16 +59,26 @@ type frame struct {
 // surveyJSON is a rating card: the question is the message text; labels
 // name the scores 1..scale in the survey's language.
 type surveyJSON struct {
-	ID     string   `json:"id"`
-	Scale  int      `json:"scale,omitempty"`
-	Labels []string `json:"labels,omitempty"`
-	Thanks string   `json:"thanks,omitempty"`
-	Score  int      `json:"score,omitempty"`
-	Done   bool     `json:"done,omitempty"`
+	ID    string `json:"id"`
+	Scale int    `json:"scale,omitempty"`
+	// Min is the lowest score: 1 for CSAT (faces), 0 for NPS (numbers 0–10).
+	Min int    `json:"min"`
+	Why string `json:"why,omitempty"` // NPS's follow-up, the comment's prompt
+	// Style is faces, numbers, thumbs or nps; Choices the scores offered.
+	Style   string   `json:"style,omitempty"`
+	Choices []int    `json:"choices,omitempty"`
+	Labels  []string `json:"labels,omitempty"`
+	Thanks  string   `json:"thanks,omitempty"`
+	Score   int      `json:"score,omitempty"`
+	Done    bool     `json:"done,omitempty"`
 }
 
 func surveyCard(r *inbox.SurveyRequest) *surveyJSON {
-	return &surveyJSON{ID: r.PublicID, Scale: r.Scale, Labels: inbox.SurveyLabels(r.Locale), Thanks: r.Thanks}
+	sj := &surveyJSON{ID: r.PublicID, Scale: r.Scale, Min: r.Lowest(), Why: r.Why, Style: r.Style, Choices: r.Choices(), Thanks: r.Thanks}
+	if r.Lowest() == 1 {
+		sj.Labels = inbox.SurveyLabels(r.Locale)
+	}
+	return sj
 }
 
 type pageInfo struct {

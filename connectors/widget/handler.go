@@ -696,7 +696,7 @@ func (c *Channel) answerSurvey(ctx context.Context, cl *claims, f *frame) frame 
 	if a.Survey.Score != nil {
 		score = *a.Survey.Score
 	}
-	_, thanks := inbox.SurveyTexts(a.Setting, a.Locale)
+	_, _, thanks := a.Texts(a.Locale)
 	return frame{Type: "survey_thanks", ID: derefID(a.Survey.MessageID), Survey: &surveyJSON{ID: a.Survey.PublicID, Thanks: thanks, Score: score, Done: true}}
 }
 

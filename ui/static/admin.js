@@ -596,6 +596,7 @@ function initCSAT() {
     try {
       const s = await api('GET', '/channels/' + ch.value + '/csat');
       form.elements.enabled.checked = !!s.enabled;
+      form.elements.scale.value = s.scale || 'faces';
       form.elements.delay.value = String(Math.round((s.delay_seconds || 0) / 60));
       for (const k of ['question_ko', 'question_en', 'thanks_ko', 'thanks_en']) form.elements[k].value = s[k] || '';
       form.dataset.ready = ch.value;
@@ -607,7 +608,7 @@ function initCSAT() {
     formError(form, null);
     try {
       await api('PUT', '/channels/' + ch.value + '/csat', {
-        enabled: form.elements.enabled.checked, delay_seconds: Math.max(0, parseInt(form.elements.delay.value || '0', 10)) * 60,
+        enabled: form.elements.enabled.checked, scale: form.elements.scale.value, delay_seconds: Math.max(0, parseInt(form.elements.delay.value || '0', 10)) * 60,
         question_ko: form.elements.question_ko.value, question_en: form.elements.question_en.value,
         thanks_ko: form.elements.thanks_ko.value, thanks_en: form.elements.thanks_en.value,
       });
@@ -770,6 +771,10 @@ function initRules() {
       else await api('PUT', '/rules/' + id, ruleBody(form));
       toast(t('common.saved'));
       location.reload();
+    } catch (err) { formError(form, err); }
+  });
+}
+
 // ---- event webhooks (/webhooks) ----
 function webhookBody(form) {
   return {
@@ -829,6 +834,87 @@ function initWebhook() {
   });
 }
 
+// ---- NPS surveys (/nps-surveys): the definition form with a live preview ----
+function initNPS() {
+  const form = document.getElementById('nps-form');
+  if (!form) return;
+  const f = form.elements;
+  const defaults = boot.npsDefaults || {};
+  const heading = document.getElementById('nps-form-h');
+  const preview = () => {
+    const lang = document.getElementById('nps-preview-lang').value;
+    document.getElementById('nps-preview-q').textContent = f['question_' + lang].value.trim() || defaults['question_' + lang] || '';
+    document.getElementById('nps-preview-why').textContent = f['why_' + lang].value.trim() || defaults['why_' + lang] || '';
+  };
+  const sync = () => {
+    f.audience_tag.disabled = form.querySelector('input[name=audience]:checked').value !== 'tag';
+    f.repeat_days.disabled = form.querySelector('input[name=repeat]:checked').value !== 'custom';
+  };
+  const fill = (s) => {
+    f.id.value = s.id ? String(s.id) : '';
+    f.name.value = s.name || '';
+    f.enabled.checked = !!s.enabled;
+    for (const k of ['question_ko', 'question_en', 'why_ko', 'why_en', 'thanks_ko', 'thanks_en']) f[k].value = s[k] || '';
+    document.getElementById(s.audience_tag ? 'nps-aud-tag' : 'nps-aud-all').checked = true;
+    f.audience_tag.value = s.audience_tag || '';
+    f.first_days.value = String(s.first_days ?? 7);
+    const rep = (s.repeat_days || []).join(', ');
+    const preset = (defaults.repeat || []).join(', ');
+    document.getElementById(!s.id || rep === preset ? 'nps-rep-preset' : rep ? 'nps-rep-custom' : 'nps-rep-none').checked = true;
+    f.repeat_days.value = rep && rep !== preset ? rep : '';
+    f.by_email.checked = s.id ? !!s.by_email : true;
+    f.by_widget.checked = s.id ? !!s.by_widget : true;
+    f.cap_any_days.value = String(s.cap_any_days || 30);
+    f.cap_nps_days.value = String(s.cap_nps_days || 90);
+    f.quiet_start.value = s.quiet_start || '21:00';
+    f.quiet_end.value = s.quiet_end || '09:00';
+    f.time_zone.value = s.time_zone || 'Asia/Seoul';
+    heading.textContent = s.id ? heading.dataset.editing : heading.dataset.new;
+    sync(); preview();
+  };
+  const repeatDays = () => {
+    const mode = form.querySelector('input[name=repeat]:checked').value;
+    if (mode === 'preset') return defaults.repeat || [];
+    if (mode === 'none') return [];
+    const parts = f.repeat_days.value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (parts.some((x) => !/^\d+$/.test(x))) throw new Error(t('nps.badDays'));
+    return parts.map((x) => parseInt(x, 10));
+  };
+  form.addEventListener('input', () => { sync(); preview(); });
+  form.addEventListener('change', () => { sync(); preview(); });
+  document.getElementById('nps-reset').addEventListener('click', () => { formError(form, null); fill({}); });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    try {
+      const body = {
+        name: f.name.value, enabled: f.enabled.checked,
+        question_ko: f.question_ko.value, question_en: f.question_en.value, why_ko: f.why_ko.value, why_en: f.why_en.value,
+        thanks_ko: f.thanks_ko.value, thanks_en: f.thanks_en.value,
+        audience_tag: form.querySelector('input[name=audience]:checked').value === 'tag' ? f.audience_tag.value.trim() : '',
+        first_days: parseInt(f.first_days.value || '0', 10), repeat_days: repeatDays(),
+        by_email: f.by_email.checked, by_widget: f.by_widget.checked,
+        cap_any_days: parseInt(f.cap_any_days.value || '0', 10), cap_nps_days: parseInt(f.cap_nps_days.value || '0', 10),
+        quiet_start: f.quiet_start.value, quiet_end: f.quiet_end.value, time_zone: f.time_zone.value.trim(),
+      };
+      const saved = f.id.value ? await api('PUT', '/nps-surveys/' + f.id.value, body) : await api('POST', '/nps-surveys', body);
+      toast(t('common.saved'));
+      form.dataset.saved = String(saved.id);
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+  document.addEventListener('click', async (e) => {
+    const ed = e.target.closest('[data-nps-edit]');
+    const del = e.target.closest('[data-nps-delete]');
+    try {
+      if (ed) { fill(await api('GET', '/nps-surveys/' + ed.dataset.npsEdit)); form.dataset.ready = ed.dataset.npsEdit; form.scrollIntoView(); }
+      if (del && confirm(t('nps.deleteConfirm'))) { await api('DELETE', '/nps-surveys/' + del.dataset.npsDelete); location.reload(); }
+    } catch (err) { formError(form, err); }
+  });
+  fill({});
+  form.dataset.ready = 'new';
+}
+
 export function init(page) {
   initCopy();
   if (page === 'channels') { initChannels(); initCSAT(); }
@@ -840,6 +926,7 @@ export function init(page) {
   if (page === 'password') initPassword();
   if (page === 'quarantine') initQuarantine();
   if (page === 'deliveries') initDeliveries();
+  if (page === 'surveys') initNPS();
   if (page === 'webhooks') initWebhooks();
   if (page === 'webhook') initWebhook();
 }

@@ -130,6 +130,7 @@
     '.faces{display:flex;gap:4px;justify-content:space-between}',
     '.face{font-size:24px;line-height:1;padding:4px;border-radius:8px;cursor:pointer;border:2px solid transparent}',
     '.face[aria-pressed="true"]{border-color:#2f6fed;background:#eef3ff}',
+    '.faces.nps{gap:2px}.face.num{font-size:13px;min-width:22px;padding:4px 2px;background:#f4f5f7;text-align:center}',
     '.rate textarea{border:1px solid #d5d9de;border-radius:6px;padding:6px;font-size:13px;resize:vertical;min-height:48px;background:#fff}',
     '.rate .go{align-self:flex-end;padding:6px 10px;border-radius:6px;color:#fff;cursor:pointer;font-size:13px}',
     '.rate .thanks{font-size:13px}',
@@ -317,9 +318,13 @@
     card.setAttribute('data-survey', sv.id);
     if (sv.done) { card.appendChild(el('div', 'thanks', sv.thanks || '')); return card; }
     var faces = el('div', 'faces'); faces.setAttribute('role', 'group');
-    var n = sv.scale || 5;
-    for (var i = 1; i <= n; i++) (function (score) {
-      var b = el('button', 'face', FACES[Math.min(score, FACES.length) - 1]);
+    var n = sv.scale || 5, lo = sv.min === 0 ? 0 : 1, nums = lo === 0 || sv.style === 'numbers', thumbs = sv.style === 'thumbs';
+    var choices = sv.choices || [];
+    if (!choices.length) for (var c = lo; c <= n; c++) choices.push(c);
+    if (lo === 0) faces.className = 'faces nps';
+    choices.forEach(function (score) {
+      var face = thumbs ? (score <= 2 ? '\uD83D\uDC4E' : '\uD83D\uDC4D') : FACES[Math.min(score, FACES.length) - 1];
+      var b = el('button', nums ? 'face num' : 'face', nums ? String(score) : face);
       b.type = 'button';
       var label = (sv.labels && sv.labels[score - 1]) || String(score);
       b.setAttribute('aria-label', label); b.title = label;
@@ -327,10 +332,11 @@
       b.setAttribute('aria-pressed', sv.chosen === score ? 'true' : 'false');
       b.onclick = function () { sv.chosen = score; render(m); };
       faces.appendChild(b);
-    })(i);
+    });
     card.appendChild(faces);
-    if (sv.chosen) {
-      var ta = el('textarea'); ta.placeholder = S.t.rateComment; ta.setAttribute('aria-label', S.t.rateComment); ta.maxLength = 4000;
+    if (typeof sv.chosen === 'number') {
+      var prompt = sv.why || S.t.rateComment;
+      var ta = el('textarea'); ta.placeholder = prompt; ta.setAttribute('aria-label', prompt); ta.maxLength = 4000;
       ta.value = sv.comment || ''; ta.oninput = function () { sv.comment = ta.value; };
       var go = el('button', 'go', S.t.rateSend); go.type = 'button';
       go.style.background = (S.session && S.session.settings.color) || '#2f6fed';
