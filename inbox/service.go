@@ -108,6 +108,9 @@ type Options struct {
 	// LinkTTL is how long a conversation link works after the last email
 	// that carried it (default DefaultLinkTTL).
 	LinkTTL time.Duration
+	// Now is the clock the bot reads business hours with (default
+	// time.Now); tests set a fixed moment.
+	Now func() time.Time
 }
 
 // Service is the inbox. It is safe for concurrent use.
@@ -136,6 +139,8 @@ type Service struct {
 	continueWindow time.Duration
 	linkTTL        time.Duration
 	linkKey        atomic.Pointer[[]byte]
+
+	clock func() time.Time // Options.Now
 }
 
 // New returns a Service over st.
@@ -158,6 +163,10 @@ func New(st *store.Store, opts Options) *Service {
 
 		continueWindow: cmp.Or(opts.ContinueWindow, DefaultContinueWindow),
 		linkTTL:        cmp.Or(opts.LinkTTL, DefaultLinkTTL),
+		clock:          opts.Now,
+	}
+	if s.clock == nil {
+		s.clock = time.Now
 	}
 	if s.minFreeDisk == 0 {
 		s.minFreeDisk = DefaultMinFreeDisk

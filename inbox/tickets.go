@@ -294,107 +294,7 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 	var events []Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
 		events = nil
-		t, err := lockTicket(tx, ticketID)
-		if err != nil {
-			return err
-		}
-		ch := &TicketChanges{}
-		up := map[string]any{}
-		if p.Status != nil && *p.Status != t.Status {
-			if !validStatus(*p.Status) {
-				return invalidAs("bad_status", map[string]any{"value": *p.Status}, "unknown status %q", *p.Status)
-			}
-			var until *time.Time
-			if *p.Status == store.StatusSnoozed {
-				if p.SnoozedUntil == nil || !p.SnoozedUntil.After(time.Now()) {
-					return invalidAs("snooze_time", nil, "snoozed needs a future snoozed_until")
-				}
-				u := p.SnoozedUntil.UTC()
-				until = &u
-				up["snoozed_until"] = u
-			} else {
-				up["snoozed_until"] = nil
-			}
-			if t.SnoozedUntil != nil || until != nil {
-				ch.SnoozedUntil = &Change[*time.Time]{Old: t.SnoozedUntil, New: until}
-			}
-			up["status"] = *p.Status
-			ch.Status = &Change[string]{Old: t.Status, New: *p.Status}
-		}
-		if p.Priority != nil && *p.Priority != t.Priority {
-			if !validPriority(*p.Priority) {
-				return invalidAs("bad_priority", map[string]any{"value": *p.Priority}, "unknown priority %q", *p.Priority)
-			}
-			up["priority"] = *p.Priority
-			ch.Priority = &Change[string]{Old: t.Priority, New: *p.Priority}
-		}
-		if p.AssigneeID != nil {
-			var old *AgentRef
-			if t.AssigneeID != nil {
-				old = agentRef(tx, *t.AssigneeID)
-			}
-			if *p.AssigneeID == 0 {
-				if t.AssigneeID != nil {
-					up["assignee_id"] = nil
-					ch.Assignee = &Change[*AgentRef]{Old: old}
-				}
-			} else if t.AssigneeID == nil || *t.AssigneeID != *p.AssigneeID {
-				var a store.Agent
-				if err := tx.Take(&a, *p.AssigneeID).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-					return fmt.Errorf("load assignee: %w", err)
-				} else if err != nil || !a.Active {
-					return invalidAs("no_agent", map[string]any{"id": *p.AssigneeID}, "no active agent %d", *p.AssigneeID)
-				}
-				up["assignee_id"] = *p.AssigneeID
-				ch.Assignee = &Change[*AgentRef]{Old: old, New: &AgentRef{ID: a.ID, Name: a.Name}}
-			}
-		}
-		if p.TeamID != nil && *p.TeamID != derefID(t.TeamID) {
-			var newID *int64
-			if *p.TeamID != 0 {
-				var tm store.Team
-				if err := tx.Take(&tm, *p.TeamID).Error; err != nil {
-					if errors.Is(err, gorm.ErrRecordNotFound) {
-						return invalidAs("no_team", map[string]any{"id": *p.TeamID}, "no team %d", *p.TeamID)
-					}
-					return fmt.Errorf("load team: %w", err)
-				}
-				newID = &tm.ID
-			}
-			up["team_id"] = newID
-			ch.Team = &Change[string]{Old: teamName(tx, t.TeamID), New: teamName(tx, newID)}
-			ch.TeamID = &Change[int64]{Old: derefID(t.TeamID), New: derefID(newID)}
-		}
-		if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
-			subject := plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
-			up["subject"] = subject
-			ch.Subject = &Change[string]{Old: t.Subject, New: subject}
-		}
-		oldTags, newTags, err := applyTags(tx, t.ID, p)
-		if err != nil {
-			return err
-		}
-		if newTags != nil {
-			ch.Tags = &Change[[]string]{Old: oldTags, New: newTags}
-		}
-		if len(ch.Fields()) == 0 {
-			return nil
-		}
-		ts := now()
-		up["version"] = gorm.Expr("version + 1")
-		up["updated_at"] = ts
-		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
-			return fmt.Errorf("update ticket: %w", err)
-		}
-		if err := tx.Create(&store.Message{TicketID: t.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
-			ChannelID: t.LastChannelID, Text: ch.Summary(), Meta: store.JSONMap{"changes": ch, "agent_id": actorID}, CreatedAt: ts}).Error; err != nil {
-			return err
-		}
-		events = []Event{{Type: EventTicketUpdated, TicketID: t.ID, AgentID: actorID, Changes: ch}}
-		if err := s.queueNotifications(tx, t.ID, events[0]); err != nil {
-			return err
-		}
-		return s.recordEvents(tx, events)
+		return s.updateTicketTx(tx, ticketID, actorID, p, &events)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inbox: update ticket %d: %w", ticketID, err)
@@ -403,6 +303,112 @@ func (s *Service) UpdateTicket(ctx context.Context, ticketID, actorID int64, p T
 		s.publish(events...)
 	}
 	return s.Ticket(ctx, ticketID)
+}
+
+// updateTicketTx is UpdateTicket inside tx: it records the change's event
+// durably and sets *events to it, to publish after the commit.
+func (s *Service) updateTicketTx(tx *gorm.DB, ticketID, actorID int64, p TicketPatch, events *[]Event) error {
+	t, err := lockTicket(tx, ticketID)
+	if err != nil {
+		return err
+	}
+	ch := &TicketChanges{}
+	up := map[string]any{}
+	if p.Status != nil && *p.Status != t.Status {
+		if !validStatus(*p.Status) {
+			return invalidAs("bad_status", map[string]any{"value": *p.Status}, "unknown status %q", *p.Status)
+		}
+		var until *time.Time
+		if *p.Status == store.StatusSnoozed {
+			if p.SnoozedUntil == nil || !p.SnoozedUntil.After(time.Now()) {
+				return invalidAs("snooze_time", nil, "snoozed needs a future snoozed_until")
+			}
+			u := p.SnoozedUntil.UTC()
+			until = &u
+			up["snoozed_until"] = u
+		} else {
+			up["snoozed_until"] = nil
+		}
+		if t.SnoozedUntil != nil || until != nil {
+			ch.SnoozedUntil = &Change[*time.Time]{Old: t.SnoozedUntil, New: until}
+		}
+		up["status"] = *p.Status
+		ch.Status = &Change[string]{Old: t.Status, New: *p.Status}
+	}
+	if p.Priority != nil && *p.Priority != t.Priority {
+		if !validPriority(*p.Priority) {
+			return invalidAs("bad_priority", map[string]any{"value": *p.Priority}, "unknown priority %q", *p.Priority)
+		}
+		up["priority"] = *p.Priority
+		ch.Priority = &Change[string]{Old: t.Priority, New: *p.Priority}
+	}
+	if p.AssigneeID != nil {
+		var old *AgentRef
+		if t.AssigneeID != nil {
+			old = agentRef(tx, *t.AssigneeID)
+		}
+		if *p.AssigneeID == 0 {
+			if t.AssigneeID != nil {
+				up["assignee_id"] = nil
+				ch.Assignee = &Change[*AgentRef]{Old: old}
+			}
+		} else if t.AssigneeID == nil || *t.AssigneeID != *p.AssigneeID {
+			var a store.Agent
+			if err := tx.Take(&a, *p.AssigneeID).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("load assignee: %w", err)
+			} else if err != nil || !a.Active {
+				return invalidAs("no_agent", map[string]any{"id": *p.AssigneeID}, "no active agent %d", *p.AssigneeID)
+			}
+			up["assignee_id"] = *p.AssigneeID
+			ch.Assignee = &Change[*AgentRef]{Old: old, New: &AgentRef{ID: a.ID, Name: a.Name}}
+		}
+	}
+	if p.TeamID != nil && *p.TeamID != derefID(t.TeamID) {
+		var newID *int64
+		if *p.TeamID != 0 {
+			var tm store.Team
+			if err := tx.Take(&tm, *p.TeamID).Error; err != nil {
+				if errors.Is(err, gorm.ErrRecordNotFound) {
+					return invalidAs("no_team", map[string]any{"id": *p.TeamID}, "no team %d", *p.TeamID)
+				}
+				return fmt.Errorf("load team: %w", err)
+			}
+			newID = &tm.ID
+		}
+		up["team_id"] = newID
+		ch.Team = &Change[string]{Old: teamName(tx, t.TeamID), New: teamName(tx, newID)}
+		ch.TeamID = &Change[int64]{Old: derefID(t.TeamID), New: derefID(newID)}
+	}
+	if p.Subject != nil && strings.TrimSpace(*p.Subject) != "" && *p.Subject != t.Subject {
+		subject := plaintext.Clip(strings.TrimSpace(*p.Subject), 900)
+		up["subject"] = subject
+		ch.Subject = &Change[string]{Old: t.Subject, New: subject}
+	}
+	oldTags, newTags, err := applyTags(tx, t.ID, p)
+	if err != nil {
+		return err
+	}
+	if newTags != nil {
+		ch.Tags = &Change[[]string]{Old: oldTags, New: newTags}
+	}
+	if len(ch.Fields()) == 0 {
+		return nil
+	}
+	ts := now()
+	up["version"] = gorm.Expr("version + 1")
+	up["updated_at"] = ts
+	if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(up).Error; err != nil {
+		return fmt.Errorf("update ticket: %w", err)
+	}
+	if err := tx.Create(&store.Message{TicketID: t.ID, Direction: store.DirSystem, AuthorType: store.AuthorSystem, AuthorID: actorID,
+		ChannelID: t.LastChannelID, Text: ch.Summary(), Meta: store.JSONMap{"changes": ch, "agent_id": actorID}, CreatedAt: ts}).Error; err != nil {
+		return err
+	}
+	*events = []Event{{Type: EventTicketUpdated, TicketID: t.ID, AgentID: actorID, Changes: ch}}
+	if err := s.queueNotifications(tx, t.ID, (*events)[0]); err != nil {
+		return err
+	}
+	return s.recordEvents(tx, *events)
 }
 
 func derefID(p *int64) int64 {

@@ -103,6 +103,11 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// The answer bot acts on customer messages from the durable event path.
+	if err := svc.EnableBot(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
