@@ -57,6 +57,16 @@ type frame struct {
 	// Choices are a bot message's quick-reply buttons; a button sends its
 	// label as the visitor's message.
 	Choices []string `json:"choices,omitempty"`
+	// Lang is the language the widget shows ("ko" or "en") on a client
+	// message; Article the help article the visitor read before writing.
+	Lang    string      `json:"lang,omitempty"`
+	Article *articleRef `json:"article,omitempty"`
+}
+
+// articleRef names a help article on a visitor's message.
+type articleRef struct {
+	ID    int64  `json:"id"`
+	Title string `json:"title"`
 }
 
 // surveyJSON is a rating card: the question is the message text; labels
