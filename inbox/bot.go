@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -487,10 +488,9 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 		if err := tx.Take(&c, t.ContactID).Error; err != nil {
 			return fmt.Errorf("load contact: %w", notFound(err))
 		}
-		lang := m.Meta.String("locale")
-		if lang == "" {
-			lang = c.Locale
-		}
+		// The language the widget shows, else the browser's, else the
+		// contact's.
+		lang := cmp.Or(m.Meta.String("lang"), m.Meta.String("locale"), c.Locale)
 		env := botEnv{Lang: surveyLocale(lang), Now: s.clock(), KnownName: c.Name, KnownEmail: c.Email, TicketTeamID: derefID(t.TeamID),
 			Hours: func(id int64) (store.BusinessHours, bool) {
 				var tm store.Team
