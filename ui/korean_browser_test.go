@@ -130,7 +130,7 @@ func TestBrowserKoreanEverywhere(t *testing.T) {
 	check("ticket with an error toast")
 	a.do("missing ticket", chromedp.Navigate(e.ts.URL+"/tickets/nosuchticket"))
 	check("not found page")
-	for _, p := range []string{"/admin/channels", "/admin/agents", "/admin/saved-replies", "/admin/quarantine", "/admin/deliveries", "/password"} {
+	for _, p := range []string{"/admin/channels", "/admin/agents", "/admin/bot", "/admin/saved-replies", "/admin/quarantine", "/admin/deliveries", "/password"} {
 		a.do(p, chromedp.Navigate(e.ts.URL+p), chromedp.WaitVisible(chromedp.CSS("main")))
 		check(p)
 	}

@@ -24,7 +24,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "bot", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
@@ -45,6 +45,7 @@ func templateFuncs() template.FuncMap {
 			return "?"
 		},
 		"join": strings.Join,
+		"inc":  func(i int) int { return i + 1 },
 		"spans": func(sp [][2]string) string {
 			parts := make([]string, len(sp))
 			for i, p := range sp {

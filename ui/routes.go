@@ -47,6 +47,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/channels", h.admin(h.showChannels))
 	handle("GET /admin/agents", h.admin(h.showAgents))
 	handle("GET /admin/teams", h.admin(h.showTeams))
+	handle("GET /admin/bot", h.admin(h.showBot))
 	handle("GET /admin/saved-replies", h.admin(h.showSavedReplies))
 	handle("GET /admin/quarantine", h.admin(h.showQuarantine))
 	handle("GET /admin/deliveries", h.admin(h.showDeliveries))

@@ -52,5 +52,5 @@ const ready = () => { document.body.dataset.scripts = 'ready'; };
 if (page === 'inbox') import('./inbox.js').then((m) => m.init()).then(ready);
 else if (page === 'ticket') import('./ticket.js').then((m) => m.init()).then(ready);
 else if (page === 'kb_edit') import('./kb.js').then((m) => m.init()).then(ready);
-else if (['channels', 'agents', 'teams', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page)).then(ready);
+else if (['channels', 'agents', 'teams', 'bot', 'saved_replies', 'password', 'quarantine', 'deliveries'].includes(page)) import('./admin.js').then((m) => m.init(page)).then(ready);
 else ready();
