@@ -611,3 +611,58 @@ func (s *Service) BotState(ctx context.Context, ticketID int64) (*store.BotState
 	}
 	return st, nil
 }
+
+// BotSuggestion posts the answer bot's one suggestion message on a new
+// ticket (an email acknowledgement with help articles): outbound, author
+// kind bot, on channelID, queued through the outbox like a reply. It is
+// once per ticket: when the ticket already has a message from the bot, or
+// an agent has answered, nothing is posted and it reports false.
+func (s *Service) BotSuggestion(ctx context.Context, ticketID, channelID int64, text string, meta map[string]any) (bool, error) {
+	text, err := plaintext.Text(text, MaxTextBytes)
+	if err != nil || strings.TrimSpace(text) == "" {
+		return false, invalidAs("message_empty", nil, "a bot message needs text")
+	}
+	var events []Event
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		events = nil
+		t, err := lockTicket(tx, ticketID)
+		if err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&store.Message{}).Where("ticket_id = ? AND direction = ? AND author_type IN ?", t.ID, store.DirOutbound,
+			[]string{store.AuthorBot, store.AuthorAgent}).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		ts := now()
+		m := store.JSONMap{}
+		for k, v := range meta {
+			m[k] = v
+		}
+		bm := &store.Message{TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorBot, ChannelID: channelID, Text: text,
+			Meta: m, DeliveryStatus: store.DeliveryQueued, CreatedAt: ts}
+		if err := tx.Create(bm).Error; err != nil {
+			return fmt.Errorf("create bot message: %w", err)
+		}
+		mid := bm.ID
+		if err := tx.Create(&store.Outbox{ChannelID: channelID, MessageID: &mid, TicketID: t.ID, Purpose: store.PurposeReply,
+			Payload: store.JSONMap{"bot": true}, Status: store.OutboxPending, NextAttemptAt: ts}).Error; err != nil {
+			return fmt.Errorf("queue bot message: %w", err)
+		}
+		if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
+			"message_count": gorm.Expr("message_count + 1"), "last_message_at": ts, "updated_at": ts}).Error; err != nil {
+			return err
+		}
+		events = []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: bm.ID, ChannelID: channelID, ContactID: t.ContactID,
+			Message: &MessageChanges{Direction: store.DirOutbound}}}
+		return s.recordEvents(tx, events)
+	})
+	if err != nil {
+		return false, fmt.Errorf("inbox: bot suggestion on ticket %d: %w", ticketID, err)
+	}
+	s.publish(events...)
+	return len(events) > 0, nil
+}

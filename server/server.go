@@ -20,6 +20,7 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
+	"github.com/hanbox/hanbox/kb"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -105,6 +106,11 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	}
 	// The answer bot acts on customer messages from the durable event path.
 	if err := svc.EnableBot(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Help articles on new email tickets (per email channel, off by default).
+	if err := svc.AddConsumer(ctx, kb.New(st).AckConsumer(svc, cfg.BaseURL)); err != nil {
 		st.Close()
 		return nil, err
 	}
