@@ -36,9 +36,9 @@ type helpPage struct {
 	Searched   bool
 	Article    *store.KBArticle
 	// Related are other articles about the same thing (kb.Related).
-	Related []store.KBArticle
-	Body       template.HTML
-	NotFound   bool
+	Related  []store.KBArticle
+	Body     template.HTML
+	NotFound bool
 }
 
 type helpCategory struct {
