@@ -11,17 +11,24 @@ import (
 	"github.com/hanbox/hanbox/store"
 )
 
-// Answer suggestions on email: when an email channel's kb_suggestions
-// setting is on (off by default), a new ticket's first customer message
-// gets one acknowledgement from the answer bot with up to three published
+// Answer suggestions on email, Slack and Discord: when the channel's
+// kb_suggestions setting is on (off by default), a new ticket's first
+// customer message gets one answer from the bot (an email
+// acknowledgement, a thread reply) with up to three published
 // articles that may answer it. Below MinSuggestScore the bot stays quiet;
 // it never answers an automatic email (vacation replies, bounces, lists),
 // and posts at most once per ticket (inbox.BotSuggestion).
 
+// suggestingKinds are the channel kinds with the kb_suggestions setting:
+// the bot's answer is an email acknowledgement, or a thread reply on Slack
+// and Discord.
+var suggestingKinds = map[string]bool{"email": true, "slack": true, "discord": true}
+
 // AckConsumerName is the durable consumer of email suggestions.
 const AckConsumerName = "kb.email_suggestions"
 
-// SettingEmailSuggestions is the email channel setting that turns them on.
+// SettingEmailSuggestions is the channel setting (email, Slack, Discord)
+// that turns them on.
 const SettingEmailSuggestions = "kb_suggestions"
 
 // AckConsumer returns the durable consumer that acknowledges new email
@@ -40,7 +47,7 @@ func (s *Service) AckConsumer(in *inbox.Service, baseURL string) inbox.Consumer 
 		if err := s.st.DB.WithContext(ctx).Take(&ch, t.ChannelID).Error; err != nil {
 			return fmt.Errorf("kb: channel %d: %w", t.ChannelID, err)
 		}
-		if ch.Kind != "email" || ch.Settings[SettingEmailSuggestions] != true {
+		if !suggestingKinds[ch.Kind] || ch.Settings[SettingEmailSuggestions] != true {
 			return nil
 		}
 		msgs, err := in.Messages(ctx, t.ID)

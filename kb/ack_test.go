@@ -12,11 +12,11 @@ import (
 	"github.com/hanbox/hanbox/store/storetest"
 )
 
-// TestEmailSuggestions: with the email channel's kb_suggestions on, a new
-// email ticket gets one bot acknowledgement with up to three article links
+// TestEmailSuggestions: with the channel's kb_suggestions on, a new email
+// (or Slack) ticket gets one bot acknowledgement with up to three article links
 // (published only); a replayed event adds nothing; automatic mail, a
 // question no article answers, and a channel with the setting off get
-// nothing.
+// nothing; the widget suggests inline instead (its script), never here.
 func TestEmailSuggestions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -24,7 +24,10 @@ func TestEmailSuggestions(t *testing.T) {
 		k := kb.New(st)
 		on := store.Channel{Kind: "email", Name: "support", PublicKey: inbox.NewPublicID(), Enabled: true, Settings: store.JSONMap{kb.SettingEmailSuggestions: true}}
 		off := store.Channel{Kind: "email", Name: "sales", PublicKey: inbox.NewPublicID(), Enabled: true}
-		for _, c := range []*store.Channel{&on, &off} {
+		slack := store.Channel{Kind: "slack", Name: "community", PublicKey: inbox.NewPublicID(), Enabled: true, Settings: store.JSONMap{kb.SettingEmailSuggestions: true}}
+		discord := store.Channel{Kind: "discord", Name: "server", PublicKey: inbox.NewPublicID(), Enabled: true}
+		widget := store.Channel{Kind: "widget", Name: "site", PublicKey: inbox.NewPublicID(), Enabled: true, Settings: store.JSONMap{kb.SettingEmailSuggestions: true}}
+		for _, c := range []*store.Channel{&on, &off, &slack, &discord, &widget} {
 			if err := st.DB.Create(c).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -82,10 +85,16 @@ func TestEmailSuggestions(t *testing.T) {
 		if queued != 1 {
 			t.Fatalf("outbox rows = %d", queued)
 		}
+		// Slack: a thread reply with the same articles.
+		if b := bots(mail(slack, "", "배송 기간이 얼마나 걸려요?", false)); len(b) != 1 || !strings.Contains(b[0].Text, "배송 기간 안내") {
+			t.Fatalf("slack thread reply: %+v", b)
+		}
 		for name, id := range map[string]int64{
 			"automatic mail":  mail(on, "자동 응답: 부재중", "배송 관련 부재중입니다", true),
 			"no good article": mail(on, "Hello", "quantum entanglement lattice", false),
 			"setting off":     mail(off, "배송 문의", "배송이 언제 오나요?", false),
+			"discord, off":    mail(discord, "", "배송이 언제 오나요?", false),
+			"widget (inline)": mail(widget, "", "배송이 언제 오나요?", false),
 		} {
 			if b := bots(id); len(b) != 0 {
 				t.Errorf("%s: the bot wrote %q", name, b[0].Text)
