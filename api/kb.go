@@ -157,6 +157,55 @@ func (a *API) suggestKB(w http.ResponseWriter, r *http.Request) (int, any, error
 	return http.StatusOK, map[string]any{"items": items}, nil
 }
 
+// publicKBArticle serves a published article to anyone (the widget's help
+// tab reads it inside the chat): drafts and unknown ids are the same 404.
+func (a *API) publicKBArticle(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	if ok, wait := a.suggestLimit.Allow(web.ClientIP(r)); !ok {
+		e := errf(http.StatusTooManyRequests, "rate_limited", "too many requests from this address; wait and try again")
+		e.RetryAfter = max(wait, time.Second)
+		return 0, nil, e
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	ar, err := a.KB.Get(r.Context(), id)
+	if err != nil || ar.Status != store.KBPublished {
+		return 0, nil, errf(http.StatusNotFound, "not_found", "no such article")
+	}
+	return http.StatusOK, map[string]any{"id": ar.ID, "title": ar.Title, "locale": ar.Locale, "category": ar.Category,
+		"html": string(a.KB.Render(ar.Body)), "url": a.BaseURL + kb.Path(ar), "updated_at": ar.UpdatedAt}, nil
+}
+
+// selfServed counts self-served help visits ("did this answer your
+// question?" → yes) between from and to (RFC 3339 or a date), per article.
+func (a *API) selfServed(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	var bounds [2]time.Time
+	for i, k := range []string{"from", "to"} {
+		v := q.Get(k)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, v); err != nil {
+				return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "%s is not a time (RFC 3339 or YYYY-MM-DD)", k).Because("bad_time").With("field", k)
+			}
+		}
+		bounds[i] = t
+	}
+	total, rows, err := a.Store.SelfServed(r.Context(), bounds[0], bounds[1])
+	if err != nil {
+		return 0, nil, err
+	}
+	if rows == nil {
+		rows = []store.SelfServedCount{}
+	}
+	return http.StatusOK, map[string]any{"count": total, "items": rows}, nil
+}
+
 // KBPreviewBody is the body of POST /kb/preview.
 type KBPreviewBody struct {
 	Body string `json:"body"`

@@ -128,6 +128,8 @@ func (a *API) routes() []route {
 		{"DELETE", "/kb/articles/{id}", authAgent, "Delete an article", "", "OK", a.deleteKBArticle},
 		{"POST", "/kb/preview", authAgent, "Render a Markdown body as the help center will show it (sanitized HTML)", "KBPreview", "KBPreviewResult", a.previewKB},
 		{"GET", "/kb/search", authAgent, "Search articles (q, locale, limit); every word must match, Korean particles allowed (\"배송\" finds \"배송이\"); title matches first, then the most recently updated", "", "KBHitList", a.searchKB},
+		{"GET", "/kb/public/{id}", authNone, "A published article for anyone (the widget's help tab): title, sanitized HTML, help-center URL; drafts are 404; rate-limited per address", "", "KBPublicArticle", a.publicKBArticle},
+		{"GET", "/kb/self-served", authAgent, "Help visits that ended self-served (the visitor said an article answered their question): count and per-article counts, between from and to", "", "SelfServedCounts", a.selfServed},
 		{"GET", "/kb/suggest", authNone, "Published articles that may answer a customer's question (q, locale, limit ≤ 10); public and rate-limited per address", "", "KBSuggestList", a.suggestKB},
 
 		{"GET", "/webhooks", authAdmin, "Event webhook subscriptions (failing: deliveries have failed for over an hour) and the event types one may choose", "", "WebhookList", a.listWebhooks},
@@ -142,6 +144,12 @@ func (a *API) routes() []route {
 
 		{"GET", "/audit", authAdmin, "The audit log, newest first: admin actions, sign-ins, failed sign-ins, password changes and resets, token creation, exports; who, when, from where, what changed (secrets redacted). Filters: actor (agent id), action (exact, or a prefix ending in \".\"), from, to (RFC 3339 or YYYY-MM-DD), before (entry id), limit", "", "AuditList", a.listAudit},
 		{"GET", "/audit/export.csv", authAdmin, "The same audit log as CSV (UTF-8 with BOM; up to 5000 rows, or limit)", "", "File", a.exportAudit},
+
+		{"GET", "/bot/flows", authAdmin, "The answer bot's flows, one per widget channel", "", "BotFlowList", a.listBotFlows},
+		{"POST", "/bot/flows", authAdmin, "Create a widget channel's bot flow: channel_id, enabled, greeting_ko, greeting_en, steps [{kind: name|email|order|department, required, prompt_ko, prompt_en, options [{label_ko, label_en, team_id}]}]", "BotFlowBody", "BotFlow", a.createBotFlow},
+		{"GET", "/bot/flows/{id}", authAdmin, "A bot flow", "", "BotFlow", a.getBotFlow},
+		{"PUT", "/bot/flows/{id}", authAdmin, "Replace a bot flow (same fields as create)", "BotFlowBody", "BotFlow", a.putBotFlow},
+		{"DELETE", "/bot/flows/{id}", authAdmin, "Delete a bot flow; conversations it was in go on with a person", "", "OK", a.deleteBotFlow},
 
 		{"GET", "/attachments/{id}", authAgent, "Download an attachment", "", "File", a.attachment},
 		{"GET", "/quarantine", authAdmin, "Inbound input that could not be parsed", "", "QuarantineList", a.listQuarantine},
@@ -174,6 +182,7 @@ var headerParams = map[string][]any{
 	"GET /webhooks/{id}/deliveries": {queryParam("before", "a delivery id: older deliveries"), queryParam("limit", "at most 500, default 50")},
 	"GET /kb/search":                {queryParam("q", "the search words"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 100, default 10")},
 	"GET /kb/suggest":               {queryParam("q", "the customer's question"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 10, default 3")},
+	"GET /kb/self-served":           {queryParam("from", "RFC 3339 time or YYYY-MM-DD (inclusive)"), queryParam("to", "RFC 3339 time or YYYY-MM-DD (exclusive)")},
 }
 
 var auditParams = []any{queryParam("actor", "an agent id"), queryParam("action", "an action, or a prefix ending in \".\" (channels.)"),

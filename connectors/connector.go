@@ -188,6 +188,9 @@ type Visitors interface {
 	// and the contact's answer.
 	PendingSurveys(ctx context.Context, contactID int64) ([]inbox.SurveyRequest, []int64, error)
 	AnswerSurveyAs(ctx context.Context, contactID int64, publicID string, score int, comment string) (*inbox.SurveyAccess, error)
+	// RecordSelfServed counts a visit whose visitor said a help article
+	// answered their question (once per visit key).
+	RecordSelfServed(ctx context.Context, channelID int64, visitKey string, articleID int64, locale string) (bool, error)
 }
 
 // Identifier is implemented by a Visitors that keeps customer profiles: a

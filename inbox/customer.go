@@ -91,7 +91,9 @@ type CustomerMessage struct {
 	Text   string
 	Quoted string
 	// AuthorName is the agent's name on an agent's message.
-	AuthorName  string
+	AuthorName string
+	// Bot is set on the answer bot's messages (their buttons).
+	Bot         *BotPrompt
 	Attachments []StoredAttachment
 	CreatedAt   time.Time
 }
@@ -268,6 +270,9 @@ func (s *Service) customerMessages(ctx context.Context, rows []messageRow) ([]Cu
 		}
 		if !v.Inbound && m.AuthorType == store.AuthorAgent {
 			v.AuthorName = names[m.AuthorID]
+		}
+		if !v.Inbound && m.AuthorType == store.AuthorBot {
+			v.Bot = botPromptOf(m.Meta)
 		}
 		out = append(out, v)
 	}

@@ -692,6 +692,9 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 		out.Continued = true
 		out.FromChannelKind = k
 	}
+	if m.AuthorType == store.AuthorBot {
+		out.Bot = botPromptOf(m.Meta)
+	}
 	if id := row.Payload.Int("survey_id"); id > 0 {
 		if out.Survey, err = s.surveyRequest(ctx, id); err != nil {
 			return nil, err

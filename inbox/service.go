@@ -111,6 +111,9 @@ type Options struct {
 	// ContactFallback is the word a saved reply sent by a rule puts for
 	// {{contact.name}} when the customer gave no name (default "고객").
 	ContactFallback string
+	// Now is the clock the bot reads business hours with (default
+	// time.Now); tests set a fixed moment.
+	Now func() time.Time
 }
 
 // Service is the inbox. It is safe for concurrent use.
@@ -144,6 +147,7 @@ type Service struct {
 	// production.
 	ruleHooks       ruleHooks
 	contactFallback string
+	clock           func() time.Time // Options.Now
 }
 
 // New returns a Service over st.
@@ -168,6 +172,10 @@ func New(st *store.Store, opts Options) *Service {
 		linkTTL:        cmp.Or(opts.LinkTTL, DefaultLinkTTL),
 
 		contactFallback: cmp.Or(opts.ContactFallback, "고객"),
+		clock:           opts.Now,
+	}
+	if s.clock == nil {
+		s.clock = time.Now
 	}
 	if s.minFreeDisk == 0 {
 		s.minFreeDisk = DefaultMinFreeDisk

@@ -175,6 +175,8 @@ type Outbound struct {
 	// Survey is set when the message asks the customer to rate the
 	// conversation (a CSAT request); Text then names the rating page.
 	Survey *SurveyRequest
+	// Bot is set on the answer bot's messages: their quick-reply buttons.
+	Bot *BotPrompt
 }
 
 // ReplyContext is the customer message an outbound message answers.

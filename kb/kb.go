@@ -275,3 +275,31 @@ func Path(a *store.KBArticle) string {
 
 // IsNotFound reports whether err means no such (visible) article.
 func IsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// Related returns up to limit other published articles of a's locale that
+// are about the same thing: ranked like suggestions for a's title and
+// category, so a weak match is left out, and those of a's category first.
+func (s *Service) Related(ctx context.Context, a *store.KBArticle, limit int) ([]store.KBArticle, error) {
+	if limit <= 0 {
+		limit = 3
+	}
+	hits, err := s.Suggest(ctx, a.Title+" "+a.Category, a.Locale, min(limit+1, 10))
+	if err != nil {
+		return nil, err
+	}
+	var same, other []store.KBArticle
+	for _, h := range hits {
+		switch {
+		case h.Article.ID == a.ID:
+		case h.Article.Category == a.Category:
+			same = append(same, h.Article)
+		default:
+			other = append(other, h.Article)
+		}
+	}
+	out := append(same, other...)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
+	"github.com/hanbox/hanbox/kb"
 	"github.com/hanbox/hanbox/report"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
@@ -148,6 +149,16 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	// NPS rounds: a planner job per definition schedules one send job per
 	// contact and round.
 	nps := svc.EnableNPS(sched)
+	// The answer bot acts on customer messages from the durable event path.
+	if err := svc.EnableBot(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Help articles on new email tickets (per email channel, off by default).
+	if err := svc.AddConsumer(ctx, kb.New(st).AckConsumer(svc, cfg.BaseURL)); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, NPS: nps, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout

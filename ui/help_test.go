@@ -131,3 +131,28 @@ func TestBrowserHelpCenterWithoutScript(t *testing.T) {
 		t.Fatalf("body %q", got)
 	}
 }
+
+// TestHelpArticleRelated: an article page lists related published articles
+// (escaped, never a draft), in the page's language.
+func TestHelpArticleRelated(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	k := e.srv.API.KB
+	mk := func(title, body, status string) *store.KBArticle {
+		a, err := k.Create(context.Background(), kb.Input{Title: kbPtr(title), Body: kbPtr(body), Locale: kbPtr("ko"), Status: kbPtr(status), Category: kbPtr("배송")}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := mk("배송 기간 안내", "배송은 2~3일 걸립니다.", store.KBPublished)
+	mk("배송 조회 <b>방법</b>", "배송 조회는 주문 내역에서.", store.KBPublished)
+	mk("배송 비밀 초안", "배송 초안", store.KBDraft)
+	for _, topic := range []string{"환불 절차", "결제 수단", "회원 탈퇴", "쿠폰 사용", "교환 신청"} {
+		mk(topic, topic+" 안내", store.KBPublished)
+	}
+	res, body := e.get(kb.Path(a), "")
+	if res.StatusCode != 200 || !strings.Contains(body, `id="hc-related"`) || !strings.Contains(body, "관련 문서") ||
+		!strings.Contains(body, "배송 조회 &lt;b&gt;방법&lt;/b&gt;") || strings.Contains(body, "비밀 초안") {
+		t.Fatalf("article page: %d %s", res.StatusCode, body)
+	}
+}

@@ -136,7 +136,7 @@ func TestBrowserKoreanEverywhere(t *testing.T) {
 	}
 	e.call("POST", "/api/v1/webhooks", e.adminTok, map[string]any{"name": "주문 시스템", "url": e.hooks.srv.URL, "events": []string{"ticket.created"}}, http.StatusCreated, &sub)
 	e.call("POST", "/api/v1/webhooks/"+itoa(sub.ID)+"/test", e.adminTok, nil, http.StatusAccepted, nil)
-	for _, p := range []string{"/admin/channels", "/admin/agents", "/admin/sla", "/admin/rules", "/tickets?sort=due", "/admin/saved-replies", "/admin/quarantine", "/admin/deliveries", "/admin/webhooks", "/admin/webhooks/" + itoa(sub.ID), "/admin/audit", "/admin/attributes", "/admin/segments", "/password", "/reports"} {
+	for _, p := range []string{"/admin/channels", "/admin/agents", "/admin/sla", "/admin/rules", "/admin/bot", "/tickets?sort=due", "/admin/saved-replies", "/admin/quarantine", "/admin/deliveries", "/admin/webhooks", "/admin/webhooks/" + itoa(sub.ID), "/admin/audit", "/admin/attributes", "/admin/segments", "/password", "/reports"} {
 		a.do(p, chromedp.Navigate(e.ts.URL+p), chromedp.WaitVisible(chromedp.CSS("main")))
 		check(p)
 	}

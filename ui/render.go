@@ -25,7 +25,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports", "surveys"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "bot", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports", "surveys"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
@@ -69,6 +69,7 @@ func templateFuncs() template.FuncMap {
 		},
 		// hasWord reports whether the space-separated list holds w.
 		"hasWord": func(list, w string) bool { return slices.Contains(strings.Fields(list), w) },
+		"inc":     func(i int) int { return i + 1 },
 		"spans": func(sp [][2]string) string {
 			parts := make([]string, len(sp))
 			for i, p := range sp {

@@ -35,8 +35,10 @@ type helpPage struct {
 	Results    []store.KBArticle
 	Searched   bool
 	Article    *store.KBArticle
-	Body       template.HTML
-	NotFound   bool
+	// Related are other articles about the same thing (kb.Related).
+	Related  []store.KBArticle
+	Body     template.HTML
+	NotFound bool
 }
 
 type helpCategory struct {
@@ -139,6 +141,9 @@ func (h *handler) showHelpArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Article, pg.Body, pg.Title = a, h.s.API.KB.Render(a.Body), a.Title+" · "+tr.T("hc.center")
+	if pg.Related, err = h.s.API.KB.Related(r.Context(), a, 3); err != nil {
+		h.log.Warn("related articles", "article_id", a.ID, "err", err) // the article itself still shows
+	}
 	h.renderHelp(w, pg, http.StatusOK)
 }
 

@@ -43,6 +43,13 @@ type messageView struct {
 	PageURL        string
 	PageTitle      string
 	ViaPage        bool // written on the conversation page
+	// Bot is an answer-bot message or note; Choices its quick-reply buttons.
+	Bot     bool
+	Choices []string
+	// ArticleID and ArticleTitle name the help article the customer read
+	// before writing (the widget's help tab).
+	ArticleID    int64
+	ArticleTitle string
 }
 
 type pageVisit struct {
@@ -263,6 +270,16 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 		if m.Direction == store.DirSystem {
 			v.Text = systemText(pg, m.Text, m.Meta)
 		}
+	case store.AuthorBot:
+		v.Bot, v.AuthorName = true, pg.Tr("ticket.bot")
+		if b, ok := m.Meta["bot"].(map[string]any); ok {
+			cs, _ := b["choices"].([]any)
+			for _, c := range cs {
+				if s, ok := c.(string); ok {
+					v.Choices = append(v.Choices, s)
+				}
+			}
+		}
 	}
 	if _, name := inbox.RuleFromMeta(m.Meta); name != "" {
 		// A rule's note or saved reply: the rule is its author.
@@ -280,6 +297,12 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 			v.PageURL = "" // never link a javascript: or data: URL
 		}
 		v.ViaPage = m.Meta.String("via") == "page"
+		if a, ok := m.Meta["kb_article"].(map[string]any); ok {
+			if id, ok := a["id"].(float64); ok && id > 0 {
+				v.ArticleID = int64(id)
+				v.ArticleTitle, _ = a["title"].(string)
+			}
+		}
 	}
 	for _, a := range m.Attachments {
 		if a.Inline && a.ContentID != "" && m.HTML != "" {

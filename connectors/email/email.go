@@ -49,8 +49,12 @@ type Settings struct {
 	// ReplyToToken sets Reply-To to local+<ticket token>@domain, so replies
 	// thread even when a mailer drops In-Reply-To and References.
 	ReplyToToken bool `json:"reply_to_token"`
-	IMAP         IMAP `json:"imap"`
-	SMTP         SMTP `json:"smtp"`
+	// KBSuggestions lets the answer bot acknowledge a new email ticket
+	// with up to three help articles that may answer it (package kb);
+	// off by default.
+	KBSuggestions bool `json:"kb_suggestions"`
+	IMAP          IMAP `json:"imap"`
+	SMTP          SMTP `json:"smtp"`
 	// Listen configures the optional inbound SMTP listener.
 	Listen Listen `json:"listen"`
 	// MaxMessageBytes bounds one inbound message (default 25 MB).

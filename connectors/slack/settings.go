@@ -47,6 +47,10 @@ type Settings struct {
 	// their history (the widget, conversation pages); default false, since
 	// a shared Slack channel is a room, not one customer's thread.
 	CustomerHistory *bool `json:"customer_history"`
+	// KBSuggestions lets the answer bot reply in a new ticket's thread with
+	// up to three help articles that may answer it (package kb); off by
+	// default.
+	KBSuggestions bool `json:"kb_suggestions"`
 }
 
 // Filter selects the tickets announced in the notify channel. Empty fields

@@ -48,7 +48,7 @@ func chromiumPath(t *testing.T) string {
 // browser is a headless Chromium tab with polling and evaluation helpers.
 type browser struct {
 	ctx  context.Context
-	poll func(what, expr string)
+	poll func(what, expr string, show ...string)
 	eval func(expr string) string
 }
 
@@ -74,10 +74,16 @@ func newBrowser(t *testing.T) *browser {
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancel)
 	b := &browser{ctx: ctx}
-	b.poll = func(what, expr string) {
+	b.poll = func(what, expr string, show ...string) {
 		t.Helper()
 		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
+			// show are expressions whose values explain the failure.
+			var seen []string
+			for _, e := range show {
+				v, _ := chromedp.Run(ctx, chromedp.Evaluate[any]("JSON.stringify("+e+")"))
+				seen = append(seen, fmt.Sprint(v))
+			}
+			t.Fatalf("waiting for %s: %v %s", what, err, strings.Join(seen, " "))
 		}
 	}
 	b.eval = func(expr string) string {

@@ -22,7 +22,7 @@ import (
 //
 //	client → server: message {client_id, conversation_id, text, attachments, page, locale, tz},
 //	                 typing {conversation_id, typing}, read {conversation_id, up_to}, page {page}, ping
-//	server → client: message {id, client_id, conversation_id, from, author, channel, text, quoted, attachments, at},
+//	server → client: message {id, client_id, conversation_id, from, author, channel, text, quoted, attachments, at, choices},
 //	                 typing {conversation_id, from, typing}, read {conversation_id, at},
 //	                 error {code, message, client_id}, pong, closed {code} (a page's link was revoked),
 //	                 ready (after the catch-up that follows a connect)
@@ -35,7 +35,7 @@ type frame struct {
 	ID           int64            `json:"id,omitempty"`
 	ClientID     string           `json:"client_id,omitempty"`
 	Conversation string           `json:"conversation_id,omitempty"`
-	From         string           `json:"from,omitempty"` // "visitor" or "agent"
+	From         string           `json:"from,omitempty"` // "visitor", "agent" or "bot"
 	Author       string           `json:"author,omitempty"`
 	Channel      string           `json:"channel,omitempty"` // the kind of channel the message came or went by
 	Text         string           `json:"text,omitempty"`
@@ -54,6 +54,19 @@ type frame struct {
 	// Survey is the rating card on a survey request (server frames) or the
 	// answer (a client "survey" frame: id, score, and Text as the comment).
 	Survey *surveyJSON `json:"survey,omitempty"`
+	// Choices are a bot message's quick-reply buttons; a button sends its
+	// label as the visitor's message.
+	Choices []string `json:"choices,omitempty"`
+	// Lang is the language the widget shows ("ko" or "en") on a client
+	// message; Article the help article the visitor read before writing.
+	Lang    string      `json:"lang,omitempty"`
+	Article *articleRef `json:"article,omitempty"`
+}
+
+// articleRef names a help article on a visitor's message.
+type articleRef struct {
+	ID    int64  `json:"id"`
+	Title string `json:"title"`
 }
 
 // surveyJSON is a rating card: the question is the message text; labels
@@ -323,6 +336,8 @@ func messageFrame(m inbox.CustomerMessage) frame {
 		if m.ChannelKind == Kind {
 			_, f.ClientID, _ = strings.Cut(m.ExternalID, "/")
 		}
+	} else if m.Bot != nil {
+		f.From, f.Choices = "bot", m.Bot.Choices
 	} else {
 		f.From = "agent"
 		f.Author = m.AuthorName

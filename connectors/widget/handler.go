@@ -3,6 +3,7 @@ package widget
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -72,6 +73,8 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.handleSession(w, r)
 	case path == "/email" && r.Method == http.MethodPost:
 		c.handleEmail(w, r)
+	case path == "/helped" && r.Method == http.MethodPost:
+		c.handleHelped(w, r)
 	case path == "/ws" && r.Method == http.MethodGet:
 		c.handleWS(w, r)
 	case path == "/messages" && r.Method == http.MethodPost:
@@ -422,6 +425,40 @@ func (c *Channel) publishPage(contactID, ticketID int64, visitor string, p *page
 		Data: map[string]any{"visitor": visitor, "url": p.URL, "title": p.Title, "referrer": p.Referrer}})
 }
 
+// handleHelped records that a help article answered the visitor's
+// question (the help tab's "yes"): one self-served visit per visitor,
+// article and day.
+func (c *Channel) handleHelped(w http.ResponseWriter, r *http.Request) {
+	cl, e := c.auth(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	var req struct {
+		ArticleID int64  `json:"article_id"`
+		Lang      string `json:"lang"`
+	}
+	if e := decodeBody(w, r, 4<<10, &req); e != nil {
+		writeErr(w, e)
+		return
+	}
+	if ok, wait := c.eventLimit.Allow(cl.Visitor); !ok {
+		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many answers; slow down", retryAfter: wait})
+		return
+	}
+	sum := sha256.Sum256([]byte(cl.Visitor + "|" + strconv.FormatInt(req.ArticleID, 10) + "|" + c.now().UTC().Format(time.DateOnly)))
+	added, err := c.svc.RecordSelfServed(r.Context(), c.ch.ID, hex.EncodeToString(sum[:16]), req.ArticleID, req.Lang)
+	switch {
+	case errors.Is(err, inbox.ErrNotFound):
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no such article"))
+	case err != nil:
+		c.log.Error("widget: self-served visit", "err", err)
+		writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "counted": added})
+	}
+}
+
 // handleEmail records an address the visitor left so the answer can arrive
 // by email. The address is unverified: it is a reply address only.
 func (c *Channel) handleEmail(w http.ResponseWriter, r *http.Request) {
@@ -535,6 +572,13 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 	}
 	if f.TZ != "" {
 		meta["time_zone"] = f.TZ
+	}
+	if f.Lang == "ko" || f.Lang == "en" {
+		meta["lang"] = f.Lang // the language the widget shows (the bot answers in it)
+	}
+	if a := f.Article; a != nil && a.ID > 0 {
+		// The help article the visitor read before asking (help tab: "no").
+		meta["kb_article"] = map[string]any{"id": a.ID, "title": plaintext.Clip(strings.TrimSpace(noNUL(a.Title)), 300)}
 	}
 	in.Contact.Locale, in.Text, in.Attachments, in.Meta = f.Locale, f.Text, atts, meta
 	if cl.EmailVerified {

@@ -36,6 +36,9 @@ type harness struct {
 	conn *Channel
 	// prefix replaces /connectors/widget/{key} for a channel served alone.
 	prefix string
+	// kb, when set, serves /api/v1/kb/ in place of fakeSuggest (a test's
+	// real knowledge base: see helpAPI).
+	kb http.Handler
 }
 
 func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
@@ -85,10 +88,20 @@ func newHarnessWith(t testing.TB, dialect string, settings map[string]any, wrap 
 	}
 	mux.Handle("/connectors/", rt)
 	mux.Handle("GET /widget.js", ScriptHandler())
-	mux.Handle("GET /api/v1/kb/suggest", fakeSuggest) // Hanbox's public suggestion endpoint, faked
+	h := &harness{t: t, env: env, ch: ch}
+	// Hanbox's public help endpoints: faked, or a test's knowledge base.
+	mux.Handle("GET /api/v1/kb/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.kb != nil {
+			h.kb.ServeHTTP(w, r)
+		} else if r.URL.Path == "/api/v1/kb/suggest" {
+			fakeSuggest.ServeHTTP(w, r)
+		} else {
+			http.NotFound(w, r)
+		}
+	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, env: env, ch: ch, srv: srv}
+	h.srv = srv
 	env.Eventually("widget channel running", func() bool {
 		c, ok := env.Runtime.Connector(ch.ID)
 		if ok {

@@ -381,6 +381,9 @@ func (c *Channel) replyFrame(ctx context.Context, out *inbox.Outbound) (frame, e
 	at := c.now().UTC()
 	f := frame{Type: "message", ID: out.MessageID, From: "agent", Author: strings.TrimSpace(out.Agent.Name), Channel: Kind, Text: text, At: &at,
 		Conversation: conversationID(out.Ticket.Number)}
+	if out.Bot != nil {
+		f.From, f.Author, f.Choices = "bot", "", out.Bot.Choices
+	}
 	if out.Survey != nil {
 		// A rating card: the question, the faces and the thank-you.
 		f.Text, f.Survey = out.Survey.Question, surveyCard(out.Survey)

@@ -527,6 +527,54 @@ function initSLA() {
   });
 }
 
+// ---- answer bot: one flow form per widget channel ----
+
+// botBody reads a flow form: the filled step rows in order; every
+// department step gets the filled button rows.
+function botBody(form) {
+  const f = form.elements;
+  const options = [];
+  for (let i = 0; f['opt_ko_' + i]; i++) {
+    const ko = f['opt_ko_' + i].value.trim(), en = f['opt_en_' + i].value.trim(), team = f['opt_team_' + i].value;
+    if (ko || en || team) options.push({ label_ko: ko, label_en: en, team_id: Number(team) || 0 });
+  }
+  const steps = [];
+  for (let i = 0; f['step_kind_' + i]; i++) {
+    const kind = f['step_kind_' + i].value;
+    if (!kind) continue;
+    const s = { kind, required: f['step_required_' + i].checked, prompt_ko: f['step_prompt_ko_' + i].value.trim(), prompt_en: f['step_prompt_en_' + i].value.trim() };
+    if (kind === 'department') s.options = options;
+    steps.push(s);
+  }
+  return { channel_id: Number(form.dataset.botForm), enabled: f.enabled.checked, greeting_ko: f.greeting_ko.value.trim(), greeting_en: f.greeting_en.value.trim(), steps };
+}
+
+function initBot() {
+  document.addEventListener('submit', async (e) => {
+    const form = e.target.closest('[data-bot-form]');
+    if (!form) return;
+    e.preventDefault();
+    formError(form, null);
+    const id = Number(form.dataset.flow);
+    try {
+      if (id) await api('PUT', '/bot/flows/' + id, botBody(form));
+      else await api('POST', '/bot/flows', botBody(form));
+      toast(t('common.saved'));
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-bot-delete]');
+    if (!b) return;
+    if (b.dataset.confirming !== 'true') {
+      b.dataset.confirming = 'true';
+      b.textContent = t('bot.deleteConfirm');
+      return;
+    }
+    try { await api('DELETE', '/bot/flows/' + b.dataset.botDelete); location.reload(); } catch (err) { showError(err); }
+  });
+}
+
 function initSavedReplies() {
   const form = document.getElementById('reply-form');
   form.addEventListener('submit', async (e) => {
@@ -920,6 +968,7 @@ export function init(page) {
   if (page === 'channels') { initChannels(); initCSAT(); }
   if (page === 'agents') initAgents();
   if (page === 'teams') initTeams();
+  if (page === 'bot') initBot();
   if (page === 'sla') initSLA();
   if (page === 'rules') initRules();
   if (page === 'saved_replies') initSavedReplies();

@@ -34,6 +34,9 @@
       closedConv: 'This conversation is closed. What you write now starts a new one.',
       rateComment: 'Anything to add? (optional)', rateSend: 'Send rating', rateClosed: 'This survey has closed.',
       suggested: 'These articles may answer your question:',
+      bot: 'Assistant', chatTab: 'Chat', helpTab: 'Help', helpSearch: 'Search our help articles', helpEmpty: 'No articles match your search.',
+      helpHint: 'Type a question to find an answer.', helpBack: 'Back to results', helpAsk: 'Did this answer your question?',
+      helpYes: 'Yes, thanks', helpNo: 'No, chat with us', helpGlad: 'Glad it helped!', helpAbout: 'About: {t}', helpDrop: 'Remove',
       badEmail: 'That does not look like an email address.', uploadAgain: 'A file could not be attached; please upload it again.',
       notSent: 'This message could not be sent.',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
@@ -54,6 +57,9 @@
       closedConv: '종료된 상담입니다. 지금 쓰시는 메시지는 새 상담으로 시작됩니다.',
       rateComment: '더 하실 말씀이 있나요? (선택)', rateSend: '평가 보내기', rateClosed: '마감된 설문입니다.',
       suggested: '이 문서가 도움이 될 수 있어요:',
+      bot: '자동 안내', chatTab: '채팅', helpTab: '도움말', helpSearch: '도움말 문서 검색', helpEmpty: '검색 결과가 없습니다.',
+      helpHint: '궁금한 점을 입력하면 답을 찾아 드려요.', helpBack: '검색 결과로', helpAsk: '이 문서로 궁금한 점이 해결되었나요?',
+      helpYes: '네, 해결됐어요', helpNo: '아니요, 상담할래요', helpGlad: '도움이 되어 기쁩니다!', helpAbout: '읽던 문서: {t}', helpDrop: '빼기',
       badEmail: '이메일 주소 형식이 아닙니다.', uploadAgain: '파일을 첨부하지 못했습니다. 다시 올려 주세요.',
       notSent: '이 메시지를 보낼 수 없습니다.',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
@@ -120,6 +126,26 @@
     '.kb-suggest .kb-title{color:#68707c;font-size:12px}',
     '.kb-suggest a{color:#2f6fed;text-decoration:underline;cursor:pointer}',
     '.m{max-width:82%;display:flex;flex-direction:column;gap:2px}',
+    '.bot .b{background:#eef3ff;border:1px solid #cfdcfb}.bot .who::before{content:"\\2699  "}',
+    '.qr{display:flex;flex-wrap:wrap;gap:6px;margin-top:4px}',
+    '.qr button{border:1px solid #2f6fed;color:#2f6fed;background:#fff;border-radius:14px;padding:4px 12px;cursor:pointer;font-size:13px}',
+    '.qr button:hover{background:#eef3ff}',
+    '.chatv,.helpv{flex:1;display:flex;flex-direction:column;min-height:0}',
+    '.tabs{display:flex;border-bottom:1px solid #e3e6ea;background:#fff}',
+    '.tabs button{flex:1;padding:8px 0;cursor:pointer;font-size:13px;color:#4b5563;border-bottom:2px solid transparent}',
+    '.tabs button[aria-selected="true"]{color:#1b1f24;font-weight:600;border-bottom-color:currentColor}',
+    '.helpv{background:#f6f7f9;overflow-y:auto;padding:10px;gap:8px}',
+    '.helpv input{border:1px solid #cfd4da;border-radius:10px;padding:8px 10px;background:#fff;font-size:16px;width:100%}',
+    '.hres{display:flex;flex-direction:column;gap:6px}.hres button{text-align:left;background:#fff;border:1px solid #e3e6ea;border-radius:10px;padding:8px 10px;cursor:pointer}',
+    '.hres .none{font-size:13px;color:#68707c}',
+    '.art{background:#fff;border:1px solid #e3e6ea;border-radius:10px;padding:10px 12px;display:flex;flex-direction:column;gap:8px}',
+    '.art h2{font-weight:600;font-size:15px}.art .body{font-size:13.5px;overflow-wrap:anywhere}.art .body p{margin:0 0 6px}.art .body a{color:#2f6fed;text-decoration:underline}',
+    '.art .body ul,.art .body ol{padding-left:18px}.art .body img{max-width:100%}',
+    '.art .ask{display:flex;flex-direction:column;gap:6px;border-top:1px solid #eef0f3;padding-top:8px;font-size:13px}',
+    '.art .ask div{display:flex;gap:6px}.art .ask button{border-radius:8px;padding:6px 10px;cursor:pointer;font-weight:600;border:1px solid #cfd4da;background:#fff}',
+    '.hback{align-self:flex-start;font-size:12.5px;color:#2f6fed;cursor:pointer;text-decoration:underline}',
+    '.ctx{display:flex;gap:6px;align-items:center;font-size:12px;padding:4px 10px;background:#fff;border-top:1px solid #e3e6ea;color:#4b5563}',
+    '.ctx button{color:#c4272d;cursor:pointer;font-size:12px}',
     '.m.v{align-self:flex-end;align-items:flex-end}.m.a{align-self:flex-start;align-items:flex-start}',
     '.who{font-size:11.5px;color:#68707c;padding:0 4px}',
     '.b{padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}',
@@ -236,9 +262,12 @@
     comp.addEventListener('submit', function (e) { e.preventDefault(); submit(); });
     comp.appendChild(ui.file); comp.appendChild(clip); comp.appendChild(ui.input); comp.appendChild(send);
     ui.comp = comp;
-    ui.panel.appendChild(head); ui.panel.appendChild(ui.convs); ui.panel.appendChild(ui.list); ui.panel.appendChild(ui.typing);
-    ui.panel.appendChild(ui.closed);
-    ui.panel.appendChild(ui.notice); ui.panel.appendChild(ui.chips); ui.panel.appendChild(comp);
+    ui.ctx = el('div', 'ctx hidden');
+    ui.chat = el('div', 'chatv');
+    ui.chat.appendChild(ui.convs); ui.chat.appendChild(ui.list); ui.chat.appendChild(ui.typing);
+    ui.chat.appendChild(ui.closed);
+    ui.chat.appendChild(ui.notice); ui.chat.appendChild(ui.chips); ui.chat.appendChild(ui.ctx); ui.chat.appendChild(comp);
+    ui.panel.appendChild(head); ui.panel.appendChild(buildTabs()); ui.panel.appendChild(ui.chat); ui.panel.appendChild(buildHelp());
     ui.pro = el('div', 'pro hidden');
     ui.pro.addEventListener('click', function () { ui.pro.classList.add('hidden'); open(); });
     ui.wrap.appendChild(ui.pro); ui.wrap.appendChild(ui.panel); ui.wrap.appendChild(ui.launcher);
@@ -278,10 +307,10 @@
     if (fresh) node = el('div');
     node.textContent = '';
     var mine = m.from === 'visitor';
-    node.className = 'm ' + (mine ? 'v' : 'a');
+    node.className = 'm ' + (mine ? 'v' : 'a') + (m.from === 'bot' ? ' bot' : '');
     node.setAttribute('data-key', key);
     var who = null;
-    if (!mine) { who = el('div', 'who'); who.appendChild(iso(m.author || S.t.agent)); }
+    if (!mine) { who = el('div', 'who'); who.appendChild(iso(m.from === 'bot' ? S.t.bot : (m.author || S.t.agent))); }
     if (m.channel && m.channel !== 'widget') {
       if (!who) who = el('div', 'who');
       who.appendChild(el('span', 'tag', channelTag(m.channel)));
@@ -297,6 +326,7 @@
       node.appendChild(q);
     }
     if (m.survey) node.appendChild(rateCard(m));
+    if (m.from === 'bot' && m.choices && m.choices.length && !m.answered) node.appendChild(quickReplies(m));
     if (m.attachments && m.attachments.length) {
       var box = el('div', 'att');
       for (var i = 0; i < m.attachments.length; i++) renderAtt(box, m.attachments[i]);
@@ -308,6 +338,25 @@
       var near = ui.list.scrollHeight - ui.list.scrollTop - ui.list.clientHeight < 80;
       ui.list.appendChild(node);
       if (near || mine) ui.list.scrollTop = ui.list.scrollHeight;
+    }
+  }
+  // quickReplies are a bot question's buttons: a button sends its label as
+  // the visitor's message (the bot matches it), and the buttons go away
+  // once the visitor has answered.
+  function quickReplies(m) {
+    var box = el('div', 'qr');
+    m.choices.forEach(function (c) {
+      var b = el('button', '', String(c)); b.type = 'button';
+      b.addEventListener('click', function () { ui.input.value = String(c); submit(); });
+      box.appendChild(b);
+    });
+    return box;
+  }
+  // answered hides the buttons of bot messages before a visitor's message.
+  function answered(upTo) {
+    for (var k in S.msgs) {
+      var b = S.msgs[k];
+      if (b.from === 'bot' && !b.answered && (!upTo || b.id < upTo)) { b.answered = true; if (b.node) render(b); }
     }
   }
   // rateCard is the inline rating card of a survey request: five faces
@@ -371,8 +420,10 @@
       dropOutbox(m.client_id);
     }
     if (S.msgs[m.id]) { if (m.node && m.node !== S.msgs[m.id].node) m.node.remove(); m.node = S.msgs[m.id].node; }
+    if (S.msgs[m.id] && S.msgs[m.id].answered) m.answered = true;
     S.msgs[m.id] = m;
     render(m);
+    if (m.from === 'visitor') answered(m.id);
     if (live && m.from === 'agent') {
       hideTyping();
       if (!S.open || document.hidden) notify(); else sendRead();
@@ -382,7 +433,8 @@
   // ---- outbox: unsent messages survive reloads and reconnects ----
   function saveOutbox() {
     store('outbox', S.outbox.length ? S.outbox.map(function (f) {
-      return { type: f.type, client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id };
+      return { type: f.type, client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id,
+        lang: f.lang, article: f.article };
     }) : null);
   }
   function dropOutbox(id) { S.outbox = S.outbox.filter(function (o) { return o.client_id !== id; }); saveOutbox(); }
@@ -392,8 +444,10 @@
     if (new Blob([text]).size > (S.session.settings.max_text_bytes || 8192)) { showNotice(S.t.tooLong); return; }
     if (S.refs.some(function (r) { return !r.ref; })) return; // an upload is still running
     var f = { type: 'message', client_id: cid(), text: text, refs: S.refs.map(function (r) { return r.ref; }), page: page(), locale: navigator.language || '', tz: tz(),
-      conversation_id: sendTarget() };
+      conversation_id: sendTarget(), lang: S.lang };
+    if (S.context) { f.article = { id: S.context.id, title: S.context.title }; setContext(null); }
     ui.input.value = ''; S.refs = []; renderChips(); sendTyping(false);
+    answered(0);
     S.outbox.push(f); saveOutbox();
     queue(f);
     flush();
@@ -520,7 +574,7 @@
   }
   function restart() { startSession().then(connect, retry); }
   function wsSend(f) {
-    try { S.ws.send(JSON.stringify({ type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id })); } catch (e) { log(e); }
+    try { S.ws.send(JSON.stringify({ type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id, lang: f.lang, article: f.article })); } catch (e) { log(e); }
   }
   function onFrame(f) {
     switch (f.type) {
@@ -550,7 +604,7 @@
   function postMessage(f) {
     if (f.inflight) return;
     f.inflight = true;
-    api('POST', '/messages', { type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id })
+    api('POST', '/messages', { type: 'message', client_id: f.client_id, text: f.text, refs: f.refs, page: f.page, locale: f.locale, tz: f.tz, conversation_id: f.conversation_id, lang: f.lang, article: f.article })
       .then(function (m) { f.inflight = false; addMessage(m, false); }, function (err) {
         f.inflight = false;
         var e = (err && err.body && err.body.error) || {};
@@ -863,6 +917,116 @@
     }, 2000);
   }
 
+  // ---- help tab: search, read, "did this answer your question?" ----
+  // Articles come from the public help API (GET /api/v1/kb/suggest while
+  // typing, GET /api/v1/kb/public/{id} to read: published only, sanitized
+  // HTML); titles go in with textContent. "Yes" counts the visit as
+  // self-served (POST /helped); "no" opens the chat with the article
+  // attached to the visitor's next message.
+  function buildTabs() {
+    var tabs = el('div', 'tabs'); tabs.setAttribute('role', 'tablist');
+    ui.tabChat = el('button', '', S.t.chatTab); ui.tabHelp = el('button', '', S.t.helpTab);
+    [ui.tabChat, ui.tabHelp].forEach(function (b, i) {
+      b.type = 'button'; b.setAttribute('role', 'tab'); b.setAttribute('data-tab', i ? 'help' : 'chat');
+      b.addEventListener('click', function () { showTab(i ? 'help' : 'chat'); });
+      tabs.appendChild(b);
+    });
+    ui.tabs = tabs;
+    return tabs;
+  }
+  function buildHelp() {
+    ui.help = el('div', 'helpv hidden'); ui.help.setAttribute('role', 'tabpanel');
+    ui.hq = el('input'); ui.hq.type = 'search'; ui.hq.placeholder = S.t.helpSearch; ui.hq.setAttribute('aria-label', S.t.helpSearch);
+    ui.hq.maxLength = 200;
+    ui.hq.addEventListener('input', function () { clearTimeout(S.helpTimer); S.helpTimer = setTimeout(helpSearch, 200); });
+    ui.hres = el('div', 'hres'); ui.hres.appendChild(el('div', 'none', S.t.helpHint));
+    ui.art = el('div', 'art hidden');
+    ui.help.appendChild(ui.hq); ui.help.appendChild(ui.hres); ui.help.appendChild(ui.art);
+    return ui.help;
+  }
+  function showTab(which, quiet) {
+    S.tab = which;
+    ui.chat.classList.toggle('hidden', which !== 'chat');
+    ui.help.classList.toggle('hidden', which !== 'help');
+    ui.tabChat.setAttribute('aria-selected', which === 'chat' ? 'true' : 'false');
+    ui.tabHelp.setAttribute('aria-selected', which === 'help' ? 'true' : 'false');
+    if (!quiet) try { (which === 'help' ? ui.hq : ui.input).focus(); } catch (e) { log(e); }
+  }
+  function helpSearch() {
+    var q = ui.hq.value.trim(), seq = (S.helpSeq = (S.helpSeq || 0) + 1);
+    ui.art.classList.add('hidden'); ui.hres.classList.remove('hidden');
+    if (!q) { ui.hres.textContent = ''; ui.hres.appendChild(el('div', 'none', S.t.helpHint)); return; }
+    var url = ORIGIN + '/api/v1/kb/suggest?limit=5&locale=' + encodeURIComponent(S.lang) + '&q=' + encodeURIComponent(q.slice(0, 200));
+    fetch(url, { credentials: 'omit' }).then(function (r) { return r.ok ? r.json() : { items: [] }; }).then(function (j) {
+      if (seq !== S.helpSeq) return; // a newer search is on its way
+      ui.hres.textContent = '';
+      var items = (j && j.items) || [];
+      if (!items.length) { ui.hres.appendChild(el('div', 'none', S.t.helpEmpty)); return; }
+      items.forEach(function (it) {
+        var b = el('button', '', String(it.title || '')); b.type = 'button'; b.dir = 'auto';
+        b.setAttribute('data-article', String(it.id));
+        b.addEventListener('click', function () { readArticle(it.id); });
+        ui.hres.appendChild(b);
+      });
+    }).catch(function (e) { log(e); });
+  }
+  function readArticle(id) {
+    fetch(ORIGIN + '/api/v1/kb/public/' + encodeURIComponent(id), { credentials: 'omit' }).then(function (r) {
+      if (!r.ok) throw r.status;
+      return r.json();
+    }).then(function (a) {
+      ui.hres.classList.add('hidden');
+      ui.art.textContent = ''; ui.art.classList.remove('hidden');
+      ui.art.setAttribute('data-article', String(a.id));
+      var back = el('button', 'hback', S.t.helpBack); back.type = 'button';
+      back.addEventListener('click', function () { ui.art.classList.add('hidden'); ui.hres.classList.remove('hidden'); });
+      var h = el('h2', '', String(a.title || '')); h.dir = 'auto';
+      var body = el('div', 'body'); body.dir = 'auto';
+      copyNodes(new DOMParser().parseFromString(String(a.html || ''), 'text/html').body, body);
+      var ask = el('div', 'ask'); ask.appendChild(el('span', '', S.t.helpAsk));
+      var row = el('div'), yes = el('button', 'yes', S.t.helpYes), no = el('button', 'no', S.t.helpNo);
+      yes.type = no.type = 'button';
+      yes.addEventListener('click', function () {
+        api('POST', '/helped', { article_id: a.id, lang: S.lang }).catch(function (e) { log(e); });
+        ask.textContent = ''; ask.appendChild(el('span', 'glad', S.t.helpGlad));
+      });
+      no.addEventListener('click', function () { setContext({ id: a.id, title: String(a.title || '') }); showTab('chat'); open(); });
+      row.appendChild(yes); row.appendChild(no); ask.appendChild(row);
+      ui.art.appendChild(back); ui.art.appendChild(h); ui.art.appendChild(body); ui.art.appendChild(ask);
+    }).catch(function (e) { log('article', e); });
+  }
+  // copyNodes rebuilds an article's HTML (sanitized by the server already)
+  // from an inert parsed document, keeping only text and plain formatting
+  // tags, and links only to http(s): no HTML string ever reaches a sink.
+  var KEEP = { P: 1, STRONG: 1, EM: 1, B: 1, I: 1, UL: 1, OL: 1, LI: 1, H1: 1, H2: 1, H3: 1, H4: 1, CODE: 1, PRE: 1, BR: 1, HR: 1,
+    BLOCKQUOTE: 1, A: 1, TABLE: 1, THEAD: 1, TBODY: 1, TR: 1, TH: 1, TD: 1 };
+  var DROP = { SCRIPT: 1, STYLE: 1, TEMPLATE: 1, IFRAME: 1, OBJECT: 1, SVG: 1, MATH: 1 };
+  function copyNodes(src, dst) {
+    for (var n = src.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === 3) { dst.appendChild(document.createTextNode(n.nodeValue)); continue; }
+      var tag = n.nodeType === 1 ? n.tagName.toUpperCase() : '';
+      if (!tag || DROP[tag]) continue;
+      if (!KEEP[tag]) { copyNodes(n, dst); continue; }
+      var e = document.createElement(tag.toLowerCase());
+      if (tag === 'A') {
+        var href = n.getAttribute('href') || '';
+        if (/^https?:\/\//i.test(href)) { e.href = href; e.target = '_blank'; e.rel = 'noopener noreferrer'; }
+      }
+      copyNodes(n, e); dst.appendChild(e);
+    }
+  }
+  // setContext attaches a help article to the next message (null: none).
+  function setContext(a) {
+    S.context = a;
+    ui.ctx.textContent = '';
+    ui.ctx.classList.toggle('hidden', !a);
+    if (!a) return;
+    var t = el('span', '', ''); t.appendChild(document.createTextNode(fmt(S.t.helpAbout, { t: '' }))); t.appendChild(iso(a.title));
+    var x = el('button', '', S.t.helpDrop); x.type = 'button';
+    x.addEventListener('click', function () { setContext(null); });
+    ui.ctx.appendChild(t); ui.ctx.appendChild(x);
+  }
+
   // ---- open / close ----
   function open() {
     if (!ui.panel) { S.wantOpen = true; return; }
@@ -921,6 +1085,7 @@
     startSession().then(function (s) {
       S.lang = pickLang(s.settings.locale); S.t = T[S.lang];
       build();
+      showTab('chat', true);
       loadHistory(s);
       renderStatus();
       S.outbox = store('outbox') || [];
@@ -935,6 +1100,7 @@
         window.__hanboxWidget = {
           root: root, state: S, open: open, close: close,
           send: function (text) { ui.input.value = text; submit(); },
+          tab: showTab,
           launcher: function () { return ui.launcher; }
         };
       }
