@@ -185,6 +185,10 @@ type Visitors interface {
 	// and the contact's answer.
 	PendingSurveys(ctx context.Context, contactID int64) ([]inbox.SurveyRequest, []int64, error)
 	AnswerSurveyAs(ctx context.Context, contactID int64, publicID string, score int, comment string) (*inbox.SurveyAccess, error)
+	// TicketQueuePlace and TeamQueue show a waiting visitor their place in
+	// the team queue, computed from the queue.
+	TicketQueuePlace(ctx context.Context, ticketID int64) (inbox.QueuePlace, error)
+	TeamQueue(ctx context.Context, teamID int64, limit int) ([]int64, error)
 }
 
 // Pages opens conversation links for a chat channel that serves the live

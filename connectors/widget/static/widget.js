@@ -35,7 +35,7 @@
       rateComment: 'Anything to add? (optional)', rateSend: 'Send rating', rateClosed: 'This survey has closed.',
       suggested: 'These articles may answer your question:',
       badEmail: 'That does not look like an email address.', uploadAgain: 'A file could not be attached; please upload it again.',
-      notSent: 'This message could not be sent.',
+      notSent: 'This message could not be sent.', queued: 'You are number {n} in the queue.',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
@@ -55,7 +55,7 @@
       rateComment: '더 하실 말씀이 있나요? (선택)', rateSend: '평가 보내기', rateClosed: '마감된 설문입니다.',
       suggested: '이 문서가 도움이 될 수 있어요:',
       badEmail: '이메일 주소 형식이 아닙니다.', uploadAgain: '파일을 첨부하지 못했습니다. 다시 올려 주세요.',
-      notSent: '이 메시지를 보낼 수 없습니다.',
+      notSent: '이 메시지를 보낼 수 없습니다.', queued: '대기 순서: {n}번째입니다.',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
@@ -67,6 +67,9 @@
     lastId: 0, connId: 0, msgs: {}, pending: {}, outbox: [], refs: [], readAt: 0, agentTypingTimer: 0,
     typingSent: 0, typingTimer: 0, pingTimer: 0, emailAsked: false, lastUrl: '', started: false,
     reconnectTimer: 0, titleTimer: 0, baseTitle: document.title,
+    // Places of waiting conversations in their team queue, by id (from the
+    // session and "queue" frames; 0: not waiting).
+    queue: {},
     // Cross-channel history (a verified customer): conversations by id, the
     // one shown (null: every message in one stream, 'new': a new one).
     multi: false, convs: {}, conv: null
@@ -523,6 +526,7 @@
       case 'read': S.readAt = Date.parse(f.at) || Date.now(); refreshStatuses(); break;
       case 'error': if (f.code === 'survey_closed') showNotice(S.t.rateClosed); else onSendError(f); break;
       case 'survey_thanks': onSurveyThanks(f); break;
+      case 'queue': S.queue[f.conversation_id] = f.position || 0; renderStatus(); break;
     }
   }
   function startPolling() {
@@ -589,7 +593,7 @@
   function loadHistory(s) {
     var all = s.conversations || [];
     S.convs = {};
-    for (var c = 0; c < all.length; c++) S.convs[all[c].id] = all[c];
+    for (var c = 0; c < all.length; c++) { S.convs[all[c].id] = all[c]; S.queue[all[c].id] = all[c].queue_position || 0; }
     // A verified customer with history beyond one chat gets the list of
     // their conversations on every channel; everyone else one stream.
     S.multi = !!(s.contact && s.contact.verified) && (all.length > 1 || all.some(function (cv) { return cv.channel !== 'widget'; }));
@@ -619,11 +623,22 @@
     return fmt(S.t.hours, { n: Math.round(sec / 3600) });
   }
   function offHours() { var h = S.session.office_hours || {}; return h.enabled && !h.open; }
+  // queuePlace is the shown conversation's place in the team queue (in one
+  // stream: the newest waiting conversation's), 0 when it is not waiting.
+  function queuePlace() {
+    if (S.conv) return S.queue[S.conv] || 0;
+    if (S.multi) return 0;
+    var best = 0, bestId = -1;
+    for (var id in S.queue) if (S.queue[id] > 0 && Number(id) > bestId) { best = S.queue[id]; bestId = Number(id); }
+    return best;
+  }
   function renderStatus() {
     var s = S.session, h = s.office_hours || {}, parts = [];
     if (offHours()) {
       parts.push(S.t.away);
       if (h.next_open) parts.push(fmt(S.t.backAt, { t: whenText(h.next_open) }));
+    } else if (queuePlace() > 0) {
+      parts.push(fmt(S.t.queued, { n: queuePlace() }));
     } else if (s.expected_reply_seconds) {
       parts.push(fmt(S.t.replyIn, { t: replyText(s.expected_reply_seconds) }));
     }
