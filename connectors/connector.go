@@ -191,6 +191,10 @@ type Visitors interface {
 	// RecordSelfServed counts a visit whose visitor said a help article
 	// answered their question (once per visit key).
 	RecordSelfServed(ctx context.Context, channelID int64, visitKey string, articleID int64, locale string) (bool, error)
+	// TicketQueuePlace and TeamQueue show a waiting visitor their place in
+	// the team queue, computed from the queue.
+	TicketQueuePlace(ctx context.Context, ticketID int64) (inbox.QueuePlace, error)
+	TeamQueue(ctx context.Context, teamID int64, limit int) ([]int64, error)
 }
 
 // Identifier is implemented by a Visitors that keeps customer profiles: a

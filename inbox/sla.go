@@ -245,6 +245,7 @@ func (e *slaEngine) handle(ctx context.Context, ev Event) error {
 	default:
 		return nil
 	}
+	changed := false
 	err := e.s.st.Tx(ctx, func(tx *gorm.DB) error {
 		t, err := lockTicket(tx, ev.TicketID)
 		if errors.Is(err, ErrNotFound) {
@@ -253,12 +254,27 @@ func (e *slaEngine) handle(ctx context.Context, ev Event) error {
 		if err != nil {
 			return err
 		}
-		return e.apply(tx, t, ev, reopened)
+		// A ticket no policy ever applied to, and none applies to now, has
+		// nothing to set (the common case without SLA policies).
+		changed = t.SLAPolicyID != nil || t.SLADueAt != nil
+		if err := e.apply(tx, t, ev, reopened); err != nil {
+			return err
+		}
+		if !changed {
+			var now store.Ticket
+			if err := tx.Select("sla_policy_id").Take(&now, t.ID).Error; err != nil {
+				return err
+			}
+			changed = now.SLAPolicyID != nil
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sla: apply to ticket %d: %w", ev.TicketID, err)
 	}
-	e.s.bus.Publish(Event{Type: EventTicketSLA, TicketID: ev.TicketID})
+	if changed {
+		e.s.bus.Publish(Event{Type: EventTicketSLA, TicketID: ev.TicketID})
+	}
 	return nil
 }
 

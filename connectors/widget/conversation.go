@@ -51,6 +51,9 @@ type frame struct {
 	Code         string           `json:"code,omitempty"`
 	Message      string           `json:"message,omitempty"`
 	RetryAfter   int              `json:"retry_after,omitempty"` // seconds, on rate_limited errors
+	// Position is a "queue" frame's place in the team queue (0: no longer
+	// waiting).
+	Position *int `json:"position,omitempty"`
 	// Survey is the rating card on a survey request (server frames) or the
 	// answer (a client "survey" frame: id, score, and Text as the comment).
 	Survey *surveyJSON `json:"survey,omitempty"`
@@ -255,7 +258,10 @@ type conversation struct {
 	Messages    []frame   `json:"messages"`
 	Created     time.Time `json:"created_at"`
 	LastAt      time.Time `json:"last_message_at"`
-	keys        []string  // this identity's chat keys, for currentConversation
+	// QueuePosition is the conversation's place in its team's queue (1:
+	// next), while it waits for an agent; 0 otherwise.
+	QueuePosition int      `json:"queue_position,omitempty"`
+	keys          []string // this identity's chat keys, for currentConversation
 }
 
 // conversationID is the id frames carry for the conversation of a ticket.
@@ -364,4 +370,78 @@ func (c *Channel) expectedReply(ctx context.Context) int64 {
 	c.replySeconds = int64(d / time.Second)
 	c.replyAt = c.now()
 	return c.replySeconds
+}
+
+// queuePositions fills the places in their team queues of the open
+// conversations among convs.
+func (c *Channel) queuePositions(ctx context.Context, convs []conversation) {
+	for i := range convs {
+		if !convs[i].Open {
+			continue
+		}
+		p, err := c.svc.TicketQueuePlace(ctx, convs[i].TicketID)
+		if err != nil {
+			c.log.Warn("widget: queue place", "ticket_id", convs[i].TicketID, "err", err)
+			continue
+		}
+		convs[i].QueuePosition = p.Position
+	}
+}
+
+// maxQueueFrames bounds how many waiting tickets one queue change updates.
+const maxQueueFrames = 500
+
+// onQueueMoved tells the visitors of a team's waiting tickets their places
+// after a ticket joined, left or moved in the queue (created, assigned,
+// unassigned, its status or team changed), and the visitors of the changed
+// ticket that it no longer waits when so. Places come from the queue.
+func (c *Channel) onQueueMoved(ctx context.Context, e inbox.Event) {
+	if !c.hub.anyone() {
+		return // nobody to tell
+	}
+	place, err := c.svc.TicketQueuePlace(ctx, e.TicketID)
+	if err != nil {
+		return
+	}
+	send := func(ticketID int64, pos int) { c.sendQueuePlace(ctx, ticketID, pos) }
+	teams := []int64{place.TeamID}
+	if ch := e.Changes; ch != nil && ch.TeamID != nil && ch.TeamID.Old != 0 && ch.TeamID.Old != place.TeamID {
+		teams = append(teams, ch.TeamID.Old) // it left that queue
+	}
+	if place.Position == 0 {
+		send(e.TicketID, 0)
+	}
+	for _, team := range teams {
+		if team == 0 {
+			continue
+		}
+		ids, err := c.svc.TeamQueue(ctx, team, maxQueueFrames)
+		if err != nil {
+			c.log.Warn("widget: team queue", "team_id", team, "err", err)
+			continue
+		}
+		for i, id := range ids {
+			send(id, i+1)
+		}
+	}
+}
+
+// queueMoved reports whether a ticket event may change a team queue.
+func queueMoved(e inbox.Event) bool {
+	if e.Type == inbox.EventTicketCreated {
+		return true
+	}
+	ch := e.Changes
+	return e.Type == inbox.EventTicketUpdated && ch != nil && (ch.Assignee != nil || ch.Status != nil || ch.TeamID != nil)
+}
+
+// sendQueuePlace tells the connected visitors of a ticket its place in the
+// team queue (0: no longer waiting).
+func (c *Channel) sendQueuePlace(ctx context.Context, ticketID int64, pos int) {
+	contactID := c.ticketContactID(ctx, ticketID)
+	if contactID == 0 || !c.hub.hasContact(contactID) {
+		return
+	}
+	f := frame{Type: "queue", Conversation: conversationID(ticketID + inbox.TicketNumberBase), Position: &pos}
+	c.hub.broadcast(ctx, contactID, f, reach{ticketID: ticketID})
 }

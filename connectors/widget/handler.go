@@ -371,6 +371,7 @@ func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *a
 		i := byConv[m.Conversation]
 		convs[i].Messages = append(convs[i].Messages, m)
 	}
+	c.queuePositions(ctx, convs)
 	c.shown(cl, v, convs)
 	if len(convs) > 0 && convs[0].Open {
 		c.hub.setContact(c.identity(cl), v.contactID, convs[0].TicketID)
@@ -596,6 +597,13 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 	c.ticketMu.Lock()
 	c.ticketContact[res.TicketID] = res.ContactID
 	c.ticketMu.Unlock()
+	if res.NewTicket {
+		// The ticket.created event may have passed before this visitor was
+		// allowed its ticket: tell them their place now.
+		if p, err := c.svc.TicketQueuePlace(ctx, res.TicketID); err == nil && p.Position > 0 {
+			c.sendQueuePlace(ctx, res.TicketID, p.Position)
+		}
+	}
 	if !cl.EmailVerified && cl.Email != "" && res.NewTicket {
 		if err := c.svc.SetContactEmail(ctx, res.ContactID, cl.Email); err != nil {
 			c.log.Warn("widget: set contact email", "contact_id", res.ContactID, "err", err)

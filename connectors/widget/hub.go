@@ -238,6 +238,13 @@ func (h *hub) hasContact(contactID int64) bool {
 	return len(h.byContact[contactID]) > 0
 }
 
+// anyone reports whether any visitor (socket or poller) is known.
+func (h *hub) anyone() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.visitors) > 0
+}
+
 // connCount returns the number of live sockets.
 func (h *hub) connCount() int {
 	h.mu.Lock()

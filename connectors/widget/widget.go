@@ -194,7 +194,9 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		case inbox.EventContactUpdated:
 			return e.Contact != nil && e.Contact.MergedFrom != 0
 		case inbox.EventTicketUpdated:
-			return ticketsMoved(e)
+			return ticketsMoved(e) || queueMoved(e)
+		case inbox.EventTicketCreated:
+			return queueMoved(e)
 		case inbox.EventLinkRevoked:
 			return true
 		}
@@ -219,8 +221,13 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 				c.onRemoteEvent(ctx, e)
 			case e.Type == inbox.EventLinkRevoked:
 				c.onLinkRevoked(ctx, e)
-			case e.Type == inbox.EventTicketUpdated:
-				c.onTicketsMoved(ctx)
+			case e.Type == inbox.EventTicketUpdated || e.Type == inbox.EventTicketCreated:
+				if ticketsMoved(e) {
+					c.onTicketsMoved(ctx)
+				}
+				if queueMoved(e) {
+					c.onQueueMoved(ctx, e)
+				}
 			default:
 				c.onAgentEvent(ctx, e)
 			}

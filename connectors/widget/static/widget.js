@@ -38,7 +38,7 @@
       helpHint: 'Type a question to find an answer.', helpBack: 'Back to results', helpAsk: 'Did this answer your question?',
       helpYes: 'Yes, thanks', helpNo: 'No, chat with us', helpGlad: 'Glad it helped!', helpAbout: 'About: {t}', helpDrop: 'Remove',
       badEmail: 'That does not look like an email address.', uploadAgain: 'A file could not be attached; please upload it again.',
-      notSent: 'This message could not be sent.',
+      notSent: 'This message could not be sent.', queued: 'You are number {n} in the queue.',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
@@ -61,7 +61,7 @@
       helpHint: '궁금한 점을 입력하면 답을 찾아 드려요.', helpBack: '검색 결과로', helpAsk: '이 문서로 궁금한 점이 해결되었나요?',
       helpYes: '네, 해결됐어요', helpNo: '아니요, 상담할래요', helpGlad: '도움이 되어 기쁩니다!', helpAbout: '읽던 문서: {t}', helpDrop: '빼기',
       badEmail: '이메일 주소 형식이 아닙니다.', uploadAgain: '파일을 첨부하지 못했습니다. 다시 올려 주세요.',
-      notSent: '이 메시지를 보낼 수 없습니다.',
+      notSent: '이 메시지를 보낼 수 없습니다.', queued: '대기 순서: {n}번째입니다.',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
@@ -73,6 +73,9 @@
     lastId: 0, connId: 0, msgs: {}, pending: {}, outbox: [], refs: [], readAt: 0, agentTypingTimer: 0,
     typingSent: 0, typingTimer: 0, pingTimer: 0, emailAsked: false, lastUrl: '', started: false,
     reconnectTimer: 0, titleTimer: 0, baseTitle: document.title,
+    // Places of waiting conversations in their team queue, by id (from the
+    // session and "queue" frames; 0: not waiting).
+    queue: {},
     // Cross-channel history (a verified customer): conversations by id, the
     // one shown (null: every message in one stream, 'new': a new one).
     multi: false, convs: {}, conv: null
@@ -583,6 +586,7 @@
       case 'read': S.readAt = Date.parse(f.at) || Date.now(); refreshStatuses(); break;
       case 'error': if (f.code === 'survey_closed') showNotice(S.t.rateClosed); else onSendError(f); break;
       case 'survey_thanks': onSurveyThanks(f); break;
+      case 'queue': S.queue[f.conversation_id] = f.position || 0; renderStatus(); break;
     }
   }
   function startPolling() {
@@ -650,7 +654,7 @@
   function loadHistory(s) {
     var all = s.conversations || [];
     S.convs = {};
-    for (var c = 0; c < all.length; c++) S.convs[all[c].id] = all[c];
+    for (var c = 0; c < all.length; c++) { S.convs[all[c].id] = all[c]; S.queue[all[c].id] = all[c].queue_position || 0; }
     // A verified customer with history beyond one chat gets the list of
     // their conversations on every channel; everyone else one stream.
     S.multi = !!(s.contact && s.contact.verified) && (all.length > 1 || all.some(function (cv) { return cv.channel !== 'widget'; }));
@@ -680,11 +684,22 @@
     return fmt(S.t.hours, { n: Math.round(sec / 3600) });
   }
   function offHours() { var h = S.session.office_hours || {}; return h.enabled && !h.open; }
+  // queuePlace is the shown conversation's place in the team queue (in one
+  // stream: the newest waiting conversation's), 0 when it is not waiting.
+  function queuePlace() {
+    if (S.conv) return S.queue[S.conv] || 0;
+    if (S.multi) return 0;
+    var best = 0, bestId = -1;
+    for (var id in S.queue) if (S.queue[id] > 0 && Number(id) > bestId) { best = S.queue[id]; bestId = Number(id); }
+    return best;
+  }
   function renderStatus() {
     var s = S.session, h = s.office_hours || {}, parts = [];
     if (offHours()) {
       parts.push(S.t.away);
       if (h.next_open) parts.push(fmt(S.t.backAt, { t: whenText(h.next_open) }));
+    } else if (queuePlace() > 0) {
+      parts.push(fmt(S.t.queued, { n: queuePlace() }));
     } else if (s.expected_reply_seconds) {
       parts.push(fmt(S.t.replyIn, { t: replyText(s.expected_reply_seconds) }));
     }
