@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
-	apichan "github.com/hanbox/hanbox/connectors/api"
+	"github.com/hanbox/hanbox/signing"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
@@ -48,7 +48,7 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 		secret := h.secret
 		h.mu.Unlock()
 		hit := hookHit{delivery: r.Header.Get("X-Hanbox-Delivery"), event: r.Header.Get("X-Hanbox-Event")}
-		hit.verified = apichan.VerifyAt(secret, r.Header.Get("X-Hanbox-Signature"), r.Header.Get("X-Hanbox-Timestamp"), body, time.Now(), apichan.DefaultReplayWindow) == nil
+		hit.verified = signing.VerifyAt(secret, r.Header.Get("X-Hanbox-Signature"), r.Header.Get("X-Hanbox-Timestamp"), body, time.Now(), signing.DefaultReplayWindow) == nil
 		_ = json.Unmarshal(body, &hit.payload)
 		_, _ = io.WriteString(w, "수신 완료")
 		h.got <- hit

@@ -305,6 +305,9 @@ func (s *Service) ContactProfile(ctx context.Context, contactID int64, events in
 	if c.Locale != "" {
 		byKey[store.AttrLocale] = c.Locale
 	}
+	if c.TimeZone != "" {
+		byKey[store.AttrTimeZone] = c.TimeZone
+	}
 	p := &Profile{Contact: c}
 	for _, d := range defs {
 		p.Attributes = append(p.Attributes, ProfileAttribute{Def: d, Value: byKey[d.Key]})

@@ -72,6 +72,11 @@ func TestProfileFromIngestAndAPI(t *testing.T) {
 		if vals["plan"] != "pro" || vals["seats"] != 12.0 || vals[store.AttrEmailMarketing] != true || vals[store.AttrLocale] != "ko" || vals[store.AttrTimeZone] != "Asia/Seoul" {
 			t.Fatalf("after set: %v", vals)
 		}
+		// The time zone is the contact's own (quiet hours and NPS rounds read it).
+		var row store.Contact
+		if err := st.DB.Take(&row, res.ContactID).Error; err != nil || row.TimeZone != "Asia/Seoul" {
+			t.Fatalf("contact time zone %q (%v), want the attribute's Asia/Seoul", row.TimeZone, err)
+		}
 		if len(p.Events) != 1 || p.Events[0].Name != "order_paid" || !p.Events[0].At.Equal(at) || p.Events[0].Properties["amount"] != 39000.0 {
 			t.Fatalf("events: %+v", p.Events)
 		}

@@ -2,9 +2,6 @@ package inbox
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,64 +10,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/signing"
 	"github.com/hanbox/hanbox/store"
 )
 
 // Rule webhooks are outbox rows (store.PurposeWebhook) that the dispatcher
-// POSTs as JSON (WebhookPayload) with two headers:
+// POSTs as JSON (WebhookPayload), signed like every delivery Hanbox makes
+// (signing.SignAt; the README shows the check):
 //
-//	X-Hanbox-Delivery: <payload id, the same on every retry: deduplicate on it>
-//	X-Hanbox-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+//	X-Hanbox-Event: rule.webhook
+//	X-Hanbox-Delivery: <the same on every retry: deduplicate on it>
+//	X-Hanbox-Timestamp: <unix seconds>
+//	X-Hanbox-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
 //
-// The timestamp is signed so a receiver can refuse old replays
-// (VerifyWebhook). 2xx is success; 408, 429 and 5xx are retried with
-// backoff (429's Retry-After is honoured); other statuses fail at once.
-
-// Webhook headers.
-const (
-	WebhookSignatureHeader = "X-Hanbox-Signature"
-	WebhookDeliveryHeader  = "X-Hanbox-Delivery"
-)
-
-// SignWebhook returns the X-Hanbox-Signature value of body sent at ts.
-func SignWebhook(secret string, ts time.Time, body []byte) string {
-	t := strconv.FormatInt(ts.Unix(), 10)
-	return "t=" + t + ",v1=" + webhookMAC(secret, t, body)
-}
-
-func webhookMAC(secret, t string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(t))
-	m.Write([]byte("."))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// VerifyWebhook checks a X-Hanbox-Signature value against body: the MAC
-// under secret, and a timestamp within tolerance of now.
-func VerifyWebhook(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var t, v1 string
-	for _, part := range strings.Split(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			t = v
-		case "v1":
-			v1 = v
-		}
-	}
-	sec, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v1 == "" {
-		return errors.New("webhook: malformed signature")
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return errors.New("webhook: signature too old")
-	}
-	if !hmac.Equal([]byte(v1), []byte(webhookMAC(secret, t, body))) {
-		return errors.New("webhook: bad signature")
-	}
-	return nil
-}
+// 2xx is success; 408, 429 and 5xx are retried with backoff (429's
+// Retry-After is honoured); other statuses fail at once.
 
 // sendWebhook POSTs a webhook row.
 func (s *Service) sendWebhook(ctx context.Context, client *http.Client, row store.Outbox) (ExternalRef, error) {
@@ -84,8 +38,11 @@ func (s *Service) sendWebhook(ctx context.Context, client *http.Client, row stor
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Hanbox-Webhook/1")
-	req.Header.Set(WebhookDeliveryHeader, "outbox-"+strconv.FormatInt(row.ID, 10))
-	req.Header.Set(WebhookSignatureHeader, SignWebhook(secret, time.Now(), body))
+	stamp := time.Now().Unix()
+	req.Header.Set("X-Hanbox-Event", "rule.webhook")
+	req.Header.Set("X-Hanbox-Delivery", "outbox-"+strconv.FormatInt(row.ID, 10))
+	req.Header.Set("X-Hanbox-Timestamp", strconv.FormatInt(stamp, 10))
+	req.Header.Set("X-Hanbox-Signature", signing.SignAt(secret, stamp, body))
 	resp, err := client.Do(req)
 	if err != nil {
 		return ExternalRef{}, fmt.Errorf("webhook: %w", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/signing"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
@@ -33,13 +34,13 @@ func TestRuleWebhookSignedAndRetried(t *testing.T) {
 				w.WriteHeader(http.StatusGone)
 				return
 			}
-			if err := inbox.VerifyWebhook(secret, r.Header.Get(inbox.WebhookSignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
+			if err := signing.VerifyAt(secret, r.Header.Get("X-Hanbox-Signature"), r.Header.Get("X-Hanbox-Timestamp"), body, time.Now(), signing.DefaultReplayWindow); err != nil {
 				t.Errorf("signature: %v", err)
 			}
-			if inbox.VerifyWebhook("another secret 123", r.Header.Get(inbox.WebhookSignatureHeader), body, time.Now(), 5*time.Minute) == nil {
+			if signing.VerifyAt("another secret 123", r.Header.Get("X-Hanbox-Signature"), r.Header.Get("X-Hanbox-Timestamp"), body, time.Now(), signing.DefaultReplayWindow) == nil {
 				t.Error("a wrong secret verified")
 			}
-			deliveries = append(deliveries, r.Header.Get(inbox.WebhookDeliveryHeader))
+			deliveries = append(deliveries, r.Header.Get("X-Hanbox-Delivery"))
 			if calls == 1 {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				return

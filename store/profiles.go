@@ -189,8 +189,13 @@ func (s *Store) DeleteAttributeDef(ctx context.Context, key string) error {
 	})
 }
 
+// contactColumns are the built-in attributes kept on the contact row
+// (Contact.Locale, Contact.TimeZone) rather than as attribute values, so the
+// widget, surveys and quiet hours read the same value a profile shows.
+var contactColumns = map[string]string{AttrLocale: "locale", AttrTimeZone: "time_zone"}
+
 // ContactAttributes returns a contact's stored attribute values by key.
-// The built-in locale lives on the contact row (Contact.Locale), not here.
+// The built-ins on the contact row (contactColumns) are not here.
 func (s *Store) ContactAttributes(ctx context.Context, contactID int64) ([]ContactAttribute, error) {
 	var out []ContactAttribute
 	if err := s.DB.WithContext(ctx).Where("contact_id = ?", contactID).Order("key").Find(&out).Error; err != nil {
@@ -200,8 +205,8 @@ func (s *Store) ContactAttributes(ctx context.Context, contactID int64) ([]Conta
 }
 
 // PutContactAttributes writes values (replacing the stored ones of the same
-// keys) and deletes the keys in unset, in one transaction. A value of the
-// built-in locale goes to the contact row.
+// keys) and deletes the keys in unset, in one transaction. Values of the
+// built-ins on the contact row (locale, time zone) go to that row.
 func (s *Store) PutContactAttributes(ctx context.Context, contactID int64, set []ContactAttribute, unset []string) error {
 	return s.Tx(ctx, func(tx *gorm.DB) error { return PutContactAttributesTx(tx, contactID, set, unset) })
 }
@@ -210,13 +215,13 @@ func (s *Store) PutContactAttributes(ctx context.Context, contactID int64, set [
 func PutContactAttributesTx(tx *gorm.DB, contactID int64, set []ContactAttribute, unset []string) error {
 	for _, a := range set {
 		a.ContactID = contactID
-		if a.Key == AttrLocale {
-			loc := ""
+		if col, ok := contactColumns[a.Key]; ok {
+			v := ""
 			if a.Text != nil {
-				loc = *a.Text
+				v = *a.Text
 			}
-			if err := tx.Model(&Contact{}).Where("id = ?", contactID).Update("locale", loc).Error; err != nil {
-				return fmt.Errorf("store: set locale of contact %d: %w", contactID, err)
+			if err := tx.Model(&Contact{}).Where("id = ?", contactID).Update(col, v).Error; err != nil {
+				return fmt.Errorf("store: set %s of contact %d: %w", col, contactID, err)
 			}
 			continue
 		}
@@ -229,9 +234,9 @@ func PutContactAttributesTx(tx *gorm.DB, contactID int64, set []ContactAttribute
 		}
 	}
 	for _, k := range unset {
-		if k == AttrLocale {
-			if err := tx.Model(&Contact{}).Where("id = ?", contactID).Update("locale", "").Error; err != nil {
-				return fmt.Errorf("store: unset locale of contact %d: %w", contactID, err)
+		if col, ok := contactColumns[k]; ok {
+			if err := tx.Model(&Contact{}).Where("id = ?", contactID).Update(col, "").Error; err != nil {
+				return fmt.Errorf("store: unset %s of contact %d: %w", col, contactID, err)
 			}
 			continue
 		}

@@ -244,8 +244,8 @@ func (c SegmentCondition) compile(typ string, now time.Time) (string, []any) {
 		return not + `EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.name = ? AND e.at >= ?)`,
 			[]any{c.Name, now.Add(-time.Duration(c.Days) * 24 * time.Hour).UTC()}
 	}
-	if c.Key == AttrLocale {
-		return c.compileLocale()
+	if col, ok := contactColumns[c.Key]; ok {
+		return c.compileColumn(col)
 	}
 	const has = `EXISTS (SELECT 1 FROM contact_attributes a WHERE a.contact_id = c.id AND a.key = ?`
 	cmp := func(expr string, v any) (string, []any) { return has + " AND " + expr + ")", []any{c.Key, v} }
@@ -280,18 +280,20 @@ func (c SegmentCondition) compile(typ string, now time.Time) (string, []any) {
 	return cmp("a.text_value "+op+" ?", c.Value)
 }
 
-func (c SegmentCondition) compileLocale() (string, []any) {
+// compileColumn compiles a condition on a built-in kept on the contact row.
+func (c SegmentCondition) compileColumn(col string) (string, []any) {
+	col = "c." + col
 	switch c.Op {
 	case OpSet:
-		return "c.locale <> ''", nil
+		return col + " <> ''", nil
 	case OpUnset:
-		return "c.locale = ''", nil
+		return col + " = ''", nil
 	case OpContains:
-		return `LOWER(c.locale) LIKE ? ESCAPE '\'`, []any{"%" + EscapeLike(strings.ToLower(c.Value)) + "%"}
+		return "LOWER(" + col + `) LIKE ? ESCAPE '\'`, []any{"%" + EscapeLike(strings.ToLower(c.Value)) + "%"}
 	case OpNe:
-		return "c.locale <> '' AND c.locale <> ?", []any{c.Value}
+		return col + " <> '' AND " + col + " <> ?", []any{c.Value}
 	}
-	return "c.locale = ?", []any{c.Value}
+	return col + " = ?", []any{c.Value}
 }
 
 // attributeTypes returns the custom attributes' types by key.

@@ -37,6 +37,8 @@ func TestBrowserBotAdmin(t *testing.T) {
 	if got := a.text("h1"); got != "응답 봇" {
 		t.Fatalf("Korean title %q", got)
 	}
+	// Saving reloads the page; the marker tells the old page from the new.
+	eval[bool](a, `window.__beforeSave = true`)
 	a.do("build the flow",
 		chromedp.Click(chromedp.CSS(form+` input[name=enabled]`)),
 		chromedp.SendKeys(chromedp.CSS(form+` input[name=greeting_ko]`), "안녕하세요! 무엇을 도와드릴까요?"),
@@ -63,6 +65,8 @@ func TestBrowserBotAdmin(t *testing.T) {
 		f.Steps[1].Options[0].LabelKo != "결제" || f.Steps[1].Options[0].TeamID != team.ID {
 		t.Fatalf("stored flow %+v", f)
 	}
+	// Navigating while the save's reload is under way aborts one of them.
+	a.waitJS("the page reloaded after the save", `!window.__beforeSave && document.body.dataset.scripts === 'ready'`)
 
 	a.do("English", chromedp.Navigate(e.ts.URL+"/lang/en?next=/admin/bot"), chromedp.WaitVisible(chromedp.CSS(form)))
 	a.ready()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	apichan "github.com/hanbox/hanbox/connectors/api"
+	"github.com/hanbox/hanbox/signing"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
@@ -38,8 +38,8 @@ func newEventReceiver(t *testing.T) *eventReceiver {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		ok := apichan.VerifyAt(r.secret[req.URL.Path], req.Header.Get("X-Hanbox-Signature"), req.Header.Get("X-Hanbox-Timestamp"), body,
-			time.Now(), apichan.DefaultReplayWindow) == nil
+		ok := signing.VerifyAt(r.secret[req.URL.Path], req.Header.Get("X-Hanbox-Signature"), req.Header.Get("X-Hanbox-Timestamp"), body,
+			time.Now(), signing.DefaultReplayWindow) == nil
 		var p struct {
 			Type string `json:"type"`
 		}

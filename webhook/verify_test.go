@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	apichan "github.com/hanbox/hanbox/connectors/api"
+	"github.com/hanbox/hanbox/signing"
 )
 
 // The lines between the markers are the README's verification snippet, word
@@ -60,7 +60,7 @@ func TestSignatureAndReplayWindow(t *testing.T) {
 	body := []byte(`{"id":"evt_1_ticket.created","type":"ticket.created","version":1}`)
 	h := http.Header{}
 	h.Set("X-Hanbox-Timestamp", strconv.FormatInt(now.Unix(), 10))
-	h.Set("X-Hanbox-Signature", apichan.SignAt("whsec_k", now.Unix(), body))
+	h.Set("X-Hanbox-Signature", signing.SignAt("whsec_k", now.Unix(), body))
 	for _, c := range []struct {
 		name   string
 		secret string
@@ -78,7 +78,7 @@ func TestSignatureAndReplayWindow(t *testing.T) {
 			if got := verifyWebhook(c.secret, h, c.body, c.at); got != c.ok {
 				t.Fatalf("snippet: %v, want %v", got, c.ok)
 			}
-			err := apichan.VerifyAt(c.secret, h.Get("X-Hanbox-Signature"), h.Get("X-Hanbox-Timestamp"), c.body, c.at, apichan.DefaultReplayWindow)
+			err := signing.VerifyAt(c.secret, h.Get("X-Hanbox-Signature"), h.Get("X-Hanbox-Timestamp"), c.body, c.at, signing.DefaultReplayWindow)
 			if (err == nil) != c.ok {
 				t.Fatalf("VerifyAt: %v, want ok=%v", err, c.ok)
 			}

@@ -46,9 +46,9 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	apichan "github.com/hanbox/hanbox/connectors/api"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
+	"github.com/hanbox/hanbox/signing"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -698,7 +698,7 @@ func (w *Service) send(ctx context.Context, sub *store.WebhookSubscription, d *s
 	req.Header.Set("X-Hanbox-Event", d.EventType)
 	req.Header.Set("X-Hanbox-Delivery", d.PublicID)
 	req.Header.Set("X-Hanbox-Timestamp", strconv.FormatInt(stamp, 10))
-	req.Header.Set("X-Hanbox-Signature", apichan.SignAt(sub.Secret, stamp, body))
+	req.Header.Set("X-Hanbox-Signature", signing.SignAt(sub.Secret, stamp, body))
 	start := time.Now()
 	resp, err := w.opts.Client.Do(req)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/connectors/api"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/signing"
 )
 
 // TestSendClassifiesAnswers is issue 10 item 11: 408, 425, 429 and 5xx are
@@ -79,7 +80,7 @@ func TestSendClassifiesAnswers(t *testing.T) {
 			if err != nil || (c.status == 200 && ref.ID != "remote-9") {
 				t.Fatalf("%s: %v %+v", name, err, ref)
 			}
-			if gotSig != api.Sign("k", []byte(gotBody)) {
+			if gotSig != signing.Sign("k", []byte(gotBody)) {
 				t.Fatalf("signature %q does not sign the body", gotSig)
 			}
 			continue
@@ -138,7 +139,7 @@ func TestSendSurveyRequested(t *testing.T) {
 		Ticket: inbox.TicketRef{PublicID: "t1", Number: 1001}, Survey: sv}); err != nil {
 		t.Fatal(err)
 	}
-	if sig != api.Sign("k", body) {
+	if sig != signing.Sign("k", body) {
 		t.Fatal("survey webhook not signed")
 	}
 	var wh api.Webhook
