@@ -266,6 +266,12 @@ func TestNPSRounds(t *testing.T) {
 		if _, err := e.svc.AnswerSurvey(e.ctx, ub[strings.LastIndex(ub, "/s/")+3:], 10, ""); err != nil {
 			t.Fatal(err)
 		}
+		// A detractor's answer is low (for the low-rating rules); a promoter's is not.
+		var answered []store.Event
+		st.DB.Where("type = ?", inbox.EventSurveyAnswered).Order("id").Find(&answered)
+		if len(answered) != 2 || !strings.Contains(answered[0].Payload, `"low":true`) || strings.Contains(answered[1].Payload, `"low":true`) {
+			t.Fatalf("survey.answered events: %+v", answered)
+		}
 		score, err := e.svc.NPSScore(e.ctx, store.SurveyFilter{NPSSurveyID: def.ID})
 		if err != nil || score.Answers != 2 || score.Promoters != 1 || score.Detractors != 1 || score.Score() != 0 {
 			t.Fatalf("nps %+v %v", score, err)

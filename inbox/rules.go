@@ -53,11 +53,14 @@ const (
 	TriggerSLAWarning      = "sla_warning"
 	TriggerSLABreached     = "sla_breached"
 	TriggerNoReply         = "no_customer_reply"
+	// TriggerLowRating: the customer answered a survey about the ticket
+	// with a low score (CSAT 1–2 of 5, NPS 0–6: SurveyChanges.Low).
+	TriggerLowRating = "low_rating"
 )
 
 // RuleTriggers lists the triggers in the order forms show them.
 var RuleTriggers = []string{TriggerTicketCreated, TriggerCustomerMessage, TriggerAgentReply, TriggerTicketUpdated,
-	TriggerSLAWarning, TriggerSLABreached, TriggerNoReply}
+	TriggerSLAWarning, TriggerSLABreached, TriggerNoReply, TriggerLowRating}
 
 // Rule condition fields.
 const (
@@ -128,6 +131,7 @@ const (
 var ruleEventTypes = map[string]bool{
 	EventTicketCreated: true, EventMessageCreated: true, EventTicketUpdated: true,
 	"sla.warning": true, "sla.breached": true, EventTicketNoReply: true,
+	EventSurveyAnswered: true,
 }
 
 // RuleCause names the rule whose action made a change.
@@ -623,6 +627,12 @@ func triggerOf(e Event) string {
 		return TriggerSLABreached
 	case EventTicketNoReply:
 		return TriggerNoReply
+	case EventSurveyAnswered:
+		// Rules act on tickets: an NPS answer that no ticket asked for
+		// has none to act on.
+		if e.Survey != nil && e.Survey.Low && e.TicketID != 0 {
+			return TriggerLowRating
+		}
 	}
 	return ""
 }

@@ -588,6 +588,41 @@ func TestRuleSLATriggers(t *testing.T) {
 	})
 }
 
+// TestRuleLowRating: a low survey answer (CSAT 1–2, an NPS detractor)
+// fires the low-rating rules once per answer; a good answer, or an NPS
+// answer no ticket asked for, fires none.
+func TestRuleLowRating(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newRulesEnv(t, st)
+		r := e.rule(inbox.RuleInput{Name: "불만 → 팀장", Trigger: inbox.TriggerLowRating, Actions: []store.RuleAction{
+			{Type: inbox.ActAddTag, Value: "불만"}, {Type: inbox.ActSetStatus, Value: store.StatusOpen}}})
+		good := e.ingest("감사합니다", "", "")
+		bad := e.ingest("별로예요", "", "")
+		rules, _ := e.svc.Rules(e.ctx)
+		for _, ev := range []inbox.Event{
+			{ID: 1 << 41, Type: inbox.EventSurveyAnswered, TicketID: good, Survey: &inbox.SurveyChanges{Kind: store.SurveyCSAT, Score: 5}},
+			{ID: 1<<41 + 1, Type: inbox.EventSurveyAnswered, Survey: &inbox.SurveyChanges{Kind: store.SurveyNPS, Score: 2, Low: true}},
+			{ID: 1<<41 + 2, Type: inbox.EventSurveyAnswered, TicketID: bad, Survey: &inbox.SurveyChanges{Kind: store.SurveyCSAT, Score: 1, Low: true}},
+			{ID: 1<<41 + 2, Type: inbox.EventSurveyAnswered, TicketID: bad, Survey: &inbox.SurveyChanges{Kind: store.SurveyCSAT, Score: 1, Low: true}},
+		} {
+			if _, err := e.svc.ApplyRules(e.ctx, rules, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := tagsOf(e.ticket(good)); len(got) != 0 {
+			t.Fatalf("a good rating tagged %v", got)
+		}
+		if got := tagsOf(e.ticket(bad)); !slices.Equal(got, []string{"불만"}) {
+			t.Fatalf("low rating tags = %v", got)
+		}
+		var runs int64
+		st.DB.Model(&store.RuleRun{}).Where("rule_id = ?", r.ID).Count(&runs)
+		if runs != 1 {
+			t.Fatalf("rule runs = %d, want 1 (the redelivered answer acts once)", runs)
+		}
+	})
+}
+
 // TestRuleThatCannotAct: a rule whose agent was deactivated acts on
 // nothing (no half-done changes) and does not hold up the rules after it.
 func TestRuleThatCannotAct(t *testing.T) {

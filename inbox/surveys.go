@@ -69,7 +69,8 @@ type SurveyChanges struct {
 	Comment string `json:"comment,omitempty"`
 	// Previous is the score this answer replaced (nil: first answer).
 	Previous *int `json:"previous,omitempty"`
-	// Low is true for a low score (CSAT 1–2), the one automations watch.
+	// Low is true for a low score, the one automations watch: CSAT 1–2 of
+	// 5 (a thumbs down is 1), NPS 0–6 (a detractor).
 	Low bool `json:"low,omitempty"`
 }
 
@@ -568,7 +569,7 @@ func (s *Service) answer(ctx context.Context, a *SurveyAccess, score int, commen
 			"score": score, "comment": comment, "answers": gorm.Expr("answers + 1"), "answered_at": ts, "updated_at": ts}).Error; err != nil {
 			return fmt.Errorf("answer survey: %w", err)
 		}
-		ch := &SurveyChanges{ID: sv.ID, Kind: sv.Kind, Score: score, Comment: comment, Previous: sv.Score, Low: sv.Kind == store.SurveyCSAT && score <= 2}
+		ch := &SurveyChanges{ID: sv.ID, Kind: sv.Kind, Score: score, Comment: comment, Previous: sv.Score, Low: lowScore(sv.Kind, score)}
 		events = []Event{{Type: EventSurveyAnswered, TicketID: sv.TicketID, ContactID: sv.ContactID, ChannelID: sv.ChannelID, Survey: ch}}
 		if err := s.recordEvents(tx, events); err != nil {
 			return err
@@ -665,4 +666,12 @@ func (s *Service) AnswerSurveyByIdentity(ctx context.Context, kind, value, publi
 		return nil, err
 	}
 	return s.AnswerSurveyAs(ctx, c.ID, publicID, score, comment)
+}
+
+// lowScore: CSAT 1–2 of 5, NPS 0–6 (a detractor).
+func lowScore(kind string, score int) bool {
+	if kind == store.SurveyNPS {
+		return score <= 6
+	}
+	return score <= 2
 }
