@@ -181,8 +181,8 @@ func ruleSchemas() map[string]any {
 		}
 		return map[string]any{"type": "string", "enum": e}
 	}
-	cond := map[string]any{"type": "object", "properties": map[string]any{"field": enum(inbox.RuleFields), "op": enum(inbox.RuleOps), "value": str},
-		"description": "text and subject take contains/not_contains (Korean-aware, the matching of ticket search), page_url (the widget page the message came from) too; the others is/is_not. " +
+	cond := map[string]any{"type": "object", "properties": map[string]any{"field": enum(inbox.RuleFields), "op": enum(inbox.RuleOps), "value": str, "key": str},
+		"description": "attribute: key names a contact attribute, value the value it must have (text ignoring case, a number, yes/no, a date YYYY-MM-DD). text and subject take contains/not_contains (Korean-aware, the matching of ticket search), page_url (the widget page the message came from) too; the others is/is_not. " +
 			"channel: a channel kind or id; team: a team id, empty for none; business_hours: inside or outside the ticket's team's hours."}
 	action := map[string]any{"type": "object", "properties": map[string]any{"type": enum(inbox.RuleActionTypes), "value": str, "channel_id": i,
 		"target": str, "secret": str},

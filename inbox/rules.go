@@ -74,10 +74,11 @@ const (
 	CondLanguage      = "language"       // the contact's locale ("ko", "en")
 	CondBusinessHours = "business_hours" // "inside" or "outside" the team's hours
 	CondPageURL       = "page_url"       // the page a widget visitor wrote from (contains)
+	CondAttribute     = "attribute"      // a contact attribute (Key) has the value (Value)
 )
 
 // RuleFields lists the condition fields in the order forms show them.
-var RuleFields = []string{CondChannel, CondTeam, CondText, CondSubject, CondTag, CondPriority, CondEmailDomain, CondLanguage, CondBusinessHours, CondPageURL}
+var RuleFields = []string{CondChannel, CondTeam, CondText, CondSubject, CondTag, CondPriority, CondEmailDomain, CondLanguage, CondBusinessHours, CondPageURL, CondAttribute}
 
 // Rule condition operators.
 const (
@@ -247,6 +248,10 @@ func validCondition(c store.RuleCondition) error {
 	switch c.Field {
 	case CondText, CondSubject, CondTag, CondEmailDomain, CondLanguage, CondChannel, CondPageURL:
 		if c.Value == "" {
+			return bad()
+		}
+	case CondAttribute:
+		if c.Key == "" || len(c.Key) > 64 || c.Value == "" {
 			return bad()
 		}
 	case CondPriority:
@@ -485,6 +490,10 @@ type ruleFacts struct {
 	// open is whether the team's hours are open at at, found on first use
 	// (OpenAt loads the time zone).
 	open *bool
+	// attrs are the contact's attribute values, read from db on first use
+	// (only rules with an attribute condition need them).
+	db    *gorm.DB
+	attrs map[string]store.ContactAttribute
 	// Token streams of the text and subject, made on first use.
 	textToks, subjectToks []string
 	tokenized             bool
@@ -504,7 +513,7 @@ func (s *Service) loadFacts(db *gorm.DB, ticketID, messageID int64, at time.Time
 	if err := db.Preload("Contact").Preload("Tags").Take(&t, ticketID).Error; err != nil {
 		return nil, fmt.Errorf("rules: load ticket %d: %w", ticketID, notFound(err))
 	}
-	f := &ruleFacts{ticket: &t, at: at}
+	f := &ruleFacts{ticket: &t, at: at, db: db}
 	for _, tg := range t.Tags {
 		f.tags = append(f.tags, tg.Tag)
 	}
@@ -540,6 +549,55 @@ func (s *Service) loadFacts(db *gorm.DB, ticketID, messageID int64, at time.Time
 		}
 	}
 	return f, nil
+}
+
+// attributeIs reports whether the contact's attribute key has the value
+// want: text equal ignoring case, numbers equal as numbers, yes/no for a
+// boolean (true, yes, 예, 1 / false, no, 아니오, 0), a date as YYYY-MM-DD (UTC).
+// An unset attribute, or a ticket without a contact, has no value.
+func (f *ruleFacts) attributeIs(key, want string) bool {
+	c := f.ticket.Contact
+	if c == nil {
+		return false
+	}
+	switch key { // the built-ins kept on the contact row
+	case store.AttrLocale:
+		return c.Locale != "" && strings.EqualFold(c.Locale, want)
+	case store.AttrTimeZone:
+		return c.TimeZone != "" && strings.EqualFold(c.TimeZone, want)
+	}
+	if f.attrs == nil {
+		f.attrs = map[string]store.ContactAttribute{}
+		var rows []store.ContactAttribute
+		if err := f.db.Where("contact_id = ?", c.ID).Find(&rows).Error; err != nil {
+			return false // the condition fails closed; the run's other reads report the store
+		}
+		for _, r := range rows {
+			f.attrs[r.Key] = r
+		}
+	}
+	a, ok := f.attrs[key]
+	if !ok {
+		return false
+	}
+	want = strings.TrimSpace(want)
+	switch v := a.Value().(type) {
+	case string:
+		return strings.EqualFold(v, want)
+	case float64:
+		w, err := strconv.ParseFloat(want, 64)
+		return err == nil && w == v
+	case bool:
+		switch strings.ToLower(want) {
+		case "true", "yes", "y", "1", "예", "네":
+			return v
+		case "false", "no", "n", "0", "아니오", "아니요":
+			return !v
+		}
+	case time.Time:
+		return v.Format(time.DateOnly) == want
+	}
+	return false
 }
 
 // ruleMatches evaluates r's conditions on f (no conditions: always).
@@ -589,6 +647,8 @@ func condHolds(c store.RuleCondition, f *ruleFacts) bool {
 	case CondLanguage:
 		v := strings.ToLower(c.Value)
 		is = f.locale == v || strings.HasPrefix(f.locale, v+"-") || strings.HasPrefix(f.locale, v+"_")
+	case CondAttribute:
+		is = f.attributeIs(c.Key, c.Value)
 	case CondBusinessHours:
 		if f.open == nil {
 			o := OpenAt(f.hours, f.at).Open

@@ -156,6 +156,22 @@ func TestRuleConditions(t *testing.T) {
 		}
 		_ = closed
 		teamID := strconv.FormatInt(team.ID, 10)
+		if _, err := e.svc.CreateAttributeDef(e.ctx, store.AttributeDef{Key: "plan", LabelKo: "요금제", Type: store.AttrText}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.CreateAttributeDef(e.ctx, store.AttributeDef{Key: "seats", LabelKo: "좌석", Type: store.AttrNumber}); err != nil {
+			t.Fatal(err)
+		}
+		profile := func(vals map[string]any) func(id int64) {
+			return func(id int64) {
+				if err := e.svc.SetContactAttributes(e.ctx, e.ticket(id).ContactID, vals, inbox.SourceAPI); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		attr := func(key, op, value string) store.RuleCondition {
+			return store.RuleCondition{Field: inbox.CondAttribute, Op: op, Key: key, Value: value}
+		}
 		cases := []struct {
 			name  string
 			text  string
@@ -190,6 +206,13 @@ func TestRuleConditions(t *testing.T) {
 			{name: "page url", text: "x", meta: map[string]any{"page_url": "https://shop.example/Checkout?step=2"},
 				cond: store.RuleCondition{Field: inbox.CondPageURL, Op: inbox.OpContains, Value: "/checkout"}, want: true},
 			{name: "page url absent", text: "x", cond: store.RuleCondition{Field: inbox.CondPageURL, Op: inbox.OpContains, Value: "/checkout"}, want: false},
+			{name: "attribute text", text: "x", setup: profile(map[string]any{"plan": "Pro"}), cond: attr("plan", inbox.OpIs, "pro"), want: true},
+			{name: "attribute text other", text: "x", setup: profile(map[string]any{"plan": "free"}), cond: attr("plan", inbox.OpIs, "pro"), want: false},
+			{name: "attribute unset is not", text: "x", cond: attr("plan", inbox.OpIsNot, "pro"), want: true},
+			{name: "attribute number", text: "x", setup: profile(map[string]any{"seats": 12.0}), cond: attr("seats", inbox.OpIs, "12"), want: true},
+			{name: "attribute boolean in Korean", text: "x", setup: profile(map[string]any{store.AttrEmailMarketing: true}), cond: attr(store.AttrEmailMarketing, inbox.OpIs, "예"), want: true},
+			{name: "attribute boolean no", text: "x", setup: profile(map[string]any{store.AttrEmailMarketing: true}), cond: attr(store.AttrEmailMarketing, inbox.OpIs, "no"), want: false},
+			{name: "attribute time zone (contact row)", text: "x", setup: profile(map[string]any{store.AttrTimeZone: "Asia/Seoul"}), cond: attr(store.AttrTimeZone, inbox.OpIs, "asia/seoul"), want: true},
 			{name: "outside hours (holiday today)", text: "x", setup: func(id int64) { e.patch(id, inbox.TicketPatch{TeamID: &closed.ID}) },
 				cond: store.RuleCondition{Field: inbox.CondBusinessHours, Op: inbox.OpIs, Value: "outside"}, want: true},
 		}

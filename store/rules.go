@@ -36,6 +36,8 @@ type RuleCondition struct {
 	Field string `json:"field"`
 	Op    string `json:"op"`
 	Value string `json:"value"`
+	// Key names the contact attribute of an "attribute" condition.
+	Key string `json:"key,omitempty"`
 }
 
 // RuleAction is one thing a rule does. Value is the action's argument (a

@@ -23,6 +23,8 @@ type rulesData struct {
 	Channels     []store.Channel
 	Slack        []store.Channel
 	SavedReplies []store.SavedReply
+	// Attributes are the contact attributes an attribute condition may name.
+	Attributes []store.AttributeDef
 }
 
 func (h *handler) showRules(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -33,6 +35,10 @@ func (h *handler) showRules(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	var err error
 	if d.Rules, err = h.s.Inbox.Rules(ctx); err != nil {
 		h.fail(w, r, p, "list rules", err)
+		return
+	}
+	if d.Attributes, err = h.s.Inbox.AttributeDefs(ctx); err != nil {
+		h.fail(w, r, p, "list attributes", err)
 		return
 	}
 	if d.Teams, err = h.s.Store.ListTeams(ctx); err != nil {

@@ -719,7 +719,7 @@ function ruleBody(form) {
     return c ? c.value.trim() : '';
   };
   const conditions = [...form.querySelectorAll('[data-cond-row]')].map((row) => ({
-    field: row.querySelector('[name=field]').value, op: row.querySelector('[name=op]').value, value: val(row, 'value'),
+    field: row.querySelector('[name=field]').value, op: row.querySelector('[name=op]').value, value: val(row, 'value'), key: val(row, 'key'),
   }));
   const actions = [...form.querySelectorAll('[data-action-row]')].map((row) => {
     const a = { type: row.querySelector('[name=type]').value, value: val(row, 'value'), target: val(row, 'target'), secret: val(row, 'secret') };
