@@ -49,7 +49,7 @@ func New(st *store.Store) *Service { return &Service{st: st} }
 // cell gathers one group's figures in one bucket: counts and, for times,
 // the durations in seconds.
 type cell struct {
-	n [3]float64
+	n [4]float64
 	d [2][]float64
 }
 
@@ -105,7 +105,9 @@ func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
 			err = s.messages(db, q.By, g)
 		}
 	case CSAT:
-		err = s.csat(db, q.By, g)
+		err = s.surveys(db, q.By, g, store.SurveyCSAT, "s.score >= 4")
+	case NPS:
+		err = s.surveys(db, q.By, g, store.SurveyNPS, "s.score >= 9", "s.score <= 6")
 	case Backlog:
 		err = s.backlog(db, q.By, g)
 	case Heatmap:
@@ -180,6 +182,8 @@ func finish(report string, c cell) []Value {
 		return []Value{num(c.n[0]), num(c.n[1])}
 	case CSAT:
 		return []Value{num(c.n[0]), num(c.n[1]), Score(int64(c.n[0]), int64(c.n[1]))}
+	case NPS:
+		return []Value{num(c.n[0]), num(c.n[1]), num(c.n[2]), NPSScore(int64(c.n[0]), int64(c.n[1]), int64(c.n[2]))}
 	case Backlog:
 		return []Value{num(c.n[0])}
 	}
@@ -365,7 +369,9 @@ func (s *Service) messages(db *gorm.DB, by string, g *grid) error {
 	return nil
 }
 
-func (s *Service) csat(db *gorm.DB, by string, g *grid) error {
+// surveys counts answered surveys of kind by the time of the answer: all
+// of them in column 0, then those meeting each of the conditions.
+func (s *Service) surveys(db *gorm.DB, by string, g *grid, kind string, conds ...string) error {
 	key, join := ticketDim(by)
 	switch by {
 	case ByChannel:
@@ -380,11 +386,14 @@ func (s *Service) csat(db *gorm.DB, by string, g *grid) error {
 	from, to := g.span()
 	base := fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM surveys s%s
 		WHERE s.kind = ? AND s.answered_at >= ? AND s.answered_at < ? AND s.score IS NOT NULL`, s.slotExpr("s.answered_at", g.grain), key, join)
-	if err := s.countSlots(db, g, 0, base+" GROUP BY 1, 2", store.SurveyCSAT, from, to); err != nil {
-		return fmt.Errorf("csat answers: %w", err)
-	}
-	if err := s.countSlots(db, g, 1, base+" AND s.score >= 4 GROUP BY 1, 2", store.SurveyCSAT, from, to); err != nil {
-		return fmt.Errorf("csat positive: %w", err)
+	for col, cond := range append([]string{""}, conds...) {
+		q := base
+		if cond != "" {
+			q += " AND " + cond
+		}
+		if err := s.countSlots(db, g, col, q+" GROUP BY 1, 2", kind, from, to); err != nil {
+			return fmt.Errorf("%s answers (column %d): %w", kind, col, err)
+		}
 	}
 	return nil
 }
@@ -463,7 +472,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 		open, any := base[k], false
 		for i := range cs {
 			open += cs[i].n[0] - cs[i].n[1] + cs[i].n[2]
-			cs[i].n = [3]float64{open}
+			cs[i].n = [4]float64{open}
 			any = any || open != 0
 		}
 		if !any && by != ByNone {

@@ -32,12 +32,13 @@ const (
 	Times    = "times"    // first response and resolution time, median and p90
 	Messages = "messages" // messages in and out
 	CSAT     = "csat"     // answers, positive answers, score
+	NPS      = "nps"      // answers, promoters, detractors, NPS
 	Backlog  = "backlog"  // unresolved tickets at the end of each period
 	Heatmap  = "heatmap"  // arrivals by weekday × hour
 )
 
 // Names lists every report, in the order screens show them.
-var Names = []string{Volume, Times, Messages, CSAT, Backlog, Heatmap}
+var Names = []string{Volume, Times, Messages, CSAT, NPS, Backlog, Heatmap}
 
 // Periods and breakdowns.
 const (
@@ -62,6 +63,7 @@ var Columns = map[string][]string{
 	Times:    {"first_responses", "first_response_median", "first_response_p90", "resolutions", "resolution_median", "resolution_p90"},
 	Messages: {"inbound", "outbound"},
 	CSAT:     {"answers", "positive", "score"},
+	NPS:      {"answers", "promoters", "detractors", "nps"},
 	Backlog:  {"open"},
 	Heatmap:  {"arrivals"},
 }
@@ -239,8 +241,14 @@ func Percentile(sorted []float64, p float64) Value {
 
 // Score is the CSAT score: positive answers (4–5 of 5) per answer × 100.
 func Score(answers, positive int64) Value {
+	return NPSScore(answers, positive, 0)
+}
+
+// NPSScore is promoters (9–10) minus detractors (0–6) as a share of all
+// answers, × 100 (-100 to 100); no answers: no value.
+func NPSScore(answers, promoters, detractors int64) Value {
 	if answers == 0 {
 		return Value{}
 	}
-	return num(float64(positive) * 100 / float64(answers))
+	return num(float64(promoters-detractors) * 100 / float64(answers))
 }

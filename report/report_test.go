@@ -110,6 +110,12 @@ func generate(t testing.TB, st *store.Store, n int, seed uint64) *data {
 					d.surveys = append(d.surveys, store.Survey{PublicID: fmt.Sprintf("s%d", id), Kind: store.SurveyCSAT, TicketID: tk.ID, Round: id,
 						ContactID: contact.ID, ChannelID: tk.ChannelID, AgentID: tk.AssigneeID, TeamID: tk.TeamID, Score: &sc, Answers: 1,
 						RequestedAt: at, ExpiresAt: at.Add(7 * 24 * time.Hour), AnsweredAt: &ans})
+					if r.IntN(2) == 0 {
+						nps := r.IntN(11)
+						d.surveys = append(d.surveys, store.Survey{PublicID: fmt.Sprintf("n%d", id), Kind: store.SurveyNPS, TicketID: tk.ID, Round: id,
+							ContactID: contact.ID, ChannelID: tk.ChannelID, AgentID: tk.AssigneeID, TeamID: tk.TeamID, Score: &nps, Answers: 1,
+							RequestedAt: at, ExpiresAt: at.Add(7 * 24 * time.Hour), AnsweredAt: &ans})
+					}
 				}
 			}
 			tk.Status = status
@@ -148,7 +154,7 @@ func generate(t testing.TB, st *store.Store, n int, seed uint64) *data {
 // bucket (index 0 the previous range), computed from the generated rows
 // with nothing but time.In and the definitions.
 type expCell struct {
-	n [3]float64
+	n [4]float64
 	d [2][]float64
 }
 
@@ -327,10 +333,11 @@ func (d *data) brute(q report.Query) (map[string][]expCell, [7][24]int64) {
 				cell(k, b).n[col]++
 			}
 		}
-	case report.CSAT:
+	case report.CSAT, report.NPS:
+		kind := map[string]string{report.CSAT: store.SurveyCSAT, report.NPS: store.SurveyNPS}[q.Report]
 		for _, s := range d.surveys {
 			b := bucket(*s.AnsweredAt)
-			if b < 0 {
+			if b < 0 || s.Kind != kind {
 				continue
 			}
 			ks := keys(byID[s.TicketID])
@@ -345,8 +352,11 @@ func (d *data) brute(q report.Query) (map[string][]expCell, [7][24]int64) {
 			for _, k := range ks {
 				c := cell(k, b)
 				c.n[0]++
-				if *s.Score >= 4 {
+				switch {
+				case kind == store.SurveyCSAT && *s.Score >= 4, kind == store.SurveyNPS && *s.Score >= 9:
 					c.n[1]++
+				case kind == store.SurveyNPS && *s.Score <= 6:
+					c.n[2]++
 				}
 			}
 		}
@@ -386,6 +396,12 @@ func values(name string, c expCell) []report.Value {
 			s = v(c.n[1] * 100 / c.n[0])
 		}
 		return []report.Value{v(c.n[0]), v(c.n[1]), s}
+	case report.NPS:
+		s := report.Value{}
+		if c.n[0] > 0 {
+			s = v((c.n[1] - c.n[2]) * 100 / c.n[0])
+		}
+		return []report.Value{v(c.n[0]), v(c.n[1]), v(c.n[2]), s}
 	case report.Backlog:
 		return []report.Value{v(c.n[0])}
 	}

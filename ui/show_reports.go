@@ -24,6 +24,7 @@ var lineColumns = map[string][]int{
 	report.Times:    {1, 4},
 	report.Messages: {0, 1},
 	report.CSAT:     {2},
+	report.NPS:      {1, 2}, // promoters and detractors (the score, -100 to 100, is in the table)
 	report.Backlog:  {0},
 }
 
