@@ -108,6 +108,8 @@ func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
 		err = s.surveys(db, q.By, g, store.SurveyCSAT, "s.score >= 4")
 	case NPS:
 		err = s.surveys(db, q.By, g, store.SurveyNPS, "s.score >= 9", "s.score <= 6")
+	case SLA:
+		err = s.sla(db, q.By, g)
 	case Backlog:
 		err = s.backlog(db, q.By, g)
 	case Heatmap:
@@ -184,6 +186,9 @@ func finish(report string, c cell) []Value {
 		return []Value{num(c.n[0]), num(c.n[1]), Score(int64(c.n[0]), int64(c.n[1]))}
 	case NPS:
 		return []Value{num(c.n[0]), num(c.n[1]), num(c.n[2]), NPSScore(int64(c.n[0]), int64(c.n[1]), int64(c.n[2]))}
+	case SLA:
+		return []Value{num(c.n[0]), num(c.n[1]), Score(int64(c.n[0]+c.n[1]), int64(c.n[0])),
+			num(c.n[2]), num(c.n[3]), Score(int64(c.n[2]+c.n[3]), int64(c.n[2]))}
 	case Backlog:
 		return []Value{num(c.n[0])}
 	}
@@ -393,6 +398,35 @@ func (s *Service) surveys(db *gorm.DB, by string, g *grid, kind string, conds ..
 		}
 		if err := s.countSlots(db, g, col, q+" GROUP BY 1, 2", kind, from, to); err != nil {
 			return fmt.Errorf("%s answers (column %d): %w", kind, col, err)
+		}
+	}
+	return nil
+}
+
+// sla counts SLA targets by their due time: a first response is met when
+// it came by the due time and breached when the SLA timer marked it; a
+// resolution target (the ticket's current cycle) is met when the ticket is
+// resolved or closed without a breach. Targets still running count in
+// neither, so attainment is met / (met + breached) × 100.
+func (s *Service) sla(db *gorm.DB, by string, g *grid) error {
+	key, join := ticketDim(by)
+	from, to := g.span()
+	count := func(col int, due, cond string, args ...any) error {
+		q := fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM tickets t%s
+			WHERE t.%s >= ? AND t.%s < ? AND %s GROUP BY 1, 2`, s.slotExpr("t."+due, g.grain), key, join, due, due, cond)
+		return s.countSlots(db, g, col, q, append([]any{from, to}, args...)...)
+	}
+	for i, c := range []struct {
+		due, cond string
+		args      []any
+	}{
+		{"first_response_due_at", "t.first_response_at IS NOT NULL AND t.first_response_at <= t.first_response_due_at", nil},
+		{"first_response_due_at", "t.first_response_breached = ?", []any{true}},
+		{"resolution_due_at", "t.status IN ? AND t.resolution_breached = ?", []any{doneStatuses, false}},
+		{"resolution_due_at", "t.resolution_breached = ?", []any{true}},
+	} {
+		if err := count(i, c.due, c.cond, c.args...); err != nil {
+			return fmt.Errorf("sla targets (column %d): %w", i, err)
 		}
 	}
 	return nil

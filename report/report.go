@@ -33,12 +33,13 @@ const (
 	Messages = "messages" // messages in and out
 	CSAT     = "csat"     // answers, positive answers, score
 	NPS      = "nps"      // answers, promoters, detractors, NPS
+	SLA      = "sla"      // SLA targets met and breached, attainment
 	Backlog  = "backlog"  // unresolved tickets at the end of each period
 	Heatmap  = "heatmap"  // arrivals by weekday × hour
 )
 
 // Names lists every report, in the order screens show them.
-var Names = []string{Volume, Times, Messages, CSAT, NPS, Backlog, Heatmap}
+var Names = []string{Volume, Times, Messages, CSAT, NPS, SLA, Backlog, Heatmap}
 
 // Periods and breakdowns.
 const (
@@ -64,8 +65,10 @@ var Columns = map[string][]string{
 	Messages: {"inbound", "outbound"},
 	CSAT:     {"answers", "positive", "score"},
 	NPS:      {"answers", "promoters", "detractors", "nps"},
-	Backlog:  {"open"},
-	Heatmap:  {"arrivals"},
+	SLA: {"first_response_met", "first_response_breached", "first_response_attainment",
+		"resolution_met", "resolution_breached", "resolution_attainment"},
+	Backlog: {"open"},
+	Heatmap: {"arrivals"},
 }
 
 // DefaultTimeZone is used when a query names none.

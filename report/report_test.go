@@ -79,6 +79,14 @@ func generate(t testing.TB, st *store.Store, n int, seed uint64) *data {
 				fr := at.Add(time.Duration(r.Int64N(int64(30 * time.Hour)))).Truncate(time.Microsecond)
 				tk.FirstResponseAt = &fr
 			}
+			if r.IntN(2) == 0 { // an SLA: due times, breached as the timers would mark them
+				due := at.Add(time.Duration(r.Int64N(int64(24 * time.Hour)))).Truncate(time.Microsecond)
+				tk.FirstResponseDueAt = &due
+				tk.FirstResponseBreached = tk.FirstResponseAt != nil && tk.FirstResponseAt.After(due) || tk.FirstResponseAt == nil && r.IntN(2) == 0
+				rdue := due.Add(time.Duration(r.Int64N(int64(72 * time.Hour)))).Truncate(time.Microsecond)
+				tk.ResolutionDueAt = &rdue
+				tk.ResolutionBreached = r.IntN(3) == 0
+			}
 			d.tickets = append(d.tickets, tk)
 		}
 		if err := tx.CreateInBatches(&d.tickets, 200).Error; err != nil {
@@ -333,6 +341,31 @@ func (d *data) brute(q report.Query) (map[string][]expCell, [7][24]int64) {
 				cell(k, b).n[col]++
 			}
 		}
+	case report.SLA:
+		for i := range d.tickets {
+			tk := &d.tickets[i]
+			if tk.FirstResponseDueAt == nil {
+				continue
+			}
+			for _, k := range keys(tk) {
+				if b := bucket(*tk.FirstResponseDueAt); b >= 0 {
+					if tk.FirstResponseAt != nil && !tk.FirstResponseAt.After(*tk.FirstResponseDueAt) {
+						cell(k, b).n[0]++
+					}
+					if tk.FirstResponseBreached {
+						cell(k, b).n[1]++
+					}
+				}
+				if b := bucket(*tk.ResolutionDueAt); b >= 0 {
+					if store.Done(tk.Status) && !tk.ResolutionBreached {
+						cell(k, b).n[2]++
+					}
+					if tk.ResolutionBreached {
+						cell(k, b).n[3]++
+					}
+				}
+			}
+		}
 	case report.CSAT, report.NPS:
 		kind := map[string]string{report.CSAT: store.SurveyCSAT, report.NPS: store.SurveyNPS}[q.Report]
 		for _, s := range d.surveys {
@@ -396,6 +429,14 @@ func values(name string, c expCell) []report.Value {
 			s = v(c.n[1] * 100 / c.n[0])
 		}
 		return []report.Value{v(c.n[0]), v(c.n[1]), s}
+	case report.SLA:
+		att := func(met, breached float64) report.Value {
+			if met+breached == 0 {
+				return report.Value{}
+			}
+			return v(met * 100 / (met + breached))
+		}
+		return []report.Value{v(c.n[0]), v(c.n[1]), att(c.n[0], c.n[1]), v(c.n[2]), v(c.n[3]), att(c.n[2], c.n[3])}
 	case report.NPS:
 		s := report.Value{}
 		if c.n[0] > 0 {

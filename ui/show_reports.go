@@ -25,6 +25,7 @@ var lineColumns = map[string][]int{
 	report.Messages: {0, 1},
 	report.CSAT:     {2},
 	report.NPS:      {1, 2}, // promoters and detractors (the score, -100 to 100, is in the table)
+	report.SLA:      {2, 5}, // attainment of both targets, in percent
 	report.Backlog:  {0},
 }
 
