@@ -24,7 +24,11 @@ func TestBrowserCSATAdminAndTicket(t *testing.T) {
 	if got := a.text(`#csat-form h2`); got != "만족도 조사 (CSAT)" {
 		t.Fatalf("heading %q", got)
 	}
-	a.do("enable", chromedp.Click(chromedp.ID("csat-enabled")))
+	// Activated through the DOM: a mouse click at the box's coordinates was
+	// lost once under the race detector (the saved setting stayed off).
+	if !eval[bool](a, `(el => { if (!el.checked) el.click(); return el.checked; })(document.getElementById('csat-enabled'))`) {
+		t.Fatal("the enable box did not turn on")
+	}
 	a.set("csat-delay", "0")
 	a.set("csat-scale", "numbers")
 	a.set("csat-qko", "상담은 어떠셨나요?")
