@@ -101,15 +101,14 @@ func TestRuntimeRestartsAndRoutes(t *testing.T) {
 	ch := env.AddChannel("flaky", "Flaky", nil, nil, "")
 	env.Start()
 	// The first Start fails; the runtime records the error and starts it again.
-	env.Eventually("restart after failure", func() bool {
+	// The stored status follows the in-memory one (it is written just
+	// after), so both are waited for.
+	env.Eventually("restart after failure, recorded", func() bool {
 		state, _, _ := env.Runtime.Status(ch.ID)
-		return starts.Load() >= 2 && state == connectors.StateConnected
+		var row store.Channel
+		env.Store.DB.Take(&row, ch.ID)
+		return starts.Load() >= 2 && state == connectors.StateConnected && row.Status == connectors.StateConnected
 	})
-	var row store.Channel
-	env.Store.DB.Take(&row, ch.ID)
-	if row.Status != connectors.StateConnected {
-		t.Fatalf("stored status %q", row.Status)
-	}
 	// Webhook routing by kind and public key, with the prefix stripped.
 	srv := httptest.NewServer(env.Runtime)
 	defer srv.Close()
