@@ -156,25 +156,7 @@ func (e *slaEnv) get(id int64) *store.Ticket {
 
 // consumed waits until the SLA consumer has passed every stored event.
 func (e *slaEnv) consumed() {
-	e.t.Helper()
-	var last int64
-	if err := e.st.DB.Model(&store.Event{}).Select("COALESCE(MAX(id), 0)").Scan(&last).Error; err != nil {
-		e.t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var c store.EventConsumer
-		if err := e.st.DB.Where("name = ?", inbox.SLAConsumerName).Take(&c).Error; err != nil {
-			e.t.Fatal(err)
-		}
-		if c.CursorID >= last {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("sla consumer stuck at %d of %d", c.CursorID, last)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitConsumed(e.t, e.st, inbox.SLAConsumerName)
 }
 
 func (e *slaEnv) runDue(s *jobs.Scheduler) {

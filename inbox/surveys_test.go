@@ -75,25 +75,7 @@ func (e *csatEnv) status(id int64, s string) {
 
 // consumed waits until the CSAT consumer has passed every stored event.
 func (e *csatEnv) consumed() {
-	e.t.Helper()
-	var last int64
-	if err := e.st.DB.Model(&store.Event{}).Select("COALESCE(MAX(id), 0)").Scan(&last).Error; err != nil {
-		e.t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var c store.EventConsumer
-		if err := e.st.DB.Where("name = ?", inbox.CSATConsumerName).Take(&c).Error; err != nil {
-			e.t.Fatal(err)
-		}
-		if c.CursorID >= last {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("csat consumer stuck at %d of %d", c.CursorID, last)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitConsumed(e.t, e.st, inbox.CSATConsumerName)
 }
 
 func (e *csatEnv) jobs(ticketID int64) []store.Job {
