@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -116,11 +117,21 @@ func (a *agentTab) text(sel string) string {
 	a.t.Helper()
 	ctx, cancel := context.WithTimeout(a.ctx, 25*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
-	if err != nil {
+	// The node is found and read in one JavaScript call: a list that
+	// re-renders (a channel's status arriving, say) replaces its rows, and a
+	// node id resolved before that is gone by the time it is read.
+	q, _ := json.Marshal(sel)
+	expr := fmt.Sprintf(`(() => { const n = document.querySelector(%s); return n ? {t: n.textContent} : null })()`, q)
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Poll[struct{ T string }](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			return v.T
+		}
+		if ctx.Err() == nil && strings.Contains(err.Error(), "-32000") {
+			continue // the page navigated while it was polled
+		}
 		a.t.Fatalf("text of %s: %v", sel, err)
 	}
-	return s
 }
 
 // waitJS polls a JavaScript condition in the page.
