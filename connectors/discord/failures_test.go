@@ -242,13 +242,13 @@ func TestInvalidToken(t *testing.T) {
 			st, last, _ := env.Runtime.Status(ch.ID)
 			return st == connectors.StateError && strings.Contains(last, "invalid bot token: reset it in the Developer Portal")
 		})
-		var row store.Channel
-		if err := env.Store.DB.Take(&row, ch.ID).Error; err != nil {
-			t.Fatal(err)
-		}
-		if row.Status != connectors.StateError || !strings.Contains(row.LastError, "invalid bot token") {
-			t.Errorf("channel row status %q, last error %q", row.Status, row.LastError)
-		}
+		// The runtime sets its in-memory state just before it writes the
+		// channel row, so the row is waited for too, not read once.
+		env.Eventually("error state stored", func() bool {
+			var row store.Channel
+			return env.Store.DB.Take(&row, ch.ID).Error == nil &&
+				row.Status == connectors.StateError && strings.Contains(row.LastError, "invalid bot token")
+		})
 		// No gateway connection was tried and the token was checked once;
 		// the connector now holds off (TestFatalHoldsOff) before the runtime
 		// may restart it, so there is no reconnect loop.
