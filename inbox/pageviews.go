@@ -50,21 +50,23 @@ func (s *Service) RecordPageView(ctx context.Context, in PageViewInput) (*store.
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, invalid("page url must be an http or https URL")
 	}
-	u.User = nil
-	u.Fragment = ""
-	path := u.EscapedPath()
+	// Stored as people read it (and segments match it): the path decoded
+	// ("/ko/환불", not "/ko/%ED%99%98%EB%B6%88"), no user info or fragment.
+	path := u.Path
 	if path == "" {
 		path = "/"
 	}
 	if u.RawQuery != "" {
 		path += "?" + u.RawQuery
 	}
+	path = strings.ToValidUTF8(strings.ReplaceAll(path, "\x00", ""), "")
+	full := strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + path
 	at := in.At.UTC().Truncate(time.Microsecond)
 	if in.At.IsZero() {
 		at = now()
 	}
 	title := strings.ToValidUTF8(strings.ReplaceAll(strings.TrimSpace(in.Title), "\x00", ""), "")
-	v := &store.PageView{Visitor: in.Visitor, ChannelID: in.ChannelID, URL: clipBytes(u.String(), MaxPageURL), Path: clipBytes(path, MaxPageURL),
+	v := &store.PageView{Visitor: in.Visitor, ChannelID: in.ChannelID, URL: clipBytes(full, MaxPageURL), Path: clipBytes(path, MaxPageURL),
 		Title: plaintext.Clip(title, MaxPageTitle), At: at}
 	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
 		if err := s.lockKeys(tx, "pageview:"+in.Visitor); err != nil {

@@ -50,6 +50,10 @@ func TestPageViews(t *testing.T) {
 				t.Errorf("url %q: %v, want ErrInvalid", bad, err)
 			}
 		}
+		if v, err := svc.RecordPageView(ctx, inbox.PageViewInput{ChannelID: ch.ID, Visitor: "pk/v-ko", URL: "HTTPS://user:pw@Shop.Example/ko/%ED%99%98%EB%B6%88?q=1#x"}); err != nil ||
+			v.URL != "https://shop.example/ko/환불?q=1" || v.Path != "/ko/환불?q=1" {
+			t.Fatalf("decoded view: %v %+v", err, v)
+		}
 		res, err := svc.Ingest(ctx, &inbox.Inbound{ChannelID: ch.ID, ExternalID: "m1", Text: "hi", ThreadKeys: []string{"widget:s1"},
 			Contact: inbox.ContactRef{Kind: inbox.IdentityWidget, ID: visitor}})
 		if err != nil {
