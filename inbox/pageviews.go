@@ -40,7 +40,7 @@ type PageViewInput struct {
 // No durable event is recorded: page views are frequent, and the counters
 // and rows are what segments and campaigns read. Invalid input (not an
 // http(s) URL, no visitor) is ErrInvalid.
-func (s *Service) RecordPageView(ctx context.Context, in PageViewInput) (*store.PageView, error) {
+func (s *Service) RecordPageView(ctx context.Context, in PageViewInput) (*PageView, error) {
 	in.Visitor = strings.TrimSpace(in.Visitor)
 	if in.Visitor == "" || len(in.Visitor) > 320 {
 		return nil, invalid("a page view needs a visitor")
@@ -103,7 +103,7 @@ func clipBytes(s string, n int) string {
 }
 
 // ContactPageViews returns a contact's latest page views, newest first.
-func (s *Service) ContactPageViews(ctx context.Context, contactID int64, limit int) ([]store.PageView, error) {
+func (s *Service) ContactPageViews(ctx context.Context, contactID int64, limit int) ([]PageView, error) {
 	return s.st.ContactPageViews(ctx, contactID, limit)
 }
 

@@ -928,6 +928,10 @@
       if (location.href === S.lastUrl) return;
       S.lastUrl = location.href;
       ephemeral({ type: 'page', page: page() });
+      // The visitor's profile counts the view (visits, pages viewed): a
+      // small POST, no socket needed; the first page came with the session.
+      var p = page();
+      api('POST', '/view', { page: { url: p.url, title: p.title } }).catch(function () {});
       proactive();
     }, 2000);
   }
