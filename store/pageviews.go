@@ -139,3 +139,18 @@ func (s *Store) PrunePageViews(ctx context.Context, before time.Time) (int64, er
 	}
 	return res.RowsAffected, nil
 }
+
+// MessagesSent returns the latest outbound messages (replies, cards, bot
+// answers: what the customer received) of the tickets in ticketIDs, newest
+// first, without their bodies' HTML.
+func (s *Store) MessagesSent(ctx context.Context, ticketIDs []int64, limit int) ([]Message, error) {
+	if len(ticketIDs) == 0 {
+		return nil, nil
+	}
+	var out []Message
+	if err := s.DB.WithContext(ctx).Select("id", "ticket_id", "direction", "author_type", "author_id", "channel_id", "text", "delivery_status", "deleted_at", "created_at").
+		Where("ticket_id IN ? AND direction = ? AND deleted_at IS NULL", ticketIDs, DirOutbound).Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: messages sent: %w", err)
+	}
+	return out, nil
+}
