@@ -193,3 +193,66 @@ func TestUnmergeContactProfile(t *testing.T) {
 		}
 	})
 }
+
+// TestUnmergeContactFamily: a contact merged into B before B was merged
+// into C comes back with B (still merged into B), and can then be split
+// off B in turn.
+func TestUnmergeContactFamily(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		svc, ch := newService(t, st)
+		ctx := context.Background()
+		ids := map[string]int64{}
+		for _, n := range []string{"a", "b", "c"} {
+			r, err := svc.Ingest(ctx, &inbox.Inbound{ChannelID: ch.ID, ExternalID: n, Text: "hi", ThreadKeys: []string{"widget:" + n},
+				Contact: inbox.ContactRef{Kind: inbox.IdentityWidget, ID: "pk/v-" + n}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[n] = r.ContactID
+			if _, err := svc.RecordPageView(ctx, inbox.PageViewInput{ChannelID: ch.ID, Visitor: "pk/v-" + n, URL: "https://shop.example/" + n}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := svc.MergeContacts(ctx, ids["b"], ids["a"]); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.MergeContacts(ctx, ids["c"], ids["b"]); err != nil {
+			t.Fatal(err)
+		}
+		if v := attrs(t, svc, ids["c"]); v[store.AttrPagesViewed] != 3.0 || v[store.AttrMessages] != 3.0 {
+			t.Fatalf("c after both merges: %v", v)
+		}
+		pages := func(id int64) int {
+			vs, err := svc.ContactPageViews(ctx, id, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(vs)
+		}
+		if err := svc.UnmergeContact(ctx, ids["b"]); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := svc.Contact(ctx, ids["a"])
+		if a.MergedInto == nil || *a.MergedInto != ids["b"] || pages(ids["b"]) != 2 || pages(ids["c"]) != 1 {
+			t.Fatalf("after unmerging b: a merged into %v, b %d views, c %d views", a.MergedInto, pages(ids["b"]), pages(ids["c"]))
+		}
+		if v := attrs(t, svc, ids["c"]); v[store.AttrPagesViewed] != 1.0 || v[store.AttrMessages] != 1.0 {
+			t.Fatalf("c after unmerging b: %v", v)
+		}
+		if v := attrs(t, svc, ids["b"]); v[store.AttrPagesViewed] != 2.0 || v[store.AttrMessages] != 2.0 {
+			t.Fatalf("b after its unmerge: %v", v)
+		}
+		if err := svc.UnmergeContact(ctx, ids["a"]); err != nil {
+			t.Fatal(err)
+		}
+		if pages(ids["a"]) != 1 || pages(ids["b"]) != 1 {
+			t.Fatalf("after unmerging a: a %d views, b %d views", pages(ids["a"]), pages(ids["b"]))
+		}
+		if v := attrs(t, svc, ids["b"]); v[store.AttrPagesViewed] != 1.0 || v[store.AttrMessages] != 1.0 {
+			t.Fatalf("b after unmerging a: %v", v)
+		}
+		if c, _ := svc.Contact(ctx, ids["a"]); c.MergedInto != nil || len(c.Identities) != 1 {
+			t.Fatalf("a after its unmerge: %+v", c)
+		}
+	})
+}
