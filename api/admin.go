@@ -162,6 +162,17 @@ func (a *API) mergeContact(w http.ResponseWriter, r *http.Request) (int, any, er
 	return http.StatusOK, map[string]bool{"ok": true}, nil
 }
 
+func (a *API) unmergeContact(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.Inbox.UnmergeContact(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}
+
 // --- channels ---
 
 func (a *API) channelJSON(ch *store.Channel) ChannelJSON {

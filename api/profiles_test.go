@@ -134,13 +134,19 @@ func TestProfilesAndSegmentsAPI(t *testing.T) {
 			e.call("DELETE", "/api/v1/segments/"+id, e.admin, nil, 200, nil)
 			e.call("GET", "/api/v1/segments/"+id, agent, nil, 404, nil)
 
+			// Page conditions validate; an unmerged contact has no merge to undo.
+			e.call("POST", "/api/v1/segments/preview", agent, map[string]any{"match": "all", "conditions": []any{map[string]any{"kind": "page", "op": "pattern", "value": "/pricing*", "days": 7}}}, 200, nil)
+			e.call("POST", "/api/v1/segments/preview", agent, map[string]any{"match": "all", "conditions": []any{map[string]any{"kind": "page", "op": "eq", "value": "/pricing"}}}, 422, nil)
+			e.call("POST", "/api/v1/segments/preview", agent, map[string]any{"match": "all", "conditions": []any{map[string]any{"kind": "page", "op": "contains"}}}, 422, nil)
+			e.call("POST", "/api/v1/contacts/"+strconv.FormatInt(minji, 10)+"/unmerge", agent, nil, 422, nil)
+
 			// Every endpoint is in the OpenAPI document.
 			var doc struct {
 				Paths map[string]map[string]any `json:"paths"`
 			}
 			e.call("GET", "/api/v1/openapi.json", "", nil, 200, &doc)
 			for path, methods := range map[string][]string{
-				"/contacts/{id}": {"patch"}, "/contacts/{id}/events": {"post"}, "/contacts/{id}/profile": {"get"},
+				"/contacts/{id}": {"patch"}, "/contacts/{id}/events": {"post"}, "/contacts/{id}/profile": {"get"}, "/contacts/{id}/unmerge": {"post"},
 				"/attributes": {"get", "post"}, "/attributes/{key}": {"patch", "delete"},
 				"/segments": {"get", "post"}, "/segments/preview": {"post"}, "/segments/{id}": {"get", "put", "delete"}, "/segments/{id}/contacts": {"get"},
 			} {

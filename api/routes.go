@@ -52,6 +52,7 @@ func (a *API) routes() []route {
 		{"PUT", "/contacts/{id}/opt-outs/{topic}", authAgent, "Opt the contact out of a topic (surveys or marketing), as an agent", "", "OptOutList", a.putOptOut},
 		{"DELETE", "/contacts/{id}/opt-outs/{topic}", authAgent, "Withdraw the contact's opt-out of a topic", "", "OptOutList", a.deleteOptOut},
 		{"POST", "/contacts/{id}/merge", authAgent, "Merge another contact into this one", "Merge", "OK", a.mergeContact},
+		{"POST", "/contacts/{id}/unmerge", authAgent, "Undo the merge of this (merged) contact: its identities, conversations, attributes, events and page visits go back to it", "", "OK", a.unmergeContact},
 		{"PATCH", "/contacts/{id}", authAgent, "Set a contact's attributes ({id}: contact id, email, or external user id; user:42 for a numeric one)", "ContactPatch", "Profile", a.patchContact},
 		{"GET", "/contacts/{id}/profile", authAgent, "A contact's attributes and latest events ({id} as for PATCH)", "", "Profile", a.getProfile},
 		{"POST", "/contacts/{id}/events", authAgent, "Record an event of a contact: name, at (default now), properties ({id} as for PATCH)", "ContactEventBody", "ContactEvent", a.addContactEvent},

@@ -205,6 +205,15 @@ type Identifier interface {
 	IdentifyContact(ctx context.Context, ref inbox.ContactRef, attrs map[string]any) (int64, error)
 }
 
+// PageViewer is implemented by a Visitors that records the pages widget
+// visitors see (the profile's visits and pages viewed, page conditions of
+// segments). RecordPageView refuses what is not an http(s) URL with
+// inbox.ErrInvalid; PrunePageViews deletes views older than before.
+type PageViewer interface {
+	RecordPageView(ctx context.Context, in inbox.PageViewInput) (*inbox.PageView, error)
+	PrunePageViews(ctx context.Context, before time.Time) (int64, error)
+}
+
 // Pages opens conversation links for a chat channel that serves the live
 // part of conversation pages (the widget): a link grants one ticket's
 // customer-visible thread, as one contact sees it.

@@ -55,6 +55,12 @@ type instance struct {
 	lastErr string
 }
 
+// The inbox fills the optional doors connectors look for.
+var (
+	_ Identifier = (*inbox.Service)(nil)
+	_ PageViewer = (*inbox.Service)(nil)
+)
+
 // NewRuntime returns a runtime; call Run to start channels.
 func NewRuntime(st *store.Store, svc *inbox.Service, opts RuntimeOptions) *Runtime {
 	if opts.Logger == nil {

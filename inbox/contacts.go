@@ -220,6 +220,12 @@ func (s *Service) applyContactPlan(tx *gorm.DB, snd sender, p contactPlan) (*sto
 		if err := tx.Create(&store.Identity{ContactID: contact.ID, Kind: snd.kind, Value: snd.value, Verified: snd.verified}).Error; err != nil {
 			return nil, nil, fmt.Errorf("create identity: %w", err)
 		}
+		// A widget visitor's pages seen before they had a contact are theirs.
+		if snd.kind == IdentityWidget {
+			if err := store.ClaimPageViewsTx(tx, snd.value, contact.ID); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	if p.addEmail {
 		if err := tx.Create(&store.Identity{ContactID: contact.ID, Kind: IdentityEmail, Value: snd.email, Verified: true}).Error; err != nil {
@@ -348,6 +354,9 @@ func (s *Service) MergeContacts(ctx context.Context, into, from int64) error {
 }
 
 func (s *Service) mergeContactsTx(tx *gorm.DB, into, from int64) error {
+	if _, err := store.RecordMergeTx(tx, from, into, now()); err != nil {
+		return err
+	}
 	for _, q := range []struct {
 		sql  string
 		args []any

@@ -18,6 +18,8 @@ type (
 	// StoredAttachment is a file on a stored message (Attachment is a file on
 	// an inbound message, before it is stored).
 	StoredAttachment = store.Attachment
+	// PageView is one page a widget visitor saw (RecordPageView).
+	PageView = store.PageView
 )
 
 // Ticket statuses, priorities and message directions (see store).

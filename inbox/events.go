@@ -241,6 +241,10 @@ type AgentChanges struct {
 type ContactChanges struct {
 	// MergedFrom is the contact merged into this one.
 	MergedFrom int64 `json:"merged_from,omitempty"`
+	// Unmerged is the contact split off this one; UnmergedFrom the contact
+	// this one was split off (UnmergeContact).
+	Unmerged     int64 `json:"unmerged,omitempty"`
+	UnmergedFrom int64 `json:"unmerged_from,omitempty"`
 	// Attributes lists the attribute keys set or unset.
 	Attributes []string `json:"attributes,omitempty"`
 	// Event names a contact event recorded (signed_up, order_paid, ...);

@@ -43,6 +43,14 @@ func Every(burst int, interval time.Duration) *Keyed {
 	return k
 }
 
+// SetClock makes the buckets read time from now (a component's injected
+// clock), so tests move them deterministically.
+func (k *Keyed) SetClock(now func() time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.now = now
+}
+
 // Allow takes a token for key. When none is left it takes nothing and
 // reports how long until one is.
 func (k *Keyed) Allow(key string) (bool, time.Duration) {

@@ -69,6 +69,7 @@ func BuiltinAttributes() []AttributeDef {
 		{Key: AttrFirstSeen, LabelKo: "처음 방문", LabelEn: "First seen", Type: AttrDate, Builtin: true, ReadOnly: true},
 		{Key: AttrLastSeen, LabelKo: "마지막 방문", LabelEn: "Last seen", Type: AttrDate, Builtin: true, ReadOnly: true},
 		{Key: AttrVisits, LabelKo: "방문 수", LabelEn: "Visits", Type: AttrNumber, Builtin: true, ReadOnly: true},
+		{Key: AttrPagesViewed, LabelKo: "본 페이지 수", LabelEn: "Pages viewed", Type: AttrNumber, Builtin: true, ReadOnly: true},
 		{Key: AttrConversations, LabelKo: "대화 수", LabelEn: "Conversations", Type: AttrNumber, Builtin: true, ReadOnly: true},
 		{Key: AttrMessages, LabelKo: "메시지 수", LabelEn: "Messages", Type: AttrNumber, Builtin: true, ReadOnly: true},
 		{Key: AttrLocale, LabelKo: "언어", LabelEn: "Locale", Type: AttrText, Builtin: true},
@@ -102,6 +103,9 @@ type ContactAttribute struct {
 	Num       *float64 `gorm:"column:num_value"`
 	Bool      *bool    `gorm:"column:bool_value"`
 	Time      *int64   `gorm:"column:time_value"`
+	// Origin is the contact the value was set on when a contact merge moved
+	// it here (nil: set on this contact); writing the value clears it.
+	Origin *int64 `gorm:"column:origin_contact_id" json:"origin,omitempty"`
 }
 
 // Value returns the attribute's value as Go sees it: string, float64, bool
@@ -129,6 +133,9 @@ type ContactEvent struct {
 	At         time.Time `gorm:"not null;index:ix_contact_event,priority:3;index:ix_contact_event_name,priority:2"`
 	Properties JSONMap   `gorm:"type:text;not null;default:'{}'"`
 	CreatedAt  time.Time
+	// OriginContactID is the contact the event was recorded for when a
+	// contact merge moved it here.
+	OriginContactID *int64
 }
 
 // AttributeDefs returns the custom attribute definitions by key.
@@ -227,7 +234,7 @@ func PutContactAttributesTx(tx *gorm.DB, contactID int64, set []ContactAttribute
 		}
 		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "contact_id"}, {Name: "key"}},
-			DoUpdates: clause.AssignmentColumns([]string{"type", "text_value", "num_value", "bool_value", "time_value"}),
+			DoUpdates: clause.AssignmentColumns([]string{"type", "text_value", "num_value", "bool_value", "time_value", "origin_contact_id"}),
 		}).Create(&a).Error
 		if err != nil {
 			return fmt.Errorf("store: set attribute %q of contact %d: %w", a.Key, contactID, err)
@@ -257,7 +264,7 @@ func TouchContactTx(tx *gorm.DB, contactID int64, ts time.Time, incr ...string) 
 	}{{AttrFirstSeen, "<"}, {AttrLastSeen, ">"}}
 	for _, s := range seen {
 		err := tx.Exec(`INSERT INTO contact_attributes (contact_id, key, type, time_value) VALUES (?, ?, 'date', ?)
-			ON CONFLICT (contact_id, key) DO UPDATE SET time_value = excluded.time_value
+			ON CONFLICT (contact_id, key) DO UPDATE SET time_value = excluded.time_value, origin_contact_id = NULL
 			WHERE contact_attributes.time_value IS NULL OR excluded.time_value `+s.cmp+` contact_attributes.time_value`,
 			contactID, s.key, sec).Error
 		if err != nil {
@@ -298,25 +305,4 @@ func (s *Store) ContactEvents(ctx context.Context, contactID int64, limit int) (
 		return nil, fmt.Errorf("store: events of contact %d: %w", contactID, err)
 	}
 	return out, nil
-}
-
-// MoveProfileTx moves a merged contact's events to into, and its attribute
-// values that into lacks; counters are added up.
-func MoveProfileTx(tx *gorm.DB, from, into int64) error {
-	if err := tx.Model(&ContactEvent{}).Where("contact_id = ?", from).Update("contact_id", into).Error; err != nil {
-		return fmt.Errorf("store: move events of contact %d: %w", from, err)
-	}
-	if err := tx.Exec(`UPDATE contact_attributes SET num_value = num_value + (SELECT f.num_value FROM contact_attributes f WHERE f.contact_id = ? AND f.key = contact_attributes.key)
-		WHERE contact_id = ? AND key IN (?) AND EXISTS (SELECT 1 FROM contact_attributes f WHERE f.contact_id = ? AND f.key = contact_attributes.key AND f.num_value IS NOT NULL)`,
-		from, into, []string{AttrVisits, AttrConversations, AttrMessages}, from).Error; err != nil {
-		return fmt.Errorf("store: add counters of contact %d: %w", from, err)
-	}
-	if err := tx.Exec(`UPDATE contact_attributes SET contact_id = ? WHERE contact_id = ? AND key NOT IN (SELECT key FROM contact_attributes WHERE contact_id = ?)`,
-		into, from, into).Error; err != nil {
-		return fmt.Errorf("store: move attributes of contact %d: %w", from, err)
-	}
-	if err := tx.Where("contact_id = ?", from).Delete(&ContactAttribute{}).Error; err != nil {
-		return fmt.Errorf("store: drop attributes of contact %d: %w", from, err)
-	}
-	return nil
 }

@@ -15,6 +15,7 @@ const (
 	CondAttribute = "attribute" // a contact attribute (custom or built-in)
 	CondTag       = "tag"       // a tag on any of the contact's tickets
 	CondEvent     = "event"     // did / did not do an event within N days
+	CondPage      = "page"      // visited / did not visit a page within N days
 )
 
 // Attribute operators. Every operator but unset and false needs the
@@ -35,6 +36,8 @@ const (
 	OpWithinDays = "within_days" // date: within the last Days days
 	OpSet        = "set"         // any type: present
 	OpUnset      = "unset"       // any type: absent
+	// Page condition operators (case-insensitive, on the stored URL).
+	OpPattern = "pattern" // page: glob with *; from the scheme when it starts with http(s)://, else on the path and query
 )
 
 // SegmentCondition is one condition of a segment.
@@ -50,7 +53,11 @@ type SegmentCondition struct {
 	// condition (within the last Days days, or ever when Days is 0).
 	Tag  string `json:"tag,omitempty"`
 	Name string `json:"name,omitempty"`
-	// Not inverts a tag or event condition: has no such tag, did not do it.
+	// A page condition matches a page view within the last Days days (ever
+	// when 0) whose URL contains Value (Op contains) or matches the glob
+	// Value (Op pattern).
+	// Not inverts a tag, event or page condition: has no such tag, did not
+	// do it, did not visit it.
 	Not bool `json:"not,omitempty"`
 }
 
@@ -154,6 +161,16 @@ func (c SegmentCondition) validate(types map[string]string) error {
 		if c.Days < 0 || c.Days > 36500 {
 			return fmt.Errorf("days must be between 0 and 36500")
 		}
+	case CondPage:
+		if c.Op != OpContains && c.Op != OpPattern {
+			return fmt.Errorf("a page condition's operator is %q or %q", OpContains, OpPattern)
+		}
+		if strings.TrimSpace(c.Value) == "" || len(c.Value) > 2000 {
+			return fmt.Errorf("a page condition needs a URL text of at most 2000 bytes")
+		}
+		if c.Days < 0 || c.Days > 36500 {
+			return fmt.Errorf("days must be between 0 and 36500")
+		}
 	case CondAttribute:
 		typ := attrType(c.Key, types)
 		if typ == "" {
@@ -243,6 +260,14 @@ func (c SegmentCondition) compile(typ string, now time.Time) (string, []any) {
 		}
 		return not + `EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.name = ? AND e.at >= ?)`,
 			[]any{c.Name, now.Add(-time.Duration(c.Days) * 24 * time.Hour).UTC()}
+	case CondPage:
+		sql, args := PageMatchSQL("v", c.Op, c.Value)
+		q := `EXISTS (SELECT 1 FROM page_views v WHERE v.contact_id = c.id AND ` + sql
+		if c.Days > 0 {
+			q += " AND v.at >= ?"
+			args = append(args, now.Add(-time.Duration(c.Days)*24*time.Hour).UTC())
+		}
+		return not + q + ")", args
 	}
 	if col, ok := contactColumns[c.Key]; ok {
 		return c.compileColumn(col)
@@ -278,6 +303,23 @@ func (c SegmentCondition) compile(typ string, now time.Time) (string, []any) {
 		return cmp("a.num_value "+op+" ?", f)
 	}
 	return cmp("a.text_value "+op+" ?", c.Value)
+}
+
+// PageMatchSQL is the condition on page views aliased alias for a page
+// operator (OpContains or OpPattern) and its value, with its arguments:
+// contains is a case-insensitive substring of the URL; a pattern is a
+// case-insensitive glob (* is any text) on the whole URL when it starts
+// with http:// or https://, else on the path and query ("/pricing*").
+func PageMatchSQL(alias, op, value string) (string, []any) {
+	v := strings.ToLower(strings.TrimSpace(value))
+	if op == OpContains {
+		return "LOWER(" + alias + `.url) LIKE ? ESCAPE '\'`, []any{"%" + EscapeLike(v) + "%"}
+	}
+	col := alias + ".path"
+	if strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
+		col = alias + ".url"
+	}
+	return "LOWER(" + col + `) LIKE ? ESCAPE '\'`, []any{strings.ReplaceAll(EscapeLike(v), "*", "%")}
 }
 
 // compileColumn compiles a condition on a built-in kept on the contact row.

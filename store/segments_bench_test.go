@@ -54,7 +54,9 @@ func profileBenchStore(b *testing.B, dialect string) (*store.Store, *profileWorl
 // BenchmarkSegmentCount counts three shapes of segment over the seeded
 // contacts: a selective all-of (tag, counter, consent), an any-of with
 // negations (did not pay within 30 days, not seen for 60 days) and a text
-// search on an attribute.
+// search on an attribute; and three page conditions (a path pattern within
+// 7 days, a URL substring within 30 days with a visit counter, a negated
+// substring).
 func BenchmarkSegmentCount(b *testing.B) {
 	segs := map[string]store.SegmentDef{
 		"vip-active-consented": {Match: store.MatchAll, Conditions: []store.SegmentCondition{
@@ -66,9 +68,16 @@ func BenchmarkSegmentCount(b *testing.B) {
 			{Kind: store.CondAttribute, Key: store.AttrLastSeen, Op: store.OpOlderThan, Days: 60}}},
 		"plan-contains": {Match: store.MatchAll, Conditions: []store.SegmentCondition{
 			{Kind: store.CondAttribute, Key: "plan", Op: store.OpContains, Value: "pro"}}},
+		"page-pricing-7d": {Match: store.MatchAll, Conditions: []store.SegmentCondition{
+			{Kind: store.CondPage, Op: store.OpPattern, Value: "/pricing*", Days: 7}}},
+		"page-checkout-30d-visits": {Match: store.MatchAll, Conditions: []store.SegmentCondition{
+			{Kind: store.CondPage, Op: store.OpContains, Value: "checkout", Days: 30},
+			{Kind: store.CondAttribute, Key: store.AttrVisits, Op: store.OpGte, Value: "5"}}},
+		"page-not-refund": {Match: store.MatchAll, Conditions: []store.SegmentCondition{
+			{Kind: store.CondPage, Op: store.OpContains, Value: "refund", Not: true}}},
 	}
 	for _, d := range storetest.Dialects() {
-		for _, name := range []string{"vip-active-consented", "lapsed-any", "plan-contains"} {
+		for _, name := range []string{"vip-active-consented", "lapsed-any", "plan-contains", "page-pricing-7d", "page-checkout-30d-visits", "page-not-refund"} {
 			b.Run(d+"/"+name, func(b *testing.B) {
 				st, w := profileBenchStore(b, d)
 				ctx := context.Background()

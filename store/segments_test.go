@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ type profileWorld struct {
 	attrs    map[int64]map[string]store.ContactAttribute
 	tags     map[int64][]string
 	events   map[int64][]store.ContactEvent
+	views    map[int64][]store.PageView
 	types    map[string]string
 }
 
@@ -30,6 +32,10 @@ var (
 	worldTags   = []string{"VIP", "refund", "버그", "billing"}
 	worldEvents = []string{"signed_up", "cart_added", "order_paid"}
 	worldLocale = []string{"", "ko", "en", "ko-KR"}
+	worldURLs   = []string{"https://shop.example/pricing", "https://shop.example/Pricing?plan=pro", "https://shop.example/checkout/step-2",
+		"http://blog.example/ko/환불-안내", "https://shop.example/refund_100%", "https://shop.example/", "https://docs.example/setup/multi-step"}
+	worldPagePatterns = []string{"pricing", "PRICING", "/checkout", "환불", "_100%", "refund_", "/pricing*", "/checkout/*", "https://shop.example/*",
+		"http*://*example/*", "*step*", "/", "/ko/*", "shop"}
 	worldCustom = []store.AttributeDef{
 		{Key: "plan", LabelKo: "요금제", LabelEn: "Plan", Type: store.AttrText},
 		{Key: "score", LabelKo: "점수", LabelEn: "Score", Type: store.AttrNumber},
@@ -44,7 +50,7 @@ func seedProfiles(t testing.TB, st *store.Store, r *rand.Rand, n int) *profileWo
 	t.Helper()
 	ctx := context.Background()
 	w := &profileWorld{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC), attrs: map[int64]map[string]store.ContactAttribute{},
-		tags: map[int64][]string{}, events: map[int64][]store.ContactEvent{}, types: map[string]string{}}
+		tags: map[int64][]string{}, events: map[int64][]store.ContactEvent{}, views: map[int64][]store.PageView{}, types: map[string]string{}}
 	for _, d := range worldCustom {
 		d.CreatedAt, d.UpdatedAt = w.now, w.now
 		if err := st.CreateAttributeDef(ctx, &d); err != nil {
@@ -77,6 +83,7 @@ func seedProfiles(t testing.TB, st *store.Store, r *rand.Rand, n int) *profileWo
 	var attrs []store.ContactAttribute
 	var tickets []store.Ticket
 	var events []store.ContactEvent
+	var views []store.PageView
 	for _, c := range w.contacts {
 		m := map[string]store.ContactAttribute{}
 		put := func(a store.ContactAttribute) {
@@ -110,7 +117,20 @@ func seedProfiles(t testing.TB, st *store.Store, r *rand.Rand, n int) *profileWo
 			b := r.IntN(3) > 0
 			put(store.ContactAttribute{Key: store.AttrEmailMarketing, Type: store.AttrBoolean, Bool: &b})
 		}
+		if r.IntN(3) > 0 {
+			f := float64(r.IntN(30))
+			put(store.ContactAttribute{Key: store.AttrVisits, Type: store.AttrNumber, Num: &f})
+		}
 		w.attrs[c.ID] = m
+		for k := r.IntN(4); k > 0; k-- {
+			u := worldURLs[r.IntN(len(worldURLs))]
+			rest := u[strings.Index(u, "://")+3:]
+			id := c.ID
+			v := store.PageView{ContactID: &id, Visitor: fmt.Sprintf("pk/v%d", c.ID), ChannelID: 1, URL: u, Path: rest[strings.Index(rest, "/"):],
+				At: w.now.Add(-time.Duration(r.Int64N(60*24*3600)) * time.Second)}
+			views = append(views, v)
+			w.views[c.ID] = append(w.views[c.ID], v)
+		}
 		for k := r.IntN(3); k > 0; k-- {
 			tickets = append(tickets, store.Ticket{PublicID: fmt.Sprintf("p%d-%d", c.ID, k), ReplyToken: fmt.Sprintf("r%d-%d", c.ID, k),
 				Status: store.StatusOpen, Priority: "normal", ContactID: c.ID, ChannelID: 1, LastChannelID: 1, LastMessageAt: w.now, CreatedAt: w.now, UpdatedAt: w.now})
@@ -151,16 +171,25 @@ func seedProfiles(t testing.TB, st *store.Store, r *rand.Rand, n int) *profileWo
 			t.Fatal(err)
 		}
 	}
+	if len(views) > 0 {
+		if err := db.CreateInBatches(views, 500).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	return w
 }
 
 // randomSegment draws a valid definition of up to four conditions.
 func randomSegment(r *rand.Rand, w *profileWorld) store.SegmentDef {
 	d := store.SegmentDef{Match: []string{store.MatchAll, store.MatchAny}[r.IntN(2)]}
-	keys := []string{"plan", "score", "beta", "renewal", store.AttrLastSeen, store.AttrMessages, store.AttrEmailMarketing, store.AttrLocale, store.AttrProactiveChat}
+	keys := []string{"plan", "score", "beta", "renewal", store.AttrLastSeen, store.AttrMessages, store.AttrEmailMarketing, store.AttrLocale, store.AttrProactiveChat,
+		store.AttrVisits}
 	for k := r.IntN(5); k > 0; k-- {
 		var c store.SegmentCondition
-		switch r.IntN(4) {
+		switch r.IntN(5) {
+		case 4:
+			c = store.SegmentCondition{Kind: store.CondPage, Op: []string{store.OpContains, store.OpPattern}[r.IntN(2)],
+				Value: worldPagePatterns[r.IntN(len(worldPagePatterns))], Days: []int{0, 1, 7, 30}[r.IntN(4)], Not: r.IntN(3) == 0}
 		case 0:
 			c = store.SegmentCondition{Kind: store.CondTag, Tag: worldTags[r.IntN(len(worldTags))], Not: r.IntN(3) == 0}
 		case 1:
@@ -227,6 +256,14 @@ func (w *profileWorld) condMatch(cond store.SegmentCondition, c store.Contact) b
 			}
 		}
 		return did != cond.Not
+	case store.CondPage:
+		did := false
+		for _, v := range w.views[c.ID] {
+			if (cond.Days == 0 || !v.At.Before(w.now.AddDate(0, 0, -cond.Days))) && pageMatch(cond, v) {
+				did = true
+			}
+		}
+		return did != cond.Not
 	}
 	if cond.Key == store.AttrLocale {
 		switch cond.Op {
@@ -289,6 +326,21 @@ func (w *profileWorld) condMatch(cond store.SegmentCondition, c store.Contact) b
 	return x <= v
 }
 
+// pageMatch is the page condition's rule, written out with a regular
+// expression rather than SQL.
+func pageMatch(cond store.SegmentCondition, v store.PageView) bool {
+	val := strings.ToLower(cond.Value)
+	if cond.Op == store.OpContains {
+		return strings.Contains(strings.ToLower(v.URL), val)
+	}
+	target := v.Path
+	if strings.HasPrefix(val, "http://") || strings.HasPrefix(val, "https://") {
+		target = v.URL
+	}
+	re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(val), `\*`, ".*") + "$")
+	return re.MatchString(strings.ToLower(target))
+}
+
 // TestSegmentMatchesBruteForce compares the compiled SQL of many random
 // segments with a Go filter over the same generated data.
 func TestSegmentMatchesBruteForce(t *testing.T) {
@@ -296,7 +348,7 @@ func TestSegmentMatchesBruteForce(t *testing.T) {
 		ctx := context.Background()
 		r := rand.New(rand.NewPCG(15, 2026))
 		w := seedProfiles(t, st, r, 400)
-		nonEmpty := 0
+		nonEmpty, selectivePages := 0, 0
 		for i := 0; i < 300; i++ {
 			d := randomSegment(r, w)
 			var want []int64
@@ -323,11 +375,14 @@ func TestSegmentMatchesBruteForce(t *testing.T) {
 			}
 			if len(want) > 0 && len(want) < len(w.contacts)-30 {
 				nonEmpty++
+				if slices.ContainsFunc(d.Conditions, func(c store.SegmentCondition) bool { return c.Kind == store.CondPage }) {
+					selectivePages++
+				}
 			}
 		}
 		// The draw must exercise selective segments, not only all or none.
-		if nonEmpty < 100 {
-			t.Fatalf("only %d of 300 segments were selective", nonEmpty)
+		if nonEmpty < 100 || selectivePages < 30 {
+			t.Fatalf("only %d of 300 segments were selective, %d with a page condition", nonEmpty, selectivePages)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -30,12 +31,18 @@ type attrField struct {
 	Checked          bool
 }
 
-// timelineItem is an event or a conversation, newest first.
+// timelineItem is an event, a conversation, a page view or a message sent
+// to the customer, newest first.
 type timelineItem struct {
-	At     time.Time
-	Event  *store.ContactEvent
-	Ticket *store.Ticket
-	Props  string
+	At      time.Time
+	Event   *store.ContactEvent
+	Ticket  *store.Ticket
+	View    *store.PageView
+	Message *store.Message
+	// MessageTicket is the ticket of Message (its number and link).
+	MessageTicket *store.Ticket
+	Props         string
+	Snippet       string
 }
 
 func (h *handler) showContact(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -84,9 +91,31 @@ func (h *handler) showContact(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		h.fail(w, r, p, "contact tickets", err)
 		return
 	}
+	byID := map[int64]*store.Ticket{}
+	var ticketIDs []int64
 	for i := range page.Items {
 		t := &page.Items[i]
 		d.Timeline = append(d.Timeline, timelineItem{At: t.CreatedAt, Ticket: t})
+		byID[t.ID] = t
+		ticketIDs = append(ticketIDs, t.ID)
+	}
+	// What the customer received, from the conversations this agent sees.
+	sent, err := h.s.Store.MessagesSent(ctx, ticketIDs, 200)
+	if err != nil {
+		h.fail(w, r, p, "contact messages", err)
+		return
+	}
+	for i := range sent {
+		m := &sent[i]
+		d.Timeline = append(d.Timeline, timelineItem{At: m.CreatedAt, Message: m, MessageTicket: byID[m.TicketID], Snippet: plaintext.Clip(m.Text, 200)})
+	}
+	views, err := h.s.Inbox.ContactPageViews(ctx, id, 200)
+	if err != nil {
+		h.fail(w, r, p, "contact page views", err)
+		return
+	}
+	for i := range views {
+		d.Timeline = append(d.Timeline, timelineItem{At: views[i].At, View: &views[i]})
 	}
 	sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.After(d.Timeline[j].At) })
 	pg.Data = d

@@ -48,7 +48,8 @@ func errf(status int, code, format string, args ...any) *apiError {
 //
 //	POST /session, POST /email, GET /ws, POST /messages, GET /poll,
 //	POST /upload, GET /attachments/{id}, GET /conversations/{number},
-//	POST /page/session (a conversation page's live part; see page.go)
+//	POST /page/session (a conversation page's live part; see page.go),
+//	POST /view (a page view; see views.go)
 func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin != "" {
@@ -89,6 +90,8 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.handleConversation(w, r, strings.TrimPrefix(path, "/conversations/"))
 	case path == "/page/session" && r.Method == http.MethodPost:
 		c.handlePageSession(w, r)
+	case path == "/view" && r.Method == http.MethodPost:
+		c.handleView(w, r)
 	default:
 		writeErr(w, errf(http.StatusNotFound, "not_found", "no such endpoint"))
 	}
@@ -290,6 +293,7 @@ func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
 	if p := req.Page.clean(); p != nil && p.URL != "" {
 		contactID, ticketID := c.hub.info(c.identity(&cl))
 		c.publishPage(contactID, ticketID, cl.Visitor, p)
+		c.recordView(ctx, &cl, p)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -74,6 +74,7 @@ type Channel struct {
 	sessionLimit *ratelimit.Keyed // POST /session per IP
 	uploadLimit  *ratelimit.Keyed // uploads per visitor
 	eventLimit   *ratelimit.Keyed // typing, read and page frames per visitor
+	viewLimit    *ratelimit.Keyed // recorded page views per visitor
 
 	replyMu      sync.Mutex
 	replyAt      time.Time
@@ -123,11 +124,13 @@ func New(ch connectors.Channel, deps connectors.Deps) (*Channel, error) {
 		sessionLimit:  ratelimit.New(60, time.Minute),
 		uploadLimit:   ratelimit.New(20, time.Minute),
 		eventLimit:    ratelimit.New(30, 30*time.Second),
+		viewLimit:     ratelimit.New(30, time.Minute),
 		ticketContact: map[int64]int64{},
 		agentActive:   map[int64]time.Time{},
 		acks:          map[int64]chan struct{}{},
 	}
 	c.setClock(time.Now)
+	c.viewLimit.SetClock(c.now)
 	c.hub.ownPrefix = c.ownPrefix
 	c.hub.now = c.now // the hub's "last seen" follows the same clock
 	// A visitor counts as present for a short while after they were last
@@ -192,7 +195,7 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 		case inbox.EventAgentTyping, inbox.EventAgentViewing, inbox.EventPresence, inbox.EventMessageCreated:
 			return e.AgentID > 0
 		case inbox.EventContactUpdated:
-			return e.Contact != nil && e.Contact.MergedFrom != 0
+			return e.Contact != nil && (e.Contact.MergedFrom != 0 || e.Contact.Unmerged != 0)
 		case inbox.EventTicketUpdated:
 			return ticketsMoved(e) || queueMoved(e)
 		case inbox.EventTicketCreated:
@@ -206,8 +209,9 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
 	// Unattached uploads are collected at start (their rows survive
-	// restarts) and then hourly.
+	// restarts) and then hourly; so are page views past retention.
 	c.collectUploads(ctx)
+	c.pruneViews(ctx)
 	collect := time.NewTicker(time.Hour)
 	defer collect.Stop()
 	for {
@@ -235,6 +239,7 @@ func (c *Channel) Start(ctx context.Context, sink connectors.Sink) error {
 			c.hub.sweep(c.settings.grace() + 10*time.Minute)
 		case <-collect.C:
 			c.collectUploads(ctx)
+			c.pruneViews(ctx)
 		}
 	}
 }

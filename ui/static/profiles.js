@@ -12,6 +12,17 @@ function formError(form, err) {
 // ---- contact page: typed inputs become typed JSON values ----
 
 function initContact() {
+  const unmerge = document.querySelector('[data-unmerge]');
+  if (unmerge) {
+    unmerge.addEventListener('click', async () => {
+      if (unmerge.dataset.confirming !== 'true') {
+        unmerge.dataset.confirming = 'true';
+        unmerge.textContent = t('contact.unmergeConfirm');
+        return;
+      }
+      try { await api('POST', '/contacts/' + unmerge.dataset.unmerge + '/unmerge'); location.reload(); } catch (err) { showError(err); }
+    });
+  }
   const form = document.getElementById('profile-form');
   if (!form) return;
   form.addEventListener('submit', async (e) => {
@@ -80,15 +91,16 @@ function fitRow(row) {
   if (!ops.includes(opSel.value)) opSel.value = ops[0];
   const op = opSel.value;
   const show = {
-    attribute: kind === 'attribute', tag: kind === 'tag', event: kind === 'event',
-    value: kind === 'attribute' && !!needsValue[op],
-    days: (kind === 'attribute' && !!needsDays[op]) || kind === 'event',
+    attribute: kind === 'attribute', tag: kind === 'tag', event: kind === 'event', page: kind === 'page',
+    value: (kind === 'attribute' && !!needsValue[op]) || kind === 'page',
+    days: (kind === 'attribute' && !!needsDays[op]) || kind === 'event' || kind === 'page',
   };
   for (const n of row.querySelectorAll('[data-for]')) {
     n.hidden = !n.dataset.for.split(' ').some((k) => show[k]);
   }
   const value = row.querySelector('[name=value]');
-  const want = type === 'number' ? 'number' : type === 'date' ? 'date' : 'text';
+  const want = kind === 'page' ? 'text' : type === 'number' ? 'number' : type === 'date' ? 'date' : 'text';
+  value.placeholder = kind === 'page' ? '/pricing*' : '';
   if (value.type !== want) { value.type = want; if (want === 'number') value.step = 'any'; }
 }
 
@@ -100,7 +112,8 @@ function addRow(c) {
     row.querySelector('[name=kind]').value = c.kind || 'attribute';
     if (c.key) row.querySelector('[name=key]').value = c.key;
     fitRow(row);
-    if (c.op) row.querySelector('[name=op]').value = c.op;
+    if (c.op && c.kind === 'page') row.querySelector('[name=pageop]').value = c.op;
+    else if (c.op) row.querySelector('[name=op]').value = c.op;
     row.querySelector('[name=not]').value = c.not ? '1' : '';
     row.querySelector('[name=tag]').value = c.tag || '';
     row.querySelector('[name=name]').value = c.name || '';
@@ -119,6 +132,7 @@ function readDefinition(form) {
     const days = parseInt(v('days') || '0', 10) || 0;
     if (kind === 'tag') conditions.push({ kind, tag: v('tag'), not: v('not') === '1' });
     else if (kind === 'event') conditions.push({ kind, name: v('name'), days, not: v('not') === '1' });
+    else if (kind === 'page') conditions.push({ kind, op: v('pageop'), value: v('value'), days, not: v('not') === '1' });
     else {
       const op = v('op');
       const c = { kind, key: v('key'), op };
@@ -133,7 +147,7 @@ function readDefinition(form) {
 // complete says whether every row has what it needs, so the live count
 // does not flash an error while a row is being filled in.
 function complete(def) {
-  return def.conditions.every((c) => (c.kind === 'tag' ? c.tag : c.kind === 'event' ? c.name : (!needsValue[c.op] || c.value !== '')));
+  return def.conditions.every((c) => (c.kind === 'tag' ? c.tag : c.kind === 'event' ? c.name : c.kind === 'page' ? c.value : (!needsValue[c.op] || c.value !== '')));
 }
 
 function initSegments() {

@@ -927,7 +927,10 @@
     setInterval(function () {
       if (location.href === S.lastUrl) return;
       S.lastUrl = location.href;
-      ephemeral({ type: 'page', page: page() });
+      // One small POST tells agents the page and counts it in the visitor's
+      // profile (visits, pages viewed), socket or not; the first page came
+      // with the session.
+      api('POST', '/view', { page: page() }).catch(function () {});
       proactive();
     }, 2000);
   }
