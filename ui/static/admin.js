@@ -646,6 +646,7 @@ function initCSAT() {
       form.elements.enabled.checked = !!s.enabled;
       form.elements.scale.value = s.scale || 'faces';
       form.elements.delay.value = String(Math.round((s.delay_seconds || 0) / 60));
+      form.elements.cap_days.value = String(s.cap_days ?? 30);
       for (const k of ['question_ko', 'question_en', 'thanks_ko', 'thanks_en']) form.elements[k].value = s[k] || '';
       form.dataset.ready = ch.value;
     } catch (err) { formError(form, err); }
@@ -657,6 +658,7 @@ function initCSAT() {
     try {
       await api('PUT', '/channels/' + ch.value + '/csat', {
         enabled: form.elements.enabled.checked, scale: form.elements.scale.value, delay_seconds: Math.max(0, parseInt(form.elements.delay.value || '0', 10)) * 60,
+        cap_days: Math.max(0, parseInt(form.elements.cap_days.value || '0', 10)),
         question_ko: form.elements.question_ko.value, question_en: form.elements.question_en.value,
         thanks_ko: form.elements.thanks_ko.value, thanks_en: form.elements.thanks_en.value,
       });
