@@ -48,7 +48,11 @@ import (
 //     conversation, with rating links 0–10 and List-Unsubscribe) when the
 //     definition allows email and the contact has one; else into the
 //     contact's latest widget conversation, where the card shows on the
-//     next visit (PendingSurveys).
+//     next visit (PendingSurveys). When it allows both and goes by email,
+//     a copy of the request waits in the latest widget conversation too
+//     (Survey.WidgetMessageID): one survey row, so it counts once, and an
+//     answer in either place closes the other (the card is no longer
+//     shown; the email's page shows the answer given).
 
 // NPS jobs.
 const (
@@ -724,7 +728,7 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 		if !later.IsZero() {
 			return nil
 		}
-		t, ch, err := npsRoute(tx, &c, &def)
+		t, ch, kind, err := npsRoute(tx, &c, &def)
 		if err != nil {
 			return err
 		}
@@ -760,6 +764,31 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 		}
 		events = []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch,
 			ContactID: c.ID, Message: &MessageChanges{Direction: store.DirOutbound}}}
+		// By email and in the widget: the same survey also waits in the
+		// contact's latest widget conversation for their next visit.
+		var wt *store.Ticket
+		if kind == "email" { // asked in the widget itself: no copy
+			if wt, err = npsWidgetCopy(tx, &c, &def, t.ID); err != nil {
+				return err
+			}
+		}
+		if wt != nil {
+			wm := &store.Message{TicketID: wt.ID, Direction: store.DirOutbound, AuthorType: store.AuthorSystem, ChannelID: wt.LastChannelID,
+				Text: question, Meta: store.JSONMap{"survey": sv.PublicID, "survey_kind": store.SurveyNPS, "survey_copy": true},
+				DeliveryStatus: store.DeliverySent, CreatedAt: at}
+			if err := tx.Create(wm).Error; err != nil {
+				return fmt.Errorf("nps: create widget copy: %w", err)
+			}
+			if err := tx.Model(sv).Update("widget_message_id", wm.ID).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&store.Ticket{}).Where("id = ?", wt.ID).Updates(map[string]any{
+				"message_count": gorm.Expr("message_count + 1"), "updated_at": at}).Error; err != nil {
+				return err
+			}
+			events = append(events, Event{Type: EventMessageCreated, TicketID: wt.ID, MessageID: wm.ID, ChannelID: wt.LastChannelID,
+				ContactID: c.ID, Message: &MessageChanges{Direction: store.DirOutbound}})
+		}
 		if err := n.s.recordEvents(tx, events); err != nil {
 			return err
 		}
@@ -785,8 +814,9 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 // npsRoute picks the conversation an NPS request goes into: the contact's
 // latest email conversation when the definition allows email and the
 // contact has an address, else the latest widget conversation when it
-// allows the widget. It returns the ticket and the channel (nil: none).
-func npsRoute(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey) (*store.Ticket, int64, error) {
+// allows the widget. It returns the ticket, the channel and its kind (nil:
+// none).
+func npsRoute(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey) (*store.Ticket, int64, string, error) {
 	var kinds []string
 	if def.ByEmail && c.Email != "" {
 		kinds = append(kinds, "email")
@@ -803,11 +833,33 @@ func npsRoute(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey) (*store.Ticke
 			continue
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("nps: route contact %d: %w", c.ID, err)
+			return nil, 0, "", fmt.Errorf("nps: route contact %d: %w", c.ID, err)
 		}
-		return &t, t.LastChannelID, nil
+		return &t, t.LastChannelID, kind, nil
 	}
-	return nil, 0, nil
+	return nil, 0, "", nil
+}
+
+// npsWidgetCopy returns the widget conversation that also shows an email
+// NPS request (the definition asks by email and in the widget, and the
+// contact has one), or nil. The copy has no outbox row: it waits for the
+// visitor's next visit, and a widget send to a visitor who left would
+// continue by email, asking twice.
+func npsWidgetCopy(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey, asked int64) (*store.Ticket, error) {
+	if !def.ByEmail || !def.ByWidget {
+		return nil, nil
+	}
+	var t store.Ticket
+	err := tx.Model(&store.Ticket{}).Joins("JOIN channels ON channels.id = tickets.last_channel_id").
+		Where("tickets.contact_id = ? AND tickets.merged_into IS NULL AND channels.kind = ? AND tickets.id <> ?", c.ID, "widget", asked).
+		Order("tickets.last_message_at DESC, tickets.id DESC").Select("tickets.*").Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nps: widget conversation of contact %d: %w", c.ID, err)
+	}
+	return &t, nil
 }
 
 // NPSScore returns the answers and score of NPS surveys matching f.

@@ -665,7 +665,8 @@ func (s *Service) Surveys(ctx context.Context, f store.SurveyFilter) ([]store.Su
 
 // PendingSurveys returns the unanswered, open surveys of a contact (a widget
 // visitor's), newest first, so a chat shows its rating card again on the
-// visitor's next visit.
+// visitor's next visit. The two slices are parallel: a survey with a
+// widget copy (an email NPS request) appears twice, once per message id.
 func (s *Service) PendingSurveys(ctx context.Context, contactID int64) ([]SurveyRequest, []int64, error) {
 	var rows []store.Survey
 	if err := s.st.DB.WithContext(ctx).Where("contact_id = ? AND answered_at IS NULL AND expires_at > ? AND message_id IS NOT NULL", contactID, now()).
@@ -681,6 +682,10 @@ func (s *Service) PendingSurveys(ctx context.Context, contactID int64) ([]Survey
 		}
 		out = append(out, *r)
 		ids = append(ids, *sv.MessageID)
+		if sv.WidgetMessageID != nil { // the same survey, shown in the widget too
+			out = append(out, *r)
+			ids = append(ids, *sv.WidgetMessageID)
+		}
 	}
 	return out, ids, nil
 }
