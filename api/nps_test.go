@@ -69,6 +69,23 @@ func TestNPSAPI(t *testing.T) {
 				t.Fatalf("date anchor: %+v", anchored)
 			}
 			e.call("DELETE", fmt.Sprintf("/api/v1/nps-surveys/%d", anchored.ID), e.admin, nil, 200, nil)
+			// The OpenAPI document describes the anchor and the CSAT cap.
+			var doc struct {
+				Components struct {
+					Schemas map[string]struct {
+						Properties map[string]any `json:"properties"`
+					} `json:"schemas"`
+				} `json:"components"`
+			}
+			e.call("GET", "/api/v1/openapi.json", "", nil, 200, &doc)
+			for schema, props := range map[string][]string{"NPSSurveyBody": {"anchor", "anchor_attribute", "anchor_date"}, "NPSSurvey": {"anchor"},
+				"CSATSettingBody": {"cap_days"}, "CSATSetting": {"cap_days"}} {
+				for _, p := range props {
+					if doc.Components.Schemas[schema].Properties[p] == nil {
+						t.Errorf("openapi %s lacks %s", schema, p)
+					}
+				}
+			}
 			id := fmt.Sprint(def.ID)
 			e.call("PUT", "/api/v1/nps-surveys/"+id, e.admin, map[string]any{"name": "VIP NPS", "enabled": true, "audience_tag": "VIP",
 				"by_widget": true}, 200, &def)
