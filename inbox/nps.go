@@ -691,6 +691,17 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 				return j.Done(tx)
 			}
 		}
+		if def.Anchor == AnchorAttribute {
+			// The date the round counts from was removed since planning: no
+			// schedule any more (a new value is planned afresh).
+			if err := tx.Model(&store.ContactAttribute{}).Where("contact_id = ? AND key = ? AND time_value IS NOT NULL", c.ID, def.AnchorAttribute).
+				Count(&n64).Error; err != nil {
+				return err
+			}
+			if n64 == 0 {
+				return j.Done(tx)
+			}
+		}
 		if err := tx.Model(&store.Survey{}).Where("nps_survey_id = ? AND contact_id = ? AND nps_round = ?", def.ID, c.ID, p.Round).Count(&n64).Error; err != nil {
 			return err
 		}

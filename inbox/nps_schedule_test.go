@@ -115,7 +115,8 @@ func TestNPSScheduleAnchors(t *testing.T) {
 		early := e.contact("early@customer.test", conv)   // signed up Jan 31: day 30 is Mar 2
 		late := e.contact("late@customer.test", conv)     // signed up Feb 20: day 30 is Mar 22
 		none := e.contact("none@customer.test", conv)     // no signup date
-		for c, v := range map[int64]string{early: "2026-01-31", late: "2026-02-20"} {
+		gone := e.contact("gone@customer.test", conv)     // signed up Feb 20, the date removed before day 30
+		for c, v := range map[int64]string{early: "2026-01-31", late: "2026-02-20", gone: "2026-02-20"} {
 			if err := e.svc.SetContactAttributes(e.ctx, c, map[string]any{"signup_date": v}, inbox.SourceAPI); err != nil {
 				t.Fatal(err)
 			}
@@ -159,10 +160,16 @@ func TestNPSScheduleAnchors(t *testing.T) {
 		if len(e.surveys(late)) != 0 {
 			t.Fatal("asked before the due day")
 		}
+		if err := e.svc.SetContactAttributes(e.ctx, gone, map[string]any{"signup_date": nil}, inbox.SourceAPI); err != nil {
+			t.Fatal(err)
+		}
 		e.set(time.Date(2026, 3, 22, 10, 0, 0, 0, seoul).UTC())
 		e.runDue()
-		if len(e.surveys(late)) != 1 || len(e.surveys(none)) != 0 {
-			t.Fatalf("Mar 22: late %d none %d", len(e.surveys(late)), len(e.surveys(none)))
+		if len(e.surveys(late)) != 1 || len(e.surveys(none)) != 0 || len(e.surveys(gone)) != 0 {
+			t.Fatalf("Mar 22: late %d, none %d, gone %d; want 1, 0, 0", len(e.surveys(late)), len(e.surveys(none)), len(e.surveys(gone)))
+		}
+		if j, err := e.sched.Get(e.ctx, inbox.JobNPSSend, fmt.Sprintf("survey:%d:contact:%d:round:0", signup.ID, gone)); err != nil || j.Status != store.JobDone {
+			t.Fatalf("the removed date's job: %+v %v, want done", j, err)
 		}
 
 		// The VIP tag on a date: a Los Angeles VIP is asked at 10:00 there.
