@@ -24,15 +24,20 @@ type NPSSurveyBody struct {
 	ThanksKo    string `json:"thanks_ko"`
 	ThanksEn    string `json:"thanks_en"`
 	AudienceTag string `json:"audience_tag"`
-	FirstDays   int    `json:"first_days"`
-	RepeatDays  []int  `json:"repeat_days"`
-	ByEmail     bool   `json:"by_email"`
-	ByWidget    bool   `json:"by_widget"`
-	CapAnyDays  int    `json:"cap_any_days"`
-	CapNPSDays  int    `json:"cap_nps_days"`
-	QuietStart  string `json:"quiet_start"`
-	QuietEnd    string `json:"quiet_end"`
-	TimeZone    string `json:"time_zone"`
+	// Anchor is what the rounds count from: first_conversation (default),
+	// attribute (the date attribute AnchorAttribute) or date (AnchorDate).
+	Anchor          string `json:"anchor"`
+	AnchorAttribute string `json:"anchor_attribute"`
+	AnchorDate      string `json:"anchor_date"`
+	FirstDays       int    `json:"first_days"`
+	RepeatDays      []int  `json:"repeat_days"`
+	ByEmail         bool   `json:"by_email"`
+	ByWidget        bool   `json:"by_widget"`
+	CapAnyDays      int    `json:"cap_any_days"`
+	CapNPSDays      int    `json:"cap_nps_days"`
+	QuietStart      string `json:"quiet_start"`
+	QuietEnd        string `json:"quiet_end"`
+	TimeZone        string `json:"time_zone"`
 }
 
 // NPSSurveyJSON is a definition.
@@ -50,13 +55,22 @@ func npsSurveyJSON(n *store.NPSSurvey) NPSSurveyJSON {
 	}
 	return NPSSurveyJSON{ID: n.ID, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, NPSSurveyBody: NPSSurveyBody{Name: n.Name, Enabled: n.Enabled,
 		QuestionKo: n.QuestionKo, QuestionEn: n.QuestionEn, WhyKo: n.WhyKo, WhyEn: n.WhyEn, ThanksKo: n.ThanksKo, ThanksEn: n.ThanksEn,
-		AudienceTag: n.AudienceTag, FirstDays: n.FirstDays, RepeatDays: rep, ByEmail: n.ByEmail, ByWidget: n.ByWidget,
+		AudienceTag: n.AudienceTag, Anchor: anchorOr(n.Anchor), AnchorAttribute: n.AnchorAttribute, AnchorDate: n.AnchorDate,
+		FirstDays: n.FirstDays, RepeatDays: rep, ByEmail: n.ByEmail, ByWidget: n.ByWidget,
 		CapAnyDays: n.CapAnyDays, CapNPSDays: n.CapNPSDays, QuietStart: n.QuietStart, QuietEnd: n.QuietEnd, TimeZone: n.TimeZone}}
+}
+
+func anchorOr(a string) string {
+	if a == "" {
+		return inbox.AnchorFirstConversation
+	}
+	return a
 }
 
 func (b *NPSSurveyBody) input() inbox.NPSSurveyInput {
 	return inbox.NPSSurveyInput{Name: b.Name, Enabled: b.Enabled, QuestionKo: b.QuestionKo, QuestionEn: b.QuestionEn, WhyKo: b.WhyKo,
 		WhyEn: b.WhyEn, ThanksKo: b.ThanksKo, ThanksEn: b.ThanksEn, AudienceTag: b.AudienceTag, FirstDays: b.FirstDays,
+		Anchor: b.Anchor, AnchorAttribute: b.AnchorAttribute, AnchorDate: b.AnchorDate,
 		RepeatDays: b.RepeatDays, ByEmail: b.ByEmail, ByWidget: b.ByWidget, CapAnyDays: b.CapAnyDays, CapNPSDays: b.CapNPSDays,
 		QuietStart: b.QuietStart, QuietEnd: b.QuietEnd, TimeZone: b.TimeZone}
 }
@@ -185,9 +199,13 @@ func npsSchemas() map[string]any {
 	body := map[string]any{"name": str, "enabled": b, "question_ko": str, "question_en": str, "why_ko": str, "why_en": str,
 		"thanks_ko": str, "thanks_en": str,
 		"audience_tag": map[string]any{"type": "string", "description": "only contacts with a ticket carrying this tag; empty: every contact"},
-		"first_days":   map[string]any{"type": "integer", "description": "round 0 is due this many days after the contact's first conversation"},
-		"repeat_days":  map[string]any{"type": "array", "items": i, "description": "later rounds, in days after round 0 (e.g. 30, 60, 90, 180)"},
-		"by_email":     b, "by_widget": b,
+		"anchor": map[string]any{"type": "string", "enum": inbox.NPSAnchors(),
+			"description": "what the rounds count from: the contact's first conversation (default; due at its time of day), a date attribute of the contact (anchor_attribute, e.g. signup_date; contacts without it are not asked) or one date for the whole audience (anchor_date, e.g. VIP on 2027-01-15); dates are due at 10:00 in the contact's time zone"},
+		"anchor_attribute": map[string]any{"type": "string", "description": "the key of a date attribute (anchor attribute)"},
+		"anchor_date":      map[string]any{"type": "string", "format": "date", "description": "YYYY-MM-DD (anchor date)"},
+		"first_days":       map[string]any{"type": "integer", "description": "round 0 is due this many days after the anchor"},
+		"repeat_days":      map[string]any{"type": "array", "items": i, "description": "later rounds, in days after round 0 (e.g. 30, 60, 90, 180)"},
+		"by_email":         b, "by_widget": b,
 		"cap_any_days": map[string]any{"type": "integer", "description": "no survey of any kind more often (default 30)"},
 		"cap_nps_days": map[string]any{"type": "integer", "description": "no NPS survey more often (default 90)"},
 		"quiet_start":  map[string]any{"type": "string", "description": "HH:MM in the contact's time zone (default 21:00)"},

@@ -42,10 +42,48 @@ func TestNPSAPI(t *testing.T) {
 				"bad zone":   {"name": "x", "by_email": true, "time_zone": "Mars/Olympus"},
 				"bad quiet":  {"name": "x", "by_email": true, "quiet_start": "25:00", "quiet_end": "09:00"},
 				"bad repeat": {"name": "x", "by_email": true, "repeat_days": []int{0}},
+				"bad anchor": {"name": "x", "by_email": true, "anchor": "birthday"},
+				"not a date": {"name": "x", "by_email": true, "anchor": "attribute", "anchor_attribute": "locale"},
+				"bad date":   {"name": "x", "by_email": true, "anchor": "date", "anchor_date": "15/01/2027"},
 			} {
 				b, _ := json.Marshal(bad)
 				if r := e.raw("POST", "/api/v1/nps-surveys", e.admin, "application/json", b); r.status != 422 {
 					t.Errorf("%s: %d %s", name, r.status, r.body)
+				}
+			}
+			// Schedules from a date attribute and to a tag on a date.
+			var anchored struct {
+				ID              int64  `json:"id"`
+				Anchor          string `json:"anchor"`
+				AnchorAttribute string `json:"anchor_attribute"`
+				AnchorDate      string `json:"anchor_date"`
+			}
+			e.call("POST", "/api/v1/nps-surveys", e.admin, map[string]any{"name": "가입 후", "by_email": true, "anchor": "attribute",
+				"anchor_attribute": "first_seen", "first_days": 30, "repeat_days": []int{30, 60}}, 201, &anchored)
+			if anchored.Anchor != "attribute" || anchored.AnchorAttribute != "first_seen" {
+				t.Fatalf("attribute anchor: %+v", anchored)
+			}
+			e.call("PUT", fmt.Sprintf("/api/v1/nps-surveys/%d", anchored.ID), e.admin, map[string]any{"name": "VIP 1월", "by_email": true,
+				"audience_tag": "VIP", "anchor": "date", "anchor_date": "2027-01-15"}, 200, &anchored)
+			if anchored.Anchor != "date" || anchored.AnchorDate != "2027-01-15" || anchored.AnchorAttribute != "" {
+				t.Fatalf("date anchor: %+v", anchored)
+			}
+			e.call("DELETE", fmt.Sprintf("/api/v1/nps-surveys/%d", anchored.ID), e.admin, nil, 200, nil)
+			// The OpenAPI document describes the anchor and the CSAT cap.
+			var doc struct {
+				Components struct {
+					Schemas map[string]struct {
+						Properties map[string]any `json:"properties"`
+					} `json:"schemas"`
+				} `json:"components"`
+			}
+			e.call("GET", "/api/v1/openapi.json", "", nil, 200, &doc)
+			for schema, props := range map[string][]string{"NPSSurveyBody": {"anchor", "anchor_attribute", "anchor_date"}, "NPSSurvey": {"anchor"},
+				"CSATSettingBody": {"cap_days"}, "CSATSetting": {"cap_days"}} {
+				for _, p := range props {
+					if doc.Components.Schemas[schema].Properties[p] == nil {
+						t.Errorf("openapi %s lacks %s", schema, p)
+					}
 				}
 			}
 			id := fmt.Sprint(def.ID)

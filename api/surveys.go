@@ -26,6 +26,7 @@ type CSATSettingJSON struct {
 	ThanksKo     string `json:"thanks_ko"`
 	ThanksEn     string `json:"thanks_en"`
 	Scale        string `json:"scale"`
+	CapDays      int    `json:"cap_days"`
 }
 
 // CSATSettingBody is the body of PUT /channels/{id}/csat.
@@ -38,14 +39,17 @@ type CSATSettingBody struct {
 	ThanksEn     string `json:"thanks_en"`
 	// Scale is faces (default), numbers or thumbs.
 	Scale string `json:"scale"`
+	// CapDays is the frequency cap in days (absent: keep the channel's,
+	// 30 for a new setting; 0: every resolution).
+	CapDays *int `json:"cap_days,omitempty"`
 }
 
 func csatSettingJSON(channelID int64, ss *store.SurveySetting) CSATSettingJSON {
 	if ss == nil {
-		return CSATSettingJSON{ChannelID: channelID, Scale: inbox.ScaleFaces}
+		return CSATSettingJSON{ChannelID: channelID, Scale: inbox.ScaleFaces, CapDays: inbox.DefaultCSATCapDays}
 	}
 	return CSATSettingJSON{ChannelID: channelID, Enabled: ss.Enabled, DelaySeconds: ss.DelaySeconds, QuestionKo: ss.QuestionKo,
-		QuestionEn: ss.QuestionEn, ThanksKo: ss.ThanksKo, ThanksEn: ss.ThanksEn, Scale: scaleOr(ss.Scale)}
+		QuestionEn: ss.QuestionEn, ThanksKo: ss.ThanksKo, ThanksEn: ss.ThanksEn, Scale: scaleOr(ss.Scale), CapDays: ss.CapDays}
 }
 
 func scaleOr(s string) string {
@@ -80,7 +84,7 @@ func (a *API) putCSATSetting(w http.ResponseWriter, r *http.Request) (int, any, 
 		return 0, nil, err
 	}
 	ss, err := a.Inbox.SetCSATSetting(r.Context(), id, inbox.SurveySettingInput{Enabled: b.Enabled, Delay: time.Duration(b.DelaySeconds) * time.Second,
-		QuestionKo: b.QuestionKo, QuestionEn: b.QuestionEn, ThanksKo: b.ThanksKo, ThanksEn: b.ThanksEn, Scale: b.Scale})
+		QuestionKo: b.QuestionKo, QuestionEn: b.QuestionEn, ThanksKo: b.ThanksKo, ThanksEn: b.ThanksEn, Scale: b.Scale, CapDays: b.CapDays})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -304,7 +308,9 @@ func surveySchemas() map[string]any {
 	when := map[string]any{"type": "string", "format": "date-time"}
 	setting := map[string]any{"enabled": map[string]any{"type": "boolean"}, "delay_seconds": i,
 		"question_ko": str, "question_en": str, "thanks_ko": str, "thanks_en": str,
-		"scale": map[string]any{"type": "string", "enum": []any{"faces", "numbers", "thumbs"}, "description": "five faces (default), 1–5 numbers, or thumbs down/up stored as 1 and 5"}}
+		"scale": map[string]any{"type": "string", "enum": []any{"faces", "numbers", "thumbs"}, "description": "five faces (default), 1–5 numbers, or thumbs down/up stored as 1 and 5"},
+		"cap_days": map[string]any{"type": "integer", "minimum": 0, "maximum": 3650,
+			"description": "frequency cap: no CSAT when the contact was asked any other survey (CSAT about another ticket, or NPS) within this many days; the resolution is skipped. 0: every resolution. Absent in a PUT: unchanged (30 for a new setting)"}}
 	withChannel := map[string]any{"channel_id": i}
 	for k, v := range setting {
 		withChannel[k] = v

@@ -32,9 +32,17 @@ func TestCSATAPI(t *testing.T) {
 				t.Fatalf("default scale %v", set["scale"])
 			}
 			e.call("GET", "/api/v1/channels/"+ch+"/csat", e.admin, nil, 200, &set)
-			if set["question_ko"] != "만족하셨나요?" {
-				t.Fatalf("setting after a refused change %v", set)
+			if set["question_ko"] != "만족하셨나요?" || set["cap_days"] != float64(30) {
+				t.Fatalf("setting after a refused change %v (want the default cap of 30 days)", set)
 			}
+			// The frequency cap: set, kept by a PUT without it, refused out of range.
+			e.call("PUT", "/api/v1/channels/"+ch+"/csat", e.admin, map[string]any{"enabled": true, "cap_days": 0, "question_ko": "만족하셨나요?",
+				"thanks_ko": "고맙습니다"}, 200, &set)
+			e.call("PUT", "/api/v1/channels/"+ch+"/csat", e.admin, map[string]any{"enabled": true, "question_ko": "만족하셨나요?", "thanks_ko": "고맙습니다"}, 200, &set)
+			if set["cap_days"] != float64(0) {
+				t.Fatalf("cap after a PUT without one: %v, want 0", set["cap_days"])
+			}
+			e.call("PUT", "/api/v1/channels/"+ch+"/csat", e.admin, map[string]any{"enabled": true, "cap_days": -1}, 422, nil)
 
 			rate := func(n int, score int, comment string) string {
 				tid := e.ingest(map[string]any{"external_id": fmt.Sprintf("m%d", n), "contact": map[string]any{"external_id": fmt.Sprintf("c%d", n)}, "text": "문의"})

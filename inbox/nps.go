@@ -22,9 +22,13 @@ import (
 //
 //   - A definition (store.NPSSurvey) names its audience (every contact, or
 //     contacts with a ticket tagged AudienceTag) and its rounds: round 0 is
-//     due FirstDays days after the contact's first conversation, round k
-//     RepeatDays[k-1] days after round 0, counted in calendar days in the
-//     contact's time zone (NPSRoundDue).
+//     due FirstDays days after the anchor, round k RepeatDays[k-1] days
+//     after round 0, counted in calendar days in the contact's time zone.
+//     The anchor is the contact's first conversation (at its wall-clock
+//     time, NPSRoundDue), a date attribute of the contact such as
+//     signup_date, or one date for everyone (e.g. the VIP tag on
+//     2027-01-15); a date's rounds are due at NPSDateHour local time
+//     (NPSDateRoundDue). Every anchor needs a conversation to ask in.
 //   - A planner job "nps.plan" per definition (key "survey:<id>") walks the
 //     audience in pages of contacts and schedules one job "nps.send" per
 //     contact, definition and round, key "survey:<id>:contact:<c>:round:<r>",
@@ -44,7 +48,11 @@ import (
 //     conversation, with rating links 0–10 and List-Unsubscribe) when the
 //     definition allows email and the contact has one; else into the
 //     contact's latest widget conversation, where the card shows on the
-//     next visit (PendingSurveys).
+//     next visit (PendingSurveys). When it allows both and goes by email,
+//     a copy of the request waits in the latest widget conversation too
+//     (Survey.WidgetMessageID): one survey row, so it counts once, and an
+//     answer in either place closes the other (the card is no longer
+//     shown; the email's page shows the answer given).
 
 // NPS jobs.
 const (
@@ -117,14 +125,64 @@ func NPSRoundDue(first time.Time, loc *time.Location, firstDays int, repeats []i
 // NPSLatestRound is the latest round due at or before at (ok false when
 // none is due yet).
 func NPSLatestRound(first time.Time, loc *time.Location, firstDays int, repeats []int, at time.Time) (round int, due time.Time, ok bool) {
+	return latestRound(func(r int) (time.Time, bool) { return NPSRoundDue(first, loc, firstDays, repeats, r) }, at)
+}
+
+// NPSDateHour is the local hour at which rounds counted from a date (a
+// date attribute, a fixed date) are due: a date has no time of day, and
+// 10:00 falls after the default quiet hours.
+const NPSDateHour = 10
+
+// NPSDateRoundDue is when round r is due for a schedule counted from a
+// calendar date (its year, month and day, read in UTC as dates are
+// stored): that many calendar days later, at NPSDateHour in loc.
+func NPSDateRoundDue(date time.Time, loc *time.Location, firstDays int, repeats []int, r int) (time.Time, bool) {
+	days, ok := NPSRoundDays(firstDays, repeats, r)
+	if !ok {
+		return time.Time{}, false
+	}
+	d := date.UTC()
+	// time.Date normalises the day: January 31 + 30 is March 2.
+	return time.Date(d.Year(), d.Month(), d.Day()+days, NPSDateHour, 0, 0, 0, loc), true
+}
+
+// NPSDateLatestRound is NPSLatestRound for a schedule counted from a date.
+func NPSDateLatestRound(date time.Time, loc *time.Location, firstDays int, repeats []int, at time.Time) (round int, due time.Time, ok bool) {
+	return latestRound(func(r int) (time.Time, bool) { return NPSDateRoundDue(date, loc, firstDays, repeats, r) }, at)
+}
+
+func latestRound(dueOf func(r int) (time.Time, bool), at time.Time) (round int, due time.Time, ok bool) {
 	for r := 0; ; r++ {
-		d, more := NPSRoundDue(first, loc, firstDays, repeats, r)
+		d, more := dueOf(r)
 		if !more || d.After(at) {
 			return round, due, ok
 		}
 		round, due, ok = r, d, true
 	}
 }
+
+// NPSAttributeDate is the calendar date (UTC midnight) of a date
+// attribute's stored value (Unix seconds): a value set as a date
+// ("2026-01-31") is stored at UTC midnight and is that date; a value with
+// a time of day (RFC 3339) is the date it falls on in loc, the contact's
+// zone.
+func NPSAttributeDate(unix int64, loc *time.Location) time.Time {
+	t := time.Unix(unix, 0).UTC()
+	if unix%86400 != 0 {
+		t = t.In(loc)
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// Schedule anchors (NPSSurveyInput.Anchor): what a survey's rounds count from.
+const (
+	AnchorFirstConversation = "first_conversation"
+	AnchorAttribute         = "attribute"
+	AnchorDate              = "date"
+)
+
+// NPSAnchors lists the schedule anchors.
+func NPSAnchors() []string { return []string{AnchorFirstConversation, AnchorAttribute, AnchorDate} }
 
 // parseClock parses "HH:MM" into minutes after midnight.
 func parseClock(s string) (int, bool) {
@@ -183,9 +241,15 @@ type NPSSurveyInput struct {
 	WhyKo, WhyEn           string
 	ThanksKo, ThanksEn     string
 	AudienceTag            string
-	FirstDays              int
-	RepeatDays             []int
-	ByEmail, ByWidget      bool
+	// Anchor is what the rounds count from: AnchorFirstConversation ("" too),
+	// AnchorAttribute (the date attribute AnchorAttribute) or AnchorDate
+	// (the date AnchorDate, "YYYY-MM-DD").
+	Anchor            string
+	AnchorAttribute   string
+	AnchorDate        string
+	FirstDays         int
+	RepeatDays        []int
+	ByEmail, ByWidget bool
 	// Zero caps take the defaults (30 days for any survey, 90 for NPS);
 	// empty quiet hours take 21:00–09:00 and the time zone Asia/Seoul.
 	CapAnyDays, CapNPSDays int
@@ -220,7 +284,26 @@ func (in *NPSSurveyInput) row() (*store.NPSSurvey, error) {
 		return nil, invalidAs("nps_audience", nil, "the audience tag is too long")
 	}
 	if in.FirstDays < 0 || in.FirstDays > 3650 {
-		return nil, invalidAs("nps_first_days", nil, "the first round must be 0 to 3650 days after the first conversation")
+		return nil, invalidAs("nps_first_days", nil, "the first round must be 0 to 3650 days after the anchor")
+	}
+	n.Anchor = strings.TrimSpace(in.Anchor)
+	if n.Anchor == "" {
+		n.Anchor = AnchorFirstConversation
+	}
+	switch n.Anchor {
+	case AnchorFirstConversation:
+	case AnchorAttribute:
+		n.AnchorAttribute = strings.TrimSpace(in.AnchorAttribute)
+		if n.AnchorAttribute == "" || len(n.AnchorAttribute) > 64 {
+			return nil, invalidAs("nps_anchor_attribute", nil, "choose the date attribute the rounds count from")
+		}
+	case AnchorDate:
+		n.AnchorDate = strings.TrimSpace(in.AnchorDate)
+		if _, err := time.Parse(time.DateOnly, n.AnchorDate); err != nil {
+			return nil, invalidAs("nps_anchor_date", nil, "the date must be YYYY-MM-DD")
+		}
+	default:
+		return nil, invalidAs("nps_anchor", nil, "the schedule starts at the first conversation, a date attribute or a date")
 	}
 	repeats := slices.Clone(in.RepeatDays)
 	slices.Sort(repeats)
@@ -293,6 +376,9 @@ func (n *NPS) Create(ctx context.Context, in NPSSurveyInput) (*store.NPSSurvey, 
 	if err != nil {
 		return nil, err
 	}
+	if err := n.checkAnchor(ctx, row); err != nil {
+		return nil, err
+	}
 	row.CreatedAt, row.UpdatedAt = now(), now()
 	if err := n.s.st.DB.WithContext(ctx).Create(row).Error; err != nil {
 		return nil, fmt.Errorf("inbox: create nps survey: %w", err)
@@ -307,6 +393,9 @@ func (n *NPS) Update(ctx context.Context, id int64, in NPSSurveyInput) (*store.N
 	if err != nil {
 		return nil, err
 	}
+	if err := n.checkAnchor(ctx, row); err != nil {
+		return nil, err
+	}
 	old, err := n.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -316,6 +405,25 @@ func (n *NPS) Update(ctx context.Context, id int64, in NPSSurveyInput) (*store.N
 		return nil, fmt.Errorf("inbox: update nps survey %d: %w", id, err)
 	}
 	return row, n.replan(ctx, id)
+}
+
+// checkAnchor refuses an attribute anchor that is not a date attribute.
+func (n *NPS) checkAnchor(ctx context.Context, row *store.NPSSurvey) error {
+	if row.Anchor != AnchorAttribute {
+		return nil
+	}
+	typ := ""
+	if d, ok := store.BuiltinAttribute(row.AnchorAttribute); ok {
+		typ = d.Type
+	} else if d, err := n.s.st.AttributeDefOf(ctx, row.AnchorAttribute); err == nil {
+		typ = d.Type
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("inbox: nps anchor attribute: %w", err)
+	}
+	if typ != store.AttrDate {
+		return invalidAs("nps_anchor_attribute", nil, "%q is not a date attribute", row.AnchorAttribute)
+	}
+	return nil
 }
 
 // Delete removes a definition: nothing more is sent for it; its answers stay.
@@ -404,6 +512,17 @@ func (n *NPS) Plan(ctx context.Context, row *store.NPSSurvey, at time.Time) (Pla
 	var st PlanStats
 	horizon := at.Add(npsPlanEvery)
 	repeats := row.Repeats()
+	anchor := row.Anchor
+	if anchor == "" {
+		anchor = AnchorFirstConversation
+	}
+	var date time.Time
+	if anchor == AnchorDate {
+		var err error
+		if date, err = time.Parse(time.DateOnly, row.AnchorDate); err != nil {
+			return st, fmt.Errorf("nps: plan survey %d: anchor date %q: %w", row.ID, row.AnchorDate, err)
+		}
+	}
 	db := n.s.st.DB.WithContext(ctx)
 	var after int64
 	for {
@@ -446,6 +565,24 @@ func (n *NPS) Plan(ctx context.Context, row *store.NPSSurvey, at time.Time) (Pla
 		for _, f := range firsts {
 			firstOf[f.ContactID] = f.First
 		}
+		// An attribute anchor: the page's values of the date attribute
+		// (contacts without one are not asked).
+		var attrOf map[int64]int64
+		if anchor == AnchorAttribute {
+			var vals []struct {
+				ContactID int64
+				TimeValue int64
+			}
+			if err := db.Table("contact_attributes").Select("contact_id, time_value").
+				Where("key = ? AND contact_id BETWEEN ? AND ? AND time_value IS NOT NULL", row.AnchorAttribute, lo, hi).Scan(&vals).Error; err != nil {
+				return st, fmt.Errorf("nps: plan survey %d: anchor attribute: %w", row.ID, err)
+			}
+			st.Queries++
+			attrOf = make(map[int64]int64, len(vals))
+			for _, v := range vals {
+				attrOf[v.ContactID] = v.TimeValue
+			}
+		}
 		type entry struct {
 			ContactID int64
 			First     time.Time
@@ -453,15 +590,35 @@ func (n *NPS) Plan(ctx context.Context, row *store.NPSSurvey, at time.Time) (Pla
 		}
 		page := make([]entry, 0, len(people))
 		for _, p := range people {
-			if f, ok := firstOf[p.ID]; ok {
-				page = append(page, entry{ContactID: p.ID, First: f, TimeZone: p.TimeZone})
+			// Every anchor needs a conversation to ask in.
+			f, ok := firstOf[p.ID]
+			if !ok {
+				continue
 			}
+			if anchor == AnchorAttribute {
+				if _, ok := attrOf[p.ID]; !ok {
+					continue
+				}
+			}
+			page = append(page, entry{ContactID: p.ID, First: f, TimeZone: p.TimeZone})
 		}
 		st.Contacts += len(page)
 		specs := make([]jobs.Spec, 0, len(page))
 		for _, c := range page {
 			loc := loadZone(c.TimeZone, row.TimeZone)
-			r, due, ok := NPSLatestRound(c.First, loc, row.FirstDays, repeats, horizon)
+			var (
+				r   int
+				due time.Time
+				ok  bool
+			)
+			switch anchor {
+			case AnchorAttribute:
+				r, due, ok = NPSDateLatestRound(NPSAttributeDate(attrOf[c.ContactID], loc), loc, row.FirstDays, repeats, horizon)
+			case AnchorDate:
+				r, due, ok = NPSDateLatestRound(date, loc, row.FirstDays, repeats, horizon)
+			default:
+				r, due, ok = NPSLatestRound(c.First, loc, row.FirstDays, repeats, horizon)
+			}
 			if !ok {
 				continue
 			}
@@ -534,6 +691,17 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 				return j.Done(tx)
 			}
 		}
+		if def.Anchor == AnchorAttribute {
+			// The date the round counts from was removed since planning: no
+			// schedule any more (a new value is planned afresh).
+			if err := tx.Model(&store.ContactAttribute{}).Where("contact_id = ? AND key = ? AND time_value IS NOT NULL", c.ID, def.AnchorAttribute).
+				Count(&n64).Error; err != nil {
+				return err
+			}
+			if n64 == 0 {
+				return j.Done(tx)
+			}
+		}
 		if err := tx.Model(&store.Survey{}).Where("nps_survey_id = ? AND contact_id = ? AND nps_round = ?", def.ID, c.ID, p.Round).Count(&n64).Error; err != nil {
 			return err
 		}
@@ -571,7 +739,7 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 		if !later.IsZero() {
 			return nil
 		}
-		t, ch, err := npsRoute(tx, &c, &def)
+		t, ch, kind, err := npsRoute(tx, &c, &def)
 		if err != nil {
 			return err
 		}
@@ -607,6 +775,31 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 		}
 		events = []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, ChannelID: ch,
 			ContactID: c.ID, Message: &MessageChanges{Direction: store.DirOutbound}}}
+		// By email and in the widget: the same survey also waits in the
+		// contact's latest widget conversation for their next visit.
+		var wt *store.Ticket
+		if kind == "email" { // asked in the widget itself: no copy
+			if wt, err = npsWidgetCopy(tx, &c, &def, t.ID); err != nil {
+				return err
+			}
+		}
+		if wt != nil {
+			wm := &store.Message{TicketID: wt.ID, Direction: store.DirOutbound, AuthorType: store.AuthorSystem, ChannelID: wt.LastChannelID,
+				Text: question, Meta: store.JSONMap{"survey": sv.PublicID, "survey_kind": store.SurveyNPS, "survey_copy": true},
+				DeliveryStatus: store.DeliverySent, CreatedAt: at}
+			if err := tx.Create(wm).Error; err != nil {
+				return fmt.Errorf("nps: create widget copy: %w", err)
+			}
+			if err := tx.Model(sv).Update("widget_message_id", wm.ID).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&store.Ticket{}).Where("id = ?", wt.ID).Updates(map[string]any{
+				"message_count": gorm.Expr("message_count + 1"), "updated_at": at}).Error; err != nil {
+				return err
+			}
+			events = append(events, Event{Type: EventMessageCreated, TicketID: wt.ID, MessageID: wm.ID, ChannelID: wt.LastChannelID,
+				ContactID: c.ID, Message: &MessageChanges{Direction: store.DirOutbound}})
+		}
 		if err := n.s.recordEvents(tx, events); err != nil {
 			return err
 		}
@@ -632,8 +825,9 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 // npsRoute picks the conversation an NPS request goes into: the contact's
 // latest email conversation when the definition allows email and the
 // contact has an address, else the latest widget conversation when it
-// allows the widget. It returns the ticket and the channel (nil: none).
-func npsRoute(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey) (*store.Ticket, int64, error) {
+// allows the widget. It returns the ticket, the channel and its kind (nil:
+// none).
+func npsRoute(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey) (*store.Ticket, int64, string, error) {
 	var kinds []string
 	if def.ByEmail && c.Email != "" {
 		kinds = append(kinds, "email")
@@ -650,11 +844,33 @@ func npsRoute(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey) (*store.Ticke
 			continue
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("nps: route contact %d: %w", c.ID, err)
+			return nil, 0, "", fmt.Errorf("nps: route contact %d: %w", c.ID, err)
 		}
-		return &t, t.LastChannelID, nil
+		return &t, t.LastChannelID, kind, nil
 	}
-	return nil, 0, nil
+	return nil, 0, "", nil
+}
+
+// npsWidgetCopy returns the widget conversation that also shows an email
+// NPS request (the definition asks by email and in the widget, and the
+// contact has one), or nil. The copy has no outbox row: it waits for the
+// visitor's next visit, and a widget send to a visitor who left would
+// continue by email, asking twice.
+func npsWidgetCopy(tx *gorm.DB, c *store.Contact, def *store.NPSSurvey, asked int64) (*store.Ticket, error) {
+	if !def.ByEmail || !def.ByWidget {
+		return nil, nil
+	}
+	var t store.Ticket
+	err := tx.Model(&store.Ticket{}).Joins("JOIN channels ON channels.id = tickets.last_channel_id").
+		Where("tickets.contact_id = ? AND tickets.merged_into IS NULL AND channels.kind = ? AND tickets.id <> ?", c.ID, "widget", asked).
+		Order("tickets.last_message_at DESC, tickets.id DESC").Select("tickets.*").Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nps: widget conversation of contact %d: %w", c.ID, err)
+	}
+	return &t, nil
 }
 
 // NPSScore returns the answers and score of NPS surveys matching f.

@@ -18,7 +18,9 @@ import (
 // 7 days in, repeats 30/60/90/180) over 100,000 contacts with one ticket
 // each, first conversations spread over the last 400 days, on each store.
 // "first" schedules the send jobs (the jobs table is emptied between
-// iterations); "again" is the daily re-run when every job exists. Reports
+// iterations); "again" is the daily re-run when every job exists;
+// "attribute-first" plans a definition counted from the signup_date
+// attribute, which every other contact has. Reports
 // the SQL statements per round (counted by gorm callbacks) and jobs added.
 //
 //	go test ./inbox -run '^$' -bench NPSPlan100k -benchtime 3x
@@ -52,6 +54,20 @@ func BenchmarkNPSPlan100k(b *testing.B) {
 				if err := st.DB.Omit("Contact", "Tags").CreateInBatches(&ts, 500).Error; err != nil {
 					b.Fatal(err)
 				}
+				// A signup date for every other contact (the attribute anchor).
+				as := make([]store.ContactAttribute, 0, len(cs)/2)
+				for k, c := range cs {
+					if k%2 == 0 {
+						v := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -((i + k) % 400)).Unix()
+						as = append(as, store.ContactAttribute{ContactID: c.ID, Key: "signup_date", Type: store.AttrDate, Time: &v})
+					}
+				}
+				if err := st.DB.CreateInBatches(&as, 500).Error; err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := st.DB.Create(&store.AttributeDef{Key: "signup_date", LabelKo: "가입일", Type: store.AttrDate, CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+				b.Fatal(err)
 			}
 			var queries atomic.Int64
 			count := func(*gorm.DB) { queries.Add(1) }
@@ -67,7 +83,12 @@ func BenchmarkNPSPlan100k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			run := func(b *testing.B, fresh bool) {
+			byAttr, err := nps.Create(ctx, inbox.NPSSurveyInput{Name: "bench signup", Enabled: true, FirstDays: 7, RepeatDays: inbox.NPSPresetRepeats,
+				ByEmail: true, Anchor: inbox.AnchorAttribute, AnchorAttribute: "signup_date"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			run := func(b *testing.B, def *store.NPSSurvey, fresh bool, want int) {
 				var added int64
 				var q int64
 				for b.Loop() {
@@ -84,15 +105,17 @@ func BenchmarkNPSPlan100k(b *testing.B) {
 						b.Fatal(err)
 					}
 					q, added = queries.Load()-before, ps.Scheduled
-					if ps.Contacts != contacts {
+					if ps.Contacts != want {
 						b.Fatalf("read %d contacts", ps.Contacts)
 					}
 				}
 				b.ReportMetric(float64(q), "queries/round")
 				b.ReportMetric(float64(added), "jobs-added/round")
 			}
-			b.Run("first", func(b *testing.B) { run(b, true) })
-			b.Run("again", func(b *testing.B) { run(b, false) })
+			b.Run("first", func(b *testing.B) { run(b, def, true, contacts) })
+			b.Run("again", func(b *testing.B) { run(b, def, false, contacts) })
+			// From the signup_date attribute, which half the contacts have.
+			b.Run("attribute-first", func(b *testing.B) { run(b, byAttr, true, contacts/2) })
 		})
 	}
 }

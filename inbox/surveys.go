@@ -193,7 +193,11 @@ func CSATScales() []string { return []string{ScaleFaces, ScaleNumbers, ScaleThum
 // SurveySettingInput is an admin's change to a channel's CSAT setting.
 type SurveySettingInput struct {
 	// Scale is ScaleFaces ("" too), ScaleNumbers or ScaleThumbs.
-	Scale      string
+	Scale string
+	// CapDays is the frequency cap (see DefaultCSATCapDays): nil keeps the channel's
+	// (DefaultCSATCapDays for a new setting), 0 asks after every
+	// resolution.
+	CapDays    *int
 	Enabled    bool
 	Delay      time.Duration
 	QuestionKo string
@@ -217,8 +221,19 @@ func (s *Service) SetCSATSetting(ctx context.Context, channelID int64, in Survey
 	if !slices.Contains(CSATScales(), in.Scale) {
 		return nil, invalidAs("survey_scale", nil, "the scale must be faces, numbers or thumbs")
 	}
+	capDays := DefaultCSATCapDays
+	if in.CapDays != nil {
+		capDays = *in.CapDays
+	} else if old, err := s.st.SurveySettingOf(ctx, channelID, store.SurveyCSAT); err == nil {
+		capDays = old.CapDays
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	if capDays < 0 || capDays > 3650 {
+		return nil, invalidAs("survey_cap", nil, "the frequency cap is 0 to 3650 days")
+	}
 	ss := &store.SurveySetting{ChannelID: channelID, Kind: store.SurveyCSAT, Enabled: in.Enabled, DelaySeconds: int64(in.Delay / time.Second),
-		Scale: in.Scale, UpdatedAt: now()}
+		Scale: in.Scale, CapDays: capDays, UpdatedAt: now()}
 	for _, f := range []struct {
 		dst *string
 		v   string
@@ -281,6 +296,41 @@ func (s *Service) CSATConsumer(sched *jobs.Scheduler) Consumer {
 
 func csatKey(ticketID, round int64) string {
 	return "ticket:" + strconv.FormatInt(ticketID, 10) + ":round:" + strconv.FormatInt(round, 10)
+}
+
+// DefaultCSATCapDays is the CSAT frequency cap of a new channel setting:
+// the "no survey of any kind more than once per 30 days".
+//
+// The frequency cap, as CSAT and NPS share it:
+//
+//   - CSAT (a channel's CapDays, default 30): a resolution is not surveyed
+//     when the contact was asked any survey — CSAT about another ticket,
+//     or NPS — in the CapDays before the request would go out. A capped
+//     resolution is skipped, not postponed: a rating asked weeks later is
+//     about nothing the customer remembers. The same ticket's earlier CSAT
+//     does not count, so a ticket reopened and resolved again is asked
+//     again (once per round). Settings stored before the cap existed keep
+//     0 (every resolution) until an admin sets one.
+//   - NPS (a definition's CapAnyDays, default 30, and CapNPSDays, default
+//     90): a round waits until CapAnyDays after the contact's latest
+//     survey of any kind, CSAT included, and CapNPSDays after their latest
+//     NPS; it is postponed, not skipped.
+//
+// Both count requests (requested_at), answered or not.
+const DefaultCSATCapDays = 30
+
+// csatCapped reports whether contact contactID was asked a survey (other
+// than ticketID's CSAT) within capDays before at.
+func csatCapped(tx *gorm.DB, contactID, ticketID int64, capDays int, at time.Time) (bool, error) {
+	if capDays <= 0 {
+		return false, nil
+	}
+	var n int64
+	if err := tx.Model(&store.Survey{}).Where("contact_id = ? AND requested_at > ?", contactID, at.AddDate(0, 0, -capDays)).
+		Where("NOT (kind = ? AND ticket_id = ?)", store.SurveyCSAT, ticketID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("csat: frequency cap: %w", err)
+	}
+	return n > 0, nil
 }
 
 // csatTicket loads a ticket and reports whether it may be surveyed: not
@@ -363,9 +413,15 @@ func (s *Service) runCSATJob(ctx context.Context, j *jobs.Job) error {
 		if opted > 0 {
 			return j.Done(tx) // the customer asked for no surveys
 		}
+		ts := now()
+		if capped, err := csatCapped(tx, c.ID, t.ID, ss.CapDays, ts); err != nil || capped {
+			if err != nil {
+				return err
+			}
+			return j.Done(tx) // asked recently enough: this resolution is not surveyed
+		}
 		locale := surveyLocale(c.Locale)
 		question, _ := SurveyTexts(ss, locale)
-		ts := now()
 		sv := &store.Survey{PublicID: NewPublicID(), Kind: store.SurveyCSAT, TicketID: t.ID, Round: p.Round, ContactID: t.ContactID,
 			ChannelID: t.LastChannelID, AgentID: t.AssigneeID, TeamID: t.TeamID, Locale: locale, RequestedAt: ts,
 			ExpiresAt: ts.Add(DefaultSurveyWindow), CreatedAt: ts, UpdatedAt: ts}
@@ -609,7 +665,8 @@ func (s *Service) Surveys(ctx context.Context, f store.SurveyFilter) ([]store.Su
 
 // PendingSurveys returns the unanswered, open surveys of a contact (a widget
 // visitor's), newest first, so a chat shows its rating card again on the
-// visitor's next visit.
+// visitor's next visit. The two slices are parallel: a survey with a
+// widget copy (an email NPS request) appears twice, once per message id.
 func (s *Service) PendingSurveys(ctx context.Context, contactID int64) ([]SurveyRequest, []int64, error) {
 	var rows []store.Survey
 	if err := s.st.DB.WithContext(ctx).Where("contact_id = ? AND answered_at IS NULL AND expires_at > ? AND message_id IS NOT NULL", contactID, now()).
@@ -625,6 +682,10 @@ func (s *Service) PendingSurveys(ctx context.Context, contactID int64) ([]Survey
 		}
 		out = append(out, *r)
 		ids = append(ids, *sv.MessageID)
+		if sv.WidgetMessageID != nil { // the same survey, shown in the widget too
+			out = append(out, *r)
+			ids = append(ids, *sv.WidgetMessageID)
+		}
 	}
 	return out, ids, nil
 }

@@ -28,8 +28,16 @@ type NPSSurvey struct {
 	// FirstDays is N: round 0 is due N days after the contact's first
 	// conversation. RepeatDays lists the later rounds, in days after round
 	// 0 ("30,60,90,180"; "" for none).
-	FirstDays  int    `gorm:"not null;default:0"`
-	RepeatDays string `gorm:"size:500;not null;default:''"`
+	FirstDays int `gorm:"not null;default:0"`
+	// Anchor is what the rounds count from: "" or "first_conversation"
+	// (the contact's first ticket), "attribute" (the contact's date
+	// attribute AnchorAttribute, e.g. signup_date; contacts without it are
+	// not asked) or "date" (the calendar date AnchorDate, YYYY-MM-DD, the
+	// same for the whole audience).
+	Anchor          string `gorm:"size:32;not null;default:''"`
+	AnchorAttribute string `gorm:"size:64;not null;default:''"`
+	AnchorDate      string `gorm:"size:10;not null;default:''"`
+	RepeatDays      string `gorm:"size:500;not null;default:''"`
 	// No gorm defaults on fields whose zero value is meaningful: gorm
 	// would leave a false out of the INSERT and the column default win.
 	ByEmail  bool `gorm:"not null"`

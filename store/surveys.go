@@ -43,6 +43,9 @@ type Survey struct {
 	// (nil for CSAT); with ContactID they are unique.
 	NPSSurveyID *int64 `gorm:"column:nps_survey_id"`
 	NPSRound    *int   `gorm:"column:nps_round"`
+	// WidgetMessageID is the widget's copy of the request (an email NPS
+	// request the widget also shows on the next visit); nil when none.
+	WidgetMessageID *int64
 }
 
 // SurveySetting is a channel's survey configuration for one kind. A channel
@@ -59,6 +62,10 @@ type SurveySetting struct {
 	// Scale is the CSAT rating scale: "" or "faces", "numbers", "thumbs".
 	Scale     string `gorm:"size:16;not null;default:''"`
 	UpdatedAt time.Time
+	// CapDays is the CSAT frequency cap: no request to a contact asked any
+	// survey (CSAT or NPS) about another conversation within that many
+	// days; 0 asks after every resolution.
+	CapDays int `gorm:"not null"`
 }
 
 // SurveySettingOf returns the setting of a channel and kind; ErrNotFound
@@ -84,7 +91,7 @@ func (s *Store) SurveySettings(ctx context.Context, kind string) ([]SurveySettin
 func (s *Store) PutSurveySetting(ctx context.Context, ss *SurveySetting) error {
 	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "channel_id"}, {Name: "kind"}},
-		DoUpdates: clause.AssignmentColumns([]string{"enabled", "delay_seconds", "question_ko", "question_en", "thanks_ko", "thanks_en", "scale", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"enabled", "delay_seconds", "question_ko", "question_en", "thanks_ko", "thanks_en", "scale", "cap_days", "updated_at"}),
 	}).Create(ss).Error
 	if err != nil {
 		return fmt.Errorf("store: put survey setting: %w", err)

@@ -30,11 +30,18 @@ type npsAdminData struct {
 	Passives  int64
 	ExportURL string
 	Scale     []int // 0–10, for the preview
+	// DateAttributes are the contact attributes a schedule can count from.
+	DateAttributes []npsAttr
 }
+
+type npsAttr struct{ Key, Label string }
 
 type npsSurveyView struct {
 	store.NPSSurvey
 	Repeat string // "30, 60, 90, 180"
+	// AnchorLabel names what the rounds count from when it is not the
+	// first conversation: the attribute's label or the date.
+	AnchorLabel string
 }
 
 type npsFilter struct {
@@ -55,14 +62,38 @@ type npsResponseView struct {
 func (h *handler) showSurveysAdmin(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	ctx := r.Context()
 	d := npsAdminData{Scale: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}
+	pg := h.newPage(r, p, "surveys", "admin.surveys")
 	if h.s.NPS != nil {
 		rows, err := h.s.NPS.List(ctx)
 		if err != nil {
 			h.fail(w, r, p, "list nps surveys", err)
 			return
 		}
+		defs, err := h.s.Inbox.AttributeDefs(ctx)
+		if err != nil {
+			h.fail(w, r, p, "attribute definitions", err)
+			return
+		}
+		lang := pg.Lang
+		labels := map[string]string{}
+		for _, a := range defs {
+			if a.Type == store.AttrDate {
+				d.DateAttributes = append(d.DateAttributes, npsAttr{Key: a.Key, Label: a.Label(lang)})
+				labels[a.Key] = a.Label(lang)
+			}
+		}
 		for _, s := range rows {
-			d.Surveys = append(d.Surveys, npsSurveyView{NPSSurvey: s, Repeat: strings.ReplaceAll(s.RepeatDays, ",", ", ")})
+			v := npsSurveyView{NPSSurvey: s, Repeat: strings.ReplaceAll(s.RepeatDays, ",", ", ")}
+			switch s.Anchor {
+			case inbox.AnchorAttribute:
+				v.AnchorLabel = labels[s.AnchorAttribute]
+				if v.AnchorLabel == "" {
+					v.AnchorLabel = s.AnchorAttribute
+				}
+			case inbox.AnchorDate:
+				v.AnchorLabel = s.AnchorDate
+			}
+			d.Surveys = append(d.Surveys, v)
 		}
 	}
 	q := r.URL.Query()
@@ -146,7 +177,6 @@ func (h *handler) showSurveysAdmin(w http.ResponseWriter, r *http.Request, p *au
 	d.NPS = strconv.FormatFloat(math.Round(d.Score.Score()*10)/10, 'f', 1, 64)
 	d.Passives = d.Score.Answers - d.Score.Promoters - d.Score.Detractors
 	d.ExportURL = "/api/v1/surveys/export.csv?" + api.Encode()
-	pg := h.newPage(r, p, "surveys", "admin.surveys")
 	pg.Data = d
 	pg.Boot["npsDefaults"] = map[string]any{"question_ko": npsDefault("ko", 0), "question_en": npsDefault("en", 0),
 		"why_ko": npsDefault("ko", 1), "why_en": npsDefault("en", 1), "repeat": inbox.NPSPresetRepeats}

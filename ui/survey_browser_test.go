@@ -29,7 +29,9 @@ func TestBrowserCSATAdminAndTicket(t *testing.T) {
 	if !eval[bool](a, `(el => { if (!el.checked) el.click(); return el.checked; })(document.getElementById('csat-enabled'))`) {
 		t.Fatal("the enable box did not turn on")
 	}
+	a.waitJS("default cap shown", `document.getElementById('csat-cap').value === '30'`)
 	a.set("csat-delay", "0")
+	a.set("csat-cap", "14")
 	a.set("csat-scale", "numbers")
 	a.set("csat-qko", "상담은 어떠셨나요?")
 	a.set("csat-tko", "감사합니다!")
@@ -37,7 +39,7 @@ func TestBrowserCSATAdminAndTicket(t *testing.T) {
 	a.waitJS("saved", `document.getElementById('csat-form').dataset.saved === '`+itoa(e.chanID)+`'`)
 	var set map[string]any
 	e.call("GET", "/api/v1/channels/"+itoa(e.chanID)+"/csat", e.adminTok, nil, 200, &set)
-	if set["enabled"] != true || set["question_ko"] != "상담은 어떠셨나요?" || set["thanks_ko"] != "감사합니다!" || set["scale"] != "numbers" {
+	if set["enabled"] != true || set["question_ko"] != "상담은 어떠셨나요?" || set["thanks_ko"] != "감사합니다!" || set["scale"] != "numbers" || set["cap_days"] != float64(14) {
 		t.Fatalf("setting %v", set)
 	}
 

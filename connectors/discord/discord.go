@@ -399,6 +399,9 @@ func (c *Channel) gateway(ctx context.Context, sink connectors.Sink, dropped, re
 			c.onDelete(ctx, id)
 		}
 	})
+	gw.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+		c.onInteraction(ctx, i.Interaction)
+	})
 	gw.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) {
 		select {
 		case dropped <- struct{}{}:

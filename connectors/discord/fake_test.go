@@ -58,6 +58,7 @@ type fakeDiscord struct {
 	nextID      int64
 	history     map[string][]map[string]any // channel id → messages, oldest first
 	holdHello   chan struct{}               // when set, new gateway connections wait for it
+	callbacks   []fakeCallback
 }
 
 type gwEvent struct {
@@ -72,7 +73,16 @@ type fakePost struct {
 	Nonce           string
 	AllowedMentions map[string]any
 	Reference       map[string]any
+	Components      []map[string]any
 	Files           map[string][]byte
+}
+
+// fakeCallback is an interaction response the bot posted.
+type fakeCallback struct {
+	ID, Token string
+	Type      int
+	Content   string
+	Flags     int
 }
 
 type fakeConn struct {
@@ -127,6 +137,23 @@ func newFakeDiscord(t testing.TB) *fakeDiscord {
 	})
 	mux.HandleFunc("POST /api/v9/channels/{id}/messages", f.auth(f.createMessage))
 	mux.HandleFunc("GET /api/v9/channels/{id}/messages", f.auth(f.listMessages))
+	// Interaction responses are authenticated by the interaction's token
+	// in the path, not by the bot token.
+	mux.HandleFunc("POST /api/v9/interactions/{id}/{token}/callback", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Type int `json:"type"`
+			Data struct {
+				Content string `json:"content"`
+				Flags   int    `json:"flags"`
+			} `json:"data"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		f.mu.Lock()
+		f.callbacks = append(f.callbacks, fakeCallback{ID: r.PathValue("id"), Token: r.PathValue("token"), Type: req.Type,
+			Content: req.Data.Content, Flags: req.Data.Flags})
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("POST /api/v9/channels/{id}/messages/{mid}/threads", f.auth(f.startThread))
 	mux.HandleFunc("PUT /api/v9/channels/{id}/thread-members/{uid}", f.auth(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
@@ -457,11 +484,12 @@ func (f *fakeDiscord) createMessage(w http.ResponseWriter, r *http.Request) {
 		body, _ = io.ReadAll(r.Body)
 	}
 	var req struct {
-		Content         string         `json:"content"`
-		Nonce           string         `json:"nonce"`
-		EnforceNonce    bool           `json:"enforce_nonce"`
-		AllowedMentions map[string]any `json:"allowed_mentions"`
-		Reference       map[string]any `json:"message_reference"`
+		Content         string           `json:"content"`
+		Nonce           string           `json:"nonce"`
+		EnforceNonce    bool             `json:"enforce_nonce"`
+		AllowedMentions map[string]any   `json:"allowed_mentions"`
+		Reference       map[string]any   `json:"message_reference"`
+		Components      []map[string]any `json:"components"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeJSON(w, 400, map[string]any{"message": "Cannot send an empty message", "code": 50006})
@@ -471,7 +499,7 @@ func (f *fakeDiscord) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, map[string]any{"message": "Invalid Form Body", "code": 50035})
 		return
 	}
-	p.Content, p.Nonce, p.AllowedMentions, p.Reference = req.Content, req.Nonce, req.AllowedMentions, req.Reference
+	p.Content, p.Nonce, p.AllowedMentions, p.Reference, p.Components = req.Content, req.Nonce, req.AllowedMentions, req.Reference, req.Components
 	f.mu.Lock()
 	if prev, ok := f.nonces[req.Nonce]; ok && req.EnforceNonce {
 		f.mu.Unlock()
@@ -562,6 +590,12 @@ func (f *fakeDiscord) snapshot() (posts []fakePost, threads, members []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]fakePost(nil), f.posts...), append([]string(nil), f.threads...), append([]string(nil), f.members...)
+}
+
+func (f *fakeDiscord) interactionAnswers() []fakeCallback {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeCallback(nil), f.callbacks...)
 }
 
 func (f *fakeDiscord) counts() (identifies, resumes, dials, me int) {

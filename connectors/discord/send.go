@@ -34,6 +34,8 @@ type sendPayload struct {
 	EnforceNonce    bool                             `json:"enforce_nonce,omitempty"`
 	AllowedMentions discordgo.MessageAllowedMentions `json:"allowed_mentions"`
 	Reference       *discordgo.MessageReference      `json:"message_reference,omitempty"`
+	// Components are a survey request's rating buttons (survey.go).
+	Components []discordgo.MessageComponent `json:"components,omitempty"`
 }
 
 type post struct {
@@ -82,6 +84,9 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 		if i == 0 && !inThread && !dm && out.ReplyTo.ExternalID != "" {
 			body.Reference = &discordgo.MessageReference{MessageID: out.ReplyTo.ExternalID, ChannelID: target, FailIfNotExists: new(bool)}
 			body.AllowedMentions.RepliedUser = true // notify the customer; there is no thread to follow
+		}
+		if out.Survey != nil && i == len(posts)-1 {
+			body.Components = surveyComponents(out.Survey)
 		}
 		id, err := c.post(ctx, target, body, p.files)
 		if err != nil {

@@ -753,7 +753,13 @@ func (c *Channel) answerSurvey(ctx context.Context, cl *claims, f *frame) frame 
 		score = *a.Survey.Score
 	}
 	_, _, thanks := a.Texts(a.Locale)
-	return frame{Type: "survey_thanks", ID: derefID(a.Survey.MessageID), Survey: &surveyJSON{ID: a.Survey.PublicID, Thanks: thanks, Score: score, Done: true}}
+	// The card the widget shows is the widget's copy when the survey went
+	// by email too.
+	id := a.Survey.MessageID
+	if a.Survey.WidgetMessageID != nil {
+		id = a.Survey.WidgetMessageID
+	}
+	return frame{Type: "survey_thanks", ID: derefID(id), Survey: &surveyJSON{ID: a.Survey.PublicID, Thanks: thanks, Score: score, Done: true}}
 }
 
 func derefID(p *int64) int64 {

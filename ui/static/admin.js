@@ -646,6 +646,7 @@ function initCSAT() {
       form.elements.enabled.checked = !!s.enabled;
       form.elements.scale.value = s.scale || 'faces';
       form.elements.delay.value = String(Math.round((s.delay_seconds || 0) / 60));
+      form.elements.cap_days.value = String(s.cap_days ?? 30);
       for (const k of ['question_ko', 'question_en', 'thanks_ko', 'thanks_en']) form.elements[k].value = s[k] || '';
       form.dataset.ready = ch.value;
     } catch (err) { formError(form, err); }
@@ -657,6 +658,7 @@ function initCSAT() {
     try {
       await api('PUT', '/channels/' + ch.value + '/csat', {
         enabled: form.elements.enabled.checked, scale: form.elements.scale.value, delay_seconds: Math.max(0, parseInt(form.elements.delay.value || '0', 10)) * 60,
+        cap_days: Math.max(0, parseInt(form.elements.cap_days.value || '0', 10)),
         question_ko: form.elements.question_ko.value, question_en: form.elements.question_en.value,
         thanks_ko: form.elements.thanks_ko.value, thanks_en: form.elements.thanks_en.value,
       });
@@ -894,9 +896,15 @@ function initNPS() {
     document.getElementById('nps-preview-q').textContent = f['question_' + lang].value.trim() || defaults['question_' + lang] || '';
     document.getElementById('nps-preview-why').textContent = f['why_' + lang].value.trim() || defaults['why_' + lang] || '';
   };
+  const anchor = () => form.querySelector('input[name=anchor]:checked').value;
   const sync = () => {
     f.audience_tag.disabled = form.querySelector('input[name=audience]:checked').value !== 'tag';
     f.repeat_days.disabled = form.querySelector('input[name=repeat]:checked').value !== 'custom';
+    for (const box of form.querySelectorAll('[data-anchor-for]')) {
+      const on = box.dataset.anchorFor === anchor();
+      box.hidden = !on;
+      for (const c of box.querySelectorAll('input, select')) c.disabled = !on;
+    }
   };
   const fill = (s) => {
     f.id.value = s.id ? String(s.id) : '';
@@ -905,6 +913,10 @@ function initNPS() {
     for (const k of ['question_ko', 'question_en', 'why_ko', 'why_en', 'thanks_ko', 'thanks_en']) f[k].value = s[k] || '';
     document.getElementById(s.audience_tag ? 'nps-aud-tag' : 'nps-aud-all').checked = true;
     f.audience_tag.value = s.audience_tag || '';
+    const a = s.anchor || 'first_conversation';
+    document.getElementById({ attribute: 'nps-anchor-attr', date: 'nps-anchor-date' }[a] || 'nps-anchor-first').checked = true;
+    if (s.anchor_attribute) f.anchor_attribute.value = s.anchor_attribute;
+    f.anchor_date.value = s.anchor_date || '';
     f.first_days.value = String(s.first_days ?? 7);
     const rep = (s.repeat_days || []).join(', ');
     const preset = (defaults.repeat || []).join(', ');
@@ -940,6 +952,8 @@ function initNPS() {
         question_ko: f.question_ko.value, question_en: f.question_en.value, why_ko: f.why_ko.value, why_en: f.why_en.value,
         thanks_ko: f.thanks_ko.value, thanks_en: f.thanks_en.value,
         audience_tag: form.querySelector('input[name=audience]:checked').value === 'tag' ? f.audience_tag.value.trim() : '',
+        anchor: anchor(), anchor_attribute: anchor() === 'attribute' ? f.anchor_attribute.value : '',
+        anchor_date: anchor() === 'date' ? f.anchor_date.value : '',
         first_days: parseInt(f.first_days.value || '0', 10), repeat_days: repeatDays(),
         by_email: f.by_email.checked, by_widget: f.by_widget.checked,
         cap_any_days: parseInt(f.cap_any_days.value || '0', 10), cap_nps_days: parseInt(f.cap_nps_days.value || '0', 10),
