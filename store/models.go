@@ -238,7 +238,7 @@ type Agent struct {
 	// comma-separated.
 	NotifyDesktop bool   `gorm:"not null;default:false"`
 	NotifySound   bool   `gorm:"not null;default:false"`
-	NotifyOn      string `gorm:"size:128;not null;default:''"`
+	NotifyOn      string `gorm:"size:128;not null;default:new_ticket,assigned,replied,mention"`
 }
 
 // Signature modes of Agent.SignatureMode.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/api"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
@@ -148,7 +149,18 @@ func (h *handler) newPage(r *http.Request, pr *auth.Principal, name, titleKey st
 		if pr.Cookie {
 			pg.CSRF = auth.CSRFToken(pr.Token)
 		}
-		pg.Boot["agent"] = map[string]any{"id": pr.Agent.ID, "name": pr.Agent.Name, "email": pr.Agent.Email}
+		ag := map[string]any{"id": pr.Agent.ID, "name": pr.Agent.Name, "email": pr.Agent.Email}
+		if pr.Agent.NotifyDesktop || pr.Agent.NotifySound {
+			// notify.js turns the event stream into notifications of these
+			// kinds; "new ticket in my teams" needs the teams.
+			teams, err := h.s.Store.TeamIDsOf(r.Context(), pr.Agent.ID)
+			if err != nil {
+				h.log.Warn("teams of agent", "err", err)
+			}
+			ag["notify"] = map[string]any{"desktop": pr.Agent.NotifyDesktop, "sound": pr.Agent.NotifySound,
+				"on": api.NotifyKindsOf(pr.Agent), "teams": append([]int64{}, teams...), "number_base": store.TicketNumberBase}
+		}
+		pg.Boot["agent"] = ag
 	}
 	return pg
 }

@@ -143,6 +143,10 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
 		return
 	}
+	// Opening the ticket (or its live refresh) reads it for this agent.
+	if err := h.s.Store.MarkRead(ctx, p.Agent.ID, t.ID, time.Now()); err != nil {
+		h.log.Warn("mark read", "ticket_id", t.ID, "err", err)
+	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {
 		h.fail(w, r, p, "lookups", err)
