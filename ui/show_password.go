@@ -11,9 +11,14 @@ import (
 
 // notifyChoice is one notification kind on the profile form.
 type notifyChoice struct {
-	Kind string
-	On   bool
+	Kind  string
+	Label string // catalogue key
+	On    bool
 }
+
+// notifyLabels are the catalogue keys of the notification kinds.
+var notifyLabels = map[string]string{"new_ticket": "notify.kind.new_ticket", "assigned": "notify.kind.assigned",
+	"replied": "notify.kind.replied", "mention": "notify.kind.mention"}
 
 // showPassword shows the agent's own profile (display name, language,
 // signature), notification settings and the change-password form; the
@@ -23,7 +28,7 @@ func (h *handler) showPassword(w http.ResponseWriter, r *http.Request, p *auth.P
 	on := api.NotifyKindsOf(p.Agent)
 	var kinds []notifyChoice
 	for _, k := range store.NotifyKinds {
-		kinds = append(kinds, notifyChoice{Kind: k, On: slices.Contains(on, k)})
+		kinds = append(kinds, notifyChoice{Kind: k, Label: notifyLabels[k], On: slices.Contains(on, k)})
 	}
 	pg.Data = kinds
 	h.render(w, r, "password", pg)

@@ -698,10 +698,11 @@ function initProfile() {
     } catch (err) { formError(form, err); }
   });
   const perm = nform.querySelector('[data-permission]');
+  const permText = { default: 'notify.permission.default', denied: 'notify.permission.denied', granted: 'notify.permission.granted' };
   const showPermission = () => {
     if (!window.Notification) { perm.textContent = t('notify.permission.unsupported'); perm.hidden = false; return; }
     perm.hidden = Notification.permission === 'granted' || !nform.notify_desktop.checked;
-    perm.textContent = t('notify.permission.' + Notification.permission);
+    perm.textContent = t(permText[Notification.permission] || permText.default);
   };
   showPermission();
   nform.notify_desktop.addEventListener('change', showPermission);

@@ -17,6 +17,12 @@ const cfg = me.notify || null;
 // tests read it, and it helps when asking why something did not show.
 window.__hanboxNotifications = window.__hanboxNotifications || [];
 
+// The notification titles, by kind.
+const TITLES = {
+  new_ticket: 'notify.title.new_ticket', assigned: 'notify.title.assigned', replied: 'notify.title.replied',
+  mention: 'notify.title.mention', test: 'notify.title.test',
+};
+
 // kindOf says which notification event e is for this agent, or ''.
 export function kindOf(type, e, agentID, teams) {
   const ch = e.changes || {};
@@ -69,7 +75,7 @@ function beep() {
 export async function show(kind, ticketID, opts = {}) {
   const desktop = opts.desktop ?? (cfg && cfg.desktop);
   const sound = opts.sound ?? (cfg && cfg.sound);
-  let title = t('notify.title.' + kind);
+  let title = t(TITLES[kind] || TITLES.test);
   let body = '';
   let href = '';
   if (ticketID) {
