@@ -121,6 +121,7 @@ func parsePages(fsys fs.FS) (*pages, error) {
 type page struct {
 	tr     translator
 	Lang   string
+	Theme  string // "light", "dark" or "" (the system's)
 	Title  string
 	Page   string // names the page for the JS (body data-page)
 	Agent  *store.Agent
@@ -141,7 +142,7 @@ func (p *page) Languages() []string { return languages }
 func (h *handler) newPage(r *http.Request, pr *auth.Principal, name, titleKey string) *page {
 	lang := language(r)
 	tr := translatorFor(lang)
-	pg := &page{tr: tr, Lang: tr.lang, Title: tr.T(titleKey), Page: name, Path: r.URL.RequestURI(),
+	pg := &page{tr: tr, Lang: tr.lang, Theme: theme(r), Title: tr.T(titleKey), Page: name, Path: r.URL.RequestURI(),
 		Boot: map[string]any{"lang": tr.lang, "strings": jsStrings(tr)}}
 	if pr != nil {
 		pg.Agent = pr.Agent
