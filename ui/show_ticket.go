@@ -143,9 +143,13 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
 		return
 	}
-	// Opening the ticket (or its live refresh) reads it for this agent.
-	if err := h.s.Store.MarkRead(ctx, p.Agent.ID, t.ID, time.Now()); err != nil {
-		h.log.Warn("mark read", "ticket_id", t.ID, "err", err)
+	// Opening the ticket (or its live refresh while shown) reads it for
+	// this agent; a hidden tab's refresh does not (ticket.js marks it read
+	// when the tab is shown again).
+	if r.Header.Get("X-Hanbox-Background") == "" {
+		if err := h.s.Store.MarkRead(ctx, p.Agent.ID, t.ID, time.Now()); err != nil {
+			h.log.Warn("mark read", "ticket_id", t.ID, "err", err)
+		}
 	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {

@@ -429,6 +429,10 @@ export function init() {
   setInterval(() => { if (document.visibilityState === 'visible') announce('viewing'); }, 20000);
   setInterval(renderPresence, 2000);
   window.addEventListener('pagehide', () => { announce('left', true); });
+  // Shown again after refreshes in the background: now it is read.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') api('POST', path + '/read').catch(() => {});
+  });
 
   connect(onEvent);
   window.__hanboxTicket = { get version() { return version; } };
