@@ -131,6 +131,10 @@ func testBrowserMentionsUnreadNotifications(t *testing.T, dialect string) {
 	}
 	a.do("send note", chromedp.SendKeys(chromedp.ID("body"), "결제 로그 봐 주세요"), chromedp.Click(chromedp.ID("send")))
 	a.waitJS("note shown", `[...document.querySelectorAll('#thread .msg.d-note')].some(m => m.textContent.includes('결제 로그'))`)
+	// The admin reads English (the browser's language).
+	if got := a.text(`#thread [data-mentions]`); got != "Mentioned: @이서연" {
+		t.Fatalf("mention line %q", got)
+	}
 	var mentioned []int64
 	if err := e.srv.Store.DB.Model(&store.Mention{}).Where("ticket_id = ?", tk.ID).Pluck("agent_id", &mentioned).Error; err != nil || len(mentioned) != 1 || mentioned[0] != lee {
 		t.Fatalf("mentions %v %v, want [%d]", mentioned, err, lee)

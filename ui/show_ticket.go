@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,6 +51,8 @@ type messageView struct {
 	// before writing (the widget's help tab).
 	ArticleID    int64
 	ArticleTitle string
+	// Mentions names the agents a note mentions.
+	Mentions []string
 }
 
 type pageVisit struct {
@@ -305,6 +308,15 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 			v.PageURL = "" // never link a javascript: or data: URL
 		}
 		v.ViaPage = m.Meta.String("via") == "page"
+		if ms, ok := m.Meta["mentions"].([]any); ok && m.Direction == store.DirNote {
+			for _, x := range ms {
+				if id, ok := x.(float64); ok {
+					if a := agents[int64(id)]; a != nil {
+						v.Mentions = append(v.Mentions, cmp.Or(a.Name, a.Email))
+					}
+				}
+			}
+		}
 		if a, ok := m.Meta["kb_article"].(map[string]any); ok {
 			if id, ok := a["id"].(float64); ok && id > 0 {
 				v.ArticleID = int64(id)
