@@ -33,12 +33,13 @@ func (a *API) routes() []route {
 		{"GET", "/auth/me", authAgent, "The signed-in agent and the CSRF token for cookie sessions", "", "Me", a.me},
 		{"POST", "/auth/password", authAgent, "Change your password", "PasswordChange", "OK", a.changePassword},
 
-		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), team (mine|id), channel, tag, q, sort (recent: latest activity first, the default; due: soonest running SLA due time first), cursor, limit", "", "TicketPage", a.listTickets},
+		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), team (mine|id), mentions (me: tickets with a note mentioning you), channel, tag, q, sort (recent: latest activity first, the default; due: soonest running SLA due time first), cursor, limit", "", "TicketPage", a.listTickets},
 		{"GET", "/tickets/counts", authAgent, "Ticket counts per view", "", "Counts", a.ticketCounts},
 		{"GET", "/tickets/{id}", authAgent, "A ticket with its messages", "", "Ticket", a.getTicket},
 		{"PATCH", "/tickets/{id}", authAgent, "Change status, assignee, tags, priority", "TicketPatch", "Ticket", a.patchTicket},
 		{"POST", "/tickets/{id}/replies", authAgent, "Reply to the customer (queued for delivery)", "Reply", "Message", a.reply},
-		{"POST", "/tickets/{id}/notes", authAgent, "Add a private note", "Note", "Message", a.note},
+		{"POST", "/tickets/{id}/notes", authAgent, "Add a private note; mentions (agent ids) notify those agents and list the ticket in their mentions view", "Note", "Message", a.note},
+		{"POST", "/tickets/{id}/read", authAgent, "Mark the ticket read for you (the web inbox does so when you open it): it is unread again when the customer writes", "", "OK", a.markRead},
 		{"POST", "/tickets/{id}/merge", authAgent, "Merge another ticket into this one", "Merge", "OK", a.mergeTicket},
 		{"POST", "/tickets/{id}/unmerge", authAgent, "Undo the merge of this ticket: its own messages and thread keys go back to it and it reopens", "", "OK", a.unmergeTicket},
 		{"GET", "/tickets/{id}/links", authAgent, "The conversation page links of this ticket (and of tickets merged into it): recipient, state, openings", "", "ConversationLinkList", a.listConversationLinks},
@@ -104,6 +105,8 @@ func (a *API) routes() []route {
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
 		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},
 		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role, active flag or concurrent-chat cap (chat_cap, default 3), or reset the password", "AgentPatch", "Agent", a.patchAgent},
+		{"GET", "/agents/me/profile", authAgent, "Your own settings: display name, language, signature, notifications", "", "AgentProfile", a.getMyProfile},
+		{"PATCH", "/agents/me/profile", authAgent, "Change your own display name, language, signature (and when it is added) and notification settings", "AgentProfilePatch", "AgentProfile", a.patchMyProfile},
 		{"PUT", "/agents/me/availability", authAgent, "Set your availability: online (auto-assignment gives you tickets), away or offline", "Availability", "Agent", a.setAvailability},
 
 		{"GET", "/teams", authAgent, "List teams with members, default channels and queue length", "", "TeamList", a.listTeams},
@@ -120,6 +123,7 @@ func (a *API) routes() []route {
 
 		{"GET", "/saved-replies", authAgent, "Saved replies", "", "SavedReplyList", a.listSavedReplies},
 		{"POST", "/saved-replies", authAdmin, "Create a saved reply", "SavedReplyCreate", "SavedReply", a.createSavedReply},
+		{"PATCH", "/saved-replies/{id}", authAdmin, "Change a saved reply's name and body", "SavedReplyPatch", "SavedReply", a.patchSavedReply},
 		{"DELETE", "/saved-replies/{id}", authAdmin, "Delete a saved reply", "", "OK", a.deleteSavedReply},
 
 		{"GET", "/kb/articles", authAgent, "Knowledge-base articles, drafts included: locale, status, category, limit, offset", "", "KBArticleList", a.listKBArticles},

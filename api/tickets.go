@@ -91,6 +91,13 @@ func (a *API) filterFrom(r *http.Request) (store.TicketFilter, error) {
 		}
 		f.TeamID = id
 	}
+	switch q.Get("mentions") {
+	case "":
+	case "me":
+		f.MentionOf = principal(r).Agent.ID
+	default:
+		return f, errf(http.StatusBadRequest, "bad_mentions", "mentions must be me")
+	}
 	if c := q.Get("channel"); c != "" {
 		id, err := strconv.ParseInt(c, 10, 64)
 		if err != nil || id <= 0 {
@@ -129,9 +136,15 @@ func (a *API) listTickets(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
+	unread, err := a.Store.Unread(r.Context(), principal(r).Agent.ID, page.Items)
+	if err != nil {
+		return 0, nil, err
+	}
 	items := make([]TicketJSON, 0, len(page.Items))
 	for i := range page.Items {
-		items = append(items, a.ticketJSON(r, &page.Items[i], agents, chans, teams))
+		tj := a.ticketJSON(r, &page.Items[i], agents, chans, teams)
+		tj.Unread = unread[page.Items[i].ID]
+		items = append(items, tj)
 	}
 	return http.StatusOK, map[string]any{"items": items, "next_cursor": page.NextCursor}, nil
 }
@@ -347,8 +360,9 @@ type ReplyBody struct {
 	HTML        string           `json:"html"`
 	Channel     any              `json:"channel"` // channel id or kind ("email")
 	Attachments []AttachmentBody `json:"attachments"`
-	Version     int64            `json:"version"` // the ticket version the agent saw (collision guard)
-	Status      string           `json:"status"`  // set the ticket status with the reply
+	Version     int64            `json:"version"`  // the ticket version the agent saw (collision guard)
+	Status      string           `json:"status"`   // set the ticket status with the reply
+	Mentions    []int64          `json:"mentions"` // notes: the agents mentioned
 }
 
 // AttachmentBody is a base64 file in a request.
@@ -443,7 +457,7 @@ func (a *API) note(w http.ResponseWriter, r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	m, err := a.Inbox.Note(r.Context(), inbox.NoteInput{TicketID: t.ID, AgentID: principal(r).Agent.ID, Text: b.Text, Attachments: atts,
-		IdempotencyKey: r.Header.Get(IdempotencyHeader)})
+		IdempotencyKey: r.Header.Get(IdempotencyHeader), Mentions: b.Mentions})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -10,26 +10,28 @@ import (
 
 // TicketJSON is a ticket in lists and details.
 type TicketJSON struct {
-	ID              string        `json:"id"`
-	Number          int64         `json:"number"`
-	Subject         string        `json:"subject"`
-	Status          string        `json:"status"`
-	SnoozedUntil    *time.Time    `json:"snoozed_until,omitempty"`
-	Priority        string        `json:"priority"`
-	Assignee        *AgentJSON    `json:"assignee"`
-	Team            string        `json:"team,omitempty"` // the team's name (English, else Korean)
-	TeamID          *int64        `json:"team_id"`
-	Tags            []string      `json:"tags"`
-	Channel         ChannelBrief  `json:"channel"`
-	Contact         *ContactJSON  `json:"contact"`
-	LastMessageAt   time.Time     `json:"last_message_at"`
-	LastCustomerAt  *time.Time    `json:"last_customer_at,omitempty"`
-	LastAgentAt     *time.Time    `json:"last_agent_at,omitempty"`
-	FirstResponseAt *time.Time    `json:"first_response_at,omitempty"`
-	MessageCount    int           `json:"message_count"`
-	Version         int64         `json:"version"`
-	CreatedAt       time.Time     `json:"created_at"`
-	Messages        []MessageJSON `json:"messages,omitempty"`
+	ID              string       `json:"id"`
+	Number          int64        `json:"number"`
+	Subject         string       `json:"subject"`
+	Status          string       `json:"status"`
+	SnoozedUntil    *time.Time   `json:"snoozed_until,omitempty"`
+	Priority        string       `json:"priority"`
+	Assignee        *AgentJSON   `json:"assignee"`
+	Team            string       `json:"team,omitempty"` // the team's name (English, else Korean)
+	TeamID          *int64       `json:"team_id"`
+	Tags            []string     `json:"tags"`
+	Channel         ChannelBrief `json:"channel"`
+	Contact         *ContactJSON `json:"contact"`
+	LastMessageAt   time.Time    `json:"last_message_at"`
+	LastCustomerAt  *time.Time   `json:"last_customer_at,omitempty"`
+	LastAgentAt     *time.Time   `json:"last_agent_at,omitempty"`
+	FirstResponseAt *time.Time   `json:"first_response_at,omitempty"`
+	MessageCount    int          `json:"message_count"`
+	// Unread (lists only): the customer wrote since you last opened it.
+	Unread    bool          `json:"unread,omitempty"`
+	Version   int64         `json:"version"`
+	CreatedAt time.Time     `json:"created_at"`
+	Messages  []MessageJSON `json:"messages,omitempty"`
 	// SLA is the ticket's SLA (absent when no policy applies).
 	SLA *TicketSLAJSON `json:"sla,omitempty"`
 	// Warnings of a change that was made anyway: "over_cap" when a manual

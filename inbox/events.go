@@ -63,7 +63,8 @@ type Event struct {
 	ChannelID int64  `json:"channel_id,omitempty"`
 	ContactID int64  `json:"contact_id,omitempty"`
 	AgentID   int64  `json:"agent_id,omitempty"`
-	// TeamID names the team of a team.updated.
+	// TeamID names the team of a team.updated, and the team a new
+	// ticket was filed to on ticket.created (absent: none).
 	TeamID int64 `json:"team_id,omitempty"`
 	// Agent describes an agent.updated (AgentID is the agent).
 	Agent *AgentChanges `json:"agent,omitempty"`
@@ -229,6 +230,12 @@ type MessageChanges struct {
 	ContinuedOn string `json:"continued_on,omitempty"`
 	Edited      bool   `json:"edited,omitempty"`
 	Deleted     bool   `json:"deleted,omitempty"`
+	// Mentions are the agents a created note mentions (@name).
+	Mentions []int64 `json:"mentions,omitempty"`
+	// AssigneeID is the ticket's assignee when a customer's message was
+	// stored (absent: unassigned), so an agent's client can tell a reply on
+	// their own ticket without fetching it.
+	AssigneeID int64 `json:"assignee_id,omitempty"`
 }
 
 // AgentChanges describes an agent.updated event.

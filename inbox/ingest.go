@@ -293,8 +293,18 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	if err := store.TouchContactTx(tx, contact.ID, ts, counters...); err != nil {
 		return IngestResult{}, nil, err
 	}
+	// Who owns the ticket now (and its team, for a new one): agents'
+	// clients notify on these without fetching the ticket.
+	var assignee, team *int64
+	if err := tx.Raw("SELECT assignee_id, team_id FROM tickets WHERE id = ?", ticketID).Row().Scan(&assignee, &team); err != nil {
+		return IngestResult{}, nil, fmt.Errorf("inbox: ticket owner: %w", err)
+	}
+	if ticketEvent.Type == EventTicketCreated {
+		ticketEvent.TeamID = derefID(team)
+		events[len(events)-1] = ticketEvent
+	}
 	msgEvent := Event{Type: EventMessageCreated, TicketID: ticketID, MessageID: msgID, ChannelID: in.ChannelID, ContactID: contact.ID,
-		Message: &MessageChanges{Direction: store.DirInbound}}
+		Message: &MessageChanges{Direction: store.DirInbound, AssigneeID: derefID(assignee)}}
 	events = append(events, msgEvent)
 	// Notifiers hear of a new ticket once, with its first message.
 	notify := msgEvent

@@ -2,8 +2,10 @@ package inbox
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	stdhtml "html"
 	"slices"
 	"strings"
 	"time"
@@ -112,6 +114,11 @@ func (s *Service) replyTx(tx *gorm.DB, r ReplyInput, html string, blobs []string
 	if err != nil {
 		return nil, nil, err
 	}
+	if r.rule == nil && r.AgentID > 0 {
+		if r.Text, html, err = withSignature(tx, r.AgentID, ch.Kind, r.Text, html); err != nil {
+			return nil, nil, err
+		}
+	}
 	ts := now()
 	msg := &store.Message{
 		TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorAgent, AuthorID: r.AgentID,
@@ -177,7 +184,14 @@ type NoteInput struct {
 	Attachments []Attachment
 	// IdempotencyKey works as for ReplyInput (one key space per agent).
 	IdempotencyKey string
+	// Mentions are the agents the note mentions (@name in the composer):
+	// each is recorded (the "mentions" view) and named in the event, so
+	// their clients notify them. Unknown or inactive agents are dropped.
+	Mentions []int64
 }
+
+// maxMentions bounds the agents one note may mention.
+const maxMentions = 50
 
 // AddNote stores a private note: never sent to the customer.
 func (s *Service) AddNote(ctx context.Context, ticketID, agentID int64, text string, atts []Attachment) (*store.Message, error) {
@@ -200,7 +214,14 @@ func (s *Service) Note(ctx context.Context, n NoteInput) (*store.Message, error)
 	if err != nil {
 		return nil, err
 	}
-	key, err := newIdempotent(n.AgentID, n.IdempotencyKey, "note", n.TicketID, n.Text, attachmentDigest(n.Attachments, blobs))
+	if len(n.Mentions) > maxMentions {
+		return nil, invalidAs("too_many_mentions", map[string]any{"max": maxMentions}, "at most %d mentions", maxMentions)
+	}
+	request := []any{"note", n.TicketID, n.Text, attachmentDigest(n.Attachments, blobs)}
+	if len(n.Mentions) > 0 { // notes without mentions keep their earlier digest
+		request = append(request, fmt.Sprint(n.Mentions))
+	}
+	key, err := newIdempotent(n.AgentID, n.IdempotencyKey, request...)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +271,19 @@ func (s *Service) noteTx(tx *gorm.DB, n NoteInput, blobs []string, cause *RuleCa
 	if err := createAttachments(tx, msg.ID, n.Attachments, blobs, ts); err != nil {
 		return nil, Event{}, err
 	}
+	mentions, err := store.ActiveAgentIDs(tx, n.Mentions)
+	if err != nil {
+		return nil, Event{}, err
+	}
+	if len(mentions) > 0 {
+		if err := store.CreateMentionsTx(tx, msg, mentions); err != nil {
+			return nil, Event{}, err
+		}
+		msg.Meta["mentions"] = mentions
+		if err := tx.Model(msg).Update("meta", msg.Meta).Error; err != nil {
+			return nil, Event{}, fmt.Errorf("note mentions: %w", err)
+		}
+	}
 	if err := tx.Model(&store.Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
 		"version": gorm.Expr("version + 1"), "updated_at": ts, "message_count": gorm.Expr("message_count + 1"),
 	}).Error; err != nil {
@@ -258,7 +292,7 @@ func (s *Service) noteTx(tx *gorm.DB, n NoteInput, blobs []string, cause *RuleCa
 	if err := s.st.IndexMessage(tx, t.ID, msg.ID, n.Text); err != nil {
 		return nil, Event{}, err
 	}
-	evs := []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Message: &MessageChanges{Direction: store.DirNote}, Rule: cause}}
+	evs := []Event{{Type: EventMessageCreated, TicketID: t.ID, MessageID: msg.ID, AgentID: n.AgentID, Message: &MessageChanges{Direction: store.DirNote, Mentions: mentions}, Rule: cause}}
 	if err := s.recordEvents(tx, evs); err != nil {
 		return nil, Event{}, err
 	}
@@ -809,4 +843,30 @@ func (s *Service) TicketPublicID(ctx context.Context, id int64) (string, int64, 
 		return "", 0, err
 	}
 	return t.PublicID, t.Number(), nil
+}
+
+// withSignature adds agent's signature to a reply on a channel of kind,
+// as the agent configured it (store.Agent.SignatureMode): below the text
+// after a blank line, and as a paragraph of the HTML body when there is one.
+func withSignature(tx *gorm.DB, agentID int64, kind, text, html string) (string, string, error) {
+	var sig, mode string
+	if err := tx.Raw("SELECT signature, signature_mode FROM agents WHERE id = ?", agentID).Row().Scan(&sig, &mode); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return text, html, nil
+		}
+		return "", "", fmt.Errorf("agent signature: %w", err)
+	}
+	sig = strings.TrimSpace(sig)
+	if sig == "" || (mode != store.SignatureAll && !(mode == store.SignatureEmail && kind == "email")) {
+		return text, html, nil
+	}
+	if strings.TrimSpace(text) != "" {
+		text = strings.TrimRight(text, "\n") + "\n\n" + sig
+	} else {
+		text = sig
+	}
+	if html != "" {
+		html += "<p>" + strings.ReplaceAll(stdhtml.EscapeString(sig), "\n", "<br>") + "</p>"
+	}
+	return text, html, nil
 }

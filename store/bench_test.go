@@ -279,3 +279,64 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUnread: the read marks of one list page (50 rows) for an agent
+// who has opened half of the tickets, and the "mentions" view's list.
+func BenchmarkUnread(b *testing.B) {
+	for _, d := range storetest.Dialects() {
+		b.Run(d, func(b *testing.B) {
+			st := seededStore(b, d)
+			ctx := context.Background()
+			const agent = 77
+			var n int64
+			st.DB.Model(&store.TicketRead{}).Where("agent_id = ?", agent).Count(&n)
+			if n == 0 {
+				var ids []int64
+				st.DB.Model(&store.Ticket{}).Order("id").Pluck("id", &ids)
+				now := time.Now().UTC()
+				var marks []store.TicketRead
+				var mentions []store.Mention
+				for i, id := range ids {
+					if i%2 == 0 {
+						marks = append(marks, store.TicketRead{AgentID: agent, TicketID: id, ReadAt: now})
+					}
+					if i%50 == 0 {
+						mentions = append(mentions, store.Mention{MessageID: int64(i + 1), AgentID: agent, TicketID: id, CreatedAt: now})
+					}
+				}
+				if err := st.DB.CreateInBatches(marks, 500).Error; err != nil {
+					b.Fatal(err)
+				}
+				if err := st.DB.CreateInBatches(mentions, 500).Error; err != nil {
+					b.Fatal(err)
+				}
+			}
+			page, err := st.ListTickets(ctx, store.TicketFilter{Status: store.StatusOpen})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range page.Items { // every row has a customer message to compare with
+				at := page.Items[i].LastMessageAt
+				page.Items[i].LastCustomerAt = &at
+			}
+			b.Run("page_marks", func(b *testing.B) {
+				measure(b, func() int {
+					u, err := st.Unread(ctx, agent, page.Items)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return len(u)
+				})
+			})
+			b.Run("mentions_view", func(b *testing.B) {
+				measure(b, func() int {
+					p, err := st.ListTickets(ctx, store.TicketFilter{MentionOf: agent})
+					if err != nil {
+						b.Fatal(err)
+					}
+					return len(p.Items)
+				})
+			})
+		})
+	}
+}

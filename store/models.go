@@ -229,6 +229,43 @@ type Agent struct {
 	// SeenAt is when the agent last had the web inbox open (an event
 	// stream): online agents unseen for a while become away.
 	SeenAt *time.Time
+	// Signature is added to the agent's replies per SignatureMode: ""
+	// (never), SignatureAll or SignatureEmail (email replies only).
+	Signature     string `gorm:"not null;default:''"`
+	SignatureMode string `gorm:"size:16;not null;default:''"`
+	// NotifyDesktop and NotifySound are the agent's opt-in to browser
+	// notifications and a sound; NotifyOn lists the kinds (NotifyKinds),
+	// comma-separated.
+	NotifyDesktop bool   `gorm:"not null;default:false"`
+	NotifySound   bool   `gorm:"not null;default:false"`
+	NotifyOn      string `gorm:"size:128;not null;default:new_ticket,assigned,replied,mention"`
+}
+
+// Signature modes of Agent.SignatureMode.
+const (
+	SignatureAll   = "all"
+	SignatureEmail = "email"
+)
+
+// NotifyKinds are the events an agent can be notified of, in order: a new
+// ticket filed to one of the agent's teams, a ticket assigned to the agent,
+// a customer's reply on the agent's ticket, a mention in a note.
+var NotifyKinds = []string{"new_ticket", "assigned", "replied", "mention"}
+
+// Mention is an agent named in a note (@name).
+type Mention struct {
+	MessageID int64 `gorm:"primaryKey;autoIncrement:false"`
+	AgentID   int64 `gorm:"primaryKey;autoIncrement:false"`
+	TicketID  int64 `gorm:"not null"`
+	AuthorID  int64 `gorm:"not null;default:0"`
+	CreatedAt time.Time
+}
+
+// TicketRead is when an agent last opened a ticket.
+type TicketRead struct {
+	AgentID  int64 `gorm:"primaryKey;autoIncrement:false"`
+	TicketID int64 `gorm:"primaryKey;autoIncrement:false"`
+	ReadAt   time.Time
 }
 
 // Team is a department tickets are filed to (billing, B2B), with its

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // ListSavedReplies returns every saved reply by name.
@@ -30,6 +31,20 @@ func (s *Store) DeleteSavedReply(ctx context.Context, id int64) error {
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: delete saved reply %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// UpdateSavedReply changes saved reply r.ID's name and body; ErrNotFound
+// when it does not exist.
+func (s *Store) UpdateSavedReply(ctx context.Context, r *SavedReply) error {
+	res := s.DB.WithContext(ctx).Model(&SavedReply{}).Where("id = ?", r.ID).
+		Updates(map[string]any{"name": r.Name, "body": r.Body, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("store: update saved reply %d: %w", r.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: update saved reply %d: %w", r.ID, ErrNotFound)
 	}
 	return nil
 }

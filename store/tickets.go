@@ -19,6 +19,8 @@ type TicketFilter struct {
 	TeamID     int64 // > 0: filed to this team
 	// TeamsOf > 0: filed to any team this agent is a member of.
 	TeamsOf int64
+	// MentionOf > 0: tickets with a note mentioning this agent.
+	MentionOf int64
 	// Viewer > 0 hides tickets of restricted teams the agent is not in
 	// (admins pass 0).
 	Viewer    int64
@@ -141,6 +143,9 @@ func (s *Store) filterScope(db *gorm.DB, f TicketFilter) (scoped *gorm.DB, ok bo
 	}
 	if f.TeamsOf > 0 {
 		db = db.Where("tickets.team_id IN (SELECT team_id FROM team_members WHERE agent_id = ?)", f.TeamsOf)
+	}
+	if f.MentionOf > 0 {
+		db = db.Where("tickets.id IN (SELECT ticket_id FROM mentions WHERE agent_id = ?)", f.MentionOf)
 	}
 	if f.ChannelID > 0 {
 		db = db.Where("tickets.channel_id = ?", f.ChannelID)

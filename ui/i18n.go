@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/web"
 )
@@ -114,6 +115,12 @@ func language(r *http.Request) string {
 	if c, err := r.Cookie(LangCookie); err == nil {
 		if _, ok := catalog[c.Value]; ok {
 			return c.Value
+		}
+	}
+	// The language the agent chose on their profile, then the browser's.
+	if p := auth.From(r.Context()); p != nil && p.Agent != nil {
+		if _, ok := catalog[p.Agent.Locale]; ok {
+			return p.Agent.Locale
 		}
 	}
 	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/api"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
@@ -120,6 +121,7 @@ func parsePages(fsys fs.FS) (*pages, error) {
 type page struct {
 	tr     translator
 	Lang   string
+	Theme  string // "light", "dark" or "" (the system's)
 	Title  string
 	Page   string // names the page for the JS (body data-page)
 	Agent  *store.Agent
@@ -140,7 +142,7 @@ func (p *page) Languages() []string { return languages }
 func (h *handler) newPage(r *http.Request, pr *auth.Principal, name, titleKey string) *page {
 	lang := language(r)
 	tr := translatorFor(lang)
-	pg := &page{tr: tr, Lang: tr.lang, Title: tr.T(titleKey), Page: name, Path: r.URL.RequestURI(),
+	pg := &page{tr: tr, Lang: tr.lang, Theme: theme(r), Title: tr.T(titleKey), Page: name, Path: r.URL.RequestURI(),
 		Boot: map[string]any{"lang": tr.lang, "strings": jsStrings(tr)}}
 	if pr != nil {
 		pg.Agent = pr.Agent
@@ -148,7 +150,18 @@ func (h *handler) newPage(r *http.Request, pr *auth.Principal, name, titleKey st
 		if pr.Cookie {
 			pg.CSRF = auth.CSRFToken(pr.Token)
 		}
-		pg.Boot["agent"] = map[string]any{"id": pr.Agent.ID, "name": pr.Agent.Name, "email": pr.Agent.Email}
+		ag := map[string]any{"id": pr.Agent.ID, "name": pr.Agent.Name, "email": pr.Agent.Email}
+		if pr.Agent.NotifyDesktop || pr.Agent.NotifySound {
+			// notify.js turns the event stream into notifications of these
+			// kinds; "new ticket in my teams" needs the teams.
+			teams, err := h.s.Store.TeamIDsOf(r.Context(), pr.Agent.ID)
+			if err != nil {
+				h.log.Warn("teams of agent", "err", err)
+			}
+			ag["notify"] = map[string]any{"desktop": pr.Agent.NotifyDesktop, "sound": pr.Agent.NotifySound,
+				"on": api.NotifyKindsOf(pr.Agent), "teams": append([]int64{}, teams...), "number_base": store.TicketNumberBase}
+		}
+		pg.Boot["agent"] = ag
 	}
 	return pg
 }

@@ -12,6 +12,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /login", http.HandlerFunc(h.showLogin))
 	handle("POST /login", loginProtection.Handler(http.HandlerFunc(h.submitLogin)))
 	handle("GET /lang/{code}", http.HandlerFunc(h.switchLanguage))
+	handle("GET /theme/{mode}", http.HandlerFunc(h.switchTheme))
 	handle("GET /static/{hash}/{file...}", http.HandlerFunc(h.serveStatic))
 
 	// Conversation pages: public, the signed link is the credential.

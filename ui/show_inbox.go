@@ -14,8 +14,9 @@ import (
 )
 
 // inboxViews are the views of the inbox sidebar, in order. "mine" and
-// "unassigned" are open tickets; "all" is everything but closed.
-var inboxViews = []string{"mine", "unassigned", "my_teams", "open", "all"}
+// "unassigned" are open tickets; "all" is everything but closed;
+// "mentions" the tickets (but closed) with a note mentioning me.
+var inboxViews = []string{"mine", "mentions", "unassigned", "my_teams", "open", "all"}
 
 // statusViews are the per-status views.
 var statusViews = []string{"pending", "snoozed", "resolved", "closed"}
@@ -45,6 +46,7 @@ type ticketRow struct {
 	Waiting       bool   // the customer wrote last
 	Snippet       string // the start of the latest customer or agent message
 	Failed        bool   // a reply on it could not be delivered
+	Unread        bool   // the customer wrote since this agent last opened it
 	// SLA is the SLA badge now: breached, warning (near breach) or empty;
 	// SLADue the soonest due time still running.
 	SLA    string
@@ -77,6 +79,8 @@ func filterForView(view string, me int64) store.TicketFilter {
 	switch view {
 	case "mine":
 		return store.TicketFilter{Status: store.StatusOpen, AssigneeID: me}
+	case "mentions":
+		return store.TicketFilter{MentionOf: me}
 	case "unassigned":
 		return store.TicketFilter{Status: store.StatusOpen, Unassigned: true}
 	case "my_teams":
@@ -151,12 +155,17 @@ func (h *handler) showInbox(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		h.log.Warn("load snippets", "err", err)
 	}
 	failed := h.failedDeliveries(r, pageOf.Items)
+	unread, err := h.s.Store.Unread(ctx, me, pageOf.Items)
+	if err != nil {
+		h.log.Warn("read marks", "err", err)
+	}
 	tr := translatorFor(language(r))
 	for i := range pageOf.Items {
 		row := makeRow(&pageOf.Items[i], agents, chans)
 		row.ContactName = customerName(tr, pageOf.Items[i].Contact)
 		row.Snippet = snippets[pageOf.Items[i].ID]
 		row.Failed = failed[pageOf.Items[i].ID]
+		row.Unread = unread[pageOf.Items[i].ID]
 		d.Tickets = append(d.Tickets, row)
 	}
 	if pageOf.NextCursor != "" {

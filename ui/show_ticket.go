@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,6 +51,8 @@ type messageView struct {
 	// before writing (the widget's help tab).
 	ArticleID    int64
 	ArticleTitle string
+	// Mentions names the agents a note mentions.
+	Mentions []string
 }
 
 type pageVisit struct {
@@ -142,6 +145,14 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	} else if !ok {
 		h.renderError(w, r, p, http.StatusNotFound, "error.notFound")
 		return
+	}
+	// Opening the ticket (or its live refresh while shown) reads it for
+	// this agent; a hidden tab's refresh does not (ticket.js marks it read
+	// when the tab is shown again).
+	if r.Header.Get("X-Hanbox-Background") == "" {
+		if err := h.s.Store.MarkRead(ctx, p.Agent.ID, t.ID, time.Now()); err != nil {
+			h.log.Warn("mark read", "ticket_id", t.ID, "err", err)
+		}
 	}
 	agents, chans, err := h.lookups(r)
 	if err != nil {
@@ -297,6 +308,15 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 			v.PageURL = "" // never link a javascript: or data: URL
 		}
 		v.ViaPage = m.Meta.String("via") == "page"
+		if ms, ok := m.Meta["mentions"].([]any); ok && m.Direction == store.DirNote {
+			for _, x := range ms {
+				if id, ok := x.(float64); ok {
+					if a := agents[int64(id)]; a != nil {
+						v.Mentions = append(v.Mentions, cmp.Or(a.Name, a.Email))
+					}
+				}
+			}
+		}
 		if a, ok := m.Meta["kb_article"].(map[string]any); ok {
 			if id, ok := a["id"].(float64); ok && id > 0 {
 				v.ArticleID = int64(id)

@@ -590,6 +590,50 @@ function initSavedReplies() {
     if (!b) return;
     try { await api('DELETE', '/saved-replies/' + b.dataset.deleteReply); location.reload(); } catch (err) { showError(err); }
   });
+  initSavedReplyEdit();
+}
+
+// Saved replies: edit in place (PATCH /saved-replies/{id}) and a search
+// that narrows the list by name and text as the admin types.
+function initSavedReplyEdit() {
+  const toggle = (li, open) => {
+    li.querySelector('[data-reply-form]').hidden = !open;
+    li.querySelector('[data-reply-body]').hidden = open;
+    const b = li.querySelector('[data-edit-reply]');
+    b.setAttribute('aria-expanded', String(open));
+    if (open) li.querySelector('[data-reply-form] input[name="name"]').focus(); else b.focus();
+  };
+  document.addEventListener('click', (e) => {
+    const b = e.target.closest('[data-edit-reply], [data-cancel-reply]');
+    if (!b) return;
+    const li = b.closest('[data-reply]');
+    toggle(li, b.hasAttribute('data-edit-reply') && li.querySelector('[data-reply-form]').hidden);
+  });
+  document.addEventListener('submit', async (e) => {
+    const form = e.target.closest('[data-reply-form]');
+    if (!form) return;
+    e.preventDefault();
+    formError(form, null);
+    try {
+      const r = await api('PATCH', '/saved-replies/' + form.dataset.replyForm, { name: form.elements.name.value.trim(), body: form.body.value });
+      const li = form.closest('[data-reply]');
+      li.querySelector('[data-reply-name]').textContent = r.name;
+      li.querySelector('[data-reply-body]').textContent = r.body;
+      toggle(li, false);
+      toast(t('common.saved'));
+    } catch (err) { formError(form, err); }
+  });
+  const q = document.getElementById('sr-search');
+  q.addEventListener('input', () => {
+    const words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const li of document.querySelectorAll('#sr-list [data-reply]')) {
+      const text = (li.querySelector('[data-reply-name]').textContent + ' ' + li.querySelector('[data-reply-body]').textContent).toLowerCase();
+      li.hidden = !words.every((w) => text.includes(w));
+      if (!li.hidden) shown++;
+    }
+    document.getElementById('sr-none').hidden = shown > 0 || !words.length;
+  });
 }
 
 function initQuarantine() {
@@ -630,6 +674,64 @@ function initPassword() {
       form.reset();
       form.querySelector('[data-ok]').hidden = false;
     } catch (err) { formError(form, err); }
+  });
+}
+
+// ---- The agent's own profile and notifications (/agents/me/profile) ----
+function initProfile() {
+  const form = document.getElementById('profile-form');
+  const nform = document.getElementById('notify-form');
+  if (!form || !nform) return;
+  const ok = (f, on) => { f.querySelector('[data-ok]').hidden = !on; };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    ok(form, false);
+    const locale = form.locale.value;
+    try {
+      await api('PATCH', '/agents/me/profile', {
+        name: form.elements.name.value.trim(), locale, signature: form.signature.value, signature_mode: form.signature_mode.value,
+      });
+      // The header's language switch is a cookie: follow the new choice.
+      if (locale && locale !== (boot.lang || '')) { location.assign('/lang/' + locale + '?next=/password'); return; }
+      ok(form, true);
+    } catch (err) { formError(form, err); }
+  });
+  const perm = nform.querySelector('[data-permission]');
+  const permText = { default: 'notify.permission.default', denied: 'notify.permission.denied', granted: 'notify.permission.granted' };
+  const showPermission = () => {
+    if (!window.Notification) { perm.textContent = t('notify.permission.unsupported'); perm.hidden = false; return; }
+    perm.hidden = Notification.permission === 'granted' || !nform.notify_desktop.checked;
+    perm.textContent = t(permText[Notification.permission] || permText.default);
+  };
+  showPermission();
+  nform.notify_desktop.addEventListener('change', showPermission);
+  nform.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(nform, null);
+    ok(nform, false);
+    const desktop = nform.notify_desktop.checked;
+    // Asking needs the click that submitted the form; the choice is saved
+    // either way and the line below says what the browser allows.
+    if (desktop && window.Notification && Notification.permission === 'default') {
+      try { await Notification.requestPermission(); } catch (_) { /* shown below */ }
+    }
+    showPermission();
+    try {
+      await api('PATCH', '/agents/me/profile', {
+        notify_desktop: desktop, notify_sound: nform.notify_sound.checked,
+        notify_on: Array.from(nform.querySelectorAll('input[name="notify_on"]:checked'), (c) => c.value),
+      });
+      ok(nform, true);
+    } catch (err) { formError(nform, err); }
+  });
+  nform.querySelector('[data-notify-test]').addEventListener('click', async () => {
+    if (nform.notify_desktop.checked && window.Notification && Notification.permission === 'default') {
+      try { await Notification.requestPermission(); } catch (_) { /* shown below */ }
+    }
+    showPermission();
+    const m = await import('./notify.js');
+    m.show('test', 0, { desktop: nform.notify_desktop.checked, sound: nform.notify_sound.checked });
   });
 }
 
@@ -986,7 +1088,7 @@ export function init(page) {
   if (page === 'sla') initSLA();
   if (page === 'rules') initRules();
   if (page === 'saved_replies') initSavedReplies();
-  if (page === 'password') initPassword();
+  if (page === 'password') { initPassword(); initProfile(); }
   if (page === 'quarantine') initQuarantine();
   if (page === 'deliveries') initDeliveries();
   if (page === 'surveys') initNPS();

@@ -119,7 +119,11 @@ export function showError(err) {
 // where html/template escaped every value; it is parsed inert by DOMParser
 // (no script runs) and the page's CSP forbids inline script in any case.
 export async function refreshRegions(ids) {
-  const res = await fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+  // A refresh of a tab the agent is not looking at says so: the ticket page
+  // then does not count as read (the tab marks it when shown again).
+  const headers = { Accept: 'text/html' };
+  if (document.visibilityState === 'hidden') headers['X-Hanbox-Background'] = '1';
+  const res = await fetch(location.pathname + location.search, { credentials: 'same-origin', headers });
   if (res.redirected && new URL(res.url).pathname === '/login') { location.assign(res.url); return null; }
   if (!res.ok) throw new Error('HTTP ' + res.status);
   const doc = new DOMParser().parseFromString(await res.text(), 'text/html');

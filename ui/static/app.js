@@ -1,6 +1,6 @@
 // Entry point: page-independent behaviour (help overlay, global keys, local
 // times), then the module of the current page.
-import { localizeTimes, typingTarget, api, t, showError } from './api.js';
+import { localizeTimes, typingTarget, api, t, showError, boot } from './api.js';
 
 const page = document.body.dataset.page;
 
@@ -50,6 +50,8 @@ document.addEventListener('click', async (e) => {
 });
 
 localizeTimes(document);
+// Desktop notifications and sound, on every page, for an agent who opted in.
+if (boot.agent && boot.agent.notify) import('./notify.js').then((m) => m.start());
 if (page === 'ticket') import('./kb.js').then((m) => m.initComposerLink());
 if (page === 'inbox' && new URLSearchParams(location.search).get('focus') === 'search') document.getElementById('q')?.focus();
 

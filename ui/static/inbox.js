@@ -75,8 +75,10 @@ function soon() {
   const wait = Math.max(0, Math.min(DEBOUNCE, pendingSince + MAX_WAIT - now));
   timer = setTimeout(() => { pendingSince = 0; window.__hanboxRefreshes = (window.__hanboxRefreshes || 0) + 1; refresh(); }, wait);
 }
+// Coming back also refreshes: tickets opened in another tab are read now
+// (bold is per agent, and opening a ticket publishes nothing).
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible' && stale) { stale = false; soon(); }
+  if (document.visibilityState === 'visible') { stale = false; soon(); }
 });
 
 async function bulk(patch) {

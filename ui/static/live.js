@@ -26,24 +26,41 @@ export function pulse() {
   pulseTimer = setTimeout(() => indicator('on'), 1200);
 }
 
-// connect opens the stream and calls onEvent(type, event) for each event
-// onEvent('connected') once the stream is open and onEvent('reconnected')
-// after a reconnect.
+// One stream per page, shared by every module that listens (the page's own
+// and notify.js): connect opens it on first use and adds onEvent to its
+// listeners. Each listener gets onEvent(type, event) for each event,
+// onEvent('connected') once the stream is open (at once when it already
+// is) and onEvent('reconnected') after a reconnect.
+let es = null;
+let opened = false;
+const listeners = [];
+
+function dispatch(type, data) {
+  for (const l of listeners) {
+    try { l(type, data); } catch (err) { console.warn('event listener failed', err); }
+  }
+}
+
 export function connect(onEvent) {
   if (!window.EventSource) return null;
-  const es = new EventSource('/api/v1/events', { withCredentials: true });
-  let opened = false;
+  listeners.push(onEvent);
+  if (es) {
+    if (opened && es.readyState === EventSource.OPEN) onEvent('connected', {});
+    return es;
+  }
+  es = new EventSource('/api/v1/events', { withCredentials: true });
   es.onopen = () => {
     indicator('on');
-    onEvent(opened ? 'reconnected' : 'connected', {});
+    const type = opened ? 'reconnected' : 'connected';
     opened = true;
+    dispatch(type, {});
   };
   es.onerror = () => indicator('off');
   for (const type of TYPES) {
     es.addEventListener(type, (msg) => {
       let data;
       try { data = JSON.parse(msg.data); } catch (_) { return; }
-      onEvent(type, data);
+      dispatch(type, data);
     });
   }
   // The server ends the stream when this session is no longer valid

@@ -2,6 +2,7 @@
 // of other agents and the collision guard.
 import { api, boot, el, t, toast, showError, refreshRegions, typingTarget, APIError, nob } from './api.js';
 import { connect, pulse } from './live.js';
+import { attach, mentionsIn } from './suggest.js';
 
 const tk = boot.ticket || {};
 const me = boot.agent || {};
@@ -14,6 +15,17 @@ let files = [];
 // of one draft (a retry after a lost answer) carries the same key, so the
 // server stores it once; a sent draft or a change of mode starts a new one.
 let draftKey = '';
+// agents can be mentioned in notes; replies are the saved replies.
+let agents = [];
+let replies = [];
+
+// expand fills a saved reply's placeholders. A customer who gave no name
+// is the configured word ("고객"), never their address.
+function expand(body) {
+  return body
+    .replaceAll('{{contact.name}}', (tk.contact && tk.contact.name) || tk.contact_fallback || '')
+    .replaceAll('{{agent.name}}', me.name || '');
+}
 
 function newKey() {
   const b = new Uint8Array(16);
@@ -139,6 +151,10 @@ async function send(anyway = false) {
       body.version = anyway ? Number($('conv').dataset.version) : version;
       const ch = $('channel').value;
       if (ch) body.channel = ch;
+    }
+    if (m === 'note') {
+      const mentions = mentionsIn(text, agents);
+      if (mentions.length) body.mentions = mentions;
     }
     if (!draftKey) draftKey = newKey();
     await api('POST', path + (m === 'note' ? '/notes' : '/replies'), body, { headers: { 'Idempotency-Key': draftKey } });
@@ -295,17 +311,22 @@ export function init() {
     if (i !== null) { files.splice(Number(i), 1); renderFiles(); }
   });
 
-  // Saved replies with placeholders.
-  api('GET', '/saved-replies').then((res) => {
-    const sel = $('saved');
-    for (const r of res.items || []) sel.append(el('option', { value: r.id, text: r.name, 'data-body': r.body }));
-  }).catch(() => {});
+  // Saved replies with placeholders: from the menu, or by typing "/" and
+  // part of the name; "@" in a note names an agent (a mention).
+  Promise.allSettled([
+    api('GET', '/saved-replies').then((res) => {
+      replies = res.items || [];
+      const sel = $('saved');
+      for (const r of replies) sel.append(el('option', { value: r.id, text: r.name, 'data-body': r.body }));
+    }),
+    api('GET', '/agents').then((res) => {
+      agents = (res.items || []).filter((a) => a.active && a.name);
+    }),
+  ]).then(() => { composer().dataset.suggest = 'ready'; });
   $('saved').addEventListener('change', (e) => {
     const opt = e.target.selectedOptions[0];
     if (!opt || !opt.dataset.body) return;
-    const text = opt.dataset.body
-      .replaceAll('{{contact.name}}', (tk.contact && tk.contact.name) || tk.contact_fallback || '')
-      .replaceAll('{{agent.name}}', me.name || '');
+    const text = expand(opt.dataset.body);
     const ta = bodyField();
     const at = ta.selectionStart ?? ta.value.length;
     ta.value = ta.value.slice(0, at) + text + ta.value.slice(ta.selectionEnd ?? at);
@@ -313,6 +334,16 @@ export function init() {
     ta.focus();
     saveDraft();
   });
+  const has = (q) => (s) => s.toLowerCase().includes(q.toLowerCase());
+  attach(bodyField(), $('suggest'), [
+    { pattern: /(?:^|\s)@([^\s@]{0,30})$/, enabled: () => mode() === 'note',
+      items: (q) => agents.filter((a) => a.id !== me.id && (has(q)(a.name) || has(q)(a.email)))
+        .map((a) => ({ label: a.name, hint: a.email, value: a })),
+      insert: (it) => '@' + it.value.name + ' ' },
+    { pattern: /(?:^|\s)\/([^\s/]{0,30})$/,
+      items: (q) => replies.filter((r) => has(q)(r.name)).map((r) => ({ label: r.name, hint: r.body.slice(0, 40), value: r })),
+      insert: (it) => expand(it.value.body) },
+  ]);
 
   // Actions in regions that are re-rendered: delegate from the document.
   document.addEventListener('click', async (e) => {
@@ -398,6 +429,10 @@ export function init() {
   setInterval(() => { if (document.visibilityState === 'visible') announce('viewing'); }, 20000);
   setInterval(renderPresence, 2000);
   window.addEventListener('pagehide', () => { announce('left', true); });
+  // Shown again after refreshes in the background: now it is read.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') api('POST', path + '/read').catch(() => {});
+  });
 
   connect(onEvent);
   window.__hanboxTicket = { get version() { return version; } };
