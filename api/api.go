@@ -59,6 +59,11 @@ type Options struct {
 	Reports *report.Service
 	// NPS holds the NPS survey definitions; nil: the NPS endpoints answer 503.
 	NPS *inbox.NPS
+	// ImportMaxRows caps the data rows of a contact import (0:
+	// contactcsv.DefaultMaxRows); ImportMaxBytes its upload (0:
+	// DefaultImportMaxBytes).
+	ImportMaxRows  int
+	ImportMaxBytes int64
 }
 
 // API serves /api/v1.
@@ -117,7 +122,7 @@ func (a *API) wrap(rt route) http.Handler {
 		}
 		audited, action := a.audited(rt)
 		var reqBody []byte
-		if audited && r.Body != nil && r.Method != http.MethodGet {
+		if audited && r.Body != nil && r.Method != http.MethodGet && jsonBody(r) {
 			// The handler reads the body too: keep a copy for the entry.
 			b, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
 			if err != nil {
@@ -140,6 +145,13 @@ func (a *API) wrap(rt route) http.Handler {
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// jsonBody says whether r's body is JSON (or untyped), the bodies an audit
+// entry copies; an upload (a CSV import) streams to its handler uncopied.
+func jsonBody(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	return ct == "" || strings.HasPrefix(ct, "application/json")
 }
 
 // ErrorBody is the JSON of every API error: a stable code, the exact reason

@@ -19,12 +19,15 @@ import (
 // here when it is not an admin write but must be in the audit log (an
 // export, a credential change).
 var auditRoutes = map[string]string{
-	"POST /auth/password":     audit.ActionPasswordChange,
-	"POST /auth/logout":       audit.ActionLogout,
-	"POST /tokens":            "tokens.create",
-	"DELETE /tokens/{id}":     "tokens.delete",
-	"GET /surveys/export.csv": "surveys.export",
-	"GET /audit/export.csv":   "audit.export",
+	"POST /auth/password":      audit.ActionPasswordChange,
+	"POST /auth/logout":        audit.ActionLogout,
+	"POST /tokens":             "tokens.create",
+	"DELETE /tokens/{id}":      "tokens.delete",
+	"GET /surveys/export.csv":  "surveys.export",
+	"GET /audit/export.csv":    "audit.export",
+	"POST /contacts/import":    "contacts.import",
+	"GET /contacts/export.csv": "contacts.export",
+	"GET /tickets/export.csv":  "tickets.export",
 }
 
 // audited says whether a route is recorded in the audit log, and as what.
@@ -110,6 +113,12 @@ func (a *API) recordRoute(r *http.Request, rt route, action string, reqBody []by
 		if req, _ := changes["request"].(map[string]any); req != nil && req["password"] == audit.Redacted {
 			e.Action = audit.ActionPasswordReset
 		}
+	}
+	if s, ok := result.(interface{ AuditSummary() map[string]any }); ok {
+		changes["result"] = s.AuditSummary()
+	}
+	if reqBody == nil && r.ContentLength > 0 {
+		changes["request_bytes"] = r.ContentLength
 	}
 	e.Changes = changes
 	a.Audit.Record(r, e)

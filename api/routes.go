@@ -34,6 +34,7 @@ func (a *API) routes() []route {
 		{"POST", "/auth/password", authAgent, "Change your password", "PasswordChange", "OK", a.changePassword},
 
 		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), team (mine|id), channel, tag, q, sort (recent: latest activity first, the default; due: soonest running SLA due time first), cursor, limit", "", "TicketPage", a.listTickets},
+		{"GET", "/tickets/export.csv", authAgent, "Tickets as CSV (UTF-8 with BOM; streamed), with the filters of GET /tickets (the tickets you may see)", "", "File", a.exportTickets},
 		{"GET", "/tickets/counts", authAgent, "Ticket counts per view", "", "Counts", a.ticketCounts},
 		{"GET", "/tickets/{id}", authAgent, "A ticket with its messages", "", "Ticket", a.getTicket},
 		{"PATCH", "/tickets/{id}", authAgent, "Change status, assignee, tags, priority", "TicketPatch", "Ticket", a.patchTicket},
@@ -47,6 +48,8 @@ func (a *API) routes() []route {
 		{"POST", "/messages/{id}/retry", authAgent, "Retry a failed delivery", "", "OK", a.retryMessage},
 
 		{"GET", "/contacts", authAgent, "List or search contacts (q)", "", "ContactList", a.listContacts},
+		{"POST", "/contacts/import", authAdmin, "Import contacts from CSV (the body, or the form part named file; UTF-8 with or without BOM, UTF-16 with BOM, CP949/EUC-KR as Korean Excel saves it): columns email (required), name, tags, attributes by key or label; deduplicated by email (existing contacts are updated, empty cells change nothing); rejected rows are reported with reasons. dry_run=true previews without writing. At most 200,000 rows and 64 MiB by default", "", "ContactImportResult", a.importContacts},
+		{"GET", "/contacts/export.csv", authAdmin, "Contacts as CSV (UTF-8 with BOM; streamed): id, email, name, tags, every attribute by key, created_at; filters q and tag; the header imports back as it is", "", "File", a.exportContacts},
 		{"GET", "/contacts/{id}", authAgent, "A contact with identities and tickets", "", "Contact", a.getContact},
 		{"GET", "/contacts/{id}/opt-outs", authAgent, "What the contact asked not to receive (surveys, marketing), and the topics there are", "", "OptOutList", a.listOptOuts},
 		{"PUT", "/contacts/{id}/opt-outs/{topic}", authAgent, "Opt the contact out of a topic (surveys or marketing), as an agent", "", "OptOutList", a.putOptOut},
@@ -180,6 +183,9 @@ var headerParams = map[string][]any{
 	"GET /audit":                    auditParams,
 	"GET /audit/export.csv":         auditParams,
 	"GET /webhooks/{id}/deliveries": {queryParam("before", "a delivery id: older deliveries"), queryParam("limit", "at most 500, default 50")},
+	"POST /contacts/import":         importParams,
+	"GET /contacts/export.csv":      contactExportParams,
+	"GET /tickets/export.csv":       ticketExportParams,
 	"GET /kb/search":                {queryParam("q", "the search words"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 100, default 10")},
 	"GET /kb/suggest":               {queryParam("q", "the customer's question"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 10, default 3")},
 	"GET /kb/self-served":           {queryParam("from", "RFC 3339 time or YYYY-MM-DD (inclusive)"), queryParam("to", "RFC 3339 time or YYYY-MM-DD (exclusive)")},

@@ -103,7 +103,7 @@ type Result struct {
 	Merged   int `json:"merged"`
 	Rejected int `json:"rejected"`
 	// RejectedRows lists the first MaxRejectedShown rejections.
-	RejectedRows []Rejection `json:"rejected_rows"`
+	RejectedRows []Rejection  `json:"rejected_rows"`
 	Preview      []PreviewRow `json:"preview"`
 	MaxRows      int          `json:"max_rows"`
 }
