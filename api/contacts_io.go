@@ -87,7 +87,7 @@ func (a *API) importContacts(w http.ResponseWriter, r *http.Request) (int, any, 
 	switch {
 	case errors.As(err, &mbe):
 		a.recordPartialImport(r, res)
-		return 0, nil, errf(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than %d MiB", limit>>20).With("max_bytes", limit)
+		return 0, nil, errf(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than %d MiB", limit>>20).With("limit", limit)
 	case errors.As(err, &fe):
 		a.recordPartialImport(r, res)
 		e := errf(http.StatusUnprocessableEntity, fe.Code, "%s", fe.Reason)
