@@ -27,7 +27,7 @@ func (h *handler) showContactsIO(w http.ResponseWriter, r *http.Request, p *auth
 		return
 	}
 	pg := h.newPage(r, p, "contacts_io", "admin.contactsIO")
-	d := contactsIOData{Statuses: []string{"open", "pending", "snoozed", "resolved", "closed", "all"}, }
+	d := contactsIOData{Statuses: []string{"open", "pending", "snoozed", "resolved", "closed", "all"}}
 	max := h.s.Config.ImportMaxRows
 	if max == 0 {
 		max = contactcsv.DefaultMaxRows
