@@ -16,7 +16,7 @@ import (
 )
 
 // defs defines the fixtures' custom attributes and returns every definition.
-func defs(t *testing.T, st *store.Store) []store.AttributeDef {
+func defs(t testing.TB, st *store.Store) []store.AttributeDef {
 	t.Helper()
 	ctx := context.Background()
 	for _, d := range []store.AttributeDef{
@@ -41,7 +41,7 @@ type contactRow struct {
 	Tags        []string
 }
 
-func contactByEmail(t *testing.T, st *store.Store, email string) (contactRow, int64) {
+func contactByEmail(t testing.TB, st *store.Store, email string) (contactRow, int64) {
 	t.Helper()
 	ctx := context.Background()
 	var cs []store.Contact

@@ -52,15 +52,19 @@ func (s *Store) ContactIDsByEmail(ctx context.Context, emails []string) (map[str
 		out[r.Value] = r.ContactID
 	}
 	var cs []struct {
-		ID    int64
-		Email string
+		ID         int64
+		Email      string
+		MergedInto *int64
 	}
-	if err := db.Raw(`SELECT id, LOWER(email) AS email FROM contacts WHERE merged_into IS NULL AND LOWER(email) IN ? ORDER BY id`, emails).
+	// Merged contacts are dropped here, not in SQL: with merged_into in the
+	// WHERE clause SQLite picks that column's index and scans every
+	// unmerged contact instead of the LOWER(email) index.
+	if err := db.Raw(`SELECT id, LOWER(email) AS email, merged_into FROM contacts WHERE LOWER(email) IN ? ORDER BY id`, emails).
 		Scan(&cs).Error; err != nil {
 		return nil, fmt.Errorf("store: contacts by email: %w", err)
 	}
 	for _, c := range cs {
-		if _, ok := out[c.Email]; !ok {
+		if _, ok := out[c.Email]; !ok && c.MergedInto == nil {
 			out[c.Email] = c.ID
 		}
 	}
