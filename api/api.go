@@ -70,6 +70,9 @@ type Options struct {
 type API struct {
 	Options
 	log *slog.Logger
+	// gets are the GET routes' handlers by path, for the audit log's
+	// before/after snapshots (set by Mount).
+	gets map[string]handlerFunc
 	// suggestLimit bounds public /kb/suggest calls per client address.
 	suggestLimit *ratelimit.Keyed
 }
@@ -132,13 +135,28 @@ func (a *API) wrap(rt route) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			reqBody = b
 		}
+		var before any
+		snap := ""
+		if audited {
+			if snap = a.snapshotPath(rt); snap != "" {
+				before = a.snapshot(r, snap)
+			}
+		}
 		status, body, err := rt.Handler(w, r)
 		if err != nil {
 			a.render(w, r, err)
 			return
 		}
 		if audited {
-			a.recordRoute(r, rt, action, reqBody, body)
+			var diff *auditDiff
+			if snap != "" && before != nil {
+				d := auditDiff{before: before}
+				if rt.Method != http.MethodDelete || snap != rt.Path {
+					d.after = a.snapshot(r, snap)
+				}
+				diff = &d
+			}
+			a.recordRoute(r, rt, action, reqBody, body, diff)
 		}
 		if status == 0 {
 			return // the handler wrote the response itself

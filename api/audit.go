@@ -86,7 +86,11 @@ func routeAction(method, path string) string {
 // recordRoute writes the audit entry of a route that succeeded: the target
 // is the path's first parameter, or the id of what a create returned; the
 // changes are the request body (secrets redacted) and the query.
-func (a *API) recordRoute(r *http.Request, rt route, action string, reqBody []byte, result any) {
+// auditDiff is what a write changed: the item read before and after it
+// (redacted JSON values; after is nil for a delete).
+type auditDiff struct{ before, after any }
+
+func (a *API) recordRoute(r *http.Request, rt route, action string, reqBody []byte, result any, diff *auditDiff) {
 	e := audit.Entry{Action: action, TargetType: strings.Split(strings.Trim(rt.Path, "/"), "/")[0]}
 	if m := pathParam.FindStringSubmatch(rt.Path); m != nil {
 		e.TargetID = r.PathValue(m[1])
@@ -116,6 +120,12 @@ func (a *API) recordRoute(r *http.Request, rt route, action string, reqBody []by
 	}
 	if s, ok := result.(interface{ AuditSummary() map[string]any }); ok {
 		changes["result"] = s.AuditSummary()
+	}
+	if diff != nil {
+		b, af := diffSnapshots(diff.before, diff.after)
+		if len(b)+len(af) > 0 {
+			changes["before"], changes["after"] = b, af
+		}
 	}
 	if reqBody == nil && r.ContentLength > 0 {
 		changes["request_bytes"] = r.ContentLength

@@ -105,6 +105,7 @@ func (a *API) routes() []route {
 
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
 		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},
+		{"GET", "/agents/{id}", authAdmin, "An agent", "", "Agent", a.getAgent},
 		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role, active flag or concurrent-chat cap (chat_cap, default 3), or reset the password", "AgentPatch", "Agent", a.patchAgent},
 		{"PUT", "/agents/me/availability", authAgent, "Set your availability: online (auto-assignment gives you tickets), away or offline", "Availability", "Agent", a.setAvailability},
 
@@ -210,6 +211,12 @@ var idempotencyParam = map[string]any{
 // Mount registers every route on mux under /api/v1, plus a JSON 404 for
 // unknown API paths.
 func (a *API) Mount(mux *http.ServeMux) {
+	a.gets = map[string]handlerFunc{}
+	for _, rt := range a.routes() {
+		if rt.Method == http.MethodGet && rt.Result != "File" && rt.Result != "EventStream" {
+			a.gets[rt.Path] = rt.Handler
+		}
+	}
 	for _, rt := range a.routes() {
 		mux.Handle(rt.Method+" /api/v1"+rt.Path, a.wrap(rt))
 	}
