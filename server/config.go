@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/web"
 )
 
@@ -54,6 +55,10 @@ type Config struct {
 	// ImportMaxRows caps the data rows of one contact CSV import
 	// (HANBOX_IMPORT_MAX_ROWS, default 200000).
 	ImportMaxRows int
+	// AuditRetention is how long audit entries are kept; a daily job
+	// deletes older ones (HANBOX_AUDIT_RETENTION, a Go duration, default
+	// 8760h = 365 days; 0 keeps them for ever).
+	AuditRetention time.Duration
 }
 
 // envOrFile reads name, or the file named by name_FILE.
@@ -128,10 +133,14 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	if c.AwayAfter, err = envDuration("HANBOX_AWAY_AFTER", 10*time.Minute); err != nil {
 		return c, err
 	}
+	if c.AuditRetention, err = envDuration("HANBOX_AUDIT_RETENTION", audit.DefaultRetention); err != nil {
+		return c, err
+	}
 	if c.ImportMaxRows, err = envInt("HANBOX_IMPORT_MAX_ROWS", 200_000); err != nil {
 		return c, err
 	}
 	if fs != nil {
+		fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit entries are kept; 0 keeps them for ever (HANBOX_AUDIT_RETENTION)")
 		fs.IntVar(&c.ImportMaxRows, "import-max-rows", c.ImportMaxRows, "most data rows of one contact CSV import (HANBOX_IMPORT_MAX_ROWS)")
 		fs.DurationVar(&c.AwayAfter, "away-after", c.AwayAfter, "an online agent with no open inbox this long becomes away (HANBOX_AWAY_AFTER)")
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HANBOX_ADDR)")
@@ -170,6 +179,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AwayAfter < 0 {
 		return errors.New("config: HANBOX_AWAY_AFTER must not be negative")
+	}
+	if c.AuditRetention < 0 {
+		return errors.New("config: HANBOX_AUDIT_RETENTION must not be negative")
 	}
 	if c.ImportMaxRows < 0 {
 		return errors.New("config: HANBOX_IMPORT_MAX_ROWS must not be negative")

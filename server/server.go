@@ -140,6 +140,10 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		return nil, err
 	}
 	rec := audit.New(st, audit.Options{Logger: log})
+	if err := rec.EnablePruning(ctx, sched, cfg.AuditRetention); err != nil {
+		st.Close()
+		return nil, err
+	}
 	// Event webhooks: a durable consumer queues deliveries, jobs send them.
 	hooks := webhook.New(st, svc, sched, webhook.Options{Logger: log})
 	if err := hooks.Enable(ctx); err != nil {
