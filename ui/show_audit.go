@@ -3,9 +3,9 @@ package ui
 import (
 	"encoding/json"
 	"maps"
-	"slices"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/hanbox/hanbox/api"
