@@ -411,6 +411,18 @@ func (a *API) listAgents(w http.ResponseWriter, r *http.Request) (int, any, erro
 	return http.StatusOK, map[string]any{"items": items}, nil
 }
 
+func (a *API) getAgent(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	ag, err := a.Store.GetAgent(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, agentJSON(ag), nil
+}
+
 // AgentBody creates or changes an agent. A password in a change is an
 // admin's reset: it ends all the agent's sessions and API tokens.
 type AgentBody struct {

@@ -59,12 +59,20 @@ type Options struct {
 	Reports *report.Service
 	// NPS holds the NPS survey definitions; nil: the NPS endpoints answer 503.
 	NPS *inbox.NPS
+	// ImportMaxRows caps the data rows of a contact import (0:
+	// contactcsv.DefaultMaxRows); ImportMaxBytes its upload (0:
+	// DefaultImportMaxBytes).
+	ImportMaxRows  int
+	ImportMaxBytes int64
 }
 
 // API serves /api/v1.
 type API struct {
 	Options
 	log *slog.Logger
+	// gets are the GET routes' handlers by path, for the audit log's
+	// before/after snapshots (set by Mount).
+	gets map[string]handlerFunc
 	// suggestLimit bounds public /kb/suggest calls per client address.
 	suggestLimit *ratelimit.Keyed
 }
@@ -117,7 +125,7 @@ func (a *API) wrap(rt route) http.Handler {
 		}
 		audited, action := a.audited(rt)
 		var reqBody []byte
-		if audited && r.Body != nil && r.Method != http.MethodGet {
+		if audited && r.Body != nil && r.Method != http.MethodGet && jsonBody(r) {
 			// The handler reads the body too: keep a copy for the entry.
 			b, err := io.ReadAll(io.LimitReader(r.Body, MaxJSONBody+1))
 			if err != nil {
@@ -127,19 +135,41 @@ func (a *API) wrap(rt route) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			reqBody = b
 		}
+		var before any
+		snap := ""
+		if audited {
+			if snap = a.snapshotPath(rt); snap != "" {
+				before = a.snapshot(r, snap)
+			}
+		}
 		status, body, err := rt.Handler(w, r)
 		if err != nil {
 			a.render(w, r, err)
 			return
 		}
 		if audited {
-			a.recordRoute(r, rt, action, reqBody, body)
+			var diff *auditDiff
+			if snap != "" && before != nil {
+				d := auditDiff{before: before}
+				if rt.Method != http.MethodDelete || snap != rt.Path {
+					d.after = a.snapshot(r, snap)
+				}
+				diff = &d
+			}
+			a.recordRoute(r, rt, action, reqBody, body, diff)
 		}
 		if status == 0 {
 			return // the handler wrote the response itself
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// jsonBody says whether r's body is JSON (or untyped), the bodies an audit
+// entry copies; an upload (a CSV import) streams to its handler uncopied.
+func jsonBody(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	return ct == "" || strings.HasPrefix(ct, "application/json")
 }
 
 // ErrorBody is the JSON of every API error: a stable code, the exact reason

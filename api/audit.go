@@ -19,12 +19,15 @@ import (
 // here when it is not an admin write but must be in the audit log (an
 // export, a credential change).
 var auditRoutes = map[string]string{
-	"POST /auth/password":     audit.ActionPasswordChange,
-	"POST /auth/logout":       audit.ActionLogout,
-	"POST /tokens":            "tokens.create",
-	"DELETE /tokens/{id}":     "tokens.delete",
-	"GET /surveys/export.csv": "surveys.export",
-	"GET /audit/export.csv":   "audit.export",
+	"POST /auth/password":      audit.ActionPasswordChange,
+	"POST /auth/logout":        audit.ActionLogout,
+	"POST /tokens":             "tokens.create",
+	"DELETE /tokens/{id}":      "tokens.delete",
+	"GET /surveys/export.csv":  "surveys.export",
+	"GET /audit/export.csv":    "audit.export",
+	"POST /contacts/import":    "contacts.import",
+	"GET /contacts/export.csv": "contacts.export",
+	"GET /tickets/export.csv":  "tickets.export",
 }
 
 // audited says whether a route is recorded in the audit log, and as what.
@@ -83,7 +86,11 @@ func routeAction(method, path string) string {
 // recordRoute writes the audit entry of a route that succeeded: the target
 // is the path's first parameter, or the id of what a create returned; the
 // changes are the request body (secrets redacted) and the query.
-func (a *API) recordRoute(r *http.Request, rt route, action string, reqBody []byte, result any) {
+// auditDiff is what a write changed: the item read before and after it
+// (redacted JSON values; after is nil for a delete).
+type auditDiff struct{ before, after any }
+
+func (a *API) recordRoute(r *http.Request, rt route, action string, reqBody []byte, result any, diff *auditDiff) {
 	e := audit.Entry{Action: action, TargetType: strings.Split(strings.Trim(rt.Path, "/"), "/")[0]}
 	if m := pathParam.FindStringSubmatch(rt.Path); m != nil {
 		e.TargetID = r.PathValue(m[1])
@@ -110,6 +117,18 @@ func (a *API) recordRoute(r *http.Request, rt route, action string, reqBody []by
 		if req, _ := changes["request"].(map[string]any); req != nil && req["password"] == audit.Redacted {
 			e.Action = audit.ActionPasswordReset
 		}
+	}
+	if s, ok := result.(interface{ AuditSummary() map[string]any }); ok {
+		changes["result"] = s.AuditSummary()
+	}
+	if diff != nil {
+		b, af := diffSnapshots(diff.before, diff.after)
+		if len(b)+len(af) > 0 {
+			changes["before"], changes["after"] = b, af
+		}
+	}
+	if reqBody == nil && r.ContentLength > 0 {
+		changes["request_bytes"] = r.ContentLength
 	}
 	e.Changes = changes
 	a.Audit.Record(r, e)

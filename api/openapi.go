@@ -43,6 +43,9 @@ func (a *API) OpenAPI() map[string]any {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{
 				"schema": map[string]any{"type": "object", "title": rt.Body}}}}
 		}
+		if b, ok := rawBodies[rt.Method+" "+rt.Path]; ok {
+			op["requestBody"] = b
+		}
 		switch rt.Auth {
 		case authNone:
 			op["security"] = []any{}
@@ -66,6 +69,7 @@ func (a *API) OpenAPI() map[string]any {
 		auditSchemas(),
 		webhookSchemas(),
 		profileSchemas(),
+		contactIOSchemas(),
 		reportSchemas(),
 		optOutSchemas(),
 		npsSchemas(),

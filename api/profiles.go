@@ -294,7 +294,7 @@ func profileSchemas() map[string]any {
 		"key":   map[string]any{"type": "string", "description": "attribute key (custom or built-in: first_seen, last_seen, visits, conversations, messages, locale, time_zone, email_marketing, proactive_chat)"},
 		"op":    map[string]any{"type": "string", "enum": []any{"eq", "ne", "contains", "gt", "gte", "lt", "lte", "true", "false", "before", "after", "older_than", "within_days", "set", "unset"}, "description": "text: eq ne contains set unset; number: eq ne gt gte lt lte set unset; boolean: true false (false includes unset); date: before after (value YYYY-MM-DD or RFC 3339) older_than within_days (days) set unset"},
 		"value": str, "days": map[string]any{"type": "integer", "description": "older_than/within_days; for events, within the last N days (0: ever)"},
-		"tag":  map[string]any{"type": "string", "description": "a tag on any of the contact's tickets"},
+		"tag":  map[string]any{"type": "string", "description": "a tag of the contact (its own, as imported, or on any of its tickets)"},
 		"name": map[string]any{"type": "string", "description": "event name"},
 		"not":  map[string]any{"type": "boolean", "description": "has no such tag / did not do the event"},
 	}}

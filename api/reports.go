@@ -28,12 +28,13 @@ func (a *API) reportRoutes() []route {
 const reportParams = ". Parameters: from, to (YYYY-MM-DD, both included; default the last 30 days), period=day|week|month, by=channel|team|agent|tag|priority, tz (IANA, default Asia/Seoul), lang=ko|en (group names); previous is the same number of days just before"
 
 var reportSummaries = map[string]string{
-	report.Volume:   "Conversations created, resolved and reopened per period",
-	report.Times:    "First response time and resolution time (seconds, wall time): count, median and p90 per period, by the time of the response or resolution",
-	report.Messages: "Messages in (from customers) and out (to customers) per period; by=channel counts the message's own channel",
-	report.CSAT:     "CSAT answers, positive answers (4-5 of 5) and score (positive / answers x 100) per period of the answer",
-	report.Backlog:  "Unresolved conversations (not resolved or closed) at the end of each period",
-	report.Heatmap:  "Conversations created by weekday (Monday first) x hour in the time zone: cells[weekday][hour]",
+	report.Volume:      "Conversations created, resolved and reopened per period",
+	report.Times:       "First response time and resolution time (seconds, wall time): count, median and p90 per period, by the time of the response or resolution",
+	report.Messages:    "Messages in (from customers) and out (to customers) per period; by=channel counts the message's own channel",
+	report.CSAT:        "CSAT answers, positive answers (4-5 of 5) and score (positive / answers x 100) per period of the answer",
+	report.Backlog:     "Unresolved conversations (not resolved or closed) at the end of each period",
+	report.SelfService: "Help-center visits that ended self-served (the visitor said an article answered), conversations the answer bot took, and those it handed to a person, per period; self-served visits have no ticket, so by=team|agent|tag|priority counts them in the group without a value",
+	report.Heatmap:     "Conversations created by weekday (Monday first) x hour in the time zone: cells[weekday][hour]",
 }
 
 func (a *API) reportQuery(r *http.Request, name string) (report.Query, error) {

@@ -34,6 +34,7 @@ func (a *API) routes() []route {
 		{"POST", "/auth/password", authAgent, "Change your password", "PasswordChange", "OK", a.changePassword},
 
 		{"GET", "/tickets", authAgent, "List tickets: status, assignee (me|unassigned|id), team (mine|id), mentions (me: tickets with a note mentioning you), channel, tag, q, sort (recent: latest activity first, the default; due: soonest running SLA due time first), cursor, limit", "", "TicketPage", a.listTickets},
+		{"GET", "/tickets/export.csv", authAgent, "Tickets as CSV (UTF-8 with BOM; streamed), with the filters of GET /tickets (the tickets you may see)", "", "File", a.exportTickets},
 		{"GET", "/tickets/counts", authAgent, "Ticket counts per view", "", "Counts", a.ticketCounts},
 		{"GET", "/tickets/{id}", authAgent, "A ticket with its messages", "", "Ticket", a.getTicket},
 		{"PATCH", "/tickets/{id}", authAgent, "Change status, assignee, tags, priority", "TicketPatch", "Ticket", a.patchTicket},
@@ -48,6 +49,8 @@ func (a *API) routes() []route {
 		{"POST", "/messages/{id}/retry", authAgent, "Retry a failed delivery", "", "OK", a.retryMessage},
 
 		{"GET", "/contacts", authAgent, "List or search contacts (q)", "", "ContactList", a.listContacts},
+		{"POST", "/contacts/import", authAdmin, "Import contacts from CSV (the body, or the form part named file; UTF-8 with or without BOM, UTF-16 with BOM, CP949/EUC-KR as Korean Excel saves it): columns email (required), name, tags, attributes by key or label; deduplicated by email (existing contacts are updated, empty cells change nothing); rejected rows are reported with reasons. dry_run=true previews without writing. At most 200,000 rows and 64 MiB by default", "", "ContactImportResult", a.importContacts},
+		{"GET", "/contacts/export.csv", authAdmin, "Contacts as CSV (UTF-8 with BOM; streamed): id, email, name, tags, every attribute by key, created_at; filters q and tag; the header imports back as it is", "", "File", a.exportContacts},
 		{"GET", "/contacts/{id}", authAgent, "A contact with identities and tickets", "", "Contact", a.getContact},
 		{"GET", "/contacts/{id}/opt-outs", authAgent, "What the contact asked not to receive (surveys, marketing), and the topics there are", "", "OptOutList", a.listOptOuts},
 		{"PUT", "/contacts/{id}/opt-outs/{topic}", authAgent, "Opt the contact out of a topic (surveys or marketing), as an agent", "", "OptOutList", a.putOptOut},
@@ -104,6 +107,7 @@ func (a *API) routes() []route {
 
 		{"GET", "/agents", authAgent, "List agents", "", "AgentList", a.listAgents},
 		{"POST", "/agents", authAdmin, "Invite an agent", "AgentCreate", "Agent", a.createAgent},
+		{"GET", "/agents/{id}", authAdmin, "An agent", "", "Agent", a.getAgent},
 		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role, active flag or concurrent-chat cap (chat_cap, default 3), or reset the password", "AgentPatch", "Agent", a.patchAgent},
 		{"GET", "/agents/me/profile", authAgent, "Your own settings: display name, language, signature, notifications", "", "AgentProfile", a.getMyProfile},
 		{"PATCH", "/agents/me/profile", authAgent, "Change your own display name, language, signature (and when it is added) and notification settings", "AgentProfilePatch", "AgentProfile", a.patchMyProfile},
@@ -185,6 +189,9 @@ var headerParams = map[string][]any{
 	"GET /audit":                    auditParams,
 	"GET /audit/export.csv":         auditParams,
 	"GET /webhooks/{id}/deliveries": {queryParam("before", "a delivery id: older deliveries"), queryParam("limit", "at most 500, default 50")},
+	"POST /contacts/import":         importParams,
+	"GET /contacts/export.csv":      contactExportParams,
+	"GET /tickets/export.csv":       ticketExportParams,
 	"GET /kb/search":                {queryParam("q", "the search words"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 100, default 10")},
 	"GET /kb/suggest":               {queryParam("q", "the customer's question"), queryParam("locale", "ko or en; empty: both"), queryParam("limit", "at most 10, default 3")},
 	"GET /kb/self-served":           {queryParam("from", "RFC 3339 time or YYYY-MM-DD (inclusive)"), queryParam("to", "RFC 3339 time or YYYY-MM-DD (exclusive)")},
@@ -209,6 +216,12 @@ var idempotencyParam = map[string]any{
 // Mount registers every route on mux under /api/v1, plus a JSON 404 for
 // unknown API paths.
 func (a *API) Mount(mux *http.ServeMux) {
+	a.gets = map[string]handlerFunc{}
+	for _, rt := range a.routes() {
+		if rt.Method == http.MethodGet && rt.Result != "File" && rt.Result != "EventStream" {
+			a.gets[rt.Path] = rt.Handler
+		}
+	}
 	for _, rt := range a.routes() {
 		mux.Handle(rt.Method+" /api/v1"+rt.Path, a.wrap(rt))
 	}

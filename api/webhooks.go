@@ -57,6 +57,8 @@ type WebhookDeliveryView struct {
 	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
 	DeliveredAt   *time.Time      `json:"delivered_at"`
 	Payload       json.RawMessage `json:"payload"`
+	// AttemptLog is every attempt, first first (listings only).
+	AttemptLog []store.WebhookAttempt `json:"attempt_log,omitempty"`
 }
 
 func (a *API) webhookView(s *store.WebhookSubscription, withSecret bool) WebhookView {
@@ -219,9 +221,19 @@ func (a *API) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) (int
 	if err != nil {
 		return 0, nil, err
 	}
+	ids := make([]int64, len(ds))
+	for i := range ds {
+		ids[i] = ds[i].ID
+	}
+	attempts, err := a.Store.WebhookAttemptsOf(r.Context(), ids)
+	if err != nil {
+		return 0, nil, err
+	}
 	items := make([]WebhookDeliveryView, 0, len(ds))
 	for i := range ds {
-		items = append(items, DeliveryView(&ds[i]))
+		v := DeliveryView(&ds[i])
+		v.AttemptLog = attempts[ds[i].ID]
+		items = append(items, v)
 	}
 	return http.StatusOK, map[string]any{"items": items}, nil
 }

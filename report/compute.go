@@ -110,6 +110,8 @@ func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
 		err = s.surveys(db, q.By, g, store.SurveyNPS, "s.score >= 9", "s.score <= 6")
 	case SLA:
 		err = s.sla(db, q.By, g)
+	case SelfService:
+		err = s.selfService(db, q.By, g)
 	case Backlog:
 		err = s.backlog(db, q.By, g)
 	case Heatmap:
@@ -189,6 +191,8 @@ func finish(report string, c cell) []Value {
 	case SLA:
 		return []Value{num(c.n[0]), num(c.n[1]), Score(int64(c.n[0]+c.n[1]), int64(c.n[0])),
 			num(c.n[2]), num(c.n[3]), Score(int64(c.n[2]+c.n[3]), int64(c.n[2]))}
+	case SelfService:
+		return []Value{num(c.n[0]), num(c.n[1]), num(c.n[2])}
 	case Backlog:
 		return []Value{num(c.n[0])}
 	}
@@ -427,6 +431,36 @@ func (s *Service) sla(db *gorm.DB, by string, g *grid) error {
 	} {
 		if err := count(i, c.due, c.cond, c.args...); err != nil {
 			return fmt.Errorf("sla targets (column %d): %w", i, err)
+		}
+	}
+	return nil
+}
+
+// selfService counts help-center visits that ended self-served (by the
+// time the visitor said so), conversations the answer bot took (by the time
+// it started) and those it handed to a person (by the time of the handoff:
+// a handed-off state is not written again, so its updated_at). Self-served
+// visits have a channel but no ticket: in a breakdown by anything else they
+// are in the group without a value.
+func (s *Service) selfService(db *gorm.DB, by string, g *grid) error {
+	from, to := g.span()
+	key := "''"
+	if by == ByChannel {
+		key = "CAST(k.channel_id AS TEXT)"
+	}
+	if err := s.countSlots(db, g, 0, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM kb_self_served k
+		WHERE k.created_at >= ? AND k.created_at < ? GROUP BY 1, 2`, s.slotExpr("k.created_at", g.grain), key), from, to); err != nil {
+		return fmt.Errorf("self-served visits: %w", err)
+	}
+	key, join := ticketDim(by)
+	for col, c := range []struct{ at, cond string }{{"b.created_at", "1 = 1"}, {"b.updated_at", "b.status = ?"}} {
+		args := []any{from, to}
+		if col == 1 {
+			args = append(args, store.BotHandedOff)
+		}
+		if err := s.countSlots(db, g, 1+col, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM bot_states b JOIN tickets t ON t.id = b.ticket_id%s
+			WHERE %s >= ? AND %s < ? AND %s GROUP BY 1, 2`, s.slotExpr(c.at, g.grain), key, join, c.at, c.at, c.cond), args...); err != nil {
+			return fmt.Errorf("bot conversations (column %d): %w", 1+col, err)
 		}
 	}
 	return nil

@@ -35,11 +35,14 @@ const (
 	NPS      = "nps"      // answers, promoters, detractors, NPS
 	SLA      = "sla"      // SLA targets met and breached, attainment
 	Backlog  = "backlog"  // unresolved tickets at the end of each period
-	Heatmap  = "heatmap"  // arrivals by weekday × hour
+	// SelfService: help visits that ended self-served, conversations the
+	// answer bot took, and those it handed to a person.
+	SelfService = "self_service"
+	Heatmap     = "heatmap" // arrivals by weekday × hour
 )
 
 // Names lists every report, in the order screens show them.
-var Names = []string{Volume, Times, Messages, CSAT, NPS, SLA, Backlog, Heatmap}
+var Names = []string{Volume, Times, Messages, CSAT, NPS, SLA, SelfService, Backlog, Heatmap}
 
 // Periods and breakdowns.
 const (
@@ -67,8 +70,9 @@ var Columns = map[string][]string{
 	NPS:      {"answers", "promoters", "detractors", "nps"},
 	SLA: {"first_response_met", "first_response_breached", "first_response_attainment",
 		"resolution_met", "resolution_breached", "resolution_attainment"},
-	Backlog: {"open"},
-	Heatmap: {"arrivals"},
+	SelfService: {"self_served", "bot_conversations", "bot_handoffs"},
+	Backlog:     {"open"},
+	Heatmap:     {"arrivals"},
 }
 
 // DefaultTimeZone is used when a query names none.

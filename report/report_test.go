@@ -34,6 +34,8 @@ type data struct {
 	msgs    []store.Message
 	changes []store.StatusChange
 	surveys []store.Survey
+	bots    []store.BotState
+	served  []store.KBSelfServed
 }
 
 // generate writes n random tickets around Seoul midnights (15:00 UTC) from
@@ -141,7 +143,22 @@ func generate(t testing.TB, st *store.Store, n int, seed uint64) *data {
 				return err
 			}
 		}
-		for _, v := range []any{&d.tags, &d.changes, &d.msgs, &d.surveys} {
+		// The answer bot took a third of the conversations, and handed some
+		// of them to a person later; help visits ended self-served.
+		for i := range d.tickets {
+			tk := &d.tickets[i]
+			if r.IntN(3) != 0 {
+				continue
+			}
+			st := store.BotState{TicketID: tk.ID, FlowID: 1, Status: []string{store.BotActive, store.BotAwaitEmail, store.BotHandedOff}[r.IntN(3)],
+				Answers: store.JSONMap{}, CreatedAt: tk.CreatedAt}
+			st.UpdatedAt = tk.CreatedAt.Add(time.Duration(r.Int64N(int64(6 * time.Hour)))).Truncate(time.Microsecond)
+			d.bots = append(d.bots, st)
+		}
+		for i := range n / 2 {
+			d.served = append(d.served, store.KBSelfServed{ChannelID: chans[r.IntN(3)].ID, VisitKey: fmt.Sprintf("v%d", i), ArticleID: 1, CreatedAt: randTime()})
+		}
+		for _, v := range []any{&d.tags, &d.changes, &d.msgs, &d.surveys, &d.bots, &d.served} {
 			if err := tx.CreateInBatches(v, 200).Error; err != nil {
 				return err
 			}
@@ -393,6 +410,28 @@ func (d *data) brute(q report.Query) (map[string][]expCell, [7][24]int64) {
 				}
 			}
 		}
+	case report.SelfService:
+		for _, v := range d.served {
+			b := bucket(v.CreatedAt)
+			if b < 0 {
+				continue
+			}
+			k := ""
+			if q.By == report.ByChannel {
+				k = strconv.FormatInt(v.ChannelID, 10)
+			}
+			cell(k, b).n[0]++
+		}
+		for _, st := range d.bots {
+			for _, k := range keys(byID[st.TicketID]) {
+				if b := bucket(st.CreatedAt); b >= 0 {
+					cell(k, b).n[1]++
+				}
+				if b := bucket(st.UpdatedAt); b >= 0 && st.Status == store.BotHandedOff {
+					cell(k, b).n[2]++
+				}
+			}
+		}
 	case report.Heatmap:
 		for _, tk := range d.tickets {
 			lt := tk.CreatedAt.In(loc)
@@ -443,6 +482,8 @@ func values(name string, c expCell) []report.Value {
 			s = v((c.n[1] - c.n[2]) * 100 / c.n[0])
 		}
 		return []report.Value{v(c.n[0]), v(c.n[1]), v(c.n[2]), s}
+	case report.SelfService:
+		return []report.Value{v(c.n[0]), v(c.n[1]), v(c.n[2])}
 	case report.Backlog:
 		return []report.Value{v(c.n[0])}
 	}

@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/web"
 )
 
@@ -50,6 +52,13 @@ type Config struct {
 	// before their availability becomes away (HANBOX_AWAY_AFTER, default
 	// 10m).
 	AwayAfter time.Duration
+	// ImportMaxRows caps the data rows of one contact CSV import
+	// (HANBOX_IMPORT_MAX_ROWS, default 200000).
+	ImportMaxRows int
+	// AuditRetention is how long audit entries are kept; a daily job
+	// deletes older ones (HANBOX_AUDIT_RETENTION, a Go duration, default
+	// 8760h = 365 days; 0 keeps them for ever).
+	AuditRetention time.Duration
 }
 
 // envOrFile reads name, or the file named by name_FILE.
@@ -75,6 +84,19 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("config: %s %q: %w", name, v, err)
 	}
 	return d, nil
+}
+
+// envInt reads a whole number from name, or def when unset.
+func envInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("config: %s %q: %w", name, v, err)
+	}
+	return n, nil
 }
 
 func envDefault(name, def string) string {
@@ -111,7 +133,15 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	if c.AwayAfter, err = envDuration("HANBOX_AWAY_AFTER", 10*time.Minute); err != nil {
 		return c, err
 	}
+	if c.AuditRetention, err = envDuration("HANBOX_AUDIT_RETENTION", audit.DefaultRetention); err != nil {
+		return c, err
+	}
+	if c.ImportMaxRows, err = envInt("HANBOX_IMPORT_MAX_ROWS", 200_000); err != nil {
+		return c, err
+	}
 	if fs != nil {
+		fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit entries are kept; 0 keeps them for ever (HANBOX_AUDIT_RETENTION)")
+		fs.IntVar(&c.ImportMaxRows, "import-max-rows", c.ImportMaxRows, "most data rows of one contact CSV import (HANBOX_IMPORT_MAX_ROWS)")
 		fs.DurationVar(&c.AwayAfter, "away-after", c.AwayAfter, "an online agent with no open inbox this long becomes away (HANBOX_AWAY_AFTER)")
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HANBOX_ADDR)")
 		fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (HANBOX_DATA)")
@@ -149,6 +179,12 @@ func (c *Config) Validate() error {
 	}
 	if c.AwayAfter < 0 {
 		return errors.New("config: HANBOX_AWAY_AFTER must not be negative")
+	}
+	if c.AuditRetention < 0 {
+		return errors.New("config: HANBOX_AUDIT_RETENTION must not be negative")
+	}
+	if c.ImportMaxRows < 0 {
+		return errors.New("config: HANBOX_IMPORT_MAX_ROWS must not be negative")
 	}
 	if c.AwayAfter == 0 {
 		c.AwayAfter = 10 * time.Minute

@@ -140,6 +140,10 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		return nil, err
 	}
 	rec := audit.New(st, audit.Options{Logger: log})
+	if err := rec.EnablePruning(ctx, sched, cfg.AuditRetention); err != nil {
+		st.Close()
+		return nil, err
+	}
 	// Event webhooks: a durable consumer queues deliveries, jobs send them.
 	hooks := webhook.New(st, svc, sched, webhook.Options{Logger: log})
 	if err := hooks.Enable(ctx); err != nil {
@@ -162,7 +166,7 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, NPS: nps, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

@@ -86,3 +86,13 @@ func (s *Store) AuditActions(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// DeleteAuditEntriesBefore deletes the entries recorded before t and says
+// how many went.
+func (s *Store) DeleteAuditEntriesBefore(ctx context.Context, t time.Time) (int64, error) {
+	res := s.DB.WithContext(ctx).Where("at < ?", t.UTC()).Delete(&AuditEntry{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: prune audit entries: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

@@ -13,7 +13,7 @@ import (
 // Segment condition kinds.
 const (
 	CondAttribute = "attribute" // a contact attribute (custom or built-in)
-	CondTag       = "tag"       // a tag on any of the contact's tickets
+	CondTag       = "tag"       // a tag of the contact (imported) or on any of its tickets
 	CondEvent     = "event"     // did / did not do an event within N days
 	CondPage      = "page"      // visited / did not visit a page within N days
 )
@@ -253,7 +253,8 @@ func (c SegmentCondition) compile(typ string, now time.Time) (string, []any) {
 	}
 	switch c.Kind {
 	case CondTag:
-		return not + `EXISTS (SELECT 1 FROM tickets t JOIN ticket_tags g ON g.ticket_id = t.id WHERE t.contact_id = c.id AND g.tag = ?)`, []any{c.Tag}
+		return not + `(EXISTS (SELECT 1 FROM tickets t JOIN ticket_tags g ON g.ticket_id = t.id WHERE t.contact_id = c.id AND g.tag = ?)
+			OR EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id AND ct.tag = ?))`, []any{c.Tag, c.Tag}
 	case CondEvent:
 		if c.Days == 0 {
 			return not + `EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.name = ?)`, []any{c.Name}

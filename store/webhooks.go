@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"gorm.io/gorm/clause"
 )
 
 // Webhook delivery states.
@@ -121,4 +123,48 @@ func (s *Store) WebhookDelivery(ctx context.Context, id int64) (*WebhookDelivery
 		return nil, fmt.Errorf("store: webhook delivery %d: %w", id, notFound(err))
 	}
 	return &d, nil
+}
+
+// WebhookAttempt is one attempt of a delivery.
+type WebhookAttempt struct {
+	DeliveryID int64     `gorm:"primaryKey;autoIncrement:false" json:"-"`
+	Attempt    int       `gorm:"primaryKey;autoIncrement:false" json:"attempt"`
+	At         time.Time `gorm:"not null" json:"at"`
+	StatusCode int       `gorm:"not null;default:0" json:"status_code"`
+	DurationMS int64     `gorm:"column:duration_ms;not null;default:0" json:"duration_ms"`
+	Error      string    `gorm:"not null;default:''" json:"error"`
+}
+
+// AddWebhookAttempt records an attempt; recording the same attempt again
+// (a job run twice) is a no-op.
+func (s *Store) AddWebhookAttempt(ctx context.Context, a *WebhookAttempt) error {
+	if err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(a).Error; err != nil {
+		return fmt.Errorf("store: webhook attempt %d/%d: %w", a.DeliveryID, a.Attempt, err)
+	}
+	return nil
+}
+
+// WebhookAttemptsOf returns the attempts of the deliveries by delivery id,
+// first attempt first.
+func (s *Store) WebhookAttemptsOf(ctx context.Context, deliveryIDs []int64) (map[int64][]WebhookAttempt, error) {
+	out := map[int64][]WebhookAttempt{}
+	if len(deliveryIDs) == 0 {
+		return out, nil
+	}
+	var rows []WebhookAttempt
+	if err := s.DB.WithContext(ctx).Where("delivery_id IN ?", deliveryIDs).Order("delivery_id, attempt").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: webhook attempts: %w", err)
+	}
+	for _, r := range rows {
+		out[r.DeliveryID] = append(out[r.DeliveryID], r)
+	}
+	return out, nil
+}
+
+// DeleteOrphanWebhookAttempts drops the attempts of deliveries that are gone.
+func (s *Store) DeleteOrphanWebhookAttempts(ctx context.Context) error {
+	if err := s.DB.WithContext(ctx).Exec(`DELETE FROM webhook_attempts WHERE delivery_id NOT IN (SELECT id FROM webhook_deliveries)`).Error; err != nil {
+		return fmt.Errorf("store: prune webhook attempts: %w", err)
+	}
+	return nil
 }

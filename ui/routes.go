@@ -67,6 +67,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/audit", h.admin(h.showAudit))
 	handle("GET /admin/attributes", h.admin(h.showAttributes))
 	handle("GET /admin/segments", h.admin(h.showSegments))
+	handle("GET /admin/contacts-io", h.admin(h.showContactsIO))
 	handle("GET /reports", h.admin(h.showReports))
 	handle("GET /admin/surveys", h.admin(h.showSurveysAdmin))
 }

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/hanbox/hanbox/api"
@@ -18,6 +20,42 @@ type auditRow struct {
 	Label   string // the action in the reader's language, or its code
 	Actor   string // the actor's name, or the email a failed sign-in tried
 	Changes string // indented JSON
+	// Diff is what a write changed, field by field (from the entry's
+	// before and after), in field order.
+	Diff []auditChange
+}
+
+// auditChange is one changed field: its dotted name and its values as
+// compact JSON ("" when absent on that side).
+type auditChange struct{ Field, Before, After string }
+
+// auditDiff reads the before/after maps the API records.
+func auditDiff(c store.JSONMap) []auditChange {
+	b, _ := c["before"].(map[string]any)
+	a, _ := c["after"].(map[string]any)
+	fields := map[string]bool{}
+	for k := range b {
+		fields[k] = true
+	}
+	for k := range a {
+		fields[k] = true
+	}
+	show := func(m map[string]any, k string) string {
+		v, ok := m[k]
+		if !ok {
+			return ""
+		}
+		if s, isStr := v.(string); isStr {
+			return s
+		}
+		j, _ := json.Marshal(v)
+		return string(j)
+	}
+	var out []auditChange
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		out = append(out, auditChange{Field: k, Before: show(b, k), After: show(a, k)})
+	}
+	return out
 }
 
 type auditData struct {
@@ -72,6 +110,7 @@ func (h *handler) showAudit(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		if e.ActorID != nil && names[*e.ActorID] != "" {
 			row.Actor = names[*e.ActorID]
 		}
+		row.Diff = auditDiff(e.Changes)
 		if len(e.Changes) > 0 {
 			b, _ := json.MarshalIndent(e.Changes, "", "  ")
 			row.Changes = string(b)

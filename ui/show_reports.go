@@ -20,13 +20,14 @@ var reportZones = []string{"Asia/Seoul", "Asia/Tokyo", "UTC", "Europe/London", "
 // lineColumns are the columns drawn as lines without a breakdown; with
 // one, each group is a line of the report's first of them.
 var lineColumns = map[string][]int{
-	report.Volume:   {0, 1, 2},
-	report.Times:    {1, 4},
-	report.Messages: {0, 1},
-	report.CSAT:     {2},
-	report.NPS:      {1, 2}, // promoters and detractors (the score, -100 to 100, is in the table)
-	report.SLA:      {2, 5}, // attainment of both targets, in percent
-	report.Backlog:  {0},
+	report.Volume:      {0, 1, 2},
+	report.Times:       {1, 4},
+	report.Messages:    {0, 1},
+	report.CSAT:        {2},
+	report.NPS:         {1, 2}, // promoters and detractors (the score, -100 to 100, is in the table)
+	report.SLA:         {2, 5}, // attainment of both targets, in percent
+	report.SelfService: {0, 1, 2},
+	report.Backlog:     {0},
 }
 
 // maxLines bounds the groups drawn as lines or bars (the table has all).

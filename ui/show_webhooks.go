@@ -24,7 +24,13 @@ type webhooksData struct {
 type webhookData struct {
 	Sub        webhookRow
 	EventTypes []string
-	Deliveries []store.WebhookDelivery
+	Deliveries []deliveryRow
+}
+
+// deliveryRow is a delivery with every attempt of it.
+type deliveryRow struct {
+	store.WebhookDelivery
+	Log []store.WebhookAttempt
 }
 
 // showWebhooks lists the event webhook subscriptions, flags the failing
@@ -66,7 +72,20 @@ func (h *handler) showWebhook(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		h.fail(w, r, p, "list webhook deliveries", err)
 		return
 	}
+	ids := make([]int64, len(ds))
+	for i := range ds {
+		ids[i] = ds[i].ID
+	}
+	logs, err := h.s.Store.WebhookAttemptsOf(r.Context(), ids)
+	if err != nil {
+		h.fail(w, r, p, "list webhook attempts", err)
+		return
+	}
+	rows := make([]deliveryRow, len(ds))
+	for i := range ds {
+		rows[i] = deliveryRow{WebhookDelivery: ds[i], Log: logs[ds[i].ID]}
+	}
 	pg := h.newPage(r, p, "webhook", "admin.webhooks")
-	pg.Data = webhookData{Sub: webhookRow{WebhookSubscription: *sub, Failing: h.s.Webhooks.Failing(sub)}, EventTypes: webhook.EventTypes, Deliveries: ds}
+	pg.Data = webhookData{Sub: webhookRow{WebhookSubscription: *sub, Failing: h.s.Webhooks.Failing(sub)}, EventTypes: webhook.EventTypes, Deliveries: rows}
 	h.render(w, r, "webhooks", pg)
 }

@@ -148,6 +148,10 @@ func testBrowserWebhooks(t *testing.T, dialect string) {
 		if got := a.text(row + ` [data-code]`); got != "200" {
 			t.Fatalf("%s: log shows code %q", lang.code, got)
 		}
+		// The delivery's details list its one attempt.
+		if got := eval[string](a, `[...document.querySelectorAll('#webhook-log .attempt-log tbody tr')].map(r => r.dataset.attempt + ':' + r.cells[2].textContent).join(',')`); got != "1:200" {
+			t.Fatalf("%s: attempt log %q", lang.code, got)
+		}
 		if got := a.text(row); !strings.Contains(got, lang.delivered) || !strings.Contains(got, lang.label) {
 			t.Fatalf("%s: log row %q", lang.code, got)
 		}

@@ -262,6 +262,9 @@ func (w *Service) Clean(ctx context.Context) (int64, error) {
 	if res.Error != nil {
 		return 0, fmt.Errorf("webhook: clean: %w", res.Error)
 	}
+	if err := w.st.DeleteOrphanWebhookAttempts(ctx); err != nil {
+		return 0, err
+	}
 	return res.RowsAffected, nil
 }
 
@@ -607,6 +610,10 @@ func (w *Service) runDelivery(ctx context.Context, j *jobs.Job) error {
 		return jobs.Postpone(d.NextAttemptAt)
 	}
 	res := w.send(ctx, &sub, &d, ts)
+	if err := w.st.AddWebhookAttempt(ctx, &store.WebhookAttempt{DeliveryID: d.ID, Attempt: d.Attempts + 1, At: ts, StatusCode: res.code,
+		DurationMS: res.duration.Milliseconds(), Error: res.err}); err != nil {
+		return err
+	}
 	up := map[string]any{"attempts": d.Attempts + 1, "last_attempt_at": ts, "status_code": res.code,
 		"response": res.response, "error": res.err, "duration_ms": res.duration.Milliseconds()}
 	subUp := map[string]any{}

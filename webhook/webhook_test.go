@@ -337,9 +337,30 @@ func TestReceiverDownForAnHour(t *testing.T) {
 		if len(seen) != len(ds) {
 			t.Fatalf("%d distinct payloads arrived, want %d", len(seen), len(ds))
 		}
+		var ids []int64
 		for _, d := range e.deliveries(sub.ID) {
 			if d.Status != store.WebhookDelivered || d.StatusCode != 200 || d.Response != `{"ok":true}` {
 				t.Fatalf("delivery %d: %s %d %q", d.ID, d.Status, d.StatusCode, d.Response)
+			}
+			ids = append(ids, d.ID)
+		}
+		// Every attempt has its row: the failures with a 500 or an error, the last with 200.
+		logs, err := e.st.WebhookAttemptsOf(e.ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range e.deliveries(sub.ID) {
+			log := logs[d.ID]
+			if len(log) != d.Attempts {
+				t.Fatalf("delivery %d: %d attempt rows for %d attempts", d.ID, len(log), d.Attempts)
+			}
+			for i, a := range log {
+				last := i == len(log)-1
+				ok := a.StatusCode == 200 && a.Error == ""
+				failed := a.StatusCode == 500 || a.StatusCode == 0 && a.Error != ""
+				if a.Attempt != i+1 || (last && !ok) || (!last && !failed) {
+					t.Fatalf("delivery %d attempt %d: %+v", d.ID, i+1, a)
+				}
 			}
 		}
 		got, _ = e.st.WebhookSubscription(e.ctx, sub.ID)

@@ -1,5 +1,5 @@
 // Admin pages: channels, agents, saved replies; and the password form.
-import { api, boot, t, toast, showError, refreshRegions, el, APIError, errorText } from './api.js';
+import { api, boot, t, toast, showError, refreshRegions, el, APIError, errorText, csrfToken } from './api.js';
 
 function formError(form, err) {
   const box = form.querySelector('[data-error]');
@@ -1079,6 +1079,119 @@ function initNPS() {
   form.dataset.ready = 'new';
 }
 
+// ---- Contacts import (/contacts/import): preview (a dry run), column mapping, import, report ----
+function initContactsIO() {
+  const form = document.getElementById('import-form');
+  const preview = document.getElementById('cio-preview');
+  const result = document.getElementById('cio-result');
+  const rejectedBox = document.getElementById('cio-rejected-box');
+  const fill = (msg, params) => {
+    for (const [k, v] of Object.entries(params || {})) msg = msg.split('{' + k + '}').join(String(v));
+    return msg;
+  };
+  let mapping = null; // null: the server maps by header
+  const send = async (dryRun) => {
+    const file = form.elements.file.files[0];
+    if (!file) throw new APIError(400, 'no_file', t('error.no_file'));
+    const q = new URLSearchParams({ encoding: form.elements.encoding.value });
+    if (dryRun) q.set('dry_run', 'true');
+    if (mapping) q.set('mapping', mapping.map((m) => m || '-').join(','));
+    let res;
+    try {
+      res = await fetch('/api/v1/contacts/import?' + q, {
+        method: 'POST', credentials: 'same-origin', body: file,
+        headers: { Accept: 'application/json', 'Content-Type': 'text/csv', 'X-CSRF-Token': csrfToken() },
+      });
+    } catch (err) {
+      throw new APIError(0, 'network', t('error.network'), '', {}, String(err));
+    }
+    let data = null;
+    try { data = await res.json(); } catch (_) { /* empty body */ }
+    if (!res.ok) {
+      const e = (data && data.error) || { code: 'http_' + res.status };
+      throw new APIError(res.status, e.code, errorText(e), e.reason, e.params, e.message);
+    }
+    return data;
+  };
+  const counts = (dl, r) => {
+    dl.replaceChildren();
+    for (const k of ['rows', 'created', 'updated', 'merged', 'rejected']) {
+      dl.append(el('div', { 'data-count': k }, el('dt', { text: t('ciocount.' + k) }), el('dd', { text: String(r[k]) })));
+    }
+  };
+  const rejected = (r) => {
+    const body = document.querySelector('#cio-rejected tbody');
+    body.replaceChildren();
+    for (const x of r.rejected_rows) {
+      const known = boot.strings && boot.strings['cioreject.' + x.code];
+      body.append(el('tr', { 'data-line': x.line }, el('td', { text: String(x.line) }), el('td', {}, el('bdi', { text: x.email || '' })),
+        el('td', { text: known ? fill(known, { ...x.params, type: t('attrtype.' + (x.params && x.params.type)) }) : x.reason })));
+    }
+    if (r.rejected > r.rejected_rows.length) {
+      body.append(el('tr', {}, el('td', { colspan: 3, class: 'muted', text: fill(t('cio.rejectedMore'), { shown: r.rejected_rows.length, total: r.rejected }) })));
+    }
+    rejectedBox.hidden = r.rejected === 0;
+  };
+  const showPreview = (r) => {
+    document.getElementById('cio-detected').textContent = fill(t('cio.detected'), {
+      encoding: r.encoding.toUpperCase(), delimiter: r.delimiter === '\t' ? 'TAB' : r.delimiter, rows: r.rows,
+    });
+    counts(document.getElementById('cio-would'), r);
+    const mbody = document.querySelector('#cio-mapping tbody');
+    mbody.replaceChildren();
+    for (const c of r.columns) {
+      const sel = el('select', { 'data-column': c.index, 'aria-label': c.header || String(c.index + 1) });
+      for (const o of boot.importTargets || []) sel.append(el('option', { value: o.Value, selected: o.Value === c.target, text: o.Label }));
+      mbody.append(el('tr', {}, el('th', { scope: 'row' }, el('bdi', { text: c.header })), el('td', {}, sel)));
+    }
+    const rbody = document.querySelector('#cio-rows tbody');
+    rbody.replaceChildren();
+    for (const p of r.preview) {
+      const attrs = Object.entries(p.attributes || {}).map(([k, v]) => k + ': ' + v).join(', ');
+      rbody.append(el('tr', { 'data-action': p.action, 'data-line': p.line }, el('td', { text: String(p.line) }),
+        el('td', {}, el('bdi', { text: p.email })), el('td', {}, el('bdi', { text: p.name })), el('td', { class: 'small', text: attrs }),
+        el('td', { text: (p.tags || []).join(', ') }),
+        el('td', {}, el('span', { class: p.action === 'reject' ? 'badge bad' : 'badge', text: t('cioaction.' + p.action) }))));
+    }
+    rejected(r);
+    preview.hidden = false;
+    result.hidden = true;
+    form.dataset.state = 'previewed';
+  };
+  const doPreview = async () => {
+    formError(form, null);
+    form.dataset.state = 'busy';
+    try { showPreview(await send(true)); } catch (err) { form.dataset.state = 'error'; formError(form, err); }
+  };
+  form.addEventListener('submit', (e) => { e.preventDefault(); mapping = null; doPreview(); });
+  form.elements.file.addEventListener('change', () => { preview.hidden = true; result.hidden = true; rejectedBox.hidden = true; });
+  document.getElementById('cio-mapping').addEventListener('change', () => {
+    mapping = [...document.querySelectorAll('#cio-mapping select')].map((s) => s.value);
+    doPreview();
+  });
+  document.getElementById('cio-cancel').addEventListener('click', () => { preview.hidden = true; rejectedBox.hidden = true; form.reset(); mapping = null; });
+  const commit = document.getElementById('cio-commit');
+  commit.addEventListener('click', async () => {
+    formError(form, null);
+    mapping = [...document.querySelectorAll('#cio-mapping select')].map((s) => s.value);
+    commit.disabled = true;
+    commit.textContent = t('cio.importing');
+    form.dataset.state = 'busy';
+    try {
+      const r = await send(false);
+      counts(document.getElementById('cio-done'), r);
+      rejected(r);
+      preview.hidden = true;
+      result.hidden = false;
+      form.dataset.state = 'imported';
+      toast(t('cio.resultTitle'));
+    } catch (err) { form.dataset.state = 'error'; formError(form, err); result.hidden = true; }
+    commit.disabled = false;
+    commit.textContent = t('cio.commit');
+  });
+  form.dataset.state = 'ready';
+}
+
 export function init(page) {
   initCopy();
   if (page === 'channels') { initChannels(); initCSAT(); }
@@ -1094,4 +1207,5 @@ export function init(page) {
   if (page === 'surveys') initNPS();
   if (page === 'webhooks') initWebhooks();
   if (page === 'webhook') initWebhook();
+  if (page === 'contacts_io') initContactsIO();
 }
