@@ -59,6 +59,8 @@ type Options struct {
 	Reports *report.Service
 	// NPS holds the NPS survey definitions; nil: the NPS endpoints answer 503.
 	NPS *inbox.NPS
+	// Campaigns holds the life-cycle messages; nil: their endpoints answer 503.
+	Campaigns *inbox.Campaigns
 }
 
 // API serves /api/v1.
