@@ -1019,3 +1019,173 @@ func campaignUnsubscribed(tx *gorm.DB, contactID int64) error {
 	ts := now()
 	return tx.Model(&store.CampaignSend{}).Where("id = ?", ids[0]).Updates(map[string]any{"unsubscribed_at": ts, "updated_at": ts}).Error
 }
+
+// CampaignCard is a widget campaign message waiting for a contact: shown
+// on the pages its pattern matches ("" every page).
+type CampaignCard struct {
+	// ID is the send's public id, or "c<campaign id>" for a page or
+	// onboarding message not shown yet (its send is made when it is).
+	ID              string `json:"id"`
+	Text            string `json:"text"`
+	URLPattern      string `json:"url_pattern,omitempty"`
+	OfficeHoursOnly bool   `json:"office_hours_only,omitempty"`
+}
+
+// onboardingDays: an onboarding message is for contacts first seen this
+// recently.
+const onboardingDays = 7
+
+// PendingCampaigns lists the widget messages for a contact's visit:
+// messages sent to the widget and neither dismissed nor clicked, and the
+// page and onboarding messages the contact may get (audience, consent,
+// frequency cap) and never saw. Listing marks the sent ones delivered.
+func (s *Service) PendingCampaigns(ctx context.Context, contactID int64) ([]CampaignCard, error) {
+	m := s.campaigns
+	if m == nil || contactID == 0 {
+		return nil, nil
+	}
+	db := s.st.DB.WithContext(ctx)
+	var c store.Contact
+	if err := db.Take(&c, contactID).Error; err != nil {
+		return nil, notFound(err)
+	}
+	var profile map[string]any
+	if p, err := s.ContactProfile(ctx, c.ID, 0); err == nil {
+		profile = p.AttributeValues()
+	}
+	locale := surveyLocale(c.Locale)
+	var out []CampaignCard
+	var sends []store.CampaignSend
+	if err := db.Where("contact_id = ? AND channel = ? AND status <> ? AND dismissed_at IS NULL AND clicked_at IS NULL",
+		c.ID, store.CampaignWidget, store.SendFailed).Order("id").Limit(20).Find(&sends).Error; err != nil {
+		return nil, fmt.Errorf("inbox: pending campaigns: %w", err)
+	}
+	byID := map[int64]*store.Campaign{}
+	list, err := m.enabled(ctx, store.TriggerKinds()...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	have := map[int64]bool{}
+	var undelivered []int64
+	for _, sd := range sends {
+		have[sd.CampaignID] = true
+		cp := byID[sd.CampaignID]
+		if cp == nil || cp.Channel != store.CampaignWidget {
+			continue
+		}
+		_, body := campaignContent(cp, locale)
+		out = append(out, CampaignCard{ID: sd.PublicID, Text: RenderCampaignText(body, &c, profile, s.contactFallback),
+			URLPattern: cp.TriggerConfig.URLPattern, OfficeHoursOnly: cp.TriggerConfig.OfficeHoursOnly})
+		if sd.DeliveredAt == nil {
+			undelivered = append(undelivered, sd.ID)
+		}
+	}
+	if len(undelivered) > 0 {
+		ts := now()
+		if err := db.Model(&store.CampaignSend{}).Where("id IN ? AND delivered_at IS NULL", undelivered).
+			Updates(map[string]any{"delivered_at": ts, "status": store.SendDelivered, "updated_at": ts}).Error; err != nil {
+			return nil, fmt.Errorf("inbox: pending campaigns: %w", err)
+		}
+	}
+	at := m.sched.Now()
+	var capped *bool
+	for i := range list {
+		cp := &list[i]
+		if cp.Channel != store.CampaignWidget || (cp.TriggerKind != store.TriggerPage && cp.TriggerKind != store.TriggerOnboarding) {
+			continue
+		}
+		var n int64
+		if err := db.Model(&store.CampaignSend{}).Where("campaign_id = ? AND contact_id = ?", cp.ID, c.ID).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n > 0 || have[cp.ID] {
+			continue // shown before: a dismissed one never again
+		}
+		if cp.TriggerKind == store.TriggerOnboarding {
+			if fs, ok := profile[store.AttrFirstSeen].(time.Time); ok && at.Sub(fs) > onboardingDays*24*time.Hour {
+				continue
+			}
+		}
+		ok, err := m.eligible(ctx, db, cp, &c, at)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if cp.CapDays > 0 {
+			if capped == nil {
+				until, err := capUntil(db, c.ID, cp.CapDays, at)
+				if err != nil {
+					return nil, err
+				}
+				v := !until.IsZero()
+				capped = &v
+			}
+			if *capped {
+				continue
+			}
+		}
+		_, body := campaignContent(cp, locale)
+		out = append(out, CampaignCard{ID: "c" + strconv.FormatInt(cp.ID, 10), Text: RenderCampaignText(body, &c, profile, s.contactFallback),
+			URLPattern: cp.TriggerConfig.URLPattern, OfficeHoursOnly: cp.TriggerConfig.OfficeHoursOnly})
+	}
+	return out, nil
+}
+
+// Widget campaign actions.
+const (
+	CampaignSeen    = "seen"
+	CampaignClick   = "click"
+	CampaignDismiss = "dismiss"
+)
+
+// CampaignAction records what a contact did with a widget message: seen
+// (shown), click or dismiss (neither shows it again). A page or onboarding
+// card ("c<id>") gets its send row now, once.
+func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, action string) error {
+	if action != CampaignSeen && action != CampaignClick && action != CampaignDismiss {
+		return invalid("unknown action %q", action)
+	}
+	ts := now()
+	return s.st.Tx(ctx, func(tx *gorm.DB) error {
+		var send store.CampaignSend
+		if rest, ok := strings.CutPrefix(cardID, "c"); ok && isDigits(rest) {
+			id, _ := strconv.ParseInt(rest, 10, 64)
+			var cp store.Campaign
+			if err := tx.Take(&cp, id).Error; err != nil {
+				return notFound(err)
+			}
+			if cp.Channel != store.CampaignWidget || (cp.TriggerKind != store.TriggerPage && cp.TriggerKind != store.TriggerOnboarding) {
+				return ErrNotFound
+			}
+			row := store.CampaignSend{PublicID: NewPublicID(), CampaignID: cp.ID, ContactID: contactID, RoundKey: roundOnce,
+				Channel: store.CampaignWidget, Status: store.SendDelivered, DeliveredAt: &ts, CreatedAt: ts, UpdatedAt: ts}
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+				return err
+			}
+			if err := tx.Where("campaign_id = ? AND contact_id = ? AND round_key = ?", cp.ID, contactID, roundOnce).Take(&send).Error; err != nil {
+				return notFound(err)
+			}
+		} else if err := tx.Where("public_id = ? AND contact_id = ?", cardID, contactID).Take(&send).Error; err != nil {
+			return notFound(err)
+		}
+		up := map[string]any{"updated_at": ts}
+		if send.SeenAt == nil {
+			up["seen_at"] = ts
+		}
+		if send.DeliveredAt == nil {
+			up["delivered_at"], up["status"] = ts, store.SendDelivered
+		}
+		switch {
+		case action == CampaignClick && send.ClickedAt == nil:
+			up["clicked_at"] = ts
+		case action == CampaignDismiss && send.DismissedAt == nil:
+			up["dismissed_at"] = ts
+		}
+		return tx.Model(&store.CampaignSend{}).Where("id = ?", send.ID).Updates(up).Error
+	})
+}
