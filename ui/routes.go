@@ -68,4 +68,5 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/segments", h.admin(h.showSegments))
 	handle("GET /reports", h.admin(h.showReports))
 	handle("GET /admin/surveys", h.admin(h.showSurveysAdmin))
+	handle("GET /admin/campaigns", h.admin(h.showCampaigns))
 }
