@@ -76,7 +76,7 @@ func TestBrowserCampaignBubble(t *testing.T) {
 	})
 
 	// Dismissed: recorded, and not again on the next visit.
-	b.eval(bubble+`.querySelector('.x').click(), 'ok'`)
+	b.eval(bubble + `.querySelector('.x').click(), 'ok'`)
 	h.env.Eventually("dismissed", func() bool {
 		return h.env.Store.DB.Where("id = ? AND dismissed_at IS NOT NULL", send.ID).Take(&send).Error == nil
 	})
