@@ -1159,8 +1159,19 @@ func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, a
 			if err := tx.Take(&cp, id).Error; err != nil {
 				return notFound(err)
 			}
-			if cp.Channel != store.CampaignWidget || (cp.TriggerKind != store.TriggerPage && cp.TriggerKind != store.TriggerOnboarding) {
+			if cp.Channel != store.CampaignWidget || (cp.TriggerKind != store.TriggerPage && cp.TriggerKind != store.TriggerOnboarding) ||
+				!cp.Enabled || cp.DeletedAt != nil || s.campaigns == nil {
 				return ErrNotFound
+			}
+			var c store.Contact
+			if err := tx.Take(&c, contactID).Error; err != nil {
+				return notFound(err)
+			}
+			if ok, err := s.campaigns.eligible(ctx, tx, &cp, &c, s.campaigns.sched.Now()); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				return ErrNotFound // not for this contact: no send row
 			}
 			row := store.CampaignSend{PublicID: NewPublicID(), CampaignID: cp.ID, ContactID: contactID, RoundKey: roundOnce,
 				Channel: store.CampaignWidget, Status: store.SendDelivered, DeliveredAt: &ts, CreatedAt: ts, UpdatedAt: ts}
