@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -320,3 +321,72 @@ func (e *npsEnv) contactID(addr string) int64 {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// TestCampaignWidgetCards: page messages are listed for contacts in the
+// audience with consent, a card's first action makes its one send row
+// (refused for a contact the campaign is not for), and a dismissed one is
+// not listed again; an event-triggered widget message waits for the visit
+// and counts as delivered when listed.
+func TestCampaignWidgetCards(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+		e := newCampEnv(t, st, at)
+		yes, no := e.contact("w-yes@x.test", at), e.contact("w-no@x.test", at)
+		e.attrs(yes, map[string]any{store.AttrProactiveChat: true, store.AttrLocale: "ko"})
+		page, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "요금", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerPage,
+			Trigger: store.TriggerConfig{URLPattern: "/pricing*"}, BodyKo: "{{contact.name|고객}}님 요금 안내", RequireConsent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards := func(c int64) []inbox.CampaignCard {
+			t.Helper()
+			out, err := e.svc.PendingCampaigns(e.ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		got := cards(yes)
+		if len(got) != 1 || got[0].ID != "c"+itoa(page.ID) || got[0].URLPattern != "/pricing*" || got[0].Text != "w-yes@x.test님 요금 안내" {
+			t.Fatalf("cards %+v", got)
+		}
+		if got := cards(no); len(got) != 0 {
+			t.Fatalf("no consent: cards %+v", got)
+		}
+		if err := e.svc.CampaignAction(e.ctx, no, "c"+itoa(page.ID), inbox.CampaignSeen); !errors.Is(err, inbox.ErrNotFound) {
+			t.Fatalf("action for a contact without consent: %v", err)
+		}
+		for _, a := range []string{inbox.CampaignSeen, inbox.CampaignSeen, inbox.CampaignDismiss} {
+			if err := e.svc.CampaignAction(e.ctx, yes, "c"+itoa(page.ID), a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := cards(yes); len(got) != 0 {
+			t.Fatalf("after dismissing: cards %+v", got)
+		}
+		if s, _ := e.camp.Stats(e.ctx, page.ID); s.Sent != 1 || s.Seen != 1 || s.Dismissed != 1 {
+			t.Fatalf("stats %+v", s)
+		}
+		// An event message for the widget waits for the visit.
+		ev, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "팁", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerEvent,
+			Trigger: store.TriggerConfig{Event: "feature_used"}, BodyKo: "팁!", BodyEn: "Tip!"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.event(no, "feature_used", at)
+		e.settle()
+		got = cards(no)
+		if len(got) != 1 || got[0].ID == "c"+itoa(ev.ID) || got[0].Text != "팁!" {
+			t.Fatalf("event card %+v", got)
+		}
+		if s, _ := e.camp.Stats(e.ctx, ev.ID); s.Sent != 1 || s.Delivered != 1 || s.Seen != 0 {
+			t.Fatalf("event stats %+v", s)
+		}
+		if err := e.svc.CampaignAction(e.ctx, no, got[0].ID, inbox.CampaignClick); err != nil {
+			t.Fatal(err)
+		}
+		if got := cards(no); len(got) != 0 {
+			t.Fatalf("after clicking: cards %+v", got)
+		}
+	})
+}
