@@ -732,9 +732,9 @@ func (m *Campaigns) runSend(ctx context.Context, j *jobs.Job) error {
 	}
 	at := m.sched.Now()
 	var later time.Time
-	queued := false
+	queued, created := false, false
 	err := m.s.st.Tx(ctx, func(tx *gorm.DB) error {
-		later, queued = time.Time{}, false
+		later, queued, created = time.Time{}, false, false
 		var cp store.Campaign
 		if err := tx.Take(&cp, p.CampaignID).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -815,6 +815,7 @@ func (m *Campaigns) runSend(ctx context.Context, j *jobs.Job) error {
 		if res.RowsAffected == 0 {
 			return j.Done(tx)
 		}
+		created = true
 		if send.Channel == store.CampaignEmail && send.ChannelID != 0 {
 			if err := tx.Create(&store.Outbox{ChannelID: send.ChannelID, TicketID: 0, Purpose: store.PurposeCampaign,
 				Payload: store.JSONMap{"campaign_send_id": send.ID}, Status: store.OutboxPending, NextAttemptAt: at}).Error; err != nil {
@@ -833,7 +834,7 @@ func (m *Campaigns) runSend(ctx context.Context, j *jobs.Job) error {
 	if !later.IsZero() {
 		return jobs.Postpone(later)
 	}
-	if m.hook != nil {
+	if m.hook != nil && created {
 		m.hook("sent", p.ContactID)
 	}
 	if queued {
