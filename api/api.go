@@ -64,6 +64,9 @@ type Options struct {
 	// DefaultImportMaxBytes).
 	ImportMaxRows  int
 	ImportMaxBytes int64
+
+	// Campaigns holds the life-cycle messages; nil: their endpoints answer 503.
+	Campaigns *inbox.Campaigns
 }
 
 // API serves /api/v1.

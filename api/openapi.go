@@ -74,6 +74,8 @@ func (a *API) OpenAPI() map[string]any {
 		optOutSchemas(),
 		npsSchemas(),
 		notifySchemas(),
+
+		campaignSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

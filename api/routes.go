@@ -89,6 +89,12 @@ func (a *API) routes() []route {
 		{"GET", "/nps-surveys/{id}", authAgent, "An NPS survey definition", "", "NPSSurvey", a.getNPSSurvey},
 		{"PUT", "/nps-surveys/{id}", authAdmin, "Replace an NPS survey definition and plan it again (rounds sent stay sent)", "NPSSurveyBody", "NPSSurvey", a.putNPSSurvey},
 		{"DELETE", "/nps-surveys/{id}", authAdmin, "Delete an NPS survey: nothing more is sent; its answers stay", "", "OK", a.deleteNPSSurvey},
+		{"GET", "/campaigns", authAgent, "Life-cycle messages (campaigns) with their statistics: sent, delivered, failed, seen, clicked, dismissed, replied, unsubscribed, goal reached", "", "CampaignList", a.listCampaigns},
+		{"POST", "/campaigns", authAdmin, "Create a campaign: audience (segment or everyone), channel (email, widget), trigger (event, milestone, schedule, inactivity, onboarding, page), ko/en content, consent, cap, quiet hours", "CampaignBody", "Campaign", a.createCampaign},
+		{"POST", "/campaigns/preview", authAgent, "A campaign's subject and body as a contact (or a nameless one) would get them, in ko or en", "CampaignPreviewBody", "CampaignPreview", a.previewCampaign},
+		{"GET", "/campaigns/{id}", authAgent, "A campaign with its statistics", "", "Campaign", a.getCampaign},
+		{"PUT", "/campaigns/{id}", authAdmin, "Replace a campaign and plan it again (messages sent stay sent, once per contact and round)", "CampaignBody", "Campaign", a.putCampaign},
+		{"DELETE", "/campaigns/{id}", authAdmin, "Delete a campaign: nothing more is sent; its statistics stay", "", "OK", a.deleteCampaign},
 		{"GET", "/surveys/csat-score", authAgent, "CSAT score (answers 4-5 of 5 / all answers x 100) for the survey filters, overall and by=agent|channel|team", "", "CSATScores", a.csatScores},
 		{"POST", "/channels/{id}/inbound", authNone, "Push a customer message (api channel; channel token as bearer)", "Inbound", "InboundResult", a.channelInbound},
 

@@ -214,6 +214,14 @@ type PageViewer interface {
 	PrunePageViews(ctx context.Context, before time.Time) (int64, error)
 }
 
+// Campaigner is implemented by a Visitors that keeps life-cycle messages
+// (campaigns): the widget messages waiting for a contact's visit, and what
+// the contact did with one (seen, click, dismiss).
+type Campaigner interface {
+	PendingCampaigns(ctx context.Context, contactID int64) ([]inbox.CampaignCard, error)
+	CampaignAction(ctx context.Context, contactID int64, cardID, action string) error
+}
+
 // Pages opens conversation links for a chat channel that serves the live
 // part of conversation pages (the widget): a link grants one ticket's
 // customer-visible thread, as one contact sees it.

@@ -203,7 +203,7 @@ func (s *Service) claimDue(ctx context.Context, opts DispatchOptions, busy map[i
 		if ctx.Err() != nil {
 			break
 		}
-		if busy[row.TicketID] {
+		if row.TicketID != 0 && busy[row.TicketID] {
 			continue // an earlier delivery on this ticket is still running
 		}
 		lease := ts.Add(opts.Lease)
@@ -214,7 +214,9 @@ func (s *Service) claimDue(ctx context.Context, opts DispatchOptions, busy map[i
 			return claimed, fmt.Errorf("inbox: claim outbox %d: %w", row.ID, res.Error)
 		}
 		if res.RowsAffected == 1 {
-			busy[row.TicketID] = true
+			if row.TicketID != 0 { // campaign mail has no ticket and no order to keep
+				busy[row.TicketID] = true
+			}
 			row.LockedUntil = &lease
 			claimed = append(claimed, row)
 		}
@@ -249,6 +251,12 @@ func (s *Service) deliver(ctx context.Context, senders Senders, opts DispatchOpt
 		ref, err = s.sendWebhook(sendCtx, opts.HTTPClient, row)
 	case !ok:
 		err = fmt.Errorf("channel %d is not running", row.ChannelID)
+	case row.Purpose == store.PurposeCampaign:
+		var out *Outbound
+		out, err = s.buildCampaignOutbound(sendCtx, row)
+		if err == nil {
+			ref, err = conn.Send(sendCtx, out)
+		}
 	case row.Purpose == store.PurposeNotify:
 		n, ok := conn.(NotifySender)
 		if !ok {
@@ -329,6 +337,9 @@ func (s *Service) finishSent(ctx context.Context, row store.Outbox, ref External
 		}).Error; err != nil {
 			return err
 		}
+		if row.Purpose == store.PurposeCampaign {
+			return campaignSent(tx, row, ref)
+		}
 		if row.MessageID == nil {
 			return nil
 		}
@@ -405,6 +416,9 @@ func (s *Service) finishFailed(ctx context.Context, opts DispatchOptions, row st
 		}
 		if err := tx.Model(&store.Outbox{}).Where("id = ?", row.ID).Updates(up).Error; err != nil {
 			return err
+		}
+		if row.Purpose == store.PurposeCampaign && final {
+			return campaignFailed(tx, row, msg)
 		}
 		if row.MessageID == nil {
 			return nil

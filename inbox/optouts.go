@@ -88,6 +88,12 @@ func (s *Service) Unsubscribe(ctx context.Context, token, source string) (*Unsub
 	if err := s.OptOut(ctx, u.ContactID, u.Topic, source); err != nil {
 		return nil, err
 	}
+	if u.Topic == TopicMarketing && !u.OptedOut {
+		// Counted in the statistics of the campaign mail it came from.
+		if err := campaignUnsubscribed(s.st.DB.WithContext(ctx), u.ContactID); err != nil {
+			s.log.Warn("campaign: count unsubscribe", "contact_id", u.ContactID, "err", err)
+		}
+	}
 	u.OptedOut = true
 	return u, nil
 }

@@ -147,7 +147,9 @@ type Service struct {
 	// production.
 	ruleHooks       ruleHooks
 	contactFallback string
-	clock           func() time.Time // Options.Now
+	// campaigns is set by EnableCampaigns.
+	campaigns *Campaigns
+	clock     func() time.Time // Options.Now
 }
 
 // New returns a Service over st.

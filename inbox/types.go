@@ -177,6 +177,9 @@ type Outbound struct {
 	Survey *SurveyRequest
 	// Bot is set on the answer bot's messages: their quick-reply buttons.
 	Bot *BotPrompt
+	// Campaign is set on a campaign email (outside any ticket: Ticket is
+	// zero); Text is its body.
+	Campaign *CampaignMessage
 }
 
 // ReplyContext is the customer message an outbound message answers.

@@ -48,8 +48,10 @@ type Server struct {
 	// Audit records admin actions and sign-ins (see package audit).
 	Audit *audit.Recorder
 	// NPS holds the NPS survey definitions and their jobs.
-	NPS      *inbox.NPS
-	Registry *prometheus.Registry
+	NPS *inbox.NPS
+	// Campaigns holds the life-cycle messages and their jobs.
+	Campaigns *inbox.Campaigns
+	Registry  *prometheus.Registry
 	// Dispatch tunes the outbox dispatcher and Consume the durable event
 	// consumers; set them before Start.
 	Dispatch inbox.DispatchOptions
@@ -153,6 +155,14 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	// NPS rounds: a planner job per definition schedules one send job per
 	// contact and round.
 	nps := svc.EnableNPS(sched)
+	// Life-cycle messages (campaigns): a durable consumer turns events,
+	// milestones and replies into send jobs; planners page the audiences
+	// of schedule, milestone and inactivity triggers.
+	campaigns, err := svc.EnableCampaigns(ctx, sched)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	// The answer bot acts on customer messages from the durable event path.
 	if err := svc.EnableBot(ctx); err != nil {
 		st.Close()
@@ -163,10 +173,10 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, NPS: nps, Registry: reg, relayDropped: relayDropped}
+	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, NPS: nps, Campaigns: campaigns, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows, Campaigns: campaigns})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

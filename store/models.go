@@ -62,6 +62,9 @@ const (
 	// PurposeWebhook: a signed HTTP POST of an automation rule (channel 0;
 	// the payload holds the URL, secret and body).
 	PurposeWebhook = "webhook"
+	// PurposeCampaign: a campaign email to a contact, outside any ticket
+	// (ticket 0; the payload names the campaign_sends row).
+	PurposeCampaign = "campaign"
 )
 
 // Agent roles.

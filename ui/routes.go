@@ -70,4 +70,5 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/contacts-io", h.admin(h.showContactsIO))
 	handle("GET /reports", h.admin(h.showReports))
 	handle("GET /admin/surveys", h.admin(h.showSurveysAdmin))
+	handle("GET /admin/campaigns", h.admin(h.showCampaigns))
 }

@@ -98,6 +98,9 @@ func pageFooter(link string) (string, string) {
 // compose builds the RFC 5322 message for out. link gives the conversation
 // page link for the recipient address ("" for none).
 func (c *Channel) compose(out *inbox.Outbound, now time.Time, link func(to string) (string, error)) (*composed, error) {
+	if out.Campaign != nil {
+		return c.composeCampaign(out, now)
+	}
 	own := c.settings.own()
 	_, domain, _ := strings.Cut(c.settings.Address, "@")
 	var to string
@@ -239,6 +242,67 @@ func (c *Channel) compose(out *inbox.Outbound, now time.Time, link func(to strin
 	}
 	rcpts := append([]string{to}, cc...)
 	return &composed{id: id, subject: subject, to: []string{to}, cc: cc, rcpts: rcpts, raw: buf.Bytes()}, nil
+}
+
+// composeCampaign builds a campaign email: to the contact alone, outside
+// any ticket, with a Message-ID naming the send (the customer's reply is
+// linked back to it and opens a ticket) and RFC 8058 one-click
+// List-Unsubscribe.
+func (c *Channel) composeCampaign(out *inbox.Outbound, now time.Time) (*composed, error) {
+	cm := out.Campaign
+	to := out.Contact.Email
+	if _, err := splitAddr(to); err != nil {
+		return nil, connectors.Permanent(fmt.Errorf("email: campaign has no address: %w", err))
+	}
+	_, domain, _ := strings.Cut(c.settings.Address, "@")
+	id := fmt.Sprintf("hanbox.campaign.%s.%s@%s", cm.SendID, randomHex(4), domain)
+	var h mail.Header
+	h.SetDate(now)
+	h.SetAddressList("From", []*mail.Address{{Name: c.settings.FromName, Address: c.settings.Address}})
+	h.SetAddressList("To", []*mail.Address{{Name: toName(out, to), Address: to}})
+	h.SetSubject(cm.Subject)
+	h.SetMessageID(id)
+	h.Set("X-Hanbox-Campaign", cm.SendID)
+	text := out.Text
+	hb := textToHTML(text)
+	if u := cm.UnsubscribeURL; u != "" {
+		h.Set("List-Unsubscribe", "<"+u+">")
+		h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		stop := inbox.CampaignUnsubscribeLabel(cm.Locale)
+		text += "\n\n--\n" + stop + ": " + u + "\n"
+		hb += `<p style="margin-top:24px;font-size:12px;color:#666"><a href="` + html.EscapeString(u) + `" style="color:#666">` + html.EscapeString(stop) + `</a></p>`
+	}
+	var buf bytes.Buffer
+	mw, err := mail.CreateWriter(&buf, h)
+	if err != nil {
+		return nil, connectors.Permanent(fmt.Errorf("email: compose campaign: %w", err))
+	}
+	iw, err := mw.CreateInline()
+	if err != nil {
+		return nil, connectors.Permanent(fmt.Errorf("email: compose campaign: %w", err))
+	}
+	for _, p := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", hb}} {
+		var ph mail.InlineHeader
+		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
+		ph.Set("Content-Transfer-Encoding", "quoted-printable")
+		pw, err := iw.CreatePart(ph)
+		if err != nil {
+			return nil, connectors.Permanent(fmt.Errorf("email: compose campaign: %w", err))
+		}
+		if _, err := io.WriteString(pw, p.body); err != nil {
+			return nil, err
+		}
+		if err := pw.Close(); err != nil {
+			return nil, err
+		}
+	}
+	if err := iw.Close(); err != nil {
+		return nil, err
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	return &composed{id: id, subject: cm.Subject, to: []string{to}, rcpts: []string{to}, raw: buf.Bytes()}, nil
 }
 
 // surveyBody renders a survey request: the question and one-click rating

@@ -76,6 +76,8 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.handleEmail(w, r)
 	case path == "/helped" && r.Method == http.MethodPost:
 		c.handleHelped(w, r)
+	case path == "/campaign" && r.Method == http.MethodPost:
+		c.handleCampaign(w, r)
 	case path == "/ws" && r.Method == http.MethodGet:
 		c.handleWS(w, r)
 	case path == "/messages" && r.Method == http.MethodPost:
@@ -193,6 +195,9 @@ type SessionResponse struct {
 	AgentsOnline  bool           `json:"agents_online"`
 	// ExpectedReplySeconds is the median first-response time (0 = unknown).
 	ExpectedReplySeconds int64 `json:"expected_reply_seconds"`
+	// Campaigns are the life-cycle messages waiting for this contact, shown
+	// as a bubble on the pages their pattern matches.
+	Campaigns []inbox.CampaignCard `json:"campaigns,omitempty"`
 }
 
 // ContactView is what the visitor may see of their contact.
@@ -377,6 +382,11 @@ func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *a
 	}
 	c.queuePositions(ctx, convs)
 	c.shown(cl, v, convs)
+	if cm, ok := c.svc.(connectors.Campaigner); ok && v.link == nil {
+		if resp.Campaigns, err = cm.PendingCampaigns(ctx, v.contactID); err != nil {
+			c.log.Warn("widget: pending campaigns", "err", err)
+		}
+	}
 	if len(convs) > 0 && convs[0].Open {
 		c.hub.setContact(c.identity(cl), v.contactID, convs[0].TicketID)
 	}
@@ -428,6 +438,55 @@ func (c *Channel) validHash(userID, hash string) bool {
 func (c *Channel) publishPage(contactID, ticketID int64, visitor string, p *pageInfo) {
 	c.bus.Publish(inbox.Event{Type: inbox.EventVisitorPage, ChannelID: c.ch.ID, ContactID: contactID, TicketID: ticketID,
 		Data: map[string]any{"visitor": visitor, "url": p.URL, "title": p.Title, "referrer": p.Referrer}})
+}
+
+// handleCampaign records what the visitor did with a campaign message:
+// {"id", "action": "seen" | "click" | "dismiss"}.
+func (c *Channel) handleCampaign(w http.ResponseWriter, r *http.Request) {
+	cl, e := c.auth(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	var req struct {
+		ID     string `json:"id"`
+		Action string `json:"action"`
+	}
+	if e := decodeBody(w, r, 4<<10, &req); e != nil {
+		writeErr(w, e)
+		return
+	}
+	if ok, wait := c.eventLimit.Allow(cl.Visitor); !ok {
+		writeErr(w, &apiError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many requests; slow down", retryAfter: wait})
+		return
+	}
+	cm, ok := c.svc.(connectors.Campaigner)
+	if !ok {
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no campaigns here"))
+		return
+	}
+	ctx := r.Context()
+	v, err := c.viewer(ctx, cl)
+	if err != nil {
+		writeErr(w, c.viewerError("campaign", err))
+		return
+	}
+	if v.contactID == 0 || v.link != nil {
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no such message"))
+		return
+	}
+	err = cm.CampaignAction(ctx, v.contactID, req.ID, req.Action)
+	switch {
+	case errors.Is(err, inbox.ErrNotFound):
+		writeErr(w, errf(http.StatusNotFound, "not_found", "no such message"))
+	case errors.Is(err, inbox.ErrInvalid):
+		writeErr(w, errf(http.StatusUnprocessableEntity, "invalid", "unknown action"))
+	case err != nil:
+		c.log.Error("widget: campaign action", "err", err)
+		writeErr(w, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly"))
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	}
 }
 
 // handleHelped records that a help article answered the visitor's

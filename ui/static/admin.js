@@ -1192,6 +1192,118 @@ function initContactsIO() {
   form.dataset.state = 'ready';
 }
 
+// ---- campaigns: life-cycle messages (GET/POST/PUT/DELETE /campaigns) ----
+// One form for every trigger: the fields of the chosen trigger and channel
+// show; the preview renders the content server-side (placeholders and
+// fallbacks as a nameless contact gets them).
+function initCampaigns() {
+  const form = document.getElementById('camp-form');
+  if (!form) return;
+  const f = form.elements;
+  const heading = document.getElementById('camp-form-h');
+  const channel = () => form.querySelector('input[name=channel]:checked').value;
+  const sync = () => {
+    const kind = f.trigger.value;
+    for (const sec of form.querySelectorAll('[data-trigger]')) sec.hidden = sec.dataset.trigger !== kind;
+    for (const sec of form.querySelectorAll('[data-show]')) sec.hidden = sec.dataset.show !== channel();
+    const fixed = form.querySelector('input[name=sched_mode]:checked').value === 'fixed';
+    f.date_attribute.disabled = fixed; f.days.disabled = fixed; f.at.disabled = !fixed;
+  };
+  const days = () => {
+    const parts = f.days.value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (parts.some((x) => !/^\d+$/.test(x))) throw new Error(t('camp.badDays'));
+    return parts.map((x) => parseInt(x, 10));
+  };
+  const int = (el) => parseInt(el.value || '0', 10);
+  const body = () => {
+    const kind = f.trigger.value;
+    const tc = {};
+    if (kind === 'event') Object.assign(tc, { event: f.event.value.trim(), delay_minutes: int(f.delay_minutes), stop_event: f.stop_event.value.trim(), repeat: f.repeat.checked });
+    if (kind === 'milestone') Object.assign(tc, { attribute: f.attribute.value, value: parseFloat(f.value.value || '0') });
+    if (kind === 'schedule') {
+      if (form.querySelector('input[name=sched_mode]:checked').value === 'fixed') tc.at = f.at.value;
+      else Object.assign(tc, { date_attribute: f.date_attribute.value, days: days() });
+    }
+    if (kind === 'inactivity') tc.inactive_days = int(f.inactive_days);
+    if (channel() === 'widget') Object.assign(tc, { url_pattern: f.url_pattern.value.trim(), office_hours_only: f.office_hours_only.checked });
+    return {
+      name: f.name.value, enabled: f.enabled.checked, channel: channel(), channel_id: int(f.channel_id),
+      segment_id: f.segment_id.value ? parseInt(f.segment_id.value, 10) : null, trigger: kind, trigger_config: tc,
+      goal_event: f.goal_event.value.trim(), subject_ko: f.subject_ko.value, subject_en: f.subject_en.value,
+      body_ko: f.body_ko.value, body_en: f.body_en.value, require_consent: f.require_consent.checked, cap_days: int(f.cap_days),
+      quiet_start: f.quiet_start.value, quiet_end: f.quiet_end.value, time_zone: f.time_zone.value.trim(),
+    };
+  };
+  let timer = 0;
+  let seq = 0;
+  const preview = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const n = ++seq;
+      const out = document.getElementById('camp-preview-body');
+      try {
+        const b = { subject_ko: f.subject_ko.value, subject_en: f.subject_en.value, body_ko: f.body_ko.value, body_en: f.body_en.value,
+          locale: document.getElementById('camp-preview-lang').value };
+        const r = await api('POST', '/campaigns/preview', b);
+        if (n !== seq) return;
+        document.getElementById('camp-preview-subject').textContent = r.subject;
+        out.textContent = r.body;
+        out.dataset.state = 'ready';
+      } catch (err) { if (n === seq) out.textContent = err.message; }
+    }, 200);
+  };
+  const fill = (c) => {
+    const tc = c.trigger_config || {};
+    f.id.value = c.id ? String(c.id) : '';
+    f.name.value = c.name || '';
+    f.enabled.checked = !!c.enabled;
+    f.segment_id.value = c.segment_id ? String(c.segment_id) : '';
+    document.getElementById(c.channel === 'widget' ? 'camp-ch-widget' : 'camp-ch-email').checked = true;
+    f.channel_id.value = String(c.channel_id || 0);
+    f.trigger.value = c.trigger || 'event';
+    f.event.value = tc.event || ''; f.delay_minutes.value = String(tc.delay_minutes || 0); f.stop_event.value = tc.stop_event || ''; f.repeat.checked = !!tc.repeat;
+    if (tc.attribute) f.attribute.value = tc.attribute;
+    f.value.value = String(tc.value || 100);
+    document.getElementById(tc.at ? 'camp-sched-fixed' : 'camp-sched-after').checked = true;
+    if (tc.date_attribute) f.date_attribute.value = tc.date_attribute;
+    f.days.value = (tc.days || []).join(', '); f.at.value = (tc.at || '').slice(0, 10);
+    f.inactive_days.value = String(tc.inactive_days || 30);
+    f.url_pattern.value = tc.url_pattern || ''; f.office_hours_only.checked = !!tc.office_hours_only;
+    f.goal_event.value = c.goal_event || '';
+    for (const k of ['subject_ko', 'subject_en', 'body_ko', 'body_en']) f[k].value = c[k] || '';
+    f.require_consent.checked = c.id ? !!c.require_consent : true;
+    f.cap_days.value = String(c.id ? c.cap_days : 7);
+    f.quiet_start.value = c.quiet_start || '21:00'; f.quiet_end.value = c.quiet_end || '09:00'; f.time_zone.value = c.time_zone || 'Asia/Seoul';
+    heading.textContent = c.id ? heading.dataset.editing : heading.dataset.new;
+    sync(); preview();
+  };
+  form.addEventListener('input', () => { sync(); preview(); });
+  form.addEventListener('change', () => { sync(); preview(); });
+  document.getElementById('camp-preview-lang').addEventListener('change', preview);
+  document.getElementById('camp-reset').addEventListener('click', () => { formError(form, null); fill({}); });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    try {
+      const b = body();
+      const saved = f.id.value ? await api('PUT', '/campaigns/' + f.id.value, b) : await api('POST', '/campaigns', b);
+      toast(t('common.saved'));
+      form.dataset.saved = String(saved.id);
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+  document.addEventListener('click', async (e) => {
+    const ed = e.target.closest('[data-camp-edit]');
+    const del = e.target.closest('[data-camp-delete]');
+    try {
+      if (ed) { fill(await api('GET', '/campaigns/' + ed.dataset.campEdit)); form.dataset.ready = ed.dataset.campEdit; form.scrollIntoView(); }
+      if (del && confirm(t('camp.deleteConfirm'))) { await api('DELETE', '/campaigns/' + del.dataset.campDelete); location.reload(); }
+    } catch (err) { formError(form, err); }
+  });
+  fill({});
+  form.dataset.ready = 'new';
+}
+
 export function init(page) {
   initCopy();
   if (page === 'channels') { initChannels(); initCSAT(); }
@@ -1205,6 +1317,7 @@ export function init(page) {
   if (page === 'quarantine') initQuarantine();
   if (page === 'deliveries') initDeliveries();
   if (page === 'surveys') initNPS();
+  if (page === 'campaigns') initCampaigns();
   if (page === 'webhooks') initWebhooks();
   if (page === 'webhook') initWebhook();
   if (page === 'contacts_io') initContactsIO();

@@ -20,7 +20,7 @@
   var T = {
     en: {
       title: 'Chat with us', placeholder: 'Write a message…', send: 'Send', attach: 'Attach a file',
-      open: 'Open chat', close: 'Close chat', sending: 'Sending…', sent: 'Sent', read: 'Read',
+      open: 'Open chat', close: 'Close chat', dismiss: 'Dismiss', sending: 'Sending…', sent: 'Sent', read: 'Read',
       failed: 'Not sent', retrying: 'Waiting for connection…', typing: 'typing…', you: 'You',
       away: 'We are away right now.', backAt: 'Back {t}.', replyIn: 'Typically replies {t}.',
       askEmail: 'Leave your email and we will answer there if you have left.', emailPh: 'you@example.com',
@@ -43,7 +43,7 @@
     },
     ko: {
       title: '채팅 상담', placeholder: '메시지를 입력하세요…', send: '보내기', attach: '파일 첨부',
-      open: '채팅 열기', close: '채팅 닫기', sending: '보내는 중…', sent: '전송됨', read: '읽음',
+      open: '채팅 열기', close: '채팅 닫기', dismiss: '다시 보지 않기', sending: '보내는 중…', sent: '전송됨', read: '읽음',
       failed: '전송 실패', retrying: '연결을 기다리는 중…', typing: '입력 중…', you: '나',
       away: '지금은 상담 시간이 아닙니다.', backAt: '{t}에 돌아옵니다.', replyIn: '보통 {t} 답변드립니다.',
       askEmail: '이메일을 남겨주시면 자리를 비우셔도 이메일로 답변드립니다.', emailPh: 'you@example.com',
@@ -179,6 +179,10 @@
     '.chip{font-size:12px;background:#eef1f4;border-radius:10px;padding:2px 8px}',
     '.pro{position:absolute;bottom:70px;width:260px;background:#fff;border-radius:12px;padding:12px 14px;box-shadow:0 6px 24px rgba(0,0,0,.18);cursor:pointer;white-space:pre-wrap}',
     '.right .pro{right:0}.left .pro{left:0}',
+    '.camp{position:absolute;bottom:70px;width:270px;background:#fff;border-radius:12px;padding:12px 30px 12px 14px;box-shadow:0 6px 24px rgba(0,0,0,.18);cursor:pointer;white-space:pre-wrap}',
+    '.right .camp{right:0}.left .camp{left:0}',
+    '.camp .x{position:absolute;top:4px;right:4px;width:24px;height:24px;border-radius:6px;cursor:pointer;color:#6b7280;font-size:16px;line-height:24px;text-align:center}',
+    '.camp .x:hover{background:#f0f2f5}',
     '.convs{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}',
     '.card{display:flex;flex-direction:column;gap:2px;text-align:left;background:#fff;border:1px solid #e3e6ea;border-radius:10px;padding:10px 12px;cursor:pointer}',
     '.card:hover{border-color:#b9c0c9}.card .via{font-size:11.5px;color:#68707c;display:flex;justify-content:space-between;gap:8px}',
@@ -273,7 +277,8 @@
     ui.panel.appendChild(head); ui.panel.appendChild(buildTabs()); ui.panel.appendChild(ui.chat); ui.panel.appendChild(buildHelp());
     ui.pro = el('div', 'pro hidden');
     ui.pro.addEventListener('click', function () { ui.pro.classList.add('hidden'); open(); });
-    ui.wrap.appendChild(ui.pro); ui.wrap.appendChild(ui.panel); ui.wrap.appendChild(ui.launcher);
+    buildCampaign();
+    ui.wrap.appendChild(ui.pro); ui.wrap.appendChild(ui.camp); ui.wrap.appendChild(ui.panel); ui.wrap.appendChild(ui.launcher);
     root.appendChild(ui.wrap);
     document.body.appendChild(host);
   }
@@ -932,7 +937,50 @@
       // with the session.
       api('POST', '/view', { page: page() }).catch(function () {});
       proactive();
+      campaigns();
     }, 2000);
+  }
+
+  // ---- campaign messages: from the session, on matching pages ----
+  // The server lists the messages waiting for this contact; one shows at a
+  // time as a bubble. Shown reports "seen"; the bubble opens the chat
+  // ("click"); the x dismisses it ("dismiss"); neither shows it again.
+  function buildCampaign() {
+    ui.camp = el('div', 'camp hidden'); ui.camp.setAttribute('role', 'status');
+    ui.campText = el('div', 'ct');
+    var x = el('button', 'x', '\u00d7'); x.type = 'button'; x.setAttribute('aria-label', S.t.dismiss); x.title = S.t.dismiss;
+    x.addEventListener('click', function (ev) { ev.stopPropagation(); campaignDone('dismiss'); });
+    ui.camp.addEventListener('click', function () { campaignDone('click'); open(); });
+    ui.camp.appendChild(ui.campText); ui.camp.appendChild(x);
+  }
+  function campaignMatch(pattern) {
+    if (!pattern) return true;
+    var target = /^https?:/.test(pattern) ? location.href : location.pathname + location.search;
+    return globMatch(pattern, target) || globMatch(pattern, location.pathname);
+  }
+  function campaigns() {
+    var list = S.session.campaigns || [];
+    S.campDone = S.campDone || {};
+    var show = null;
+    for (var i = 0; i < list.length && !show; i++) {
+      var c = list[i];
+      if (S.campDone[c.id] || (c.office_hours_only && offHours()) || !campaignMatch(c.url_pattern)) continue;
+      show = c;
+    }
+    if (!show) { ui.camp.classList.add('hidden'); S.camp = null; return; }
+    if (S.camp === show) return;
+    S.camp = show;
+    ui.campText.textContent = show.text;
+    ui.camp.setAttribute('data-id', show.id);
+    ui.camp.classList.remove('hidden');
+    api('POST', '/campaign', { id: show.id, action: 'seen' }).catch(function () {});
+  }
+  function campaignDone(action) {
+    var c = S.camp;
+    if (!c) return;
+    S.campDone[c.id] = true;
+    ui.camp.classList.add('hidden'); S.camp = null;
+    api('POST', '/campaign', { id: c.id, action: action }).then(function () { campaigns(); }, function () { campaigns(); });
   }
 
   // ---- help tab: search, read, "did this answer your question?" ----
@@ -1110,6 +1158,7 @@
       S.outbox.forEach(function (f) { delete f.inflight; delete f.wait; if (!S.pending[f.client_id]) queue(f); });
       connect();
       proactive();
+      campaigns();
       watchPage();
       document.addEventListener('visibilitychange', function () { if (!document.hidden && S.open) sendRead(); });
       window.addEventListener('online', function () { if (!S.wsOpen && !S.polling) connect(); });
