@@ -109,6 +109,9 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// Queues that waited outside a team's business hours drain when they
+	// open, from a durable job.
+	svc.EnableRoutingHours(sched)
 	// Reports keep every status change (resolutions, reopenings, backlog)
 	// and recount the hours of new messages.
 	for _, c := range []inbox.Consumer{report.StatusConsumer(st), report.MessageConsumer(st)} {
