@@ -40,7 +40,14 @@ type SegmentBody struct {
 // refContact resolves the {id} of a contact route: a contact id, an email
 // address or an external user id (see inbox.Service.FindContact).
 func (a *API) refContact(r *http.Request) (*store.Contact, error) {
-	return a.Inbox.FindContact(r.Context(), r.PathValue("id"))
+	c, err := a.Inbox.FindContact(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkContactVisible(r, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func attributeDefJSON(d store.AttributeDef) map[string]any {
