@@ -50,6 +50,11 @@ type Config struct {
 	// before their availability becomes away (HANBOX_AWAY_AFTER, default
 	// 10m).
 	AwayAfter time.Duration
+	// AllowPrivateWebhooks lets rule and event webhooks reach loopback,
+	// private and link-local addresses (a receiver on this host or LAN;
+	// tests): HANBOX_WEBHOOK_ALLOW_PRIVATE=true. Off, such targets are
+	// refused (see package egress).
+	AllowPrivateWebhooks bool
 }
 
 // envOrFile reads name, or the file named by name_FILE.
@@ -111,7 +116,15 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	if c.AwayAfter, err = envDuration("HANBOX_AWAY_AFTER", 10*time.Minute); err != nil {
 		return c, err
 	}
+	switch v := envDefault("HANBOX_WEBHOOK_ALLOW_PRIVATE", "false"); v {
+	case "true", "1", "yes":
+		c.AllowPrivateWebhooks = true
+	case "false", "0", "no":
+	default:
+		return c, fmt.Errorf("config: HANBOX_WEBHOOK_ALLOW_PRIVATE=%q: want true or false", v)
+	}
 	if fs != nil {
+		fs.BoolVar(&c.AllowPrivateWebhooks, "webhook-allow-private", c.AllowPrivateWebhooks, "let webhooks reach loopback and private addresses (HANBOX_WEBHOOK_ALLOW_PRIVATE)")
 		fs.DurationVar(&c.AwayAfter, "away-after", c.AwayAfter, "an online agent with no open inbox this long becomes away (HANBOX_AWAY_AFTER)")
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HANBOX_ADDR)")
 		fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (HANBOX_DATA)")
