@@ -172,8 +172,8 @@ func TestRestrictedTeamVisibility(t *testing.T) {
 
 // TestRestrictedContactVisibility: a contact whose every ticket is in a
 // restricted team is hidden from agents outside it — the contact, its
-// profile, attribute edits, events, opt-outs, merges and the contact
-// search answer 404 or leave it out — while members and admins see it; a
+// profile, attribute edits, events, opt-outs, merges, the contact search
+// and segment lists answer 404 or leave it out — while members and admins see it; a
 // contact that also has a ticket outside the team stays visible.
 func TestRestrictedContactVisibility(t *testing.T) {
 	for _, d := range storetest.Dialects() {
@@ -259,6 +259,20 @@ func TestRestrictedContactVisibility(t *testing.T) {
 					got := search(c.token)
 					if got[hidden] != c.sees || !got[mixed] {
 						t.Fatalf("search sees hidden %v mixed %v, want %v true", got[hidden], got[mixed], c.sees)
+					}
+					// A segment of everyone lists them the same way.
+					var pv struct {
+						Items []struct {
+							ID int64 `json:"id"`
+						} `json:"items"`
+					}
+					e.call("POST", "/api/v1/segments/preview?limit=100", c.token, map[string]any{"match": "any", "conditions": []map[string]any{}}, 200, &pv)
+					listed := map[int64]bool{}
+					for _, it := range pv.Items {
+						listed[it.ID] = true
+					}
+					if listed[hidden] != c.sees || !listed[mixed] {
+						t.Fatalf("segment lists hidden %v mixed %v, want %v true", listed[hidden], listed[mixed], c.sees)
 					}
 				})
 			}
