@@ -105,7 +105,7 @@ func (a *API) listContacts(w http.ResponseWriter, r *http.Request) (int, any, er
 	if len(q) > 500 {
 		return 0, nil, errf(http.StatusBadRequest, "bad_query", "q is too long")
 	}
-	cs, err := a.Store.SearchContacts(r.Context(), q, 100)
+	cs, err := a.Store.SearchContacts(r.Context(), q, 100, viewer(r))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -119,6 +119,9 @@ func (a *API) listContacts(w http.ResponseWriter, r *http.Request) (int, any, er
 func (a *API) getContact(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.checkContactVisible(r, id); err != nil {
 		return 0, nil, err
 	}
 	c, err := a.Inbox.Contact(r.Context(), id)
@@ -155,6 +158,11 @@ func (a *API) mergeContact(w http.ResponseWriter, r *http.Request) (int, any, er
 	}
 	if from == id {
 		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "cannot merge a contact into itself").Because("merge_self")
+	}
+	for _, c := range []int64{id, from} {
+		if err := a.checkContactVisible(r, c); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := a.Inbox.MergeContacts(r.Context(), id, from); err != nil {
 		return 0, nil, err

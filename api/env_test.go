@@ -39,7 +39,8 @@ const adminPassword = "correct horse battery"
 
 func newEnv(t testing.TB, dialect string) *env {
 	t.Helper()
-	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error", BaseURL: "https://support.example.com"}
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error", BaseURL: "https://support.example.com",
+		AllowPrivateWebhooks: true} // webhook receivers are httptest servers
 	if dialect == store.Postgres {
 		cfg.DatabaseURL = storetest.PostgresDSN(t)
 	}

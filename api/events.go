@@ -158,7 +158,7 @@ func eventSchemas() map[string]any {
 	types := []any{inbox.EventTicketCreated, inbox.EventTicketUpdated, inbox.EventMessageCreated, inbox.EventMessageUpdated,
 		inbox.EventContactUpdated, inbox.EventSurveyAnswered, inbox.EventChannelsChanged, inbox.EventContactTyping, inbox.EventAgentTyping,
 		inbox.EventAgentViewing, inbox.EventVisitorPage, inbox.EventPresence, inbox.EventTeamUpdated, inbox.EventAgentUpdated,
-		inbox.EventSLAWarning, inbox.EventSLABreached, inbox.EventTicketSLA, inbox.EventTicketNoReply}
+		inbox.EventSLAWarning, inbox.EventSLABreached, inbox.EventTicketSLA, inbox.EventTicketNoReply, inbox.EventSLAPolicyUpdated}
 	return map[string]any{
 		"Event": map[string]any{
 			"type": "object", "required": []any{"type", "at"},

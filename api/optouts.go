@@ -23,6 +23,9 @@ func (a *API) listOptOuts(w http.ResponseWriter, r *http.Request) (int, any, err
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := a.checkContactVisible(r, id); err != nil {
+		return 0, nil, err
+	}
 	if _, err := a.Inbox.Contact(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
@@ -40,6 +43,9 @@ func (a *API) listOptOuts(w http.ResponseWriter, r *http.Request) (int, any, err
 func (a *API) setOptOut(w http.ResponseWriter, r *http.Request, out bool) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.checkContactVisible(r, id); err != nil {
 		return 0, nil, err
 	}
 	if _, err := a.Inbox.Contact(r.Context(), id); err != nil {

@@ -40,7 +40,14 @@ type SegmentBody struct {
 // refContact resolves the {id} of a contact route: a contact id, an email
 // address or an external user id (see inbox.Service.FindContact).
 func (a *API) refContact(r *http.Request) (*store.Contact, error) {
-	return a.Inbox.FindContact(r.Context(), r.PathValue("id"))
+	c, err := a.Inbox.FindContact(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkContactVisible(r, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func attributeDefJSON(d store.AttributeDef) map[string]any {
@@ -264,6 +271,9 @@ func (a *API) segmentContacts(w http.ResponseWriter, r *http.Request) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := a.visibleContacts(r, p); err != nil {
+		return 0, nil, err
+	}
 	return http.StatusOK, previewJSON(p), nil
 }
 
@@ -278,6 +288,9 @@ func (a *API) previewSegment(w http.ResponseWriter, r *http.Request) (int, any, 
 	}
 	p, err := a.Inbox.PreviewSegment(r.Context(), d, time.Now(), before, limit)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := a.visibleContacts(r, p); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, previewJSON(p), nil
@@ -321,4 +334,29 @@ func profileSchemas() map[string]any {
 		"SegmentList":      map[string]any{"type": "object", "properties": map[string]any{"items": map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/Segment"}}}},
 		"SegmentContacts":  contacts,
 	}
+}
+
+// visibleContacts drops from a segment's list the contacts the requesting
+// agent may not see (store.ContactVisibleTo). The count stays the
+// segment's: a number names nobody.
+func (a *API) visibleContacts(r *http.Request, p *inbox.SegmentPreview) error {
+	v := viewer(r)
+	if v == 0 || len(p.Contacts) == 0 {
+		return nil
+	}
+	if restricted, err := a.Store.AnyRestricted(r.Context()); err != nil || !restricted {
+		return err
+	}
+	kept := p.Contacts[:0]
+	for _, c := range p.Contacts {
+		ok, err := a.Store.CanSeeContact(r.Context(), v, c.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			kept = append(kept, c)
+		}
+	}
+	p.Contacts = kept
+	return nil
 }

@@ -42,8 +42,8 @@ type SLAPolicyBody struct {
 
 // TicketSLAJSON is a ticket's SLA: the policy applied, due times, breach
 // flags of this cycle, the soonest running due time, and each target's
-// state now (running, warning: near breach, breached; empty: stopped in
-// time).
+// state now (running, warning: near breach, breached, paused: pending or
+// snoozed; empty: stopped in time) and, while paused, since when.
 type TicketSLAJSON struct {
 	PolicyID              int64           `json:"policy_id"`
 	FirstResponseDueAt    *time.Time      `json:"first_response_due_at,omitempty"`
@@ -51,6 +51,7 @@ type TicketSLAJSON struct {
 	FirstResponseBreached bool            `json:"first_response_breached"`
 	ResolutionBreached    bool            `json:"resolution_breached"`
 	DueAt                 *time.Time      `json:"due_at,omitempty"`
+	PausedAt              *time.Time      `json:"paused_at,omitempty"`
 	State                 string          `json:"state"`
 	Targets               []SLATargetJSON `json:"targets"`
 }
@@ -68,7 +69,7 @@ func ticketSLA(t *store.Ticket, now time.Time) *TicketSLAJSON {
 		return nil
 	}
 	out := &TicketSLAJSON{PolicyID: derefInt(t.SLAPolicyID), FirstResponseDueAt: t.FirstResponseDueAt, ResolutionDueAt: t.ResolutionDueAt,
-		FirstResponseBreached: t.FirstResponseBreached, ResolutionBreached: t.ResolutionBreached, DueAt: t.SLADueAt,
+		FirstResponseBreached: t.FirstResponseBreached, ResolutionBreached: t.ResolutionBreached, DueAt: t.SLADueAt, PausedAt: t.SLAPausedAt,
 		State: inbox.SLABadge(t, now), Targets: []SLATargetJSON{}}
 	for _, st := range inbox.TicketSLA(t, now) {
 		out.Targets = append(out.Targets, SLATargetJSON{Target: st.Target, State: st.State, DueAt: st.DueAt})
@@ -159,7 +160,7 @@ func (a *API) deleteSLAPolicy(w http.ResponseWriter, r *http.Request) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := a.Store.DeleteSLAPolicy(r.Context(), id); err != nil {
+	if err := a.Inbox.DeleteSLAPolicy(r.Context(), id); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"ok": true}, nil
@@ -173,7 +174,7 @@ func slaSchemas() map[string]any {
 	priority := map[string]any{"type": "string", "enum": []any{"", store.PriorityLow, store.PriorityNormal, store.PriorityHigh, store.PriorityUrgent},
 		"description": "empty: any priority"}
 	target := map[string]any{"type": "string", "enum": []any{store.SLAFirstResponse, store.SLAResolution}}
-	state := map[string]any{"type": "string", "enum": []any{inbox.SLANone, inbox.SLARunning, inbox.SLAWarning, inbox.SLABreached}}
+	state := map[string]any{"type": "string", "enum": []any{inbox.SLANone, inbox.SLARunning, inbox.SLAWarning, inbox.SLABreached, inbox.SLAPaused}}
 	body := map[string]any{"name": str, "priority": priority,
 		"team_id":                map[string]any{"type": []any{"integer", "null"}, "description": "null: any team"},
 		"first_response_minutes": map[string]any{"type": "integer", "description": "business minutes of the ticket's team; 0: no target"},
@@ -191,11 +192,13 @@ func slaSchemas() map[string]any {
 		"SLAPolicy":     map[string]any{"type": "object", "properties": policy},
 		"SLAPolicyList": map[string]any{"type": "object", "properties": map[string]any{"items": map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/SLAPolicy"}}}},
 		"TicketSLA": map[string]any{"type": "object", "description": "A ticket's SLA (the ticket's sla field; absent when no policy applies). " +
-			"First response is measured once from creation; resolution restarts when the ticket is reopened.",
+			"First response is measured once from creation; resolution restarts when the ticket is reopened. Both clocks pause while the ticket is pending or snoozed " +
+			"(paused_at: since when); the pause's business time moves the due times later.",
 			"properties": map[string]any{"policy_id": i, "first_response_due_at": when, "resolution_due_at": when,
 				"first_response_breached": boolean, "resolution_breached": boolean,
-				"due_at": map[string]any{"type": "string", "format": "date-time", "description": "the soonest due time still running"},
-				"state":  state,
+				"due_at":    map[string]any{"type": "string", "format": "date-time", "description": "the soonest due time still running"},
+				"paused_at": map[string]any{"type": "string", "format": "date-time", "description": "when the clocks paused (pending or snoozed); absent while they run"},
+				"state":     state,
 				"targets": map[string]any{"type": "array", "items": map[string]any{"type": "object",
 					"properties": map[string]any{"target": target, "state": state, "due_at": when}}}}},
 		"SLAChanges": map[string]any{"type": "object", "required": []any{"target", "due_at"},

@@ -213,6 +213,24 @@ func viewer(r *http.Request) int64 {
 	return p.Agent.ID
 }
 
+// checkContactVisible answers 404 for a contact the requesting agent may
+// not see (every ticket of it in restricted teams they are not in), as if
+// it did not exist.
+func (a *API) checkContactVisible(r *http.Request, contactID int64) error {
+	v := viewer(r)
+	if v == 0 {
+		return nil
+	}
+	ok, err := a.Store.CanSeeContact(r.Context(), v, contactID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("api: contact %d: %w", contactID, store.ErrNotFound)
+	}
+	return nil
+}
+
 // checkVisible answers 404 for a ticket the requesting agent may not see
 // (a restricted team's ticket, for an agent outside the team), as if it did
 // not exist.

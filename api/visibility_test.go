@@ -120,9 +120,12 @@ func TestRestrictedTeamVisibility(t *testing.T) {
 				} `json:"contact"`
 			}
 			e.call("GET", "/api/v1/tickets/"+secret, e.admin, nil, 200, &full)
-			e.call("GET", fmt.Sprintf("/api/v1/contacts/%d", full.Contact.ID), kim, nil, 200, &contact)
-			if len(contact.Tickets) != 0 {
-				t.Fatalf("outsider sees the contact's tickets %+v", contact.Tickets)
+			// A contact known only from the secret ticket is hidden too
+			// (TestRestrictedContactVisibility has the rest).
+			e.call("GET", fmt.Sprintf("/api/v1/contacts/%d", full.Contact.ID), kim, nil, 404, nil)
+			e.call("GET", fmt.Sprintf("/api/v1/contacts/%d", full.Contact.ID), lee, nil, 200, &contact)
+			if len(contact.Tickets) != 1 {
+				t.Fatalf("member sees the contact's tickets %+v", contact.Tickets)
 			}
 
 			// The event stream: the outsider gets the public ticket's events, not the secret one's.
@@ -163,6 +166,116 @@ func TestRestrictedTeamVisibility(t *testing.T) {
 				}
 			}
 			t.Fatal("stream ended before the public ticket's event")
+		})
+	}
+}
+
+// TestRestrictedContactVisibility: a contact whose every ticket is in a
+// restricted team is hidden from agents outside it — the contact, its
+// profile, attribute edits, events, opt-outs, merges, the contact search
+// and segment lists answer 404 or leave it out — while members and admins see it; a
+// contact that also has a ticket outside the team stays visible.
+func TestRestrictedContactVisibility(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d)
+			e.apiChannel()
+			agent := func(email, name string) (int64, string) {
+				var a struct {
+					ID int64 `json:"id"`
+				}
+				e.call("POST", "/api/v1/agents", e.admin, map[string]any{"email": email, "name": name, "password": "a long password"}, 201, &a)
+				var login struct {
+					Token string `json:"token"`
+				}
+				e.call("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": "a long password"}, 200, &login)
+				return a.ID, login.Token
+			}
+			leeID, lee := agent("lee@example.com", "이멤버")
+			_, kim := agent("kim@example.com", "김외부")
+			var b2b teamOut
+			e.call("POST", "/api/v1/teams", e.admin, map[string]any{"name_ko": "기업고객", "name_en": "B2B", "restricted": true,
+				"channel_ids": []int64{e.chanID}, "member_ids": []int64{leeID}}, 201, &b2b)
+			secret := e.ingest(map[string]any{"external_id": "s1", "contact": map[string]any{"external_id": "corp", "name": "비밀상사"}, "text": "계약 단가 문의"})
+			both := e.ingest(map[string]any{"external_id": "s2", "contact": map[string]any{"external_id": "mixed", "name": "혼합고객"}, "text": "기업 문의"})
+			e.call("PATCH", "/api/v1/teams/"+fmt.Sprint(b2b.ID), e.admin, map[string]any{"channel_ids": []int64{}}, 200, nil)
+			e.ingest(map[string]any{"external_id": "p1", "thread_key": "other", "contact": map[string]any{"external_id": "mixed", "name": "혼합고객"}, "text": "배송 문의"})
+			contactOf := func(ticket string) int64 {
+				var full struct {
+					Contact struct {
+						ID int64 `json:"id"`
+					} `json:"contact"`
+				}
+				e.call("GET", "/api/v1/tickets/"+ticket, e.admin, nil, 200, &full)
+				return full.Contact.ID
+			}
+			hidden, mixed := contactOf(secret), contactOf(both)
+			if hidden == mixed {
+				t.Fatal("one contact for both customers")
+			}
+			search := func(token string) map[int64]bool {
+				var page struct {
+					Items []struct {
+						ID int64 `json:"id"`
+					} `json:"items"`
+				}
+				e.call("GET", "/api/v1/contacts?q=%EA%B3%A0%EA%B0%9D", token, nil, 200, &page) // "고객"
+				out := map[int64]bool{}
+				for _, it := range page.Items {
+					out[it.ID] = true
+				}
+				var all struct {
+					Items []struct {
+						ID int64 `json:"id"`
+					} `json:"items"`
+				}
+				e.call("GET", "/api/v1/contacts", token, nil, 200, &all)
+				for _, it := range all.Items {
+					out[it.ID] = true
+				}
+				return out
+			}
+			for _, c := range []struct {
+				who, token string
+				sees       bool
+			}{{"member", lee, true}, {"admin", e.admin, true}, {"outsider", kim, false}} {
+				t.Run(c.who, func(t *testing.T) {
+					want := 200
+					if !c.sees {
+						want = 404
+					}
+					h := fmt.Sprint(hidden)
+					e.call("GET", "/api/v1/contacts/"+h, c.token, nil, want, nil)
+					e.call("GET", "/api/v1/contacts/"+h+"/profile", c.token, nil, want, nil)
+					e.call("GET", "/api/v1/contacts/"+h+"/opt-outs", c.token, nil, want, nil)
+					if !c.sees {
+						e.call("PATCH", "/api/v1/contacts/"+h, c.token, map[string]any{"attributes": map[string]any{"name": "바꿈"}}, 404, nil)
+						e.call("POST", "/api/v1/contacts/"+h+"/events", c.token, map[string]any{"name": "viewed"}, 404, nil)
+						e.call("PUT", "/api/v1/contacts/"+h+"/opt-outs/marketing", c.token, nil, 404, nil)
+						e.call("POST", fmt.Sprintf("/api/v1/contacts/%d/merge", mixed), c.token, map[string]any{"from": h}, 404, nil)
+					}
+					// The customer with a ticket outside the team stays visible.
+					e.call("GET", fmt.Sprintf("/api/v1/contacts/%d/profile", mixed), c.token, nil, 200, nil)
+					got := search(c.token)
+					if got[hidden] != c.sees || !got[mixed] {
+						t.Fatalf("search sees hidden %v mixed %v, want %v true", got[hidden], got[mixed], c.sees)
+					}
+					// A segment of everyone lists them the same way.
+					var pv struct {
+						Items []struct {
+							ID int64 `json:"id"`
+						} `json:"items"`
+					}
+					e.call("POST", "/api/v1/segments/preview?limit=100", c.token, map[string]any{"match": "any", "conditions": []map[string]any{}}, 200, &pv)
+					listed := map[int64]bool{}
+					for _, it := range pv.Items {
+						listed[it.ID] = true
+					}
+					if listed[hidden] != c.sees || !listed[mixed] {
+						t.Fatalf("segment lists hidden %v mixed %v, want %v true", listed[hidden], listed[mixed], c.sees)
+					}
+				})
+			}
 		})
 	}
 }

@@ -195,6 +195,9 @@ type Visitors interface {
 	// the team queue, computed from the queue.
 	TicketQueuePlace(ctx context.Context, ticketID int64) (inbox.QueuePlace, error)
 	TeamQueue(ctx context.Context, teamID int64, limit int) ([]int64, error)
+	// QueuePace is how long one place in a team's queue takes lately, for
+	// the expected wait (ok false: not enough data to say).
+	QueuePace(ctx context.Context, teamID int64, at time.Time) (time.Duration, bool, error)
 }
 
 // Identifier is implemented by a Visitors that keeps customer profiles: a

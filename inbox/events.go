@@ -44,7 +44,8 @@ const (
 func Durable(typ string) bool {
 	switch typ {
 	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated,
-		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered, EventSLAWarning, EventSLABreached, EventTicketNoReply:
+		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered, EventSLAWarning, EventSLABreached, EventTicketNoReply,
+		EventSLAPolicyUpdated:
 		return true
 	}
 	return false

@@ -3,12 +3,14 @@ package inbox
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -103,6 +105,12 @@ func (s *Service) changeAgent(ctx context.Context, agentID int64, fn func(*store
 // and returns how many it assigned. It does nothing for a team without
 // auto-assignment.
 //
+// Business hours: a team with weekly hours assigns only while they are
+// open (Options.Now's clock); outside them its tickets wait in the queue,
+// and a durable job (JobTeamOpens, one per team and opening, scheduled
+// with the first ticket that waits for it) drains the queue when they
+// open. A team without weekly hours is always open.
+//
 // Fairness: the member with the fewest open tickets that count against the
 // cap is chosen; ties go to the one assigned least recently (never
 // assigned first), then the lowest id.
@@ -175,6 +183,16 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok, again bool,
 		}
 		if len(head) == 0 {
 			return nil
+		}
+		if hs := OpenAt(team.Hours, s.clock()); !hs.Open {
+			if hs.NextOpen != nil && s.routingSched != nil {
+				spec := jobs.Spec{Kind: JobTeamOpens, Key: fmt.Sprintf("team:%d:opens:%d", teamID, hs.NextOpen.Unix()),
+					Due: *hs.NextOpen, Payload: teamOpensJob{TeamID: teamID}}
+				if _, err := s.routingSched.ScheduleTx(tx, spec); err != nil {
+					return err
+				}
+			}
+			return nil // closed: the ticket waits for the opening
 		}
 		var members []store.Agent
 		if err := tx.Select("id", "name", "chat_cap", "last_assigned_at").
@@ -381,6 +399,33 @@ func (s *Service) AgentLoads(ctx context.Context) (map[int64]int64, error) {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
 	return out, nil
+}
+
+// JobTeamOpens drains a team's queue when its business hours open.
+const JobTeamOpens = "routing.team_opens"
+
+type teamOpensJob struct {
+	TeamID int64 `json:"team_id"`
+}
+
+// EnableRoutingHours registers JobTeamOpens on sched, so queues that waited
+// outside business hours drain when the hours open. Call it once, before
+// sched.Run. (Without it, such a queue drains at the next event that
+// concerns the team: an arrival, a resolution, an agent coming online.)
+func (s *Service) EnableRoutingHours(sched *jobs.Scheduler) {
+	s.routingSched = sched
+	sched.Handle(JobTeamOpens, func(ctx context.Context, j *jobs.Job) error {
+		var p teamOpensJob
+		if err := j.Decode(&p); err != nil {
+			return jobs.Permanent(err)
+		}
+		// Still closed (hours edited since): the drain schedules the next
+		// opening itself.
+		if _, err := s.DrainTeam(ctx, p.TeamID); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
 }
 
 // Routing returns the durable consumer that runs auto-assignment: every

@@ -37,6 +37,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
@@ -111,8 +112,8 @@ type Options struct {
 	// ContactFallback is the word a saved reply sent by a rule puts for
 	// {{contact.name}} when the customer gave no name (default "고객").
 	ContactFallback string
-	// Now is the clock the bot reads business hours with (default
-	// time.Now); tests set a fixed moment.
+	// Now is the clock the bot and auto-assignment read business hours
+	// with (default time.Now); tests set a fixed moment.
 	Now func() time.Time
 }
 
@@ -148,8 +149,9 @@ type Service struct {
 	ruleHooks       ruleHooks
 	contactFallback string
 	// campaigns is set by EnableCampaigns.
-	campaigns *Campaigns
-	clock     func() time.Time // Options.Now
+	campaigns    *Campaigns
+	clock        func() time.Time // Options.Now
+	routingSched *jobs.Scheduler  // EnableRoutingHours
 }
 
 // New returns a Service over st.

@@ -59,6 +59,11 @@ type Config struct {
 	// deletes older ones (HANBOX_AUDIT_RETENTION, a Go duration, default
 	// 8760h = 365 days; 0 keeps them for ever).
 	AuditRetention time.Duration
+	// AllowPrivateWebhooks lets rule and event webhooks reach loopback,
+	// private and link-local addresses (a receiver on this host or LAN;
+	// tests): HANBOX_WEBHOOK_ALLOW_PRIVATE=true. Off, such targets are
+	// refused (see package egress).
+	AllowPrivateWebhooks bool
 }
 
 // envOrFile reads name, or the file named by name_FILE.
@@ -139,9 +144,17 @@ func LoadConfig(fs *flag.FlagSet, args []string) (Config, error) {
 	if c.ImportMaxRows, err = envInt("HANBOX_IMPORT_MAX_ROWS", 200_000); err != nil {
 		return c, err
 	}
+	switch v := envDefault("HANBOX_WEBHOOK_ALLOW_PRIVATE", "false"); v {
+	case "true", "1", "yes":
+		c.AllowPrivateWebhooks = true
+	case "false", "0", "no":
+	default:
+		return c, fmt.Errorf("config: HANBOX_WEBHOOK_ALLOW_PRIVATE=%q: want true or false", v)
+	}
 	if fs != nil {
 		fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit entries are kept; 0 keeps them for ever (HANBOX_AUDIT_RETENTION)")
 		fs.IntVar(&c.ImportMaxRows, "import-max-rows", c.ImportMaxRows, "most data rows of one contact CSV import (HANBOX_IMPORT_MAX_ROWS)")
+		fs.BoolVar(&c.AllowPrivateWebhooks, "webhook-allow-private", c.AllowPrivateWebhooks, "let webhooks reach loopback and private addresses (HANBOX_WEBHOOK_ALLOW_PRIVATE)")
 		fs.DurationVar(&c.AwayAfter, "away-after", c.AwayAfter, "an online agent with no open inbox this long becomes away (HANBOX_AWAY_AFTER)")
 		fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (HANBOX_ADDR)")
 		fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (HANBOX_DATA)")

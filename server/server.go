@@ -19,6 +19,7 @@ import (
 	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
+	"github.com/hanbox/hanbox/egress"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/kb"
@@ -111,6 +112,9 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// Queues that waited outside a team's business hours drain when they
+	// open, from a durable job.
+	svc.EnableRoutingHours(sched)
 	// Reports keep every status change (resolutions, reopenings, backlog)
 	// and recount the hours of new messages.
 	for _, c := range []inbox.Consumer{report.StatusConsumer(st), report.MessageConsumer(st)} {
@@ -147,7 +151,10 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		return nil, err
 	}
 	// Event webhooks: a durable consumer queues deliveries, jobs send them.
-	hooks := webhook.New(st, svc, sched, webhook.Options{Logger: log})
+	// Admins' URLs are called through a client that refuses this host's
+	// and its networks' addresses unless allowed.
+	hooks := webhook.New(st, svc, sched, webhook.Options{Logger: log,
+		Client: egress.Client(egress.Options{Timeout: 10 * time.Second, AllowPrivate: cfg.AllowPrivateWebhooks})})
 	if err := hooks.Enable(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -175,6 +182,8 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, NPS: nps, Campaigns: campaigns, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
+	// Rule webhooks: the same guard.
+	s.Dispatch.HTTPClient = egress.Client(egress.Options{Timeout: 60 * time.Second, AllowPrivate: cfg.AllowPrivateWebhooks})
 	s.Consume.Drain = cfg.ShutdownTimeout
 	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows, Campaigns: campaigns})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {

@@ -144,6 +144,11 @@ type Ticket struct {
 	FirstResponseBreached bool       `gorm:"not null;default:false"`
 	ResolutionBreached    bool       `gorm:"not null;default:false"`
 	SLADueAt              *time.Time `gorm:"column:sla_due_at"`
+	// SLAPausedAt is when the SLA clocks paused (the ticket went pending or
+	// snoozed), nil while they run; SLAPauses are the finished pauses that
+	// still count for a running target.
+	SLAPausedAt *time.Time `gorm:"column:sla_paused_at"`
+	SLAPauses   SLAPauses  `gorm:"column:sla_pauses;type:text;not null;default:'[]'"`
 
 	Contact *Contact    `gorm:"foreignKey:ContactID"`
 	Tags    []TicketTag `gorm:"foreignKey:TicketID"`

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -101,7 +103,11 @@ func (s *Store) GetSLAPolicy(ctx context.Context, id int64) (*SLAPolicy, error) 
 // SaveSLAPolicy creates p (ID 0) or replaces the stored policy of p.ID
 // (ErrNotFound when it does not exist).
 func (s *Store) SaveSLAPolicy(ctx context.Context, p *SLAPolicy) error {
-	db := s.DB.WithContext(ctx)
+	return SaveSLAPolicyTx(s.DB.WithContext(ctx), p)
+}
+
+// SaveSLAPolicyTx is SaveSLAPolicy inside db (a transaction).
+func SaveSLAPolicyTx(db *gorm.DB, p *SLAPolicy) error {
 	ts := time.Now().UTC().Truncate(time.Microsecond)
 	p.UpdatedAt = ts
 	if p.ID == 0 {
@@ -126,14 +132,58 @@ func (s *Store) SaveSLAPolicy(ctx context.Context, p *SLAPolicy) error {
 }
 
 // DeleteSLAPolicy removes a policy. Tickets it was applied to keep their
-// due times until they next change.
+// due times until they next change (inbox.Service.DeleteSLAPolicy also
+// recomputes the running SLAs).
 func (s *Store) DeleteSLAPolicy(ctx context.Context, id int64) error {
-	res := s.DB.WithContext(ctx).Delete(&SLAPolicy{}, id)
+	return DeleteSLAPolicyTx(s.DB.WithContext(ctx), id)
+}
+
+// DeleteSLAPolicyTx is DeleteSLAPolicy inside db (a transaction).
+func DeleteSLAPolicyTx(db *gorm.DB, id int64) error {
+	res := db.Delete(&SLAPolicy{}, id)
 	if res.Error != nil {
 		return fmt.Errorf("store: delete sla policy %d: %w", id, res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: delete sla policy %d: %w", id, ErrNotFound)
 	}
+	return nil
+}
+
+// SLAPause is one finished pause of a ticket's SLA clocks, [From, To).
+type SLAPause struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// SLAPauses are a ticket's finished SLA pauses, oldest first, kept in a
+// JSON text column.
+type SLAPauses []SLAPause
+
+// Value implements driver.Valuer.
+func (p SLAPauses) Value() (driver.Value, error) {
+	if len(p) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal([]SLAPause(p))
+	if err != nil {
+		return nil, fmt.Errorf("store: encode sla pauses: %w", err)
+	}
+	return string(b), nil
+}
+
+// Scan implements sql.Scanner.
+func (p *SLAPauses) Scan(src any) error {
+	b, err := jsonBytes(src, "sla pauses")
+	if err != nil {
+		return err
+	}
+	var out SLAPauses
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			return fmt.Errorf("store: decode sla pauses: %w", err)
+		}
+	}
+	*p = out
 	return nil
 }

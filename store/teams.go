@@ -127,6 +127,24 @@ func (s *Store) CanSee(ctx context.Context, agentID, ticketID int64) (bool, erro
 	return n > 0, nil
 }
 
+// ContactVisibleTo is the condition (one parameter: the agent's id) under
+// which a contact is visible to a non-admin agent: it has no ticket, or at
+// least one of its tickets is visible (VisibleTo). A contact whose every
+// ticket belongs to restricted teams the agent is not in is hidden, and
+// with it its profile, attributes and events.
+const ContactVisibleTo = `(NOT EXISTS (SELECT 1 FROM tickets WHERE tickets.contact_id = contacts.id)
+	OR EXISTS (SELECT 1 FROM tickets WHERE tickets.contact_id = contacts.id AND ` + VisibleTo + `))`
+
+// CanSeeContact reports whether agent (not an admin) may see contact id;
+// false for a contact that does not exist.
+func (s *Store) CanSeeContact(ctx context.Context, agentID, contactID int64) (bool, error) {
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&Contact{}).Where("contacts.id = ?", contactID).Where(ContactVisibleTo, agentID).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("store: can agent %d see contact %d: %w", agentID, contactID, err)
+	}
+	return n > 0, nil
+}
+
 // AnyRestricted reports whether any team restricts its tickets, so callers
 // can skip per-ticket checks when none does.
 func (s *Store) AnyRestricted(ctx context.Context) (bool, error) {

@@ -114,7 +114,8 @@ func (h *hookRecorder) texts() []string {
 
 func newEnv(t testing.TB, dialect string) *testEnv {
 	t.Helper()
-	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "warn", BaseURL: "https://support.example.com"}
+	cfg := server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "warn", BaseURL: "https://support.example.com",
+		AllowPrivateWebhooks: true} // webhook receivers are httptest servers
 	if dialect == store.Postgres {
 		cfg.DatabaseURL = storetest.PostgresDSN(t)
 	}

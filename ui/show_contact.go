@@ -52,6 +52,17 @@ func (h *handler) showContact(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		h.fail(w, r, p, "contact", inbox.ErrNotFound)
 		return
 	}
+	if v := viewerOf(p); v != 0 {
+		// A contact known only from restricted tickets is not there for
+		// agents outside those teams.
+		if ok, err := h.s.Store.CanSeeContact(ctx, v, id); err != nil || !ok {
+			if err == nil {
+				err = inbox.ErrNotFound
+			}
+			h.fail(w, r, p, "contact", err)
+			return
+		}
+	}
 	prof, err := h.s.Inbox.ContactProfile(ctx, id, 200)
 	if err != nil {
 		h.fail(w, r, p, "contact profile", err)

@@ -347,6 +347,13 @@ func systemText(pg *page, text string, meta store.JSONMap) string {
 }
 
 func systemLine(pg *page, text string, meta store.JSONMap) string {
+	if ev, target, _ := inbox.SLALineFromMeta(meta); ev != "" {
+		key := map[string]string{"warning": "sys.slaWarning", "breached": "sys.slaBreached", "met": "sys.slaMet",
+			"paused": "sys.slaPaused", "resumed": "sys.slaResumed"}[ev]
+		if key != "" {
+			return strings.ReplaceAll(pg.Tr(key), "{target}", pg.Tr("sla.target."+target))
+		}
+	}
 	switch meta.String("rule_action") {
 	case inbox.ActNotifySlack:
 		return pg.Tr("sys.ruleSlack")

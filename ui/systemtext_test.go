@@ -23,6 +23,11 @@ func TestSystemTextSaysWhichTagsChanged(t *testing.T) {
 		{en, "tags: vip, refund", meta, "Tags added: #refund · Tags removed: #late"},
 		{ko, "status:resolved, tags", nil, "상태 → 해결됨 · 태그 변경"},
 		{ko, "status: open → resolved, subject", nil, "상태 → 해결됨 · 제목 변경"},
+		{ko, "SLA breached: first response", store.JSONMap{"sla": map[string]any{"event": "breached", "target": "first_response"}}, "SLA 위반: 첫 응답"},
+		{en, "SLA met: resolution", store.JSONMap{"sla": map[string]any{"event": "met", "target": "resolution"}}, "SLA met: resolution"},
+		{ko, "SLA warning: resolution", store.JSONMap{"sla": map[string]any{"event": "warning", "target": "resolution"}}, "SLA 임박: 해결"},
+		{ko, "SLA paused", store.JSONMap{"sla": map[string]any{"event": "paused"}}, "SLA 일시 정지 (대기 또는 스누즈 동안 시간이 멈춤)"},
+		{en, "SLA resumed", store.JSONMap{"sla": map[string]any{"event": "resumed"}}, "SLA resumed (due times moved later by the pause)"},
 	}
 	for _, c := range cases {
 		if got := systemText(c.pg, c.text, c.meta); got != c.want {

@@ -116,6 +116,11 @@ func testBrowserTeamsAndStatus(t *testing.T, dialect string) {
 		t.Fatalf("stored availability %q, %v", a.Availability, err)
 	}
 
+	// Auto-assignment keeps business hours (a closed team's tickets wait,
+	// see inbox's TestAssignmentWaitsForBusinessHours): open the team
+	// around the clock so the next ticket is assigned whatever the time.
+	e.call("PATCH", fmt.Sprintf("/api/v1/teams/%d", tm.ID), e.adminTok, map[string]any{"business_hours": map[string]any{"time_zone": "Asia/Seoul", "weekly": map[string]any{}}}, http.StatusOK, nil)
+
 	// A new ticket on the team's channel is the agent's, live in "Mine".
 	agent.do("mine", chromedp.Navigate(e.ts.URL+"/tickets?view=mine"), chromedp.WaitVisible(chromedp.ID("ticket-list")))
 	agent.waitLive()

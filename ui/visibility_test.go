@@ -12,7 +12,8 @@ import (
 
 // TestRestrictedTeamPages: an agent outside a restricted team does not see
 // its tickets in the inbox (lists, search, the ticket page, a message's
-// body); a member does.
+// body, the contact page of a customer known only from its tickets); a
+// member does.
 func TestRestrictedTeamPages(t *testing.T) {
 	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
@@ -32,6 +33,9 @@ func TestRestrictedTeamPages(t *testing.T) {
 				Messages []struct {
 					ID int64 `json:"id"`
 				} `json:"messages"`
+				Contact struct {
+					ID int64 `json:"id"`
+				} `json:"contact"`
 			}
 			e.call("GET", "/api/v1/tickets/"+secret, lee, nil, http.StatusOK, &tk)
 			for _, c := range []struct {
@@ -53,6 +57,10 @@ func TestRestrictedTeamPages(t *testing.T) {
 				}
 				if resp, _ := e.get("/messages/"+itoa(tk.Messages[0].ID)+"/body", c.session); resp.StatusCode != want {
 					t.Fatalf("%s opens a message body: %d, want %d", c.who, resp.StatusCode, want)
+				}
+				// The contact known only from the secret ticket, and its profile.
+				if resp, body := e.get("/contacts/"+itoa(tk.Contact.ID), c.session); resp.StatusCode != want || !c.sees && strings.Contains(body, "비밀상사") {
+					t.Fatalf("%s opens the contact: %d, want %d", c.who, resp.StatusCode, want)
 				}
 			}
 		})

@@ -54,6 +54,10 @@ type frame struct {
 	// Position is a "queue" frame's place in the team queue (0: no longer
 	// waiting).
 	Position *int `json:"position,omitempty"`
+	// WaitSeconds is a "queue" frame's expected wait for an answer, from
+	// the team's recent pace (inbox.QueuePace); absent when there is not
+	// enough data to say.
+	WaitSeconds int64 `json:"wait_seconds,omitempty"`
 	// Survey is the rating card on a survey request (server frames) or the
 	// answer (a client "survey" frame: id, score, and Text as the comment).
 	Survey *surveyJSON `json:"survey,omitempty"`
@@ -260,8 +264,10 @@ type conversation struct {
 	LastAt      time.Time `json:"last_message_at"`
 	// QueuePosition is the conversation's place in its team's queue (1:
 	// next), while it waits for an agent; 0 otherwise.
-	QueuePosition int      `json:"queue_position,omitempty"`
-	keys          []string // this identity's chat keys, for currentConversation
+	QueuePosition int `json:"queue_position,omitempty"`
+	// QueueWaitSeconds is the expected wait at that place (0: unknown).
+	QueueWaitSeconds int64    `json:"queue_wait_seconds,omitempty"`
+	keys             []string // this identity's chat keys, for currentConversation
 }
 
 // conversationID is the id frames carry for the conversation of a ticket.
@@ -385,6 +391,7 @@ func (c *Channel) queuePositions(ctx context.Context, convs []conversation) {
 			continue
 		}
 		convs[i].QueuePosition = p.Position
+		convs[i].QueueWaitSeconds = int64(p.Wait / time.Second)
 	}
 }
 
@@ -403,13 +410,13 @@ func (c *Channel) onQueueMoved(ctx context.Context, e inbox.Event) {
 	if err != nil {
 		return
 	}
-	send := func(ticketID int64, pos int) { c.sendQueuePlace(ctx, ticketID, pos) }
+	send := func(ticketID int64, pos int, wait time.Duration) { c.sendQueuePlace(ctx, ticketID, pos, wait) }
 	teams := []int64{place.TeamID}
 	if ch := e.Changes; ch != nil && ch.TeamID != nil && ch.TeamID.Old != 0 && ch.TeamID.Old != place.TeamID {
 		teams = append(teams, ch.TeamID.Old) // it left that queue
 	}
 	if place.Position == 0 {
-		send(e.TicketID, 0)
+		send(e.TicketID, 0, 0)
 	}
 	for _, team := range teams {
 		if team == 0 {
@@ -420,8 +427,17 @@ func (c *Channel) onQueueMoved(ctx context.Context, e inbox.Event) {
 			c.log.Warn("widget: team queue", "team_id", team, "err", err)
 			continue
 		}
+		// One pace per team for all its places.
+		gap, paced, err := c.svc.QueuePace(ctx, team, c.now())
+		if err != nil {
+			c.log.Warn("widget: queue pace", "team_id", team, "err", err)
+		}
 		for i, id := range ids {
-			send(id, i+1)
+			var wait time.Duration
+			if paced {
+				wait = inbox.QueueWait(i+1, gap)
+			}
+			send(id, i+1, wait)
 		}
 	}
 }
@@ -437,11 +453,11 @@ func queueMoved(e inbox.Event) bool {
 
 // sendQueuePlace tells the connected visitors of a ticket its place in the
 // team queue (0: no longer waiting).
-func (c *Channel) sendQueuePlace(ctx context.Context, ticketID int64, pos int) {
+func (c *Channel) sendQueuePlace(ctx context.Context, ticketID int64, pos int, wait time.Duration) {
 	contactID := c.ticketContactID(ctx, ticketID)
 	if contactID == 0 || !c.hub.hasContact(contactID) {
 		return
 	}
-	f := frame{Type: "queue", Conversation: conversationID(ticketID + inbox.TicketNumberBase), Position: &pos}
+	f := frame{Type: "queue", Conversation: conversationID(ticketID + inbox.TicketNumberBase), Position: &pos, WaitSeconds: int64(wait / time.Second)}
 	c.hub.broadcast(ctx, contactID, f, reach{ticketID: ticketID})
 }

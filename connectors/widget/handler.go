@@ -664,7 +664,7 @@ func (c *Channel) postMessage(ctx context.Context, cl *claims, f *frame) (frame,
 		// The ticket.created event may have passed before this visitor was
 		// allowed its ticket: tell them their place now.
 		if p, err := c.svc.TicketQueuePlace(ctx, res.TicketID); err == nil && p.Position > 0 {
-			c.sendQueuePlace(ctx, res.TicketID, p.Position)
+			c.sendQueuePlace(ctx, res.TicketID, p.Position, p.Wait)
 		}
 	}
 	if !cl.EmailVerified && cl.Email != "" && res.NewTicket {

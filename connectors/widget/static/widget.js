@@ -39,6 +39,7 @@
       helpYes: 'Yes, thanks', helpNo: 'No, chat with us', helpGlad: 'Glad it helped!', helpAbout: 'About: {t}', helpDrop: 'Remove',
       badEmail: 'That does not look like an email address.', uploadAgain: 'A file could not be attached; please upload it again.',
       notSent: 'This message could not be sent.', queued: 'You are number {n} in the queue.',
+      queuedWait: 'You are number {n} in the queue; an agent should answer {t}.',
       st_open: 'Open', st_pending: 'Waiting for you', st_snoozed: 'Open', st_resolved: 'Resolved', st_closed: 'Closed'
     },
     ko: {
@@ -62,6 +63,7 @@
       helpYes: '네, 해결됐어요', helpNo: '아니요, 상담할래요', helpGlad: '도움이 되어 기쁩니다!', helpAbout: '읽던 문서: {t}', helpDrop: '빼기',
       badEmail: '이메일 주소 형식이 아닙니다.', uploadAgain: '파일을 첨부하지 못했습니다. 다시 올려 주세요.',
       notSent: '이 메시지를 보낼 수 없습니다.', queued: '대기 순서: {n}번째입니다.',
+      queuedWait: '대기 순서: {n}번째입니다. {t} 상담원이 답변할 예정입니다.',
       st_open: '진행 중', st_pending: '답변 대기', st_snoozed: '진행 중', st_resolved: '해결됨', st_closed: '종료됨'
     }
   };
@@ -76,6 +78,9 @@
     // Places of waiting conversations in their team queue, by id (from the
     // session and "queue" frames; 0: not waiting).
     queue: {},
+    // Expected waits of those conversations in seconds (0: not enough data
+    // to say; the server computes them from the team's recent pace).
+    wait: {},
     // Cross-channel history (a verified customer): conversations by id, the
     // one shown (null: every message in one stream, 'new': a new one).
     multi: false, convs: {}, conv: null
@@ -591,7 +596,7 @@
       case 'read': S.readAt = Date.parse(f.at) || Date.now(); refreshStatuses(); break;
       case 'error': if (f.code === 'survey_closed') showNotice(S.t.rateClosed); else onSendError(f); break;
       case 'survey_thanks': onSurveyThanks(f); break;
-      case 'queue': S.queue[f.conversation_id] = f.position || 0; renderStatus(); break;
+      case 'queue': S.queue[f.conversation_id] = f.position || 0; S.wait[f.conversation_id] = f.wait_seconds || 0; renderStatus(); break;
     }
   }
   function startPolling() {
@@ -659,7 +664,7 @@
   function loadHistory(s) {
     var all = s.conversations || [];
     S.convs = {};
-    for (var c = 0; c < all.length; c++) { S.convs[all[c].id] = all[c]; S.queue[all[c].id] = all[c].queue_position || 0; }
+    for (var c = 0; c < all.length; c++) { S.convs[all[c].id] = all[c]; S.queue[all[c].id] = all[c].queue_position || 0; S.wait[all[c].id] = all[c].queue_wait_seconds || 0; }
     // A verified customer with history beyond one chat gets the list of
     // their conversations on every channel; everyone else one stream.
     S.multi = !!(s.contact && s.contact.verified) && (all.length > 1 || all.some(function (cv) { return cv.channel !== 'widget'; }));
@@ -691,12 +696,14 @@
   function offHours() { var h = S.session.office_hours || {}; return h.enabled && !h.open; }
   // queuePlace is the shown conversation's place in the team queue (in one
   // stream: the newest waiting conversation's), 0 when it is not waiting.
-  function queuePlace() {
-    if (S.conv) return S.queue[S.conv] || 0;
-    if (S.multi) return 0;
-    var best = 0, bestId = -1;
-    for (var id in S.queue) if (S.queue[id] > 0 && Number(id) > bestId) { best = S.queue[id]; bestId = Number(id); }
-    return best;
+  function queuePlace() { var id = queueConv(); return id === null ? 0 : S.queue[id] || 0; }
+  // queueConv is the id of the conversation queuePlace speaks of (null: none).
+  function queueConv() {
+    if (S.conv) return S.conv;
+    if (S.multi) return null;
+    var bestId = -1;
+    for (var id in S.queue) if (S.queue[id] > 0 && Number(id) > bestId) bestId = Number(id);
+    return bestId < 0 ? null : String(bestId);
   }
   function renderStatus() {
     var s = S.session, h = s.office_hours || {}, parts = [];
@@ -704,7 +711,8 @@
       parts.push(S.t.away);
       if (h.next_open) parts.push(fmt(S.t.backAt, { t: whenText(h.next_open) }));
     } else if (queuePlace() > 0) {
-      parts.push(fmt(S.t.queued, { n: queuePlace() }));
+      var wait = S.wait[queueConv()] || 0;
+      parts.push(wait ? fmt(S.t.queuedWait, { n: queuePlace(), t: replyText(wait) }) : fmt(S.t.queued, { n: queuePlace() }));
     } else if (s.expected_reply_seconds) {
       parts.push(fmt(S.t.replyIn, { t: replyText(s.expected_reply_seconds) }));
     }
