@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hanbox/hanbox/assist"
 	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
@@ -59,6 +60,9 @@ type Options struct {
 	Reports *report.Service
 	// NPS holds the NPS survey definitions; nil: the NPS endpoints answer 503.
 	NPS *inbox.NPS
+	// Assist drafts replies and holds the generative-answers settings;
+	// nil: one over Store, KB and Inbox.
+	Assist *assist.Service
 }
 
 // API serves /api/v1.
@@ -77,6 +81,9 @@ func New(o Options) *API {
 	}
 	if o.KB == nil {
 		o.KB = kb.New(o.Store)
+	}
+	if o.Assist == nil {
+		o.Assist = assist.New(o.Store, o.KB, o.Inbox, o.BaseURL)
 	}
 	if o.Reports == nil {
 		o.Reports = report.New(o.Store)

@@ -69,6 +69,7 @@ func (a *API) OpenAPI() map[string]any {
 		reportSchemas(),
 		optOutSchemas(),
 		npsSchemas(),
+		assistSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

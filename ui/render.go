@@ -25,7 +25,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "bot", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports", "surveys"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "bot", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports", "surveys", "assist"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{

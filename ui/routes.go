@@ -58,6 +58,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /admin/sla", h.admin(h.showSLA))
 	handle("GET /admin/rules", h.admin(h.showRules))
 	handle("GET /admin/bot", h.admin(h.showBot))
+	handle("GET /admin/assist", h.admin(h.showAssist))
 	handle("GET /admin/saved-replies", h.admin(h.showSavedReplies))
 	handle("GET /admin/quarantine", h.admin(h.showQuarantine))
 	handle("GET /admin/deliveries", h.admin(h.showDeliveries))

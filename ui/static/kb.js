@@ -110,3 +110,59 @@ export function initComposerLink() {
     ta.focus();
   });
 }
+
+// initComposerDraft wires "draft a reply": the provider drafts from the
+// retrieved articles and this conversation; the draft goes into the
+// composer (never sent by itself) with the articles it cites listed below
+// it. When there is no draft the reason and the retrieved articles show
+// instead, each insertable as a link.
+export function initComposerDraft() {
+  const btn = $('ai-draft');
+  if (!btn) return;
+  const box = $('ai-draft-result');
+  const status = $('ai-draft-status');
+  const list = $('ai-draft-sources');
+  const ticket = (boot.ticket || {}).id;
+  const label = btn.textContent;
+  const item = (c) => el('li', {}, el('a', { href: c.url, target: '_blank', rel: 'noopener', text: c.title, 'data-article': String(c.id) }), ' ',
+    el('button', { type: 'button', class: 'linkish small', 'data-draft-insert': c.url, 'data-title': c.title, text: t('kb.insertLink') }));
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    btn.textContent = t('assist.drafting');
+    box.dataset.state = 'busy';
+    try {
+      const res = await api('POST', '/tickets/' + encodeURIComponent(ticket) + '/draft');
+      box.hidden = false;
+      if (res.text) {
+        const ta = $('body');
+        ta.value = ta.value.trim() ? ta.value.replace(/\s*$/, '\n\n') + res.text : res.text;
+        ta.dispatchEvent(new Event('input', { bubbles: true }));
+        status.textContent = t('assist.drafted');
+        list.replaceChildren(...res.citations.map(item));
+        box.dataset.state = 'drafted';
+        ta.focus();
+      } else {
+        status.textContent = t('draftwhy.' + res.fallback);
+        list.replaceChildren(...(res.suggestions || []).map(item));
+        box.dataset.state = 'fallback';
+        box.dataset.fallback = res.fallback;
+      }
+    } catch (err) {
+      box.hidden = false;
+      status.textContent = err.message;
+      list.replaceChildren();
+      box.dataset.state = 'error';
+    } finally {
+      btn.disabled = false;
+      btn.textContent = label;
+    }
+  });
+  list.addEventListener('click', (e) => {
+    const b = e.target.closest('[data-draft-insert]');
+    if (!b) return;
+    const ta = $('body');
+    const sep = ta.value && !ta.value.endsWith('\n') ? '\n' : '';
+    ta.value = ta.value + sep + b.dataset.title + ': ' + b.dataset.draftInsert;
+    ta.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
