@@ -170,8 +170,8 @@ func (a *API) publicKBArticle(w http.ResponseWriter, r *http.Request) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
-	ar, err := a.KB.Get(r.Context(), id)
-	if err != nil || ar.Status != store.KBPublished {
+	ar, err := a.KB.PublicArticle(r.Context(), id)
+	if err != nil {
 		return 0, nil, errf(http.StatusNotFound, "not_found", "no such article")
 	}
 	return http.StatusOK, map[string]any{"id": ar.ID, "title": ar.Title, "locale": ar.Locale, "category": ar.Category,
@@ -220,4 +220,59 @@ func (a *API) previewKB(w http.ResponseWriter, r *http.Request) (int, any, error
 		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "body is longer than %d bytes", kb.MaxBody).Because("too_long").With("field", "body").With("max", kb.MaxBody)
 	}
 	return http.StatusOK, map[string]string{"html": string(a.KB.Render(b.Body))}, nil
+}
+
+// HelpSettingsBody restricts the public help center to categories.
+type HelpSettingsBody struct {
+	Restricted bool     `json:"restricted"`
+	Categories []string `json:"categories"`
+}
+
+// helpSettingsJSON is the restriction and every category articles have.
+func (a *API) helpSettingsJSON(r *http.Request) (map[string]any, error) {
+	h, err := a.Store.HelpSettingsOf(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	all, err := a.Store.KBCategories(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	if all == nil {
+		all = []string{}
+	}
+	return map[string]any{"restricted": h.Restricted, "categories": h.List(), "all_categories": all}, nil
+}
+
+func (a *API) getHelpSettings(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	out, err := a.helpSettingsJSON(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) putHelpSettings(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	var b HelpSettingsBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	if err := a.KB.SetPublicCategories(r.Context(), b.Restricted, b.Categories); err != nil {
+		return 0, nil, err
+	}
+	out, err := a.helpSettingsJSON(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func helpSchemas() map[string]any {
+	list := map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
+	b := map[string]any{"type": "boolean", "description": "true: only the listed categories are public (on /help, in the sitemap, public suggest and search, the widget, the bot)"}
+	return map[string]any{
+		"HelpSettingsBody": map[string]any{"type": "object", "properties": map[string]any{"restricted": b, "categories": list}},
+		"HelpSettings": map[string]any{"type": "object", "properties": map[string]any{"restricted": b, "categories": list,
+			"all_categories": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "every category articles have"}}},
+	}
 }

@@ -70,6 +70,7 @@ func (a *API) OpenAPI() map[string]any {
 		optOutSchemas(),
 		npsSchemas(),
 		assistSchemas(),
+		helpSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

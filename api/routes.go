@@ -131,6 +131,8 @@ func (a *API) routes() []route {
 		{"GET", "/kb/search", authAgent, "Search articles (q, locale, limit); every word must match, Korean particles allowed (\"배송\" finds \"배송이\"); title matches first, then the most recently updated", "", "KBHitList", a.searchKB},
 		{"GET", "/kb/public/{id}", authNone, "A published article for anyone (the widget's help tab): title, sanitized HTML, help-center URL; drafts are 404; rate-limited per address", "", "KBPublicArticle", a.publicKBArticle},
 		{"GET", "/kb/self-served", authAgent, "Help visits that ended self-served (the visitor said an article answered their question): count and per-article counts, between from and to", "", "SelfServedCounts", a.selfServed},
+		{"GET", "/kb/help-settings", authAdmin, "The help center's category restriction: restricted, categories (the public ones), all_categories", "", "HelpSettings", a.getHelpSettings},
+		{"PUT", "/kb/help-settings", authAdmin, "Restrict the public help center to chosen categories (restricted false: every category is public); articles of other categories are 404 publicly, like drafts", "HelpSettingsBody", "HelpSettings", a.putHelpSettings},
 		{"GET", "/kb/suggest", authNone, "Published articles that may answer a customer's question (q, locale, limit ≤ 10); public and rate-limited per address", "", "KBSuggestList", a.suggestKB},
 
 		{"GET", "/webhooks", authAdmin, "Event webhook subscriptions (failing: deliveries have failed for over an hour) and the event types one may choose", "", "WebhookList", a.listWebhooks},
