@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/hanbox/hanbox/kb"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
@@ -107,5 +109,47 @@ func TestHelpCenterCategories(t *testing.T) {
 			e.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "kim@example.com", "password": "long enough password"}, http.StatusOK, &login)
 			e.call("PUT", "/api/v1/kb/help-settings", login.Token, map[string]any{"restricted": true}, http.StatusForbidden, nil)
 		})
+	}
+}
+
+// TestBrowserHelpCategories: an admin working in Korean restricts the help
+// center to one category in the form on the article list; the choice is
+// stored and shown back after the reload, and the other category's article
+// is 404 on /help.
+func TestBrowserHelpCategories(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	ctx := context.Background()
+	mk := func(title, cat string) *store.KBArticle {
+		body, loc, pub := title+" 안내 문서입니다.", "ko", store.KBPublished
+		a, err := e.srv.API.KB.Create(ctx, kb.Input{Title: &title, Body: &body, Category: &cat, Locale: &loc, Status: &pub}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	mk("배송 기간", "배송")
+	refund := mk("환불 절차", "환불")
+	bctx := browser(t)
+	a := newTab(t, bctx)
+	a.do("Korean", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/login"), chromedp.WaitVisible(chromedp.ID("email")))
+	a.login(e.ts.URL, "admin@example.com", "admin-password")
+	a.do("kb list", chromedp.Navigate(e.ts.URL+"/kb"), chromedp.WaitVisible(chromedp.ID("help-cats-form")))
+	a.ready()
+	if got := a.text("#help-cats-form h2"); got != "도움말 센터 카테고리" {
+		t.Fatalf("form title %q", got)
+	}
+	eval[bool](a, `window.__beforeSave = true`)
+	a.do("restrict to 배송", chromedp.Click(chromedp.ID("help-restricted")),
+		chromedp.Click(chromedp.CSS(`#help-cats-form input[name=category][value="배송"]`)),
+		chromedp.Click(chromedp.ID("help-cats-save")))
+	a.waitJS("the page reloaded after the save", `!window.__beforeSave && document.body.dataset.scripts === 'ready'`)
+	if got, err := e.srv.API.KB.PublicCategories(ctx); err != nil || len(got) != 1 || got[0] != "배송" {
+		t.Fatalf("stored %v %v", got, err)
+	}
+	if got := eval[string](a, `[...document.querySelectorAll('#help-cats-form input:checked')].map((c) => c.name + ':' + c.value).join(',')`); got != "restricted:on,category:배송" {
+		t.Fatalf("form after reload %q", got)
+	}
+	if res, _ := e.get(kb.Path(refund), ""); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("hidden category article: %d", res.StatusCode)
 	}
 }

@@ -59,6 +59,7 @@ const ready = () => { document.body.dataset.scripts = 'ready'; };
 if (page === 'inbox') import('./inbox.js').then((m) => m.init()).then(ready);
 else if (page === 'ticket') import('./ticket.js').then((m) => m.init()).then(ready);
 else if (page === 'kb_edit') import('./kb.js').then((m) => m.init()).then(ready);
+else if (page === 'kb') import('./kb.js').then((m) => m.initHelpCategories()).then(ready);
 else if (['channels', 'agents', 'teams', 'sla', 'rules', 'saved_replies', 'password', 'quarantine', 'deliveries', 'webhooks', 'webhook', 'surveys', 'bot', 'assist'].includes(page)) import('./admin.js').then((m) => m.init(page)).then(ready);
 else if (['contact', 'attributes', 'segments'].includes(page)) import('./profiles.js').then((m) => m.init(page)).then(ready);
 else ready();

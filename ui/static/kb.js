@@ -166,3 +166,20 @@ export function initComposerDraft() {
     ta.dispatchEvent(new Event('input', { bubbles: true }));
   });
 }
+
+// initHelpCategories saves the help center's category restriction (the
+// admin's form on the article list).
+export function initHelpCategories() {
+  const form = $('help-cats-form');
+  if (!form) return;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    const categories = [...form.querySelectorAll('input[name=category]:checked')].map((c) => c.value);
+    try {
+      await api('PUT', '/kb/help-settings', { restricted: $('help-restricted').checked, categories });
+      toast(t('common.saved'));
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+}
