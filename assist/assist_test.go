@@ -339,6 +339,10 @@ func TestCustomerAnswers(t *testing.T) {
 			rows[0].ReplyID == nil || *rows[0].ReplyID != out[0].ID {
 			t.Fatalf("queued %d rows %+v %v", queued, rows, err)
 		}
+		var tk store.Ticket
+		if err := st.DB.Take(&tk, r.TicketID).Error; err != nil || tk.FirstResponseAt != nil {
+			t.Fatalf("the bot's answer counted as a first response: %v %v", tk.FirstResponseAt, err)
+		}
 		// The next question in the same conversation: the provider fails.
 		f.mu.Lock()
 		f.script, f.bodies = []reply{{content: "not json"}}, nil
