@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hanbox/hanbox/kb"
@@ -274,5 +275,70 @@ func helpSchemas() map[string]any {
 		"HelpSettingsBody": map[string]any{"type": "object", "properties": map[string]any{"restricted": b, "categories": list}},
 		"HelpSettings": map[string]any{"type": "object", "properties": map[string]any{"restricted": b, "categories": list,
 			"all_categories": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "every category articles have"}}},
+	}
+}
+
+// KBFileBody uploads an article file: its name and base64 bytes.
+type KBFileBody struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+func (a *API) kbFileJSON(f *store.KBFile) map[string]any {
+	md := "[" + f.Name + "](" + kb.FilePath(f) + ")"
+	if strings.HasPrefix(f.ContentType, "image/") {
+		md = "!" + md
+	}
+	return map[string]any{"id": f.ID, "article_id": f.ArticleID, "name": f.Name, "content_type": f.ContentType, "size": f.Size,
+		"url": a.BaseURL + kb.FilePath(f), "markdown": md, "created_at": f.CreatedAt}
+}
+
+func (a *API) uploadKBFile(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b KBFileBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	f, err := a.KB.AddFile(r.Context(), id, b.Name, b.Data)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, a.kbFileJSON(f), nil
+}
+
+func (a *API) listKBFiles(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := a.KB.Get(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	files, err := a.KB.Files(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := []map[string]any{}
+	for i := range files {
+		items = append(items, a.kbFileJSON(&files[i]))
+	}
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
+func kbFileSchemas() map[string]any {
+	str := map[string]any{"type": "string"}
+	i := map[string]any{"type": "integer"}
+	file := map[string]any{"type": "object", "properties": map[string]any{"id": i, "article_id": i, "name": str, "content_type": str, "size": i,
+		"url":        map[string]any{"type": "string", "description": "public on the help center only while the article is public"},
+		"markdown":   map[string]any{"type": "string", "description": "the image or link to paste into the body"},
+		"created_at": map[string]any{"type": "string", "format": "date-time"}}}
+	return map[string]any{
+		"KBFileBody": map[string]any{"type": "object", "properties": map[string]any{"name": str,
+			"data": map[string]any{"type": "string", "format": "byte", "description": "base64; at most 5 MiB of PNG, JPEG, GIF, WebP or PDF (by content)"}}},
+		"KBFile":     file,
+		"KBFileList": map[string]any{"type": "object", "properties": map[string]any{"items": map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/KBFile"}}}},
 	}
 }

@@ -71,6 +71,7 @@ func (a *API) OpenAPI() map[string]any {
 		npsSchemas(),
 		assistSchemas(),
 		helpSchemas(),
+		kbFileSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

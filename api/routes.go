@@ -127,6 +127,8 @@ func (a *API) routes() []route {
 		{"GET", "/kb/articles/{id}", authAgent, "A knowledge-base article with its rendered, sanitized HTML", "", "KBArticle", a.getKBArticle},
 		{"PATCH", "/kb/articles/{id}", authAgent, "Change an article: title, body, category, locale, slug, status", "KBArticlePatch", "KBArticle", a.patchKBArticle},
 		{"DELETE", "/kb/articles/{id}", authAgent, "Delete an article", "", "OK", a.deleteKBArticle},
+		{"POST", "/kb/articles/{id}/files", authAgent, "Upload an image or attachment of an article (name, base64 data; PNG, JPEG, GIF, WebP or PDF by content, at most 5 MiB); the answer has the Markdown to paste. The help center serves it only while the article is public", "KBFileBody", "KBFile", a.uploadKBFile},
+		{"GET", "/kb/articles/{id}/files", authAgent, "An article's images and attachments", "", "KBFileList", a.listKBFiles},
 		{"POST", "/kb/preview", authAgent, "Render a Markdown body as the help center will show it (sanitized HTML)", "KBPreview", "KBPreviewResult", a.previewKB},
 		{"GET", "/kb/search", authAgent, "Search articles (q, locale, limit); every word must match, Korean particles allowed (\"배송\" finds \"배송이\"); title matches first, then the most recently updated", "", "KBHitList", a.searchKB},
 		{"GET", "/kb/public/{id}", authNone, "A published article for anyone (the widget's help tab): title, sanitized HTML, help-center URL; drafts are 404; rate-limited per address", "", "KBPublicArticle", a.publicKBArticle},

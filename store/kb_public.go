@@ -66,3 +66,44 @@ func (s *Store) KBCategories(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// KBFile is an image or attachment of an article; its bytes are the blob
+// SHA256.
+type KBFile struct {
+	ID          int64  `gorm:"primaryKey"`
+	ArticleID   int64  `gorm:"not null;index:ix_kb_files_article"`
+	SHA256      string `gorm:"column:sha256;size:64;not null"`
+	Name        string `gorm:"not null"`
+	ContentType string `gorm:"not null"`
+	Size        int64  `gorm:"not null"`
+	CreatedAt   time.Time
+}
+
+// TableName implements gorm's tabler.
+func (KBFile) TableName() string { return "kb_files" }
+
+// CreateKBFile stores f's row (its blob is written already).
+func (s *Store) CreateKBFile(ctx context.Context, f *KBFile) error {
+	if err := s.DB.WithContext(ctx).Create(f).Error; err != nil {
+		return fmt.Errorf("store: create kb file: %w", err)
+	}
+	return nil
+}
+
+// GetKBFile returns file id (ErrNotFound when there is none).
+func (s *Store) GetKBFile(ctx context.Context, id int64) (*KBFile, error) {
+	var f KBFile
+	if err := s.DB.WithContext(ctx).Take(&f, id).Error; err != nil {
+		return nil, fmt.Errorf("store: kb file %d: %w", id, notFound(err))
+	}
+	return &f, nil
+}
+
+// KBFiles lists an article's files, oldest first.
+func (s *Store) KBFiles(ctx context.Context, articleID int64) ([]KBFile, error) {
+	var out []KBFile
+	if err := s.DB.WithContext(ctx).Where("article_id = ?", articleID).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: kb files of %d: %w", articleID, err)
+	}
+	return out, nil
+}

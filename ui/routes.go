@@ -34,6 +34,7 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /help", http.HandlerFunc(h.helpRedirect))
 	handle("GET /help/{$}", http.HandlerFunc(h.helpRedirect))
 	handle("GET /help/sitemap.xml", http.HandlerFunc(h.showHelpSitemap))
+	handle("GET /help/files/{id}/{name}", http.HandlerFunc(h.showHelpFile))
 	handle("GET /help/{locale}", http.HandlerFunc(h.showHelpHome))
 	handle("GET /help/{locale}/{$}", http.HandlerFunc(h.showHelpHome))
 	handle("GET /help/{locale}/{slug}", http.HandlerFunc(h.showHelpArticle))
