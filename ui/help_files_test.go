@@ -2,14 +2,21 @@ package ui_test
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/hanbox/hanbox/kb"
+	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
 
@@ -81,5 +88,51 @@ func TestHelpFiles(t *testing.T) {
 				t.Fatalf("a hidden category's file: %d", res.StatusCode)
 			}
 		})
+	}
+}
+
+// TestBrowserArticleFile: in the article editor (Korean) an agent adds an
+// image; its Markdown lands in the body, and once published the help
+// center shows the image.
+func TestBrowserArticleFile(t *testing.T) {
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, image.NewRGBA(image.Rect(0, 0, 3, 3))); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "상자.png")
+	if err := os.WriteFile(file, pngBuf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, store.SQLite)
+	var art struct {
+		ID int64 `json:"id"`
+	}
+	e.call("POST", "/api/v1/kb/articles", e.adminTok, map[string]any{"title": "포장 확인", "body": "상자를 확인하세요.", "locale": "ko", "status": "draft"}, http.StatusCreated, &art)
+	bctx := browser(t)
+	a := newTab(t, bctx)
+	a.do("Korean", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/login"), chromedp.WaitVisible(chromedp.ID("email")))
+	a.login(e.ts.URL, "admin@example.com", "admin-password")
+	a.do("editor", chromedp.Navigate(e.ts.URL+"/kb/"+strconv.FormatInt(art.ID, 10)), chromedp.WaitVisible(chromedp.ID("kb-file-btn")))
+	a.ready()
+	if got := a.text("#kb-file-btn"); got != "이미지·파일 추가" {
+		t.Fatalf("button %q", got)
+	}
+	a.do("add the image", chromedp.SetUploadFiles(chromedp.ID("kb-file"), []string{file}))
+	a.waitJS("markdown inserted", `document.getElementById('kb-body').value.includes('![상자.png](/help/files/')`)
+	a.do("publish", chromedp.Click(chromedp.ID("kb-publish")), chromedp.WaitVisible(chromedp.ID("kb-public")))
+	a.waitJS("published", `document.getElementById('kb-status')?.dataset.status === 'published'`)
+	arts, err := e.srv.API.KB.List(context.Background(), store.KBFilter{})
+	if err != nil || len(arts) != 1 {
+		t.Fatal(err)
+	}
+	_, page := e.get(kb.Path(&arts[0]), "")
+	i := strings.Index(page, `<img src="/help/files/`)
+	if i < 0 {
+		t.Fatalf("help page without the image: %s", page)
+	}
+	src := page[i+len(`<img src="`):]
+	src = src[:strings.Index(src, `"`)]
+	if res, body := e.get(src, ""); res.StatusCode != http.StatusOK || body != pngBuf.String() {
+		t.Fatalf("image %s: %d", src, res.StatusCode)
 	}
 }

@@ -55,6 +55,30 @@ export function init() {
       formError(form, err);
     }
   });
+  // An image or file goes up at once; its Markdown lands at the cursor.
+  $('kb-file')?.addEventListener('change', async (e) => {
+    const f = e.target.files[0];
+    e.target.value = '';
+    if (!f) return;
+    formError(form, null);
+    try {
+      const data = await new Promise((resolve, reject) => {
+        const r = new FileReader();
+        r.onload = () => { const s = String(r.result); resolve(s.slice(s.indexOf(',') + 1)); };
+        r.onerror = () => reject(r.error);
+        r.readAsDataURL(f);
+      });
+      const res = await api('POST', '/kb/articles/' + id + '/files', { name: f.name, data });
+      const ta = $('kb-body');
+      const at = ta.selectionStart ?? ta.value.length;
+      const before = ta.value.slice(0, at);
+      const sep = before && !before.endsWith('\n') ? '\n\n' : '';
+      ta.value = before + sep + res.markdown + '\n' + ta.value.slice(at);
+      toast(t('kb.fileAdded'));
+    } catch (err) {
+      formError(form, err);
+    }
+  });
   $('kb-preview-btn').addEventListener('click', async () => {
     try {
       const res = await api('POST', '/kb/preview', { body: $('kb-body').value });
