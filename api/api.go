@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hanbox/hanbox/assist"
 	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
@@ -67,6 +68,10 @@ type Options struct {
 
 	// Campaigns holds the life-cycle messages; nil: their endpoints answer 503.
 	Campaigns *inbox.Campaigns
+
+	// Assist drafts replies and holds the generative-answers settings;
+	// nil: one over Store, KB and Inbox.
+	Assist *assist.Service
 }
 
 // API serves /api/v1.
@@ -88,6 +93,9 @@ func New(o Options) *API {
 	}
 	if o.KB == nil {
 		o.KB = kb.New(o.Store)
+	}
+	if o.Assist == nil {
+		o.Assist = assist.New(o.Store, o.KB, o.Inbox, o.BaseURL)
 	}
 	if o.Reports == nil {
 		o.Reports = report.New(o.Store)

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hanbox/hanbox/kb"
@@ -170,8 +171,8 @@ func (a *API) publicKBArticle(w http.ResponseWriter, r *http.Request) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
-	ar, err := a.KB.Get(r.Context(), id)
-	if err != nil || ar.Status != store.KBPublished {
+	ar, err := a.KB.PublicArticle(r.Context(), id)
+	if err != nil {
 		return 0, nil, errf(http.StatusNotFound, "not_found", "no such article")
 	}
 	return http.StatusOK, map[string]any{"id": ar.ID, "title": ar.Title, "locale": ar.Locale, "category": ar.Category,
@@ -220,4 +221,124 @@ func (a *API) previewKB(w http.ResponseWriter, r *http.Request) (int, any, error
 		return 0, nil, errf(http.StatusUnprocessableEntity, "invalid", "body is longer than %d bytes", kb.MaxBody).Because("too_long").With("field", "body").With("max", kb.MaxBody)
 	}
 	return http.StatusOK, map[string]string{"html": string(a.KB.Render(b.Body))}, nil
+}
+
+// HelpSettingsBody restricts the public help center to categories.
+type HelpSettingsBody struct {
+	Restricted bool     `json:"restricted"`
+	Categories []string `json:"categories"`
+}
+
+// helpSettingsJSON is the restriction and every category articles have.
+func (a *API) helpSettingsJSON(r *http.Request) (map[string]any, error) {
+	h, err := a.Store.HelpSettingsOf(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	all, err := a.Store.KBCategories(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	if all == nil {
+		all = []string{}
+	}
+	return map[string]any{"restricted": h.Restricted, "categories": h.List(), "all_categories": all}, nil
+}
+
+func (a *API) getHelpSettings(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	out, err := a.helpSettingsJSON(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) putHelpSettings(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	var b HelpSettingsBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	if err := a.KB.SetPublicCategories(r.Context(), b.Restricted, b.Categories); err != nil {
+		return 0, nil, err
+	}
+	out, err := a.helpSettingsJSON(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func helpSchemas() map[string]any {
+	list := map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
+	b := map[string]any{"type": "boolean", "description": "true: only the listed categories are public (on /help, in the sitemap, public suggest and search, the widget, the bot)"}
+	return map[string]any{
+		"HelpSettingsBody": map[string]any{"type": "object", "properties": map[string]any{"restricted": b, "categories": list}},
+		"HelpSettings": map[string]any{"type": "object", "properties": map[string]any{"restricted": b, "categories": list,
+			"all_categories": map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": "every category articles have"}}},
+	}
+}
+
+// KBFileBody uploads an article file: its name and base64 bytes.
+type KBFileBody struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+func (a *API) kbFileJSON(f *store.KBFile) map[string]any {
+	md := "[" + f.Name + "](" + kb.FilePath(f) + ")"
+	if strings.HasPrefix(f.ContentType, "image/") {
+		md = "!" + md
+	}
+	return map[string]any{"id": f.ID, "article_id": f.ArticleID, "name": f.Name, "content_type": f.ContentType, "size": f.Size,
+		"url": a.BaseURL + kb.FilePath(f), "markdown": md, "created_at": f.CreatedAt}
+}
+
+func (a *API) uploadKBFile(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b KBFileBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	f, err := a.KB.AddFile(r.Context(), id, b.Name, b.Data)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, a.kbFileJSON(f), nil
+}
+
+func (a *API) listKBFiles(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := a.KB.Get(r.Context(), id); err != nil {
+		return 0, nil, err
+	}
+	files, err := a.KB.Files(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := []map[string]any{}
+	for i := range files {
+		items = append(items, a.kbFileJSON(&files[i]))
+	}
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
+func kbFileSchemas() map[string]any {
+	str := map[string]any{"type": "string"}
+	i := map[string]any{"type": "integer"}
+	file := map[string]any{"type": "object", "properties": map[string]any{"id": i, "article_id": i, "name": str, "content_type": str, "size": i,
+		"url":        map[string]any{"type": "string", "description": "public on the help center only while the article is public"},
+		"markdown":   map[string]any{"type": "string", "description": "the image or link to paste into the body"},
+		"created_at": map[string]any{"type": "string", "format": "date-time"}}}
+	return map[string]any{
+		"KBFileBody": map[string]any{"type": "object", "properties": map[string]any{"name": str,
+			"data": map[string]any{"type": "string", "format": "byte", "description": "base64; at most 5 MiB of PNG, JPEG, GIF, WebP or PDF (by content)"}}},
+		"KBFile":     file,
+		"KBFileList": map[string]any{"type": "object", "properties": map[string]any{"items": map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/KBFile"}}}},
+	}
 }

@@ -74,8 +74,10 @@ func (a *API) OpenAPI() map[string]any {
 		optOutSchemas(),
 		npsSchemas(),
 		notifySchemas(),
-
 		campaignSchemas(),
+		assistSchemas(),
+		helpSchemas(),
+		kbFileSchemas(),
 	} {
 		maps.Copy(schemas, set)
 	}

@@ -45,6 +45,7 @@ func (a *API) routes() []route {
 		{"POST", "/tickets/{id}/unmerge", authAgent, "Undo the merge of this ticket: its own messages and thread keys go back to it and it reopens", "", "OK", a.unmergeTicket},
 		{"GET", "/tickets/{id}/links", authAgent, "The conversation page links of this ticket (and of tickets merged into it): recipient, state, openings", "", "ConversationLinkList", a.listConversationLinks},
 		{"DELETE", "/tickets/{id}/links/{link}", authAgent, "Revoke a conversation page link: it stops opening, open pages close, the next email carries a new one", "", "OK", a.revokeConversationLink},
+		{"POST", "/tickets/{id}/draft", authAgent, "Draft a reply to the customer's latest message with the generative-answers provider, grounded only on retrieved published articles and this conversation; the agent edits and sends it. Without a provider, or when it fails, text is empty, fallback says why, and suggestions lists the articles", "", "AssistDraft", a.draftReply},
 		{"POST", "/tickets/{id}/presence", authAgent, "Announce viewing or typing on a ticket", "Presence", "OK", a.presence},
 		{"POST", "/messages/{id}/retry", authAgent, "Retry a failed delivery", "", "OK", a.retryMessage},
 
@@ -141,10 +142,14 @@ func (a *API) routes() []route {
 		{"GET", "/kb/articles/{id}", authAgent, "A knowledge-base article with its rendered, sanitized HTML", "", "KBArticle", a.getKBArticle},
 		{"PATCH", "/kb/articles/{id}", authAgent, "Change an article: title, body, category, locale, slug, status", "KBArticlePatch", "KBArticle", a.patchKBArticle},
 		{"DELETE", "/kb/articles/{id}", authAgent, "Delete an article", "", "OK", a.deleteKBArticle},
+		{"POST", "/kb/articles/{id}/files", authAgent, "Upload an image or attachment of an article (name, base64 data; PNG, JPEG, GIF, WebP or PDF by content, at most 5 MiB); the answer has the Markdown to paste. The help center serves it only while the article is public", "KBFileBody", "KBFile", a.uploadKBFile},
+		{"GET", "/kb/articles/{id}/files", authAgent, "An article's images and attachments", "", "KBFileList", a.listKBFiles},
 		{"POST", "/kb/preview", authAgent, "Render a Markdown body as the help center will show it (sanitized HTML)", "KBPreview", "KBPreviewResult", a.previewKB},
 		{"GET", "/kb/search", authAgent, "Search articles (q, locale, limit); every word must match, Korean particles allowed (\"배송\" finds \"배송이\"); title matches first, then the most recently updated", "", "KBHitList", a.searchKB},
 		{"GET", "/kb/public/{id}", authNone, "A published article for anyone (the widget's help tab): title, sanitized HTML, help-center URL; drafts are 404; rate-limited per address", "", "KBPublicArticle", a.publicKBArticle},
 		{"GET", "/kb/self-served", authAgent, "Help visits that ended self-served (the visitor said an article answered their question): count and per-article counts, between from and to", "", "SelfServedCounts", a.selfServed},
+		{"GET", "/kb/help-settings", authAdmin, "The help center's category restriction: restricted, categories (the public ones), all_categories", "", "HelpSettings", a.getHelpSettings},
+		{"PUT", "/kb/help-settings", authAdmin, "Restrict the public help center to chosen categories (restricted false: every category is public); articles of other categories are 404 publicly, like drafts", "HelpSettingsBody", "HelpSettings", a.putHelpSettings},
 		{"GET", "/kb/suggest", authNone, "Published articles that may answer a customer's question (q, locale, limit ≤ 10); public and rate-limited per address", "", "KBSuggestList", a.suggestKB},
 
 		{"GET", "/webhooks", authAdmin, "Event webhook subscriptions (failing: deliveries have failed for over an hour) and the event types one may choose", "", "WebhookList", a.listWebhooks},
@@ -160,6 +165,8 @@ func (a *API) routes() []route {
 		{"GET", "/audit", authAdmin, "The audit log, newest first: admin actions, sign-ins, failed sign-ins, password changes and resets, token creation, exports; who, when, from where, what changed (secrets redacted). Filters: actor (agent id), action (exact, or a prefix ending in \".\"), from, to (RFC 3339 or YYYY-MM-DD), before (entry id), limit", "", "AuditList", a.listAudit},
 		{"GET", "/audit/export.csv", authAdmin, "The same audit log as CSV (UTF-8 with BOM; up to 5000 rows, or limit)", "", "File", a.exportAudit},
 
+		{"GET", "/assist/settings", authAdmin, "The generative-answers provider (OpenAI-compatible chat completions): enabled, base_url, model, timeout_ms, api_key_set (the key is never returned)", "", "AssistSettings", a.getAssistSettings},
+		{"PUT", "/assist/settings", authAdmin, "Change the provider: enabled, base_url, model, timeout_ms, api_key (write-only; empty keeps it), clear_api_key", "AssistSettingsBody", "AssistSettings", a.putAssistSettings},
 		{"GET", "/bot/flows", authAdmin, "The answer bot's flows, one per widget channel", "", "BotFlowList", a.listBotFlows},
 		{"POST", "/bot/flows", authAdmin, "Create a widget channel's bot flow: channel_id, enabled, greeting_ko, greeting_en, steps [{kind: name|email|order|department, required, prompt_ko, prompt_en, options [{label_ko, label_en, team_id}]}]", "BotFlowBody", "BotFlow", a.createBotFlow},
 		{"GET", "/bot/flows/{id}", authAdmin, "A bot flow", "", "BotFlow", a.getBotFlow},

@@ -460,7 +460,22 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 		}
 		var st store.BotState
 		isNew := false
-		if err := tx.Take(&st, t.ID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		err = tx.Take(&st, t.ID).Error
+		if err == nil && st.Status == store.BotPending {
+			// Written with the ticket (holdForBot): the bot's first turn.
+			if m.ID <= st.LastMessageID {
+				return nil
+			}
+			st.Status = ""
+			if !f.Enabled { // turned off since the ticket came in: let it go
+				if err := tx.Model(&store.BotState{}).Where("ticket_id = ?", t.ID).Updates(map[string]any{
+					"status": store.BotHandedOff, "last_message_id": m.ID, "updated_at": now()}).Error; err != nil {
+					return fmt.Errorf("release bot state: %w", err)
+				}
+				events = []Event{{Type: EventBotReleased, TicketID: t.ID, ChannelID: m.ChannelID}}
+				return s.recordEvents(tx, events)
+			}
+		} else if errors.Is(err, gorm.ErrRecordNotFound) {
 			if !f.Enabled {
 				return nil
 			}
@@ -484,6 +499,7 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 		if !f.Enabled && !isNew { // turned off mid-conversation: a person takes over
 			st.Status = store.BotHandedOff
 		}
+		wasHeld := !isNew
 		var c store.Contact
 		if err := tx.Take(&c, t.ContactID).Error; err != nil {
 			return fmt.Errorf("load contact: %w", notFound(err))
@@ -561,6 +577,14 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 				return err
 			}
 			events = append(events, evs...)
+		}
+		if wasHeld && st.Status == store.BotHandedOff || isNew && turn.Handoff {
+			// Auto-assignment held the ticket while the bot talked.
+			ev := []Event{{Type: EventBotReleased, TicketID: t.ID, ChannelID: m.ChannelID}}
+			if err := s.recordEvents(tx, ev); err != nil {
+				return err
+			}
+			events = append(events, ev...)
 		}
 		if turn.Handoff {
 			note := &store.Message{TicketID: t.ID, Direction: store.DirNote, AuthorType: store.AuthorBot, ChannelID: m.ChannelID,
@@ -665,4 +689,22 @@ func (s *Service) BotSuggestion(ctx context.Context, ticketID, channelID int64, 
 	}
 	s.publish(events...)
 	return len(events) > 0, nil
+}
+
+// holdForBot writes a pending bot state with a new ticket on a channel
+// whose flow is enabled, so auto-assignment holds the ticket from its
+// first moment until the bot hands off (store.BotHoldSQL).
+func holdForBot(tx *gorm.DB, ticketID, channelID int64, ts time.Time) error {
+	var flows []store.BotFlow
+	if err := tx.Select("id", "enabled").Where("channel_id = ? AND enabled = ?", channelID, true).Limit(1).Find(&flows).Error; err != nil {
+		return fmt.Errorf("bot flow of channel %d: %w", channelID, err)
+	}
+	if len(flows) == 0 {
+		return nil
+	}
+	if err := tx.Create(&store.BotState{TicketID: ticketID, FlowID: flows[0].ID, Status: store.BotPending, Answers: store.JSONMap{},
+		CreatedAt: ts, UpdatedAt: ts}).Error; err != nil {
+		return fmt.Errorf("hold ticket %d for the bot: %w", ticketID, err)
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"gorm.io/gorm"
+
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 )
@@ -98,6 +100,11 @@ func (s *Service) SaveBotFlow(ctx context.Context, id int64, in BotFlowInput) (*
 		}
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
+	if !f.Enabled {
+		if err := s.releaseChannel(ctx, f.ChannelID); err != nil {
+			return nil, err
+		}
+	}
 	return f, nil
 }
 
@@ -131,8 +138,23 @@ func (s *Service) BotFlow(ctx context.Context, id int64) (*store.BotFlow, error)
 // DeleteBotFlow removes flow id; tickets it was talking in go on with a
 // person.
 func (s *Service) DeleteBotFlow(ctx context.Context, id int64) error {
+	f, err := s.st.BotFlow(ctx, id)
+	if err != nil {
+		return fmt.Errorf("inbox: %w", err)
+	}
 	if err := s.st.DeleteBotFlow(ctx, id); err != nil {
 		return fmt.Errorf("inbox: %w", err)
 	}
+	return s.releaseChannel(ctx, f.ChannelID)
+}
+
+// releaseChannel tells auto-assignment that the tickets a channel's flow
+// held may be assigned now (its flow was turned off or removed).
+func (s *Service) releaseChannel(ctx context.Context, channelID int64) error {
+	evs := []Event{{Type: EventBotReleased, ChannelID: channelID}}
+	if err := s.st.Tx(ctx, func(tx *gorm.DB) error { return s.recordEvents(tx, evs) }); err != nil {
+		return fmt.Errorf("inbox: release bot holds: %w", err)
+	}
+	s.publish(evs...)
 	return nil
 }

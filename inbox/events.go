@@ -26,6 +26,10 @@ const (
 	EventTeamUpdated = "team.updated"
 	// EventAgentUpdated: an agent's availability or chat cap changed.
 	EventAgentUpdated = "agent.updated"
+	// EventBotReleased: the flow bot let go of tickets it held back from
+	// auto-assignment: one (TicketID) at its handoff, or every ticket of a
+	// channel (ChannelID) when the channel's flow was turned off or removed.
+	EventBotReleased = "bot.released"
 
 	EventContactTyping = "contact.typing" // a customer is typing (widget)
 	EventAgentTyping   = "agent.typing"
@@ -44,7 +48,7 @@ const (
 func Durable(typ string) bool {
 	switch typ {
 	case EventTicketCreated, EventTicketUpdated, EventMessageCreated, EventMessageUpdated, EventContactUpdated,
-		EventTeamUpdated, EventAgentUpdated, EventSurveyAnswered, EventSLAWarning, EventSLABreached, EventTicketNoReply,
+		EventTeamUpdated, EventAgentUpdated, EventBotReleased, EventSurveyAnswered, EventSLAWarning, EventSLABreached, EventTicketNoReply,
 		EventSLAPolicyUpdated:
 		return true
 	}

@@ -289,6 +289,9 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	counters := []string{store.AttrMessages}
 	if ticketEvent.Type == EventTicketCreated {
 		counters = append(counters, store.AttrConversations)
+		if err := holdForBot(tx, ticketID, in.ChannelID, ts); err != nil {
+			return IngestResult{}, nil, err
+		}
 	}
 	if err := store.TouchContactTx(tx, contact.ID, ts, counters...); err != nil {
 		return IngestResult{}, nil, err

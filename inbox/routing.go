@@ -172,8 +172,10 @@ func (s *Service) assignNext(ctx context.Context, teamID int64) (ok, again bool,
 		queueHead := func() error {
 			head = head[:0]
 			// Literal conditions, the partial index ix_ticket_team_queue's own.
+			// A ticket the flow bot is still talking in waits for its
+			// handoff (EventBotReleased drains the team then).
 			if err := tx.Raw(`SELECT id, last_channel_id FROM tickets WHERE team_id = ? AND assignee_id IS NULL AND status = 'open' AND merged_into IS NULL
-				ORDER BY created_at, id LIMIT 1`, teamID).Scan(&head).Error; err != nil {
+				AND NOT `+store.BotHoldSQL+` ORDER BY created_at, id LIMIT 1`, teamID).Scan(&head).Error; err != nil {
 				return fmt.Errorf("team queue: %w", err)
 			}
 			return nil
@@ -436,7 +438,7 @@ func (s *Service) EnableRoutingHours(sched *jobs.Scheduler) {
 func (s *Service) Routing() Consumer {
 	return Consumer{
 		Name:  RoutingConsumer,
-		Types: []string{EventTicketCreated, EventTicketUpdated, EventTeamUpdated, EventAgentUpdated},
+		Types: []string{EventTicketCreated, EventTicketUpdated, EventTeamUpdated, EventAgentUpdated, EventBotReleased},
 		Handle: func(ctx context.Context, e Event) error {
 			if c := e.Changes; e.Type == EventTicketUpdated && c != nil && c.Status != nil && c.Status.New == store.StatusOpen && !occupies(c.Status.Old) {
 				if _, err := s.RequeueOverCap(ctx, e.TicketID); err != nil {
@@ -472,6 +474,23 @@ func (s *Service) teamsConcerned(ctx context.Context, e Event) ([]int64, error) 
 	switch e.Type {
 	case EventTeamUpdated:
 		teams = append(teams, e.TeamID)
+	case EventBotReleased:
+		if e.TicketID == 0 { // a flow turned off or removed: every team may have held tickets
+			if err := db.Model(&store.Team{}).Where("auto_assign = ?", true).Pluck("id", &teams).Error; err != nil {
+				return nil, err
+			}
+			break
+		}
+		var t store.Ticket
+		if err := db.Select("id", "team_id").Take(&t, e.TicketID).Error; err != nil {
+			if notFound(err) == ErrNotFound {
+				return nil, nil
+			}
+			return nil, err
+		}
+		if t.TeamID != nil {
+			teams = append(teams, *t.TeamID)
+		}
 	case EventAgentUpdated:
 		if err := agentTeams(e.AgentID); err != nil {
 			return nil, err

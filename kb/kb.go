@@ -178,17 +178,15 @@ func (s *Service) Get(ctx context.Context, id int64) (*store.KBArticle, error) {
 	return s.st.GetKBArticle(ctx, id)
 }
 
-// Published returns the published article of locale with slug, or
-// store.ErrNotFound for a draft or a missing one alike.
+// Published returns the public article of locale with slug, or
+// store.ErrNotFound for a draft, one of a hidden category (PublicCategories)
+// or a missing one alike.
 func (s *Service) Published(ctx context.Context, locale, slug string) (*store.KBArticle, error) {
 	a, err := s.st.GetKBArticleBySlug(ctx, locale, slug)
 	if err != nil {
 		return nil, err
 	}
-	if a.Status != store.KBPublished {
-		return nil, fmt.Errorf("kb: article %d is a draft: %w", a.ID, store.ErrNotFound)
-	}
-	return a, nil
+	return s.publicOrNotFound(ctx, a)
 }
 
 // List returns articles matching f.
@@ -196,20 +194,28 @@ func (s *Service) List(ctx context.Context, f store.KBFilter) ([]store.KBArticle
 	return s.st.ListKBArticles(ctx, f)
 }
 
-// Search is the search box: every query word must match; drafts only when
-// includeDrafts.
+// Search is the search box: every query word must match; drafts (and
+// articles of hidden categories) only when includeDrafts.
 func (s *Service) Search(ctx context.Context, q, locale string, includeDrafts bool, limit int) ([]store.KBHit, error) {
 	if locale != "" && !validLocale(locale) {
 		return nil, invalid("invalid", "locale", "locale must be ko or en")
 	}
-	return s.st.SearchKB(ctx, store.KBQuery{Q: q, Locale: locale, PublishedOnly: !includeDrafts, Limit: limit})
+	query := store.KBQuery{Q: q, Locale: locale, PublishedOnly: !includeDrafts, Limit: limit}
+	if !includeDrafts {
+		cats, err := s.PublicCategories(ctx)
+		if err != nil {
+			return nil, err
+		}
+		query.Categories = cats
+	}
+	return s.st.SearchKB(ctx, query)
 }
 
 // MinSuggestScore is the score below which a suggestion is not worth
 // showing: about one rare bigram in a body.
 const MinSuggestScore = 1.0
 
-// Suggest ranks published articles for a customer's question, phrased as
+// Suggest ranks public articles (published, of a public category) for a customer's question, phrased as
 // customers write (any word may match; rarer words weigh more).
 func (s *Service) Suggest(ctx context.Context, q, locale string, limit int) ([]store.KBHit, error) {
 	if locale != "" && !validLocale(locale) {
@@ -218,7 +224,11 @@ func (s *Service) Suggest(ctx context.Context, q, locale string, limit int) ([]s
 	if limit <= 0 || limit > 10 {
 		limit = 3
 	}
-	hits, err := s.st.SearchKB(ctx, store.KBQuery{Q: q, Locale: locale, PublishedOnly: true, Any: true, Limit: limit})
+	cats, err := s.PublicCategories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := s.st.SearchKB(ctx, store.KBQuery{Q: q, Locale: locale, PublishedOnly: true, Any: true, Limit: limit, Categories: cats})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hanbox/hanbox/api"
+	"github.com/hanbox/hanbox/assist"
 	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/connectors"
@@ -180,12 +181,20 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// Generative answers on channels that opt in (off until an admin sets
+	// a provider).
+	knowledge := kb.New(st)
+	helper := assist.New(st, knowledge, svc, cfg.BaseURL)
+	if err := svc.AddConsumer(ctx, helper.AnswerConsumer()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s := &Server{Config: cfg, Log: log, Store: st, Inbox: svc, Auth: au, Runtime: rt, Jobs: sched, Webhooks: hooks, Audit: rec, NPS: nps, Campaigns: campaigns, Registry: reg, relayDropped: relayDropped}
 	s.Dispatch.Drain = cfg.ShutdownTimeout
 	// Rule webhooks: the same guard.
 	s.Dispatch.HTTPClient = egress.Client(egress.Options{Timeout: 60 * time.Second, AllowPrivate: cfg.AllowPrivateWebhooks})
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows, Campaigns: campaigns})
+	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows, Campaigns: campaigns, KB: knowledge, Assist: helper})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)

@@ -29,7 +29,15 @@ const (
 	// BotHandedOff: the customer asked for a person, or the flow ended; the
 	// bot stays quiet from now on.
 	BotHandedOff = "handed_off"
+	// BotPending: a new ticket on a channel with an enabled flow, written
+	// with the ticket so auto-assignment holds it from the start; the bot
+	// has not spoken yet.
+	BotPending = "pending"
 )
+
+// BotHoldSQL is the condition (on tickets) of a ticket the bot holds back
+// from auto-assignment: its flow is enabled and has not handed off.
+const BotHoldSQL = `EXISTS (SELECT 1 FROM bot_states b JOIN bot_flows f ON f.id = b.flow_id WHERE b.ticket_id = tickets.id AND b.status <> 'handed_off' AND f.enabled = true)`
 
 // BotFlow is the answer bot of one widget channel, as an admin built it: a
 // greeting and steps asked in order.

@@ -263,6 +263,9 @@ type KBQuery struct {
 	// match (the search box).
 	Any   bool
 	Limit int // default 10, at most 100
+	// Categories, when not nil, keeps only articles of these categories
+	// (the help center's public ones; empty: none).
+	Categories []string
 }
 
 // KBHit is a ranked search result.
@@ -356,6 +359,10 @@ func (s *Store) SearchKB(ctx context.Context, q KBQuery) ([]KBHit, error) {
 	if q.PublishedOnly {
 		scope += " AND a.status = ?"
 		scopeArgs = append(scopeArgs, KBPublished)
+	}
+	if q.Categories != nil {
+		scope += " AND a.category IN ?"
+		scopeArgs = append(scopeArgs, nonEmpty(q.Categories))
 	}
 	db := s.DB.WithContext(ctx)
 	var postings []kbPosting
@@ -551,6 +558,12 @@ func (s *Store) suggestKB(ctx context.Context, q KBQuery, terms []kbQueryTerm) (
 		artScope += " AND locale = ?"
 		artArgs = append(artArgs, q.Locale)
 	}
+	if q.Categories != nil {
+		scope += " AND article_id IN (SELECT id FROM kb_articles WHERE category IN ?)"
+		scopeArgs = append(scopeArgs, nonEmpty(q.Categories))
+		artScope += " AND category IN ?"
+		artArgs = append(artArgs, nonEmpty(q.Categories))
+	}
 	if err := db.Raw(`SELECT COUNT(*) AS n, COALESCE(AVG(body_terms), 0) AS avg FROM kb_articles WHERE `+artScope, artArgs...).Scan(&stats).Error; err != nil {
 		return nil, fmt.Errorf("store: suggest kb stats: %w", err)
 	}
@@ -641,4 +654,14 @@ func (s *Store) suggestKB(ctx context.Context, q KBQuery, terms []kbQueryTerm) (
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// nonEmpty makes an IN list that matches nothing out of an empty one (an
+// empty IN () is not valid SQL everywhere): a category is trimmed, so it is
+// never a lone space.
+func nonEmpty(cats []string) []string {
+	if len(cats) == 0 {
+		return []string{" "}
+	}
+	return cats
 }

@@ -26,7 +26,7 @@ type pages struct {
 
 var defaultPages = mustPages()
 
-var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "bot", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports", "surveys", "contacts_io", "campaigns"}
+var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "agents", "teams", "bot", "sla", "saved_replies", "quarantine", "deliveries", "error", "kb", "kb_edit", "rules", "webhooks", "audit", "contact", "attributes", "segments", "reports", "surveys", "contacts_io", "campaigns", "assist"}
 
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{

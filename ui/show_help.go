@@ -98,7 +98,7 @@ func (h *handler) showHelpHome(w http.ResponseWriter, r *http.Request) {
 		h.renderHelp(w, pg, http.StatusOK)
 		return
 	}
-	arts, err := h.s.API.KB.List(r.Context(), store.KBFilter{Locale: locale, Status: store.KBPublished, Limit: 1000})
+	arts, err := h.s.API.KB.ListPublic(r.Context(), locale)
 	if err != nil {
 		h.log.Error("help list", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -182,7 +182,7 @@ func (h *handler) showHelpSitemap(w http.ResponseWriter, r *http.Request) {
 	set := urlset{NS: "http://www.sitemaps.org/schemas/sitemap/0.9"}
 	for _, l := range kb.Locales {
 		set.URLs = append(set.URLs, loc{Loc: base + "/help/" + l})
-		arts, err := h.s.API.KB.List(r.Context(), store.KBFilter{Locale: l, Status: store.KBPublished, Limit: 1000})
+		arts, err := h.s.API.KB.ListPublic(r.Context(), l)
 		if err != nil {
 			h.log.Error("help sitemap", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/hanbox/hanbox/auth"
@@ -15,6 +16,17 @@ type kbListData struct {
 	Q        string
 	Locale   string
 	Articles []store.KBArticle
+	// Admin shows the help center's category form: Restricted and one
+	// row per category articles have.
+	Admin      bool
+	Restricted bool
+	Categories []helpCategoryChoice
+}
+
+// helpCategoryChoice is one row of the help center's category form.
+type helpCategoryChoice struct {
+	Name   string
+	Public bool
 }
 
 func (h *handler) showKB(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -40,6 +52,25 @@ func (h *handler) showKB(w http.ResponseWriter, r *http.Request, p *auth.Princip
 			return
 		}
 		d.Articles = arts
+	}
+	if p != nil && p.Agent.Role == store.RoleAdmin {
+		d.Admin = true
+		hs, err := h.s.Store.HelpSettingsOf(r.Context())
+		if err != nil {
+			h.fail(w, r, p, "help settings", err)
+			return
+		}
+		all, err := h.s.Store.KBCategories(r.Context())
+		if err != nil {
+			h.fail(w, r, p, "kb categories", err)
+			return
+		}
+		d.Restricted = hs.Restricted
+		for _, c := range all {
+			if c != "" {
+				d.Categories = append(d.Categories, helpCategoryChoice{Name: c, Public: slices.Contains(hs.List(), c)})
+			}
+		}
 	}
 	pg := h.newPage(r, p, "kb", "kb.title")
 	pg.Data = d

@@ -89,6 +89,8 @@ type ticketData struct {
 	MergedText     string // "Merged into #1042."
 	// SLA is the state of the ticket's SLA targets now.
 	SLA []inbox.SLAStatus
+	// AssistOn shows the composer's "draft a reply" (a provider is set).
+	AssistOn bool
 }
 
 // linkView is a conversation page link on the ticket's side panel.
@@ -233,6 +235,9 @@ func (h *handler) showTicket(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		}
 	}
 	d.Links = h.linkViews(r, t.ID, pg)
+	if set, err := h.s.Store.AssistSettingsOf(ctx); err == nil {
+		d.AssistOn = set.Enabled
+	}
 	d.Ratings, d.ContactRatings = h.ratingViews(r, t)
 	if t.MergedInto != nil {
 		d.MergedInto = *t.MergedInto + store.TicketNumberBase

@@ -30,6 +30,9 @@ type Settings struct {
 	// up to three help articles that may answer it (package kb); off by
 	// default.
 	KBSuggestions bool `json:"kb_suggestions"`
+	// AIAnswers lets the bot answer customers with the generative-answers
+	// provider (package assist), off by default.
+	AIAnswers bool `json:"ai_answers"`
 }
 
 // openThreads reports the effective open_threads value.

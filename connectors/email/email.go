@@ -53,8 +53,11 @@ type Settings struct {
 	// with up to three help articles that may answer it (package kb);
 	// off by default.
 	KBSuggestions bool `json:"kb_suggestions"`
-	IMAP          IMAP `json:"imap"`
-	SMTP          SMTP `json:"smtp"`
+	// AIAnswers lets the bot answer customers with the generative-answers
+	// provider (package assist), off by default.
+	AIAnswers bool `json:"ai_answers"`
+	IMAP      IMAP `json:"imap"`
+	SMTP      SMTP `json:"smtp"`
 	// Listen configures the optional inbound SMTP listener.
 	Listen Listen `json:"listen"`
 	// MaxMessageBytes bounds one inbound message (default 25 MB).

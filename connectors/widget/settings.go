@@ -41,6 +41,9 @@ type Settings struct {
 	// ("https://shop.example.com", "https://*.example.com"). Empty allows only
 	// Hanbox's own origin.
 	AllowedOrigins []string `json:"allowed_origins"`
+	// AIAnswers lets the bot answer customers with the generative-answers
+	// provider (package assist), off by default.
+	AIAnswers bool `json:"ai_answers"`
 	// Color is the launcher and header colour (#rgb or #rrggbb).
 	Color string `json:"color"`
 	// Position is "right" (default) or "left".

@@ -575,6 +575,27 @@ function initBot() {
   });
 }
 
+// initAssist saves the AI provider form. The key field is write-only: an
+// empty one keeps the stored key.
+function initAssist() {
+  const form = document.getElementById('assist-form');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    const f = form.elements;
+    const body = {
+      enabled: f.enabled.checked, base_url: f.base_url.value.trim(), model: f.model.value.trim(),
+      timeout_ms: Number(f.timeout_ms.value) || 0, clear_api_key: !!(f.clear_api_key && f.clear_api_key.checked),
+    };
+    if (f.api_key.value) body.api_key = f.api_key.value;
+    try {
+      await api('PUT', '/assist/settings', body);
+      toast(t('common.saved'));
+      location.reload();
+    } catch (err) { formError(form, err); }
+  });
+}
+
 function initSavedReplies() {
   const form = document.getElementById('reply-form');
   form.addEventListener('submit', async (e) => {
@@ -1310,6 +1331,7 @@ export function init(page) {
   if (page === 'agents') initAgents();
   if (page === 'teams') initTeams();
   if (page === 'bot') initBot();
+  if (page === 'assist') initAssist();
   if (page === 'sla') initSLA();
   if (page === 'rules') initRules();
   if (page === 'saved_replies') initSavedReplies();

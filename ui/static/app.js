@@ -52,7 +52,7 @@ document.addEventListener('click', async (e) => {
 localizeTimes(document);
 // Desktop notifications and sound, on every page, for an agent who opted in.
 if (boot.agent && boot.agent.notify) import('./notify.js').then((m) => m.start());
-if (page === 'ticket') import('./kb.js').then((m) => m.initComposerLink());
+if (page === 'ticket') import('./kb.js').then((m) => { m.initComposerLink(); m.initComposerDraft(); });
 if (page === 'inbox' && new URLSearchParams(location.search).get('focus') === 'search') document.getElementById('q')?.focus();
 
 // body[data-scripts=ready] once the page's module has attached its handlers
@@ -61,6 +61,7 @@ const ready = () => { document.body.dataset.scripts = 'ready'; };
 if (page === 'inbox') import('./inbox.js').then((m) => m.init()).then(ready);
 else if (page === 'ticket') import('./ticket.js').then((m) => m.init()).then(ready);
 else if (page === 'kb_edit') import('./kb.js').then((m) => m.init()).then(ready);
-else if (['channels', 'agents', 'teams', 'sla', 'rules', 'saved_replies', 'password', 'quarantine', 'deliveries', 'webhooks', 'webhook', 'surveys', 'bot', 'contacts_io', 'campaigns'].includes(page)) import('./admin.js').then((m) => m.init(page)).then(ready);
+else if (page === 'kb') import('./kb.js').then((m) => m.initHelpCategories()).then(ready);
+else if (['channels', 'agents', 'teams', 'sla', 'rules', 'saved_replies', 'password', 'quarantine', 'deliveries', 'webhooks', 'webhook', 'surveys', 'bot', 'contacts_io', 'campaigns', 'assist'].includes(page)) import('./admin.js').then((m) => m.init(page)).then(ready);
 else if (['contact', 'attributes', 'segments'].includes(page)) import('./profiles.js').then((m) => m.init(page)).then(ready);
 else ready();

@@ -55,6 +55,30 @@ export function init() {
       formError(form, err);
     }
   });
+  // An image or file goes up at once; its Markdown lands at the cursor.
+  $('kb-file')?.addEventListener('change', async (e) => {
+    const f = e.target.files[0];
+    e.target.value = '';
+    if (!f) return;
+    formError(form, null);
+    try {
+      const data = await new Promise((resolve, reject) => {
+        const r = new FileReader();
+        r.onload = () => { const s = String(r.result); resolve(s.slice(s.indexOf(',') + 1)); };
+        r.onerror = () => reject(r.error);
+        r.readAsDataURL(f);
+      });
+      const res = await api('POST', '/kb/articles/' + id + '/files', { name: f.name, data });
+      const ta = $('kb-body');
+      const at = ta.selectionStart ?? ta.value.length;
+      const before = ta.value.slice(0, at);
+      const sep = before && !before.endsWith('\n') ? '\n\n' : '';
+      ta.value = before + sep + res.markdown + '\n' + ta.value.slice(at);
+      toast(t('kb.fileAdded'));
+    } catch (err) {
+      formError(form, err);
+    }
+  });
   $('kb-preview-btn').addEventListener('click', async () => {
     try {
       const res = await api('POST', '/kb/preview', { body: $('kb-body').value });
@@ -108,5 +132,78 @@ export function initComposerLink() {
     picker.hidden = true;
     btn.setAttribute('aria-expanded', 'false');
     ta.focus();
+  });
+}
+
+// initComposerDraft wires "draft a reply": the provider drafts from the
+// retrieved articles and this conversation; the draft goes into the
+// composer (never sent by itself) with the articles it cites listed below
+// it. When there is no draft the reason and the retrieved articles show
+// instead, each insertable as a link.
+export function initComposerDraft() {
+  const btn = $('ai-draft');
+  if (!btn) return;
+  const box = $('ai-draft-result');
+  const status = $('ai-draft-status');
+  const list = $('ai-draft-sources');
+  const ticket = (boot.ticket || {}).id;
+  const label = btn.textContent;
+  const item = (c) => el('li', {}, el('a', { href: c.url, target: '_blank', rel: 'noopener', text: c.title, 'data-article': String(c.id) }), ' ',
+    el('button', { type: 'button', class: 'linkish small', 'data-draft-insert': c.url, 'data-title': c.title, text: t('kb.insertLink') }));
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    btn.textContent = t('assist.drafting');
+    box.dataset.state = 'busy';
+    try {
+      const res = await api('POST', '/tickets/' + encodeURIComponent(ticket) + '/draft');
+      box.hidden = false;
+      if (res.text) {
+        const ta = $('body');
+        ta.value = ta.value.trim() ? ta.value.replace(/\s*$/, '\n\n') + res.text : res.text;
+        ta.dispatchEvent(new Event('input', { bubbles: true }));
+        status.textContent = t('assist.drafted');
+        list.replaceChildren(...res.citations.map(item));
+        box.dataset.state = 'drafted';
+        ta.focus();
+      } else {
+        status.textContent = t('draftwhy.' + res.fallback);
+        list.replaceChildren(...(res.suggestions || []).map(item));
+        box.dataset.state = 'fallback';
+        box.dataset.fallback = res.fallback;
+      }
+    } catch (err) {
+      box.hidden = false;
+      status.textContent = err.message;
+      list.replaceChildren();
+      box.dataset.state = 'error';
+    } finally {
+      btn.disabled = false;
+      btn.textContent = label;
+    }
+  });
+  list.addEventListener('click', (e) => {
+    const b = e.target.closest('[data-draft-insert]');
+    if (!b) return;
+    const ta = $('body');
+    const sep = ta.value && !ta.value.endsWith('\n') ? '\n' : '';
+    ta.value = ta.value + sep + b.dataset.title + ': ' + b.dataset.draftInsert;
+    ta.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
+// initHelpCategories saves the help center's category restriction (the
+// admin's form on the article list).
+export function initHelpCategories() {
+  const form = $('help-cats-form');
+  if (!form) return;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    const categories = [...form.querySelectorAll('input[name=category]:checked')].map((c) => c.value);
+    try {
+      await api('PUT', '/kb/help-settings', { restricted: $('help-restricted').checked, categories });
+      toast(t('common.saved'));
+      location.reload();
+    } catch (err) { formError(form, err); }
   });
 }

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// HelpSettings is the help center's category restriction (row id 1).
+type HelpSettings struct {
+	ID         int64 `gorm:"primaryKey"`
+	Restricted bool  `gorm:"not null;default:false"`
+	// Categories are the public categories, newline-separated.
+	Categories string `gorm:"not null;default:''"`
+	UpdatedAt  time.Time
+}
+
+// TableName implements gorm's tabler.
+func (HelpSettings) TableName() string { return "help_settings" }
+
+// List returns the public categories.
+func (h HelpSettings) List() []string {
+	out := []string{}
+	for _, c := range strings.Split(h.Categories, "\n") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// HelpSettingsOf returns the restriction (none on a fresh store).
+func (s *Store) HelpSettingsOf(ctx context.Context) (HelpSettings, error) {
+	var h HelpSettings
+	err := s.DB.WithContext(ctx).Take(&h, 1).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return HelpSettings{ID: 1}, nil
+	}
+	if err != nil {
+		return h, fmt.Errorf("store: help settings: %w", err)
+	}
+	return h, nil
+}
+
+// SaveHelpSettings writes the restriction (row 1).
+func (s *Store) SaveHelpSettings(ctx context.Context, h *HelpSettings) error {
+	h.ID = 1
+	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"restricted", "categories", "updated_at"})}).Create(h).Error
+	if err != nil {
+		return fmt.Errorf("store: save help settings: %w", err)
+	}
+	return nil
+}
+
+// KBCategories lists the distinct categories of articles, sorted.
+func (s *Store) KBCategories(ctx context.Context) ([]string, error) {
+	var out []string
+	if err := s.DB.WithContext(ctx).Model(&KBArticle{}).Distinct("category").Order("category").Pluck("category", &out).Error; err != nil {
+		return nil, fmt.Errorf("store: kb categories: %w", err)
+	}
+	return out, nil
+}
+
+// KBFile is an image or attachment of an article; its bytes are the blob
+// SHA256.
+type KBFile struct {
+	ID          int64  `gorm:"primaryKey"`
+	ArticleID   int64  `gorm:"not null;index:ix_kb_files_article"`
+	SHA256      string `gorm:"column:sha256;size:64;not null"`
+	Name        string `gorm:"not null"`
+	ContentType string `gorm:"not null"`
+	Size        int64  `gorm:"not null"`
+	CreatedAt   time.Time
+}
+
+// TableName implements gorm's tabler.
+func (KBFile) TableName() string { return "kb_files" }
+
+// CreateKBFile stores f's row (its blob is written already).
+func (s *Store) CreateKBFile(ctx context.Context, f *KBFile) error {
+	if err := s.DB.WithContext(ctx).Create(f).Error; err != nil {
+		return fmt.Errorf("store: create kb file: %w", err)
+	}
+	return nil
+}
+
+// GetKBFile returns file id (ErrNotFound when there is none).
+func (s *Store) GetKBFile(ctx context.Context, id int64) (*KBFile, error) {
+	var f KBFile
+	if err := s.DB.WithContext(ctx).Take(&f, id).Error; err != nil {
+		return nil, fmt.Errorf("store: kb file %d: %w", id, notFound(err))
+	}
+	return &f, nil
+}
+
+// KBFiles lists an article's files, oldest first.
+func (s *Store) KBFiles(ctx context.Context, articleID int64) ([]KBFile, error) {
+	var out []KBFile
+	if err := s.DB.WithContext(ctx).Where("article_id = ?", articleID).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: kb files of %d: %w", articleID, err)
+	}
+	return out, nil
+}
