@@ -195,8 +195,11 @@ func eventSchemas() map[string]any {
 			"delivery_status": map[string]any{"type": "string", "enum": []any{"queued", "sent", "failed"}},
 			"delivery_error":  str, "bounced": map[string]any{"type": "boolean"}, "continued_on": str,
 			"edited": map[string]any{"type": "boolean"}, "deleted": map[string]any{"type": "boolean"},
+			"mentions":    map[string]any{"type": "array", "items": id, "description": "agents a created note mentions"},
+			"assignee_id": map[string]any{"type": "integer", "description": "the ticket's assignee when a customer's message arrived"},
 		}),
-		"ContactChanges": obj(map[string]any{"merged_from": id, "attributes": map[string]any{"type": "array", "items": str}, "event": str, "event_id": id}),
+		"ContactChanges": obj(map[string]any{"merged_from": id, "attributes": map[string]any{"type": "array", "items": str}, "event": str, "event_id": id,
+			"unmerged": id, "unmerged_from": id}),
 		"SurveyChanges": map[string]any{
 			"type": "object", "required": []any{"id", "kind", "score"},
 			"description": "A survey.answered: the customer's latest answer. low is set for a low CSAT score (1–2 of 5).",

@@ -50,6 +50,6 @@ func TestBrowserWidgetOnAPhone(t *testing.T) {
 	if hit != "send" {
 		t.Fatalf("a tap on the send button hits %q", hit)
 	}
-	b.eval(`window.__hanboxWidget.root.querySelector('.x').click(), 'ok'`)
+	b.eval(`window.__hanboxWidget.root.querySelector('.panel .head .x').click(), 'ok'`)
 	b.poll("launcher back after closing", `getComputedStyle(window.__hanboxWidget.launcher()).display !== 'none'`)
 }
