@@ -264,3 +264,36 @@ func TestManualAssignmentOverCapWarns(t *testing.T) {
 		})
 	}
 }
+
+// TestPatchAssigneeNull: a JSON null assignee unassigns (the ticket page's
+// "unassigned" choice sends exactly that); a patch without the field leaves
+// the assignee alone; a value of the wrong type is refused.
+func TestPatchAssigneeNull(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d)
+			e.apiChannel()
+			id := e.ingest(map[string]any{"external_id": "m1", "contact": map[string]any{"external_id": "c1"}, "text": "hi"})
+			var out struct {
+				Assignee *struct {
+					ID int64 `json:"id"`
+				} `json:"assignee"`
+				Priority string `json:"priority"`
+			}
+			e.call("PATCH", "/api/v1/tickets/"+id, e.admin, map[string]any{"assignee": "me"}, 200, &out)
+			if out.Assignee == nil || out.Assignee.ID != e.adminID {
+				t.Fatalf("after assign: %+v", out)
+			}
+			out.Assignee = nil
+			e.call("PATCH", "/api/v1/tickets/"+id, e.admin, map[string]any{"priority": "high"}, 200, &out)
+			if out.Assignee == nil || out.Assignee.ID != e.adminID || out.Priority != "high" {
+				t.Fatalf("a patch without assignee changed it: %+v", out)
+			}
+			e.call("PATCH", "/api/v1/tickets/"+id, e.admin, map[string]any{"assignee": nil}, 200, &out)
+			if out.Assignee != nil {
+				t.Fatalf("assignee null left %+v", out.Assignee)
+			}
+			e.call("PATCH", "/api/v1/tickets/"+id, e.admin, map[string]any{"assignee": []int{1}}, 400, nil)
+		})
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -247,13 +248,15 @@ type TicketPatchBody struct {
 	Status       *string    `json:"status"`
 	SnoozedUntil *time.Time `json:"snoozed_until"`
 	Priority     *string    `json:"priority"`
-	Assignee     *any       `json:"assignee"`
-	Team         *string    `json:"team"`
-	TeamID       *int64     `json:"team_id"`
-	Tags         *[]string  `json:"tags"`
-	AddTags      []string   `json:"add_tags"`
-	RemoveTags   []string   `json:"remove_tags"`
-	Subject      *string    `json:"subject"`
+	// Assignee is kept raw: a JSON null (unassign) must be told apart
+	// from a missing field, which a pointer cannot do.
+	Assignee   json.RawMessage `json:"assignee"`
+	Team       *string         `json:"team"`
+	TeamID     *int64          `json:"team_id"`
+	Tags       *[]string       `json:"tags"`
+	AddTags    []string        `json:"add_tags"`
+	RemoveTags []string        `json:"remove_tags"`
+	Subject    *string         `json:"subject"`
 }
 
 func (a *API) patchTicket(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -303,7 +306,11 @@ func (a *API) patchTicket(w http.ResponseWriter, r *http.Request) (int, any, err
 	}
 	if b.Assignee != nil {
 		var id int64
-		switch v := (*b.Assignee).(type) {
+		var assignee any
+		if err := json.Unmarshal(b.Assignee, &assignee); err != nil {
+			return 0, nil, errf(http.StatusBadRequest, "bad_assignee", "assignee must be an agent id, \"me\" or null")
+		}
+		switch v := assignee.(type) {
 		case nil:
 		case string:
 			switch v {
