@@ -573,17 +573,23 @@ type SavedReplyBody struct {
 	Body string `json:"body"`
 }
 
-func (a *API) createSavedReply(w http.ResponseWriter, r *http.Request) (int, any, error) {
+// savedReplyBody reads and checks the body of a saved-reply create or edit.
+func savedReplyBody(w http.ResponseWriter, r *http.Request) (name, body string, err error) {
 	var b SavedReplyBody
 	if err := decode(w, r, &b); err != nil {
-		return 0, nil, err
+		return "", "", err
 	}
 	var f web.Fields
-	name := f.Line("name", b.Name, maxName)
-	body := f.Text("body", b.Body, inbox.MaxTextBytes)
+	name = f.Line("name", b.Name, maxName)
+	body = f.Text("body", b.Body, inbox.MaxTextBytes)
 	f.Require("name", name)
 	f.Require("body", strings.TrimSpace(body))
-	if err := f.Err(); err != nil {
+	return name, body, f.Err()
+}
+
+func (a *API) createSavedReply(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	name, body, err := savedReplyBody(w, r)
+	if err != nil {
 		return 0, nil, err
 	}
 	sr := store.SavedReply{Name: name, Body: body}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 )
@@ -133,16 +132,8 @@ func (a *API) patchSavedReply(w http.ResponseWriter, r *http.Request) (int, any,
 	if err != nil {
 		return 0, nil, err
 	}
-	var b SavedReplyBody
-	if err := decode(w, r, &b); err != nil {
-		return 0, nil, err
-	}
-	var f web.Fields
-	name := f.Line("name", b.Name, maxName)
-	body := f.Text("body", b.Body, inbox.MaxTextBytes)
-	f.Require("name", name)
-	f.Require("body", strings.TrimSpace(body))
-	if err := f.Err(); err != nil {
+	name, body, err := savedReplyBody(w, r)
+	if err != nil {
 		return 0, nil, err
 	}
 	sr := store.SavedReply{ID: id, Name: name, Body: body}

@@ -210,26 +210,7 @@ func (c *Channel) compose(out *inbox.Outbound, now time.Time, link func(to strin
 	if err != nil {
 		return nil, connectors.Permanent(fmt.Errorf("email: compose: %w", err))
 	}
-	iw, err := mw.CreateInline()
-	if err != nil {
-		return nil, connectors.Permanent(fmt.Errorf("email: compose: %w", err))
-	}
-	for _, p := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", htmlBody}} {
-		var ph mail.InlineHeader
-		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
-		ph.Set("Content-Transfer-Encoding", "quoted-printable")
-		pw, err := iw.CreatePart(ph)
-		if err != nil {
-			return nil, connectors.Permanent(fmt.Errorf("email: compose: %w", err))
-		}
-		if _, err := io.WriteString(pw, p.body); err != nil {
-			return nil, err
-		}
-		if err := pw.Close(); err != nil {
-			return nil, err
-		}
-	}
-	if err := iw.Close(); err != nil {
+	if err := writeAlternative(mw, text, htmlBody); err != nil {
 		return nil, err
 	}
 	for _, a := range out.Attachments {
@@ -277,26 +258,7 @@ func (c *Channel) composeCampaign(out *inbox.Outbound, now time.Time) (*composed
 	if err != nil {
 		return nil, connectors.Permanent(fmt.Errorf("email: compose campaign: %w", err))
 	}
-	iw, err := mw.CreateInline()
-	if err != nil {
-		return nil, connectors.Permanent(fmt.Errorf("email: compose campaign: %w", err))
-	}
-	for _, p := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", hb}} {
-		var ph mail.InlineHeader
-		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
-		ph.Set("Content-Transfer-Encoding", "quoted-printable")
-		pw, err := iw.CreatePart(ph)
-		if err != nil {
-			return nil, connectors.Permanent(fmt.Errorf("email: compose campaign: %w", err))
-		}
-		if _, err := io.WriteString(pw, p.body); err != nil {
-			return nil, err
-		}
-		if err := pw.Close(); err != nil {
-			return nil, err
-		}
-	}
-	if err := iw.Close(); err != nil {
+	if err := writeAlternative(mw, text, hb); err != nil {
 		return nil, err
 	}
 	if err := mw.Close(); err != nil {
@@ -578,4 +540,29 @@ func classify(step string, err error) error {
 		return connectors.Permanent(err)
 	}
 	return err
+}
+
+// writeAlternative writes the text and HTML bodies of a message as one
+// multipart/alternative part, both UTF-8 quoted-printable.
+func writeAlternative(mw *mail.Writer, text, htmlBody string) error {
+	iw, err := mw.CreateInline()
+	if err != nil {
+		return connectors.Permanent(fmt.Errorf("email: compose: %w", err))
+	}
+	for _, p := range []struct{ typ, body string }{{"text/plain", text}, {"text/html", htmlBody}} {
+		var ph mail.InlineHeader
+		ph.SetContentType(p.typ, map[string]string{"charset": "utf-8"})
+		ph.Set("Content-Transfer-Encoding", "quoted-printable")
+		pw, err := iw.CreatePart(ph)
+		if err != nil {
+			return connectors.Permanent(fmt.Errorf("email: compose: %w", err))
+		}
+		if _, err := io.WriteString(pw, p.body); err != nil {
+			return err
+		}
+		if err := pw.Close(); err != nil {
+			return err
+		}
+	}
+	return iw.Close()
 }
