@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -12,8 +13,21 @@ import (
 
 	"github.com/hanbox/hanbox/audit"
 	"github.com/hanbox/hanbox/contactcsv"
+	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
 )
+
+// importStore is what a CSV import writes through: contacts are looked up
+// in the store, and each batch is written by the inbox, which records the
+// batch's contact.updated events in the same transaction.
+type importStore struct {
+	*store.Store
+	in *inbox.Service
+}
+
+func (s importStore) ApplyImport(ctx context.Context, rows []store.ImportRow) error {
+	return s.in.ImportContacts(ctx, rows)
+}
 
 // DefaultImportMaxBytes bounds an import's upload when
 // Options.ImportMaxBytes is 0.
@@ -81,7 +95,7 @@ func (a *API) importContacts(w http.ResponseWriter, r *http.Request) (int, any, 
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := contactcsv.Import(r.Context(), a.Store, defs, body, opt)
+	res, err := contactcsv.Import(r.Context(), importStore{a.Store, a.Inbox}, defs, body, opt)
 	var mbe *http.MaxBytesError
 	var fe *contactcsv.FileError
 	switch {

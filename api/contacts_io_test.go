@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"os"
 	"strings"
@@ -171,6 +172,70 @@ func TestContactImportExportAPI(t *testing.T) {
 			e.call("GET", "/api/v1/audit?action=tickets.export", e.admin, nil, 200, &audit)
 			if len(audit.Items) != 2 {
 				t.Fatalf("tickets.export entries: %d", len(audit.Items))
+			}
+		})
+	}
+}
+
+// TestContactImportEvents: an import records one durable contact.updated
+// event per written contact (in the batch's transaction), naming the
+// attributes the row set; a dry run records none. Re-importing the same
+// file records them again (values are not compared, as for attribute
+// changes through the API).
+func TestContactImportEvents(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d)
+			e.call("POST", "/api/v1/attributes", e.admin, map[string]string{"key": "grade", "label_ko": "등급", "type": "text"}, 201, nil)
+			file := []byte("email,name,grade,tags\nkim@example.com,김민수,gold,vip\nlee@example.com,이영희,,\npark@example.com,박철수,silver,\"a,b\"\n")
+			type ev struct {
+				ContactID int64 `json:"contact_id"`
+				Contact   *struct {
+					Attributes []string `json:"attributes"`
+				} `json:"contact"`
+			}
+			events := func() []ev {
+				var payloads []string
+				if err := e.srv.Store.DB.Raw("SELECT payload FROM events WHERE type = ? ORDER BY id", "contact.updated").Scan(&payloads).Error; err != nil {
+					t.Fatal(err)
+				}
+				out := make([]ev, len(payloads))
+				for i, p := range payloads {
+					if err := json.Unmarshal([]byte(p), &out[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return out
+			}
+			if pre := decodeImport(t, e.raw("POST", "/api/v1/contacts/import?dry_run=true", e.admin, "text/csv", file), 200); pre.Created != 3 {
+				t.Fatalf("preview %+v", pre)
+			}
+			if evs := events(); len(evs) != 0 {
+				t.Fatalf("a dry run recorded %d events", len(evs))
+			}
+			if res := decodeImport(t, e.raw("POST", "/api/v1/contacts/import", e.admin, "text/csv", file), 200); res.Created != 3 {
+				t.Fatalf("import %+v", res)
+			}
+			evs := events()
+			if len(evs) != 3 {
+				t.Fatalf("import of 3 rows recorded %d events: %+v", len(evs), evs)
+			}
+			ids := map[int64]bool{}
+			var graded int
+			for _, v := range evs {
+				ids[v.ContactID] = v.ContactID > 0
+				if v.Contact != nil && fmt.Sprint(v.Contact.Attributes) == "[grade]" {
+					graded++
+				}
+			}
+			if len(ids) != 3 || ids[0] || graded != 2 {
+				t.Fatalf("events %+v: want 3 distinct contacts, 2 naming grade", evs)
+			}
+			if res := decodeImport(t, e.raw("POST", "/api/v1/contacts/import", e.admin, "text/csv", file), 200); res.Updated != 3 {
+				t.Fatalf("re-import %+v", res)
+			}
+			if evs := events(); len(evs) != 6 {
+				t.Fatalf("re-import: %d events, want 6", len(evs))
 			}
 		})
 	}

@@ -279,3 +279,73 @@ func TestRestrictedContactVisibility(t *testing.T) {
 		})
 	}
 }
+
+// TestMentionsRespectVisibility: a note on a restricted team's ticket
+// records mentions of its members and of admins only; a mentioned agent
+// outside the team is dropped (no mention row, not in the event, nothing in
+// their mentions view) and the note still saves.
+func TestMentionsRespectVisibility(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d)
+			e.apiChannel()
+			agent := func(email, name, role string) (int64, string) {
+				var a struct {
+					ID int64 `json:"id"`
+				}
+				e.call("POST", "/api/v1/agents", e.admin, map[string]any{"email": email, "name": name, "password": "a long password", "role": role}, 201, &a)
+				var login struct {
+					Token string `json:"token"`
+				}
+				e.call("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": "a long password"}, 200, &login)
+				return a.ID, login.Token
+			}
+			leeID, lee := agent("lee@example.com", "이멤버", "agent")
+			kimID, kim := agent("kim@example.com", "김외부", "agent")
+			parkID, _ := agent("park@example.com", "박관리", "admin")
+			var b2b teamOut
+			e.call("POST", "/api/v1/teams", e.admin, map[string]any{"name_ko": "기업고객", "name_en": "B2B", "restricted": true,
+				"channel_ids": []int64{e.chanID}, "member_ids": []int64{leeID}}, 201, &b2b)
+			secret := e.ingest(map[string]any{"external_id": "s1", "contact": map[string]any{"external_id": "corp", "name": "비밀상사"}, "text": "계약 단가 문의"})
+			e.call("GET", "/api/v1/tickets/"+secret, kim, nil, 404, nil)
+
+			var note struct {
+				ID       int64  `json:"id"`
+				TicketID string `json:"ticket_id"`
+			}
+			e.call("POST", "/api/v1/tickets/"+secret+"/notes", lee, map[string]any{"text": "@김외부 @박관리 @이멤버 단가 확인",
+				"mentions": []int64{kimID, parkID, leeID}}, 201, &note)
+			ids, err := e.srv.Store.MentionsOf(e.ctx, note.ID)
+			if err != nil || fmt.Sprint(ids) != fmt.Sprint([]int64{leeID, parkID}) {
+				t.Fatalf("mentions %v %v, want member %d and admin %d, not outsider %d", ids, err, leeID, parkID, kimID)
+			}
+			var tk struct {
+				ID int64 `json:"id"`
+			}
+			if err := e.srv.Store.DB.Table("messages").Select("ticket_id").Where("id = ?", note.ID).Scan(&tk.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			ev := lastEvent(t, e, "message.created", tk.ID)
+			m, _ := ev["message"].(map[string]any)
+			if m == nil || fmt.Sprint(m["mentions"]) != fmt.Sprint([]any{float64(leeID), float64(parkID)}) {
+				t.Fatalf("note event %v", ev)
+			}
+			var l struct {
+				Items []ticketOut `json:"items"`
+			}
+			e.call("GET", "/api/v1/tickets?mentions=me", kim, nil, 200, &l)
+			if len(l.Items) != 0 {
+				t.Fatalf("outsider's mentions %+v", l)
+			}
+			e.call("GET", "/api/v1/tickets?mentions=me", lee, nil, 200, &l)
+			if len(l.Items) != 1 || l.Items[0].ID != secret {
+				t.Fatalf("member's mentions %+v", l)
+			}
+			// Only an outsider mentioned: the note saves with no mentions.
+			e.call("POST", "/api/v1/tickets/"+secret+"/notes", lee, map[string]any{"text": "@김외부", "mentions": []int64{kimID}}, 201, &note)
+			if ids, err := e.srv.Store.MentionsOf(e.ctx, note.ID); err != nil || len(ids) != 0 {
+				t.Fatalf("outsider-only mentions %v %v", ids, err)
+			}
+		})
+	}
+}

@@ -554,3 +554,38 @@ func (s *Service) IdentifyContact(ctx context.Context, ref ContactRef, attrs map
 	}
 	return contact.ID, nil
 }
+
+// ImportContacts writes one batch of a contact import (store.ApplyImportTx)
+// and records a contact.updated event per row — naming the attributes the
+// row set — in the same transaction, so rules, webhooks, segments and
+// campaigns hear imported contacts from the durable event path. Like
+// SetContactAttributes it does not compare values: re-importing an
+// unchanged row records its event again.
+func (s *Service) ImportContacts(ctx context.Context, rows []store.ImportRow) error {
+	var evs []Event
+	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
+		if err := store.ApplyImportTx(tx, rows); err != nil {
+			return err
+		}
+		evs = make([]Event, 0, len(rows))
+		for _, r := range rows {
+			ev := Event{Type: EventContactUpdated, ContactID: r.ContactID}
+			if len(r.Attrs) > 0 {
+				keys := make([]string, len(r.Attrs))
+				for i, a := range r.Attrs {
+					keys[i] = a.Key
+				}
+				ev.Contact = &ContactChanges{Attributes: sortedKeys(keys)}
+			}
+			evs = append(evs, ev)
+		}
+		return s.recordEvents(tx, evs)
+	})
+	if err != nil {
+		return fmt.Errorf("inbox: import contacts: %w", err)
+	}
+	for _, ev := range evs {
+		s.publish(ev)
+	}
+	return nil
+}

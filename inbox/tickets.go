@@ -186,7 +186,8 @@ type NoteInput struct {
 	IdempotencyKey string
 	// Mentions are the agents the note mentions (@name in the composer):
 	// each is recorded (the "mentions" view) and named in the event, so
-	// their clients notify them. Unknown or inactive agents are dropped.
+	// their clients notify them. Unknown or inactive agents, and agents
+	// who cannot see the ticket (a restricted team's), are dropped.
 	Mentions []int64
 }
 
@@ -271,7 +272,7 @@ func (s *Service) noteTx(tx *gorm.DB, n NoteInput, blobs []string, cause *RuleCa
 	if err := createAttachments(tx, msg.ID, n.Attachments, blobs, ts); err != nil {
 		return nil, Event{}, err
 	}
-	mentions, err := store.ActiveAgentIDs(tx, n.Mentions)
+	mentions, err := store.MentionableAgentIDs(tx, t.ID, n.Mentions)
 	if err != nil {
 		return nil, Event{}, err
 	}

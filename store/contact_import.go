@@ -74,79 +74,83 @@ func (s *Store) ContactIDsByEmail(ctx context.Context, emails []string) (map[str
 // ApplyImport writes one batch of imported contacts in one transaction and
 // sets the ContactID of the rows it created.
 func (s *Store) ApplyImport(ctx context.Context, rows []ImportRow) error {
-	return s.Tx(ctx, func(tx *gorm.DB) error {
-		var creates []Contact
-		var createdAt []int
-		for i, r := range rows {
-			if r.ContactID != 0 {
+	return s.Tx(ctx, func(tx *gorm.DB) error { return ApplyImportTx(tx, rows) })
+}
+
+// ApplyImportTx is ApplyImport inside tx (the inbox records the batch's
+// contact.updated events in the same transaction).
+func ApplyImportTx(tx *gorm.DB, rows []ImportRow) error {
+	var creates []Contact
+	var createdAt []int
+	for i, r := range rows {
+		if r.ContactID != 0 {
+			continue
+		}
+		c := Contact{Name: r.Name, Email: r.Email}
+		for _, a := range r.Attrs {
+			if a.Text != nil && a.Key == AttrLocale {
+				c.Locale = *a.Text
+			} else if a.Text != nil && a.Key == AttrTimeZone {
+				c.TimeZone = *a.Text
+			}
+		}
+		creates = append(creates, c)
+		createdAt = append(createdAt, i)
+	}
+	if len(creates) > 0 {
+		if err := tx.CreateInBatches(&creates, 200).Error; err != nil {
+			return fmt.Errorf("store: import: create contacts: %w", err)
+		}
+		for j, i := range createdAt {
+			rows[i].ContactID = creates[j].ID
+		}
+	}
+	var attrs []ContactAttribute
+	var tags []ContactTag
+	for i, r := range rows {
+		created := slices.Contains(createdAt, i)
+		if !created {
+			upd := map[string]any{}
+			if r.Name != "" {
+				upd["name"] = r.Name
+			}
+			for _, a := range r.Attrs {
+				if col, ok := contactColumns[a.Key]; ok && a.Text != nil {
+					upd[col] = *a.Text
+				}
+			}
+			if len(upd) > 0 {
+				if err := tx.Model(&Contact{}).Where("id = ?", r.ContactID).Updates(upd).Error; err != nil {
+					return fmt.Errorf("store: import: update contact %d: %w", r.ContactID, err)
+				}
+			}
+		}
+		for _, a := range r.Attrs {
+			if _, ok := contactColumns[a.Key]; ok {
 				continue
 			}
-			c := Contact{Name: r.Name, Email: r.Email}
-			for _, a := range r.Attrs {
-				if a.Text != nil && a.Key == AttrLocale {
-					c.Locale = *a.Text
-				} else if a.Text != nil && a.Key == AttrTimeZone {
-					c.TimeZone = *a.Text
-				}
-			}
-			creates = append(creates, c)
-			createdAt = append(createdAt, i)
+			a.ContactID = r.ContactID
+			attrs = append(attrs, a)
 		}
-		if len(creates) > 0 {
-			if err := tx.CreateInBatches(&creates, 200).Error; err != nil {
-				return fmt.Errorf("store: import: create contacts: %w", err)
-			}
-			for j, i := range createdAt {
-				rows[i].ContactID = creates[j].ID
-			}
+		for _, t := range r.Tags {
+			tags = append(tags, ContactTag{ContactID: r.ContactID, Tag: t})
 		}
-		var attrs []ContactAttribute
-		var tags []ContactTag
-		for i, r := range rows {
-			created := slices.Contains(createdAt, i)
-			if !created {
-				upd := map[string]any{}
-				if r.Name != "" {
-					upd["name"] = r.Name
-				}
-				for _, a := range r.Attrs {
-					if col, ok := contactColumns[a.Key]; ok && a.Text != nil {
-						upd[col] = *a.Text
-					}
-				}
-				if len(upd) > 0 {
-					if err := tx.Model(&Contact{}).Where("id = ?", r.ContactID).Updates(upd).Error; err != nil {
-						return fmt.Errorf("store: import: update contact %d: %w", r.ContactID, err)
-					}
-				}
-			}
-			for _, a := range r.Attrs {
-				if _, ok := contactColumns[a.Key]; ok {
-					continue
-				}
-				a.ContactID = r.ContactID
-				attrs = append(attrs, a)
-			}
-			for _, t := range r.Tags {
-				tags = append(tags, ContactTag{ContactID: r.ContactID, Tag: t})
-			}
+	}
+	if len(attrs) > 0 {
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "contact_id"}, {Name: "key"}},
+			DoUpdates: clause.AssignmentColumns([]string{"type", "text_value", "num_value", "bool_value", "time_value"}),
+		}).CreateInBatches(&attrs, 200).Error
+		if err != nil {
+			return fmt.Errorf("store: import: attributes: %w", err)
 		}
-		if len(attrs) > 0 {
-			err := tx.Clauses(clause.OnConflict{
-				Columns:   []clause.Column{{Name: "contact_id"}, {Name: "key"}},
-				DoUpdates: clause.AssignmentColumns([]string{"type", "text_value", "num_value", "bool_value", "time_value"}),
-			}).CreateInBatches(&attrs, 200).Error
-			if err != nil {
-				return fmt.Errorf("store: import: attributes: %w", err)
-			}
+	}
+	if len(tags) > 0 {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&tags, 300).Error; err != nil {
+			return fmt.Errorf("store: import: tags: %w", err)
 		}
-		if len(tags) > 0 {
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&tags, 300).Error; err != nil {
-				return fmt.Errorf("store: import: tags: %w", err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // ContactTagsOf returns the contacts' own tags by contact id, sorted.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -89,6 +90,25 @@ func ActiveAgentIDs(tx *gorm.DB, ids []int64) ([]int64, error) {
 	}
 	return out, nil
 }
+
+// MentionableAgentIDs returns those of ids naming active agents who may see
+// ticket ticketID (admins, or VisibleTo for the agent), in order: a note
+// cannot tell an agent about a ticket they cannot open.
+func MentionableAgentIDs(tx *gorm.DB, ticketID int64, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []int64
+	if err := tx.Model(&Agent{}).Where("id IN ? AND active", ids).
+		Where("(role = ? OR EXISTS (SELECT 1 FROM tickets WHERE tickets.id = ? AND "+agentVisibleTo+"))", RoleAdmin, ticketID).
+		Order("id").Pluck("id", &out).Error; err != nil {
+		return nil, fmt.Errorf("store: mentionable agents of ticket %d: %w", ticketID, err)
+	}
+	return out, nil
+}
+
+// agentVisibleTo is VisibleTo for the agent of the enclosing agents row.
+var agentVisibleTo = strings.Replace(VisibleTo, "agent_id = ?", "agent_id = agents.id", 1)
 
 // TeamIDsOf returns the teams agent is a member of.
 func (s *Store) TeamIDsOf(ctx context.Context, agentID int64) ([]int64, error) {

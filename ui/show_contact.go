@@ -15,9 +15,11 @@ import (
 // contactData is the contact page: the profile form, and events and
 // conversations in one timeline.
 type contactData struct {
-	Contact  *store.Contact
-	Name     string
-	Fields   []attrField
+	Contact *store.Contact
+	Name    string
+	Fields  []attrField
+	// Tags are the contact's own tags (from a CSV import), sorted.
+	Tags     []string
 	Timeline []timelineItem
 }
 
@@ -88,6 +90,12 @@ func (h *handler) showContact(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		}
 		d.Fields = append(d.Fields, f)
 	}
+	tags, err := h.s.Store.ContactTagsOf(ctx, []int64{id})
+	if err != nil {
+		h.fail(w, r, p, "contact tags", err)
+		return
+	}
+	d.Tags = tags[id]
 	for i := range prof.Events {
 		ev := &prof.Events[i]
 		props, _ := ev.Properties.Value()
