@@ -465,7 +465,9 @@ func TestEmailSuggestionsAndAIAnswersAreExclusive(t *testing.T) {
 				t.Fatal(err)
 			}
 			runs := []func() error{
-				func() error { return ack.Handle(ctx, inbox.Event{Type: inbox.EventTicketCreated, TicketID: r.TicketID}) },
+				func() error {
+					return ack.Handle(ctx, inbox.Event{Type: inbox.EventTicketCreated, TicketID: r.TicketID})
+				},
 				func() error {
 					return answers.Handle(ctx, inbox.Event{Type: inbox.EventMessageCreated, TicketID: r.TicketID, MessageID: r.MessageID,
 						Message: &inbox.MessageChanges{Direction: store.DirInbound}})
