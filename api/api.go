@@ -83,6 +83,9 @@ type API struct {
 	gets map[string]handlerFunc
 	// suggestLimit bounds public /kb/suggest calls per client address.
 	suggestLimit *ratelimit.Keyed
+	// draftLimit bounds POST /tickets/{id}/draft per agent: each call may
+	// cost a provider request.
+	draftLimit *ratelimit.Keyed
 }
 
 // New returns the API.
@@ -100,7 +103,7 @@ func New(o Options) *API {
 	if o.Reports == nil {
 		o.Reports = report.New(o.Store)
 	}
-	return &API{Options: o, log: log, suggestLimit: ratelimit.New(SuggestBurst, time.Minute)}
+	return &API{Options: o, log: log, suggestLimit: ratelimit.New(SuggestBurst, time.Minute), draftLimit: ratelimit.New(DraftBurst, time.Minute)}
 }
 
 // errf returns a user-safe error (web.Error) with a formatted message.

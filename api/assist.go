@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hanbox/hanbox/assist"
@@ -70,7 +71,16 @@ func (a *API) putAssistSettings(w http.ResponseWriter, r *http.Request) (int, an
 	return http.StatusOK, assistSettingsJSON(s), nil
 }
 
+// DraftBurst is how many drafts one agent may ask for at once; the
+// allowance refills over a minute. Each draft may cost a provider call.
+const DraftBurst = 10
+
 func (a *API) draftReply(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	if ok, wait := a.draftLimit.Allow("agent:" + strconv.FormatInt(principal(r).Agent.ID, 10)); !ok {
+		e := errf(http.StatusTooManyRequests, "rate_limited", "too many drafts asked for by this agent; wait and try again")
+		e.RetryAfter = max(wait, time.Second)
+		return 0, nil, e
+	}
 	t, err := a.ticketParam(r)
 	if err != nil {
 		return 0, nil, err

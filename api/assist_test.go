@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hanbox/hanbox/api"
 	"github.com/hanbox/hanbox/auth"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
@@ -96,6 +97,46 @@ func TestAssistSettingsAPI(t *testing.T) {
 					t.Errorf("OpenAPI lacks %s", s)
 				}
 			}
+		})
+	}
+}
+
+// TestDraftIsRateLimited: one agent asking for drafts again and again gets
+// 429 rate_limited with Retry-After once the allowance (DraftBurst) is
+// spent, never before; another agent is not affected. Both stores.
+func TestDraftIsRateLimited(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d)
+			if err := auth.CreateAgent(e.ctx, e.srv.Store, "kim@example.com", "Kim", store.RoleAgent, "long enough password"); err != nil {
+				t.Fatal(err)
+			}
+			var login struct {
+				Token string `json:"token"`
+			}
+			e.call("POST", "/api/v1/auth/login", "", map[string]string{"email": "kim@example.com", "password": "long enough password"}, 200, &login)
+			e.apiChannel()
+			pid := e.ingest(map[string]any{"external_id": "d1", "subject": "배송", "text": "배송이 언제 오나요?", "contact": map[string]any{"external_id": "c1"}})
+			// The bucket refills, so count rather than assume that call
+			// DraftBurst+1 is the one refused: under load a token may come back.
+			ok := 0
+			for range 20 * api.DraftBurst {
+				r := e.raw("POST", "/api/v1/tickets/"+pid+"/draft", login.Token, "", nil)
+				if r.status == 429 {
+					var ae apiError
+					if err := json.Unmarshal(r.body, &ae); err != nil || ae.Error.Code != "rate_limited" || ok < api.DraftBurst || r.header.Get("Retry-After") == "" {
+						t.Fatalf("429 after %d drafts: %s (Retry-After %q)", ok, r.body, r.header.Get("Retry-After"))
+					}
+					// Per agent: the admin's allowance is untouched.
+					e.call("POST", "/api/v1/tickets/"+pid+"/draft", e.admin, nil, 200, nil)
+					return
+				}
+				if r.status != 200 {
+					t.Fatalf("status %d: %s", r.status, r.body)
+				}
+				ok++
+			}
+			t.Fatalf("no 429 after %d drafts", ok)
 		})
 	}
 }

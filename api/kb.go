@@ -309,6 +309,21 @@ func (a *API) uploadKBFile(w http.ResponseWriter, r *http.Request) (int, any, er
 	return http.StatusCreated, a.kbFileJSON(f), nil
 }
 
+func (a *API) deleteKBFile(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	file, err := strconv.ParseInt(r.PathValue("file"), 10, 64)
+	if err != nil || file <= 0 {
+		return 0, nil, errf(http.StatusNotFound, "not_found", "no such file")
+	}
+	if err := a.KB.DeleteFile(r.Context(), id, file); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]bool{"ok": true}, nil
+}
+
 func (a *API) listKBFiles(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {

@@ -1,12 +1,17 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hanbox/hanbox/api"
+	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
 )
 
@@ -115,4 +120,88 @@ func TestKBSuggestIsRateLimited(t *testing.T) {
 		ok++
 	}
 	t.Fatalf("no 429 after %d calls", ok)
+}
+
+// TestKBFileDelete: DELETE /kb/articles/{id}/files/{file} removes the
+// article's file row and its blob (404 for another article's file or a
+// second time); deleting an article removes its files' rows, and their
+// blobs unless another article holds the same bytes; a blob written within
+// the grace period is kept (it may be being stored again). In the OpenAPI
+// document. Both stores.
+func TestKBFileDelete(t *testing.T) {
+	pngData, _ := base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+	pdfData := []byte("%PDF-1.4\n% 환불 양식\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d)
+			st := e.srv.Store
+			article := func(title string) string {
+				var a kbArticle
+				e.call("POST", "/api/v1/kb/articles", e.admin, map[string]string{"title": title, "body": "본문", "locale": "ko", "status": "published"}, 201, &a)
+				return strconv.FormatInt(a.ID, 10)
+			}
+			upload := func(art, name string, data []byte) string {
+				var f struct {
+					ID int64 `json:"id"`
+				}
+				e.call("POST", "/api/v1/kb/articles/"+art+"/files", e.admin, map[string]any{"name": name, "data": data}, 201, &f)
+				return strconv.FormatInt(f.ID, 10)
+			}
+			blob := func(data []byte) string {
+				sum := store.BlobSum(data)
+				return filepath.Join(st.DataDir, "attachments", sum[:2], sum)
+			}
+			age := func(data []byte) { // past the grace period
+				old := time.Now().Add(-time.Hour)
+				if err := os.Chtimes(blob(data), old, old); err != nil {
+					t.Fatal(err)
+				}
+			}
+			exists := func(data []byte) bool {
+				_, err := os.Stat(blob(data))
+				return err == nil
+			}
+			rows := func(art string) int64 {
+				var n int64
+				st.DB.Model(&store.KBFile{}).Where("article_id = ?", art).Count(&n)
+				return n
+			}
+			a, b := article("환불 절차"), article("교환 절차")
+			pa, fa := upload(a, "photo.png", pngData), upload(a, "form.pdf", pdfData)
+			pb := upload(b, "photo.png", pngData)
+			age(pngData)
+			age(pdfData)
+
+			e.call("DELETE", "/api/v1/kb/articles/"+a+"/files/"+pb, e.admin, nil, 404, nil)
+			e.call("DELETE", "/api/v1/kb/articles/"+a+"/files/x", e.admin, nil, 404, nil)
+			e.call("DELETE", "/api/v1/kb/articles/"+a+"/files/"+fa, e.admin, nil, 200, nil)
+			if rows(a) != 1 || exists(pdfData) {
+				t.Fatalf("after deleting the PDF: %d rows, blob kept %v", rows(a), exists(pdfData))
+			}
+			e.call("DELETE", "/api/v1/kb/articles/"+a+"/files/"+fa, e.admin, nil, 404, nil)
+			if res := e.raw("GET", "/help/files/"+pa+"/photo.png", "", "", nil); res.status != 200 {
+				t.Fatalf("the other file: %d", res.status)
+			}
+			// The article goes with its files; the bytes b holds too stay.
+			e.call("DELETE", "/api/v1/kb/articles/"+a, e.admin, nil, 200, nil)
+			if rows(a) != 0 || !exists(pngData) {
+				t.Fatalf("after deleting article a: %d rows, shared blob kept %v", rows(a), exists(pngData))
+			}
+			e.call("DELETE", "/api/v1/kb/articles/"+b, e.admin, nil, 200, nil)
+			if rows(b) != 0 || exists(pngData) {
+				t.Fatalf("after deleting article b: %d rows, blob kept %v", rows(b), exists(pngData))
+			}
+			// Bytes written just now are kept for a later store.
+			c := article("배송 안내")
+			fc := upload(c, "form.pdf", pdfData)
+			e.call("DELETE", "/api/v1/kb/articles/"+c+"/files/"+fc, e.admin, nil, 200, nil)
+			if rows(c) != 0 || !exists(pdfData) {
+				t.Fatalf("fresh blob: %d rows, kept %v", rows(c), exists(pdfData))
+			}
+			doc := e.call("GET", "/api/v1/openapi.json", "", nil, 200, nil)
+			if !strings.Contains(string(doc.body), `"/kb/articles/{id}/files/{file}"`) {
+				t.Error("OpenAPI lacks the file deletion")
+			}
+		})
+	}
 }

@@ -28,7 +28,7 @@ import (
 
 // SettingAnswers is the channel setting (off by default) that lets the bot
 // answer that channel's customers with the provider.
-const SettingAnswers = "ai_answers"
+const SettingAnswers = kb.SettingAIAnswers
 
 // AnswerConsumerName is the durable consumer of customer-facing answers.
 const AnswerConsumerName = "assist.answers"

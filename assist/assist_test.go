@@ -438,3 +438,69 @@ func TestSettingsValidation(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 }
+
+// TestEmailSuggestionsAndAIAnswersAreExclusive: an email channel with both
+// kb_suggestions and ai_answers on sends the customer one bot message for
+// the first email, whichever consumer runs first: the AI answer (the
+// acknowledgement with articles is skipped). With the provider turned off
+// the acknowledgement is sent and the AI stays quiet. Both stores.
+func TestEmailSuggestionsAndAIAnswersAreExclusive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newFake(t, reply{})
+		e := setup(t, st, f, 5*time.Second)
+		f.script = []reply{answer("주문 후 보통 2~3일 안에 배송됩니다.", true, e.ship.ID)}
+		ch := store.Channel{Kind: "email", Name: "support", PublicKey: inbox.NewPublicID(), Enabled: true,
+			Settings: store.JSONMap{assist.SettingAnswers: true, kb.SettingEmailSuggestions: true}}
+		if err := st.DB.Create(&ch).Error; err != nil {
+			t.Fatal(err)
+		}
+		ack, answers := e.kb.AckConsumer(e.in, "https://help.example.com/"), e.as.AnswerConsumer()
+		mail := func(ackFirst bool) int64 {
+			t.Helper()
+			e.n++
+			r, err := e.in.Ingest(ctx, &inbox.Inbound{ChannelID: ch.ID, ExternalID: fmt.Sprintf("<m%d@example.kr>", e.n), ThreadKeys: []string{fmt.Sprintf("email:m%d", e.n)},
+				Contact: inbox.ContactRef{Kind: inbox.IdentityEmail, ID: fmt.Sprintf("kim%d@example.kr", e.n), Verified: true}, Subject: "배송 문의", Text: "배송이 언제 오나요?"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs := []func() error{
+				func() error {
+					return ack.Handle(ctx, inbox.Event{Type: inbox.EventTicketCreated, TicketID: r.TicketID})
+				},
+				func() error {
+					return answers.Handle(ctx, inbox.Event{Type: inbox.EventMessageCreated, TicketID: r.TicketID, MessageID: r.MessageID,
+						Message: &inbox.MessageChanges{Direction: store.DirInbound}})
+				},
+			}
+			if !ackFirst {
+				runs[0], runs[1] = runs[1], runs[0]
+			}
+			for _, run := range runs {
+				if err := run(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return r.TicketID
+		}
+		for _, ackFirst := range []bool{true, false} {
+			out, _ := e.bots(t, mail(ackFirst))
+			if len(out) != 1 || !strings.Contains(out[0].Text, "2~3일") || out[0].Meta["kb_suggestions"] != nil {
+				t.Fatalf("ack first %v: bot messages %+v", ackFirst, out)
+			}
+		}
+		// The provider off: the acknowledgement, and no AI message.
+		set, err := st.AssistSettingsOf(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.Enabled = false
+		if err := st.SaveAssistSettings(ctx, &set); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := e.bots(t, mail(false))
+		if len(out) != 1 || !strings.Contains(out[0].Text, "문의가 접수되었습니다") || out[0].Meta["kb_suggestions"] == nil {
+			t.Fatalf("provider off: bot messages %+v", out)
+		}
+	})
+}

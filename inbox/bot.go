@@ -530,6 +530,12 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 			"status": st.Status, "step": st.Step, "last_message_id": st.LastMessageID, "answers": st.Answers, "updated_at": ts}).Error; err != nil {
 			return fmt.Errorf("save bot state: %w", err)
 		}
+		if st.Status != store.BotHandedOff {
+			// The visitor answered: the hold lasts BotHoldTimeout from now.
+			if err := s.moveBotTimeoutTx(tx, t.ID); err != nil {
+				return err
+			}
+		}
 		for i, r := range turn.Replies {
 			at := ts.Add(time.Duration(i) * time.Microsecond) // keeps the turn's order in the thread
 			bm := &store.Message{TicketID: t.ID, Direction: store.DirOutbound, AuthorType: store.AuthorBot, ChannelID: m.ChannelID,
@@ -694,7 +700,7 @@ func (s *Service) BotSuggestion(ctx context.Context, ticketID, channelID int64, 
 // holdForBot writes a pending bot state with a new ticket on a channel
 // whose flow is enabled, so auto-assignment holds the ticket from its
 // first moment until the bot hands off (store.BotHoldSQL).
-func holdForBot(tx *gorm.DB, ticketID, channelID int64, ts time.Time) error {
+func (s *Service) holdForBot(tx *gorm.DB, ticketID, channelID int64, ts time.Time) error {
 	var flows []store.BotFlow
 	if err := tx.Select("id", "enabled").Where("channel_id = ? AND enabled = ?", channelID, true).Limit(1).Find(&flows).Error; err != nil {
 		return fmt.Errorf("bot flow of channel %d: %w", channelID, err)
@@ -706,5 +712,5 @@ func holdForBot(tx *gorm.DB, ticketID, channelID int64, ts time.Time) error {
 		CreatedAt: ts, UpdatedAt: ts}).Error; err != nil {
 		return fmt.Errorf("hold ticket %d for the bot: %w", ticketID, err)
 	}
-	return nil
+	return s.moveBotTimeoutTx(tx, ticketID)
 }

@@ -289,7 +289,7 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	counters := []string{store.AttrMessages}
 	if ticketEvent.Type == EventTicketCreated {
 		counters = append(counters, store.AttrConversations)
-		if err := holdForBot(tx, ticketID, in.ChannelID, ts); err != nil {
+		if err := s.holdForBot(tx, ticketID, in.ChannelID, ts); err != nil {
 			return IngestResult{}, nil, err
 		}
 	}

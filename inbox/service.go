@@ -152,6 +152,7 @@ type Service struct {
 	campaigns    *Campaigns
 	clock        func() time.Time // Options.Now
 	routingSched *jobs.Scheduler  // EnableRoutingHours
+	botSched     *jobs.Scheduler  // EnableBotHoldTimeout
 }
 
 // New returns a Service over st.

@@ -18,6 +18,11 @@ import (
 // articles that may answer it. Below MinSuggestScore the bot stays quiet;
 // it never answers an automatic email (vacation replies, bounces, lists),
 // and posts at most once per ticket (inbox.BotSuggestion).
+//
+// One bot message per customer message: on a channel whose generative
+// answers are on (SettingAIAnswers, with the provider enabled), the
+// AI answer takes the message (its own fallback posts the suggested
+// articles), so the acknowledgement is skipped.
 
 // suggestingKinds are the channel kinds with the kb_suggestions setting:
 // the bot's answer is an email acknowledgement, or a thread reply on Slack
@@ -30,6 +35,10 @@ const AckConsumerName = "kb.email_suggestions"
 // SettingEmailSuggestions is the channel setting (email, Slack, Discord)
 // that turns them on.
 const SettingEmailSuggestions = "kb_suggestions"
+
+// SettingAIAnswers is the channel setting of generative answers to
+// customers (assist.SettingAnswers; defined here, as assist imports kb).
+const SettingAIAnswers = "ai_answers"
 
 // AckConsumer returns the durable consumer that acknowledges new email
 // tickets with suggested articles; baseURL prefixes the help-center links.
@@ -49,6 +58,9 @@ func (s *Service) AckConsumer(in *inbox.Service, baseURL string) inbox.Consumer 
 		}
 		if !suggestingKinds[ch.Kind] || ch.Settings[SettingEmailSuggestions] != true {
 			return nil
+		}
+		if ai, err := s.aiAnswers(ctx, &ch); err != nil || ai {
+			return err // the AI answer replies instead
 		}
 		msgs, err := in.Messages(ctx, t.ID)
 		if err != nil {
@@ -75,6 +87,20 @@ func (s *Service) AckConsumer(in *inbox.Service, baseURL string) inbox.Consumer 
 		_, err = in.BotSuggestion(ctx, t.ID, ch.ID, ackText(lang, baseURL, hits), map[string]any{"kb_suggestions": articleIDs(hits)})
 		return err
 	}}
+}
+
+// aiAnswers reports whether generative answers reply on ch: its
+// SettingAIAnswers is on and the provider is enabled (as the answer
+// consumer decides; email, Slack and Discord have no flow bot).
+func (s *Service) aiAnswers(ctx context.Context, ch *store.Channel) (bool, error) {
+	if ch.Settings[SettingAIAnswers] != true {
+		return false, nil
+	}
+	set, err := s.st.AssistSettingsOf(ctx)
+	if err != nil {
+		return false, fmt.Errorf("kb: provider settings: %w", err)
+	}
+	return set.Enabled, nil
 }
 
 // ackText is the acknowledgement with its article links.

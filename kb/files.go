@@ -96,3 +96,9 @@ func (s *Service) PublicFile(ctx context.Context, id int64) (*store.KBFile, erro
 func (s *Service) Files(ctx context.Context, articleID int64) ([]store.KBFile, error) {
 	return s.st.KBFiles(ctx, articleID)
 }
+
+// DeleteFile deletes file id of article articleID and its blob when no
+// message, upload or other article holds the same bytes.
+func (s *Service) DeleteFile(ctx context.Context, articleID, id int64) error {
+	return s.st.DeleteKBFile(ctx, articleID, id)
+}

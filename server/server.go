@@ -176,6 +176,8 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	// A visitor who leaves mid-flow does not hold the ticket for ever.
+	svc.EnableBotHoldTimeout(sched)
 	// Help articles on new email tickets (per email channel, off by default).
 	if err := svc.AddConsumer(ctx, kb.New(st).AckConsumer(svc, cfg.BaseURL)); err != nil {
 		st.Close()

@@ -177,8 +177,16 @@ func indexKB(tx *gorm.DB, a *KBArticle) error {
 // DeleteKBArticle deletes article id and its index rows; ErrNotFound when it
 // does not exist.
 func (s *Store) DeleteKBArticle(ctx context.Context, id int64) error {
+	var sums []string
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec(`DELETE FROM kb_terms WHERE article_id = ?`, id).Error; err != nil {
+			return err
+		}
+		sums = nil
+		if err := tx.Model(&KBFile{}).Where("article_id = ?", id).Distinct().Pluck("sha256", &sums).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("article_id = ?", id).Delete(&KBFile{}).Error; err != nil {
 			return err
 		}
 		res := tx.Delete(&KBArticle{}, id)
@@ -192,6 +200,12 @@ func (s *Store) DeleteKBArticle(ctx context.Context, id int64) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete kb article %d: %w", id, err)
+	}
+	// Its files' blobs go too, unless something else holds the same bytes.
+	for _, sum := range sums {
+		if err := s.dropBlobIfUnused(ctx, sum); err != nil {
+			return err
+		}
 	}
 	return nil
 }

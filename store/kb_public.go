@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -106,4 +107,66 @@ func (s *Store) KBFiles(ctx context.Context, articleID int64) ([]KBFile, error) 
 		return nil, fmt.Errorf("store: kb files of %d: %w", articleID, err)
 	}
 	return out, nil
+}
+
+// kbBlobGrace: a file's blob written or re-written this recently is kept
+// when its row goes (bytes being stored again by an ingest or an upload
+// whose row is not committed yet must not vanish under it).
+const kbBlobGrace = 10 * time.Minute
+
+// DeleteKBFile deletes file id of article articleID (ErrNotFound when the
+// article has no such file) and its blob when nothing else refers to it.
+func (s *Store) DeleteKBFile(ctx context.Context, articleID, id int64) error {
+	var f KBFile
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("id = ? AND article_id = ?", id, articleID).Take(&f).Error; err != nil {
+			return notFound(err)
+		}
+		return tx.Delete(&KBFile{}, f.ID).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete kb file %d: %w", id, err)
+	}
+	return s.dropBlobIfUnused(ctx, f.SHA256)
+}
+
+// dropBlobIfUnused removes blob sum when no attachment, upload or article
+// file refers to it, under the blob's lock as upload collection does; a
+// blob written within kbBlobGrace is kept.
+func (s *Store) dropBlobIfUnused(ctx context.Context, sum string) error {
+	if !validSum(sum) {
+		return nil
+	}
+	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		if err := s.xactLock(tx, "blob:"+sum); err != nil {
+			return err
+		}
+		for _, m := range []any{&Attachment{}, &Upload{}, &KBFile{}} {
+			var n int64
+			if err := tx.Model(m).Where("sha256 = ?", sum).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+		}
+		path := s.blobPath(sum)
+		fi, err := os.Stat(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil
+		case err != nil:
+			return fmt.Errorf("stat blob: %w", err)
+		case time.Since(fi.ModTime()) < kbBlobGrace:
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove blob: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: collect blob %s: %w", sum, err)
+	}
+	return nil
 }

@@ -148,6 +148,11 @@ func (s *Store) collectUpload(ctx context.Context, u Upload, cutoff time.Time) (
 		if err := tx.Model(&Attachment{}).Where("sha256 = ?", u.SHA256).Count(&refs).Error; err != nil {
 			return err
 		}
+		var kbRefs int64
+		if err := tx.Model(&KBFile{}).Where("sha256 = ?", u.SHA256).Count(&kbRefs).Error; err != nil {
+			return err
+		}
+		refs += kbRefs
 		if others == 0 && refs == 0 && validSum(u.SHA256) {
 			path := s.blobPath(u.SHA256)
 			fi, err := os.Stat(path)
