@@ -1052,7 +1052,10 @@ const onboardingDays = 7
 // messages sent to the widget and neither dismissed nor clicked, and the
 // page and onboarding messages the contact may get (audience, consent,
 // frequency cap) and never saw. Listing marks the sent ones delivered.
-func (s *Service) PendingCampaigns(ctx context.Context, contactID int64) ([]CampaignCard, error) {
+// The text is in lang, the language the widget shows ("" takes the
+// contact's locale), or in the other language when lang's variant is
+// empty.
+func (s *Service) PendingCampaigns(ctx context.Context, contactID int64, lang string) ([]CampaignCard, error) {
 	m := s.campaigns
 	if m == nil || contactID == 0 {
 		return nil, nil
@@ -1067,6 +1070,9 @@ func (s *Service) PendingCampaigns(ctx context.Context, contactID int64) ([]Camp
 		profile = p.AttributeValues()
 	}
 	locale := surveyLocale(c.Locale)
+	if lang != "" {
+		locale = surveyLocale(lang)
+	}
 	var out []CampaignCard
 	var sends []store.CampaignSend
 	if err := db.Where("contact_id = ? AND channel = ? AND status <> ? AND dismissed_at IS NULL AND clicked_at IS NULL",

@@ -650,7 +650,7 @@
     var id = S.identity || {};
     var req = {
       visitor_token: store('vt') || '', user_id: id.user_id || '', email: id.email || '', name: id.name || '',
-      user_hash: id.user_hash || '', page: page(), locale: navigator.language || '', time_zone: tz()
+      user_hash: id.user_hash || '', page: page(), locale: (navigator.languages && navigator.languages[0]) || navigator.language || '', time_zone: tz()
     };
     if (id.attributes && id.user_hash) req.attributes = id.attributes;
     var saved = S.token; S.token = '';
