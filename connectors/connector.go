@@ -219,9 +219,10 @@ type PageViewer interface {
 
 // Campaigner is implemented by a Visitors that keeps life-cycle messages
 // (campaigns): the widget messages waiting for a contact's visit, and what
-// the contact did with one (seen, click, dismiss).
+// the contact did with one (seen, click, dismiss). lang is the language
+// the widget shows ("ko", "en"; "" takes the contact's locale).
 type Campaigner interface {
-	PendingCampaigns(ctx context.Context, contactID int64) ([]inbox.CampaignCard, error)
+	PendingCampaigns(ctx context.Context, contactID int64, lang string) ([]inbox.CampaignCard, error)
 	CampaignAction(ctx context.Context, contactID int64, cardID, action string) error
 }
 

@@ -694,26 +694,38 @@ func capUntil(tx *gorm.DB, contactID int64, days int, at time.Time) (time.Time, 
 	if days <= 0 {
 		return time.Time{}, nil
 	}
-	since := at.AddDate(0, 0, -days)
-	var last time.Time
+	last, err := lastTouch(tx, contactID, at.AddDate(0, 0, -days), 0)
+	if err != nil || last.IsZero() {
+		return time.Time{}, err
+	}
+	return last.AddDate(0, 0, days), nil
+}
+
+// lastTouch is the frequency cap every proactive message shares (campaign
+// messages, NPS and CSAT surveys): when contact contactID was last sent a
+// campaign message or asked a survey after since (zero: not since).
+// exceptCSATTicket, when not 0, leaves out that ticket's own CSAT requests
+// (a ticket resolved again is asked again).
+func lastTouch(tx *gorm.DB, contactID int64, since time.Time, exceptCSATTicket int64) (time.Time, error) {
 	var a, b []time.Time
 	if err := tx.Model(&store.CampaignSend{}).Where("contact_id = ? AND created_at > ?", contactID, since).
 		Order("created_at DESC").Limit(1).Pluck("created_at", &a).Error; err != nil {
-		return time.Time{}, err
+		return time.Time{}, fmt.Errorf("inbox: last contact touch: %w", err)
 	}
-	if err := tx.Model(&store.Survey{}).Where("contact_id = ? AND requested_at > ?", contactID, since).
-		Order("requested_at DESC").Limit(1).Pluck("requested_at", &b).Error; err != nil {
-		return time.Time{}, err
+	q := tx.Model(&store.Survey{}).Where("contact_id = ? AND requested_at > ?", contactID, since)
+	if exceptCSATTicket != 0 {
+		q = q.Where("NOT (kind = ? AND ticket_id = ?)", store.SurveyCSAT, exceptCSATTicket)
 	}
+	if err := q.Order("requested_at DESC").Limit(1).Pluck("requested_at", &b).Error; err != nil {
+		return time.Time{}, fmt.Errorf("inbox: last contact touch: %w", err)
+	}
+	var last time.Time
 	for _, ts := range append(a, b...) {
 		if ts.After(last) {
 			last = ts
 		}
 	}
-	if last.IsZero() {
-		return time.Time{}, nil
-	}
-	return last.AddDate(0, 0, days), nil
+	return last, nil
 }
 
 // happenedSince reports whether contact did event name at or after since.
@@ -1040,7 +1052,10 @@ const onboardingDays = 7
 // messages sent to the widget and neither dismissed nor clicked, and the
 // page and onboarding messages the contact may get (audience, consent,
 // frequency cap) and never saw. Listing marks the sent ones delivered.
-func (s *Service) PendingCampaigns(ctx context.Context, contactID int64) ([]CampaignCard, error) {
+// The text is in lang, the language the widget shows ("" takes the
+// contact's locale), or in the other language when lang's variant is
+// empty.
+func (s *Service) PendingCampaigns(ctx context.Context, contactID int64, lang string) ([]CampaignCard, error) {
 	m := s.campaigns
 	if m == nil || contactID == 0 {
 		return nil, nil
@@ -1055,6 +1070,9 @@ func (s *Service) PendingCampaigns(ctx context.Context, contactID int64) ([]Camp
 		profile = p.AttributeValues()
 	}
 	locale := surveyLocale(c.Locale)
+	if lang != "" {
+		locale = surveyLocale(lang)
+	}
 	var out []CampaignCard
 	var sends []store.CampaignSend
 	if err := db.Where("contact_id = ? AND channel = ? AND status <> ? AND dismissed_at IS NULL AND clicked_at IS NULL",

@@ -340,7 +340,7 @@ func TestCampaignWidgetCards(t *testing.T) {
 		}
 		cards := func(c int64) []inbox.CampaignCard {
 			t.Helper()
-			out, err := e.svc.PendingCampaigns(e.ctx, c)
+			out, err := e.svc.PendingCampaigns(e.ctx, c, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,6 +387,59 @@ func TestCampaignWidgetCards(t *testing.T) {
 		}
 		if got := cards(no); len(got) != 0 {
 			t.Fatalf("after clicking: cards %+v", got)
+		}
+	})
+}
+
+// TestCampaignWidgetLanguage: a widget message is in the widget's language
+// (ko or en), falls back to the other variant when that one is empty, and
+// without a language takes the contact's locale.
+func TestCampaignWidgetLanguage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+		e := newCampEnv(t, st, at)
+		c := e.contact("lang@x.test", at)
+		e.attrs(c, map[string]any{store.AttrLocale: "en-US"})
+		both, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "둘 다", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerPage,
+			Trigger: store.TriggerConfig{URLPattern: "/a*"}, BodyKo: "안녕하세요", BodyEn: "Hello"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		koOnly, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "한국어만", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerPage,
+			Trigger: store.TriggerConfig{URLPattern: "/b*"}, BodyKo: "한국어 안내"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enOnly, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "영어만", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerPage,
+			Trigger: store.TriggerConfig{URLPattern: "/c*"}, BodyEn: "English only"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := func(lang string) map[string]string {
+			t.Helper()
+			out, err := e.svc.PendingCampaigns(e.ctx, c, lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]string{}
+			for _, cd := range out {
+				m[cd.ID] = cd.Text
+			}
+			return m
+		}
+		id := func(cp *store.Campaign) string { return "c" + itoa(cp.ID) }
+		for _, tc := range []struct {
+			lang             string
+			both, koOn, enOn string
+		}{
+			{"ko", "안녕하세요", "한국어 안내", "English only"},
+			{"en", "Hello", "한국어 안내", "English only"},
+			{"", "Hello", "한국어 안내", "English only"}, // the contact's locale, en-US
+		} {
+			got := texts(tc.lang)
+			if got[id(both)] != tc.both || got[id(koOnly)] != tc.koOn || got[id(enOnly)] != tc.enOn {
+				t.Errorf("lang %q: %v", tc.lang, got)
+			}
 		}
 	})
 }

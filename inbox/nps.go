@@ -713,25 +713,25 @@ func (n *NPS) runSend(ctx context.Context, j *jobs.Job) error {
 			later = until
 			return nil
 		}
-		// Frequency caps: no survey of any kind within CapAnyDays, no NPS
-		// within CapNPSDays.
-		for _, cp := range []struct {
-			kind string
-			days int
-		}{{"", def.CapAnyDays}, {store.SurveyNPS, def.CapNPSDays}} {
-			if cp.days <= 0 {
-				continue
+		// Frequency caps: no survey of any kind or campaign message within
+		// CapAnyDays (lastTouch), no NPS within CapNPSDays.
+		if def.CapAnyDays > 0 {
+			last, err := lastTouch(tx, c.ID, at.AddDate(0, 0, -def.CapAnyDays), 0)
+			if err != nil {
+				return err
 			}
+			if !last.IsZero() {
+				later = last.AddDate(0, 0, def.CapAnyDays)
+			}
+		}
+		if def.CapNPSDays > 0 {
 			var last []time.Time
-			q := tx.Model(&store.Survey{}).Where("contact_id = ? AND requested_at > ?", c.ID, at.AddDate(0, 0, -cp.days))
-			if cp.kind != "" {
-				q = q.Where("kind = ?", cp.kind)
-			}
-			if err := q.Order("requested_at DESC").Limit(1).Pluck("requested_at", &last).Error; err != nil {
+			if err := tx.Model(&store.Survey{}).Where("contact_id = ? AND kind = ? AND requested_at > ?", c.ID, store.SurveyNPS, at.AddDate(0, 0, -def.CapNPSDays)).
+				Order("requested_at DESC").Limit(1).Pluck("requested_at", &last).Error; err != nil {
 				return err
 			}
 			if len(last) > 0 {
-				if u := last[0].AddDate(0, 0, cp.days); u.After(later) {
+				if u := last[0].AddDate(0, 0, def.CapNPSDays); u.After(later) {
 					later = u
 				}
 			}

@@ -134,3 +134,86 @@ func TestNPSWaitsOutCSAT(t *testing.T) {
 		}
 	})
 }
+
+// campaignSendAt records a campaign message sent to contact at ts, as the
+// campaign sender does.
+func campaignSendAt(t *testing.T, st *store.Store, contact int64, ts time.Time) {
+	t.Helper()
+	cp := store.Campaign{Name: "retention", Enabled: true, Channel: store.CampaignEmail, TriggerKind: store.TriggerInactivity, BodyKo: "다시 오세요"}
+	if err := st.DB.Create(&cp).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DB.Create(&store.CampaignSend{PublicID: inbox.NewPublicID(), CampaignID: cp.ID, ContactID: contact, RoundKey: "once",
+		Channel: store.CampaignEmail, Status: store.SendDelivered, CreatedAt: ts, UpdatedAt: ts}).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNPSWaitsOutCampaign: an NPS round due 10 days after a campaign
+// message to the contact waits until 30 days after it (the any-survey cap
+// counts campaign messages, as campaigns count surveys), then asks.
+func TestNPSWaitsOutCampaign(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		seoul := zone(t, "Asia/Seoul")
+		at := time.Date(2026, 3, 2, 12, 0, 0, 0, seoul).UTC()
+		e := newNPSEnv(t, st, at)
+		c := e.contact("a@customer.test", time.Date(2026, 1, 31, 12, 0, 0, 0, seoul))
+		sentAt := at.AddDate(0, 0, -10)
+		campaignSendAt(t, st, c, sentAt)
+		def, err := e.nps.Create(e.ctx, inbox.NPSSurveyInput{Name: "NPS", Enabled: true, FirstDays: 30, ByEmail: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.runDue()
+		if n := len(e.surveys(c)); n != 0 {
+			t.Fatalf("%d NPS surveys 10 days after a campaign message, want 0", n)
+		}
+		j, err := e.sched.Get(e.ctx, inbox.JobNPSSend, fmt.Sprintf("survey:%d:contact:%d:round:0", def.ID, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := sentAt.AddDate(0, 0, 30); j.Status != store.JobPending || !j.DueAt.Equal(want) {
+			t.Fatalf("job %s due %v, want pending until %v", j.Status, j.DueAt, want)
+		}
+		e.set(j.DueAt)
+		e.runDue()
+		if n := len(e.surveys(c)); n != 1 {
+			t.Fatalf("%d NPS surveys after the cap, want 1", n)
+		}
+	})
+}
+
+// TestCSATSkipsAfterCampaign: a resolution is not surveyed when the
+// contact got a campaign message within the CSAT cap (skipped, not
+// postponed), and is surveyed when the message is older than the cap.
+func TestCSATSkipsAfterCampaign(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newCSATEnv(t, st)
+		resolve := func(id int64) int {
+			t.Helper()
+			e.status(id, store.StatusResolved)
+			e.consumed()
+			e.runDue()
+			return len(e.surveys(id))
+		}
+		a := e.ticket(true)
+		var tk store.Ticket
+		if err := st.DB.Take(&tk, a).Error; err != nil {
+			t.Fatal(err)
+		}
+		campaignSendAt(t, st, tk.ContactID, time.Now().AddDate(0, 0, -10).UTC())
+		if n := resolve(a); n != 0 {
+			t.Fatalf("10 days after a campaign message: %d surveys, want 0", n)
+		}
+		if js := e.jobs(a); len(js) != 1 || js[0].Status != store.JobDone {
+			t.Fatalf("capped job %+v, want done (skipped, not postponed)", js)
+		}
+		if err := st.DB.Model(&store.CampaignSend{}).Where("contact_id = ?", tk.ContactID).Update("created_at", time.Now().AddDate(0, 0, -31)).Error; err != nil {
+			t.Fatal(err)
+		}
+		b := e.ticket(true)
+		if n := resolve(b); n != 1 {
+			t.Fatalf("31 days after a campaign message: %d surveys, want 1", n)
+		}
+	})
+}

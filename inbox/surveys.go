@@ -305,7 +305,8 @@ func csatKey(ticketID, round int64) string {
 //
 //   - CSAT (a channel's CapDays, default 30): a resolution is not surveyed
 //     when the contact was asked any survey — CSAT about another ticket,
-//     or NPS — in the CapDays before the request would go out. A capped
+//     or NPS — or sent a campaign message in the CapDays before the
+//     request would go out. A capped
 //     resolution is skipped, not postponed: a rating asked weeks later is
 //     about nothing the customer remembers. The same ticket's earlier CSAT
 //     does not count, so a ticket reopened and resolved again is asked
@@ -313,24 +314,26 @@ func csatKey(ticketID, round int64) string {
 //     0 (every resolution) until an admin sets one.
 //   - NPS (a definition's CapAnyDays, default 30, and CapNPSDays, default
 //     90): a round waits until CapAnyDays after the contact's latest
-//     survey of any kind, CSAT included, and CapNPSDays after their latest
-//     NPS; it is postponed, not skipped.
+//     survey of any kind, CSAT included, or campaign message, and
+//     CapNPSDays after their latest NPS; it is postponed, not skipped.
+//   - Campaigns (CapDays) wait the same way for surveys and for each other.
 //
-// Both count requests (requested_at), answered or not.
+// All count requests (requested_at) and campaign sends (created_at),
+// answered or not; lastTouch is the one query of "last contact touch".
 const DefaultCSATCapDays = 30
 
 // csatCapped reports whether contact contactID was asked a survey (other
-// than ticketID's CSAT) within capDays before at.
+// than ticketID's CSAT) or sent a campaign message within capDays before
+// at (lastTouch).
 func csatCapped(tx *gorm.DB, contactID, ticketID int64, capDays int, at time.Time) (bool, error) {
 	if capDays <= 0 {
 		return false, nil
 	}
-	var n int64
-	if err := tx.Model(&store.Survey{}).Where("contact_id = ? AND requested_at > ?", contactID, at.AddDate(0, 0, -capDays)).
-		Where("NOT (kind = ? AND ticket_id = ?)", store.SurveyCSAT, ticketID).Count(&n).Error; err != nil {
+	last, err := lastTouch(tx, contactID, at.AddDate(0, 0, -capDays), ticketID)
+	if err != nil {
 		return false, fmt.Errorf("csat: frequency cap: %w", err)
 	}
-	return n > 0, nil
+	return !last.IsZero(), nil
 }
 
 // csatTicket loads a ticket and reports whether it may be surveyed: not

@@ -43,8 +43,12 @@ type timelineItem struct {
 	Message *store.Message
 	// MessageTicket is the ticket of Message (its number and link).
 	MessageTicket *store.Ticket
-	Props         string
-	Snippet       string
+	// Send is a campaign message sent to the contact, CampaignName its
+	// campaign's name.
+	Send         *store.CampaignSend
+	CampaignName string
+	Props        string
+	Snippet      string
 }
 
 func (h *handler) showContact(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -135,6 +139,25 @@ func (h *handler) showContact(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	}
 	for i := range views {
 		d.Timeline = append(d.Timeline, timelineItem{At: views[i].At, View: &views[i]})
+	}
+	// The campaign messages sent to the customer, with their campaign's
+	// name (a deleted campaign keeps its name).
+	sends, err := h.s.Store.CampaignSendsOf(ctx, id, 200)
+	if err != nil {
+		h.fail(w, r, p, "contact campaign sends", err)
+		return
+	}
+	names := map[int64]string{}
+	for i := range sends {
+		sd := &sends[i]
+		name, ok := names[sd.CampaignID]
+		if !ok {
+			if cp, err := h.s.Store.CampaignByID(ctx, sd.CampaignID); err == nil {
+				name = cp.Name
+			}
+			names[sd.CampaignID] = name
+		}
+		d.Timeline = append(d.Timeline, timelineItem{At: sd.CreatedAt, Send: sd, CampaignName: name})
 	}
 	sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.After(d.Timeline[j].At) })
 	pg.Data = d

@@ -16,7 +16,9 @@ import (
 // TestBrowserCampaignBubble is issue 15's widget message, in Chromium: a
 // visitor chatted once; a page campaign for /pricing* is saved. On /help
 // the session carries it but no bubble shows; on /pricing the bubble shows
-// with the name placeholder's fallback and counts as seen; the visitor
+// once the chat panel is closed (hidden while it is open), with the name
+// placeholder's fallback, and counts as seen; opening the panel hides it
+// again and closing it shows it again; the visitor
 // dismisses it, and on the next visit to /pricing it does not come back.
 func TestBrowserCampaignBubble(t *testing.T) {
 	if testing.Short() {
@@ -68,12 +70,29 @@ func TestBrowserCampaignBubble(t *testing.T) {
 		t.Fatalf("navigate: %v", err)
 	}
 	b.poll("widget on /pricing", `window.__hanboxWidget && window.__hanboxWidget.state.wsOpen === true`)
+	// The chat panel is open (it stays open across pages since the
+	// visitor wrote): the bubble waits, unseen, until it closes.
+	b.eval(`window.__hanboxWidget.open(), 'ok'`)
+	if got := b.eval(`String(` + bubble + `.classList.contains('hidden')) + ' ' + window.__hanboxWidget.state.open`); got != "true true" {
+		t.Fatalf("panel open on /pricing: bubble hidden and open = %s", got)
+	}
+	b.eval(`window.__hanboxWidget.close(), 'ok'`)
 	b.poll("bubble", `(() => { const c = `+bubble+`; return !!c && !c.classList.contains('hidden') &&
 		c.querySelector('.ct').textContent === '고객님, 요금제가 궁금하신가요? 채팅으로 물어보세요.'; })()`)
 	var send store.CampaignSend
 	h.env.Eventually("seen", func() bool {
 		return h.env.Store.DB.Where("campaign_id = ? AND contact_id = ? AND seen_at IS NOT NULL", cp.ID, contact).Take(&send).Error == nil
 	})
+
+	// The chat panel open hides the bubble; closed, it shows again.
+	b.eval(`window.__hanboxWidget.open(), 'ok'`)
+	if got := b.eval(`String(` + bubble + `.classList.contains('hidden')) + ' ' + window.__hanboxWidget.state.open`); got != "true true" {
+		t.Fatalf("panel open: bubble hidden and open = %s", got)
+	}
+	b.eval(`window.__hanboxWidget.close(), 'ok'`)
+	if got := b.eval(`String(` + bubble + `.classList.contains('hidden')) + ' ' + window.__hanboxWidget.state.open`); got != "false false" {
+		t.Fatalf("panel closed: bubble hidden and open = %s", got)
+	}
 
 	// Dismissed: recorded, and not again on the next visit.
 	b.eval(bubble + `.querySelector('.x').click(), 'ok'`)

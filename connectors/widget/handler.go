@@ -289,7 +289,7 @@ func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, apiErr := c.session(ctx, &cl)
+	resp, apiErr := c.session(ctx, &cl, c.sessionLang(req.Locale))
 	if apiErr != nil {
 		writeErr(w, apiErr)
 		return
@@ -330,8 +330,22 @@ func (c *Channel) identify(ctx context.Context, cl *claims, attrs map[string]any
 	return nil
 }
 
-// session builds the session answer for cl.
-func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *apiError) {
+// sessionLang is the language the widget shows, as the script picks it:
+// the channel's locale setting when it is ko or en, else the browser's
+// language (Korean for ko*, English otherwise).
+func (c *Channel) sessionLang(browser string) string {
+	if l := c.settings.Locale; l == "ko" || l == "en" {
+		return l
+	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(browser)), "ko") {
+		return "ko"
+	}
+	return "en"
+}
+
+// session builds the session answer for cl; campaign messages are in lang
+// ("" takes the contact's locale).
+func (c *Channel) session(ctx context.Context, cl *claims, lang string) (*SessionResponse, *apiError) {
 	key, err := c.signingKey(ctx)
 	if err != nil {
 		return nil, errf(http.StatusServiceUnavailable, "unavailable", "try again shortly")
@@ -383,7 +397,7 @@ func (c *Channel) session(ctx context.Context, cl *claims) (*SessionResponse, *a
 	c.queuePositions(ctx, convs)
 	c.shown(cl, v, convs)
 	if cm, ok := c.svc.(connectors.Campaigner); ok && v.link == nil {
-		if resp.Campaigns, err = cm.PendingCampaigns(ctx, v.contactID); err != nil {
+		if resp.Campaigns, err = cm.PendingCampaigns(ctx, v.contactID, lang); err != nil {
 			c.log.Warn("widget: pending campaigns", "err", err)
 		}
 	}

@@ -80,7 +80,7 @@ func (c *Channel) handlePageSession(w http.ResponseWriter, r *http.Request) {
 	}
 	exp := min(c.now().Add(SessionTTL).Unix(), l.ExpiresAt.Unix())
 	cl := claims{Visitor: pageVisitor(l.PublicID), Page: l.PublicID, Exp: exp}
-	resp, e := c.session(ctx, &cl)
+	resp, e := c.session(ctx, &cl, "")
 	if e != nil {
 		writeErr(w, e)
 		return

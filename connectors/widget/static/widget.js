@@ -650,7 +650,7 @@
     var id = S.identity || {};
     var req = {
       visitor_token: store('vt') || '', user_id: id.user_id || '', email: id.email || '', name: id.name || '',
-      user_hash: id.user_hash || '', page: page(), locale: navigator.language || '', time_zone: tz()
+      user_hash: id.user_hash || '', page: page(), locale: (navigator.languages && navigator.languages[0]) || navigator.language || '', time_zone: tz()
     };
     if (id.attributes && id.user_hash) req.attributes = id.attributes;
     var saved = S.token; S.token = '';
@@ -953,6 +953,8 @@
   // The server lists the messages waiting for this contact; one shows at a
   // time as a bubble. Shown reports "seen"; the bubble opens the chat
   // ("click"); the x dismisses it ("dismiss"); neither shows it again.
+  // While the chat panel is open the bubble is hidden (and not reported
+  // seen); closing the panel shows it again.
   function buildCampaign() {
     ui.camp = el('div', 'camp hidden'); ui.camp.setAttribute('role', 'status');
     ui.campText = el('div', 'ct');
@@ -976,7 +978,8 @@
       show = c;
     }
     if (!show) { ui.camp.classList.add('hidden'); S.camp = null; return; }
-    if (S.camp === show) return;
+    if (S.open) { ui.camp.classList.add('hidden'); return; }
+    if (S.camp === show) { ui.camp.classList.remove('hidden'); return; }
     S.camp = show;
     ui.campText.textContent = show.text;
     ui.camp.setAttribute('data-id', show.id);
@@ -1105,7 +1108,7 @@
   function open() {
     if (!ui.panel) { S.wantOpen = true; return; }
     S.open = true; S.interacted = true;
-    ui.panel.classList.remove('hidden'); ui.pro.classList.add('hidden');
+    ui.panel.classList.remove('hidden'); ui.pro.classList.add('hidden'); ui.camp.classList.add('hidden');
     ui.wrap.classList.add('isopen');
     ui.launcher.setAttribute('aria-label', S.t.close);
     ui.list.scrollTop = ui.list.scrollHeight;
@@ -1115,6 +1118,7 @@
   function close() {
     S.open = false;
     if (ui.panel) { ui.panel.classList.add('hidden'); ui.wrap.classList.remove('isopen'); ui.launcher.setAttribute('aria-label', S.t.open); }
+    if (ui.camp && S.session) campaigns();
   }
 
   // ---- queue API ----
