@@ -85,6 +85,7 @@ func TestBrowserAdminRetriesFailedJob(t *testing.T) {
 	a := newTab(t, bctx)
 	a.login(e.ts.URL, "admin@example.com", "admin-password")
 	a.do("open in Korean", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/admin/deliveries"), chromedp.WaitVisible(chromedp.ID("failed-jobs")))
+	a.ready() // the retry button's handler is attached by the page's module (CI's race step clicked before it was)
 	row := a.text("#failed-jobs tbody tr")
 	if !strings.Contains(row, "probe.survey") || !strings.Contains(row, "contact:7:round:1") || !strings.Contains(row, "550 mailbox unavailable") {
 		t.Fatalf("row %q", row)
