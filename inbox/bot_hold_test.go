@@ -1,6 +1,7 @@
 package inbox_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -43,26 +44,7 @@ func TestBotHoldsAssignment(t *testing.T) {
 		if _, err := svc.UpdateTeam(ctx, 0, e.billing.ID, inbox.TeamInput{AutoAssign: &on, MemberIDs: &members}); err != nil {
 			t.Fatal(err)
 		}
-		routing := svc.Routing()
-		route := func(ev inbox.Event) {
-			t.Helper()
-			if err := routing.Handle(ctx, ev); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ticket := func(id int64) store.Ticket {
-			t.Helper()
-			var tk store.Ticket
-			if err := st.DB.Take(&tk, id).Error; err != nil {
-				t.Fatal(err)
-			}
-			return tk
-		}
-		released := func(id int64) int64 {
-			var n int64
-			st.DB.Model(&store.Event{}).Where("type = ? AND ticket_id = ?", inbox.EventBotReleased, id).Count(&n)
-			return n
-		}
+		route, ticket, released := botHoldHelpers(t, ctx, st, svc)
 
 		// Arrival: held before the bot has said a word.
 		in := &inbox.Inbound{ChannelID: e.ch.ID, ExternalID: "hold-1", ThreadKeys: []string{"conv-hold"}, OwnKeys: []string{"conv-hold"},
@@ -156,4 +138,31 @@ func derefTeam(id *int64) int64 {
 		return 0
 	}
 	return *id
+}
+
+// botHoldHelpers returns what the bot-hold tests use: route hands an event
+// to the routing consumer, ticket reads a ticket, released counts a
+// ticket's bot.released events.
+func botHoldHelpers(t *testing.T, ctx context.Context, st *store.Store, svc *inbox.Service) (route func(inbox.Event), ticket func(int64) store.Ticket, released func(int64) int64) {
+	routing := svc.Routing()
+	route = func(ev inbox.Event) {
+		t.Helper()
+		if err := routing.Handle(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ticket = func(id int64) store.Ticket {
+		t.Helper()
+		var tk store.Ticket
+		if err := st.DB.Take(&tk, id).Error; err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	released = func(id int64) int64 {
+		var n int64
+		st.DB.Model(&store.Event{}).Where("type = ? AND ticket_id = ?", inbox.EventBotReleased, id).Count(&n)
+		return n
+	}
+	return route, ticket, released
 }

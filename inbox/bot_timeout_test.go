@@ -40,26 +40,7 @@ func TestBotHoldTimeout(t *testing.T) {
 		if _, err := svc.UpdateTeam(ctx, 0, e.billing.ID, inbox.TeamInput{AutoAssign: &on, MemberIDs: &members}); err != nil {
 			t.Fatal(err)
 		}
-		routing := svc.Routing()
-		route := func(ev inbox.Event) {
-			t.Helper()
-			if err := routing.Handle(ctx, ev); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ticket := func(id int64) store.Ticket {
-			t.Helper()
-			var tk store.Ticket
-			if err := st.DB.Take(&tk, id).Error; err != nil {
-				t.Fatal(err)
-			}
-			return tk
-		}
-		released := func(id int64) int64 {
-			var n int64
-			st.DB.Model(&store.Event{}).Where("type = ? AND ticket_id = ?", inbox.EventBotReleased, id).Count(&n)
-			return n
-		}
+		route, ticket, released := botHoldHelpers(t, ctx, st, svc)
 		runDue := func(at time.Time) int {
 			t.Helper()
 			clock = at
