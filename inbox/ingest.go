@@ -280,7 +280,7 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	// th.assignee and th.team are who owns the ticket now (and its team,
 	// for a new one): agents' clients notify on these without fetching the
 	// ticket. The ticket's write returns them.
-	th, err := s.threadMessage(tx, in, contact, ts)
+	th, err := s.threadMessage(tx, in, contact, ts, html, blobs)
 	if err != nil {
 		return IngestResult{}, nil, err
 	}
@@ -291,9 +291,11 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		ticketEvent.TeamID = derefID(th.team)
 	}
 	events = append(events, ticketEvent)
-	msgID, err := s.storeMessage(tx, in, ticketID, contact.ID, html, blobs, ts, counters)
-	if err != nil {
-		return IngestResult{}, nil, err
+	msgID := th.msgID
+	if msgID == 0 {
+		if msgID, err = s.storeMessage(tx, in, ticketID, contact.ID, html, blobs, ts, counters); err != nil {
+			return IngestResult{}, nil, err
+		}
 	}
 	if ticketEvent.Type == EventTicketCreated && th.flowID != 0 {
 		if err := s.holdForBotFlow(tx, ticketID, th.flowID, ts); err != nil {
@@ -340,23 +342,37 @@ type threaded struct {
 	team     *int64 // the ticket's team and assignee after the write
 	assignee *int64
 	flowID   int64 // a new ticket's channel's enabled bot flow, 0 for none
+	msgID    int64 // the message, when written with the ticket's update (appendMessage)
 }
 
 // threadMessage puts a message on its ticket: the existing one it threads to
 // (bumped, and reopened unless the message is automatic) or a new one. It
 // returns the ticket, its owners and the event to publish.
-func (s *Service) threadMessage(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time) (threaded, error) {
+//
+// On PostgreSQL a message to an existing ticket is written with the
+// ticket's update (appendMessage), and th.msgID is set.
+func (s *Service) threadMessage(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time, html string, blobs []string) (threaded, error) {
 	ticket, err := s.findTicket(tx, in, contact)
 	if err != nil {
 		return threaded{}, err
 	}
 	for hops := 0; ticket != nil; hops++ {
-		changes, assignee, ok, err := bumpTicket(tx, ticket, in, ts)
+		var (
+			changes  *TicketChanges
+			assignee *int64
+			msgID    int64
+			ok       bool
+		)
+		if s.st.Dialect == store.Postgres {
+			msgID, changes, assignee, ok, err = s.appendMessage(tx, ticket, in, contact.ID, html, blobs, ts)
+		} else {
+			changes, assignee, ok, err = bumpTicket(tx, ticket, in, ts)
+		}
 		if err != nil {
 			return threaded{}, err
 		}
 		if ok {
-			return threaded{id: ticket.ID, assignee: assignee,
+			return threaded{id: ticket.ID, assignee: assignee, msgID: msgID,
 				event: Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Changes: changes}}, nil
 		}
 		// Merged or closed since it was found (a merge committed while this
@@ -462,6 +478,66 @@ func bumpTicket(tx *gorm.DB, t *store.Ticket, in *Inbound, ts time.Time) (change
 		changes.Status = &Change[string]{Old: t.Status, New: store.StatusOpen}
 	}
 	return changes, assignee, true, nil
+}
+
+// appendMessage is bumpTicket and storeMessage in one statement on
+// PostgreSQL (data-modifying CTEs): the ticket's update and, only if it
+// updated a row, the message, its thread keys, its search entry and the
+// contact's activity. ok is false when the ticket was merged away or
+// closed in the meantime: then nothing was written.
+func (s *Service) appendMessage(tx *gorm.DB, t *store.Ticket, in *Inbound, contactID int64, html string, blobs []string, ts time.Time) (msgID int64, changes *TicketChanges, assignee *int64, ok bool, err error) {
+	metaJSON, err := store.JSONMap(inboundMeta(in)).Value()
+	if err != nil {
+		return 0, nil, nil, false, err
+	}
+	keyJSON, err := json.Marshal(uniqueKeys(append(append([]string(nil), in.OwnKeys...), in.ThreadKeys...)))
+	if err != nil {
+		return 0, nil, nil, false, err
+	}
+	reopened := !in.Auto && t.Status != store.StatusOpen
+	reopen := ""
+	if reopened {
+		reopen = `, status = 'open', snoozed_until = NULL`
+	}
+	doc, docArgs := store.PostgresDocCTE("m", false, t.ID, in.Text)
+	touch, touchArgs := store.PostgresTouchCTE("m", contactID, ts, store.AttrMessages)
+	args := []any{ts, ts, in.ChannelID, ts, t.ID, store.StatusClosed,
+		store.DirInbound, store.AuthorContact, contactID, in.ChannelID, in.ExternalID, in.Text, html, metaJSON, ts,
+		t.ID, ts, string(keyJSON)}
+	args = append(append(args, docArgs...), touchArgs...)
+	rows, err := tx.Raw(`WITH u AS (UPDATE tickets SET last_customer_at = ?, last_message_at = ?, last_channel_id = ?, message_count = message_count + 1,
+				version = version + 1, updated_at = ?`+reopen+` WHERE id = ? AND merged_into IS NULL AND status <> ? RETURNING id, assignee_id),
+			m AS (INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
+				SELECT u.id, ?::text, ?::text, ?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::text, '', '', ?::timestamptz FROM u RETURNING id),
+			k AS (INSERT INTO thread_keys (key, ticket_id, created_at) SELECT x, ?::bigint, ?::timestamptz FROM jsonb_array_elements_text(?::jsonb) AS x
+				WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT (key) DO NOTHING),
+			d AS (`+doc+`),
+			a AS (`+touch+`)
+			SELECT m.id, u.assignee_id FROM m, u`, args...).Rows()
+	if err != nil {
+		return 0, nil, nil, false, fmt.Errorf("append message: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ok = true
+		if err := rows.Scan(&msgID, &assignee); err != nil {
+			return 0, nil, nil, false, fmt.Errorf("append message: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, nil, false, fmt.Errorf("append message: %w", err)
+	}
+	if !ok {
+		return 0, nil, nil, false, nil
+	}
+	if err := createAttachments(tx, msgID, in.Attachments, blobs, ts); err != nil {
+		return 0, nil, nil, false, err
+	}
+	changes = &TicketChanges{LastMessageAt: &ts}
+	if reopened {
+		changes.Status = &Change[string]{Old: t.Status, New: store.StatusOpen}
+	}
+	return msgID, changes, assignee, true, nil
 }
 
 // storeMessage writes the message row, its attachments, its thread keys and

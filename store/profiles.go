@@ -281,13 +281,36 @@ func TouchContactSQL(contactID int64, ts time.Time, incr ...string) (string, []a
 		b.WriteString(", (?, ?, 'number', NULL, 1)")
 		args = append(args, contactID, k)
 	}
-	const moved = `(excluded.type = 'date' AND (contact_attributes.time_value IS NULL
+	b.WriteString(touchConflict)
+	return b.String(), args
+}
+
+// touchConflict is TouchContactSQL's upsert clause.
+const touchConflict = ` ON CONFLICT (contact_id, key) DO UPDATE SET
+		time_value = CASE WHEN ` + touchMoved + ` THEN excluded.time_value ELSE contact_attributes.time_value END,
+		origin_contact_id = CASE WHEN ` + touchMoved + ` THEN NULL ELSE contact_attributes.origin_contact_id END,
+		num_value = CASE WHEN excluded.type = 'number' THEN COALESCE(contact_attributes.num_value, 0) + 1 ELSE contact_attributes.num_value END`
+
+const touchMoved = `(excluded.type = 'date' AND (contact_attributes.time_value IS NULL
 			OR (excluded.key = '` + AttrFirstSeen + `' AND excluded.time_value < contact_attributes.time_value)
 			OR (excluded.key = '` + AttrLastSeen + `' AND excluded.time_value > contact_attributes.time_value)))`
-	b.WriteString(` ON CONFLICT (contact_id, key) DO UPDATE SET
-		time_value = CASE WHEN ` + moved + ` THEN excluded.time_value ELSE contact_attributes.time_value END,
-		origin_contact_id = CASE WHEN ` + moved + ` THEN NULL ELSE contact_attributes.origin_contact_id END,
-		num_value = CASE WHEN excluded.type = 'number' THEN COALESCE(contact_attributes.num_value, 0) + 1 ELSE contact_attributes.num_value END`)
+
+// PostgresTouchCTE is TouchContactSQL for a data-modifying CTE on
+// PostgreSQL that writes only if the CTE named src returned a row (the
+// message it counts was written).
+func PostgresTouchCTE(src string, contactID int64, ts time.Time, incr ...string) (string, []any) {
+	sec := ts.Unix()
+	var b strings.Builder
+	b.WriteString(`INSERT INTO contact_attributes (contact_id, key, type, time_value, num_value)
+		SELECT v.c, v.k, v.t, v.tv, v.nv FROM (VALUES (?::bigint, ?::text, 'date'::text, ?::bigint, NULL::double precision), (?::bigint, ?::text, 'date'::text, ?::bigint, NULL::double precision)`)
+	args := make([]any, 0, 6+2*len(incr))
+	args = append(args, contactID, AttrFirstSeen, sec, contactID, AttrLastSeen, sec)
+	for _, k := range incr {
+		b.WriteString(", (?::bigint, ?::text, 'number'::text, NULL::bigint, 1::double precision)")
+		args = append(args, contactID, k)
+	}
+	b.WriteString(`) AS v (c, k, t, tv, nv) WHERE EXISTS (SELECT 1 FROM ` + src + `)`)
+	b.WriteString(touchConflict)
 	return b.String(), args
 }
 
