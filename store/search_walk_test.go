@@ -106,6 +106,14 @@ func TestSearchWalk(t *testing.T) {
 		if got := all(store.TicketFilter{Query: "배송", Limit: 5}); !slices.Equal(got, wantIDs) {
 			t.Fatalf("배송: %v, want %v", got, wantIDs)
 		}
+		// Korean inside words: "송이" is inside "배송이"; "배이" is not a
+		// bigram of it.
+		if got := all(store.TicketFilter{Query: "송이", Limit: 5}); !slices.Equal(got, wantIDs) {
+			t.Fatalf("송이: %v, want %v", got, wantIDs)
+		}
+		if got := all(store.TicketFilter{Query: "배이", Limit: 5}); len(got) != 0 {
+			t.Fatalf("배이: %v", got)
+		}
 		if got := all(store.TicketFilter{Query: "영수증", Limit: 5}); !slices.Equal(got, []int64{ids[2]}) {
 			t.Fatalf("영수증: %v", got)
 		}
