@@ -157,6 +157,9 @@ func (b *batcher) commit(batch []*batchReq) {
 			}
 			resps[i] = batchResp{res: res, events: evs}
 		}
+		if len(batch) > 1 {
+			return b.recordBatchEvents(tx, resps)
+		}
 		return nil
 	})
 	if err != nil && len(batch) > 1 {
@@ -174,4 +177,27 @@ func (b *batcher) commit(batch []*batchReq) {
 	for i, r := range batch {
 		r.done <- resps[i]
 	}
+}
+
+// recordBatchEvents records the events of a batch's messages in one
+// statement, in the order of the messages (ids increase in that order, as
+// they would have one message at a time), and gives each message's events
+// their ids.
+func (b *batcher) recordBatchEvents(tx *gorm.DB, resps []batchResp) error {
+	n := 0
+	for _, r := range resps {
+		n += len(r.events)
+	}
+	all := make([]Event, 0, n)
+	for _, r := range resps {
+		all = append(all, r.events...)
+	}
+	if err := b.s.recordEvents(tx, all); err != nil {
+		return err
+	}
+	k := 0
+	for i := range resps {
+		k += copy(resps[i].events, all[k:k+len(resps[i].events)])
+	}
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
@@ -26,6 +28,7 @@ func BenchmarkIngest(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			cpu0 := cpuTime()
+			statements.Store(0)
 			for i := 0; i < b.N; i++ {
 				in := &inbox.Inbound{ChannelID: ch.ID, ExternalID: fmt.Sprintf("n-%d", i), ThreadKeys: []string{fmt.Sprintf("t-%d", i)},
 					OwnKeys: []string{fmt.Sprintf("t-%d", i)}, Contact: inbox.ContactRef{Kind: inbox.IdentityAPI, ID: fmt.Sprintf("c-%d", i%500), Verified: true}, Text: benchText}
@@ -40,6 +43,7 @@ func BenchmarkIngest(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			cpu0 := cpuTime()
+			statements.Store(0)
 			for i := 0; i < b.N; i++ {
 				thread := fmt.Sprintf("t-%d", i%200)
 				in := &inbox.Inbound{ChannelID: ch.ID, ExternalID: fmt.Sprintf("a-%d", i), ThreadKeys: []string{thread}, OwnKeys: []string{thread},
@@ -59,6 +63,7 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			b.ResetTimer()
 			cpu0 := cpuTime()
+			statements.Store(0)
 			for i := 0; i < b.N; i++ {
 				r, err := svc.Ingest(ctx, in)
 				if err != nil || !r.Duplicate {
@@ -76,6 +81,7 @@ func BenchmarkIngest(b *testing.B) {
 			b.SetParallelism(8)
 			b.ResetTimer()
 			cpu0 := cpuTime()
+			statements.Store(0)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := n.Add(1)
@@ -95,6 +101,7 @@ func BenchmarkIngest(b *testing.B) {
 
 func benchService(b *testing.B, dialect string) (*inbox.Service, store.Channel) {
 	st := storetest.Open(b, dialect)
+	countStatements(st)
 	svc := inbox.New(st, inbox.Options{})
 	ch := store.Channel{Kind: "api", Name: "bench", PublicKey: inbox.NewPublicID(), Enabled: true}
 	if err := st.DB.Create(&ch).Error; err != nil {
@@ -114,4 +121,21 @@ func cpuTime() time.Duration {
 func reportRate(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
+	b.ReportMetric(float64(statements.Swap(0))/float64(b.N), "stmts/msg")
+}
+
+// statements counts the SQL statements the benchmarks' stores ran (gorm's
+// query, row, raw/exec, create, update and delete callbacks; transactions'
+// BEGIN and COMMIT are not counted). reportRate reads and resets it.
+var statements atomic.Int64
+
+func countStatements(st *store.Store) {
+	count := func(*gorm.DB) { statements.Add(1) }
+	cb := st.DB.Callback()
+	_ = cb.Query().After("gorm:query").Register("bench:count", count)
+	_ = cb.Row().After("gorm:row").Register("bench:count", count)
+	_ = cb.Raw().After("gorm:raw").Register("bench:count", count)
+	_ = cb.Create().After("gorm:create").Register("bench:count", count)
+	_ = cb.Update().After("gorm:update").Register("bench:count", count)
+	_ = cb.Delete().After("gorm:delete").Register("bench:count", count)
 }

@@ -697,18 +697,12 @@ func (s *Service) BotSuggestion(ctx context.Context, ticketID, channelID int64, 
 	return len(events) > 0, nil
 }
 
-// holdForBot writes a pending bot state with a new ticket on a channel
-// whose flow is enabled, so auto-assignment holds the ticket from its
-// first moment until the bot hands off (store.BotHoldSQL).
-func (s *Service) holdForBot(tx *gorm.DB, ticketID, channelID int64, ts time.Time) error {
-	var flows []store.BotFlow
-	if err := tx.Select("id", "enabled").Where("channel_id = ? AND enabled = ?", channelID, true).Limit(1).Find(&flows).Error; err != nil {
-		return fmt.Errorf("bot flow of channel %d: %w", channelID, err)
-	}
-	if len(flows) == 0 {
-		return nil
-	}
-	if err := tx.Create(&store.BotState{TicketID: ticketID, FlowID: flows[0].ID, Status: store.BotPending, Answers: store.JSONMap{},
+// holdForBotFlow writes a pending bot state of flow (the channel's enabled
+// flow, which openTicket looked up) with a new ticket, so auto-assignment
+// holds the ticket from its first moment until the bot hands off
+// (store.BotHoldSQL).
+func (s *Service) holdForBotFlow(tx *gorm.DB, ticketID, flowID int64, ts time.Time) error {
+	if err := tx.Create(&store.BotState{TicketID: ticketID, FlowID: flowID, Status: store.BotPending, Answers: store.JSONMap{},
 		CreatedAt: ts, UpdatedAt: ts}).Error; err != nil {
 		return fmt.Errorf("hold ticket %d for the bot: %w", ticketID, err)
 	}

@@ -209,7 +209,19 @@ func (s *Service) resolveContact(tx *gorm.DB, snd sender) (*store.Contact, []int
 
 // applyContactPlan writes a plan and returns the sender's contact.
 func (s *Service) applyContactPlan(tx *gorm.DB, snd sender, p contactPlan) (*store.Contact, []int64, error) {
-	contact, merged, err := s.planTarget(tx, p)
+	var (
+		contact *store.Contact
+		merged  []int64
+		err     error
+		ownDone bool
+	)
+	if p.contactID == 0 && p.addOwn && s.st.Dialect == store.Postgres {
+		// A new sender: contact and identity in one round trip.
+		contact, err = createContactWithIdentity(tx, p, snd)
+		ownDone = true
+	} else {
+		contact, merged, err = s.planTarget(tx, p)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -217,8 +229,10 @@ func (s *Service) applyContactPlan(tx *gorm.DB, snd sender, p contactPlan) (*sto
 		return nil, nil, err
 	}
 	if p.addOwn {
-		if err := tx.Create(&store.Identity{ContactID: contact.ID, Kind: snd.kind, Value: snd.value, Verified: snd.verified}).Error; err != nil {
-			return nil, nil, fmt.Errorf("create identity: %w", err)
+		if !ownDone {
+			if err := tx.Create(&store.Identity{ContactID: contact.ID, Kind: snd.kind, Value: snd.value, Verified: snd.verified}).Error; err != nil {
+				return nil, nil, fmt.Errorf("create identity: %w", err)
+			}
 		}
 		// A widget visitor's pages seen before they had a contact are theirs.
 		if snd.kind == IdentityWidget {
@@ -262,6 +276,20 @@ func (s *Service) planTarget(tx *gorm.DB, p contactPlan) (*store.Contact, []int6
 	}
 	// The lookup read the contact's name and email; no query needed.
 	return &store.Contact{ID: p.contactID, Name: p.name, Email: p.email}, nil, nil
+}
+
+// createContactWithIdentity creates the plan's new contact and the sender's
+// own identity in one statement (PostgreSQL: a data-modifying CTE).
+func createContactWithIdentity(tx *gorm.DB, p contactPlan, snd sender) (*store.Contact, error) {
+	ts := now()
+	c := &store.Contact{Name: p.name, Email: p.email, Locale: p.locale, CreatedAt: ts, UpdatedAt: ts}
+	err := tx.Raw(`WITH c AS (INSERT INTO contacts (name, email, locale, time_zone, created_at, updated_at) VALUES (?, ?, ?, '', ?, ?) RETURNING id)
+		INSERT INTO identities (contact_id, kind, value, verified, created_at) SELECT id, ?, ?, ?, ? FROM c RETURNING contact_id`,
+		p.name, p.email, p.locale, ts, ts, snd.kind, snd.value, snd.verified, ts).Row().Scan(&c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("create contact and identity: %w", err)
+	}
+	return c, nil
 }
 
 // fillContact writes the plan's fills of empty fields on an existing contact.

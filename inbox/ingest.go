@@ -277,37 +277,33 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		events = append(events, Event{Type: EventContactUpdated, ContactID: contact.ID, Contact: &ContactChanges{MergedFrom: id}})
 	}
 	ts := now()
-	ticketID, ticketEvent, err := s.threadMessage(tx, in, contact, ts)
+	// th.assignee and th.team are who owns the ticket now (and its team,
+	// for a new one): agents' clients notify on these without fetching the
+	// ticket. The ticket's write returns them.
+	th, err := s.threadMessage(tx, in, contact, ts, html, blobs)
 	if err != nil {
 		return IngestResult{}, nil, err
 	}
-	events = append(events, ticketEvent)
-	msgID, err := s.storeMessage(tx, in, ticketID, contact.ID, html, blobs, ts)
-	if err != nil {
-		return IngestResult{}, nil, err
-	}
+	ticketID, ticketEvent := th.id, th.event
 	counters := []string{store.AttrMessages}
 	if ticketEvent.Type == EventTicketCreated {
 		counters = append(counters, store.AttrConversations)
-		if err := s.holdForBot(tx, ticketID, in.ChannelID, ts); err != nil {
+		ticketEvent.TeamID = derefID(th.team)
+	}
+	events = append(events, ticketEvent)
+	msgID := th.msgID
+	if msgID == 0 {
+		if msgID, err = s.storeMessage(tx, in, ticketID, contact.ID, html, blobs, ts, counters); err != nil {
 			return IngestResult{}, nil, err
 		}
 	}
-	if err := store.TouchContactTx(tx, contact.ID, ts, counters...); err != nil {
-		return IngestResult{}, nil, err
-	}
-	// Who owns the ticket now (and its team, for a new one): agents'
-	// clients notify on these without fetching the ticket.
-	var assignee, team *int64
-	if err := tx.Raw("SELECT assignee_id, team_id FROM tickets WHERE id = ?", ticketID).Row().Scan(&assignee, &team); err != nil {
-		return IngestResult{}, nil, fmt.Errorf("inbox: ticket owner: %w", err)
-	}
-	if ticketEvent.Type == EventTicketCreated {
-		ticketEvent.TeamID = derefID(team)
-		events[len(events)-1] = ticketEvent
+	if ticketEvent.Type == EventTicketCreated && th.flowID != 0 {
+		if err := s.holdForBotFlow(tx, ticketID, th.flowID, ts); err != nil {
+			return IngestResult{}, nil, err
+		}
 	}
 	msgEvent := Event{Type: EventMessageCreated, TicketID: ticketID, MessageID: msgID, ChannelID: in.ChannelID, ContactID: contact.ID,
-		Message: &MessageChanges{Direction: store.DirInbound, AssigneeID: derefID(assignee)}}
+		Message: &MessageChanges{Direction: store.DirInbound, AssigneeID: derefID(th.assignee)}}
 	events = append(events, msgEvent)
 	// Notifiers hear of a new ticket once, with its first message.
 	notify := msgEvent
@@ -318,9 +314,13 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 	if err := s.queueNotifications(tx, ticketID, notify); err != nil {
 		return IngestResult{}, nil, err
 	}
-	// events helper: the durable record of this change, in its transaction.
-	if err := s.recordEvents(tx, events); err != nil {
-		return IngestResult{}, nil, err
+	// events helper: the durable record of this change, in its transaction
+	// (a batch records all its messages' events in one statement: see
+	// batcher.commit).
+	if single {
+		if err := s.recordEvents(tx, events); err != nil {
+			return IngestResult{}, nil, err
+		}
 	}
 	res := IngestResult{TicketID: ticketID, MessageID: msgID, ContactID: contact.ID, NewTicket: ticketEvent.Type == EventTicketCreated}
 	return res, events, nil
@@ -335,107 +335,215 @@ func ingestLockKeys(in *Inbound, snd sender) []string {
 	return append(keys, in.OwnKeys...)
 }
 
+// threaded is where threadMessage put a message.
+type threaded struct {
+	id       int64
+	event    Event  // ticket.created or ticket.updated
+	team     *int64 // the ticket's team and assignee after the write
+	assignee *int64
+	flowID   int64 // a new ticket's channel's enabled bot flow, 0 for none
+	msgID    int64 // the message, when written with the ticket's update (appendMessage)
+}
+
 // threadMessage puts a message on its ticket: the existing one it threads to
 // (bumped, and reopened unless the message is automatic) or a new one. It
-// returns the ticket id and the event to publish.
-func (s *Service) threadMessage(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time) (int64, Event, error) {
+// returns the ticket, its owners and the event to publish.
+//
+// On PostgreSQL a message to an existing ticket is written with the
+// ticket's update (appendMessage), and th.msgID is set.
+func (s *Service) threadMessage(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time, html string, blobs []string) (threaded, error) {
 	ticket, err := s.findTicket(tx, in, contact)
 	if err != nil {
-		return 0, Event{}, err
+		return threaded{}, err
 	}
 	for hops := 0; ticket != nil; hops++ {
-		changes, ok, err := bumpTicket(tx, ticket, in, ts)
+		var (
+			changes  *TicketChanges
+			assignee *int64
+			msgID    int64
+			ok       bool
+		)
+		if s.st.Dialect == store.Postgres {
+			msgID, changes, assignee, ok, err = s.appendMessage(tx, ticket, in, contact.ID, html, blobs, ts)
+		} else {
+			changes, assignee, ok, err = bumpTicket(tx, ticket, in, ts)
+		}
 		if err != nil {
-			return 0, Event{}, err
+			return threaded{}, err
 		}
 		if ok {
-			return ticket.ID, Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Changes: changes}, nil
+			return threaded{id: ticket.ID, assignee: assignee, msgID: msgID,
+				event: Event{Type: EventTicketUpdated, TicketID: ticket.ID, ChannelID: in.ChannelID, ContactID: contact.ID, Changes: changes}}, nil
 		}
 		// Merged or closed since it was found (a merge committed while this
 		// message waited for the ticket row): follow the merge, or start anew.
 		if ticket, err = followTicket(tx, ticket.ID); err != nil {
-			return 0, Event{}, err
+			return threaded{}, err
 		}
 		if hops > maxMergeHops {
 			ticket = nil
 		}
 	}
-	id, err := s.openTicket(tx, in, contact, ts)
+	th, err := s.openTicket(tx, in, contact, ts)
 	if err != nil {
-		return 0, Event{}, err
+		return threaded{}, err
 	}
-	return id, Event{Type: EventTicketCreated, TicketID: id, ChannelID: in.ChannelID, ContactID: contact.ID}, nil
+	th.event = Event{Type: EventTicketCreated, TicketID: th.id, ChannelID: in.ChannelID, ContactID: contact.ID}
+	return th, nil
 }
 
-// openTicket creates a ticket for the first message of a conversation.
-func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time) (int64, error) {
+// openTicket creates a ticket for the first message of a conversation and
+// returns it with its team and its channel's enabled bot flow.
+func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, ts time.Time) (threaded, error) {
 	subject := strings.TrimSpace(in.Subject)
 	if subject == "" {
 		subject = subjectFrom(in.Text)
 	}
 	subject = plaintext.Clip(subject, 900)
 	token := randomID(10)
-	var id int64
+	var th threaded
+	var flow sql.NullInt64
 	// A channel's default team (channel_teams) takes its new tickets.
 	if s.st.Dialect == store.Postgres {
-		// Ticket, reply-token key and search entry in one round trip.
+		// Ticket, reply-token key, search entry and the channel's bot flow
+		// in one round trip.
 		doc, docArgs := store.PostgresDocCTE("t", true, 0, subject, contact.Name, contact.Email, in.Contact.ID)
 		args := []any{NewPublicID(), token, subject, store.StatusOpen, store.PriorityNormal, in.ChannelID, contact.ID, in.ChannelID,
 			in.ChannelID, ts, ts, ts, ts, TokenKey(token), ts}
+		args = append(append(args, docArgs...), in.ChannelID)
 		if err := tx.Raw(`WITH t AS (INSERT INTO tickets (public_id, reply_token, subject, status, priority, team_id, contact_id, channel_id, last_channel_id,
 				last_customer_at, last_message_at, message_count, version, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id),
+				VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id, team_id),
 			k AS (INSERT INTO thread_keys (key, ticket_id, created_at) SELECT ?, id, ? FROM t ON CONFLICT (key) DO NOTHING),
 			d AS (`+doc+`)
-			SELECT id FROM t`, append(args, docArgs...)...).Row().Scan(&id); err != nil {
-			return 0, fmt.Errorf("create ticket: %w", err)
+			SELECT id, team_id, (SELECT id FROM bot_flows WHERE channel_id = ? AND enabled = true ORDER BY id LIMIT 1) FROM t`, args...).
+			Row().Scan(&th.id, &th.team, &flow); err != nil {
+			return threaded{}, fmt.Errorf("create ticket: %w", err)
 		}
-		return id, nil
+		th.flowID = flow.Int64
+		return th, nil
 	}
 	if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team_id, contact_id, channel_id, last_channel_id,
 			last_customer_at, last_message_at, message_count, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id`,
+			VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id, team_id`,
 		NewPublicID(), token, subject, store.StatusOpen, store.PriorityNormal, in.ChannelID, contact.ID, in.ChannelID,
-		in.ChannelID, ts, ts, ts, ts).Row().Scan(&id); err != nil {
-		return 0, fmt.Errorf("create ticket: %w", err)
+		in.ChannelID, ts, ts, ts, ts).Row().Scan(&th.id, &th.team); err != nil {
+		return threaded{}, fmt.Errorf("create ticket: %w", err)
 	}
-	if err := addKeys(tx, id, TokenKey(token)); err != nil {
-		return 0, err
+	if err := addKeys(tx, th.id, TokenKey(token)); err != nil {
+		return threaded{}, err
 	}
-	if err := s.st.IndexTicket(tx, id, subject, contact.Name, contact.Email, in.Contact.ID); err != nil {
-		return 0, err
+	if err := s.st.IndexTicket(tx, th.id, subject, contact.Name, contact.Email, in.Contact.ID); err != nil {
+		return threaded{}, err
 	}
-	return id, nil
+	err := tx.Raw("SELECT id FROM bot_flows WHERE channel_id = ? AND enabled = ? ORDER BY id LIMIT 1", in.ChannelID, true).Row().Scan(&flow)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return threaded{}, fmt.Errorf("bot flow of channel %d: %w", in.ChannelID, err)
+	}
+	th.flowID = flow.Int64
+	return th, nil
 }
 
 // bumpTicket records a customer message on an existing ticket and reopens it
-// unless the message is automatic. ok is false when the ticket was merged
-// away or closed in the meantime: then nothing was written. (On PostgreSQL
-// the UPDATE waits for a merge holding the row and then sees its result.)
-func bumpTicket(tx *gorm.DB, t *store.Ticket, in *Inbound, ts time.Time) (changes *TicketChanges, ok bool, err error) {
+// unless the message is automatic, and returns its assignee. ok is false
+// when the ticket was merged away or closed in the meantime: then nothing
+// was written. (On PostgreSQL the UPDATE waits for a merge holding the row
+// and then sees its result.)
+func bumpTicket(tx *gorm.DB, t *store.Ticket, in *Inbound, ts time.Time) (changes *TicketChanges, assignee *int64, ok bool, err error) {
 	reopened := !in.Auto && t.Status != store.StatusOpen
 	q := `UPDATE tickets SET last_customer_at = ?, last_message_at = ?, last_channel_id = ?, message_count = message_count + 1,
 			version = version + 1, updated_at = ?`
 	if reopened {
 		q += `, status = 'open', snoozed_until = NULL`
 	}
-	res := tx.Exec(q+` WHERE id = ? AND merged_into IS NULL AND status <> ?`, ts, ts, in.ChannelID, ts, t.ID, store.StatusClosed)
-	if res.Error != nil {
-		return nil, false, fmt.Errorf("update ticket: %w", res.Error)
+	rows, err := tx.Raw(q+` WHERE id = ? AND merged_into IS NULL AND status <> ? RETURNING assignee_id`, ts, ts, in.ChannelID, ts, t.ID, store.StatusClosed).Rows()
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("update ticket: %w", err)
 	}
-	if res.RowsAffected == 0 {
-		return nil, false, nil
+	defer rows.Close()
+	for rows.Next() {
+		ok = true
+		if err := rows.Scan(&assignee); err != nil {
+			return nil, nil, false, fmt.Errorf("update ticket: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, fmt.Errorf("update ticket: %w", err)
+	}
+	if !ok {
+		return nil, nil, false, nil
 	}
 	changes = &TicketChanges{LastMessageAt: &ts}
 	if reopened {
 		changes.Status = &Change[string]{Old: t.Status, New: store.StatusOpen}
 	}
-	return changes, true, nil
+	return changes, assignee, true, nil
+}
+
+// appendMessage is bumpTicket and storeMessage in one statement on
+// PostgreSQL (data-modifying CTEs): the ticket's update and, only if it
+// updated a row, the message, its thread keys, its search entry and the
+// contact's activity. ok is false when the ticket was merged away or
+// closed in the meantime: then nothing was written.
+func (s *Service) appendMessage(tx *gorm.DB, t *store.Ticket, in *Inbound, contactID int64, html string, blobs []string, ts time.Time) (msgID int64, changes *TicketChanges, assignee *int64, ok bool, err error) {
+	metaJSON, err := store.JSONMap(inboundMeta(in)).Value()
+	if err != nil {
+		return 0, nil, nil, false, err
+	}
+	keyJSON, err := json.Marshal(uniqueKeys(append(append([]string(nil), in.OwnKeys...), in.ThreadKeys...)))
+	if err != nil {
+		return 0, nil, nil, false, err
+	}
+	reopened := !in.Auto && t.Status != store.StatusOpen
+	reopen := ""
+	if reopened {
+		reopen = `, status = 'open', snoozed_until = NULL`
+	}
+	doc, docArgs := store.PostgresDocCTE("m", false, t.ID, in.Text)
+	touch, touchArgs := store.PostgresTouchCTE("m", contactID, ts, store.AttrMessages)
+	args := []any{ts, ts, in.ChannelID, ts, t.ID, store.StatusClosed,
+		store.DirInbound, store.AuthorContact, contactID, in.ChannelID, in.ExternalID, in.Text, html, metaJSON, ts,
+		t.ID, ts, string(keyJSON)}
+	args = append(append(args, docArgs...), touchArgs...)
+	rows, err := tx.Raw(`WITH u AS (UPDATE tickets SET last_customer_at = ?, last_message_at = ?, last_channel_id = ?, message_count = message_count + 1,
+				version = version + 1, updated_at = ?`+reopen+` WHERE id = ? AND merged_into IS NULL AND status <> ? RETURNING id, assignee_id),
+			m AS (INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
+				SELECT u.id, ?::text, ?::text, ?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::text, '', '', ?::timestamptz FROM u RETURNING id),
+			k AS (INSERT INTO thread_keys (key, ticket_id, created_at) SELECT x, ?::bigint, ?::timestamptz FROM jsonb_array_elements_text(?::jsonb) AS x
+				WHERE EXISTS (SELECT 1 FROM m) ON CONFLICT (key) DO NOTHING),
+			d AS (`+doc+`),
+			a AS (`+touch+`)
+			SELECT m.id, u.assignee_id FROM m, u`, args...).Rows()
+	if err != nil {
+		return 0, nil, nil, false, fmt.Errorf("append message: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ok = true
+		if err := rows.Scan(&msgID, &assignee); err != nil {
+			return 0, nil, nil, false, fmt.Errorf("append message: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, nil, false, fmt.Errorf("append message: %w", err)
+	}
+	if !ok {
+		return 0, nil, nil, false, nil
+	}
+	if err := createAttachments(tx, msgID, in.Attachments, blobs, ts); err != nil {
+		return 0, nil, nil, false, err
+	}
+	changes = &TicketChanges{LastMessageAt: &ts}
+	if reopened {
+		changes.Status = &Change[string]{Old: t.Status, New: store.StatusOpen}
+	}
+	return msgID, changes, assignee, true, nil
 }
 
 // storeMessage writes the message row, its attachments, its thread keys and
-// its search index entry, and returns the message id.
-func (s *Service) storeMessage(tx *gorm.DB, in *Inbound, ticketID, contactID int64, html string, blobs []string, ts time.Time) (int64, error) {
+// its search index entry, records the contact's activity (counters grow by
+// one) and returns the message id.
+func (s *Service) storeMessage(tx *gorm.DB, in *Inbound, ticketID, contactID int64, html string, blobs []string, ts time.Time, counters []string) (int64, error) {
 	metaJSON, err := store.JSONMap(inboundMeta(in)).Value()
 	if err != nil {
 		return 0, err
@@ -448,14 +556,19 @@ func (s *Service) storeMessage(tx *gorm.DB, in *Inbound, ticketID, contactID int
 		if err != nil {
 			return 0, err
 		}
+		// Message, thread keys, search entry and the contact's activity in
+		// one round trip.
 		doc, docArgs := store.PostgresDocCTE("m", false, ticketID, in.Text)
+		touch, touchArgs := store.TouchContactSQL(contactID, ts, counters...)
 		args := []any{ticketID, store.DirInbound, store.AuthorContact, contactID, in.ChannelID, in.ExternalID, in.Text, html, metaJSON, ts,
 			ticketID, ts, string(keyJSON)}
+		args = append(append(args, docArgs...), touchArgs...)
 		if err := tx.Raw(`WITH m AS (INSERT INTO messages (ticket_id, direction, author_type, author_id, channel_id, external_id, text, html, meta, delivery_status, delivery_error, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?) RETURNING id),
 			k AS (INSERT INTO thread_keys (key, ticket_id, created_at) SELECT x, ?, ? FROM jsonb_array_elements_text(?::jsonb) AS x ON CONFLICT (key) DO NOTHING),
-			d AS (`+doc+`)
-			SELECT id FROM m`, append(args, docArgs...)...).Row().Scan(&id); err != nil {
+			d AS (`+doc+`),
+			a AS (`+touch+`)
+			SELECT id FROM m`, args...).Row().Scan(&id); err != nil {
 			return 0, fmt.Errorf("create message: %w", err)
 		}
 		if err := createAttachments(tx, id, in.Attachments, blobs, ts); err != nil {
@@ -476,6 +589,9 @@ func (s *Service) storeMessage(tx *gorm.DB, in *Inbound, ticketID, contactID int
 		return 0, err
 	}
 	if err := s.st.IndexMessage(tx, ticketID, id, in.Text); err != nil {
+		return 0, err
+	}
+	if err := store.TouchContactTx(tx, contactID, ts, counters...); err != nil {
 		return 0, err
 	}
 	return id, nil

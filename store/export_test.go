@@ -10,6 +10,15 @@ func SetSearchLimits(window int, span int64) (restore func()) {
 	return func() { SearchWindow, recentSpan = w, sp }
 }
 
+// SetSearchWalk changes how many tickets a search walks (multiples of the
+// page size plus one; none: the index answers every search) and returns a
+// function that restores them.
+func SetSearchWalk(steps ...int) (restore func()) {
+	old := walkSteps
+	walkSteps = steps
+	return func() { walkSteps = old }
+}
+
 // ReplayMigration runs the data statements (not ALTER or CREATE) of the
 // migration named name (its file name without number and dialect, spaces for
 // underscores) again on s, for tests of data migrations over rows written

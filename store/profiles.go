@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -256,30 +257,61 @@ func PutContactAttributesTx(tx *gorm.DB, contactID int64, set []ContactAttribute
 
 // TouchContactTx records activity of a contact at ts inside tx: last_seen
 // moves forward, first_seen is set once, and each counter in incr (a
-// built-in counter key) grows by one.
+// built-in counter key) grows by one. It is one statement (TouchContactSQL).
 func TouchContactTx(tx *gorm.DB, contactID int64, ts time.Time, incr ...string) error {
-	sec := ts.Unix()
-	seen := []struct {
-		key, cmp string
-	}{{AttrFirstSeen, "<"}, {AttrLastSeen, ">"}}
-	for _, s := range seen {
-		err := tx.Exec(`INSERT INTO contact_attributes (contact_id, key, type, time_value) VALUES (?, ?, 'date', ?)
-			ON CONFLICT (contact_id, key) DO UPDATE SET time_value = excluded.time_value, origin_contact_id = NULL
-			WHERE contact_attributes.time_value IS NULL OR excluded.time_value `+s.cmp+` contact_attributes.time_value`,
-			contactID, s.key, sec).Error
-		if err != nil {
-			return fmt.Errorf("store: touch %s of contact %d: %w", s.key, contactID, err)
-		}
-	}
-	for _, k := range incr {
-		err := tx.Exec(`INSERT INTO contact_attributes (contact_id, key, type, num_value) VALUES (?, ?, 'number', 1)
-			ON CONFLICT (contact_id, key) DO UPDATE SET num_value = COALESCE(contact_attributes.num_value, 0) + 1`,
-			contactID, k).Error
-		if err != nil {
-			return fmt.Errorf("store: count %s of contact %d: %w", k, contactID, err)
-		}
+	q, args := TouchContactSQL(contactID, ts, incr...)
+	if err := tx.Exec(q, args...).Error; err != nil {
+		return fmt.Errorf("store: touch contact %d: %w", contactID, err)
 	}
 	return nil
+}
+
+// TouchContactSQL is TouchContactTx's statement, for callers that send it
+// with others (on PostgreSQL as a data-modifying CTE): one upsert of
+// first_seen (moved back only), last_seen (moved forward only) and the
+// counters in incr (plus one). A date moved clears its origin_contact_id, as
+// setting it does.
+func TouchContactSQL(contactID int64, ts time.Time, incr ...string) (string, []any) {
+	sec := ts.Unix()
+	var b strings.Builder
+	b.WriteString(`INSERT INTO contact_attributes (contact_id, key, type, time_value, num_value) VALUES (?, '` + AttrFirstSeen + `', 'date', ?, NULL), (?, '` + AttrLastSeen + `', 'date', ?, NULL)`)
+	args := make([]any, 0, 4+2*len(incr))
+	args = append(args, contactID, sec, contactID, sec)
+	for _, k := range incr {
+		b.WriteString(", (?, ?, 'number', NULL, 1)")
+		args = append(args, contactID, k)
+	}
+	b.WriteString(touchConflict)
+	return b.String(), args
+}
+
+// touchConflict is TouchContactSQL's upsert clause.
+const touchConflict = ` ON CONFLICT (contact_id, key) DO UPDATE SET
+		time_value = CASE WHEN ` + touchMoved + ` THEN excluded.time_value ELSE contact_attributes.time_value END,
+		origin_contact_id = CASE WHEN ` + touchMoved + ` THEN NULL ELSE contact_attributes.origin_contact_id END,
+		num_value = CASE WHEN excluded.type = 'number' THEN COALESCE(contact_attributes.num_value, 0) + 1 ELSE contact_attributes.num_value END`
+
+const touchMoved = `(excluded.type = 'date' AND (contact_attributes.time_value IS NULL
+			OR (excluded.key = '` + AttrFirstSeen + `' AND excluded.time_value < contact_attributes.time_value)
+			OR (excluded.key = '` + AttrLastSeen + `' AND excluded.time_value > contact_attributes.time_value)))`
+
+// PostgresTouchCTE is TouchContactSQL for a data-modifying CTE on
+// PostgreSQL that writes only if the CTE named src returned a row (the
+// message it counts was written).
+func PostgresTouchCTE(src string, contactID int64, ts time.Time, incr ...string) (string, []any) {
+	sec := ts.Unix()
+	var b strings.Builder
+	b.WriteString(`INSERT INTO contact_attributes (contact_id, key, type, time_value, num_value)
+		SELECT v.c, v.k, v.t, v.tv, v.nv FROM (VALUES (?::bigint, ?::text, 'date'::text, ?::bigint, NULL::double precision), (?::bigint, ?::text, 'date'::text, ?::bigint, NULL::double precision)`)
+	args := make([]any, 0, 6+2*len(incr))
+	args = append(args, contactID, AttrFirstSeen, sec, contactID, AttrLastSeen, sec)
+	for _, k := range incr {
+		b.WriteString(", (?::bigint, ?::text, 'number'::text, NULL::bigint, 1::double precision)")
+		args = append(args, contactID, k)
+	}
+	b.WriteString(`) AS v (c, k, t, tv, nv) WHERE EXISTS (SELECT 1 FROM ` + src + `)`)
+	b.WriteString(touchConflict)
+	return b.String(), args
 }
 
 // TouchContact is TouchContactTx in its own transaction.

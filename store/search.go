@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"unicode"
@@ -302,3 +303,151 @@ func (s *Store) recentBound(db *gorm.DB, expr string) int64 {
 // SearchWindow is how many of the newest matching documents a search ranks.
 // A variable only for tests.
 var SearchWindow = 5000
+
+// Search by walking the list.
+//
+// A word in a fifth of all messages (or, for a common Korean stem, in
+// nearly every one) costs the index path a read of its whole posting list:
+// SQLite's FTS4 reads a term's doclist whole whatever the LIMIT, and
+// PostgreSQL's GIN builds a bitmap of every match before the newest are
+// picked. Such a word is also in most recently active tickets, so the
+// first page is found faster the other way round: walk the tickets the
+// list would show, in its order, and check each one's documents for the
+// query, stopping at a page and one more. The ranking is then exactly the
+// list's (newest activity first), not the newest-window approximation.
+// Rarer words leave the walk short of a page after walkSteps tickets, and
+// the index path (cheap for them) answers instead.
+
+// walkSteps bound the walk, in multiples of the page size plus one: it
+// first reads walkSteps[0] of them; from the share of those that match it
+// estimates how many tickets hold a page and goes on only if that is
+// within walkSteps[1], so a rare word costs one short step before the
+// index answers. No steps: the index answers every search. A variable only
+// for tests.
+var walkSteps = []int{1, 8}
+
+// walkSearch looks for the first page of tickets matching query by walking
+// the list (db: the filters and cursor, without the query) in order.
+// ok is false when the walk did not settle the page; then the caller asks
+// the index. ids are the page's ticket ids (up to limit+1), in list order.
+func (s *Store) walkSearch(db *gorm.DB, order, query string, limit int) (ids []int64, ok bool, err error) {
+	groups := Tokenize(query)
+	if len(groups) == 0 || len(walkSteps) == 0 {
+		return nil, false, nil
+	}
+	if len(groups) > 16 {
+		groups = groups[:16]
+	}
+	want := limit + 1
+	maxWalk := walkSteps[len(walkSteps)-1] * want
+	offset, n := 0, walkSteps[0]*want
+	for {
+		var cand []int64
+		if err := db.Session(&gorm.Session{}).Order(order).Offset(offset).Limit(n).Pluck("tickets.id", &cand).Error; err != nil {
+			return nil, false, fmt.Errorf("store: search walk: %w", err)
+		}
+		offset += len(cand)
+		if len(cand) > 0 {
+			hit, err := s.ticketsMatching(db.Statement.Context, cand, groups, query)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, id := range cand {
+				if hit[id] {
+					if ids = append(ids, id); len(ids) == want {
+						return ids, true, nil
+					}
+				}
+			}
+		}
+		if len(cand) < n {
+			return ids, true, nil // the list ended: every ticket was checked
+		}
+		if offset >= maxWalk || len(ids) == 0 {
+			return nil, false, nil
+		}
+		// At the rate seen so far, a page needs about offset*want/len(ids)
+		// tickets; walk there (and a little further) if it is within reach.
+		need := offset*want/len(ids) + want/4
+		if need > maxWalk {
+			return nil, false, nil
+		}
+		if n = need - offset; n <= 0 {
+			n = want
+		}
+	}
+}
+
+// ticketsMatching returns which of the tickets ids have an indexed document
+// (a message or the ticket's header) matching the query, by the index's
+// rules: on PostgreSQL the same tsquery, evaluated on each ticket's rows
+// (ts_match_vq: not the GIN index, which would gather every match first);
+// on SQLite the stored token strings matched in Go as FTS4 matches them
+// (MatchesTokens), read by docid.
+func (s *Store) ticketsMatching(ctx context.Context, ids []int64, groups [][]string, query string) (map[int64]bool, error) {
+	hit := make(map[int64]bool, len(ids))
+	db := s.DB.WithContext(ctx)
+	if s.Dialect == Postgres {
+		var out []int64
+		if err := db.Raw(`SELECT DISTINCT ticket_id FROM search_docs WHERE ticket_id IN ? AND ts_match_vq(tsv, to_tsquery('simple', ?))`,
+			ids, ftsQuery(Postgres, query)).Scan(&out).Error; err != nil {
+			return nil, fmt.Errorf("store: search walk: %w", err)
+		}
+		for _, id := range out {
+			hit[id] = true
+		}
+		return hit, nil
+	}
+	var msgs []struct{ ID, TicketID int64 }
+	if err := db.Raw(`SELECT id, ticket_id FROM messages WHERE ticket_id IN ?`, ids).Scan(&msgs).Error; err != nil {
+		return nil, fmt.Errorf("store: search walk: %w", err)
+	}
+	docs := make([]int64, 0, len(ids)+len(msgs))
+	owner := make(map[int64]int64, cap(docs))
+	for _, id := range ids {
+		docs = append(docs, ticketDocID(id))
+		owner[ticketDocID(id)] = id
+	}
+	for _, m := range msgs {
+		docs = append(docs, messageDocID(m.ID))
+		owner[messageDocID(m.ID)] = m.TicketID
+	}
+	for len(docs) > 0 {
+		chunk := docs[:min(len(docs), 500)]
+		docs = docs[len(chunk):]
+		rows, err := db.Raw(`SELECT docid, body FROM search_docs WHERE docid IN ?`, chunk).Rows()
+		if err != nil {
+			return nil, fmt.Errorf("store: search walk: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var body string
+			if err := rows.Scan(&id, &body); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: search walk: %w", err)
+			}
+			t := owner[id]
+			if !hit[t] && matchGroups(strings.Fields(body), groups) {
+				hit[t] = true
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: search walk: %w", err)
+		}
+	}
+	return hit, nil
+}
+
+// matchGroups reports whether a document's tokens hold every query group
+// as FTS4 matches ftsQuery's expression: bigram runs as phrases, words and
+// single CJK characters as prefixes.
+func matchGroups(toks []string, groups [][]string) bool {
+	for _, g := range groups {
+		if !containsPhrase(toks, g) {
+			return false
+		}
+	}
+	return true
+}

@@ -182,6 +182,7 @@ func TestCountTicketsFilters(t *testing.T) {
 func TestSearchWindow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		defer store.SetSearchLimits(5, 20)()
+		defer store.SetSearchWalk()() // the index path; TestSearchWalk has the other
 		ctx := context.Background()
 		c := store.Contact{Name: "x"}
 		st.DB.Create(&c)

@@ -58,16 +58,55 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) (TicketPage, er
 	if limit > 200 {
 		limit = 200
 	}
+	due := f.Sort == SortDue
+	order := "tickets.last_message_at DESC, tickets.id DESC"
+	if due {
+		order = "CASE WHEN tickets.sla_due_at IS NULL THEN 1 ELSE 0 END, tickets.sla_due_at, tickets.id"
+	}
+	var walked []int64
+	if q := strings.TrimSpace(f.Query); q != "" {
+		if _, isNumber := parseTicketNumber(q); !isNumber {
+			// A text search: first walk the list itself (walkSearch).
+			plain := f
+			plain.Query = ""
+			db, _ := s.filterScope(s.DB.WithContext(ctx).Model(&Ticket{}), plain)
+			db, err := applyCursor(db, f.Cursor, due)
+			if err != nil {
+				return TicketPage{}, err
+			}
+			ids, ok, err := s.walkSearch(db, order, q, limit)
+			if err != nil {
+				return TicketPage{}, err
+			}
+			if ok && len(ids) == 0 {
+				return TicketPage{}, nil
+			}
+			if ok {
+				walked = ids
+			}
+		}
+	}
+	if walked != nil {
+		return s.listPage(s.DB.WithContext(ctx).Model(&Ticket{}).Where("tickets.id IN ?", walked), order, limit, due)
+	}
 	db, ok := s.filterScope(s.DB.WithContext(ctx).Model(&Ticket{}), f)
 	if !ok {
 		return TicketPage{}, nil
 	}
-	due := f.Sort == SortDue
-	if f.Cursor != "" {
+	db, err := applyCursor(db, f.Cursor, due)
+	if err != nil {
+		return TicketPage{}, err
+	}
+	return s.listPage(db, order, limit, due)
+}
+
+// applyCursor restricts db to the tickets after cursor in the list's order.
+func applyCursor(db *gorm.DB, cursor string, due bool) (*gorm.DB, error) {
+	if cursor != "" {
 		if due {
-			at, id, err := decodeDueCursor(f.Cursor)
+			at, id, err := decodeDueCursor(cursor)
 			if err != nil {
-				return TicketPage{}, err
+				return nil, err
 			}
 			if at == nil {
 				db = db.Where("tickets.sla_due_at IS NULL AND tickets.id > ?", id)
@@ -75,17 +114,19 @@ func (s *Store) ListTickets(ctx context.Context, f TicketFilter) (TicketPage, er
 				db = db.Where("(tickets.sla_due_at > ? OR (tickets.sla_due_at = ? AND tickets.id > ?) OR tickets.sla_due_at IS NULL)", *at, *at, id)
 			}
 		} else {
-			at, id, err := decodeCursor(f.Cursor)
+			at, id, err := decodeCursor(cursor)
 			if err != nil {
-				return TicketPage{}, err
+				return nil, err
 			}
 			db = db.Where("(tickets.last_message_at < ? OR (tickets.last_message_at = ? AND tickets.id < ?))", at, at, id)
 		}
 	}
-	order := "tickets.last_message_at DESC, tickets.id DESC"
-	if due {
-		order = "CASE WHEN tickets.sla_due_at IS NULL THEN 1 ELSE 0 END, tickets.sla_due_at, tickets.id"
-	}
+	return db, nil
+}
+
+// listPage reads one page of db's tickets in order (limit+1 rows, to know
+// whether there is a next page), with contacts and tags.
+func (s *Store) listPage(db *gorm.DB, order string, limit int, due bool) (TicketPage, error) {
 	var items []Ticket
 	err := db.Order(order).Limit(limit + 1).
 		Preload("Contact").Preload("Tags").Find(&items).Error
