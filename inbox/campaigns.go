@@ -703,12 +703,16 @@ func capUntil(tx *gorm.DB, contactID int64, days int, at time.Time) (time.Time, 
 
 // lastTouch is the frequency cap every proactive message shares (campaign
 // messages, NPS and CSAT surveys): when contact contactID was last sent a
-// campaign message or asked a survey after since (zero: not since).
+// campaign message (queued or delivered, not failed) or asked a survey
+// after since (zero: not since).
 // exceptCSATTicket, when not 0, leaves out that ticket's own CSAT requests
 // (a ticket resolved again is asked again).
 func lastTouch(tx *gorm.DB, contactID int64, since time.Time, exceptCSATTicket int64) (time.Time, error) {
 	var a, b []time.Time
-	if err := tx.Model(&store.CampaignSend{}).Where("contact_id = ? AND created_at > ?", contactID, since).
+	// A message that failed for good (no email channel, the mail server
+	// refused it) never reached the contact: it is no touch. A queued one
+	// is on its way and counts.
+	if err := tx.Model(&store.CampaignSend{}).Where("contact_id = ? AND created_at > ? AND status <> ?", contactID, since, store.SendFailed).
 		Order("created_at DESC").Limit(1).Pluck("created_at", &a).Error; err != nil {
 		return time.Time{}, fmt.Errorf("inbox: last contact touch: %w", err)
 	}

@@ -217,13 +217,22 @@ func TestCampaignTriggers(t *testing.T) {
 						Channel: store.CampaignEmail, Status: store.SendDelivered, CreatedAt: at.AddDate(0, 0, -2), UpdatedAt: at}).Error; err != nil {
 						t.Fatal(err)
 					}
+					// failed's message yesterday never went out (the mail
+					// server refused it): no touch, no cap.
+					failed := e.contact("cap-failed@x.test", first)
+					if err := st.DB.Create(&store.CampaignSend{PublicID: inbox.NewPublicID(), CampaignID: 999, ContactID: failed, RoundKey: "once",
+						Channel: store.CampaignEmail, Status: store.SendFailed, LastError: "550 mailbox unavailable",
+						CreatedAt: at.AddDate(0, 0, -1), UpdatedAt: at}).Error; err != nil {
+						t.Fatal(err)
+					}
 					e.event(fresh, "tip", at)
 					e.event(recent, "tip", at)
-					return []check{{fresh, 1}, {recent, 0}}
+					e.event(failed, "tip", at)
+					return []check{{fresh, 1}, {recent, 0}, {failed, 1}}
 				},
 				later: 5*24*time.Hour + time.Minute,
 				after: func(id int64) []check {
-					return []check{{e.contactID("cap-fresh@x.test"), 1}, {e.contactID("cap-recent@x.test"), 1}}
+					return []check{{e.contactID("cap-fresh@x.test"), 1}, {e.contactID("cap-recent@x.test"), 1}, {e.contactID("cap-failed@x.test"), 1}}
 				}},
 			{name: "quiet hours in the contact's time zone",
 				in: func() inbox.CampaignInput {
