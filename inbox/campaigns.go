@@ -75,6 +75,8 @@ type CampaignInput struct {
 	BodyKo         string
 	BodyEn         string
 	RequireConsent bool
+	// TrackOpens adds the open-tracking image to the campaign's emails.
+	TrackOpens bool
 	// CapDays 0 means no cap; empty quiet hours take 21:00–09:00 and the
 	// time zone Asia/Seoul.
 	CapDays              int
@@ -85,7 +87,7 @@ type CampaignInput struct {
 func (m *Campaigns) row(ctx context.Context, in CampaignInput) (*store.Campaign, error) {
 	c := &store.Campaign{Enabled: in.Enabled, Channel: in.Channel, ChannelID: in.ChannelID, SegmentID: in.SegmentID,
 		TriggerKind: in.TriggerKind, TriggerConfig: in.Trigger, GoalEvent: strings.TrimSpace(in.GoalEvent),
-		RequireConsent: in.RequireConsent, CapDays: in.CapDays, QuietStart: strings.TrimSpace(in.QuietStart),
+		RequireConsent: in.RequireConsent, TrackOpens: in.TrackOpens && in.Channel == store.CampaignEmail, CapDays: in.CapDays, QuietStart: strings.TrimSpace(in.QuietStart),
 		QuietEnd: strings.TrimSpace(in.QuietEnd), TimeZone: strings.TrimSpace(in.TimeZone)}
 	name, err := plaintext.Text(strings.TrimSpace(in.Name), 200)
 	if err != nil || name == "" {
@@ -172,6 +174,12 @@ func (m *Campaigns) row(ctx context.Context, in CampaignInput) (*store.Campaign,
 	}
 	// Only the fields of the kind are kept.
 	keep := store.TriggerConfig{URLPattern: t.URLPattern, OfficeHoursOnly: t.OfficeHoursOnly}
+	if c.TriggerKind == store.TriggerPage {
+		if t.MinSeconds < 0 || t.MinSeconds > 3600 {
+			return nil, invalidAs("campaign_min_seconds", nil, "the time on page is 0 to 3600 seconds")
+		}
+		keep.MinSeconds = t.MinSeconds
+	}
 	switch c.TriggerKind {
 	case store.TriggerEvent:
 		keep.Event, keep.DelayMinutes, keep.StopEvent, keep.Repeat = t.Event, t.DelayMinutes, t.StopEvent, t.Repeat
@@ -975,6 +983,12 @@ type CampaignMessage struct {
 	Subject        string
 	Locale         string
 	UnsubscribeURL string
+	// Links maps each link of Text (CampaignLinks) to its tracked URL: the
+	// email shows the link and points it at the tracked one.
+	Links map[string]string
+	// OpenURL is the open-tracking image ("": the campaign does not track
+	// opens).
+	OpenURL string
 }
 
 // buildCampaignOutbound builds the delivery of a campaign email.
@@ -1005,11 +1019,16 @@ func (s *Service) buildCampaignOutbound(ctx context.Context, row store.Outbox) (
 	if err != nil {
 		return nil, err
 	}
+	text := RenderCampaignText(body, &c, attrs, s.contactFallback)
+	links, open, err := s.campaignTracking(ctx, send.PublicID, text, cp.TrackOpens)
+	if err != nil {
+		return nil, err
+	}
 	return &Outbound{OutboxID: row.ID, Attempt: row.Attempts + 1, ChannelID: row.ChannelID,
 		Contact: PersonRef{ID: c.ID, Name: c.Name, Email: c.Email},
-		Text:    RenderCampaignText(body, &c, attrs, s.contactFallback),
+		Text:    text,
 		Campaign: &CampaignMessage{SendID: send.PublicID, Subject: RenderCampaignText(subject, &c, attrs, s.contactFallback),
-			Locale: send.Locale, UnsubscribeURL: u}}, nil
+			Locale: send.Locale, UnsubscribeURL: u, Links: links, OpenURL: open}}, nil
 }
 
 // campaignSent records a campaign email the mail server accepted.
