@@ -1065,6 +1065,9 @@ type CampaignCard struct {
 	Text            string `json:"text"`
 	URLPattern      string `json:"url_pattern,omitempty"`
 	OfficeHoursOnly bool   `json:"office_hours_only,omitempty"`
+	// MinSeconds: show it once the visitor has been on the page this long
+	// (the widget times it from the page's load).
+	MinSeconds int `json:"min_seconds,omitempty"`
 }
 
 // onboardingDays: an onboarding message is for contacts first seen this
@@ -1173,7 +1176,7 @@ func (s *Service) PendingCampaigns(ctx context.Context, contactID int64, lang st
 		}
 		_, body := campaignContent(cp, locale)
 		out = append(out, CampaignCard{ID: "c" + strconv.FormatInt(cp.ID, 10), Text: RenderCampaignText(body, &c, profile, s.contactFallback),
-			URLPattern: cp.TriggerConfig.URLPattern, OfficeHoursOnly: cp.TriggerConfig.OfficeHoursOnly})
+			URLPattern: cp.TriggerConfig.URLPattern, OfficeHoursOnly: cp.TriggerConfig.OfficeHoursOnly, MinSeconds: cp.TriggerConfig.MinSeconds})
 	}
 	return out, nil
 }
@@ -1185,10 +1188,26 @@ const (
 	CampaignDismiss = "dismiss"
 )
 
+// CampaignActionInput is what a contact did with a widget message.
+type CampaignActionInput struct {
+	CardID string // CampaignCard.ID
+	Action string // CampaignSeen, CampaignClick, CampaignDismiss
+	// SecondsOnPage is how long the visitor had been on the page when the
+	// message showed (the widget's timer): a page message with a time on
+	// page is not counted seen earlier.
+	SecondsOnPage int
+}
+
+// ErrTooEarly is returned by CampaignAction for a page message reported
+// seen before its time on page. It is an ErrInvalid.
+var ErrTooEarly = fmt.Errorf("inbox: the message is not due on this page yet: %w", ErrInvalid)
+
 // CampaignAction records what a contact did with a widget message: seen
 // (shown), click or dismiss (neither shows it again). A page or onboarding
-// card ("c<id>") gets its send row now, once.
-func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, action string) error {
+// card ("c<id>") gets its send row now, once; a page card with a time on
+// page only when the visitor was on the page that long (ErrTooEarly).
+func (s *Service) CampaignAction(ctx context.Context, contactID int64, in CampaignActionInput) error {
+	cardID, action := in.CardID, in.Action
 	if action != CampaignSeen && action != CampaignClick && action != CampaignDismiss {
 		return invalid("unknown action %q", action)
 	}
@@ -1214,6 +1233,9 @@ func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, a
 					return err
 				}
 				return ErrNotFound // not for this contact: no send row
+			}
+			if cp.TriggerKind == store.TriggerPage && action == CampaignSeen && in.SecondsOnPage < cp.TriggerConfig.MinSeconds {
+				return ErrTooEarly
 			}
 			row := store.CampaignSend{PublicID: NewPublicID(), CampaignID: cp.ID, ContactID: contactID, RoundKey: roundOnce,
 				Channel: store.CampaignWidget, Status: store.SendDelivered, DeliveredAt: &ts, CreatedAt: ts, UpdatedAt: ts}
@@ -1241,4 +1263,55 @@ func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, a
 		}
 		return tx.Model(&store.CampaignSend{}).Where("id = ?", send.ID).Updates(up).Error
 	})
+}
+
+// OnboardsVisitors reports whether an onboarding message is on: then a
+// widget visitor without a contact gets one on their first visit
+// (VisitorContact), so the message can greet them.
+func (s *Service) OnboardsVisitors(ctx context.Context) (bool, error) {
+	if s.campaigns == nil {
+		return false, nil
+	}
+	var n int64
+	if err := s.st.DB.WithContext(ctx).Model(&store.Campaign{}).Where("enabled = ? AND deleted_at IS NULL AND trigger_kind = ? AND channel = ?",
+		true, store.TriggerOnboarding, store.CampaignWidget).Limit(1).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("inbox: onboarding campaigns: %w", err)
+	}
+	return n > 0, nil
+}
+
+// VisitorContact finds or creates the contact of a widget visitor who has
+// not written yet, the way their first message would (same identity rule,
+// same locks), without a ticket or message: a brand-new visitor's first
+// visit can then be greeted by onboarding, once (the send row's unique
+// key). Only widget identities.
+func (s *Service) VisitorContact(ctx context.Context, ref ContactRef) (int64, error) {
+	if ref.Kind != IdentityWidget {
+		return 0, invalid("only a widget visitor gets a contact on a visit")
+	}
+	snd, err := normSender(ref)
+	if err != nil {
+		return 0, err
+	}
+	var contact *store.Contact
+	var evs []Event
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		if err := s.lockKeys(tx, snd.lockKeys()...); err != nil {
+			return err
+		}
+		c, merged, err := s.resolveContact(tx, snd)
+		if err != nil {
+			return err
+		}
+		contact = c
+		for _, id := range merged {
+			evs = append(evs, Event{Type: EventContactUpdated, ContactID: c.ID, Contact: &ContactChanges{MergedFrom: id}})
+		}
+		return s.recordEvents(tx, evs)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("inbox: visitor contact: %w", err)
+	}
+	s.publish(evs...)
+	return contact.ID, nil
 }
