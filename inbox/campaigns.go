@@ -1075,7 +1075,8 @@ type CampaignCard struct {
 const onboardingDays = 7
 
 // PendingCampaigns lists the widget messages for a contact's visit:
-// messages sent to the widget and neither dismissed nor clicked, and the
+// messages sent to the widget and neither dismissed nor clicked (an
+// onboarding message: nor seen; it greets once), and the
 // page and onboarding messages the contact may get (audience, consent,
 // frequency cap) and never saw. Listing marks the sent ones delivered.
 // The text is in lang, the language the widget shows ("" takes the
@@ -1120,6 +1121,9 @@ func (s *Service) PendingCampaigns(ctx context.Context, contactID int64, lang st
 		cp := byID[sd.CampaignID]
 		if cp == nil || cp.Channel != store.CampaignWidget {
 			continue
+		}
+		if cp.TriggerKind == store.TriggerOnboarding && sd.SeenAt != nil {
+			continue // a greeting for the first visit: shown once
 		}
 		_, body := campaignContent(cp, locale)
 		out = append(out, CampaignCard{ID: sd.PublicID, Text: RenderCampaignText(body, &c, profile, s.contactFallback),
