@@ -221,8 +221,9 @@ func (s *Store) CampaignSendsOf(ctx context.Context, contactID int64, limit int)
 }
 
 // SegmentWhere compiles a segment definition to one SQL condition over
-// contacts aliased c, for callers that add their own conditions (a
-// campaign planner's page of its audience).
+// contacts aliased c, for callers that add their own conditions and look
+// at one contact or a page of them (a campaign's send, its planner's page
+// of its audience): the correlated shape, a few index probes per contact.
 func (s *Store) SegmentWhere(ctx context.Context, d SegmentDef, now time.Time) (string, []any, error) {
-	return s.compileSegment(ctx, d, now)
+	return s.compileSegment(ctx, d, now, false)
 }

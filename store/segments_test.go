@@ -373,6 +373,18 @@ func TestSegmentMatchesBruteForce(t *testing.T) {
 			if n != int64(len(want)) || !slices.Equal(ids, want) {
 				t.Fatalf("segment %d %+v: count %d, %d contacts; brute force %d", i, d, n, len(ids), len(want))
 			}
+			// The per-contact shape campaigns use (SegmentWhere) agrees.
+			where, args, err := st.SegmentWhere(ctx, d, w.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var each []int64
+			if err := st.DB.Raw("SELECT c.id FROM contacts c WHERE "+where+" ORDER BY c.id DESC", args...).Scan(&each).Error; err != nil {
+				t.Fatalf("segment %d: %v", i, err)
+			}
+			if !slices.Equal(each, want) {
+				t.Fatalf("segment %d %+v: SegmentWhere %d contacts; brute force %d", i, d, len(each), len(want))
+			}
 			if len(want) > 0 && len(want) < len(w.contacts)-30 {
 				nonEmpty++
 				if slices.ContainsFunc(d.Conditions, func(c store.SegmentCondition) bool { return c.Kind == store.CondPage }) {
