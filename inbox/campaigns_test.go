@@ -499,3 +499,51 @@ func TestCampaignTimeOnPage(t *testing.T) {
 		}
 	})
 }
+
+// TestVisitorContact: with an onboarding message on, a brand-new widget
+// visitor gets a contact (the same one on every visit, never a ticket) and
+// the onboarding card, which greets once.
+func TestVisitorContact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+		e := newCampEnv(t, st, at)
+		if on, err := e.svc.OnboardsVisitors(e.ctx); err != nil || on {
+			t.Fatalf("onboards without a campaign: %v %v", on, err)
+		}
+		ob, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "환영", Enabled: true, Channel: store.CampaignWidget,
+			TriggerKind: store.TriggerOnboarding, BodyKo: "처음 오셨네요"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on, err := e.svc.OnboardsVisitors(e.ctx); err != nil || !on {
+			t.Fatalf("onboards with a campaign: %v %v", on, err)
+		}
+		ref := inbox.ContactRef{Kind: inbox.IdentityWidget, ID: "site/v-new", Locale: "ko-KR"}
+		id, err := e.svc.VisitorContact(e.ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := e.svc.VisitorContact(e.ctx, ref); err != nil || again != id {
+			t.Fatalf("second visit: contact %d (%v), first %d", again, err, id)
+		}
+		if _, err := e.svc.VisitorContact(e.ctx, inbox.ContactRef{Kind: inbox.IdentityEmail, ID: "a@x.test", Verified: true}); !errors.Is(err, inbox.ErrInvalid) {
+			t.Fatalf("email identity: %v", err)
+		}
+		if n := e.count(&store.Ticket{}, "contact_id = ?", id); n != 0 {
+			t.Fatalf("%d tickets for a visit", n)
+		}
+		cards, err := e.svc.PendingCampaigns(e.ctx, id, "")
+		if err != nil || len(cards) != 1 || cards[0].Text != "처음 오셨네요" {
+			t.Fatalf("cards %+v %v", cards, err)
+		}
+		if err := e.svc.CampaignAction(e.ctx, id, inbox.CampaignActionInput{CardID: cards[0].ID, Action: inbox.CampaignSeen}); err != nil {
+			t.Fatal(err)
+		}
+		if cards, err := e.svc.PendingCampaigns(e.ctx, id, ""); err != nil || len(cards) != 0 {
+			t.Fatalf("after seen: cards %+v %v", cards, err)
+		}
+		if n := e.sends(ob.ID, id); n != 1 {
+			t.Fatalf("%d sends", n)
+		}
+	})
+}
