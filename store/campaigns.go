@@ -227,3 +227,10 @@ func (s *Store) CampaignSendsOf(ctx context.Context, contactID int64, limit int)
 func (s *Store) SegmentWhere(ctx context.Context, d SegmentDef, now time.Time) (string, []any, error) {
 	return s.compileSegment(ctx, d, now, false)
 }
+
+// SegmentBulkWhere is SegmentWhere in the shape for counting or listing
+// many contacts (uncorrelated subqueries; see member), as SegmentCount runs
+// it on PostgreSQL.
+func (s *Store) SegmentBulkWhere(ctx context.Context, d SegmentDef, now time.Time) (string, []any, error) {
+	return s.compileSegment(ctx, d, now, true)
+}
