@@ -233,7 +233,9 @@ func campaignSchemas() map[string]any {
 		"quiet_start":     map[string]any{"type": "string", "description": "HH:MM in the contact's time zone (default 21:00); email waits"},
 		"quiet_end":       map[string]any{"type": "string", "description": "HH:MM (default 09:00)"},
 		"time_zone":       map[string]any{"type": "string", "description": "IANA zone for contacts without one (default Asia/Seoul)"}}
-	stats := map[string]any{"type": "object", "properties": map[string]any{"sent": i, "delivered": i, "failed": i, "seen": i, "clicked": i,
+	stats := map[string]any{"type": "object", "properties": map[string]any{"sent": i, "delivered": i, "failed": i,
+		"seen":      map[string]any{"type": "integer", "description": "widget: shown; email: the open image loaded or a link followed (approximate: mail apps block or prefetch images)"},
+		"clicked":   map[string]any{"type": "integer", "description": "widget: the bubble clicked; email: a tracked link (GET /r/{token}) followed, once per message"},
 		"dismissed": i, "replied": i, "unsubscribed": i, "goal_reached": i}}
 	full := map[string]any{"id": i, "stats": stats, "created_at": map[string]any{"type": "string", "format": "date-time"},
 		"updated_at": map[string]any{"type": "string", "format": "date-time"}}
