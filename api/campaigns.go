@@ -26,6 +26,8 @@ type CampaignBody struct {
 	BodyKo         string              `json:"body_ko"`
 	BodyEn         string              `json:"body_en"`
 	RequireConsent bool                `json:"require_consent"`
+	// TrackOpens is optional: absent takes true (email only).
+	TrackOpens *bool `json:"track_opens"`
 	// CapDays is optional: absent takes 7 days, 0 is no cap.
 	CapDays    *int   `json:"cap_days"`
 	QuietStart string `json:"quiet_start"`
@@ -46,11 +48,11 @@ type CampaignJSON struct {
 const DefaultCampaignCapDays = 7
 
 func campaignJSON(c *store.Campaign, st store.CampaignStats) CampaignJSON {
-	capDays := c.CapDays
+	capDays, opens := c.CapDays, c.TrackOpens
 	return CampaignJSON{ID: c.ID, Stats: st, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, CampaignBody: CampaignBody{
 		Name: c.Name, Enabled: c.Enabled, Channel: c.Channel, ChannelID: c.ChannelID, SegmentID: c.SegmentID,
 		Trigger: c.TriggerKind, TriggerConfig: c.TriggerConfig, GoalEvent: c.GoalEvent, SubjectKo: c.SubjectKo, SubjectEn: c.SubjectEn,
-		BodyKo: c.BodyKo, BodyEn: c.BodyEn, RequireConsent: c.RequireConsent, CapDays: &capDays,
+		BodyKo: c.BodyKo, BodyEn: c.BodyEn, RequireConsent: c.RequireConsent, TrackOpens: &opens, CapDays: &capDays,
 		QuietStart: c.QuietStart, QuietEnd: c.QuietEnd, TimeZone: c.TimeZone}}
 }
 
@@ -60,9 +62,10 @@ func (b *CampaignBody) Input() inbox.CampaignInput {
 	if b.CapDays != nil {
 		capDays = *b.CapDays
 	}
+	opens := b.TrackOpens == nil || *b.TrackOpens
 	return inbox.CampaignInput{Name: b.Name, Enabled: b.Enabled, Channel: b.Channel, ChannelID: b.ChannelID, SegmentID: b.SegmentID,
 		TriggerKind: b.Trigger, Trigger: b.TriggerConfig, GoalEvent: b.GoalEvent, SubjectKo: b.SubjectKo, SubjectEn: b.SubjectEn,
-		BodyKo: b.BodyKo, BodyEn: b.BodyEn, RequireConsent: b.RequireConsent, CapDays: capDays,
+		BodyKo: b.BodyKo, BodyEn: b.BodyEn, RequireConsent: b.RequireConsent, TrackOpens: opens, CapDays: capDays,
 		QuietStart: b.QuietStart, QuietEnd: b.QuietEnd, TimeZone: b.TimeZone}
 }
 
@@ -212,7 +215,8 @@ func campaignSchemas() map[string]any {
 		"at":                map[string]any{"type": "string", "description": "schedule: a fixed date (YYYY-MM-DD, 10:00 in the time zone, or RFC 3339)"},
 		"inactive_days":     map[string]any{"type": "integer", "description": "inactivity: last seen more than this many days ago"},
 		"url_pattern":       map[string]any{"type": "string", "description": "widget: only on pages matching (* is anything); page: required"},
-		"office_hours_only": b}}
+		"office_hours_only": b,
+		"min_seconds":       map[string]any{"type": "integer", "description": "page: seconds on the page before the message shows (0 to 3600), timed by the widget from the page's load"}}}
 	body := map[string]any{"name": str, "enabled": b,
 		"channel":        map[string]any{"type": "string", "enum": []string{store.CampaignEmail, store.CampaignWidget}},
 		"channel_id":     map[string]any{"type": "integer", "description": "email: the channel to send on (0: the first enabled email channel)"},
@@ -224,11 +228,14 @@ func campaignSchemas() map[string]any {
 		"body_ko":         map[string]any{"type": "string", "description": "placeholders {{contact.name}}, {{contact.name|fallback}}, {{contact.<attribute>}}"},
 		"body_en":         str,
 		"require_consent": map[string]any{"type": "boolean", "description": "only contacts whose email_marketing (email) or proactive_chat (widget) is true"},
+		"track_opens":     map[string]any{"type": "boolean", "description": "email: add a tracking image whose loading counts the message seen (approximate: mail apps block or prefetch images; default true). Links are always tracked: each goes through GET /r/{token}, which counts the first click and redirects to that link only"},
 		"cap_days":        map[string]any{"type": "integer", "description": "no campaign message or survey to a contact more often (default 7; 0 none)"},
 		"quiet_start":     map[string]any{"type": "string", "description": "HH:MM in the contact's time zone (default 21:00); email waits"},
 		"quiet_end":       map[string]any{"type": "string", "description": "HH:MM (default 09:00)"},
 		"time_zone":       map[string]any{"type": "string", "description": "IANA zone for contacts without one (default Asia/Seoul)"}}
-	stats := map[string]any{"type": "object", "properties": map[string]any{"sent": i, "delivered": i, "failed": i, "seen": i, "clicked": i,
+	stats := map[string]any{"type": "object", "properties": map[string]any{"sent": i, "delivered": i, "failed": i,
+		"seen":      map[string]any{"type": "integer", "description": "widget: shown; email: the open image loaded or a link followed (approximate: mail apps block or prefetch images)"},
+		"clicked":   map[string]any{"type": "integer", "description": "widget: the bubble clicked; email: a tracked link (GET /r/{token}) followed, once per message"},
 		"dismissed": i, "replied": i, "unsubscribed": i, "goal_reached": i}}
 	full := map[string]any{"id": i, "stats": stats, "created_at": map[string]any{"type": "string", "format": "date-time"},
 		"updated_at": map[string]any{"type": "string", "format": "date-time"}}

@@ -223,7 +223,16 @@ type PageViewer interface {
 // the widget shows ("ko", "en"; "" takes the contact's locale).
 type Campaigner interface {
 	PendingCampaigns(ctx context.Context, contactID int64, lang string) ([]inbox.CampaignCard, error)
-	CampaignAction(ctx context.Context, contactID int64, cardID, action string) error
+	CampaignAction(ctx context.Context, contactID int64, in inbox.CampaignActionInput) error
+}
+
+// Onboarder is implemented by a Visitors whose onboarding messages greet
+// brand-new visitors: while OnboardsVisitors is true, a chat channel gives
+// a visitor without a contact one on their visit (VisitorContact: no
+// ticket, no message), so their first visit can be greeted.
+type Onboarder interface {
+	OnboardsVisitors(ctx context.Context) (bool, error)
+	VisitorContact(ctx context.Context, ref inbox.ContactRef) (int64, error)
 }
 
 // Pages opens conversation links for a chat channel that serves the live

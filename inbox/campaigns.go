@@ -75,6 +75,8 @@ type CampaignInput struct {
 	BodyKo         string
 	BodyEn         string
 	RequireConsent bool
+	// TrackOpens adds the open-tracking image to the campaign's emails.
+	TrackOpens bool
 	// CapDays 0 means no cap; empty quiet hours take 21:00–09:00 and the
 	// time zone Asia/Seoul.
 	CapDays              int
@@ -85,7 +87,7 @@ type CampaignInput struct {
 func (m *Campaigns) row(ctx context.Context, in CampaignInput) (*store.Campaign, error) {
 	c := &store.Campaign{Enabled: in.Enabled, Channel: in.Channel, ChannelID: in.ChannelID, SegmentID: in.SegmentID,
 		TriggerKind: in.TriggerKind, TriggerConfig: in.Trigger, GoalEvent: strings.TrimSpace(in.GoalEvent),
-		RequireConsent: in.RequireConsent, CapDays: in.CapDays, QuietStart: strings.TrimSpace(in.QuietStart),
+		RequireConsent: in.RequireConsent, TrackOpens: in.TrackOpens && in.Channel == store.CampaignEmail, CapDays: in.CapDays, QuietStart: strings.TrimSpace(in.QuietStart),
 		QuietEnd: strings.TrimSpace(in.QuietEnd), TimeZone: strings.TrimSpace(in.TimeZone)}
 	name, err := plaintext.Text(strings.TrimSpace(in.Name), 200)
 	if err != nil || name == "" {
@@ -172,6 +174,12 @@ func (m *Campaigns) row(ctx context.Context, in CampaignInput) (*store.Campaign,
 	}
 	// Only the fields of the kind are kept.
 	keep := store.TriggerConfig{URLPattern: t.URLPattern, OfficeHoursOnly: t.OfficeHoursOnly}
+	if c.TriggerKind == store.TriggerPage {
+		if t.MinSeconds < 0 || t.MinSeconds > 3600 {
+			return nil, invalidAs("campaign_min_seconds", nil, "the time on page is 0 to 3600 seconds")
+		}
+		keep.MinSeconds = t.MinSeconds
+	}
 	switch c.TriggerKind {
 	case store.TriggerEvent:
 		keep.Event, keep.DelayMinutes, keep.StopEvent, keep.Repeat = t.Event, t.DelayMinutes, t.StopEvent, t.Repeat
@@ -703,12 +711,16 @@ func capUntil(tx *gorm.DB, contactID int64, days int, at time.Time) (time.Time, 
 
 // lastTouch is the frequency cap every proactive message shares (campaign
 // messages, NPS and CSAT surveys): when contact contactID was last sent a
-// campaign message or asked a survey after since (zero: not since).
+// campaign message (queued or delivered, not failed) or asked a survey
+// after since (zero: not since).
 // exceptCSATTicket, when not 0, leaves out that ticket's own CSAT requests
 // (a ticket resolved again is asked again).
 func lastTouch(tx *gorm.DB, contactID int64, since time.Time, exceptCSATTicket int64) (time.Time, error) {
 	var a, b []time.Time
-	if err := tx.Model(&store.CampaignSend{}).Where("contact_id = ? AND created_at > ?", contactID, since).
+	// A message that failed for good (no email channel, the mail server
+	// refused it) never reached the contact: it is no touch. A queued one
+	// is on its way and counts.
+	if err := tx.Model(&store.CampaignSend{}).Where("contact_id = ? AND created_at > ? AND status <> ?", contactID, since, store.SendFailed).
 		Order("created_at DESC").Limit(1).Pluck("created_at", &a).Error; err != nil {
 		return time.Time{}, fmt.Errorf("inbox: last contact touch: %w", err)
 	}
@@ -971,6 +983,12 @@ type CampaignMessage struct {
 	Subject        string
 	Locale         string
 	UnsubscribeURL string
+	// Links maps each link of Text (CampaignLinks) to its tracked URL: the
+	// email shows the link and points it at the tracked one.
+	Links map[string]string
+	// OpenURL is the open-tracking image ("": the campaign does not track
+	// opens).
+	OpenURL string
 }
 
 // buildCampaignOutbound builds the delivery of a campaign email.
@@ -1001,11 +1019,16 @@ func (s *Service) buildCampaignOutbound(ctx context.Context, row store.Outbox) (
 	if err != nil {
 		return nil, err
 	}
+	text := RenderCampaignText(body, &c, attrs, s.contactFallback)
+	links, open, err := s.campaignTracking(ctx, send.PublicID, text, cp.TrackOpens)
+	if err != nil {
+		return nil, err
+	}
 	return &Outbound{OutboxID: row.ID, Attempt: row.Attempts + 1, ChannelID: row.ChannelID,
 		Contact: PersonRef{ID: c.ID, Name: c.Name, Email: c.Email},
-		Text:    RenderCampaignText(body, &c, attrs, s.contactFallback),
+		Text:    text,
 		Campaign: &CampaignMessage{SendID: send.PublicID, Subject: RenderCampaignText(subject, &c, attrs, s.contactFallback),
-			Locale: send.Locale, UnsubscribeURL: u}}, nil
+			Locale: send.Locale, UnsubscribeURL: u, Links: links, OpenURL: open}}, nil
 }
 
 // campaignSent records a campaign email the mail server accepted.
@@ -1042,6 +1065,9 @@ type CampaignCard struct {
 	Text            string `json:"text"`
 	URLPattern      string `json:"url_pattern,omitempty"`
 	OfficeHoursOnly bool   `json:"office_hours_only,omitempty"`
+	// MinSeconds: show it once the visitor has been on the page this long
+	// (the widget times it from the page's load).
+	MinSeconds int `json:"min_seconds,omitempty"`
 }
 
 // onboardingDays: an onboarding message is for contacts first seen this
@@ -1049,7 +1075,8 @@ type CampaignCard struct {
 const onboardingDays = 7
 
 // PendingCampaigns lists the widget messages for a contact's visit:
-// messages sent to the widget and neither dismissed nor clicked, and the
+// messages sent to the widget and neither dismissed nor clicked (an
+// onboarding message: nor seen; it greets once), and the
 // page and onboarding messages the contact may get (audience, consent,
 // frequency cap) and never saw. Listing marks the sent ones delivered.
 // The text is in lang, the language the widget shows ("" takes the
@@ -1094,6 +1121,9 @@ func (s *Service) PendingCampaigns(ctx context.Context, contactID int64, lang st
 		cp := byID[sd.CampaignID]
 		if cp == nil || cp.Channel != store.CampaignWidget {
 			continue
+		}
+		if cp.TriggerKind == store.TriggerOnboarding && sd.SeenAt != nil {
+			continue // a greeting for the first visit: shown once
 		}
 		_, body := campaignContent(cp, locale)
 		out = append(out, CampaignCard{ID: sd.PublicID, Text: RenderCampaignText(body, &c, profile, s.contactFallback),
@@ -1150,7 +1180,7 @@ func (s *Service) PendingCampaigns(ctx context.Context, contactID int64, lang st
 		}
 		_, body := campaignContent(cp, locale)
 		out = append(out, CampaignCard{ID: "c" + strconv.FormatInt(cp.ID, 10), Text: RenderCampaignText(body, &c, profile, s.contactFallback),
-			URLPattern: cp.TriggerConfig.URLPattern, OfficeHoursOnly: cp.TriggerConfig.OfficeHoursOnly})
+			URLPattern: cp.TriggerConfig.URLPattern, OfficeHoursOnly: cp.TriggerConfig.OfficeHoursOnly, MinSeconds: cp.TriggerConfig.MinSeconds})
 	}
 	return out, nil
 }
@@ -1162,10 +1192,26 @@ const (
 	CampaignDismiss = "dismiss"
 )
 
+// CampaignActionInput is what a contact did with a widget message.
+type CampaignActionInput struct {
+	CardID string // CampaignCard.ID
+	Action string // CampaignSeen, CampaignClick, CampaignDismiss
+	// SecondsOnPage is how long the visitor had been on the page when the
+	// message showed (the widget's timer): a page message with a time on
+	// page is not counted seen earlier.
+	SecondsOnPage int
+}
+
+// ErrTooEarly is returned by CampaignAction for a page message reported
+// seen before its time on page. It is an ErrInvalid.
+var ErrTooEarly = fmt.Errorf("inbox: the message is not due on this page yet: %w", ErrInvalid)
+
 // CampaignAction records what a contact did with a widget message: seen
 // (shown), click or dismiss (neither shows it again). A page or onboarding
-// card ("c<id>") gets its send row now, once.
-func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, action string) error {
+// card ("c<id>") gets its send row now, once; a page card with a time on
+// page only when the visitor was on the page that long (ErrTooEarly).
+func (s *Service) CampaignAction(ctx context.Context, contactID int64, in CampaignActionInput) error {
+	cardID, action := in.CardID, in.Action
 	if action != CampaignSeen && action != CampaignClick && action != CampaignDismiss {
 		return invalid("unknown action %q", action)
 	}
@@ -1191,6 +1237,9 @@ func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, a
 					return err
 				}
 				return ErrNotFound // not for this contact: no send row
+			}
+			if cp.TriggerKind == store.TriggerPage && action == CampaignSeen && in.SecondsOnPage < cp.TriggerConfig.MinSeconds {
+				return ErrTooEarly
 			}
 			row := store.CampaignSend{PublicID: NewPublicID(), CampaignID: cp.ID, ContactID: contactID, RoundKey: roundOnce,
 				Channel: store.CampaignWidget, Status: store.SendDelivered, DeliveredAt: &ts, CreatedAt: ts, UpdatedAt: ts}
@@ -1218,4 +1267,55 @@ func (s *Service) CampaignAction(ctx context.Context, contactID int64, cardID, a
 		}
 		return tx.Model(&store.CampaignSend{}).Where("id = ?", send.ID).Updates(up).Error
 	})
+}
+
+// OnboardsVisitors reports whether an onboarding message is on: then a
+// widget visitor without a contact gets one on their first visit
+// (VisitorContact), so the message can greet them.
+func (s *Service) OnboardsVisitors(ctx context.Context) (bool, error) {
+	if s.campaigns == nil {
+		return false, nil
+	}
+	var n int64
+	if err := s.st.DB.WithContext(ctx).Model(&store.Campaign{}).Where("enabled = ? AND deleted_at IS NULL AND trigger_kind = ? AND channel = ?",
+		true, store.TriggerOnboarding, store.CampaignWidget).Limit(1).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("inbox: onboarding campaigns: %w", err)
+	}
+	return n > 0, nil
+}
+
+// VisitorContact finds or creates the contact of a widget visitor who has
+// not written yet, the way their first message would (same identity rule,
+// same locks), without a ticket or message: a brand-new visitor's first
+// visit can then be greeted by onboarding, once (the send row's unique
+// key). Only widget identities.
+func (s *Service) VisitorContact(ctx context.Context, ref ContactRef) (int64, error) {
+	if ref.Kind != IdentityWidget {
+		return 0, invalid("only a widget visitor gets a contact on a visit")
+	}
+	snd, err := normSender(ref)
+	if err != nil {
+		return 0, err
+	}
+	var contact *store.Contact
+	var evs []Event
+	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
+		if err := s.lockKeys(tx, snd.lockKeys()...); err != nil {
+			return err
+		}
+		c, merged, err := s.resolveContact(tx, snd)
+		if err != nil {
+			return err
+		}
+		contact = c
+		for _, id := range merged {
+			evs = append(evs, Event{Type: EventContactUpdated, ContactID: c.ID, Contact: &ContactChanges{MergedFrom: id}})
+		}
+		return s.recordEvents(tx, evs)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("inbox: visitor contact: %w", err)
+	}
+	s.publish(evs...)
+	return contact.ID, nil
 }

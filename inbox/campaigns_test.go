@@ -217,13 +217,22 @@ func TestCampaignTriggers(t *testing.T) {
 						Channel: store.CampaignEmail, Status: store.SendDelivered, CreatedAt: at.AddDate(0, 0, -2), UpdatedAt: at}).Error; err != nil {
 						t.Fatal(err)
 					}
+					// failed's message yesterday never went out (the mail
+					// server refused it): no touch, no cap.
+					failed := e.contact("cap-failed@x.test", first)
+					if err := st.DB.Create(&store.CampaignSend{PublicID: inbox.NewPublicID(), CampaignID: 999, ContactID: failed, RoundKey: "once",
+						Channel: store.CampaignEmail, Status: store.SendFailed, LastError: "550 mailbox unavailable",
+						CreatedAt: at.AddDate(0, 0, -1), UpdatedAt: at}).Error; err != nil {
+						t.Fatal(err)
+					}
 					e.event(fresh, "tip", at)
 					e.event(recent, "tip", at)
-					return []check{{fresh, 1}, {recent, 0}}
+					e.event(failed, "tip", at)
+					return []check{{fresh, 1}, {recent, 0}, {failed, 1}}
 				},
 				later: 5*24*time.Hour + time.Minute,
 				after: func(id int64) []check {
-					return []check{{e.contactID("cap-fresh@x.test"), 1}, {e.contactID("cap-recent@x.test"), 1}}
+					return []check{{e.contactID("cap-fresh@x.test"), 1}, {e.contactID("cap-recent@x.test"), 1}, {e.contactID("cap-failed@x.test"), 1}}
 				}},
 			{name: "quiet hours in the contact's time zone",
 				in: func() inbox.CampaignInput {
@@ -353,11 +362,11 @@ func TestCampaignWidgetCards(t *testing.T) {
 		if got := cards(no); len(got) != 0 {
 			t.Fatalf("no consent: cards %+v", got)
 		}
-		if err := e.svc.CampaignAction(e.ctx, no, "c"+itoa(page.ID), inbox.CampaignSeen); !errors.Is(err, inbox.ErrNotFound) {
+		if err := e.svc.CampaignAction(e.ctx, no, inbox.CampaignActionInput{CardID: "c" + itoa(page.ID), Action: inbox.CampaignSeen}); !errors.Is(err, inbox.ErrNotFound) {
 			t.Fatalf("action for a contact without consent: %v", err)
 		}
 		for _, a := range []string{inbox.CampaignSeen, inbox.CampaignSeen, inbox.CampaignDismiss} {
-			if err := e.svc.CampaignAction(e.ctx, yes, "c"+itoa(page.ID), a); err != nil {
+			if err := e.svc.CampaignAction(e.ctx, yes, inbox.CampaignActionInput{CardID: "c" + itoa(page.ID), Action: a}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -382,7 +391,7 @@ func TestCampaignWidgetCards(t *testing.T) {
 		if s, _ := e.camp.Stats(e.ctx, ev.ID); s.Sent != 1 || s.Delivered != 1 || s.Seen != 0 {
 			t.Fatalf("event stats %+v", s)
 		}
-		if err := e.svc.CampaignAction(e.ctx, no, got[0].ID, inbox.CampaignClick); err != nil {
+		if err := e.svc.CampaignAction(e.ctx, no, inbox.CampaignActionInput{CardID: got[0].ID, Action: inbox.CampaignClick}); err != nil {
 			t.Fatal(err)
 		}
 		if got := cards(no); len(got) != 0 {
@@ -440,6 +449,101 @@ func TestCampaignWidgetLanguage(t *testing.T) {
 			if got[id(both)] != tc.both || got[id(koOnly)] != tc.koOn || got[id(enOnly)] != tc.enOn {
 				t.Errorf("lang %q: %v", tc.lang, got)
 			}
+		}
+	})
+}
+
+// TestCampaignTimeOnPage: a page message with a time on page lists its
+// seconds for the widget's timer, and the server counts it seen only when
+// the visitor was on the page that long (earlier: ErrTooEarly, no send);
+// a time outside 0 to 3600 seconds is refused, and other kinds drop it.
+func TestCampaignTimeOnPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+		e := newCampEnv(t, st, at)
+		c := e.contact("top@x.test", at)
+		cp, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "결제 도움", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerPage,
+			Trigger: store.TriggerConfig{URLPattern: "/checkout*", MinSeconds: 30}, BodyKo: "결제에 문제가 있나요?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.PendingCampaigns(e.ctx, c, "")
+		if err != nil || len(got) != 1 || got[0].MinSeconds != 30 {
+			t.Fatalf("cards %+v %v", got, err)
+		}
+		card := inbox.CampaignActionInput{CardID: got[0].ID, Action: inbox.CampaignSeen, SecondsOnPage: 29}
+		if err := e.svc.CampaignAction(e.ctx, c, card); !errors.Is(err, inbox.ErrTooEarly) || !errors.Is(err, inbox.ErrInvalid) {
+			t.Fatalf("seen after 29 s: %v", err)
+		}
+		if n := e.sends(cp.ID, c); n != 0 {
+			t.Fatalf("%d sends after a too-early seen", n)
+		}
+		card.SecondsOnPage = 30
+		if err := e.svc.CampaignAction(e.ctx, c, card); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := e.camp.Stats(e.ctx, cp.ID); s.Sent != 1 || s.Seen != 1 {
+			t.Fatalf("stats %+v", s)
+		}
+		for _, bad := range []int{-1, 3601} {
+			_, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "x", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerPage,
+				Trigger: store.TriggerConfig{URLPattern: "/x", MinSeconds: bad}, BodyKo: "x"})
+			if !errors.Is(err, inbox.ErrInvalid) {
+				t.Errorf("min seconds %d: %v", bad, err)
+			}
+		}
+		ob, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "환영", Enabled: true, Channel: store.CampaignWidget, TriggerKind: store.TriggerOnboarding,
+			Trigger: store.TriggerConfig{MinSeconds: 10}, BodyKo: "환영합니다"})
+		if err != nil || ob.TriggerConfig.MinSeconds != 0 {
+			t.Fatalf("onboarding keeps min seconds %d (%v)", ob.TriggerConfig.MinSeconds, err)
+		}
+	})
+}
+
+// TestVisitorContact: with an onboarding message on, a brand-new widget
+// visitor gets a contact (the same one on every visit, never a ticket) and
+// the onboarding card, which greets once.
+func TestVisitorContact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+		e := newCampEnv(t, st, at)
+		if on, err := e.svc.OnboardsVisitors(e.ctx); err != nil || on {
+			t.Fatalf("onboards without a campaign: %v %v", on, err)
+		}
+		ob, err := e.camp.Create(e.ctx, inbox.CampaignInput{Name: "환영", Enabled: true, Channel: store.CampaignWidget,
+			TriggerKind: store.TriggerOnboarding, BodyKo: "처음 오셨네요"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on, err := e.svc.OnboardsVisitors(e.ctx); err != nil || !on {
+			t.Fatalf("onboards with a campaign: %v %v", on, err)
+		}
+		ref := inbox.ContactRef{Kind: inbox.IdentityWidget, ID: "site/v-new", Locale: "ko-KR"}
+		id, err := e.svc.VisitorContact(e.ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := e.svc.VisitorContact(e.ctx, ref); err != nil || again != id {
+			t.Fatalf("second visit: contact %d (%v), first %d", again, err, id)
+		}
+		if _, err := e.svc.VisitorContact(e.ctx, inbox.ContactRef{Kind: inbox.IdentityEmail, ID: "a@x.test", Verified: true}); !errors.Is(err, inbox.ErrInvalid) {
+			t.Fatalf("email identity: %v", err)
+		}
+		if n := e.count(&store.Ticket{}, "contact_id = ?", id); n != 0 {
+			t.Fatalf("%d tickets for a visit", n)
+		}
+		cards, err := e.svc.PendingCampaigns(e.ctx, id, "")
+		if err != nil || len(cards) != 1 || cards[0].Text != "처음 오셨네요" {
+			t.Fatalf("cards %+v %v", cards, err)
+		}
+		if err := e.svc.CampaignAction(e.ctx, id, inbox.CampaignActionInput{CardID: cards[0].ID, Action: inbox.CampaignSeen}); err != nil {
+			t.Fatal(err)
+		}
+		if cards, err := e.svc.PendingCampaigns(e.ctx, id, ""); err != nil || len(cards) != 0 {
+			t.Fatalf("after seen: cards %+v %v", cards, err)
+		}
+		if n := e.sends(ob.ID, id); n != 1 {
+			t.Fatalf("%d sends", n)
 		}
 	})
 }

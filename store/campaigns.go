@@ -65,6 +65,10 @@ type TriggerConfig struct {
 	// URL pattern (* matches anything) and office hours only.
 	URLPattern      string `json:"url_pattern,omitempty"`
 	OfficeHoursOnly bool   `json:"office_hours_only,omitempty"`
+	// MinSeconds (page): the visitor has been on the page this long before
+	// the message shows. The widget times it from the page's load; the
+	// server refuses to count the card seen earlier.
+	MinSeconds int `json:"min_seconds,omitempty"`
 }
 
 // Value implements driver.Valuer.
@@ -118,6 +122,10 @@ type Campaign struct {
 	// Without it a contact who set it to false, or opted out of marketing,
 	// still gets nothing.
 	RequireConsent bool `gorm:"not null"`
+	// TrackOpens adds a signed 1x1 image to the campaign's emails: loading
+	// it counts the send as seen. Approximate: many mail apps block remote
+	// images (not counted) or fetch them ahead of the reader (counted).
+	TrackOpens bool `gorm:"not null"`
 	// CapDays: no campaign message (and no survey) to a contact more often.
 	CapDays    int    `gorm:"not null"`
 	QuietStart string `gorm:"size:5;not null"`
@@ -213,8 +221,16 @@ func (s *Store) CampaignSendsOf(ctx context.Context, contactID int64, limit int)
 }
 
 // SegmentWhere compiles a segment definition to one SQL condition over
-// contacts aliased c, for callers that add their own conditions (a
-// campaign planner's page of its audience).
+// contacts aliased c, for callers that add their own conditions and look
+// at one contact or a page of them (a campaign's send, its planner's page
+// of its audience): the correlated shape, a few index probes per contact.
 func (s *Store) SegmentWhere(ctx context.Context, d SegmentDef, now time.Time) (string, []any, error) {
-	return s.compileSegment(ctx, d, now)
+	return s.compileSegment(ctx, d, now, false)
+}
+
+// SegmentBulkWhere is SegmentWhere in the shape for counting or listing
+// many contacts (uncorrelated subqueries; see member), as SegmentCount runs
+// it on PostgreSQL.
+func (s *Store) SegmentBulkWhere(ctx context.Context, d SegmentDef, now time.Time) (string, []any, error) {
+	return s.compileSegment(ctx, d, now, true)
 }

@@ -373,6 +373,22 @@ func TestSegmentMatchesBruteForce(t *testing.T) {
 			if n != int64(len(want)) || !slices.Equal(ids, want) {
 				t.Fatalf("segment %d %+v: count %d, %d contacts; brute force %d", i, d, n, len(ids), len(want))
 			}
+			// Both SQL shapes agree, whichever SegmentCount picked: the
+			// correlated one campaigns use (SegmentWhere) and the bulk one.
+			for shape, compile := range map[string]func(context.Context, store.SegmentDef, time.Time) (string, []any, error){
+				"correlated": st.SegmentWhere, "bulk": st.SegmentBulkWhere} {
+				where, args, err := compile(ctx, d, w.now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var each []int64
+				if err := st.DB.Raw("SELECT c.id FROM contacts c WHERE "+where+" ORDER BY c.id DESC", args...).Scan(&each).Error; err != nil {
+					t.Fatalf("segment %d %s: %v", i, shape, err)
+				}
+				if !slices.Equal(each, want) {
+					t.Fatalf("segment %d %+v: %s shape %d contacts; brute force %d", i, d, shape, len(each), len(want))
+				}
+			}
 			if len(want) > 0 && len(want) < len(w.contacts)-30 {
 				nonEmpty++
 				if slices.ContainsFunc(d.Conditions, func(c store.SegmentCondition) bool { return c.Kind == store.CondPage }) {

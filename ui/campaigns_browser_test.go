@@ -48,7 +48,14 @@ func TestBrowserCampaignsAdmin(t *testing.T) {
 	// The widget channel shows the page fields and hides the subject.
 	a.do("widget", chromedp.Click(chromedp.ID("camp-ch-widget")))
 	a.waitJS("widget fields", `!document.getElementById('camp-url').closest('[data-show]').hidden && document.getElementById('camp-sko').closest('[data-show]').hidden`)
+	// A page trigger shows the time on page.
+	a.set("camp-trigger", "page")
+	a.waitJS("page fields", `!document.getElementById('camp-min-seconds').closest('[data-trigger]').hidden`)
+	a.set("camp-trigger", "event")
 	a.do("email", chromedp.Click(chromedp.ID("camp-ch-email")))
+	// Opens are counted unless turned off (here: off).
+	a.waitJS("track opens on", `document.getElementById('camp-track-opens').checked && !document.getElementById('camp-track-opens').closest('[data-show]').hidden`)
+	a.do("track opens off", chromedp.Click(chromedp.ID("camp-track-opens")))
 	a.do("save", chromedp.Click(chromedp.ID("camp-save")))
 	a.waitJS("listed", `!!document.querySelector('#camp-list [data-campaign]')`)
 	var list struct {
@@ -67,6 +74,7 @@ func TestBrowserCampaignsAdmin(t *testing.T) {
 			SubjectKo      string         `json:"subject_ko"`
 			BodyEn         string         `json:"body_en"`
 			RequireConsent bool           `json:"require_consent"`
+			TrackOpens     bool           `json:"track_opens"`
 			CapDays        int            `json:"cap_days"`
 			QuietStart     string         `json:"quiet_start"`
 			TimeZone       string         `json:"time_zone"`
@@ -81,15 +89,18 @@ func TestBrowserCampaignsAdmin(t *testing.T) {
 	if got.Name != "장바구니 알림" || !got.Enabled || got.Channel != "email" || got.Trigger != "event" || got.TriggerConfig.Event != "cart_added" ||
 		got.TriggerConfig.DelayMinutes != 60 || got.TriggerConfig.StopEvent != "order_paid" || got.GoalEvent != "order_paid" ||
 		got.SubjectKo != "{{contact.name|고객}}님, 장바구니를 확인해 주세요" || got.BodyEn != "Hi {{contact.name|there}}, your cart is waiting." ||
-		!got.RequireConsent || got.CapDays != 3 || got.QuietStart != "21:00" || got.TimeZone != "Asia/Seoul" {
+		!got.RequireConsent || got.TrackOpens || got.CapDays != 3 || got.QuietStart != "21:00" || got.TimeZone != "Asia/Seoul" {
 		t.Fatalf("saved %+v", got)
 	}
 	if row := a.text("#camp-list [data-campaign]"); !strings.Contains(row, "장바구니 알림") || !strings.Contains(row, "이벤트가 일어나면") || !strings.Contains(row, "모든 고객") {
 		t.Fatalf("row %q", row)
 	}
+	if note := a.text("#camp-stats-note"); !strings.Contains(note, "근사치") {
+		t.Fatalf("stats note %q", note)
+	}
 	a.do("edit", chromedp.Click(chromedp.CSS(`[data-camp-edit]`)))
 	a.waitJS("edit form", fmt.Sprintf(`document.getElementById('camp-form').dataset.ready === '%d' && document.getElementById('camp-event').value === 'cart_added' &&
-		document.getElementById('camp-delay').value === '60' && document.getElementById('camp-form-h').textContent === '메시지 수정'`, got.ID))
+		document.getElementById('camp-delay').value === '60' && !document.getElementById('camp-track-opens').checked && document.getElementById('camp-form-h').textContent === '메시지 수정'`, got.ID))
 	// A bad schedule is refused with the server's message, in the form.
 	a.set("camp-trigger", "schedule")
 	a.set("camp-days", "30, abc")

@@ -31,6 +31,11 @@ func (h *handler) routes(mux *http.ServeMux) {
 	handle("GET /u/{token}", http.HandlerFunc(h.showUnsubscribe))
 	handle("POST /u/{token}", http.HandlerFunc(h.submitUnsubscribe))
 
+	// Campaign email tracking: a signed redirect to the link's own URL,
+	// and the open image (show_campaign_link.go).
+	handle("GET /r/{token}", http.HandlerFunc(h.followCampaignLink))
+	handle("GET /o/{token}", http.HandlerFunc(h.showCampaignPixel))
+
 	// The public help center (published articles only, no script).
 	handle("GET /help", http.HandlerFunc(h.helpRedirect))
 	handle("GET /help/{$}", http.HandlerFunc(h.helpRedirect))

@@ -244,8 +244,10 @@ func (c *Channel) composeCampaign(out *inbox.Outbound, now time.Time) (*composed
 	h.SetSubject(cm.Subject)
 	h.SetMessageID(id)
 	h.Set("X-Hanbox-Campaign", cm.SendID)
-	text := out.Text
-	hb := textToHTML(text)
+	text, hb := campaignBody(out.Text, cm.Links)
+	if cm.OpenURL != "" {
+		hb += `<img src="` + html.EscapeString(cm.OpenURL) + `" width="1" height="1" alt="" style="border:0;width:1px;height:1px">`
+	}
 	if u := cm.UnsubscribeURL; u != "" {
 		h.Set("List-Unsubscribe", "<"+u+">")
 		h.Set("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -265,6 +267,29 @@ func (c *Channel) composeCampaign(out *inbox.Outbound, now time.Time) (*composed
 		return nil, err
 	}
 	return &composed{id: id, subject: cm.Subject, to: []string{to}, rcpts: []string{to}, raw: buf.Bytes()}, nil
+}
+
+// campaignBody renders a campaign's text: in the text part each link is
+// its tracked URL; in the HTML part each link shows as written and points
+// at the tracked URL. Without tracked links it is the text as written.
+func campaignBody(text string, links map[string]string) (string, string) {
+	var t, hb strings.Builder
+	hb.WriteString(`<div style="white-space:pre-wrap">`)
+	esc := func(s string) string { return strings.ReplaceAll(html.EscapeString(s), "\n", "<br>") }
+	last := 0
+	for _, l := range inbox.CampaignLinks(text) {
+		u := text[l[0]:l[1]]
+		tracked, ok := links[u]
+		if !ok {
+			continue
+		}
+		t.WriteString(text[last:l[0]] + tracked)
+		hb.WriteString(esc(text[last:l[0]]) + `<a href="` + html.EscapeString(tracked) + `">` + html.EscapeString(u) + `</a>`)
+		last = l[1]
+	}
+	t.WriteString(text[last:])
+	hb.WriteString(esc(text[last:]) + `</div>`)
+	return t.String(), hb.String()
 }
 
 // surveyBody renders a survey request: the question and one-click rating

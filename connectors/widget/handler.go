@@ -289,6 +289,7 @@ func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	c.onboard(ctx, &cl, req.Locale)
 	resp, apiErr := c.session(ctx, &cl, c.sessionLang(req.Locale))
 	if apiErr != nil {
 		writeErr(w, apiErr)
@@ -301,6 +302,33 @@ func (c *Channel) handleSession(w http.ResponseWriter, r *http.Request) {
 		c.recordView(ctx, &cl, p)
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// onboard gives a visitor without a contact one when an onboarding message
+// is on, so a brand-new visitor's first visit gets it. Failures only cost
+// the greeting: logged, and the session goes on.
+func (c *Channel) onboard(ctx context.Context, cl *claims, locale string) {
+	ob, ok := c.svc.(connectors.Onboarder)
+	if !ok || cl.Page != "" {
+		return
+	}
+	if id, err := c.contactID(ctx, cl); err != nil || id != 0 {
+		return
+	}
+	if on, err := ob.OnboardsVisitors(ctx); err != nil || !on {
+		if err != nil {
+			c.log.Warn("widget: onboarding campaigns", "err", err)
+		}
+		return
+	}
+	ref := inbox.ContactRef{Kind: inbox.IdentityWidget, ID: c.identity(cl), Verified: cl.UserID != "", Name: cl.Name,
+		Locale: plaintext.Clip(noNUL(locale), 35)}
+	if cl.EmailVerified {
+		ref.Email, ref.EmailVerified = cl.Email, true
+	}
+	if _, err := ob.VisitorContact(ctx, ref); err != nil {
+		c.log.Warn("widget: visitor contact", "visitor", cl.Visitor, "err", err)
+	}
 }
 
 // identify sets a verified user's profile attributes. Only an identity the
@@ -455,7 +483,7 @@ func (c *Channel) publishPage(contactID, ticketID int64, visitor string, p *page
 }
 
 // handleCampaign records what the visitor did with a campaign message:
-// {"id", "action": "seen" | "click" | "dismiss"}.
+// {"id", "action": "seen" | "click" | "dismiss", "seconds_on_page"}.
 func (c *Channel) handleCampaign(w http.ResponseWriter, r *http.Request) {
 	cl, e := c.auth(r)
 	if e != nil {
@@ -463,8 +491,9 @@ func (c *Channel) handleCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		ID     string `json:"id"`
-		Action string `json:"action"`
+		ID            string `json:"id"`
+		Action        string `json:"action"`
+		SecondsOnPage int    `json:"seconds_on_page"`
 	}
 	if e := decodeBody(w, r, 4<<10, &req); e != nil {
 		writeErr(w, e)
@@ -489,8 +518,10 @@ func (c *Channel) handleCampaign(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errf(http.StatusNotFound, "not_found", "no such message"))
 		return
 	}
-	err = cm.CampaignAction(ctx, v.contactID, req.ID, req.Action)
+	err = cm.CampaignAction(ctx, v.contactID, inbox.CampaignActionInput{CardID: req.ID, Action: req.Action, SecondsOnPage: req.SecondsOnPage})
 	switch {
+	case errors.Is(err, inbox.ErrTooEarly):
+		writeErr(w, errf(http.StatusConflict, "too_early", "this message shows after a longer time on the page"))
 	case errors.Is(err, inbox.ErrNotFound):
 		writeErr(w, errf(http.StatusNotFound, "not_found", "no such message"))
 	case errors.Is(err, inbox.ErrInvalid):

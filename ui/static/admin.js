@@ -1246,12 +1246,14 @@ function initCampaigns() {
       else Object.assign(tc, { date_attribute: f.date_attribute.value, days: days() });
     }
     if (kind === 'inactivity') tc.inactive_days = int(f.inactive_days);
+    if (kind === 'page') tc.min_seconds = int(f.min_seconds);
     if (channel() === 'widget') Object.assign(tc, { url_pattern: f.url_pattern.value.trim(), office_hours_only: f.office_hours_only.checked });
     return {
       name: f.name.value, enabled: f.enabled.checked, channel: channel(), channel_id: int(f.channel_id),
       segment_id: f.segment_id.value ? parseInt(f.segment_id.value, 10) : null, trigger: kind, trigger_config: tc,
       goal_event: f.goal_event.value.trim(), subject_ko: f.subject_ko.value, subject_en: f.subject_en.value,
       body_ko: f.body_ko.value, body_en: f.body_en.value, require_consent: f.require_consent.checked, cap_days: int(f.cap_days),
+      track_opens: channel() === 'email' && f.track_opens.checked,
       quiet_start: f.quiet_start.value, quiet_end: f.quiet_end.value, time_zone: f.time_zone.value.trim(),
     };
   };
@@ -1289,6 +1291,8 @@ function initCampaigns() {
     if (tc.date_attribute) f.date_attribute.value = tc.date_attribute;
     f.days.value = (tc.days || []).join(', '); f.at.value = (tc.at || '').slice(0, 10);
     f.inactive_days.value = String(tc.inactive_days || 30);
+    f.min_seconds.value = String(tc.min_seconds || 0);
+    f.track_opens.checked = c.id ? !!c.track_opens : true;
     f.url_pattern.value = tc.url_pattern || ''; f.office_hours_only.checked = !!tc.office_hours_only;
     f.goal_event.value = c.goal_event || '';
     for (const k of ['subject_ko', 'subject_en', 'body_ko', 'body_en']) f[k].value = c[k] || '';

@@ -944,6 +944,7 @@
       // profile (visits, pages viewed), socket or not; the first page came
       // with the session.
       api('POST', '/view', { page: page() }).catch(function () {});
+      S.pageAt = performance.now();
       proactive();
       campaigns();
     }, 2000);
@@ -954,7 +955,12 @@
   // time as a bubble. Shown reports "seen"; the bubble opens the chat
   // ("click"); the x dismisses it ("dismiss"); neither shows it again.
   // While the chat panel is open the bubble is hidden (and not reported
-  // seen); closing the panel shows it again.
+  // seen); closing the panel shows it again. A message with a time on page
+  // (min_seconds) waits until the visitor has been on the page that long,
+  // timed from the page's load (performance.now(); a single-page site's
+  // navigation restarts it), and reports the time with "seen": the server
+  // does not count it earlier.
+  function onPage() { return (performance.now() - (S.pageAt || 0)) / 1000; }
   function buildCampaign() {
     ui.camp = el('div', 'camp hidden'); ui.camp.setAttribute('role', 'status');
     ui.campText = el('div', 'ct');
@@ -971,12 +977,16 @@
   function campaigns() {
     var list = S.session.campaigns || [];
     S.campDone = S.campDone || {};
-    var show = null;
+    var show = null, wait = -1;
     for (var i = 0; i < list.length && !show; i++) {
       var c = list[i];
       if (S.campDone[c.id] || (c.office_hours_only && offHours()) || !campaignMatch(c.url_pattern)) continue;
+      var left = (c.min_seconds || 0) - onPage();
+      if (left > 0) { if (wait < 0 || left < wait) wait = left; continue; }
       show = c;
     }
+    clearTimeout(S.campTimer);
+    if (wait >= 0) S.campTimer = setTimeout(campaigns, Math.ceil(wait * 1000) + 20);
     if (!show) { ui.camp.classList.add('hidden'); S.camp = null; return; }
     if (S.open) { ui.camp.classList.add('hidden'); return; }
     if (S.camp === show) { ui.camp.classList.remove('hidden'); return; }
@@ -984,7 +994,7 @@
     ui.campText.textContent = show.text;
     ui.camp.setAttribute('data-id', show.id);
     ui.camp.classList.remove('hidden');
-    api('POST', '/campaign', { id: show.id, action: 'seen' }).catch(function () {});
+    api('POST', '/campaign', { id: show.id, action: 'seen', seconds_on_page: Math.floor(onPage()) }).catch(function () {});
   }
   function campaignDone(action) {
     var c = S.camp;
