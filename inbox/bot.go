@@ -531,8 +531,8 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 			return fmt.Errorf("save bot state: %w", err)
 		}
 		if st.Status != store.BotHandedOff {
-			// The visitor answered: the hold lasts BotHoldTimeout from now.
-			if err := s.moveBotTimeoutTx(tx, t.ID); err != nil {
+			// The visitor answered: the hold lasts the flow's hold time from now.
+			if err := s.moveBotTimeoutTx(tx, t.ID, botHold(&f)); err != nil {
 				return err
 			}
 		}
@@ -702,7 +702,7 @@ func (s *Service) BotSuggestion(ctx context.Context, ticketID, channelID int64, 
 // first moment until the bot hands off (store.BotHoldSQL).
 func (s *Service) holdForBot(tx *gorm.DB, ticketID, channelID int64, ts time.Time) error {
 	var flows []store.BotFlow
-	if err := tx.Select("id", "enabled").Where("channel_id = ? AND enabled = ?", channelID, true).Limit(1).Find(&flows).Error; err != nil {
+	if err := tx.Select("id", "enabled", "hold_minutes").Where("channel_id = ? AND enabled = ?", channelID, true).Limit(1).Find(&flows).Error; err != nil {
 		return fmt.Errorf("bot flow of channel %d: %w", channelID, err)
 	}
 	if len(flows) == 0 {
@@ -712,5 +712,5 @@ func (s *Service) holdForBot(tx *gorm.DB, ticketID, channelID int64, ts time.Tim
 		CreatedAt: ts, UpdatedAt: ts}).Error; err != nil {
 		return fmt.Errorf("hold ticket %d for the bot: %w", ticketID, err)
 	}
-	return s.moveBotTimeoutTx(tx, ticketID)
+	return s.moveBotTimeoutTx(tx, ticketID, botHold(&flows[0]))
 }
