@@ -174,9 +174,12 @@ func indexKB(tx *gorm.DB, a *KBArticle) error {
 	return tx.Table("kb_terms").CreateInBatches(rows, 200).Error
 }
 
-// DeleteKBArticle deletes article id and its index rows; ErrNotFound when it
-// does not exist.
-func (s *Store) DeleteKBArticle(ctx context.Context, id int64) error {
+// DeleteKBArticle deletes article id with its index rows and files;
+// ErrNotFound when it does not exist. inTx, when set, runs in the same
+// transaction with the sums of the files' blobs (see DeleteKBFile); the
+// answer is when the blobs kept for being recent may be collected (zero:
+// none kept).
+func (s *Store) DeleteKBArticle(ctx context.Context, id int64, inTx func(tx *gorm.DB, sums []string) error) (time.Time, error) {
 	var sums []string
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec(`DELETE FROM kb_terms WHERE article_id = ?`, id).Error; err != nil {
@@ -196,18 +199,26 @@ func (s *Store) DeleteKBArticle(ctx context.Context, id int64) error {
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
+		if inTx != nil && len(sums) > 0 {
+			return inTx(tx, sums)
+		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: delete kb article %d: %w", id, err)
+		return time.Time{}, fmt.Errorf("store: delete kb article %d: %w", id, err)
 	}
 	// Its files' blobs go too, unless something else holds the same bytes.
+	var later time.Time
 	for _, sum := range sums {
-		if err := s.dropBlobIfUnused(ctx, sum); err != nil {
-			return err
+		at, err := s.CollectBlob(ctx, sum, time.Now())
+		if err != nil {
+			return later, err
+		}
+		if at.After(later) {
+			later = at
 		}
 	}
-	return nil
+	return later, nil
 }
 
 // GetKBArticle returns article id or ErrNotFound.
