@@ -589,28 +589,36 @@ func (s *Store) suggestKB(ctx context.Context, q KBQuery, terms []kbQueryTerm) (
 		artScope += " AND category IN ?"
 		artArgs = append(artArgs, nonEmpty(q.Categories))
 	}
-	if err := db.Raw(`SELECT COUNT(*) AS n, COALESCE(AVG(body_terms), 0) AS avg FROM kb_articles WHERE `+artScope, artArgs...).Scan(&stats).Error; err != nil {
-		return nil, fmt.Errorf("store: suggest kb stats: %w", err)
+	// One round trip for the article stats (row i = -1: how many
+	// articles, their average body length) and every token's document
+	// frequency.
+	parts := []string{`SELECT -1 AS i, COUNT(*) AS df, CAST(COALESCE(AVG(body_terms), 0) AS DOUBLE PRECISION) AS avg FROM kb_articles WHERE ` + artScope}
+	args := append([]any{}, artArgs...)
+	for i, t := range terms {
+		c, a := t.cond()
+		parts = append(parts, fmt.Sprintf("SELECT %d AS i, COUNT(DISTINCT article_id) AS df, CAST(0 AS DOUBLE PRECISION) AS avg FROM kb_terms WHERE %s%s", i, c, scope))
+		args = append(args, a...)
+		args = append(args, scopeArgs...)
+	}
+	var dfs []struct {
+		I, Df int64
+		Avg   float64
+	}
+	if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&dfs).Error; err != nil {
+		return nil, fmt.Errorf("store: suggest kb df: %w", err)
+	}
+	for _, d := range dfs {
+		if d.I == -1 {
+			stats.N, stats.Avg = d.Df, d.Avg
+		}
 	}
 	if stats.N == 0 {
 		return nil, nil
 	}
 	avg := max(stats.Avg, 1)
-	var parts []string
-	var args []any
-	for i, t := range terms {
-		c, a := t.cond()
-		parts = append(parts, fmt.Sprintf("SELECT %d AS i, COUNT(DISTINCT article_id) AS df FROM kb_terms WHERE %s%s", i, c, scope))
-		args = append(args, a...)
-		args = append(args, scopeArgs...)
-	}
-	var dfs []struct{ I, Df int64 }
-	if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&dfs).Error; err != nil {
-		return nil, fmt.Errorf("store: suggest kb df: %w", err)
-	}
 	idf := make([]float64, len(terms))
 	for _, d := range dfs {
-		if d.Df > 0 {
+		if d.I >= 0 && d.Df > 0 {
 			idf[d.I] = math.Log(1 + (float64(stats.N)-float64(d.Df)+0.5)/(float64(d.Df)+0.5))
 		}
 	}
