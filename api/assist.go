@@ -95,6 +95,60 @@ func (a *API) draftReply(w http.ResponseWriter, r *http.Request) (int, any, erro
 	return http.StatusOK, AssistDraftJSON{Text: d.Text, Citations: d.Citations, Fallback: d.Fallback, Suggestions: d.Suggestions}, nil
 }
 
+// AssistChannelJSON is one channel's answer-bot setting.
+type AssistChannelJSON struct {
+	ChannelID int64 `json:"channel_id"`
+	AIAnswers bool  `json:"ai_answers"`
+	// HandoffTeamID is null when a handoff leaves the ticket's team as it is.
+	HandoffTeamID *int64 `json:"handoff_team_id"`
+}
+
+// AssistChannelBody sets a channel's handoff team (null or 0: none).
+type AssistChannelBody struct {
+	HandoffTeamID *int64 `json:"handoff_team_id"`
+}
+
+func assistChannelJSON(c assist.ChannelSetting) AssistChannelJSON {
+	out := AssistChannelJSON{ChannelID: c.ChannelID, AIAnswers: c.AIAnswers}
+	if c.HandoffTeamID != 0 {
+		id := c.HandoffTeamID
+		out.HandoffTeamID = &id
+	}
+	return out
+}
+
+func (a *API) listAssistChannels(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	cs, err := a.Assist.ChannelSettings(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	items := []AssistChannelJSON{}
+	for _, c := range cs {
+		items = append(items, assistChannelJSON(c))
+	}
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
+func (a *API) putAssistChannel(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b AssistChannelBody
+	if err := decode(w, r, &b); err != nil {
+		return 0, nil, err
+	}
+	var team int64
+	if b.HandoffTeamID != nil {
+		team = *b.HandoffTeamID
+	}
+	c, err := a.Assist.SaveChannelSetting(r.Context(), id, team)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, assistChannelJSON(c), nil
+}
+
 func assistSchemas() map[string]any {
 	str := map[string]any{"type": "string"}
 	b := map[string]any{"type": "boolean"}
@@ -110,6 +164,19 @@ func assistSchemas() map[string]any {
 			"api_key":       map[string]any{"type": "string", "writeOnly": true, "description": "empty keeps the stored key"},
 			"clear_api_key": b,
 			"timeout_ms":    map[string]any{"type": "integer", "description": "1000–120000, default 15000; bounds the whole call, retries included"}}},
+		"AssistChannel": map[string]any{"type": "object", "description": "A channel's answer-bot setting",
+			"properties": map[string]any{"channel_id": i, "ai_answers": map[string]any{"type": "boolean", "description": "the channel's ai_answers setting (changed in the channel's form)"},
+				"handoff_team_id": map[string]any{"type": []any{"integer", "null"}, "description": "the team a generative-answers handoff files a ticket without a team to; null: none"}}},
+		"AssistChannelList": map[string]any{"type": "object", "properties": map[string]any{"items": map[string]any{"type": "array",
+			"items": map[string]any{"$ref": "#/components/schemas/AssistChannel"}}}},
+		"AssistChannelBody": map[string]any{"type": "object", "properties": map[string]any{
+			"handoff_team_id": map[string]any{"type": []any{"integer", "null"}, "description": "an existing team, or null/0 for none"}}},
+		"BotFlowBody": map[string]any{"type": "object", "properties": map[string]any{"channel_id": i, "enabled": b, "greeting_ko": str, "greeting_en": str,
+			"steps":        map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+			"hold_minutes": map[string]any{"type": "integer", "minimum": 0, "maximum": 1440, "description": "how long the flow holds a ticket from auto-assignment without a customer message before it hands off by itself; 0 or absent: 10"}}},
+		"BotFlow": map[string]any{"type": "object", "properties": map[string]any{"id": i, "channel_id": i, "enabled": b, "greeting_ko": str, "greeting_en": str,
+			"steps": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}, "hold_minutes": i,
+			"created_at": map[string]any{"type": "string", "format": "date-time"}, "updated_at": map[string]any{"type": "string", "format": "date-time"}}},
 		"AssistDraft": map[string]any{"type": "object", "properties": map[string]any{
 			"text":        map[string]any{"type": "string", "description": "the draft; empty when there is none (see fallback)"},
 			"citations":   cite,

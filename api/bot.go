@@ -17,18 +17,22 @@ type BotFlowBody struct {
 	GreetingKo string          `json:"greeting_ko"`
 	GreetingEn string          `json:"greeting_en"`
 	Steps      []store.BotStep `json:"steps"`
+	// HoldMinutes bounds how long the flow holds a ticket from
+	// auto-assignment without a customer message (0 or absent: 10).
+	HoldMinutes int `json:"hold_minutes"`
 }
 
 // BotFlowJSON is a bot flow as the API shows it.
 type BotFlowJSON struct {
-	ID         int64           `json:"id"`
-	ChannelID  int64           `json:"channel_id"`
-	Enabled    bool            `json:"enabled"`
-	GreetingKo string          `json:"greeting_ko"`
-	GreetingEn string          `json:"greeting_en"`
-	Steps      []store.BotStep `json:"steps"`
-	CreatedAt  time.Time       `json:"created_at"`
-	UpdatedAt  time.Time       `json:"updated_at"`
+	ID          int64           `json:"id"`
+	ChannelID   int64           `json:"channel_id"`
+	Enabled     bool            `json:"enabled"`
+	GreetingKo  string          `json:"greeting_ko"`
+	GreetingEn  string          `json:"greeting_en"`
+	Steps       []store.BotStep `json:"steps"`
+	HoldMinutes int             `json:"hold_minutes"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 func botFlowJSON(f *store.BotFlow) BotFlowJSON {
@@ -37,11 +41,11 @@ func botFlowJSON(f *store.BotFlow) BotFlowJSON {
 		steps = []store.BotStep{}
 	}
 	return BotFlowJSON{ID: f.ID, ChannelID: f.ChannelID, Enabled: f.Enabled, GreetingKo: f.GreetingKo, GreetingEn: f.GreetingEn,
-		Steps: steps, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		Steps: steps, HoldMinutes: f.HoldMinutes, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 }
 
 func (b BotFlowBody) input() inbox.BotFlowInput {
-	return inbox.BotFlowInput{ChannelID: b.ChannelID, Enabled: b.Enabled, GreetingKo: b.GreetingKo, GreetingEn: b.GreetingEn, Steps: b.Steps}
+	return inbox.BotFlowInput{ChannelID: b.ChannelID, Enabled: b.Enabled, GreetingKo: b.GreetingKo, GreetingEn: b.GreetingEn, Steps: b.Steps, HoldMinutes: b.HoldMinutes}
 }
 
 func (a *API) listBotFlows(w http.ResponseWriter, r *http.Request) (int, any, error) {

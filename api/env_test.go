@@ -195,3 +195,23 @@ func (e *env) form(path string, v url.Values, cookies ...*http.Cookie) response 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// waitEvents re-checks cond each time the server publishes an event (a
+// consumer's or a job's change is published as it commits) until it holds.
+// Subscribing before the first check means no change is missed between a
+// check and the wait. The timer only bounds a hang; nothing is timed.
+func (e *env) waitEvents(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events := e.srv.Inbox.Bus().Subscribe(ctx, 1024, nil)
+	hang := time.NewTimer(60 * time.Second)
+	defer hang.Stop()
+	for !cond() {
+		select {
+		case <-events:
+		case <-hang.C:
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}

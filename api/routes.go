@@ -168,8 +168,10 @@ func (a *API) routes() []route {
 
 		{"GET", "/assist/settings", authAdmin, "The generative-answers provider (OpenAI-compatible chat completions): enabled, base_url, model, timeout_ms, api_key_set (the key is never returned)", "", "AssistSettings", a.getAssistSettings},
 		{"PUT", "/assist/settings", authAdmin, "Change the provider: enabled, base_url, model, timeout_ms, api_key (write-only; empty keeps it), clear_api_key", "AssistSettingsBody", "AssistSettings", a.putAssistSettings},
+		{"GET", "/assist/channels", authAdmin, "Every channel's answer-bot setting: ai_answers and the handoff team a generative-answers handoff files an unfiled ticket to", "", "AssistChannelList", a.listAssistChannels},
+		{"PUT", "/assist/channels/{id}", authAdmin, "Set a channel's handoff team (handoff_team_id; null or 0: none). On a handoff (\"talk to a human\", the model does not know, the provider fails, the answer limit) the ticket goes to that team when it has none, with the collected context as a note", "AssistChannelBody", "AssistChannel", a.putAssistChannel},
 		{"GET", "/bot/flows", authAdmin, "The answer bot's flows, one per widget channel", "", "BotFlowList", a.listBotFlows},
-		{"POST", "/bot/flows", authAdmin, "Create a widget channel's bot flow: channel_id, enabled, greeting_ko, greeting_en, steps [{kind: name|email|order|department, required, prompt_ko, prompt_en, options [{label_ko, label_en, team_id}]}]", "BotFlowBody", "BotFlow", a.createBotFlow},
+		{"POST", "/bot/flows", authAdmin, "Create a widget channel's bot flow: channel_id, enabled, greeting_ko, greeting_en, steps [{kind: name|email|order|department, required, prompt_ko, prompt_en, options [{label_ko, label_en, team_id}]}], hold_minutes (1–1440, default 10: how long a quiet visitor holds the ticket from auto-assignment)", "BotFlowBody", "BotFlow", a.createBotFlow},
 		{"GET", "/bot/flows/{id}", authAdmin, "A bot flow", "", "BotFlow", a.getBotFlow},
 		{"PUT", "/bot/flows/{id}", authAdmin, "Replace a bot flow (same fields as create)", "BotFlowBody", "BotFlow", a.putBotFlow},
 		{"DELETE", "/bot/flows/{id}", authAdmin, "Delete a bot flow; conversations it was in go on with a person", "", "OK", a.deleteBotFlow},

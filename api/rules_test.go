@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/hanbox/hanbox/store/storetest"
 )
@@ -69,21 +68,16 @@ func TestRulesAPI(t *testing.T) {
 
 			// A new ticket about 결제 is tagged and filed by the consumer.
 			pid := e.ingest(map[string]any{"external_id": "r1", "contact": map[string]any{"external_id": "c1"}, "text": "결제가 두 번 됐어요"})
-			deadline := time.Now().Add(60 * time.Second)
-			for {
+			// The rule's changes are ordinary ticket events, published as the
+			// consumer commits them.
+			e.waitEvents(t, "the ticket tagged and filed", func() bool {
 				var tk struct {
 					Tags   []string `json:"tags"`
 					TeamID *int64   `json:"team_id"`
 				}
 				e.call("GET", "/api/v1/tickets/"+pid, e.admin, nil, 200, &tk)
-				if slices.Contains(tk.Tags, "vip") && tk.TeamID != nil && *tk.TeamID == team.ID {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("ticket never tagged and filed: %+v", tk)
-				}
-				time.Sleep(20 * time.Millisecond) // safety net while the consumer runs
-			}
+				return slices.Contains(tk.Tags, "vip") && tk.TeamID != nil && *tk.TeamID == team.ID
+			})
 			other := e.ingest(map[string]any{"external_id": "r2", "contact": map[string]any{"external_id": "c2"}, "text": "배송 문의"})
 
 			// Dry run: only the 결제 ticket matches; nothing changes.

@@ -96,18 +96,14 @@ func TestSLAPoliciesAPI(t *testing.T) {
 
 			waitSLA := func(id, what string, ok func(slaTicketOut) bool) slaTicketOut {
 				t.Helper()
-				deadline := time.Now().Add(60 * time.Second)
-				for {
-					var tk slaTicketOut
+				// The SLA consumer publishes ticket.sla once it applied a policy.
+				var tk slaTicketOut
+				e.waitEvents(t, what, func() bool {
+					tk = slaTicketOut{}
 					e.call("GET", "/api/v1/tickets/"+id, lee, nil, 200, &tk)
-					if ok(tk) {
-						return tk
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("timed out waiting for %s: %+v", what, tk)
-					}
-					time.Sleep(20 * time.Millisecond) // bounded poll of the consumer's work
-				}
+					return ok(tk)
+				})
+				return tk
 			}
 			first := e.ingest(map[string]any{"external_id": "m1", "contact": map[string]any{"external_id": "c1"}, "text": "환불 문의"})
 			tk := waitSLA(first, "the default policy", func(tk slaTicketOut) bool { return tk.SLA != nil && tk.SLA.PolicyID == std.ID })

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/store/storetest"
@@ -49,20 +48,14 @@ func TestCSATAPI(t *testing.T) {
 				e.call("POST", "/api/v1/tickets/"+tid+"/replies", e.admin, map[string]any{"text": "답변"}, 201, nil)
 				e.call("PATCH", "/api/v1/tickets/"+tid, e.admin, map[string]any{"status": "resolved"}, 200, nil)
 				var sv store.Survey
-				deadline := time.Now().Add(60 * time.Second)
-				for {
-					t0, err := e.srv.Inbox.TicketByPublicID(e.ctx, tid)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if e.srv.Store.DB.Where("ticket_id = ?", t0.ID).Take(&sv).Error == nil {
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Fatal("no survey after resolving")
-					}
-					time.Sleep(20 * time.Millisecond)
+				t0, err := e.srv.Inbox.TicketByPublicID(e.ctx, tid)
+				if err != nil {
+					t.Fatal(err)
 				}
+				// The survey's request message is published with it.
+				e.waitEvents(t, "a survey after resolving", func() bool {
+					return e.srv.Store.DB.Where("ticket_id = ?", t0.ID).Take(&sv).Error == nil
+				})
 				u, err := e.srv.Inbox.SurveyURL(e.ctx, &sv)
 				if err != nil {
 					t.Fatal(err)

@@ -440,19 +440,76 @@ func (s *Service) Answer(ctx context.Context, id int64) error {
 			return err
 		}
 	}
+	var route int64
 	if rec.Outcome != store.AssistAnswered {
-		// Handed off: a note tells the agent why the bot stopped.
+		// Handed off: a note tells the agent why the bot stopped and what it
+		// had, and the channel's handoff team (if any) takes the ticket.
+		cs, err := store.AssistChannelOf(s.st.DB.WithContext(ctx), m.ChannelID)
+		if err != nil {
+			return err
+		}
+		if cs.HandoffTeamID != nil {
+			route = *cs.HandoffTeamID
+		}
 		msgs = append(msgs, inbox.BotMessage{TicketID: m.TicketID, ChannelID: m.ChannelID, Note: true,
-			Text: texts["ko"]["note_prefix"] + ": " + rec.Outcome + noteReason(rec.Reason)})
+			Text: handoffNote(rec, g, prior, s.citations(g.hits, nil)),
+			Meta: map[string]any{"assist_handoff": map[string]any{"outcome": rec.Outcome, "reason": rec.Reason, "answers": len(prior)}}})
 	}
-	_, err = s.in.PostBotMessages(ctx, m.TicketID, msgs, func(tx *gorm.DB, _ *store.Ticket) (bool, error) {
+	_, err = s.in.PostBotMessages(ctx, m.TicketID, msgs, inbox.BotPost{Guard: func(tx *gorm.DB, _ *store.Ticket) (bool, error) {
 		return s.mayAnswer(tx, m.TicketID, m.ID)
-	}, func(tx *gorm.DB, ids []int64) error {
+	}, After: func(tx *gorm.DB, ids []int64) error {
 		rec.ReplyID = &ids[0]
 		rec.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
 		return tx.Create(&rec).Error
-	})
+	}, HandoffTeamID: route})
 	return err
+}
+
+// Bounds of a handoff note's context.
+const (
+	noteQuestions     = 5
+	noteQuestionRunes = 300
+)
+
+// handoffNote is the note for the agent at a handoff: why the bot stopped,
+// what the customer asked (their latest messages), how often the bot
+// answered, and the articles it had found.
+func handoffNote(rec store.AssistAnswer, g *grounding, prior []store.AssistAnswer, cites []Citation) string {
+	var b strings.Builder
+	b.WriteString(texts["ko"]["note_prefix"] + ": " + rec.Outcome + noteReason(rec.Reason))
+	var asked []string
+	for _, t := range g.turns {
+		if t.From == "customer" {
+			asked = append(asked, t.Text)
+		}
+	}
+	if len(asked) > noteQuestions {
+		asked = asked[len(asked)-noteQuestions:]
+	}
+	if len(asked) > 0 {
+		b.WriteString("\n고객 질문 (customer asked):")
+		for _, q := range asked {
+			q = strings.Join(strings.Fields(q), " ")
+			if r := []rune(q); len(r) > noteQuestionRunes {
+				q = string(r[:noteQuestionRunes]) + "…"
+			}
+			b.WriteString("\n- " + q)
+		}
+	}
+	answered := 0
+	for _, p := range prior {
+		if p.Outcome == store.AssistAnswered {
+			answered++
+		}
+	}
+	fmt.Fprintf(&b, "\nAI 답변 수 (answers given): %d", answered)
+	if len(cites) > 0 {
+		b.WriteString("\n찾은 문서 (articles found):")
+		for _, c := range cites {
+			b.WriteString("\n- " + c.Title + " " + c.URL)
+		}
+	}
+	return b.String()
 }
 
 func noteReason(r string) string {
@@ -498,4 +555,66 @@ func (s *Service) suggestText(t map[string]string, cites []Citation) string {
 		b.WriteString("\n- " + c.Title + " " + c.URL)
 	}
 	return b.String()
+}
+
+// ChannelSetting is one channel's answer-bot setting as admins edit it.
+type ChannelSetting struct {
+	ChannelID int64
+	// AIAnswers: the channel's SettingAnswers is on.
+	AIAnswers bool
+	// HandoffTeamID is the team a handoff files an unfiled ticket to (0:
+	// none).
+	HandoffTeamID int64
+}
+
+// ChannelSettings returns every channel's setting, by channel id.
+func (s *Service) ChannelSettings(ctx context.Context) ([]ChannelSetting, error) {
+	chans, err := s.st.ListChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := s.st.AssistChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	team := map[int64]int64{}
+	for _, c := range saved {
+		if c.HandoffTeamID != nil {
+			team[c.ChannelID] = *c.HandoffTeamID
+		}
+	}
+	out := []ChannelSetting{}
+	for _, ch := range chans {
+		out = append(out, ChannelSetting{ChannelID: ch.ID, AIAnswers: ch.Settings[SettingAnswers] == true, HandoffTeamID: team[ch.ID]})
+	}
+	return out, nil
+}
+
+// SaveChannelSetting sets channel channelID's handoff team (0: none). The
+// channel and the team must exist.
+func (s *Service) SaveChannelSetting(ctx context.Context, channelID, teamID int64) (ChannelSetting, error) {
+	db := s.st.DB.WithContext(ctx)
+	var ch store.Channel
+	if err := db.Take(&ch, channelID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ChannelSetting{}, fmt.Errorf("assist: channel %d: %w", channelID, inbox.ErrNotFound)
+		}
+		return ChannelSetting{}, fmt.Errorf("assist: channel %d: %w", channelID, err)
+	}
+	c := store.AssistChannel{ChannelID: ch.ID}
+	if teamID != 0 {
+		var tm store.Team
+		if err := db.Take(&tm, teamID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ChannelSetting{}, &inbox.InvalidError{Code: "no_team", Reason: fmt.Sprintf("no team %d", teamID),
+					Params: map[string]any{"field": "handoff_team_id", "id": teamID}}
+			}
+			return ChannelSetting{}, fmt.Errorf("assist: team %d: %w", teamID, err)
+		}
+		c.HandoffTeamID = &tm.ID
+	}
+	if err := s.st.SaveAssistChannel(ctx, &c); err != nil {
+		return ChannelSetting{}, err
+	}
+	return ChannelSetting{ChannelID: ch.ID, AIAnswers: ch.Settings[SettingAnswers] == true, HandoffTeamID: teamID}, nil
 }

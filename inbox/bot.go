@@ -462,7 +462,7 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 		isNew := false
 		err = tx.Take(&st, t.ID).Error
 		if err == nil && st.Status == store.BotPending {
-			// Written with the ticket (holdForBot): the bot's first turn.
+			// Written with the ticket (holdForBotFlow): the bot's first turn.
 			if m.ID <= st.LastMessageID {
 				return nil
 			}
@@ -531,8 +531,8 @@ func (s *Service) RunBot(ctx context.Context, messageID int64) error {
 			return fmt.Errorf("save bot state: %w", err)
 		}
 		if st.Status != store.BotHandedOff {
-			// The visitor answered: the hold lasts BotHoldTimeout from now.
-			if err := s.moveBotTimeoutTx(tx, t.ID); err != nil {
+			// The visitor answered: the hold lasts the flow's hold time from now.
+			if err := s.moveBotTimeoutTx(tx, t.ID, botHold(&f)); err != nil {
 				return err
 			}
 		}
@@ -700,11 +700,15 @@ func (s *Service) BotSuggestion(ctx context.Context, ticketID, channelID int64, 
 // holdForBotFlow writes a pending bot state of flow (the channel's enabled
 // flow, which openTicket looked up) with a new ticket, so auto-assignment
 // holds the ticket from its first moment until the bot hands off
-// (store.BotHoldSQL).
+// (store.BotHoldSQL); the hold's timeout is the flow's own hold time.
 func (s *Service) holdForBotFlow(tx *gorm.DB, ticketID, flowID int64, ts time.Time) error {
+	var flow store.BotFlow
+	if err := tx.Select("id", "hold_minutes").Where("id = ?", flowID).Take(&flow).Error; err != nil {
+		return fmt.Errorf("bot flow %d: %w", flowID, err)
+	}
 	if err := tx.Create(&store.BotState{TicketID: ticketID, FlowID: flowID, Status: store.BotPending, Answers: store.JSONMap{},
 		CreatedAt: ts, UpdatedAt: ts}).Error; err != nil {
 		return fmt.Errorf("hold ticket %d for the bot: %w", ticketID, err)
 	}
-	return s.moveBotTimeoutTx(tx, ticketID)
+	return s.moveBotTimeoutTx(tx, ticketID, botHold(&flow))
 }

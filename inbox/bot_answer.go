@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,14 +29,25 @@ type BotMessage struct {
 // ("사람과 상담", "talk to a human", ...), as the flow bot reads it.
 func WantsPerson(text string) bool { return wantsPerson(text) }
 
+// BotPost says how PostBotMessages posts.
+type BotPost struct {
+	// Guard runs first in the transaction, with the ticket locked, and
+	// decides: false posts nothing (the turn was taken already, an agent
+	// answered meanwhile). It may write its own rows in tx. Required.
+	Guard func(tx *gorm.DB, t *store.Ticket) (bool, error)
+	// After learns the ids of the messages, once they exist (nil: none).
+	After func(tx *gorm.DB, ids []int64) error
+	// HandoffTeamID files the ticket to that team, in the same transaction,
+	// when it has no team yet: the bot hands off and routing assigns it as
+	// after a flow's department button (0, or a team since deleted: no
+	// change).
+	HandoffTeamID int64
+}
+
 // PostBotMessages posts msgs (author kind bot; customer messages queued
-// through the outbox like a reply) in one transaction, after guard has run
-// in it with the ticket locked. guard decides: false posts nothing (the
-// turn was taken already, an agent answered meanwhile); it may write its
-// own rows in tx, and learns the ids of the messages through after, called
-// once they exist. It reports whether anything was posted.
-func (s *Service) PostBotMessages(ctx context.Context, ticketID int64, msgs []BotMessage, guard func(tx *gorm.DB, t *store.Ticket) (bool, error),
-	after func(tx *gorm.DB, ids []int64) error) (bool, error) {
+// through the outbox like a reply) in one transaction, guarded and routed
+// as p says. It reports whether anything was posted.
+func (s *Service) PostBotMessages(ctx context.Context, ticketID int64, msgs []BotMessage, p BotPost) (bool, error) {
 	for i := range msgs {
 		text, err := plaintext.Text(msgs[i].Text, MaxTextBytes)
 		if err != nil || strings.TrimSpace(text) == "" {
@@ -50,7 +62,7 @@ func (s *Service) PostBotMessages(ctx context.Context, ticketID int64, msgs []Bo
 		if err != nil {
 			return err
 		}
-		if ok, err := guard(tx, t); err != nil || !ok {
+		if ok, err := p.Guard(tx, t); err != nil || !ok {
 			return err
 		}
 		ts := now()
@@ -88,12 +100,22 @@ func (s *Service) PostBotMessages(ctx context.Context, ticketID int64, msgs []Bo
 				return err
 			}
 		}
-		if after != nil {
-			if err := after(tx, ids); err != nil {
+		if p.After != nil {
+			if err := p.After(tx, ids); err != nil {
 				return err
 			}
 		}
-		return s.recordEvents(tx, events)
+		if err := s.recordEvents(tx, events); err != nil {
+			return err
+		}
+		if team := p.HandoffTeamID; team != 0 && t.TeamID == nil {
+			evs, err := s.updateTicketTx(tx, t.ID, 0, TicketPatch{TeamID: &team}, nil)
+			if err != nil && !errors.Is(err, ErrInvalid) { // ErrInvalid: the team is gone
+				return err
+			}
+			events = append(events, evs...)
+		}
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("inbox: bot messages on ticket %d: %w", ticketID, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -25,6 +26,9 @@ type BotFlowInput struct {
 	GreetingKo string
 	GreetingEn string
 	Steps      []store.BotStep
+	// HoldMinutes bounds how long the flow holds a ticket without a
+	// customer message (0: DefaultBotHoldTimeout).
+	HoldMinutes int
 }
 
 // SaveBotFlow checks in and creates (id 0) or replaces flow id. The
@@ -41,7 +45,14 @@ func (s *Service) SaveBotFlow(ctx context.Context, id int64, in BotFlowInput) (*
 	if ch.Kind != "widget" {
 		return nil, invalidAs("bot_channel_kind", nil, "a bot flow runs on a widget channel")
 	}
-	f := &store.BotFlow{ID: id, ChannelID: in.ChannelID, Enabled: in.Enabled, Steps: store.BotSteps{}}
+	f := &store.BotFlow{ID: id, ChannelID: in.ChannelID, Enabled: in.Enabled, Steps: store.BotSteps{}, HoldMinutes: in.HoldMinutes}
+	if f.HoldMinutes == 0 {
+		f.HoldMinutes = int(DefaultBotHoldTimeout / time.Minute)
+	}
+	if f.HoldMinutes < MinBotHoldMinutes || f.HoldMinutes > MaxBotHoldMinutes {
+		return nil, invalidAs("bot_hold_minutes", map[string]any{"min": MinBotHoldMinutes, "max": MaxBotHoldMinutes},
+			"hold_minutes is between %d and %d", MinBotHoldMinutes, MaxBotHoldMinutes)
+	}
 	var err error
 	if f.GreetingKo, err = botField(in.GreetingKo, 1000); err != nil {
 		return nil, err

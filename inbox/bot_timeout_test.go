@@ -1,6 +1,8 @@
 package inbox_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,8 +57,8 @@ func TestBotHoldTimeout(t *testing.T) {
 		// the name, then leaves.
 		id := e.say("conv-away", "문의가 있어요", "ko")
 		j, err := sched.Get(ctx, inbox.JobBotHoldTimeout, "ticket:"+itoa(id))
-		if err != nil || !j.DueAt.Equal(t0.Add(inbox.BotHoldTimeout)) {
-			t.Fatalf("hold timeout job %+v, %v; want due at %v", j, err, t0.Add(inbox.BotHoldTimeout))
+		if err != nil || !j.DueAt.Equal(t0.Add(inbox.DefaultBotHoldTimeout)) {
+			t.Fatalf("hold timeout job %+v, %v; want due at %v", j, err, t0.Add(inbox.DefaultBotHoldTimeout))
 		}
 		clock = t0.Add(9 * time.Minute)
 		e.say("conv-away", "김철수", "ko")
@@ -112,6 +114,83 @@ func TestBotHoldTimeout(t *testing.T) {
 		}
 		if j, err := sched.Get(ctx, inbox.JobBotHoldTimeout, "ticket:"+itoa(id2)); err != nil || j.Status != store.JobDone {
 			t.Fatalf("timeout job after the handoff: %+v, %v", j, err)
+		}
+	})
+}
+
+// TestBotHoldMinutes: the hold time is the flow's setting. A flow saved
+// with 3 minutes writes and moves its tickets' job 3 minutes ahead, the
+// release note names the 3 minutes, and a changed setting applies from the
+// next customer message on. Out-of-range values are refused; 0 keeps the
+// default. The scheduler's clock is injected; both stores.
+func TestBotHoldMinutes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		loc, _ := time.LoadLocation("Asia/Seoul")
+		e := newBotEnv(t, st, time.Date(2026, 12, 3, 10, 0, 0, 0, loc))
+		ctx, svc := e.ctx, e.svc
+		t0 := time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC)
+		clock := t0
+		sched := jobs.New(st, jobs.Options{Now: func() time.Time { return clock }})
+		svc.EnableBotHoldTimeout(sched)
+		f, err := st.BotFlowOf(ctx, e.ch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.HoldMinutes != 10 {
+			t.Fatalf("default hold %d minutes, want 10", f.HoldMinutes)
+		}
+		save := func(minutes int) error {
+			_, err := svc.SaveBotFlow(ctx, f.ID, inbox.BotFlowInput{ChannelID: e.ch.ID, Enabled: true, GreetingKo: f.GreetingKo,
+				GreetingEn: f.GreetingEn, Steps: f.Steps, HoldMinutes: minutes})
+			return err
+		}
+		for _, bad := range []int{-1, inbox.MaxBotHoldMinutes + 1} {
+			if err := save(bad); !errors.Is(err, inbox.ErrInvalid) {
+				t.Fatalf("hold %d minutes: %v, want invalid", bad, err)
+			}
+		}
+		if err := save(3); err != nil {
+			t.Fatal(err)
+		}
+		due := func(id int64) time.Time {
+			t.Helper()
+			j, err := sched.Get(ctx, inbox.JobBotHoldTimeout, "ticket:"+itoa(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j.DueAt
+		}
+		id := e.say("conv-short", "문의가 있어요", "ko")
+		if d := due(id); !d.Equal(t0.Add(3 * time.Minute)) {
+			t.Fatalf("due %v, want 3 minutes after arrival", d)
+		}
+		// Changed to 7 minutes: the next answer moves the job 7 minutes on.
+		if err := save(7); err != nil {
+			t.Fatal(err)
+		}
+		clock = t0.Add(2 * time.Minute)
+		e.say("conv-short", "김철수", "ko")
+		if d := due(id); !d.Equal(t0.Add(9 * time.Minute)) {
+			t.Fatalf("due %v, want 7 minutes after the answer", d)
+		}
+		clock = t0.Add(8 * time.Minute)
+		if n, err := sched.RunDue(ctx); err != nil || n != 0 {
+			t.Fatalf("ran %d, %v before the hold ended", n, err)
+		}
+		clock = t0.Add(9 * time.Minute)
+		if n, err := sched.RunDue(ctx); err != nil || n != 1 {
+			t.Fatalf("ran %d, %v at the end of the hold", n, err)
+		}
+		lines := e.botLines(id)
+		if last := lines[len(lines)-1]; !strings.Contains(last, "no answer for 7m0s") {
+			t.Fatalf("release note %q does not name the hold time", last)
+		}
+		// 0 is the default again.
+		if err := save(0); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := st.BotFlowOf(ctx, e.ch.ID); err != nil || f.HoldMinutes != 10 {
+			t.Fatalf("hold after saving 0: %+v, %v", f, err)
 		}
 	})
 }

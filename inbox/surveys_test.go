@@ -319,22 +319,21 @@ func TestCSATDelivery(t *testing.T) {
 		e.status(id, store.StatusResolved)
 		e.consumed()
 		e.runDue()
-		f := &fakeSender{}
+		f := &notifySender{sent: make(chan *inbox.Outbound, 16)}
 		go func() { _ = e.svc.RunDispatcher(e.ctx, senders{e.ch.ID: f}, fastDispatch()) }()
+		// Each send arrives on the channel; the timer only bounds a hang.
 		var out *inbox.Outbound
-		deadline := time.Now().Add(60 * time.Second)
+		hang := time.NewTimer(60 * time.Second)
+		defer hang.Stop()
 		for out == nil {
-			f.mu.Lock()
-			for _, o := range f.sent {
+			select {
+			case o := <-f.sent:
 				if o.Survey != nil {
 					out = o
 				}
-			}
-			f.mu.Unlock()
-			if time.Now().After(deadline) {
+			case <-hang.C:
 				t.Fatal("survey request not delivered")
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
 		if out.Survey.Scale != 5 || out.Survey.Locale != "ko" || !strings.Contains(out.Text, out.Survey.URL) ||
 			!strings.Contains(out.Survey.ScoreURL(4), "score=4") {
@@ -409,4 +408,17 @@ func TestCSATThumbsScale(t *testing.T) {
 			t.Fatalf("answer %+v %v", a, err)
 		}
 	})
+}
+
+// notifySender is a Sender that hands every message it sends to a channel,
+// so a test waits for a delivery instead of polling for it.
+type notifySender struct{ sent chan *inbox.Outbound }
+
+func (n *notifySender) Send(ctx context.Context, out *inbox.Outbound) (inbox.ExternalRef, error) {
+	select {
+	case n.sent <- out:
+	case <-ctx.Done():
+		return inbox.ExternalRef{}, ctx.Err()
+	}
+	return inbox.ExternalRef{ID: fmt.Sprintf("sent-%d", out.MessageID)}, nil
 }

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"unicode"
 
+	"gorm.io/gorm"
+
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -98,7 +101,61 @@ func (s *Service) Files(ctx context.Context, articleID int64) ([]store.KBFile, e
 }
 
 // DeleteFile deletes file id of article articleID and its blob when no
-// message, upload or other article holds the same bytes.
+// message, upload or other article holds the same bytes. Bytes written in
+// the last store.KBBlobGrace are kept then and collected by the durable
+// JobCollectBlob once the grace has passed (with EnableBlobCollection).
 func (s *Service) DeleteFile(ctx context.Context, articleID, id int64) error {
-	return s.st.DeleteKBFile(ctx, articleID, id)
+	_, err := s.st.DeleteKBFile(ctx, articleID, id, s.collectLaterTx("file:"+strconv.FormatInt(id, 10)))
+	return err
+}
+
+// JobCollectBlob removes the bytes of a deleted article file (or of a
+// deleted article's files) that were kept for being recent, once the grace
+// has passed and nothing refers to them. One job per deletion (key
+// "<file:id|article:id>:<sha256>"), scheduled in the deletion's own
+// transaction, so a crash between the delete and the collection loses
+// nothing.
+const JobCollectBlob = "kb.collect_blob"
+
+type collectBlobJob struct {
+	SHA256 string `json:"sha256"`
+}
+
+// EnableBlobCollection registers JobCollectBlob on sched and makes every
+// file deletion from then on schedule it. Call it once, before sched.Run.
+func (s *Service) EnableBlobCollection(sched *jobs.Scheduler) {
+	s.sched = sched
+	sched.Handle(JobCollectBlob, s.runCollectBlob)
+}
+
+// collectLaterTx schedules JobCollectBlob for each blob of a deletion named
+// by what (nil without a scheduler).
+func (s *Service) collectLaterTx(what string) func(tx *gorm.DB, sums []string) error {
+	if s.sched == nil {
+		return nil
+	}
+	return func(tx *gorm.DB, sums []string) error {
+		for _, sum := range sums {
+			if _, err := s.sched.ScheduleTx(tx, jobs.Spec{Kind: JobCollectBlob, Key: what + ":" + sum,
+				Due: s.sched.Now().Add(store.KBBlobGrace), Payload: collectBlobJob{SHA256: sum}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func (s *Service) runCollectBlob(ctx context.Context, j *jobs.Job) error {
+	var p collectBlobJob
+	if err := j.Decode(&p); err != nil {
+		return jobs.Permanent(err)
+	}
+	later, err := s.st.CollectBlob(ctx, p.SHA256, s.sched.Now())
+	if err != nil {
+		return err
+	}
+	if !later.IsZero() { // written again lately: wait out the new grace
+		return jobs.Postpone(later)
+	}
+	return nil
 }

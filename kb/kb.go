@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -25,6 +26,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 
 	"github.com/hanbox/hanbox/inbox"
+	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -46,6 +48,8 @@ type Service struct {
 	policy *bluemonday.Policy
 	// Now is the clock (tests may replace it before use).
 	Now func() time.Time
+	// sched collects the bytes of deleted files later (EnableBlobCollection).
+	sched *jobs.Scheduler
 }
 
 // New returns the knowledge base over st.
@@ -171,7 +175,10 @@ func (s *Service) Update(ctx context.Context, id int64, in Input) (*store.KBArti
 }
 
 // Delete removes article id.
-func (s *Service) Delete(ctx context.Context, id int64) error { return s.st.DeleteKBArticle(ctx, id) }
+func (s *Service) Delete(ctx context.Context, id int64) error {
+	_, err := s.st.DeleteKBArticle(ctx, id, s.collectLaterTx("article:"+strconv.FormatInt(id, 10)))
+	return err
+}
 
 // Get returns article id (drafts included: agents only).
 func (s *Service) Get(ctx context.Context, id int64) (*store.KBArticle, error) {

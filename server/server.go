@@ -186,6 +186,8 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	// Generative answers on channels that opt in (off until an admin sets
 	// a provider).
 	knowledge := kb.New(st)
+	// Bytes of deleted article files kept for being recent go after the grace.
+	knowledge.EnableBlobCollection(sched)
 	helper := assist.New(st, knowledge, svc, cfg.BaseURL)
 	if err := svc.AddConsumer(ctx, helper.AnswerConsumer()); err != nil {
 		st.Close()

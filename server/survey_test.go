@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -20,7 +21,24 @@ import (
 	"github.com/hanbox/hanbox/store/storetest"
 )
 
-// waitLong polls cond up to a deadline that only bounds a hang.
+// waitSignal re-checks cond each time wake delivers (a published event, a
+// kept mail) until it holds. The timer only bounds a hang; nothing is timed.
+func waitSignal[T any](t *testing.T, what string, wake <-chan T, cond func() bool) {
+	t.Helper()
+	hang := time.NewTimer(60 * time.Second)
+	defer hang.Stop()
+	for !cond() {
+		select {
+		case <-wake:
+		case <-hang.C:
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
+
+// waitLong polls cond up to a deadline that only bounds a hang, for what
+// announces itself nowhere (a listener coming up, a job that finishes
+// without a change).
 func waitLong(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -50,6 +68,7 @@ func TestCSATByEmail(t *testing.T) {
 			}
 			ts := newPublicServer(t, dsn)
 			mx := newMailCatcher(t)
+			mx.got = make(chan struct{}, 64) // a wake-up per kept mail
 			smtpHost, smtpPort, _ := net.SplitHostPort(mx.addr)
 			var port int
 			fmt.Sscan(smtpPort, &port)
@@ -73,6 +92,8 @@ func TestCSATByEmail(t *testing.T) {
 				}
 				return err == nil
 			})
+			evCtx, stopEvents := context.WithCancel(t.Context())
+			events := ts.srv.Inbox.Bus().Subscribe(evCtx, 1024, nil)
 			first := "From: Minji <minji@customer.test>\r\nTo: support@shop.test\r\nSubject: 환불 문의\r\nMessage-ID: <q1@customer.test>\r\n" +
 				"Content-Type: text/plain; charset=utf-8\r\n\r\n환불해 주세요\r\n"
 			if err := smtp.SendMail(listen, nil, "minji@customer.test", []string{"support@shop.test"}, []byte(first)); err != nil {
@@ -83,16 +104,17 @@ func TestCSATByEmail(t *testing.T) {
 					ID string `json:"id"`
 				} `json:"items"`
 			}
-			waitLong(t, "the email ticket", func() bool {
+			waitSignal(t, "the email ticket", events, func() bool {
 				ts.do("GET", "/api/v1/tickets", "", nil, 200, &list)
 				return len(list.Items) == 1
 			})
+			stopEvents()
 			ticket := list.Items[0].ID
 			ts.do("POST", "/api/v1/tickets/"+ticket+"/replies", "", map[string]any{"text": "환불 처리했습니다."}, 201, nil)
 			ts.do("PATCH", "/api/v1/tickets/"+ticket, "", map[string]any{"status": "resolved"}, 200, nil)
 
 			var raw []byte
-			waitLong(t, "the rating mail", func() bool {
+			waitSignal(t, "the rating mail", mx.got, func() bool {
 				mx.mu.Lock()
 				defer mx.mu.Unlock()
 				for _, m := range mx.msgs {

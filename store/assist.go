@@ -111,3 +111,48 @@ func (s *Store) AssistAnswers(ctx context.Context, ticketID int64) ([]AssistAnsw
 	}
 	return out, nil
 }
+
+// AssistChannel is the answer bot's setting of one channel: the team a
+// handoff of the generative answers files a ticket to when the ticket has
+// no team yet (nil: none).
+type AssistChannel struct {
+	ChannelID     int64 `gorm:"primaryKey;autoIncrement:false"`
+	HandoffTeamID *int64
+	UpdatedAt     time.Time
+}
+
+// TableName implements gorm's tabler.
+func (AssistChannel) TableName() string { return "assist_channels" }
+
+// AssistChannels returns every channel's bot setting that was saved.
+func (s *Store) AssistChannels(ctx context.Context) ([]AssistChannel, error) {
+	var out []AssistChannel
+	if err := s.DB.WithContext(ctx).Order("channel_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: assist channels: %w", err)
+	}
+	return out, nil
+}
+
+// AssistChannelOf returns channel id's bot setting; a channel never saved
+// has the defaults (no handoff team).
+func AssistChannelOf(db *gorm.DB, channelID int64) (AssistChannel, error) {
+	var out []AssistChannel
+	if err := db.Where("channel_id = ?", channelID).Limit(1).Find(&out).Error; err != nil {
+		return AssistChannel{}, fmt.Errorf("store: assist channel %d: %w", channelID, err)
+	}
+	if len(out) == 0 {
+		return AssistChannel{ChannelID: channelID}, nil
+	}
+	return out[0], nil
+}
+
+// SaveAssistChannel writes a channel's bot setting.
+func (s *Store) SaveAssistChannel(ctx context.Context, c *AssistChannel) error {
+	c.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "channel_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"handoff_team_id", "updated_at"})}).Create(c).Error
+	if err != nil {
+		return fmt.Errorf("store: save assist channel %d: %w", c.ChannelID, err)
+	}
+	return nil
+}

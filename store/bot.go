@@ -48,8 +48,11 @@ type BotFlow struct {
 	GreetingKo string   `gorm:"not null;default:''"`
 	GreetingEn string   `gorm:"not null;default:''"`
 	Steps      BotSteps `gorm:"type:text;not null"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// HoldMinutes is how long the flow holds a ticket from auto-assignment
+	// without a customer message before it hands off by itself.
+	HoldMinutes int `gorm:"not null;default:10"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // BotStep is one question of a flow.
@@ -189,7 +192,7 @@ func (s *Store) SaveBotFlow(ctx context.Context, f *BotFlow) error {
 			return nil
 		}
 		res := tx.Model(&BotFlow{}).Where("id = ?", f.ID).Updates(map[string]any{"channel_id": f.ChannelID, "enabled": f.Enabled,
-			"greeting_ko": f.GreetingKo, "greeting_en": f.GreetingEn, "steps": f.Steps, "updated_at": ts})
+			"greeting_ko": f.GreetingKo, "greeting_en": f.GreetingEn, "steps": f.Steps, "hold_minutes": f.HoldMinutes, "updated_at": ts})
 		if res.Error != nil {
 			return fmt.Errorf("store: update bot flow %d: %w", f.ID, res.Error)
 		}

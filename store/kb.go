@@ -174,9 +174,12 @@ func indexKB(tx *gorm.DB, a *KBArticle) error {
 	return tx.Table("kb_terms").CreateInBatches(rows, 200).Error
 }
 
-// DeleteKBArticle deletes article id and its index rows; ErrNotFound when it
-// does not exist.
-func (s *Store) DeleteKBArticle(ctx context.Context, id int64) error {
+// DeleteKBArticle deletes article id with its index rows and files;
+// ErrNotFound when it does not exist. inTx, when set, runs in the same
+// transaction with the sums of the files' blobs (see DeleteKBFile); the
+// answer is when the blobs kept for being recent may be collected (zero:
+// none kept).
+func (s *Store) DeleteKBArticle(ctx context.Context, id int64, inTx func(tx *gorm.DB, sums []string) error) (time.Time, error) {
 	var sums []string
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec(`DELETE FROM kb_terms WHERE article_id = ?`, id).Error; err != nil {
@@ -196,18 +199,26 @@ func (s *Store) DeleteKBArticle(ctx context.Context, id int64) error {
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
+		if inTx != nil && len(sums) > 0 {
+			return inTx(tx, sums)
+		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: delete kb article %d: %w", id, err)
+		return time.Time{}, fmt.Errorf("store: delete kb article %d: %w", id, err)
 	}
 	// Its files' blobs go too, unless something else holds the same bytes.
+	var later time.Time
 	for _, sum := range sums {
-		if err := s.dropBlobIfUnused(ctx, sum); err != nil {
-			return err
+		at, err := s.CollectBlob(ctx, sum, time.Now())
+		if err != nil {
+			return later, err
+		}
+		if at.After(later) {
+			later = at
 		}
 	}
-	return nil
+	return later, nil
 }
 
 // GetKBArticle returns article id or ErrNotFound.
@@ -578,57 +589,66 @@ func (s *Store) suggestKB(ctx context.Context, q KBQuery, terms []kbQueryTerm) (
 		artScope += " AND category IN ?"
 		artArgs = append(artArgs, nonEmpty(q.Categories))
 	}
-	if err := db.Raw(`SELECT COUNT(*) AS n, COALESCE(AVG(body_terms), 0) AS avg FROM kb_articles WHERE `+artScope, artArgs...).Scan(&stats).Error; err != nil {
-		return nil, fmt.Errorf("store: suggest kb stats: %w", err)
+	// One round trip for the article stats (row i = -1: how many
+	// articles, their average body length) and every token's document
+	// frequency.
+	parts := []string{`SELECT -1 AS i, COUNT(*) AS df, CAST(COALESCE(AVG(body_terms), 0) AS DOUBLE PRECISION) AS avg FROM kb_articles WHERE ` + artScope}
+	args := append([]any{}, artArgs...)
+	for i, t := range terms {
+		c, a := t.cond()
+		parts = append(parts, fmt.Sprintf("SELECT %d AS i, COUNT(DISTINCT article_id) AS df, CAST(0 AS DOUBLE PRECISION) AS avg FROM kb_terms WHERE %s%s", i, c, scope))
+		args = append(args, a...)
+		args = append(args, scopeArgs...)
+	}
+	var dfs []struct {
+		I, Df int64
+		Avg   float64
+	}
+	if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&dfs).Error; err != nil {
+		return nil, fmt.Errorf("store: suggest kb df: %w", err)
+	}
+	for _, d := range dfs {
+		if d.I == -1 {
+			stats.N, stats.Avg = d.Df, d.Avg
+		}
 	}
 	if stats.N == 0 {
 		return nil, nil
 	}
 	avg := max(stats.Avg, 1)
-	var parts []string
-	var args []any
-	for i, t := range terms {
-		c, a := t.cond()
-		parts = append(parts, fmt.Sprintf("SELECT %d AS i, COUNT(DISTINCT article_id) AS df FROM kb_terms WHERE %s%s", i, c, scope))
-		args = append(args, a...)
-		args = append(args, scopeArgs...)
-	}
-	var dfs []struct{ I, Df int64 }
-	if err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&dfs).Error; err != nil {
-		return nil, fmt.Errorf("store: suggest kb df: %w", err)
-	}
 	idf := make([]float64, len(terms))
 	for _, d := range dfs {
-		if d.Df > 0 {
+		if d.I >= 0 && d.Df > 0 {
 			idf[d.I] = math.Log(1 + (float64(stats.N)-float64(d.Df)+0.5)/(float64(d.Df)+0.5))
 		}
 	}
 	// Each row's weight: the idf of the query token it matches (a literal
 	// computed above, not user input), times the title weight or the BM25
-	// saturation of its body count.
-	var idfCase strings.Builder
-	var caseArgs, whereArgs []any
-	var conds []string
-	idfCase.WriteString("CASE")
+	// saturation of its body count. One branch per token reads just that
+	// token's key range: on PostgreSQL an index-only scan of the primary
+	// key, which carries tf and doc_len (an OR of the tokens made a bitmap
+	// scan that read one heap page per posting). The literals are doubles
+	// on both stores (a bare 0.43 is NUMERIC on PostgreSQL, several times
+	// slower to sum).
+	lit := func(f float64) string { return "CAST(" + strconv.FormatFloat(f, 'g', 17, 64) + " AS DOUBLE PRECISION)" }
+	sat := fmt.Sprintf("(tf * %s / (tf + %s * (%s + %s * doc_len / %s)))", lit(kbK1+1), lit(kbK1), lit(1-kbB), lit(kbB), lit(avg))
+	weight := fmt.Sprintf("(CASE WHEN field = %d THEN %s ELSE %s END)", kbFieldTitle, lit(kbTitleWeight), sat)
+	var branches []string
+	var all []any
 	for i, t := range terms {
 		if idf[i] == 0 {
 			continue
 		}
 		c, a := t.cond()
-		fmt.Fprintf(&idfCase, " WHEN %s THEN %s", c, strconv.FormatFloat(idf[i], 'g', 17, 64))
-		caseArgs = append(caseArgs, a...)
-		conds = append(conds, c)
-		whereArgs = append(whereArgs, a...)
+		branches = append(branches, fmt.Sprintf("SELECT article_id, %s * %s AS w FROM kb_terms WHERE %s%s", lit(idf[i]), weight, c, scope))
+		all = append(append(all, a...), scopeArgs...)
 	}
-	if len(conds) == 0 {
+	if len(branches) == 0 {
 		return nil, nil
 	}
-	idfCase.WriteString(" ELSE 0 END")
-	sat := fmt.Sprintf("(tf * %g / (tf + %g * (1 - %g + %g * doc_len / %s)))", kbK1+1, kbK1, kbB, kbB, strconv.FormatFloat(avg, 'g', 17, 64))
-	sql := fmt.Sprintf(`SELECT article_id, SUM((%s) * (CASE WHEN field = %d THEN %g ELSE %s END)) AS score
-		FROM kb_terms WHERE (%s)%s GROUP BY article_id ORDER BY score DESC, article_id DESC LIMIT ?`,
-		idfCase.String(), kbFieldTitle, kbTitleWeight, sat, strings.Join(conds, " OR "), scope)
-	all := append(append(append(caseArgs, whereArgs...), scopeArgs...), q.Limit+5)
+	sql := `SELECT article_id, SUM(w) AS score FROM (` + strings.Join(branches, " UNION ALL ") +
+		`) x GROUP BY article_id ORDER BY score DESC, article_id DESC LIMIT ?`
+	all = append(all, q.Limit+5)
 	var rows []struct {
 		ArticleID int64
 		Score     float64

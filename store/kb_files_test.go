@@ -49,10 +49,10 @@ func TestUploadCollectionKeepsArticleFiles(t *testing.T) {
 		if _, err := os.Stat(path); err != nil {
 			t.Fatalf("article file's blob gone: %v", err)
 		}
-		if err := st.DeleteKBFile(ctx, a.ID+1, f.ID); err == nil {
+		if _, err := st.DeleteKBFile(ctx, a.ID+1, f.ID, nil); err == nil {
 			t.Fatal("deleted through another article")
 		}
-		if err := st.DeleteKBFile(ctx, a.ID, f.ID); err != nil {
+		if _, err := st.DeleteKBFile(ctx, a.ID, f.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(path); !os.IsNotExist(err) {

@@ -109,35 +109,50 @@ func (s *Store) KBFiles(ctx context.Context, articleID int64) ([]KBFile, error) 
 	return out, nil
 }
 
-// kbBlobGrace: a file's blob written or re-written this recently is kept
+// KBBlobGrace: a file's blob written or re-written this recently is kept
 // when its row goes (bytes being stored again by an ingest or an upload
-// whose row is not committed yet must not vanish under it).
-const kbBlobGrace = 10 * time.Minute
+// whose row is not committed yet must not vanish under it); it is
+// collected once the grace has passed (CollectBlob, from a durable job).
+const KBBlobGrace = 10 * time.Minute
 
 // DeleteKBFile deletes file id of article articleID (ErrNotFound when the
 // article has no such file) and its blob when nothing else refers to it.
-func (s *Store) DeleteKBFile(ctx context.Context, articleID, id int64) error {
+// inTx, when set, runs in the row's transaction with the blob's sum, so
+// the caller can schedule the blob's later collection atomically with the
+// delete. It returns when a blob kept for being recent may be collected
+// (zero: removed, or still referenced).
+func (s *Store) DeleteKBFile(ctx context.Context, articleID, id int64, inTx func(tx *gorm.DB, sums []string) error) (time.Time, error) {
 	var f KBFile
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("id = ? AND article_id = ?", id, articleID).Take(&f).Error; err != nil {
 			return notFound(err)
 		}
-		return tx.Delete(&KBFile{}, f.ID).Error
+		if err := tx.Delete(&KBFile{}, f.ID).Error; err != nil {
+			return err
+		}
+		if inTx != nil {
+			return inTx(tx, []string{f.SHA256})
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: delete kb file %d: %w", id, err)
+		return time.Time{}, fmt.Errorf("store: delete kb file %d: %w", id, err)
 	}
-	return s.dropBlobIfUnused(ctx, f.SHA256)
+	return s.CollectBlob(ctx, f.SHA256, time.Now())
 }
 
-// dropBlobIfUnused removes blob sum when no attachment, upload or article
-// file refers to it, under the blob's lock as upload collection does; a
-// blob written within kbBlobGrace is kept.
-func (s *Store) dropBlobIfUnused(ctx context.Context, sum string) error {
+// CollectBlob removes blob sum when no attachment, upload or article file
+// refers to it, under the blob's lock as upload collection does. A blob
+// written or re-written within KBBlobGrace before now is kept: the answer
+// is then when it may go (zero when it was removed, is gone already, or is
+// still referenced).
+func (s *Store) CollectBlob(ctx context.Context, sum string, now time.Time) (time.Time, error) {
 	if !validSum(sum) {
-		return nil
+		return time.Time{}, nil
 	}
+	var later time.Time
 	err := s.Tx(ctx, func(tx *gorm.DB) error {
+		later = time.Time{}
 		if err := s.xactLock(tx, "blob:"+sum); err != nil {
 			return err
 		}
@@ -157,7 +172,10 @@ func (s *Store) dropBlobIfUnused(ctx context.Context, sum string) error {
 			return nil
 		case err != nil:
 			return fmt.Errorf("stat blob: %w", err)
-		case time.Since(fi.ModTime()) < kbBlobGrace:
+		case now.Sub(fi.ModTime()) < KBBlobGrace:
+			// Rounded up to the second: a clock truncated below the file
+			// system's precision must not find it recent again.
+			later = fi.ModTime().Add(KBBlobGrace).Truncate(time.Second).Add(time.Second)
 			return nil
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -166,7 +184,7 @@ func (s *Store) dropBlobIfUnused(ctx context.Context, sum string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: collect blob %s: %w", sum, err)
+		return time.Time{}, fmt.Errorf("store: collect blob %s: %w", sum, err)
 	}
-	return nil
+	return later, nil
 }

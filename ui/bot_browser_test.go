@@ -42,6 +42,7 @@ func TestBrowserBotAdmin(t *testing.T) {
 	a.do("build the flow",
 		chromedp.Click(chromedp.CSS(form+` input[name=enabled]`)),
 		chromedp.SendKeys(chromedp.CSS(form+` input[name=greeting_ko]`), "안녕하세요! 무엇을 도와드릴까요?"),
+		chromedp.SetValue(chromedp.CSS(form+` input[name=hold_minutes]`), "15"),
 		chromedp.SetValue(chromedp.CSS(form+` select[name=step_kind_0]`), "name"),
 		chromedp.Click(chromedp.CSS(form+` input[name=step_required_0]`)),
 		chromedp.SetValue(chromedp.CSS(form+` select[name=step_kind_1]`), "department"),
@@ -60,7 +61,7 @@ func TestBrowserBotAdmin(t *testing.T) {
 		t.Fatalf("refused: %q", a.text(form+" [data-error]"))
 	}
 	f := flows.Items[0]
-	if !f.Enabled || f.ChannelID != ch.Channel.ID || f.GreetingKo != "안녕하세요! 무엇을 도와드릴까요?" || len(f.Steps) != 2 ||
+	if !f.Enabled || f.ChannelID != ch.Channel.ID || f.HoldMinutes != 15 || f.GreetingKo != "안녕하세요! 무엇을 도와드릴까요?" || len(f.Steps) != 2 ||
 		f.Steps[0].Kind != "name" || !f.Steps[0].Required || f.Steps[1].Kind != "department" || len(f.Steps[1].Options) != 1 ||
 		f.Steps[1].Options[0].LabelKo != "결제" || f.Steps[1].Options[0].TeamID != team.ID {
 		t.Fatalf("stored flow %+v", f)
@@ -84,10 +85,11 @@ func TestBrowserBotAdmin(t *testing.T) {
 }
 
 type botFlowJSON struct {
-	ChannelID  int64  `json:"channel_id"`
-	Enabled    bool   `json:"enabled"`
-	GreetingKo string `json:"greeting_ko"`
-	Steps      []struct {
+	ChannelID   int64  `json:"channel_id"`
+	Enabled     bool   `json:"enabled"`
+	GreetingKo  string `json:"greeting_ko"`
+	HoldMinutes int    `json:"hold_minutes"`
+	Steps       []struct {
 		Kind     string `json:"kind"`
 		Required bool   `json:"required"`
 		Options  []struct {

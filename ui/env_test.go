@@ -258,3 +258,23 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// waitEvents re-checks cond each time the server publishes an event (a
+// consumer's or a job's change is published as it commits) until it holds.
+// Subscribing before the first check means no change is missed between a
+// check and the wait. The timer only bounds a hang; nothing is timed.
+func (e *testEnv) waitEvents(what string, cond func() bool) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	events := e.srv.Inbox.Bus().Subscribe(ctx, 1024, nil)
+	hang := time.NewTimer(60 * time.Second)
+	defer hang.Stop()
+	for !cond() {
+		select {
+		case <-events:
+		case <-hang.C:
+			e.t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}

@@ -136,3 +136,93 @@ func TestBrowserArticleFile(t *testing.T) {
 		t.Fatalf("image %s: %d", src, res.StatusCode)
 	}
 }
+
+// TestBrowserArticleFileDelete: in the article editor (Korean) a file
+// added through the API is listed; one uploaded in the page joins the
+// list; its delete button asks first (the first click only turns it into
+// the confirmation), the second click deletes it through the API and takes
+// the row away; the other file stays. In English the list reads in English.
+func TestBrowserArticleFileDelete(t *testing.T) {
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, image.NewRGBA(image.Rect(0, 0, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "영수증.png")
+	if err := os.WriteFile(file, pngBuf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, store.SQLite)
+	var art struct {
+		ID int64 `json:"id"`
+	}
+	e.call("POST", "/api/v1/kb/articles", e.adminTok, map[string]any{"title": "영수증 발급", "body": "영수증을 확인하세요.", "locale": "ko", "status": "draft"}, http.StatusCreated, &art)
+	var first struct {
+		ID int64 `json:"id"`
+	}
+	other := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	var otherBuf bytes.Buffer
+	if err := png.Encode(&otherBuf, other); err != nil {
+		t.Fatal(err)
+	}
+	aid := strconv.FormatInt(art.ID, 10)
+	e.call("POST", "/api/v1/kb/articles/"+aid+"/files", e.adminTok, map[string]any{"name": "표.png", "data": otherBuf.Bytes()}, http.StatusCreated, &first)
+	files := func() []string {
+		t.Helper()
+		var list struct {
+			Items []struct {
+				Name string `json:"name"`
+			} `json:"items"`
+		}
+		e.call("GET", "/api/v1/kb/articles/"+aid+"/files", e.adminTok, nil, http.StatusOK, &list)
+		var out []string
+		for _, f := range list.Items {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+
+	bctx := browser(t)
+	a := newTab(t, bctx)
+	a.do("Korean", chromedp.Navigate(e.ts.URL+"/lang/ko?next=/login"), chromedp.WaitVisible(chromedp.ID("email")))
+	a.login(e.ts.URL, "admin@example.com", "admin-password")
+	a.do("editor", chromedp.Navigate(e.ts.URL+"/kb/"+aid), chromedp.WaitVisible(chromedp.ID("kb-file-list")))
+	a.ready()
+	if got := eval[int](a, `document.querySelectorAll('#kb-file-list [data-kb-file]').length`); got != 1 {
+		t.Fatalf("%d files listed, want the one added through the API", got)
+	}
+	a.do("add the image", chromedp.SetUploadFiles(chromedp.ID("kb-file"), []string{file}))
+	a.waitJS("listed after the upload", `document.querySelectorAll('#kb-file-list [data-kb-file]').length === 2`)
+	btn := `#kb-file-list li:last-child [data-kb-file-delete]`
+	if got := a.text(btn); got != "파일 삭제" {
+		t.Fatalf("button %q", got)
+	}
+	a.do("first click", chromedp.Click(chromedp.CSS(btn)))
+	a.waitJS("asks to confirm", `document.querySelector('`+btn+`').dataset.confirming === 'true'`)
+	if got := a.text(btn); got != "한 번 더 누르면 삭제합니다 (본문의 링크는 더 이상 열리지 않습니다)" {
+		t.Fatalf("confirmation %q", got)
+	}
+	if got := files(); len(got) != 2 {
+		t.Fatalf("deleted before the confirmation: %q", got)
+	}
+	a.do("confirm", chromedp.Click(chromedp.CSS(btn)))
+	a.waitJS("row gone (or refused)", `document.querySelectorAll('#kb-file-list [data-kb-file]').length === 1 || !document.querySelector('#kb-form [data-error]').hidden`)
+	if got := files(); len(got) != 1 || got[0] != "표.png" {
+		t.Fatalf("files after the delete %q; error %q", got, a.text("#kb-form [data-error]"))
+	}
+
+	a.do("English", chromedp.Navigate(e.ts.URL+"/lang/en?next=/kb/"+aid), chromedp.WaitVisible(chromedp.ID("kb-file-list")))
+	a.ready()
+	if got := a.text("#kb-file-list [data-kb-file-delete]"); got != "Delete file" {
+		t.Fatalf("English button %q", got)
+	}
+	a.do("delete the last", chromedp.Click(chromedp.CSS("#kb-file-list [data-kb-file-delete]")))
+	a.waitJS("asks to confirm", `document.querySelector('#kb-file-list [data-kb-file-delete]').dataset.confirming === 'true'`)
+	a.do("confirm", chromedp.Click(chromedp.CSS("#kb-file-list [data-kb-file-delete]")))
+	a.waitJS("empty list shown", `!document.getElementById('kb-files-empty').hidden`)
+	if got := a.text("#kb-files-empty"); got != "No images or files yet." {
+		t.Fatalf("empty text %q", got)
+	}
+	if got := files(); len(got) != 0 {
+		t.Fatalf("files left %q", got)
+	}
+}

@@ -82,6 +82,9 @@ type kbEditData struct {
 	Article store.KBArticle
 	New     bool
 	Path    string
+	// Files are the article's images and attachments, each with a delete
+	// button.
+	Files []store.KBFile
 }
 
 func (h *handler) showKBEdit(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -102,6 +105,10 @@ func (h *handler) showKBEdit(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			return
 		}
 		d = kbEditData{Article: *a, Path: kb.Path(a)}
+		if d.Files, err = h.s.API.KB.Files(r.Context(), id); err != nil {
+			h.fail(w, r, p, "list kb files", err)
+			return
+		}
 	}
 	pg := h.newPage(r, p, "kb_edit", "kb.title")
 	pg.Data = d

@@ -3,7 +3,6 @@ package ui_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -51,13 +50,8 @@ func TestBrowserCSATAdminAndTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sv store.Survey
-	deadline := time.Now().Add(60 * time.Second)
-	for e.srv.Store.DB.Where("ticket_id = ?", tk.ID).Take(&sv).Error != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("no survey after resolving")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// The survey's request message is published with it.
+	e.waitEvents("a survey after resolving", func() bool { return e.srv.Store.DB.Where("ticket_id = ?", tk.ID).Take(&sv).Error == nil })
 	u, err := e.srv.Inbox.SurveyURL(e.ctx, &sv)
 	if err != nil {
 		t.Fatal(err)

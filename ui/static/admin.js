@@ -546,7 +546,8 @@ function botBody(form) {
     if (kind === 'department') s.options = options;
     steps.push(s);
   }
-  return { channel_id: Number(form.dataset.botForm), enabled: f.enabled.checked, greeting_ko: f.greeting_ko.value.trim(), greeting_en: f.greeting_en.value.trim(), steps };
+  return { channel_id: Number(form.dataset.botForm), enabled: f.enabled.checked, greeting_ko: f.greeting_ko.value.trim(), greeting_en: f.greeting_en.value.trim(), steps,
+    hold_minutes: Number(f.hold_minutes.value) || 0 };
 }
 
 function initBot() {
@@ -592,6 +593,25 @@ function initAssist() {
       await api('PUT', '/assist/settings', body);
       toast(t('common.saved'));
       location.reload();
+    } catch (err) { formError(form, err); }
+  });
+}
+
+// initAssistChannels saves the handoff team of each channel whose select
+// changed since the page was drawn.
+function initAssistChannels() {
+  const form = document.getElementById('assist-channels');
+  if (!form) return;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formError(form, null);
+    try {
+      for (const sel of form.querySelectorAll('select[data-channel]')) {
+        if (sel.value === sel.dataset.saved) continue;
+        await api('PUT', '/assist/channels/' + sel.dataset.channel, { handoff_team_id: Number(sel.value) || null });
+        sel.dataset.saved = sel.value;
+      }
+      toast(t('common.saved'));
     } catch (err) { formError(form, err); }
   });
 }
@@ -1335,7 +1355,7 @@ export function init(page) {
   if (page === 'agents') initAgents();
   if (page === 'teams') initTeams();
   if (page === 'bot') initBot();
-  if (page === 'assist') initAssist();
+  if (page === 'assist') { initAssist(); initAssistChannels(); }
   if (page === 'sla') initSLA();
   if (page === 'rules') initRules();
   if (page === 'saved_replies') initSavedReplies();

@@ -17,6 +17,21 @@ function showHTML(node, html) {
   node.replaceChildren(...doc.body.firstChild.childNodes);
 }
 
+// humanSize is the size as the server's template shows it.
+function humanSize(n) {
+  if (n < 1024) return n + ' B';
+  if (n < 1024 * 1024) return (n / 1024).toFixed(1) + ' KB';
+  return (n / (1024 * 1024)).toFixed(1) + ' MB';
+}
+
+// fileRow is a just-uploaded file's row in the editor's file list.
+function fileRow(f) {
+  const name = t('kb.deleteFile');
+  return el('li', { 'data-kb-file': f.id },
+    el('bdi', { text: f.name }), ' ', el('span', { class: 'muted small', text: f.content_type + ' · ' + humanSize(f.size) }), ' ',
+    el('button', { type: 'button', class: 'btn small danger', 'data-kb-file-delete': f.id, 'aria-label': name + ': ' + f.name, text: name }));
+}
+
 export function init() {
   const form = $('kb-form');
   if (!form) return;
@@ -74,7 +89,29 @@ export function init() {
       const before = ta.value.slice(0, at);
       const sep = before && !before.endsWith('\n') ? '\n\n' : '';
       ta.value = before + sep + res.markdown + '\n' + ta.value.slice(at);
+      $('kb-file-list')?.append(fileRow(res));
+      if ($('kb-files-empty')) $('kb-files-empty').hidden = true;
       toast(t('kb.fileAdded'));
+    } catch (err) {
+      formError(form, err);
+    }
+  });
+  // Deleting a file asks twice: the first click turns the button into
+  // its confirmation, the second deletes.
+  $('kb-file-list')?.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-kb-file-delete]');
+    if (!b) return;
+    if (b.dataset.confirming !== 'true') {
+      b.dataset.confirming = 'true';
+      b.textContent = t('kb.deleteFileConfirm');
+      return;
+    }
+    formError(form, null);
+    try {
+      await api('DELETE', '/kb/articles/' + id + '/files/' + b.dataset.kbFileDelete);
+      b.closest('[data-kb-file]').remove();
+      if (!$('kb-file-list').children.length) $('kb-files-empty').hidden = false;
+      toast(t('kb.fileDeleted'));
     } catch (err) {
       formError(form, err);
     }
