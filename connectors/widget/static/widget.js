@@ -549,6 +549,22 @@
   }
 
   // ---- transport: WebSocket with backoff, long-poll when sockets are blocked ----
+  // A page load makes one HTTP request (POST /session: it records the page
+  // view, brings history, settings, proactive rules and campaign messages);
+  // later pages of a single-page site send POST /view. The live connection
+  // waits until it is needed: the visitor opens the panel, has history
+  // (an agent may answer), has unsent messages, or a proactive or campaign
+  // bubble shows (they may answer it). A site's every page view does not
+  // hold a socket open on the server.
+  function needLive() {
+    var s = S.session || {};
+    return S.open || S.wantOpen || S.outbox.length > 0 || (s.conversations || []).length > 0;
+  }
+  function live() {
+    if (S.live || !S.session) return;
+    S.live = true;
+    connect();
+  }
   function connect() {
     clearTimeout(S.reconnectTimer);
     if (S.polling || !window.WebSocket) { startPolling(); return; }
@@ -562,6 +578,7 @@
       clearInterval(S.pingTimer);
       S.pingTimer = setInterval(function () { if (S.wsOpen) ws.send('{"type":"ping"}'); }, 25000);
       refreshStatuses(); flush();
+      if (S.open && !document.hidden) sendRead();
     };
     ws.onmessage = function (ev) {
       var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
@@ -604,6 +621,7 @@
     S.polling = true; S.pollRunning = true;
     log('long-poll fallback');
     refreshStatuses(); flush();
+    if (S.open && !document.hidden) sendRead();
     (function loop() {
       api('GET', '/poll?since=' + S.lastId).then(function (r) {
         S.backoff = 1000;
@@ -933,6 +951,7 @@
         ui.pro.textContent = text;
         ui.pro.classList.remove('hidden');
         setUnread(S.unread + 1);
+        live();
       }, (r.delay_seconds || 0) * 1000);
     });
   }
@@ -984,6 +1003,7 @@
     ui.campText.textContent = show.text;
     ui.camp.setAttribute('data-id', show.id);
     ui.camp.classList.remove('hidden');
+    live();
     api('POST', '/campaign', { id: show.id, action: 'seen' }).catch(function () {});
   }
   function campaignDone(action) {
@@ -1108,6 +1128,7 @@
   function open() {
     if (!ui.panel) { S.wantOpen = true; return; }
     S.open = true; S.interacted = true;
+    live();
     ui.panel.classList.remove('hidden'); ui.pro.classList.add('hidden'); ui.camp.classList.add('hidden');
     ui.wrap.classList.add('isopen');
     ui.launcher.setAttribute('aria-label', S.t.close);
@@ -1142,7 +1163,7 @@
       loadHistory(S.session);
       for (var k in S.pending) { S.pending[k].node = null; render(S.pending[k]); }
       if (S.ws) { var w = S.ws; S.ws = null; S.wsOpen = false; w.close(); }
-      connect();
+      if (S.live) connect(); else if (needLive()) live();
     }, function (e) { log('identify failed', e); });
   }
   var api_ = function () { try { command.apply(null, arguments); } catch (e) { log(e); } };
@@ -1168,12 +1189,12 @@
       renderStatus();
       S.outbox = store('outbox') || [];
       S.outbox.forEach(function (f) { delete f.inflight; delete f.wait; if (!S.pending[f.client_id]) queue(f); });
-      connect();
+      if (needLive()) live();
       proactive();
       campaigns();
       watchPage();
       document.addEventListener('visibilitychange', function () { if (!document.hidden && S.open) sendRead(); });
-      window.addEventListener('online', function () { if (!S.wsOpen && !S.polling) connect(); });
+      window.addEventListener('online', function () { if (S.live && !S.wsOpen && !S.polling) connect(); });
       if (S.wantOpen) open();
       if (DEBUG) {
         window.__hanboxWidget = {
