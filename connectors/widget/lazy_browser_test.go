@@ -84,8 +84,8 @@ func TestBrowserWidgetConnectsLazily(t *testing.T) {
 	}
 
 	// Opening the panel connects; a message typed at once is not lost.
-	b.eval(w+`.launcher().click(), 'ok'`)
-	b.eval(w+`.send('written before the socket is up'), 'ok'`)
+	b.eval(w + `.launcher().click(), 'ok'`)
+	b.eval(w + `.send('written before the socket is up'), 'ok'`)
 	b.poll("connected", w+`.state.wsOpen === true`)
 	h.env.Eventually("message stored", func() bool {
 		ts := h.env.Tickets()

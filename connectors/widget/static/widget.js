@@ -204,6 +204,36 @@
     // header's x closes it). Text fields stay at 16px: iOS zooms into smaller.
     '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}.isopen .launcher{display:none}}'
   ].join('\n');
+  // Dark colours, for the visitor's system choice (theme "auto", in a
+  // prefers-color-scheme media query) or always (theme "dark"); the
+  // site's colour keeps the launcher, header and the visitor's bubbles.
+  var DARK = [
+    '{p}{color:#e4e8ee;color-scheme:dark}',
+    '{p} .panel{background:#1a1f25;box-shadow:0 10px 40px rgba(0,0,0,.6)}',
+    '{p} .list,{p} .typing,{p} .helpv,{p} .convs{background:#111418}',
+    '{p} .sep,{p} .who,{p} .st,{p} .typing,{p} .hres .none,{p} .kb-suggest .kb-title,{p} .card .via,{p} .tag,{p} .closednote{color:#a3adb9}',
+    '{p} .kb-suggest{background:#161b20;border-color:#2e3640}',
+    '{p} .kb-suggest a,{p} .art .body a,{p} .hback{color:#8dbbf0}',
+    '{p} .a .b{background:#1f252c;border-color:#2e3640}',
+    '{p} .bot .b{background:#1b2a40;border-color:#2f4a70}',
+    '{p} .qr button{background:#1a1f25;color:#9cc2f5;border-color:#7fb0e0}{p} .qr button:hover{background:#1f2f42}',
+    '{p} .tabs{background:#1a1f25;border-bottom-color:#2e3640}{p} .tabs button{color:#aab4bf}{p} .tabs button[aria-selected="true"]{color:#e4e8ee}',
+    '{p} .helpv input,{p} .notice input,{p} .comp textarea,{p} .rate textarea{background:#12161b;border-color:#3a434e}',
+    '{p} .comp textarea:focus{border-color:#6b7785}',
+    '{p} .hres button,{p} .art,{p} .card{background:#1a1f25;border-color:#2e3640}{p} .card:hover{border-color:#4a5563}',
+    '{p} .art .ask{border-top-color:#2e3640}{p} .art .ask button{background:#12161b;border-color:#3a434e}',
+    '{p} .ctx,{p} .comp,{p} .chips,{p} .closednote{background:#1a1f25;border-top-color:#2e3640}{p} .ctx{color:#aab4bf}',
+    '{p} .ctx button,{p} .st.err{color:#ff8a80}',
+    '{p} .rate{background:#161b20;border-color:#2e3640}{p} .face[aria-pressed="true"]{background:#1f2f42}{p} .face.num{background:#2a3139}',
+    '{p} .att img{background:#2a3139}',
+    '{p} .notice{background:#3a2e12;border-top-color:#6b5a1e}',
+    '{p} .ic{color:#aab4bf}{p} .ic:hover{background:#242b33}',
+    '{p} .chip,{p} .tag{background:#2a3139}',
+    '{p} .pro,{p} .camp{background:#1f252c;box-shadow:0 6px 24px rgba(0,0,0,.6)}{p} .camp .x{color:#aab4bf}{p} .camp .x:hover{background:#242b33}',
+    '{p} .card .last,{p} .quoted{color:#aab4bf}{p} .quoted div{border-left-color:#3a434e}'
+  ];
+  function darkCSS(scope) { return DARK.map(function (r) { return r.replace(/\{p\}/g, scope); }).join('\n'); }
+  CSS += '\n@media (prefers-color-scheme:dark){' + darkCSS('.root.auto') + '}\n' + darkCSS('.root.dark');
 
   var ICON_CHAT = 'M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.4 6.1L4.6 21l4.2-2.3c1 .3 2.1.4 3.2.4 5.5 0 10-3.6 10-8S17.5 3 12 3z';
   var ICON_SEND = 'M3 20.5l18-8.5L3 3.5 3 10l12 2-12 2z';
@@ -229,7 +259,8 @@
     root = host.attachShadow({ mode: 'closed' });
     var style = el('style'); style.textContent = CSS; root.appendChild(style);
     var set = S.session.settings, color = set.color || '#2f6fed';
-    ui.wrap = el('div', 'root ' + (set.position === 'left' ? 'left' : 'right'));
+    // theme: auto follows the visitor's system, light and dark are fixed.
+    ui.wrap = el('div', 'root ' + (set.position === 'left' ? 'left' : 'right') + ' ' + (set.theme === 'light' || set.theme === 'dark' ? set.theme : 'auto'));
     ui.launcher = el('button', 'launcher');
     ui.launcher.type = 'button';
     ui.launcher.style.background = color;
