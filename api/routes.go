@@ -46,6 +46,7 @@ func (a *API) routes() []route {
 		{"GET", "/tickets/{id}/links", authAgent, "The conversation page links of this ticket (and of tickets merged into it): recipient, state, openings", "", "ConversationLinkList", a.listConversationLinks},
 		{"DELETE", "/tickets/{id}/links/{link}", authAgent, "Revoke a conversation page link: it stops opening, open pages close, the next email carries a new one", "", "OK", a.revokeConversationLink},
 		{"POST", "/tickets/{id}/draft", authAgent, "Draft a reply to the customer's latest message with the generative-answers provider, grounded only on retrieved published articles and this conversation; the agent edits and sends it. Without a provider, or when it fails, text is empty, fallback says why, and suggestions lists the articles. Rate-limited per agent (api.DraftBurst at once, refilled over a minute): 429 rate_limited with Retry-After", "", "AssistDraft", a.draftReply},
+		{"GET", "/tickets/{id}/mentionable", authAgent, "The agents a note on this ticket may mention (@name): active agents who can see the ticket (admins, and its team's members when the team is restricted); mentions of anyone else are dropped", "", "AgentList", a.mentionableAgents},
 		{"POST", "/tickets/{id}/presence", authAgent, "Announce viewing or typing on a ticket", "Presence", "OK", a.presence},
 		{"POST", "/messages/{id}/retry", authAgent, "Retry a failed delivery", "", "OK", a.retryMessage},
 

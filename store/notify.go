@@ -99,9 +99,26 @@ func MentionableAgentIDs(tx *gorm.DB, ticketID int64, ids []int64) ([]int64, err
 		return nil, nil
 	}
 	var out []int64
-	if err := tx.Model(&Agent{}).Where("id IN ? AND active", ids).
-		Where("(role = ? OR EXISTS (SELECT 1 FROM tickets WHERE tickets.id = ? AND "+agentVisibleTo+"))", RoleAdmin, ticketID).
+	if err := mentionable(tx.Model(&Agent{}), ticketID).Where("id IN ?", ids).
 		Order("id").Pluck("id", &out).Error; err != nil {
+		return nil, fmt.Errorf("store: mentionable agents of ticket %d: %w", ticketID, err)
+	}
+	return out, nil
+}
+
+// mentionable narrows q (over agents) to the active agents who may see
+// ticketID: admins, and the others the team rules let see it. The
+// composer's @ picker lists exactly these (MentionableAgents) and a note's
+// mentions are filtered by the same rule (MentionableAgentIDs).
+func mentionable(q *gorm.DB, ticketID int64) *gorm.DB {
+	return q.Where("active").
+		Where("(role = ? OR EXISTS (SELECT 1 FROM tickets WHERE tickets.id = ? AND "+agentVisibleTo+"))", RoleAdmin, ticketID)
+}
+
+// MentionableAgents lists the agents a note on ticketID may mention, by name.
+func (s *Store) MentionableAgents(ctx context.Context, ticketID int64) ([]Agent, error) {
+	var out []Agent
+	if err := mentionable(s.DB.WithContext(ctx).Model(&Agent{}), ticketID).Order("name, id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("store: mentionable agents of ticket %d: %w", ticketID, err)
 	}
 	return out, nil
