@@ -145,6 +145,8 @@ type AgentProfile struct {
 	NotifyDesktop *bool
 	NotifySound   *bool
 	NotifyOn      *string
+	// AvatarSum is the blob of a new avatar ("" removes it).
+	AvatarSum *string
 }
 
 // UpdateAgentProfile applies p to agent id and returns the agent.
@@ -176,6 +178,9 @@ func (s *Store) UpdateAgentProfile(ctx context.Context, id int64, p AgentProfile
 	if p.NotifyOn != nil {
 		set("notify_on", *p.NotifyOn, true)
 	}
+	if p.AvatarSum != nil {
+		set("avatar_sum", *p.AvatarSum, true)
+	}
 	db := s.DB.WithContext(ctx)
 	if len(up) > 0 {
 		up["updated_at"] = time.Now().UTC()
@@ -189,4 +194,17 @@ func (s *Store) UpdateAgentProfile(ctx context.Context, id int64, p AgentProfile
 		return nil, fmt.Errorf("store: agent %d: %w", id, notFound(err))
 	}
 	return &a, nil
+}
+
+// IsAvatar reports whether sum is some agent's avatar: only those blobs are
+// served without a session (GET /api/v1/avatars/{sum}).
+func (s *Store) IsAvatar(ctx context.Context, sum string) (bool, error) {
+	if !validSum(sum) {
+		return false, nil
+	}
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&Agent{}).Where("avatar_sum = ?", sum).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("store: is avatar: %w", err)
+	}
+	return n > 0, nil
 }

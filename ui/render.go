@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/hanbox/hanbox/avatar"
 	"bytes"
 	"fmt"
 	"html/template"
@@ -31,6 +32,8 @@ var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "ag
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"asset": defaultAssets.URL,
+		// avatarURL is where an agent's avatar blob is served.
+		"avatarURL": avatar.Path,
 		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"short": func(t time.Time) string { return t.UTC().Format("01-02 15:04") },
 		"deref": func(t *time.Time) time.Time {

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hanbox/hanbox/avatar"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -392,9 +393,9 @@ func (c *Channel) replyFrame(ctx context.Context, out *inbox.Outbound) (frame, e
 	}
 	at := c.now().UTC()
 	f := frame{Type: "message", ID: out.MessageID, From: "agent", Author: strings.TrimSpace(out.Agent.Name), Channel: Kind, Text: text, At: &at,
-		Conversation: conversationID(out.Ticket.Number)}
+		Conversation: conversationID(out.Ticket.Number), AuthorAvatar: avatar.Path(out.Agent.AvatarSum)}
 	if out.Bot != nil {
-		f.From, f.Author, f.Choices = "bot", "", out.Bot.Choices
+		f.From, f.Author, f.AuthorAvatar, f.Choices = "bot", "", "", out.Bot.Choices
 	}
 	if out.Survey != nil {
 		// A rating card: the question, the faces and the thank-you.

@@ -155,7 +155,8 @@
     '.ctx{display:flex;gap:6px;align-items:center;font-size:12px;padding:4px 10px;background:#fff;border-top:1px solid #e3e6ea;color:#4b5563}',
     '.ctx button{color:#c4272d;cursor:pointer;font-size:12px}',
     '.m.v{align-self:flex-end;align-items:flex-end}.m.a{align-self:flex-start;align-items:flex-start}',
-    '.who{font-size:11.5px;color:#68707c;padding:0 4px}',
+    '.who{font-size:11.5px;color:#68707c;padding:0 4px;display:flex;align-items:center;gap:6px}',
+    '.av{width:22px;height:22px;border-radius:50%;flex:none;object-fit:cover;display:inline-flex;align-items:center;justify-content:center;background:#dfe7f0;color:#33414f;font-size:11px;font-weight:600}',
     '.b{padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}',
     '.v .b{color:#fff;border-bottom-right-radius:4px}.a .b{background:#fff;border:1px solid #e3e6ea;border-bottom-left-radius:4px}',
     '.st{font-size:11px;color:#68707c;padding:0 4px}.st.err{color:#c4272d}',
@@ -226,6 +227,7 @@
     '{p} .ctx button,{p} .st.err{color:#ff8a80}',
     '{p} .rate{background:#161b20;border-color:#2e3640}{p} .face[aria-pressed="true"]{background:#1f2f42}{p} .face.num{background:#2a3139}',
     '{p} .att img{background:#2a3139}',
+    '{p} .av.ini{background:#26384c;color:#dce6f0}',
     '{p} .notice{background:#3a2e12;border-top-color:#6b5a1e}',
     '{p} .ic{color:#aab4bf}{p} .ic:hover{background:#242b33}',
     '{p} .chip,{p} .tag{background:#2a3139}',
@@ -354,7 +356,11 @@
     node.className = 'm ' + (mine ? 'v' : 'a') + (m.from === 'bot' ? ' bot' : '');
     node.setAttribute('data-key', key);
     var who = null;
-    if (!mine) { who = el('div', 'who'); who.appendChild(iso(m.from === 'bot' ? S.t.bot : (m.author || S.t.agent))); }
+    if (!mine) {
+      who = el('div', 'who');
+      if (m.from !== 'bot') who.appendChild(face(m));
+      who.appendChild(iso(m.from === 'bot' ? S.t.bot : (m.author || S.t.agent)));
+    }
     if (m.channel && m.channel !== 'widget') {
       if (!who) who = el('div', 'who');
       who.appendChild(el('span', 'tag', channelTag(m.channel)));
@@ -383,6 +389,19 @@
       ui.list.appendChild(node);
       if (near || mine) ui.list.scrollTop = ui.list.scrollHeight;
     }
+  }
+  // face is the agent's avatar next to their name: the picture Hanbox
+  // serves (only its own avatar path is accepted), else their initial.
+  // Decorative: the name follows it.
+  function face(m) {
+    var path = String(m.author_avatar || '');
+    if (/^\/api\/v1\/avatars\/[0-9a-f]{64}$/.test(path)) {
+      var img = el('img', 'av'); img.alt = ''; img.src = ORIGIN + path; img.setAttribute('aria-hidden', 'true');
+      return img;
+    }
+    var n = Array.from(nob(m.author || S.t.agent).trim())[0] || '?';
+    var s = el('span', 'av ini', n.toUpperCase()); s.setAttribute('aria-hidden', 'true');
+    return s;
   }
   // quickReplies are a bot question's buttons: a button sends its label as
   // the visitor's message (the bot matches it), and the buttons go away
