@@ -9,13 +9,15 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hanbox/hanbox/a11y"
 	"github.com/hanbox/hanbox/store"
 )
 
 // TestBrowserConversationPageDark: the customer's conversation page follows
 // a dark system preference (computed colours of the page, a message and
 // the composer), keeps readable contrast, and a browser with the agent's
-// theme cookie gets that theme whatever the system says. With
+// theme cookie gets that theme whatever the system says. The accessibility
+// check (package a11y) passes in Korean dark and English light. With
 // HANBOX_SCREENSHOTS set it writes the page in both languages, dark, to
 // docs/screenshots/.
 func TestBrowserConversationPageDark(t *testing.T) {
@@ -56,6 +58,17 @@ func TestBrowserConversationPageDark(t *testing.T) {
 			t.Errorf("dark conversation page: %s has contrast %.2f, want at least 4.5", sel, r)
 		}
 	}
+	a11yCheck := func(what string) {
+		t.Helper()
+		vs, err := a11y.Check(a.ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) > 0 {
+			t.Errorf("conversation page %s: %d accessibility problems:\n%s", what, len(vs), a11y.Report(vs))
+		}
+	}
+	a11yCheck("ko dark")
 	if os.Getenv("HANBOX_SCREENSHOTS") != "" {
 		dir := filepath.Join("..", "docs", "screenshots")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -74,6 +87,9 @@ func TestBrowserConversationPageDark(t *testing.T) {
 	if got := eval[string](a, `getComputedStyle(document.body).backgroundColor`); got != "rgb(243, 245, 247)" {
 		t.Fatalf("light system: body %s", got)
 	}
+	a.do("english light", chromedp.Navigate(e.ts.URL+"/lang/en?next=/c/"+tok), chromedp.WaitVisible(chromedp.ID("ccompose")))
+	a.waitJS("live", `document.getElementById('cstatus').textContent.includes('Connected')`)
+	a11yCheck("en light")
 	a.do("theme cookie", chromedp.Navigate(e.ts.URL+"/theme/dark?next=/c/"+tok), chromedp.WaitVisible(chromedp.ID("ccompose")))
 	if got := eval[string](a, `getComputedStyle(document.body).backgroundColor`); got != "rgb(17, 20, 24)" {
 		t.Fatalf("theme cookie dark: body %s", got)

@@ -23,7 +23,7 @@
       open: 'Open chat', close: 'Close chat', dismiss: 'Dismiss', sending: 'Sending…', sent: 'Sent', read: 'Read',
       failed: 'Not sent', retrying: 'Waiting for connection…', typing: 'typing…', you: 'You',
       away: 'We are away right now.', backAt: 'Back {t}.', replyIn: 'Typically replies {t}.',
-      askEmail: 'Leave your email and we will answer there if you have left.', emailPh: 'you@example.com',
+      askEmail: 'Leave your email and we will answer there if you have left.', emailPh: 'you@example.com', emailLabel: 'Your email address',
       save: 'Save', emailSaved: 'Thanks! We will reply to {e}.', newMsg: 'New message', agent: 'Support',
       tooBig: 'That file is too large.', tooLong: 'That message is too long; please split it.', badType: 'That kind of file cannot be sent here.',
       uploadQuota: 'Too many files are waiting to be sent; send your message first.', storageFull: 'Files cannot be received right now; please try later.',
@@ -47,7 +47,7 @@
       open: '채팅 열기', close: '채팅 닫기', dismiss: '다시 보지 않기', sending: '보내는 중…', sent: '전송됨', read: '읽음',
       failed: '전송 실패', retrying: '연결을 기다리는 중…', typing: '입력 중…', you: '나',
       away: '지금은 상담 시간이 아닙니다.', backAt: '{t}에 돌아옵니다.', replyIn: '보통 {t} 답변드립니다.',
-      askEmail: '이메일을 남겨주시면 자리를 비우셔도 이메일로 답변드립니다.', emailPh: 'you@example.com',
+      askEmail: '이메일을 남겨주시면 자리를 비우셔도 이메일로 답변드립니다.', emailPh: 'you@example.com', emailLabel: '이메일 주소',
       save: '저장', emailSaved: '감사합니다! {e}(으)로 답변드리겠습니다.', newMsg: '새 메시지', agent: '상담원',
       tooBig: '파일이 너무 큽니다.', tooLong: '메시지가 너무 깁니다. 나누어 보내주세요.', badType: '이 형식의 파일은 보낼 수 없습니다.',
       uploadQuota: '보내지 않은 파일이 너무 많습니다. 먼저 메시지를 보내주세요.', storageFull: '지금은 파일을 받을 수 없습니다. 잠시 후 다시 시도해 주세요.',
@@ -274,6 +274,7 @@
 
     ui.panel = el('div', 'panel hidden');
     ui.panel.setAttribute('role', 'dialog');
+    ui.panel.setAttribute('aria-label', S.t.title);
     var head = el('div', 'head'); head.style.background = color;
     ui.title = el('div', 'h', greeting() || S.t.title);
     ui.status = el('div', 's', '');
@@ -297,7 +298,7 @@
     clip.appendChild(icon(ICON_CLIP));
     clip.addEventListener('click', function () { ui.file.click(); });
     ui.file.addEventListener('change', function () { if (ui.file.files[0]) upload(ui.file.files[0]); ui.file.value = ''; });
-    ui.input = el('textarea'); ui.input.rows = 1; ui.input.placeholder = S.t.placeholder;
+    ui.input = el('textarea'); ui.input.rows = 1; ui.input.placeholder = S.t.placeholder; ui.input.setAttribute('aria-label', S.t.placeholder);
     ui.input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
     });
@@ -796,6 +797,7 @@
     if (!offHours() && s.expected_reply_seconds) msg.textContent = fmt(S.t.replyIn, { t: replyText(s.expected_reply_seconds) }) + ' ' + S.t.askEmail;
     var form = el('form'), input = el('input'), btn = el('button', 'btn', S.t.save);
     input.type = 'email'; input.required = true; input.placeholder = S.t.emailPh; input.autocomplete = 'email';
+    input.setAttribute('aria-label', S.t.emailLabel);
     btn.type = 'submit'; btn.style.background = s.settings.color || '#2f6fed';
     form.appendChild(input); form.appendChild(btn);
     form.addEventListener('submit', function (e) {
