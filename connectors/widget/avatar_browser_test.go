@@ -45,11 +45,11 @@ func TestBrowserWidgetAgentAvatar(t *testing.T) {
 		}
 	}
 	want := h.srv.URL + "/api/v1/avatars/" + sum
-	faces := `[...window.__hanboxWidget.root.querySelectorAll('.m.a .who')].map(w => { const a = w.querySelector('.av'); return a.tagName + ':' + (a.tagName === 'IMG' ? a.src + ':' + a.alt : a.textContent); }).join(' ')`
+	faces := `[...window.__hanboxWidget.root.querySelectorAll('.m.a .who')].map(w => { const a = w.querySelector('.av'); return a.tagName + ':' + (a.tagName === 'IMG' ? a.src + ':' + a.alt : a.dataset.i + ':' + w.textContent); }).join(' ')`
 	check := func(when string) {
 		t.Helper()
 		b.poll("two replies "+when, `window.__hanboxWidget.root.querySelectorAll('.m.a .who .av').length === 2`)
-		if got := b.eval(faces); got != "IMG:"+want+": SPAN:준" {
+		if got := b.eval(faces); got != "IMG:"+want+": SPAN:준:준호" {
 			t.Fatalf("%s: faces %q", when, got)
 		}
 	}

@@ -157,6 +157,7 @@
     '.m.v{align-self:flex-end;align-items:flex-end}.m.a{align-self:flex-start;align-items:flex-start}',
     '.who{font-size:11.5px;color:#68707c;padding:0 4px;display:flex;align-items:center;gap:6px}',
     '.av{width:22px;height:22px;border-radius:50%;flex:none;object-fit:cover;display:inline-flex;align-items:center;justify-content:center;background:#dfe7f0;color:#33414f;font-size:11px;font-weight:600}',
+    '.av.ini::before{content:attr(data-i)}',
     '.b{padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}',
     '.v .b{color:#fff;border-bottom-right-radius:4px}.a .b{background:#fff;border:1px solid #e3e6ea;border-bottom-left-radius:4px}',
     '.st{font-size:11px;color:#68707c;padding:0 4px}.st.err{color:#c4272d}',
@@ -401,7 +402,8 @@
       return img;
     }
     var n = Array.from(nob(m.author || S.t.agent).trim())[0] || '?';
-    var s = el('span', 'av ini', n.toUpperCase()); s.setAttribute('aria-hidden', 'true');
+    // The initial is drawn from an attribute, so the name line's text stays the name.
+    var s = el('span', 'av ini'); s.setAttribute('data-i', n.toUpperCase()); s.setAttribute('aria-hidden', 'true');
     return s;
   }
   // quickReplies are a bot question's buttons: a button sends its label as
