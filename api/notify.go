@@ -1,13 +1,13 @@
 package api
 
 import (
-	"github.com/hanbox/hanbox/avatar"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 )

@@ -1,9 +1,9 @@
 package api
 
 import (
-	"github.com/hanbox/hanbox/avatar"
 	"time"
 
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/store"
 )
 

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"github.com/hanbox/hanbox/avatar"
 	"bytes"
 	"fmt"
 	"html/template"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hanbox/hanbox/api"
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
@@ -34,8 +34,8 @@ func templateFuncs() template.FuncMap {
 		"asset": defaultAssets.URL,
 		// avatarURL is where an agent's avatar blob is served.
 		"avatarURL": avatar.Path,
-		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"short": func(t time.Time) string { return t.UTC().Format("01-02 15:04") },
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"short":     func(t time.Time) string { return t.UTC().Format("01-02 15:04") },
 		"deref": func(t *time.Time) time.Time {
 			if t == nil {
 				return time.Time{}

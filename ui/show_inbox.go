@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"github.com/hanbox/hanbox/avatar"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
