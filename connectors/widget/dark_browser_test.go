@@ -110,3 +110,33 @@ func TestBrowserWidgetDark(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserWidgetThemeSetting: the channel's theme setting fixes the
+// widget's colours whatever the visitor's system prefers.
+func TestBrowserWidgetThemeSetting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	chromiumPath(t)
+	for _, tc := range []struct{ theme, system, panel string }{
+		{"dark", "light", "rgb(26, 31, 37)"},
+		{"light", "dark", "rgb(255, 255, 255)"},
+	} {
+		t.Run(tc.theme, func(t *testing.T) {
+			site, pageHTML := hostSite(t)
+			settings := siteSettings(t, site.URL, "en")
+			settings["theme"] = tc.theme
+			h := newHarness(t, "sqlite", settings)
+			*pageHTML = fmt.Sprintf(plainDarkPage, h.srv.URL, h.ch.PublicKey)
+			b := newBrowser(t)
+			emulateScheme(t, b, tc.system)
+			if err := chromedp.Do(b.ctx, chromedp.Navigate(site.URL+"/")); err != nil {
+				t.Fatalf("navigate: %v", err)
+			}
+			b.poll("widget open", `!!window.__hanboxWidget && !window.__hanboxWidget.root.querySelector('.panel').classList.contains('hidden')`)
+			if got := b.eval(`getComputedStyle(window.__hanboxWidget.root.querySelector('.panel')).backgroundColor`); got != tc.panel {
+				t.Fatalf("theme %s on a %s system: panel %s, want %s", tc.theme, tc.system, got, tc.panel)
+			}
+		})
+	}
+}
