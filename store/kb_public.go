@@ -130,8 +130,8 @@ func (s *Store) DeleteKBFile(ctx context.Context, articleID, id int64) error {
 	return s.dropBlobIfUnused(ctx, f.SHA256)
 }
 
-// dropBlobIfUnused removes blob sum when no attachment, upload or article
-// file refers to it, under the blob's lock as upload collection does; a
+// dropBlobIfUnused removes blob sum when no attachment, upload, article
+// file or agent avatar refers to it, under the blob's lock as upload collection does; a
 // blob written within kbBlobGrace is kept.
 func (s *Store) dropBlobIfUnused(ctx context.Context, sum string) error {
 	if !validSum(sum) {
@@ -149,6 +149,10 @@ func (s *Store) dropBlobIfUnused(ctx context.Context, sum string) error {
 			if n > 0 {
 				return nil
 			}
+		}
+		var avatars int64
+		if err := tx.Model(&Agent{}).Where("avatar_sum = ?", sum).Count(&avatars).Error; err != nil || avatars > 0 {
+			return err
 		}
 		path := s.blobPath(sum)
 		fi, err := os.Stat(path)
