@@ -268,6 +268,11 @@ func contactIOSchemas() map[string]any {
 
 // rawBodies document the request bodies that are not JSON, by "METHOD path".
 var rawBodies = map[string]any{
+	"PUT /agents/me/avatar": map[string]any{"required": true, "content": map[string]any{
+		"image/png":  map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+		"image/jpeg": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+		"image/gif":  map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+	}},
 	"POST /contacts/import": map[string]any{"required": true, "content": map[string]any{
 		"text/csv": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
 		"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object",

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
 )
@@ -20,11 +22,13 @@ type ProfileJSON struct {
 	NotifyDesktop bool     `json:"notify_desktop"`
 	NotifySound   bool     `json:"notify_sound"`
 	NotifyOn      []string `json:"notify_on"`
+	// AvatarURL is the agent's avatar ("" for none: initials are shown).
+	AvatarURL string `json:"avatar_url"`
 }
 
 func profileJSON(a *store.Agent) ProfileJSON {
 	return ProfileJSON{Name: a.Name, Locale: a.Locale, Signature: a.Signature, SignatureMode: a.SignatureMode,
-		NotifyDesktop: a.NotifyDesktop, NotifySound: a.NotifySound, NotifyOn: NotifyKindsOf(a)}
+		NotifyDesktop: a.NotifyDesktop, NotifySound: a.NotifySound, NotifyOn: NotifyKindsOf(a), AvatarURL: avatar.Path(a.AvatarSum)}
 }
 
 // NotifyKindsOf returns the notification kinds agent a chose, in the order
@@ -151,8 +155,10 @@ func notifySchemas() map[string]any {
 	mode := map[string]any{"type": "string", "enum": []any{"", "all", "email"}, "description": "add the signature to every reply (all), to email replies only (email), or never (empty)"}
 	profile := map[string]any{"name": str, "locale": map[string]any{"type": "string", "enum": []any{"", "ko", "en"}}, "signature": str,
 		"signature_mode": mode, "notify_desktop": b, "notify_sound": b, "notify_on": kinds}
+	own := maps.Clone(profile)
+	own["avatar_url"] = map[string]any{"type": "string", "description": "the avatar (GET, no session; empty for none): change it with PUT /agents/me/avatar"}
 	return map[string]any{
-		"AgentProfile": map[string]any{"type": "object", "properties": profile, "description": "The signed-in agent's own settings."},
+		"AgentProfile": map[string]any{"type": "object", "properties": own, "description": "The signed-in agent's own settings."},
 		"AgentProfilePatch": map[string]any{"type": "object", "properties": profile,
 			"description": "Change your own settings; absent fields stay. name is shown to customers; the signature is added below your replies per signature_mode; desktop notifications and sound are opt-in."},
 		"Note": map[string]any{"type": "object", "properties": map[string]any{"text": str, "attachments": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},

@@ -46,6 +46,7 @@ func (a *API) routes() []route {
 		{"GET", "/tickets/{id}/links", authAgent, "The conversation page links of this ticket (and of tickets merged into it): recipient, state, openings", "", "ConversationLinkList", a.listConversationLinks},
 		{"DELETE", "/tickets/{id}/links/{link}", authAgent, "Revoke a conversation page link: it stops opening, open pages close, the next email carries a new one", "", "OK", a.revokeConversationLink},
 		{"POST", "/tickets/{id}/draft", authAgent, "Draft a reply to the customer's latest message with the generative-answers provider, grounded only on retrieved published articles and this conversation; the agent edits and sends it. Without a provider, or when it fails, text is empty, fallback says why, and suggestions lists the articles. Rate-limited per agent (api.DraftBurst at once, refilled over a minute): 429 rate_limited with Retry-After", "", "AssistDraft", a.draftReply},
+		{"GET", "/tickets/{id}/mentionable", authAgent, "The agents a note on this ticket may mention (@name): active agents who can see the ticket (admins, and its team's members when the team is restricted); mentions of anyone else are dropped", "", "AgentList", a.mentionableAgents},
 		{"POST", "/tickets/{id}/presence", authAgent, "Announce viewing or typing on a ticket", "Presence", "OK", a.presence},
 		{"POST", "/messages/{id}/retry", authAgent, "Retry a failed delivery", "", "OK", a.retryMessage},
 
@@ -118,6 +119,9 @@ func (a *API) routes() []route {
 		{"PATCH", "/agents/{id}", authAdmin, "Change an agent's name, role, active flag or concurrent-chat cap (chat_cap, default 3), or reset the password", "AgentPatch", "Agent", a.patchAgent},
 		{"GET", "/agents/me/profile", authAgent, "Your own settings: display name, language, signature, notifications", "", "AgentProfile", a.getMyProfile},
 		{"PATCH", "/agents/me/profile", authAgent, "Change your own display name, language, signature (and when it is added) and notification settings", "AgentProfilePatch", "AgentProfile", a.patchMyProfile},
+		{"PUT", "/agents/me/avatar", authAgent, "Upload your avatar: the body is a PNG, JPEG or GIF picture (at most 2 MiB and 4096 pixels a side); Hanbox keeps its centre square re-encoded as a 128-pixel PNG, never the uploaded bytes (413 avatar_too_large, 415 avatar_type, 422 avatar_invalid)", "", "AgentProfile", a.putMyAvatar},
+		{"DELETE", "/agents/me/avatar", authAgent, "Remove your avatar (your initials show again)", "", "AgentProfile", a.deleteMyAvatar},
+		{"GET", "/avatars/{sum}", authNone, "An agent's avatar (image/png, by the name in avatar_url; cached for a year); only current avatars are served", "", "File", a.getAvatar},
 		{"PUT", "/agents/me/availability", authAgent, "Set your availability: online (auto-assignment gives you tickets), away or offline", "Availability", "Agent", a.setAvailability},
 
 		{"GET", "/teams", authAgent, "List teams with members, default channels and queue length", "", "TeamList", a.listTeams},

@@ -471,6 +471,24 @@ func (a *API) note(w http.ResponseWriter, r *http.Request) (int, any, error) {
 	return a.messageResult(r, t, m.ID)
 }
 
+// mentionableAgents lists who a note on the ticket may mention: the same
+// rule Note applies to its mentions (store.MentionableAgentIDs).
+func (a *API) mentionableAgents(w http.ResponseWriter, r *http.Request) (int, any, error) {
+	t, err := a.ticketParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	ags, err := a.Store.MentionableAgents(r.Context(), t.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	items := make([]*AgentJSON, 0, len(ags))
+	for i := range ags {
+		items = append(items, agentJSON(&ags[i]))
+	}
+	return http.StatusOK, map[string]any{"items": items}, nil
+}
+
 // MergeBody names the ticket or contact to merge into the one in the path.
 type MergeBody struct {
 	From string `json:"from"`

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/store"
 )
 
@@ -109,6 +110,8 @@ type AgentJSON struct {
 	// concurrent-chat cap.
 	Availability string `json:"availability"`
 	ChatCap      int    `json:"chat_cap"`
+	// AvatarURL is the agent's avatar, "" for none.
+	AvatarURL string `json:"avatar_url,omitempty"`
 }
 
 // ChannelJSON is a configured channel. Secrets are never shown, only their names.
@@ -134,7 +137,8 @@ func agentJSON(a *store.Agent) *AgentJSON {
 	if a == nil {
 		return nil
 	}
-	return &AgentJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: a.Role, Active: a.Active, Availability: a.Availability, ChatCap: a.ChatCap}
+	return &AgentJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: a.Role, Active: a.Active, Availability: a.Availability, ChatCap: a.ChatCap,
+		AvatarURL: avatar.Path(a.AvatarSum)}
 }
 
 func contactJSON(c *store.Contact) *ContactJSON {

@@ -92,6 +92,8 @@ type CustomerMessage struct {
 	Quoted string
 	// AuthorName is the agent's name on an agent's message.
 	AuthorName string
+	// AuthorAvatar is that agent's avatar blob ("" for none).
+	AuthorAvatar string
 	// Bot is set on the answer bot's messages (their buttons).
 	Bot         *BotPrompt
 	Attachments []StoredAttachment
@@ -250,14 +252,14 @@ func (s *Service) customerMessages(ctx context.Context, rows []messageRow) ([]Cu
 	for _, a := range atts {
 		byMsg[a.MessageID] = append(byMsg[a.MessageID], a)
 	}
-	names := map[int64]string{}
+	names, avatars := map[int64]string{}, map[int64]string{}
 	if len(agentIDs) > 0 {
 		var agents []store.Agent
-		if err := db.Select("id", "name").Where("id IN ?", agentIDs).Find(&agents).Error; err != nil {
+		if err := db.Select("id", "name", "avatar_sum").Where("id IN ?", agentIDs).Find(&agents).Error; err != nil {
 			return nil, fmt.Errorf("inbox: customer message agents: %w", err)
 		}
 		for _, a := range agents {
-			names[a.ID] = a.Name
+			names[a.ID], avatars[a.ID] = a.Name, a.AvatarSum
 		}
 	}
 	out := make([]CustomerMessage, 0, len(rows))
@@ -269,7 +271,7 @@ func (s *Service) customerMessages(ctx context.Context, rows []messageRow) ([]Cu
 			v.ExternalID = *m.ExternalID
 		}
 		if !v.Inbound && m.AuthorType == store.AuthorAgent {
-			v.AuthorName = names[m.AuthorID]
+			v.AuthorName, v.AuthorAvatar = names[m.AuthorID], avatars[m.AuthorID]
 		}
 		if !v.Inbound && m.AuthorType == store.AuthorBot {
 			v.Bot = botPromptOf(m.Meta)

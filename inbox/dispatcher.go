@@ -665,7 +665,7 @@ func (s *Service) buildOutbound(ctx context.Context, row store.Outbox) (*Outboun
 		return nil, err
 	}
 	if a := agents[m.AuthorID]; a != nil {
-		out.Agent = PersonRef{ID: a.ID, Name: a.Name, Email: a.Email}
+		out.Agent = PersonRef{ID: a.ID, Name: a.Name, Email: a.Email, AvatarSum: a.AvatarSum}
 	}
 	for _, att := range m.Attachments {
 		sum := att.SHA256

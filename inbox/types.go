@@ -130,6 +130,9 @@ type PersonRef struct {
 	ID    int64
 	Name  string
 	Email string
+	// AvatarSum is an agent's avatar blob (store.Agent.AvatarSum), "" for
+	// none; connectors that can show a picture link avatar.Path of it.
+	AvatarSum string
 }
 
 // PriorMessage is a message of the conversation, for connectors that quote or

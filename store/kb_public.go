@@ -141,8 +141,9 @@ func (s *Store) DeleteKBFile(ctx context.Context, articleID, id int64, inTx func
 	return s.CollectBlob(ctx, f.SHA256, time.Now())
 }
 
-// CollectBlob removes blob sum when no attachment, upload or article file
-// refers to it, under the blob's lock as upload collection does. A blob
+// CollectBlob removes blob sum when no attachment, upload, article file or
+// agent avatar refers to it, under the blob's lock as upload collection
+// does. A blob
 // written or re-written within KBBlobGrace before now is kept: the answer
 // is then when it may go (zero when it was removed, is gone already, or is
 // still referenced).
@@ -164,6 +165,10 @@ func (s *Store) CollectBlob(ctx context.Context, sum string, now time.Time) (tim
 			if n > 0 {
 				return nil
 			}
+		}
+		var avatars int64
+		if err := tx.Model(&Agent{}).Where("avatar_sum = ?", sum).Count(&avatars).Error; err != nil || avatars > 0 {
+			return err
 		}
 		path := s.blobPath(sum)
 		fi, err := os.Stat(path)

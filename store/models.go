@@ -247,6 +247,9 @@ type Agent struct {
 	NotifyDesktop bool   `gorm:"not null;default:false"`
 	NotifySound   bool   `gorm:"not null;default:false"`
 	NotifyOn      string `gorm:"size:128;not null;default:new_ticket,assigned,replied,mention"`
+	// AvatarSum names the agent's avatar in the blob store (a PNG Hanbox
+	// re-encoded; see package avatar), "" for none (initials are shown).
+	AvatarSum string `gorm:"size:64;not null;default:''"`
 }
 
 // Signature modes of Agent.SignatureMode.

@@ -99,9 +99,26 @@ func MentionableAgentIDs(tx *gorm.DB, ticketID int64, ids []int64) ([]int64, err
 		return nil, nil
 	}
 	var out []int64
-	if err := tx.Model(&Agent{}).Where("id IN ? AND active", ids).
-		Where("(role = ? OR EXISTS (SELECT 1 FROM tickets WHERE tickets.id = ? AND "+agentVisibleTo+"))", RoleAdmin, ticketID).
+	if err := mentionable(tx.Model(&Agent{}), ticketID).Where("id IN ?", ids).
 		Order("id").Pluck("id", &out).Error; err != nil {
+		return nil, fmt.Errorf("store: mentionable agents of ticket %d: %w", ticketID, err)
+	}
+	return out, nil
+}
+
+// mentionable narrows q (over agents) to the active agents who may see
+// ticketID: admins, and the others the team rules let see it. The
+// composer's @ picker lists exactly these (MentionableAgents) and a note's
+// mentions are filtered by the same rule (MentionableAgentIDs).
+func mentionable(q *gorm.DB, ticketID int64) *gorm.DB {
+	return q.Where("active").
+		Where("(role = ? OR EXISTS (SELECT 1 FROM tickets WHERE tickets.id = ? AND "+agentVisibleTo+"))", RoleAdmin, ticketID)
+}
+
+// MentionableAgents lists the agents a note on ticketID may mention, by name.
+func (s *Store) MentionableAgents(ctx context.Context, ticketID int64) ([]Agent, error) {
+	var out []Agent
+	if err := mentionable(s.DB.WithContext(ctx).Model(&Agent{}), ticketID).Order("name, id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("store: mentionable agents of ticket %d: %w", ticketID, err)
 	}
 	return out, nil
@@ -128,6 +145,8 @@ type AgentProfile struct {
 	NotifyDesktop *bool
 	NotifySound   *bool
 	NotifyOn      *string
+	// AvatarSum is the blob of a new avatar ("" removes it).
+	AvatarSum *string
 }
 
 // UpdateAgentProfile applies p to agent id and returns the agent.
@@ -159,6 +178,9 @@ func (s *Store) UpdateAgentProfile(ctx context.Context, id int64, p AgentProfile
 	if p.NotifyOn != nil {
 		set("notify_on", *p.NotifyOn, true)
 	}
+	if p.AvatarSum != nil {
+		set("avatar_sum", *p.AvatarSum, true)
+	}
 	db := s.DB.WithContext(ctx)
 	if len(up) > 0 {
 		up["updated_at"] = time.Now().UTC()
@@ -172,4 +194,17 @@ func (s *Store) UpdateAgentProfile(ctx context.Context, id int64, p AgentProfile
 		return nil, fmt.Errorf("store: agent %d: %w", id, notFound(err))
 	}
 	return &a, nil
+}
+
+// IsAvatar reports whether sum is some agent's avatar: only those blobs are
+// served without a session (GET /api/v1/avatars/{sum}).
+func (s *Store) IsAvatar(ctx context.Context, sum string) (bool, error) {
+	if !validSum(sum) {
+		return false, nil
+	}
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&Agent{}).Where("avatar_sum = ?", sum).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("store: is avatar: %w", err)
+	}
+	return n > 0, nil
 }

@@ -153,6 +153,13 @@ func (s *Store) collectUpload(ctx context.Context, u Upload, cutoff time.Time) (
 			return err
 		}
 		refs += kbRefs
+		// An agent's avatar is public: the same bytes uploaded and never
+		// sent must not take the avatar's file with them.
+		var avatars int64
+		if err := tx.Model(&Agent{}).Where("avatar_sum = ?", u.SHA256).Count(&avatars).Error; err != nil {
+			return err
+		}
+		refs += avatars
 		if others == 0 && refs == 0 && validSum(u.SHA256) {
 			path := s.blobPath(u.SHA256)
 			fi, err := os.Stat(path)

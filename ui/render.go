@@ -12,6 +12,7 @@ import (
 
 	"github.com/hanbox/hanbox/api"
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
 	"github.com/hanbox/hanbox/web"
@@ -31,8 +32,10 @@ var pageNames = []string{"login", "inbox", "ticket", "password", "channels", "ag
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"asset": defaultAssets.URL,
-		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"short": func(t time.Time) string { return t.UTC().Format("01-02 15:04") },
+		// avatarURL is where an agent's avatar blob is served.
+		"avatarURL": avatar.Path,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"short":     func(t time.Time) string { return t.UTC().Format("01-02 15:04") },
 		"deref": func(t *time.Time) time.Time {
 			if t == nil {
 				return time.Time{}

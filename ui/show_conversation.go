@@ -72,8 +72,11 @@ type convData struct {
 
 // publicPage is what the public layout receives.
 type publicPage struct {
-	tr    translator
-	Lang  string
+	tr   translator
+	Lang string
+	// Theme is the browser's theme cookie ("" follows the system), so an
+	// agent who chose dark sees customer pages dark too.
+	Theme string
 	Title string
 	Path  string
 	Boot  map[string]any
@@ -104,7 +107,7 @@ func (h *handler) showConversation(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	tok := r.PathValue("token")
 	tr := translatorFor(language(r))
-	pg := &publicPage{tr: tr, Lang: tr.lang, Title: tr.T("conv.title"), Path: r.URL.RequestURI(), Data: &convData{}}
+	pg := &publicPage{tr: tr, Lang: tr.lang, Theme: theme(r), Title: tr.T("conv.title"), Path: r.URL.RequestURI(), Data: &convData{}}
 	acc, err := h.s.Inbox.OpenConversation(ctx, tok)
 	if err != nil {
 		status, key := linkProblem(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
@@ -31,22 +32,24 @@ type viewLink struct {
 }
 
 type ticketRow struct {
-	PublicID      string
-	Number        int64
-	Subject       string
-	Status        string
-	Priority      string
-	ContactName   string
-	ChannelKind   string
-	ChannelName   string
-	AssigneeName  string
-	Tags          []string
-	LastMessageAt time.Time
-	MessageCount  int
-	Waiting       bool   // the customer wrote last
-	Snippet       string // the start of the latest customer or agent message
-	Failed        bool   // a reply on it could not be delivered
-	Unread        bool   // the customer wrote since this agent last opened it
+	PublicID     string
+	Number       int64
+	Subject      string
+	Status       string
+	Priority     string
+	ContactName  string
+	ChannelKind  string
+	ChannelName  string
+	AssigneeName string
+	// AssigneeAvatar is the assignee's avatar URL ("" for initials).
+	AssigneeAvatar string
+	Tags           []string
+	LastMessageAt  time.Time
+	MessageCount   int
+	Waiting        bool   // the customer wrote last
+	Snippet        string // the start of the latest customer or agent message
+	Failed         bool   // a reply on it could not be delivered
+	Unread         bool   // the customer wrote since this agent last opened it
 	// SLA is the SLA badge now: breached, warning (near breach) or empty;
 	// SLADue the soonest due time still running.
 	SLA    string
@@ -269,7 +272,7 @@ func makeRow(t *store.Ticket, agents map[int64]*store.Agent, chans map[int64]*st
 	}
 	if t.AssigneeID != nil {
 		if a := agents[*t.AssigneeID]; a != nil {
-			row.AssigneeName = a.Name
+			row.AssigneeName, row.AssigneeAvatar = a.Name, avatar.Path(a.AvatarSum)
 			if row.AssigneeName == "" {
 				row.AssigneeName = a.Email
 			}

@@ -65,7 +65,7 @@ func (h *handler) survey(w http.ResponseWriter, r *http.Request, post bool) {
 		lang = a.Locale // the language the survey was asked in
 	}
 	tr := translatorFor(lang)
-	pg := &publicPage{tr: tr, Lang: tr.lang, Title: tr.T("survey.title"), Path: r.URL.RequestURI(), Survey: &surveyData{}}
+	pg := &publicPage{tr: tr, Lang: tr.lang, Theme: theme(r), Title: tr.T("survey.title"), Path: r.URL.RequestURI(), Survey: &surveyData{}}
 	d := pg.Survey
 	if err == nil && a.Closed {
 		err = inbox.ErrSurveyExpired

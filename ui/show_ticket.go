@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hanbox/hanbox/auth"
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
 	"github.com/hanbox/hanbox/store"
@@ -25,9 +26,11 @@ type attachmentView struct {
 }
 
 type messageView struct {
-	ID             int64
-	Direction      string
-	AuthorName     string
+	ID         int64
+	Direction  string
+	AuthorName string
+	// AuthorAvatar is an agent author's avatar URL ("" for initials).
+	AuthorAvatar   string
 	Kind           string
 	ChannelName    string
 	Text           string
@@ -272,7 +275,7 @@ func (h *handler) messageView(m *store.Message, c *store.Contact, agents map[int
 	switch m.AuthorType {
 	case store.AuthorAgent:
 		if a := agents[m.AuthorID]; a != nil {
-			v.AuthorName = a.Name
+			v.AuthorName, v.AuthorAvatar = a.Name, avatar.Path(a.AvatarSum)
 			if v.AuthorName == "" {
 				v.AuthorName = a.Email
 			}

@@ -70,7 +70,7 @@ func (h *handler) unsubscribe(w http.ResponseWriter, r *http.Request, post bool)
 		lang = u.Locale
 	}
 	tr := translatorFor(lang)
-	pg := &publicPage{tr: tr, Lang: tr.lang, Title: tr.T("unsub.title"), Path: r.URL.RequestURI(), Unsub: &unsubData{Action: "/u/" + tok}}
+	pg := &publicPage{tr: tr, Lang: tr.lang, Theme: theme(r), Title: tr.T("unsub.title"), Path: r.URL.RequestURI(), Unsub: &unsubData{Action: "/u/" + tok}}
 	status := http.StatusOK
 	switch {
 	case errors.Is(err, inbox.ErrNotFound):

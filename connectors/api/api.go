@@ -381,6 +381,10 @@ type WebhookPerson struct {
 	Email string `json:"email,omitempty"`
 }
 
+func webhookPerson(p inbox.PersonRef) WebhookPerson {
+	return WebhookPerson{ID: p.ID, Name: p.Name, Email: p.Email}
+}
+
 // WebhookAttachment describes a file on a reply.
 type WebhookAttachment struct {
 	Name        string `json:"name"`
@@ -396,7 +400,7 @@ func (c *Channel) Send(ctx context.Context, out *inbox.Outbound) (inbox.External
 	}
 	wh := Webhook{Event: "reply", DeliveryID: out.OutboxID, TicketID: out.Ticket.PublicID, Number: out.Ticket.Number,
 		MessageID: out.MessageID, Text: out.Text, HTML: out.HTML, Continued: out.Continued,
-		Contact: WebhookPerson(out.Contact), Agent: WebhookPerson(out.Agent)}
+		Contact: webhookPerson(out.Contact), Agent: webhookPerson(out.Agent)}
 	prefix := ThreadKey(c.ch.ID, "")
 	for _, k := range out.ThreadKeys {
 		if strings.HasPrefix(k, prefix) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
@@ -31,12 +32,14 @@ import (
 // conversation to continue (a verified customer's or a page's); without it
 // the message goes to the visitor's current chat.
 type frame struct {
-	Type         string           `json:"type"`
-	ID           int64            `json:"id,omitempty"`
-	ClientID     string           `json:"client_id,omitempty"`
-	Conversation string           `json:"conversation_id,omitempty"`
-	From         string           `json:"from,omitempty"` // "visitor", "agent" or "bot"
-	Author       string           `json:"author,omitempty"`
+	Type         string `json:"type"`
+	ID           int64  `json:"id,omitempty"`
+	ClientID     string `json:"client_id,omitempty"`
+	Conversation string `json:"conversation_id,omitempty"`
+	From         string `json:"from,omitempty"` // "visitor", "agent" or "bot"
+	Author       string `json:"author,omitempty"`
+	// AuthorAvatar is the agent's avatar, a path on Hanbox's origin.
+	AuthorAvatar string           `json:"author_avatar,omitempty"`
 	Channel      string           `json:"channel,omitempty"` // the kind of channel the message came or went by
 	Text         string           `json:"text,omitempty"`
 	Quoted       string           `json:"quoted,omitempty"` // quoted email history, to show folded
@@ -352,7 +355,7 @@ func messageFrame(m inbox.CustomerMessage) frame {
 		f.From, f.Choices = "bot", m.Bot.Choices
 	} else {
 		f.From = "agent"
-		f.Author = m.AuthorName
+		f.Author, f.AuthorAvatar = m.AuthorName, avatar.Path(m.AuthorAvatar)
 	}
 	for _, a := range m.Attachments {
 		f.Attachments = append(f.Attachments, attachmentView(a))

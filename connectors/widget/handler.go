@@ -213,6 +213,7 @@ type UISettings struct {
 	Position        string          `json:"position"`
 	Greeting        Localized       `json:"greeting,omitempty"`
 	Locale          string          `json:"locale"`
+	Theme           string          `json:"theme"`
 	Proactive       []proactiveView `json:"proactive,omitempty"`
 	MaxUploadBytes  int64           `json:"max_upload_bytes"`
 	UploadTypes     []string        `json:"upload_types"`
@@ -240,6 +241,9 @@ func (c *Channel) uiSettings() UISettings {
 	}
 	if ui.Locale == "" {
 		ui.Locale = "auto"
+	}
+	if ui.Theme = s.Theme; ui.Theme == "" {
+		ui.Theme = "auto"
 	}
 	for i, p := range s.Proactive {
 		ui.Proactive = append(ui.Proactive, proactiveView{ID: "p" + strconv.Itoa(i) + "-" + conversationBase(p.URLPattern + p.Message.Get(""))[:6],

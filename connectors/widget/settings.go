@@ -52,6 +52,9 @@ type Settings struct {
 	Greeting Localized `json:"greeting"`
 	// Locale is "auto" (browser language), "ko" or "en".
 	Locale string `json:"locale"`
+	// Theme is "auto" (default: the visitor's system, prefers-color-scheme),
+	// "light" or "dark".
+	Theme string `json:"theme"`
 	// RequireVerified refuses visitors not identified with a valid user_hash.
 	RequireVerified bool `json:"require_verified"`
 	// GraceSeconds is how long a reply waits for a visitor who left before it
@@ -152,6 +155,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Position != "" && s.Position != "right" && s.Position != "left" {
 		errs = append(errs, fmt.Errorf("widget: position %q must be right or left", s.Position))
+	}
+	if s.Theme != "" && s.Theme != "auto" && s.Theme != "light" && s.Theme != "dark" {
+		errs = append(errs, fmt.Errorf("widget: theme %q must be auto, light or dark", s.Theme))
 	}
 	if s.Locale != "" && s.Locale != "auto" && s.Locale != "ko" && s.Locale != "en" {
 		errs = append(errs, fmt.Errorf("widget: locale %q must be auto, ko or en", s.Locale))

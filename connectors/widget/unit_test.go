@@ -88,6 +88,7 @@ func TestSettingsValidate(t *testing.T) {
 		"color":             `{"color":"red; background:url(x)"}`,
 		"position":          `{"position":"top"}`,
 		"locale":            `{"locale":"jp"}`,
+		"theme":             `{"theme":"sepia"}`,
 		"time zone":         `{"office_hours":{"time_zone":"Mars/Base","weekly":{"mon":[["09:00","18:00"]]}}}`,
 		"span":              `{"office_hours":{"time_zone":"Asia/Seoul","weekly":{"mon":[["18:00","09:00"]]}}}`,
 		"day":               `{"office_hours":{"time_zone":"Asia/Seoul","weekly":{"monday":[["09:00","18:00"]]}}}`,

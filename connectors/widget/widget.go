@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hanbox/hanbox/avatar"
 	"github.com/hanbox/hanbox/connectors"
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/plaintext"
@@ -392,9 +393,9 @@ func (c *Channel) replyFrame(ctx context.Context, out *inbox.Outbound) (frame, e
 	}
 	at := c.now().UTC()
 	f := frame{Type: "message", ID: out.MessageID, From: "agent", Author: strings.TrimSpace(out.Agent.Name), Channel: Kind, Text: text, At: &at,
-		Conversation: conversationID(out.Ticket.Number)}
+		Conversation: conversationID(out.Ticket.Number), AuthorAvatar: avatar.Path(out.Agent.AvatarSum)}
 	if out.Bot != nil {
-		f.From, f.Author, f.Choices = "bot", "", out.Bot.Choices
+		f.From, f.Author, f.AuthorAvatar, f.Choices = "bot", "", "", out.Bot.Choices
 	}
 	if out.Survey != nil {
 		// A rating card: the question, the faces and the thank-you.

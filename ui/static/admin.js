@@ -719,6 +719,39 @@ function initPassword() {
 }
 
 // ---- The agent's own profile and notifications (/agents/me/profile) ----
+// initAvatar sends the chosen picture as the body of PUT
+// /agents/me/avatar (the server re-encodes it); remove goes back to
+// initials. The page reloads to show the new picture everywhere.
+function initAvatar() {
+  const form = document.getElementById('avatar-form');
+  if (!form) return;
+  const send = async (method, file) => {
+    formError(form, null);
+    form.querySelector('[data-ok]').hidden = true;
+    let res;
+    try {
+      res = await fetch('/api/v1/agents/me/avatar', { method, credentials: 'same-origin', body: file,
+        headers: { Accept: 'application/json', 'X-CSRF-Token': csrfToken(), ...(file ? { 'Content-Type': file.type || 'application/octet-stream' } : {}) } });
+    } catch (err) { formError(form, new APIError(0, 'network', t('error.network'))); return; }
+    if (!res.ok) {
+      let e = {};
+      try { e = ((await res.json()) || {}).error || {}; } catch (_) { /* not JSON */ }
+      if (!e.code) e.code = 'http_' + res.status;
+      formError(form, new APIError(res.status, e.code, errorText(e), e.reason, e.params, e.message));
+      return;
+    }
+    location.reload();
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const file = form.elements.avatar.files[0];
+    if (!file) { form.elements.avatar.focus(); return; }
+    send('PUT', file);
+  });
+  const rm = form.querySelector('[data-avatar-remove]');
+  if (rm) rm.addEventListener('click', () => send('DELETE'));
+}
+
 function initProfile() {
   const form = document.getElementById('profile-form');
   const nform = document.getElementById('notify-form');
@@ -738,6 +771,7 @@ function initProfile() {
       ok(form, true);
     } catch (err) { formError(form, err); }
   });
+  initAvatar();
   const perm = nform.querySelector('[data-permission]');
   const permText = { default: 'notify.permission.default', denied: 'notify.permission.denied', granted: 'notify.permission.granted' };
   const showPermission = () => {

@@ -319,7 +319,9 @@ export function init() {
       const sel = $('saved');
       for (const r of replies) sel.append(el('option', { value: r.id, text: r.name, 'data-body': r.body }));
     }),
-    api('GET', '/agents').then((res) => {
+    // Only agents who can see this ticket (its team's, and admins): the
+    // server drops mentions of anyone else, so the picker never offers them.
+    api('GET', path + '/mentionable').then((res) => {
       agents = (res.items || []).filter((a) => a.active && a.name);
     }),
   ]).then(() => { composer().dataset.suggest = 'ready'; });

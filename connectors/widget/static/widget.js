@@ -23,7 +23,7 @@
       open: 'Open chat', close: 'Close chat', dismiss: 'Dismiss', sending: 'Sending…', sent: 'Sent', read: 'Read',
       failed: 'Not sent', retrying: 'Waiting for connection…', typing: 'typing…', you: 'You',
       away: 'We are away right now.', backAt: 'Back {t}.', replyIn: 'Typically replies {t}.',
-      askEmail: 'Leave your email and we will answer there if you have left.', emailPh: 'you@example.com',
+      askEmail: 'Leave your email and we will answer there if you have left.', emailPh: 'you@example.com', emailLabel: 'Your email address',
       save: 'Save', emailSaved: 'Thanks! We will reply to {e}.', newMsg: 'New message', agent: 'Support',
       tooBig: 'That file is too large.', tooLong: 'That message is too long; please split it.', badType: 'That kind of file cannot be sent here.',
       uploadQuota: 'Too many files are waiting to be sent; send your message first.', storageFull: 'Files cannot be received right now; please try later.',
@@ -47,7 +47,7 @@
       open: '채팅 열기', close: '채팅 닫기', dismiss: '다시 보지 않기', sending: '보내는 중…', sent: '전송됨', read: '읽음',
       failed: '전송 실패', retrying: '연결을 기다리는 중…', typing: '입력 중…', you: '나',
       away: '지금은 상담 시간이 아닙니다.', backAt: '{t}에 돌아옵니다.', replyIn: '보통 {t} 답변드립니다.',
-      askEmail: '이메일을 남겨주시면 자리를 비우셔도 이메일로 답변드립니다.', emailPh: 'you@example.com',
+      askEmail: '이메일을 남겨주시면 자리를 비우셔도 이메일로 답변드립니다.', emailPh: 'you@example.com', emailLabel: '이메일 주소',
       save: '저장', emailSaved: '감사합니다! {e}(으)로 답변드리겠습니다.', newMsg: '새 메시지', agent: '상담원',
       tooBig: '파일이 너무 큽니다.', tooLong: '메시지가 너무 깁니다. 나누어 보내주세요.', badType: '이 형식의 파일은 보낼 수 없습니다.',
       uploadQuota: '보내지 않은 파일이 너무 많습니다. 먼저 메시지를 보내주세요.', storageFull: '지금은 파일을 받을 수 없습니다. 잠시 후 다시 시도해 주세요.',
@@ -155,7 +155,9 @@
     '.ctx{display:flex;gap:6px;align-items:center;font-size:12px;padding:4px 10px;background:#fff;border-top:1px solid #e3e6ea;color:#4b5563}',
     '.ctx button{color:#c4272d;cursor:pointer;font-size:12px}',
     '.m.v{align-self:flex-end;align-items:flex-end}.m.a{align-self:flex-start;align-items:flex-start}',
-    '.who{font-size:11.5px;color:#68707c;padding:0 4px}',
+    '.who{font-size:11.5px;color:#68707c;padding:0 4px;display:flex;align-items:center;gap:6px}',
+    '.av{width:22px;height:22px;border-radius:50%;flex:none;object-fit:cover;display:inline-flex;align-items:center;justify-content:center;background:#dfe7f0;color:#33414f;font-size:11px;font-weight:600}',
+    '.av.ini::before{content:attr(data-i)}',
     '.b{padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}',
     '.v .b{color:#fff;border-bottom-right-radius:4px}.a .b{background:#fff;border:1px solid #e3e6ea;border-bottom-left-radius:4px}',
     '.st{font-size:11px;color:#68707c;padding:0 4px}.st.err{color:#c4272d}',
@@ -204,6 +206,37 @@
     // header's x closes it). Text fields stay at 16px: iOS zooms into smaller.
     '@media (max-width:480px){.panel{position:fixed;inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}.isopen .launcher{display:none}}'
   ].join('\n');
+  // Dark colours, for the visitor's system choice (theme "auto", in a
+  // prefers-color-scheme media query) or always (theme "dark"); the
+  // site's colour keeps the launcher, header and the visitor's bubbles.
+  var DARK = [
+    '{p}{color:#e4e8ee;color-scheme:dark}',
+    '{p} .panel{background:#1a1f25;box-shadow:0 10px 40px rgba(0,0,0,.6)}',
+    '{p} .list,{p} .typing,{p} .helpv,{p} .convs{background:#111418}',
+    '{p} .sep,{p} .who,{p} .st,{p} .typing,{p} .hres .none,{p} .kb-suggest .kb-title,{p} .card .via,{p} .tag,{p} .closednote{color:#a3adb9}',
+    '{p} .kb-suggest{background:#161b20;border-color:#2e3640}',
+    '{p} .kb-suggest a,{p} .art .body a,{p} .hback{color:#8dbbf0}',
+    '{p} .a .b{background:#1f252c;border-color:#2e3640}',
+    '{p} .bot .b{background:#1b2a40;border-color:#2f4a70}',
+    '{p} .qr button{background:#1a1f25;color:#9cc2f5;border-color:#7fb0e0}{p} .qr button:hover{background:#1f2f42}',
+    '{p} .tabs{background:#1a1f25;border-bottom-color:#2e3640}{p} .tabs button{color:#aab4bf}{p} .tabs button[aria-selected="true"]{color:#e4e8ee}',
+    '{p} .helpv input,{p} .notice input,{p} .comp textarea,{p} .rate textarea{background:#12161b;border-color:#3a434e}',
+    '{p} .comp textarea:focus{border-color:#6b7785}',
+    '{p} .hres button,{p} .art,{p} .card{background:#1a1f25;border-color:#2e3640}{p} .card:hover{border-color:#4a5563}',
+    '{p} .art .ask{border-top-color:#2e3640}{p} .art .ask button{background:#12161b;border-color:#3a434e}',
+    '{p} .ctx,{p} .comp,{p} .chips,{p} .closednote{background:#1a1f25;border-top-color:#2e3640}{p} .ctx{color:#aab4bf}',
+    '{p} .ctx button,{p} .st.err{color:#ff8a80}',
+    '{p} .rate{background:#161b20;border-color:#2e3640}{p} .face[aria-pressed="true"]{background:#1f2f42}{p} .face.num{background:#2a3139}',
+    '{p} .att img{background:#2a3139}',
+    '{p} .av.ini{background:#26384c;color:#dce6f0}',
+    '{p} .notice{background:#3a2e12;border-top-color:#6b5a1e}',
+    '{p} .ic{color:#aab4bf}{p} .ic:hover{background:#242b33}',
+    '{p} .chip,{p} .tag{background:#2a3139}',
+    '{p} .pro,{p} .camp{background:#1f252c;box-shadow:0 6px 24px rgba(0,0,0,.6)}{p} .camp .x{color:#aab4bf}{p} .camp .x:hover{background:#242b33}',
+    '{p} .card .last,{p} .quoted{color:#aab4bf}{p} .quoted div{border-left-color:#3a434e}'
+  ];
+  function darkCSS(scope) { return DARK.map(function (r) { return r.replace(/\{p\}/g, scope); }).join('\n'); }
+  CSS += '\n@media (prefers-color-scheme:dark){' + darkCSS('.root.auto') + '}\n' + darkCSS('.root.dark');
 
   var ICON_CHAT = 'M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.4 6.1L4.6 21l4.2-2.3c1 .3 2.1.4 3.2.4 5.5 0 10-3.6 10-8S17.5 3 12 3z';
   var ICON_SEND = 'M3 20.5l18-8.5L3 3.5 3 10l12 2-12 2z';
@@ -229,7 +262,8 @@
     root = host.attachShadow({ mode: 'closed' });
     var style = el('style'); style.textContent = CSS; root.appendChild(style);
     var set = S.session.settings, color = set.color || '#2f6fed';
-    ui.wrap = el('div', 'root ' + (set.position === 'left' ? 'left' : 'right'));
+    // theme: auto follows the visitor's system, light and dark are fixed.
+    ui.wrap = el('div', 'root ' + (set.position === 'left' ? 'left' : 'right') + ' ' + (set.theme === 'light' || set.theme === 'dark' ? set.theme : 'auto'));
     ui.launcher = el('button', 'launcher');
     ui.launcher.type = 'button';
     ui.launcher.style.background = color;
@@ -241,6 +275,7 @@
 
     ui.panel = el('div', 'panel hidden');
     ui.panel.setAttribute('role', 'dialog');
+    ui.panel.setAttribute('aria-label', S.t.title);
     var head = el('div', 'head'); head.style.background = color;
     ui.title = el('div', 'h', greeting() || S.t.title);
     ui.status = el('div', 's', '');
@@ -264,7 +299,7 @@
     clip.appendChild(icon(ICON_CLIP));
     clip.addEventListener('click', function () { ui.file.click(); });
     ui.file.addEventListener('change', function () { if (ui.file.files[0]) upload(ui.file.files[0]); ui.file.value = ''; });
-    ui.input = el('textarea'); ui.input.rows = 1; ui.input.placeholder = S.t.placeholder;
+    ui.input = el('textarea'); ui.input.rows = 1; ui.input.placeholder = S.t.placeholder; ui.input.setAttribute('aria-label', S.t.placeholder);
     ui.input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
     });
@@ -323,7 +358,11 @@
     node.className = 'm ' + (mine ? 'v' : 'a') + (m.from === 'bot' ? ' bot' : '');
     node.setAttribute('data-key', key);
     var who = null;
-    if (!mine) { who = el('div', 'who'); who.appendChild(iso(m.from === 'bot' ? S.t.bot : (m.author || S.t.agent))); }
+    if (!mine) {
+      who = el('div', 'who');
+      if (m.from !== 'bot') who.appendChild(face(m));
+      who.appendChild(iso(m.from === 'bot' ? S.t.bot : (m.author || S.t.agent)));
+    }
     if (m.channel && m.channel !== 'widget') {
       if (!who) who = el('div', 'who');
       who.appendChild(el('span', 'tag', channelTag(m.channel)));
@@ -352,6 +391,20 @@
       ui.list.appendChild(node);
       if (near || mine) ui.list.scrollTop = ui.list.scrollHeight;
     }
+  }
+  // face is the agent's avatar next to their name: the picture Hanbox
+  // serves (only its own avatar path is accepted), else their initial.
+  // Decorative: the name follows it.
+  function face(m) {
+    var path = String(m.author_avatar || '');
+    if (/^\/api\/v1\/avatars\/[0-9a-f]{64}$/.test(path)) {
+      var img = el('img', 'av'); img.alt = ''; img.src = ORIGIN + path; img.setAttribute('aria-hidden', 'true');
+      return img;
+    }
+    var n = Array.from(nob(m.author || S.t.agent).trim())[0] || '?';
+    // The initial is drawn from an attribute, so the name line's text stays the name.
+    var s = el('span', 'av ini'); s.setAttribute('data-i', n.toUpperCase()); s.setAttribute('aria-hidden', 'true');
+    return s;
   }
   // quickReplies are a bot question's buttons: a button sends its label as
   // the visitor's message (the bot matches it), and the buttons go away
@@ -549,6 +602,22 @@
   }
 
   // ---- transport: WebSocket with backoff, long-poll when sockets are blocked ----
+  // A page load makes one HTTP request (POST /session: it records the page
+  // view, brings history, settings, proactive rules and campaign messages);
+  // later pages of a single-page site send POST /view. The live connection
+  // waits until it is needed: the visitor opens the panel, has history
+  // (an agent may answer), has unsent messages, or a proactive or campaign
+  // bubble shows (they may answer it). A site's every page view does not
+  // hold a socket open on the server.
+  function needLive() {
+    var s = S.session || {};
+    return S.open || S.wantOpen || S.outbox.length > 0 || (s.conversations || []).length > 0;
+  }
+  function live() {
+    if (S.live || !S.session) return;
+    S.live = true;
+    connect();
+  }
   function connect() {
     clearTimeout(S.reconnectTimer);
     if (S.polling || !window.WebSocket) { startPolling(); return; }
@@ -562,6 +631,7 @@
       clearInterval(S.pingTimer);
       S.pingTimer = setInterval(function () { if (S.wsOpen) ws.send('{"type":"ping"}'); }, 25000);
       refreshStatuses(); flush();
+      if (S.open && !document.hidden) sendRead();
     };
     ws.onmessage = function (ev) {
       var f; try { f = JSON.parse(ev.data); } catch (e) { return; }
@@ -604,6 +674,7 @@
     S.polling = true; S.pollRunning = true;
     log('long-poll fallback');
     refreshStatuses(); flush();
+    if (S.open && !document.hidden) sendRead();
     (function loop() {
       api('GET', '/poll?since=' + S.lastId).then(function (r) {
         S.backoff = 1000;
@@ -728,6 +799,7 @@
     if (!offHours() && s.expected_reply_seconds) msg.textContent = fmt(S.t.replyIn, { t: replyText(s.expected_reply_seconds) }) + ' ' + S.t.askEmail;
     var form = el('form'), input = el('input'), btn = el('button', 'btn', S.t.save);
     input.type = 'email'; input.required = true; input.placeholder = S.t.emailPh; input.autocomplete = 'email';
+    input.setAttribute('aria-label', S.t.emailLabel);
     btn.type = 'submit'; btn.style.background = s.settings.color || '#2f6fed';
     form.appendChild(input); form.appendChild(btn);
     form.addEventListener('submit', function (e) {
@@ -933,6 +1005,7 @@
         ui.pro.textContent = text;
         ui.pro.classList.remove('hidden');
         setUnread(S.unread + 1);
+        live();
       }, (r.delay_seconds || 0) * 1000);
     });
   }
@@ -994,6 +1067,7 @@
     ui.campText.textContent = show.text;
     ui.camp.setAttribute('data-id', show.id);
     ui.camp.classList.remove('hidden');
+    live();
     api('POST', '/campaign', { id: show.id, action: 'seen', seconds_on_page: Math.floor(onPage()) }).catch(function () {});
   }
   function campaignDone(action) {
@@ -1118,6 +1192,7 @@
   function open() {
     if (!ui.panel) { S.wantOpen = true; return; }
     S.open = true; S.interacted = true;
+    live();
     ui.panel.classList.remove('hidden'); ui.pro.classList.add('hidden'); ui.camp.classList.add('hidden');
     ui.wrap.classList.add('isopen');
     ui.launcher.setAttribute('aria-label', S.t.close);
@@ -1152,7 +1227,7 @@
       loadHistory(S.session);
       for (var k in S.pending) { S.pending[k].node = null; render(S.pending[k]); }
       if (S.ws) { var w = S.ws; S.ws = null; S.wsOpen = false; w.close(); }
-      connect();
+      if (S.live) connect(); else if (needLive()) live();
     }, function (e) { log('identify failed', e); });
   }
   var api_ = function () { try { command.apply(null, arguments); } catch (e) { log(e); } };
@@ -1178,12 +1253,12 @@
       renderStatus();
       S.outbox = store('outbox') || [];
       S.outbox.forEach(function (f) { delete f.inflight; delete f.wait; if (!S.pending[f.client_id]) queue(f); });
-      connect();
+      if (needLive()) live();
       proactive();
       campaigns();
       watchPage();
       document.addEventListener('visibilitychange', function () { if (!document.hidden && S.open) sendRead(); });
-      window.addEventListener('online', function () { if (!S.wsOpen && !S.polling) connect(); });
+      window.addEventListener('online', function () { if (S.live && !S.wsOpen && !S.polling) connect(); });
       if (S.wantOpen) open();
       if (DEBUG) {
         window.__hanboxWidget = {
