@@ -283,13 +283,34 @@ type slotRow struct {
 
 // countSlots runs a grouped count and adds it to column col of g.
 func (s *Service) countSlots(db *gorm.DB, g *grid, col int, sql string, args ...any) error {
-	return s.scanSlots(db, g, func(b int, key string, v float64) { g.at(key, b).n[col] += v }, sql, args...)
+	return s.scanSlots(db, g, false, func(b int, key string, v float64) { g.at(key, b).n[col] += v }, sql, args...)
+}
+
+// countFacts is countSlots for a query of the facts, whose slots are
+// numbers of g.grain slots since the epoch (qSlot).
+func (s *Service) countFacts(db *gorm.DB, g *grid, col int, sql string, args ...any) error {
+	return s.scanSlots(db, g, true, func(b int, key string, v float64) { g.at(key, b).n[col] += v }, sql, args...)
+}
+
+// qSlot is the slot expression for a quarter-hour column of the facts.
+func qSlot(col string, grain int64) string {
+	if grain == SlotSeconds {
+		return col
+	}
+	return fmt.Sprintf("%s / %d", col, grain/SlotSeconds)
+}
+
+// qSpan is g's span in quarter hours.
+func (g *grid) qSpan() (int64, int64) {
+	from, to := g.span()
+	return quarter(from), quarter(to)
 }
 
 // scanSlots runs a query of (slot, key, value) rows and hands each row in
 // a bucket to add. Rows are read without reflection and each distinct slot
-// is placed once: a report reads tens of thousands of rows.
-func (s *Service) scanSlots(db *gorm.DB, g *grid, add func(b int, key string, v float64), sql string, args ...any) error {
+// is placed once: a report reads tens of thousands of rows. numbered says
+// the slots are numbers of g.grain slots since the epoch (the facts).
+func (s *Service) scanSlots(db *gorm.DB, g *grid, numbered bool, add func(b int, key string, v float64), sql string, args ...any) error {
 	rows, err := db.Raw(sql, args...).Rows()
 	if err != nil {
 		return err
@@ -304,8 +325,14 @@ func (s *Service) scanSlots(db *gorm.DB, g *grid, add func(b int, key string, v 
 		}
 		b, ok := buckets[slot]
 		if !ok {
-			t, err := s.slotTime(slot, g.grain)
-			if err != nil {
+			var t time.Time
+			if numbered {
+				n, err := strconv.ParseInt(slot, 10, 64)
+				if err != nil {
+					return fmt.Errorf("slot %q: %w", slot, err)
+				}
+				t = time.Unix(n*g.grain, 0)
+			} else if t, err = s.slotTime(slot, g.grain); err != nil {
 				return err
 			}
 			b = bucketOf(g.starts, t)
@@ -328,15 +355,15 @@ var doneStatuses = []string{store.StatusResolved, store.StatusClosed}
 // reopenings (report_status_facts by changed_at).
 func (s *Service) volume(db *gorm.DB, by string, g *grid) error {
 	key, join := ticketDim(by, "t", "ticket_id")
-	from, to := g.span()
-	if err := s.countSlots(db, g, 0, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM report_tickets t%s
-		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY 1, 2`, s.slotExpr("t.created_at", g.grain), key, join), from, to); err != nil {
+	from, to := g.qSpan()
+	if err := s.countFacts(db, g, 0, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM report_tickets t%s
+		WHERE t.created_q >= ? AND t.created_q < ? GROUP BY 1, 2`, qSlot("t.created_q", g.grain), key, join), from, to); err != nil {
 		return fmt.Errorf("created: %w", err)
 	}
 	key, join = ticketDim(by, "c", "ticket_id")
 	for i, kind := range []string{kindResolve, kindReopen} {
-		if err := s.countSlots(db, g, 1+i, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM report_status_facts c%s
-			WHERE c.changed_at >= ? AND c.changed_at < ? AND c.kind = ? GROUP BY 1, 2`, s.slotExpr("c.changed_at", g.grain), key, join),
+		if err := s.countFacts(db, g, 1+i, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM report_status_facts c%s
+			WHERE c.changed_q >= ? AND c.changed_q < ? AND c.kind = ? GROUP BY 1, 2`, qSlot("c.changed_q", g.grain), key, join),
 			from, to, kind); err != nil {
 			return fmt.Errorf("status changes: %w", err)
 		}
@@ -348,17 +375,17 @@ func (s *Service) volume(db *gorm.DB, by string, g *grid) error {
 // and resolution delays (by the time of the resolution), both since the
 // ticket was created, from the facts.
 func (s *Service) times(db *gorm.DB, by string, g *grid) error {
-	from, to := g.span()
+	from, to := g.qSpan()
 	for i, q := range []struct{ a, at, secs, from, cond string }{
-		{"t", "t.first_response_at", "t.first_response_s", "report_tickets t", "1 = 1"},
-		{"c", "c.changed_at", "c.open_s", "report_status_facts c", "c.kind = 'resolve'"},
+		{"t", "t.first_response_q", "t.first_response_s", "report_tickets t", "1 = 1"},
+		{"c", "c.changed_q", "c.open_s", "report_status_facts c", "c.kind = 'resolve'"},
 	} {
 		key, join := ticketDim(by, q.a, "ticket_id")
-		err := s.scanSlots(db, g, func(b int, key string, v float64) {
+		err := s.scanSlots(db, g, true, func(b int, key string, v float64) {
 			c := g.at(key, b)
 			c.d[i] = append(c.d[i], v)
 		}, fmt.Sprintf(`SELECT %s AS slot, %s AS key, %s AS secs FROM %s%s WHERE %s >= ? AND %s < ? AND %s`,
-			s.slotExpr(q.at, g.grain), key, q.secs, q.from, join, q.at, q.at, q.cond), from, to)
+			qSlot(q.at, g.grain), key, q.secs, q.from, join, q.at, q.at, q.cond), from, to)
 		if err != nil {
 			return fmt.Errorf("times (column %d): %w", i, err)
 		}
@@ -495,7 +522,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	// less reopenings since), whichever side has fewer rows. Back from now,
 	// only what lies after the range is read here: the range itself is
 	// counted for the buckets anyway and taken off below.
-	cmp, sign, bound := "<", 1.0, from
+	cmp, sign, bound := "<", 1.0, quarter(from)
 	base := map[string]float64{}
 	type keyRow struct {
 		Key string
@@ -503,7 +530,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	}
 	var rows []keyRow
 	if !past {
-		cmp, sign, bound = ">=", -1, to
+		cmp, sign, bound = ">=", -1, quarter(to)
 		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM report_tickets t%s WHERE t.status IN ? GROUP BY 1`, key, join),
 			[]string{store.StatusOpen, store.StatusPending, store.StatusSnoozed}).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("backlog now: %w", err)
@@ -513,7 +540,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 		}
 		rows = rows[:0]
 	}
-	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM report_tickets t%s WHERE t.created_at %s ? GROUP BY 1`, key, join, cmp), bound).
+	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM report_tickets t%s WHERE t.created_q %s ? GROUP BY 1`, key, join, cmp), bound).
 		Scan(&rows).Error; err != nil {
 		return fmt.Errorf("backlog arrivals: %w", err)
 	}
@@ -527,7 +554,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 			kind = kindResolve
 		}
 		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM report_status_facts c%s
-			WHERE c.changed_at %s ? AND c.kind = ? GROUP BY 1`, ckey, cjoin, cmp), bound, kind).Scan(&rows).Error; err != nil {
+			WHERE c.changed_q %s ? AND c.kind = ? GROUP BY 1`, ckey, cjoin, cmp), bound, kind).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("backlog changes: %w", err)
 		}
 		for _, r := range rows {
@@ -580,15 +607,15 @@ func (s *Service) heatmap(db *gorm.DB, g *grid, from, end time.Time, loc *time.L
 		}
 	}
 	if err := db.Raw(fmt.Sprintf(`SELECT %s AS slot, '' AS key, COUNT(*) AS n FROM report_tickets t
-		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY 1`, s.slotExpr("t.created_at", g.grain)), from.UTC(), end.UTC()).Scan(&rows).Error; err != nil {
+		WHERE t.created_q >= ? AND t.created_q < ? GROUP BY 1`, qSlot("t.created_q", g.grain)), quarter(from), quarter(end)).Scan(&rows).Error; err != nil {
 		return cells, fmt.Errorf("arrivals: %w", err)
 	}
 	for _, r := range rows {
-		t, err := s.slotTime(r.Slot, g.grain)
+		n, err := strconv.ParseInt(r.Slot, 10, 64)
 		if err != nil {
-			return cells, err
+			return cells, fmt.Errorf("arrivals: slot %q: %w", r.Slot, err)
 		}
-		t = t.In(loc)
+		t := time.Unix(n*g.grain, 0).In(loc)
 		cells[(int(t.Weekday())+6)%7][t.Hour()] += r.N
 	}
 	return cells, nil

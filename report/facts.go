@@ -38,7 +38,9 @@ const (
 type ticketFact struct {
 	TicketID        int64 `gorm:"primaryKey;autoIncrement:false"`
 	CreatedAt       time.Time
+	CreatedQ        int64
 	FirstResponseAt *time.Time
+	FirstResponseQ  *int64
 	FirstResponseS  *float64
 	ChannelID       int64
 	TeamID          *int64
@@ -53,6 +55,7 @@ type statusFact struct {
 	ChangeID   int64 `gorm:"primaryKey;autoIncrement:false"`
 	TicketID   int64
 	ChangedAt  time.Time
+	ChangedQ   int64
 	Kind       string
 	OpenS      float64
 	ChannelID  int64
@@ -69,6 +72,16 @@ type reportState struct {
 }
 
 func (reportState) TableName() string { return "report_state" }
+
+// quarter is the quarter hour of t since the epoch (SlotSeconds slots).
+func quarter(t time.Time) int64 {
+	n := t.Unix()
+	q := n / SlotSeconds
+	if n%SlotSeconds < 0 {
+		q--
+	}
+	return q
+}
 
 // factTicket is what the facts are computed from.
 type factTicket struct {
@@ -105,12 +118,12 @@ func writeFacts(tx *gorm.DB, ids []int64, ts []factTicket) error {
 	for i := range ts {
 		t := &ts[i]
 		byID[t.ID] = t
-		f := ticketFact{TicketID: t.ID, CreatedAt: t.CreatedAt.UTC(), ChannelID: t.ChannelID, TeamID: t.TeamID, AssigneeID: t.AssigneeID,
+		f := ticketFact{TicketID: t.ID, CreatedAt: t.CreatedAt.UTC(), CreatedQ: quarter(t.CreatedAt), ChannelID: t.ChannelID, TeamID: t.TeamID, AssigneeID: t.AssigneeID,
 			Priority: t.Priority, Status: t.Status}
 		if t.FirstResponseAt != nil {
 			at := t.FirstResponseAt.UTC()
-			d := at.Sub(t.CreatedAt).Seconds()
-			f.FirstResponseAt, f.FirstResponseS = &at, &d
+			d, q := at.Sub(t.CreatedAt).Seconds(), quarter(at)
+			f.FirstResponseAt, f.FirstResponseQ, f.FirstResponseS = &at, &q, &d
 		}
 		facts = append(facts, f)
 	}
@@ -129,7 +142,7 @@ func writeFacts(tx *gorm.DB, ids []int64, ts []factTicket) error {
 		default:
 			continue
 		}
-		sfs = append(sfs, statusFact{ChangeID: c.ID, TicketID: c.TicketID, ChangedAt: c.ChangedAt.UTC(), Kind: kind,
+		sfs = append(sfs, statusFact{ChangeID: c.ID, TicketID: c.TicketID, ChangedAt: c.ChangedAt.UTC(), ChangedQ: quarter(c.ChangedAt), Kind: kind,
 			OpenS: c.ChangedAt.Sub(t.CreatedAt).Seconds(), ChannelID: t.ChannelID, TeamID: t.TeamID, AssigneeID: t.AssigneeID, Priority: t.Priority})
 	}
 	if len(facts) > 0 {
