@@ -105,9 +105,12 @@ func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
 	case Times:
 		err = s.times(db, q.By, g)
 	case Messages:
-		if (q.By == ByNone || q.By == ByChannel) && g.grain == 3600 {
+		switch {
+		case (q.By == ByNone || q.By == ByChannel) && g.grain == 3600:
 			err = s.messagesFromHours(ctx, db, q.By, g)
-		} else {
+		case g.grain == 3600:
+			err = s.messagesByTicket(db, q.By, g)
+		default:
 			err = s.messages(db, q.By, g)
 		}
 	case CSAT:
@@ -283,13 +286,13 @@ type slotRow struct {
 
 // countSlots runs a grouped count and adds it to column col of g.
 func (s *Service) countSlots(db *gorm.DB, g *grid, col int, sql string, args ...any) error {
-	return s.scanSlots(db, g, false, func(b int, key string, v float64) { g.at(key, b).n[col] += v }, sql, args...)
+	return s.scanSlots(db, g, false, 1, func(b int, key string, v []float64) { g.at(key, b).n[col] += v[0] }, sql, args...)
 }
 
 // countFacts is countSlots for a query of the facts, whose slots are
 // numbers of g.grain slots since the epoch (qSlot).
 func (s *Service) countFacts(db *gorm.DB, g *grid, col int, sql string, args ...any) error {
-	return s.scanSlots(db, g, true, func(b int, key string, v float64) { g.at(key, b).n[col] += v }, sql, args...)
+	return s.scanSlots(db, g, true, 1, func(b int, key string, v []float64) { g.at(key, b).n[col] += v[0] }, sql, args...)
 }
 
 // qSlot is the slot expression for a quarter-hour column of the facts.
@@ -306,11 +309,11 @@ func (g *grid) qSpan() (int64, int64) {
 	return quarter(from), quarter(to)
 }
 
-// scanSlots runs a query of (slot, key, value) rows and hands each row in
-// a bucket to add. Rows are read without reflection and each distinct slot
+// scanSlots runs a query of (slot, key, nvals values) rows and hands each
+// row in a bucket to add. Rows are read without reflection and each distinct slot
 // is placed once: a report reads tens of thousands of rows. numbered says
 // the slots are numbers of g.grain slots since the epoch (the facts).
-func (s *Service) scanSlots(db *gorm.DB, g *grid, numbered bool, add func(b int, key string, v float64), sql string, args ...any) error {
+func (s *Service) scanSlots(db *gorm.DB, g *grid, numbered bool, nvals int, add func(b int, key string, v []float64), sql string, args ...any) error {
 	rows, err := db.Raw(sql, args...).Rows()
 	if err != nil {
 		return err
@@ -318,9 +321,13 @@ func (s *Service) scanSlots(db *gorm.DB, g *grid, numbered bool, add func(b int,
 	defer rows.Close()
 	buckets := map[string]int{}
 	var slot, key string
-	var v float64
+	v := make([]float64, nvals)
+	dest := []any{&slot, &key}
+	for i := range v {
+		dest = append(dest, &v[i])
+	}
 	for rows.Next() {
-		if err := rows.Scan(&slot, &key, &v); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		b, ok := buckets[slot]
@@ -381,14 +388,35 @@ func (s *Service) times(db *gorm.DB, by string, g *grid) error {
 		{"c", "c.changed_q", "c.open_s", "report_status_facts c", "c.kind = 'resolve'"},
 	} {
 		key, join := ticketDim(by, q.a, "ticket_id")
-		err := s.scanSlots(db, g, true, func(b int, key string, v float64) {
+		err := s.scanSlots(db, g, true, 1, func(b int, key string, v []float64) {
 			c := g.at(key, b)
-			c.d[i] = append(c.d[i], v)
+			c.d[i] = append(c.d[i], v[0])
 		}, fmt.Sprintf(`SELECT %s AS slot, %s AS key, %s AS secs FROM %s%s WHERE %s >= ? AND %s < ? AND %s`,
 			qSlot(q.at, g.grain), key, q.secs, q.from, join, q.at, q.at, q.cond), from, to)
 		if err != nil {
 			return fmt.Errorf("times (column %d): %w", i, err)
 		}
+	}
+	return nil
+}
+
+// messagesByTicket counts messages broken down by their ticket from the
+// per-ticket hourly counts (report_ticket_message_hours) and the facts.
+func (s *Service) messagesByTicket(db *gorm.DB, by string, g *grid) error {
+	key, _ := ticketDim(by, "t", "ticket_id")
+	join := " JOIN report_tickets t ON t.ticket_id = m.ticket_id"
+	if by == ByTag {
+		join = " JOIN ticket_tags g ON g.ticket_id = m.ticket_id"
+	}
+	from, to := g.span()
+	err := s.scanSlots(db, g, true, 2, func(b int, key string, v []float64) {
+		c := g.at(key, b)
+		c.n[0] += v[0]
+		c.n[1] += v[1]
+	}, fmt.Sprintf(`SELECT m.hour AS slot, %s AS key, SUM(m.inbound) AS inbound, SUM(m.outbound) AS outbound
+		FROM report_ticket_message_hours m%s WHERE m.hour >= ? AND m.hour < ? GROUP BY 1, 2`, key, join), from.Unix()/3600, to.Unix()/3600)
+	if err != nil {
+		return fmt.Errorf("messages by ticket: %w", err)
 	}
 	return nil
 }

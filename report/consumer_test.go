@@ -109,8 +109,8 @@ func TestStatusConsumer(t *testing.T) {
 
 // TestFactsKeptByConsumer: after tickets are created, answered, assigned,
 // reprioritised, filed to a team, resolved and reopened through the inbox,
-// the facts the durable consumer kept equal the facts rebuilt from the
-// tables.
+// the facts and per-ticket message hours the durable consumer kept equal
+// those rebuilt from the tables.
 func TestFactsKeptByConsumer(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -187,6 +187,11 @@ func TestFactsKeptByConsumer(t *testing.T) {
 		type row = map[string]any
 		facts := func() (tickets, changes []row) {
 			t.Helper()
+			var hours []row
+			if err := st.DB.Table("report_ticket_message_hours").Order("ticket_id, hour").Find(&hours).Error; err != nil {
+				t.Fatal(err)
+			}
+			changes = append(changes, hours...)
 			if err := st.DB.Table("report_tickets").Order("ticket_id").Find(&tickets).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +200,11 @@ func TestFactsKeptByConsumer(t *testing.T) {
 			}
 			return tickets, changes
 		}
-		kt, kc := facts()
+		kt, kall := facts()
+		var kc []row
+		if err := st.DB.Table("report_status_facts").Order("change_id").Find(&kc).Error; err != nil {
+			t.Fatal(err)
+		}
 		if len(kt) != 2 || len(kc) != 3 {
 			t.Fatalf("kept facts: %d tickets, %d changes; want 2 and 3: %v %v", len(kt), len(kc), kt, kc)
 		}
@@ -205,9 +214,9 @@ func TestFactsKeptByConsumer(t *testing.T) {
 		if err := report.New(st).RebuildFacts(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		rt, rc := facts()
-		if fmt.Sprint(kt) != fmt.Sprint(rt) || fmt.Sprint(kc) != fmt.Sprint(rc) {
-			t.Fatalf("kept facts\n%v\n%v\ndiffer from rebuilt\n%v\n%v", kt, kc, rt, rc)
+		rt, rall := facts()
+		if fmt.Sprint(kt) != fmt.Sprint(rt) || fmt.Sprint(kall) != fmt.Sprint(rall) {
+			t.Fatalf("kept facts\n%v\n%v\ndiffer from rebuilt\n%v\n%v", kt, kall, rt, rall)
 		}
 	})
 }

@@ -174,7 +174,8 @@ func RefreshTicket(ctx context.Context, st *store.Store, ticketID int64) error {
 }
 
 // RebuildFacts recomputes the facts of every ticket, in batches of their
-// own transactions, and records the build.
+// own transactions, counts every ticket's messages per hour again, and
+// records the build.
 func (s *Service) RebuildFacts(ctx context.Context) error {
 	const batch = 2000
 	for after := int64(0); ; {
@@ -212,6 +213,9 @@ func (s *Service) RebuildFacts(ctx context.Context) error {
 		if len(ts) == 0 {
 			break
 		}
+	}
+	if err := s.rebuildTicketMessages(ctx); err != nil {
+		return err
 	}
 	err := s.st.DB.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoUpdates: clause.AssignmentColumns([]string{"done_at"})}).
 		Create(&reportState{Name: factsState, DoneAt: time.Now().UTC()}).Error
@@ -272,4 +276,62 @@ func factsEvent(ctx context.Context, st *store.Store, e inbox.Event) (bool, erro
 		return n == 0, nil
 	}
 	return false, nil
+}
+
+// hourExpr is the SQL for a timestamp column's UTC hour since the epoch.
+func hourExpr(dialect, col string) string {
+	if dialect == store.Postgres {
+		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ") / 3600) AS BIGINT)"
+	}
+	return "CAST(strftime('%s', substr(" + col + ", 1, 19)) AS INTEGER) / 3600"
+}
+
+// recountTicketMessages counts the messages of a ticket again per hour: of
+// the one hour given, or of every hour (hour < 0).
+func recountTicketMessages(ctx context.Context, st *store.Store, ticketID, hour int64) error {
+	err := st.Tx(ctx, func(tx *gorm.DB) error {
+		del := tx.Where("ticket_id = ?", ticketID)
+		cond, args := "m.ticket_id = ?", []any{ticketID}
+		if hour >= 0 {
+			from := time.Unix(hour*3600, 0).UTC()
+			del = del.Where("hour = ?", hour)
+			cond, args = cond+" AND m.created_at >= ? AND m.created_at < ?", append(args, from, from.Add(time.Hour))
+		}
+		if err := del.Delete(&ticketMessageHour{}).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`INSERT INTO report_ticket_message_hours (ticket_id, hour, inbound, outbound)
+			SELECT m.ticket_id, `+hourExpr(st.Dialect, "m.created_at")+`, SUM(CASE WHEN m.direction = 'inbound' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN m.direction = 'outbound' THEN 1 ELSE 0 END)
+			FROM messages m WHERE `+cond+` AND m.direction IN ('inbound', 'outbound') GROUP BY 1, 2`, args...).Error
+	})
+	if err != nil {
+		return fmt.Errorf("report: recount messages of ticket %d: %w", ticketID, err)
+	}
+	return nil
+}
+
+type ticketMessageHour struct {
+	TicketID int64 `gorm:"primaryKey;autoIncrement:false"`
+	Hour     int64 `gorm:"primaryKey;autoIncrement:false"`
+	Inbound  int64
+	Outbound int64
+}
+
+func (ticketMessageHour) TableName() string { return "report_ticket_message_hours" }
+
+// rebuildTicketMessages counts every ticket's messages per hour again.
+func (s *Service) rebuildTicketMessages(ctx context.Context) error {
+	return s.st.Tx(ctx, func(tx *gorm.DB) error {
+		for _, q := range []string{"DELETE FROM report_ticket_message_hours",
+			`INSERT INTO report_ticket_message_hours (ticket_id, hour, inbound, outbound)
+			SELECT m.ticket_id, ` + hourExpr(s.st.Dialect, "m.created_at") + `, SUM(CASE WHEN m.direction = 'inbound' THEN 1 ELSE 0 END),
+			SUM(CASE WHEN m.direction = 'outbound' THEN 1 ELSE 0 END)
+			FROM messages m WHERE m.direction IN ('inbound', 'outbound') GROUP BY 1, 2`} {
+			if err := tx.Exec(q).Error; err != nil {
+				return fmt.Errorf("report: rebuild ticket message hours: %w", err)
+			}
+		}
+		return nil
+	})
 }

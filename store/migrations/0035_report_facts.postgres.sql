@@ -43,3 +43,16 @@ CREATE TABLE report_state (
   name VARCHAR(64) PRIMARY KEY,
   done_at TIMESTAMPTZ NOT NULL
 );
+-- Messages in and out per ticket and UTC hour, for the messages report
+-- broken down by ticket (team, agent, priority, tag): joined to the facts
+-- instead of every message to its ticket. The consumer report.status counts
+-- a ticket's hour again after each new message, and all of a ticket's
+-- hours after a merge or unmerge moved messages.
+CREATE TABLE report_ticket_message_hours (
+  ticket_id BIGINT NOT NULL,
+  hour BIGINT NOT NULL,
+  inbound BIGINT NOT NULL,
+  outbound BIGINT NOT NULL,
+  PRIMARY KEY (ticket_id, hour)
+);
+CREATE INDEX ix_report_ticket_message_hours_hour ON report_ticket_message_hours (hour, ticket_id, inbound, outbound);

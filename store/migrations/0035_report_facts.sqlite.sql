@@ -17,3 +17,10 @@ CREATE TABLE `report_status_facts` (`change_id` integer PRIMARY KEY,`ticket_id` 
 CREATE INDEX `ix_report_status_facts_at` ON `report_status_facts`(`changed_q`,`kind`,`open_s`,`channel_id`,`team_id`,`assignee_id`,`priority`);
 CREATE INDEX `ix_report_status_facts_ticket` ON `report_status_facts`(`ticket_id`);
 CREATE TABLE `report_state` (`name` text PRIMARY KEY,`done_at` datetime NOT NULL);
+-- Messages in and out per ticket and UTC hour, for the messages report
+-- broken down by ticket (team, agent, priority, tag): joined to the facts
+-- instead of every message to its ticket. The consumer report.status counts
+-- a ticket's hour again after each new message, and all of a ticket's
+-- hours after a merge or unmerge moved messages.
+CREATE TABLE `report_ticket_message_hours` (`ticket_id` integer NOT NULL,`hour` integer NOT NULL,`inbound` integer NOT NULL,`outbound` integer NOT NULL,PRIMARY KEY (`ticket_id`,`hour`));
+CREATE INDEX `ix_report_ticket_message_hours_hour` ON `report_ticket_message_hours`(`hour`,`ticket_id`,`inbound`,`outbound`);
