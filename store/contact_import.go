@@ -66,15 +66,16 @@ func (s *Store) ContactIDsByEmail(ctx context.Context, emails []string) (map[str
 	}
 	var cs []byEmail
 	if s.Dialect == Postgres {
-		// One index probe per address: a list of hundreds of addresses in
-		// one IN makes PostgreSQL scan the whole table until statistics
-		// are gathered, and an import outruns them.
+		// One index probe per address: until statistics are gathered (an
+		// import outruns them) PostgreSQL answers a list of hundreds of
+		// addresses, in an IN or a join, by scanning the whole table;
+		// OFFSET 0 keeps the lateral subquery a per-address lookup.
 		sqlDB, err := s.DB.DB()
 		if err != nil {
 			return nil, fmt.Errorf("store: contacts by email: %w", err)
 		}
 		rows, err := sqlDB.QueryContext(ctx, `SELECT c.id, u.e, c.merged_into FROM unnest($1::text[]) AS u(e)
-			CROSS JOIN LATERAL (SELECT id, merged_into FROM contacts WHERE LOWER(email) = u.e) c ORDER BY c.id`, emails)
+			CROSS JOIN LATERAL (SELECT id, merged_into FROM contacts WHERE LOWER(email) = u.e OFFSET 0) c ORDER BY c.id`, emails)
 		if err != nil {
 			return nil, fmt.Errorf("store: contacts by email: %w", err)
 		}
