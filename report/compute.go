@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,8 +24,10 @@ const SlotSeconds = 900
 // Service computes reports from a store.
 type Service struct {
 	st *store.Store
-	// factsReady is set once the report facts are known to be built.
+	// factsReady is set once the report facts are known to be built;
+	// buildMu makes the first build one at a time.
 	factsReady atomic.Bool
+	buildMu    sync.Mutex
 	// side, if set, fixes which side backlog counts from (tests).
 	side func(from time.Time) bool
 }

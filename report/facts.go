@@ -235,9 +235,21 @@ func (s *Service) Rebuild(ctx context.Context) error {
 	return s.RebuildFacts(ctx)
 }
 
-// ensureFacts builds the facts once if they never were (an existing
-// database after the migration).
+// EnsureFacts builds the facts once if they never were (an existing
+// database after the migration). The server calls it at start, in the
+// background, so the first report does not wait for the build; a report
+// asked for before it is done waits for it (one build at a time per
+// Service).
+func (s *Service) EnsureFacts(ctx context.Context) error {
+	return s.ensureFacts(ctx)
+}
+
 func (s *Service) ensureFacts(ctx context.Context) error {
+	if s.factsReady.Load() {
+		return nil
+	}
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
 	if s.factsReady.Load() {
 		return nil
 	}
