@@ -81,6 +81,11 @@ type API struct {
 	// gets are the GET routes' handlers by path, for the audit log's
 	// before/after snapshots (set by Mount).
 	gets map[string]handlerFunc
+	// getResults are the GET routes' response schemas by path: a write
+	// answering with the same schema as its own path's GET answers with
+	// the item after the change, and the audit diff takes that answer
+	// instead of reading the item again.
+	getResults map[string]string
 	// suggestLimit bounds public /kb/suggest calls per client address.
 	suggestLimit *ratelimit.Keyed
 	// draftLimit bounds POST /tickets/{id}/draft per agent: each call may
@@ -165,7 +170,10 @@ func (a *API) wrap(rt route) http.Handler {
 			var diff *auditDiff
 			if snap != "" && before != nil {
 				d := auditDiff{before: before}
-				if rt.Method != http.MethodDelete || snap != rt.Path {
+				switch {
+				case a.answerIsAfter(rt, snap):
+					d.after = auditValue(body)
+				case rt.Method != http.MethodDelete || snap != rt.Path:
 					d.after = a.snapshot(r, snap)
 				}
 				diff = &d

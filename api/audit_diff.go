@@ -12,7 +12,9 @@ import (
 // What an admin write changed: before the handler runs, the route's item is
 // read through its own GET route (the same path, or the nearest shorter
 // path with a GET: PUT /teams/{id}/members/{agent} reads GET /teams/{id}),
-// and again after it succeeds; the audit entry keeps the fields that
+// and again after it succeeds (unless the write answers with the same
+// schema as that GET on its own path: then its answer is the item after,
+// and one read is saved); the audit entry keeps the fields that
 // differ, flattened to dotted names ("channel.name"), secrets redacted by
 // audit.Redact before anything is compared or stored. A create has no
 // before and a delete no after.
@@ -40,6 +42,13 @@ func (a *API) snapshotPath(rt route) string {
 	return ""
 }
 
+// answerIsAfter says whether rt's answer is the item snap reads, after the
+// change: rt writes snap's own path (not a delete) and answers with the
+// schema snap's GET answers with.
+func (a *API) answerIsAfter(rt route, snap string) bool {
+	return snap == rt.Path && rt.Method != http.MethodDelete && rt.Result != "" && rt.Result == a.getResults[snap]
+}
+
 // snapshot reads path for r (as a GET, no body, no query) and returns its
 // answer as redacted JSON values; nil when it cannot be read (a 404 after a
 // delete, say).
@@ -55,6 +64,12 @@ func (a *API) snapshot(r *http.Request, path string) any {
 	if err != nil || status == 0 || status >= 300 {
 		return nil
 	}
+	return auditValue(body)
+}
+
+// auditValue is a handler's answer as redacted JSON values (nil if it
+// cannot be encoded).
+func auditValue(body any) any {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil

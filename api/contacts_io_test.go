@@ -178,10 +178,11 @@ func TestContactImportExportAPI(t *testing.T) {
 }
 
 // TestContactImportEvents: an import records one durable contact.updated
-// event per written contact (in the batch's transaction), naming the
-// attributes the row set; a dry run records none. Re-importing the same
-// file records them again (values are not compared, as for attribute
-// changes through the API).
+// event per contact it created or changed (in the batch's transaction),
+// naming the attributes whose values changed; a dry run records none.
+// Re-importing the same file changes nothing and records nothing; a file
+// changing one row's grade and another's tags records two events, the
+// first naming grade only.
 func TestContactImportEvents(t *testing.T) {
 	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
@@ -234,8 +235,20 @@ func TestContactImportEvents(t *testing.T) {
 			if res := decodeImport(t, e.raw("POST", "/api/v1/contacts/import", e.admin, "text/csv", file), 200); res.Updated != 3 {
 				t.Fatalf("re-import %+v", res)
 			}
-			if evs := events(); len(evs) != 6 {
-				t.Fatalf("re-import: %d events, want 6", len(evs))
+			if evs := events(); len(evs) != 3 {
+				t.Fatalf("re-import of unchanged rows: %d events, want still 3", len(evs))
+			}
+			changed := []byte("email,name,grade,tags\nkim@example.com,김민수,platinum,vip\nlee@example.com,이영희,,new\npark@example.com,박철수,silver,\"b,a\"\n")
+			if res := decodeImport(t, e.raw("POST", "/api/v1/contacts/import", e.admin, "text/csv", changed), 200); res.Updated != 3 {
+				t.Fatalf("import of changes %+v", res)
+			}
+			evs = events()
+			if len(evs) != 5 {
+				t.Fatalf("import changing 2 of 3 rows: %d events in all, want 5: %+v", len(evs), evs)
+			}
+			if a, b := evs[3], evs[4]; a.ContactID != evs[0].ContactID || a.Contact == nil || fmt.Sprint(a.Contact.Attributes) != "[grade]" ||
+				b.ContactID != evs[1].ContactID || b.Contact != nil {
+				t.Fatalf("change events %+v %+v: want kim naming grade, then lee (a tag) naming no attribute", a, b)
 			}
 		})
 	}

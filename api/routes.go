@@ -236,10 +236,10 @@ var idempotencyParam = map[string]any{
 // Mount registers every route on mux under /api/v1, plus a JSON 404 for
 // unknown API paths.
 func (a *API) Mount(mux *http.ServeMux) {
-	a.gets = map[string]handlerFunc{}
+	a.gets, a.getResults = map[string]handlerFunc{}, map[string]string{}
 	for _, rt := range a.routes() {
 		if rt.Method == http.MethodGet && rt.Result != "File" && rt.Result != "EventStream" {
-			a.gets[rt.Path] = rt.Handler
+			a.gets[rt.Path], a.getResults[rt.Path] = rt.Handler, rt.Result
 		}
 	}
 	for _, rt := range a.routes() {

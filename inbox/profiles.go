@@ -556,11 +556,11 @@ func (s *Service) IdentifyContact(ctx context.Context, ref ContactRef, attrs map
 }
 
 // ImportContacts writes one batch of a contact import (store.ApplyImportTx)
-// and records a contact.updated event per row — naming the attributes the
-// row set — in the same transaction, so rules, webhooks, segments and
-// campaigns hear imported contacts from the durable event path. Like
-// SetContactAttributes it does not compare values: re-importing an
-// unchanged row records its event again.
+// and records a contact.updated event per row that changed something —
+// naming the attributes whose values it changed — in the same transaction,
+// so rules, webhooks, segments and campaigns hear imported contacts from
+// the durable event path. Re-importing an unchanged row writes nothing and
+// records no event.
 func (s *Service) ImportContacts(ctx context.Context, rows []store.ImportRow) error {
 	var evs []Event
 	err := s.st.Tx(ctx, func(tx *gorm.DB) error {
@@ -569,15 +569,17 @@ func (s *Service) ImportContacts(ctx context.Context, rows []store.ImportRow) er
 		}
 		evs = make([]Event, 0, len(rows))
 		for _, r := range rows {
+			if !r.Changed {
+				continue
+			}
 			ev := Event{Type: EventContactUpdated, ContactID: r.ContactID}
-			if len(r.Attrs) > 0 {
-				keys := make([]string, len(r.Attrs))
-				for i, a := range r.Attrs {
-					keys[i] = a.Key
-				}
-				ev.Contact = &ContactChanges{Attributes: sortedKeys(keys)}
+			if len(r.ChangedAttrs) > 0 {
+				ev.Contact = &ContactChanges{Attributes: sortedKeys(r.ChangedAttrs)}
 			}
 			evs = append(evs, ev)
+		}
+		if len(evs) == 0 {
+			return nil
 		}
 		return s.recordEvents(tx, evs)
 	})

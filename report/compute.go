@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -22,6 +24,10 @@ const SlotSeconds = 900
 // Service computes reports from a store.
 type Service struct {
 	st *store.Store
+	// factsReady is set once the report facts are known to be built;
+	// buildMu makes the first build one at a time.
+	factsReady atomic.Bool
+	buildMu    sync.Mutex
 	// side, if set, fixes which side backlog counts from (tests).
 	side func(from time.Time) bool
 }
@@ -91,6 +97,9 @@ func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
 	if q.By == ByNone {
 		g.at("", 0)
 	}
+	if err := s.ensureFacts(ctx); err != nil {
+		return nil, err
+	}
 	db := s.st.DB.WithContext(ctx)
 	var err error
 	switch q.Report {
@@ -99,9 +108,12 @@ func (s *Service) Run(ctx context.Context, q Query) (*Result, error) {
 	case Times:
 		err = s.times(db, q.By, g)
 	case Messages:
-		if (q.By == ByNone || q.By == ByChannel) && g.grain == 3600 {
+		switch {
+		case (q.By == ByNone || q.By == ByChannel) && g.grain == 3600:
 			err = s.messagesFromHours(ctx, db, q.By, g)
-		} else {
+		case g.grain == 3600:
+			err = s.messagesByTicket(db, q.By, g)
+		default:
 			err = s.messages(db, q.By, g)
 		}
 	case CSAT:
@@ -249,20 +261,22 @@ func grainFor(edges []time.Time) int64 {
 	return 3600
 }
 
-// ticketDim is the key expression and join for a breakdown of rows of
-// tickets t.
-func ticketDim(by string) (key, join string) {
+// ticketDim is the key expression and join for a breakdown of rows of a
+// table aliased a that carries the ticket's channel_id, team_id,
+// assignee_id and priority and whose ticket id is a.idCol (tickets t and
+// "id", or the facts tables and "ticket_id").
+func ticketDim(by, a, idCol string) (key, join string) {
 	switch by {
 	case ByChannel:
-		return "CAST(t.channel_id AS TEXT)", ""
+		return "CAST(" + a + ".channel_id AS TEXT)", ""
 	case ByTeam:
-		return "COALESCE(CAST(t.team_id AS TEXT), '')", ""
+		return "COALESCE(CAST(" + a + ".team_id AS TEXT), '')", ""
 	case ByAgent:
-		return "COALESCE(CAST(t.assignee_id AS TEXT), '')", ""
+		return "COALESCE(CAST(" + a + ".assignee_id AS TEXT), '')", ""
 	case ByPriority:
-		return "t.priority", ""
+		return a + ".priority", ""
 	case ByTag:
-		return "g.tag", " JOIN ticket_tags g ON g.ticket_id = t.id"
+		return "g.tag", " JOIN ticket_tags g ON g.ticket_id = " + a + "." + idCol
 	}
 	return "''", ""
 }
@@ -275,20 +289,70 @@ type slotRow struct {
 
 // countSlots runs a grouped count and adds it to column col of g.
 func (s *Service) countSlots(db *gorm.DB, g *grid, col int, sql string, args ...any) error {
-	var rows []slotRow
-	if err := db.Raw(sql, args...).Scan(&rows).Error; err != nil {
+	return s.scanSlots(db, g, false, 1, func(b int, key string, v []float64) { g.at(key, b).n[col] += v[0] }, sql, args...)
+}
+
+// countFacts is countSlots for a query of the facts, whose slots are
+// numbers of g.grain slots since the epoch (qSlot).
+func (s *Service) countFacts(db *gorm.DB, g *grid, col int, sql string, args ...any) error {
+	return s.scanSlots(db, g, true, 1, func(b int, key string, v []float64) { g.at(key, b).n[col] += v[0] }, sql, args...)
+}
+
+// qSlot is the slot expression for a quarter-hour column of the facts.
+func qSlot(col string, grain int64) string {
+	if grain == SlotSeconds {
+		return col
+	}
+	return fmt.Sprintf("%s / %d", col, grain/SlotSeconds)
+}
+
+// qSpan is g's span in quarter hours.
+func (g *grid) qSpan() (int64, int64) {
+	from, to := g.span()
+	return quarter(from), quarter(to)
+}
+
+// scanSlots runs a query of (slot, key, nvals values) rows and hands each
+// row in a bucket to add. Rows are read without reflection and each distinct slot
+// is placed once: a report reads tens of thousands of rows. numbered says
+// the slots are numbers of g.grain slots since the epoch (the facts).
+func (s *Service) scanSlots(db *gorm.DB, g *grid, numbered bool, nvals int, add func(b int, key string, v []float64), sql string, args ...any) error {
+	rows, err := db.Raw(sql, args...).Rows()
+	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		t, err := s.slotTime(r.Slot, g.grain)
-		if err != nil {
+	defer rows.Close()
+	buckets := map[string]int{}
+	var slot, key string
+	v := make([]float64, nvals)
+	dest := []any{&slot, &key}
+	for i := range v {
+		dest = append(dest, &v[i])
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		if b := bucketOf(g.starts, t); b >= 0 {
-			g.at(r.Key, b).n[col] += float64(r.N)
+		b, ok := buckets[slot]
+		if !ok {
+			var t time.Time
+			if numbered {
+				n, err := strconv.ParseInt(slot, 10, 64)
+				if err != nil {
+					return fmt.Errorf("slot %q: %w", slot, err)
+				}
+				t = time.Unix(n*g.grain, 0)
+			} else if t, err = s.slotTime(slot, g.grain); err != nil {
+				return err
+			}
+			b = bucketOf(g.starts, t)
+			buckets[slot] = b
+		}
+		if b >= 0 {
+			add(b, key, v)
 		}
 	}
-	return nil
+	return rows.Err()
 }
 
 func (g *grid) span() (time.Time, time.Time) {
@@ -297,75 +361,79 @@ func (g *grid) span() (time.Time, time.Time) {
 
 var doneStatuses = []string{store.StatusResolved, store.StatusClosed}
 
-// changeSQL selects status changes c (with their tickets t) that resolve
-// (resolve true) or reopen a ticket.
-func changeCond(resolve bool) string {
-	if resolve {
-		return "c.new_status IN ? AND c.old_status NOT IN ?"
-	}
-	return "c.old_status IN ? AND c.new_status NOT IN ?"
-}
-
+// volume counts arrivals (report_tickets by created_at) and resolutions and
+// reopenings (report_status_facts by changed_at).
 func (s *Service) volume(db *gorm.DB, by string, g *grid) error {
-	key, join := ticketDim(by)
-	from, to := g.span()
-	if err := s.countSlots(db, g, 0, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM tickets t%s
-		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY 1, 2`, s.slotExpr("t.created_at", g.grain), key, join), from, to); err != nil {
+	key, join := ticketDim(by, "t", "ticket_id")
+	from, to := g.qSpan()
+	if err := s.countFacts(db, g, 0, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM report_tickets t%s
+		WHERE t.created_q >= ? AND t.created_q < ? GROUP BY 1, 2`, qSlot("t.created_q", g.grain), key, join), from, to); err != nil {
 		return fmt.Errorf("created: %w", err)
 	}
-	for i, resolve := range []bool{true, false} {
-		if err := s.countSlots(db, g, 1+i, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n
-			FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
-			WHERE c.changed_at >= ? AND c.changed_at < ? AND %s GROUP BY 1, 2`, s.slotExpr("c.changed_at", g.grain), key, join, changeCond(resolve)),
-			from, to, doneStatuses, doneStatuses); err != nil {
+	key, join = ticketDim(by, "c", "ticket_id")
+	for i, kind := range []string{kindResolve, kindReopen} {
+		if err := s.countFacts(db, g, 1+i, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM report_status_facts c%s
+			WHERE c.changed_q >= ? AND c.changed_q < ? AND c.kind = ? GROUP BY 1, 2`, qSlot("c.changed_q", g.grain), key, join),
+			from, to, kind); err != nil {
 			return fmt.Errorf("status changes: %w", err)
 		}
 	}
 	return nil
 }
 
-type spanRow struct {
-	At    time.Time
-	Since time.Time
-	Key   string
-}
-
+// times gathers the first-response delays (by the time of the response)
+// and resolution delays (by the time of the resolution), both since the
+// ticket was created, from the facts.
 func (s *Service) times(db *gorm.DB, by string, g *grid) error {
-	key, join := ticketDim(by)
-	from, to := g.span()
-	add := func(i int, rows []spanRow) {
-		for _, r := range rows {
-			if b := bucketOf(g.starts, r.At); b >= 0 {
-				c := g.at(r.Key, b)
-				c.d[i] = append(c.d[i], r.At.Sub(r.Since).Seconds())
-			}
+	from, to := g.qSpan()
+	for i, q := range []struct{ a, at, secs, from, cond string }{
+		{"t", "t.first_response_q", "t.first_response_s", "report_tickets t", "1 = 1"},
+		{"c", "c.changed_q", "c.open_s", "report_status_facts c", "c.kind = 'resolve'"},
+	} {
+		key, join := ticketDim(by, q.a, "ticket_id")
+		err := s.scanSlots(db, g, true, 1, func(b int, key string, v []float64) {
+			c := g.at(key, b)
+			c.d[i] = append(c.d[i], v[0])
+		}, fmt.Sprintf(`SELECT %s AS slot, %s AS key, %s AS secs FROM %s%s WHERE %s >= ? AND %s < ? AND %s`,
+			qSlot(q.at, g.grain), key, q.secs, q.from, join, q.at, q.at, q.cond), from, to)
+		if err != nil {
+			return fmt.Errorf("times (column %d): %w", i, err)
 		}
 	}
-	var rows []spanRow
-	if err := db.Raw(fmt.Sprintf(`SELECT t.first_response_at AS at, t.created_at AS since, %s AS key FROM tickets t%s
-		WHERE t.first_response_at >= ? AND t.first_response_at < ?`, key, join), from, to).Scan(&rows).Error; err != nil {
-		return fmt.Errorf("first responses: %w", err)
+	return nil
+}
+
+// messagesByTicket counts messages broken down by their ticket from the
+// per-ticket hourly counts (report_ticket_message_hours) and the facts.
+func (s *Service) messagesByTicket(db *gorm.DB, by string, g *grid) error {
+	key, _ := ticketDim(by, "t", "ticket_id")
+	join := " JOIN report_tickets t ON t.ticket_id = m.ticket_id"
+	if by == ByTag {
+		join = " JOIN ticket_tags g ON g.ticket_id = m.ticket_id"
 	}
-	add(0, rows)
-	rows = rows[:0]
-	if err := db.Raw(fmt.Sprintf(`SELECT c.changed_at AS at, t.created_at AS since, %s AS key
-		FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
-		WHERE c.changed_at >= ? AND c.changed_at < ? AND %s`, key, join, changeCond(true)),
-		from, to, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
-		return fmt.Errorf("resolutions: %w", err)
+	from, to := g.span()
+	err := s.scanSlots(db, g, true, 2, func(b int, key string, v []float64) {
+		c := g.at(key, b)
+		c.n[0] += v[0]
+		c.n[1] += v[1]
+	}, fmt.Sprintf(`SELECT m.hour AS slot, %s AS key, SUM(m.inbound) AS inbound, SUM(m.outbound) AS outbound
+		FROM report_ticket_message_hours m%s WHERE m.hour >= ? AND m.hour < ? GROUP BY 1, 2`, key, join), from.Unix()/3600, to.Unix()/3600)
+	if err != nil {
+		return fmt.Errorf("messages by ticket: %w", err)
 	}
-	add(1, rows)
 	return nil
 }
 
 func (s *Service) messages(db *gorm.DB, by string, g *grid) error {
-	key, join := ticketDim(by)
+	key, join := ticketDim(by, "t", "ticket_id")
 	switch by {
 	case ByNone:
 	case ByChannel:
 		key, join = "CAST(m.channel_id AS TEXT)", ""
+	case ByTag:
+		join = " JOIN ticket_tags g ON g.ticket_id = m.ticket_id"
 	default:
-		join = " JOIN tickets t ON t.id = m.ticket_id" + join
+		join = " JOIN report_tickets t ON t.ticket_id = m.ticket_id"
 	}
 	from, to := g.span()
 	for i, dir := range []string{store.DirInbound, store.DirOutbound} {
@@ -381,7 +449,7 @@ func (s *Service) messages(db *gorm.DB, by string, g *grid) error {
 // surveys counts answered surveys of kind by the time of the answer: all
 // of them in column 0, then those meeting each of the conditions.
 func (s *Service) surveys(db *gorm.DB, by string, g *grid, kind string, conds ...string) error {
-	key, join := ticketDim(by)
+	key, join := ticketDim(by, "t", "ticket_id")
 	switch by {
 	case ByChannel:
 		key = "CAST(s.channel_id AS TEXT)"
@@ -389,8 +457,10 @@ func (s *Service) surveys(db *gorm.DB, by string, g *grid, kind string, conds ..
 		key = "COALESCE(CAST(s.team_id AS TEXT), '')"
 	case ByAgent:
 		key = "COALESCE(CAST(s.agent_id AS TEXT), '')"
-	case ByTag, ByPriority:
-		join = " JOIN tickets t ON t.id = s.ticket_id" + join
+	case ByTag:
+		join = " JOIN ticket_tags g ON g.ticket_id = s.ticket_id"
+	case ByPriority:
+		join = " JOIN report_tickets t ON t.ticket_id = s.ticket_id"
 	}
 	from, to := g.span()
 	base := fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM surveys s%s
@@ -413,7 +483,7 @@ func (s *Service) surveys(db *gorm.DB, by string, g *grid, kind string, conds ..
 // resolved or closed without a breach. Targets still running count in
 // neither, so attainment is met / (met + breached) × 100.
 func (s *Service) sla(db *gorm.DB, by string, g *grid) error {
-	key, join := ticketDim(by)
+	key, join := ticketDim(by, "t", "id")
 	from, to := g.span()
 	count := func(col int, due, cond string, args ...any) error {
 		q := fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM tickets t%s
@@ -452,13 +522,13 @@ func (s *Service) selfService(db *gorm.DB, by string, g *grid) error {
 		WHERE k.created_at >= ? AND k.created_at < ? GROUP BY 1, 2`, s.slotExpr("k.created_at", g.grain), key), from, to); err != nil {
 		return fmt.Errorf("self-served visits: %w", err)
 	}
-	key, join := ticketDim(by)
+	key, join := ticketDim(by, "t", "ticket_id")
 	for col, c := range []struct{ at, cond string }{{"b.created_at", "1 = 1"}, {"b.updated_at", "b.status = ?"}} {
 		args := []any{from, to}
 		if col == 1 {
 			args = append(args, store.BotHandedOff)
 		}
-		if err := s.countSlots(db, g, 1+col, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM bot_states b JOIN tickets t ON t.id = b.ticket_id%s
+		if err := s.countSlots(db, g, 1+col, fmt.Sprintf(`SELECT %s AS slot, %s AS key, COUNT(*) AS n FROM bot_states b JOIN report_tickets t ON t.ticket_id = b.ticket_id%s
 			WHERE %s >= ? AND %s < ? AND %s GROUP BY 1, 2`, s.slotExpr(c.at, g.grain), key, join, c.at, c.at, c.cond), args...); err != nil {
 			return fmt.Errorf("bot conversations (column %d): %w", 1+col, err)
 		}
@@ -470,7 +540,8 @@ func (s *Service) selfService(db *gorm.DB, by string, g *grid) error {
 // and not resolved or closed then: what was open when the range began plus
 // arrivals and reopenings minus resolutions since.
 func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
-	key, join := ticketDim(by)
+	key, join := ticketDim(by, "t", "ticket_id")
+	ckey, cjoin := ticketDim(by, "c", "ticket_id")
 	from, to := g.span()
 	past, err := s.pastIsSmaller(db, from)
 	if err != nil {
@@ -482,7 +553,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	// less reopenings since), whichever side has fewer rows. Back from now,
 	// only what lies after the range is read here: the range itself is
 	// counted for the buckets anyway and taken off below.
-	cmp, sign, bound := "<", 1.0, from
+	cmp, sign, bound := "<", 1.0, quarter(from)
 	base := map[string]float64{}
 	type keyRow struct {
 		Key string
@@ -490,8 +561,8 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	}
 	var rows []keyRow
 	if !past {
-		cmp, sign, bound = ">=", -1, to
-		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.status IN ? GROUP BY 1`, key, join),
+		cmp, sign, bound = ">=", -1, quarter(to)
+		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM report_tickets t%s WHERE t.status IN ? GROUP BY 1`, key, join),
 			[]string{store.StatusOpen, store.StatusPending, store.StatusSnoozed}).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("backlog now: %w", err)
 		}
@@ -500,7 +571,7 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 		}
 		rows = rows[:0]
 	}
-	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM tickets t%s WHERE t.created_at %s ? GROUP BY 1`, key, join, cmp), bound).
+	if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM report_tickets t%s WHERE t.created_q %s ? GROUP BY 1`, key, join, cmp), bound).
 		Scan(&rows).Error; err != nil {
 		return fmt.Errorf("backlog arrivals: %w", err)
 	}
@@ -509,8 +580,12 @@ func (s *Service) backlog(db *gorm.DB, by string, g *grid) error {
 	}
 	for _, resolve := range []bool{true, false} {
 		rows = rows[:0]
-		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM ticket_status_changes c JOIN tickets t ON t.id = c.ticket_id%s
-			WHERE c.changed_at %s ? AND %s GROUP BY 1`, key, join, cmp, changeCond(resolve)), bound, doneStatuses, doneStatuses).Scan(&rows).Error; err != nil {
+		kind := kindReopen
+		if resolve {
+			kind = kindResolve
+		}
+		if err := db.Raw(fmt.Sprintf(`SELECT %s AS key, COUNT(*) AS n FROM report_status_facts c%s
+			WHERE c.changed_q %s ? AND c.kind = ? GROUP BY 1`, ckey, cjoin, cmp), bound, kind).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("backlog changes: %w", err)
 		}
 		for _, r := range rows {
@@ -562,16 +637,16 @@ func (s *Service) heatmap(db *gorm.DB, g *grid, from, end time.Time, loc *time.L
 			g.grain = SlotSeconds
 		}
 	}
-	if err := db.Raw(fmt.Sprintf(`SELECT %s AS slot, '' AS key, COUNT(*) AS n FROM tickets t
-		WHERE t.created_at >= ? AND t.created_at < ? GROUP BY 1`, s.slotExpr("t.created_at", g.grain)), from.UTC(), end.UTC()).Scan(&rows).Error; err != nil {
+	if err := db.Raw(fmt.Sprintf(`SELECT %s AS slot, '' AS key, COUNT(*) AS n FROM report_tickets t
+		WHERE t.created_q >= ? AND t.created_q < ? GROUP BY 1`, qSlot("t.created_q", g.grain)), quarter(from), quarter(end)).Scan(&rows).Error; err != nil {
 		return cells, fmt.Errorf("arrivals: %w", err)
 	}
 	for _, r := range rows {
-		t, err := s.slotTime(r.Slot, g.grain)
+		n, err := strconv.ParseInt(r.Slot, 10, 64)
 		if err != nil {
-			return cells, err
+			return cells, fmt.Errorf("arrivals: slot %q: %w", r.Slot, err)
 		}
-		t = t.In(loc)
+		t := time.Unix(n*g.grain, 0).In(loc)
 		cells[(int(t.Weekday())+6)%7][t.Hour()] += r.N
 	}
 	return cells, nil

@@ -3,18 +3,19 @@
 // arrivals heatmap, per day, week or month in a time zone, broken down by
 // channel, team, agent, tag or priority, with the previous period beside it.
 //
-// Ticket figures are computed by query, not kept as rollups: the store is
-// asked for counts per hour (15 minutes in zones with half-hour offsets),
-// or for times the raw timestamps of the range, through range indexes
-// (migration 0015), and the slots are folded into local days, weeks and
-// months here, so any time zone works without time zone support in SQLite,
-// and edits, merges, retagging and late data need no rollup repair. At
-// 100,000 tickets a year a ticket rollup per hour and breakdown would hold
-// about as many rows as the tickets of the range, so it would not be
-// cheaper. Messages are ten times as many and are rolled up per channel and
-// hour (see rollup.go). Status history is not in the tables, so the durable
-// consumer StatusConsumer records every status change (events themselves
-// are pruned after a week). docs/BENCHMARKS.md has the measurements.
+// Ticket figures are read from per-ticket facts (facts.go): one narrow
+// row per ticket and one per resolution or reopening, each with the
+// ticket's breakdown values and the delays the times report needs, keyed
+// by quarter hours since the epoch and covered by indexes, so a range is
+// read from index pages as integers. The store is asked for counts per
+// hour (15 minutes in zones with half-hour offsets), or for times the
+// delays of the range, and the slots are folded into local days, weeks and
+// months here, so any time zone works without time zone support in
+// SQLite. The facts are recomputed per ticket (never incremented) by the
+// durable consumer StatusConsumer, which also records every status change
+// (status history is not in the tables, and events are pruned after a
+// week). Messages are ten times as many and are rolled up per channel and
+// hour (see rollup.go). docs/BENCHMARKS.md has the measurements.
 package report
 
 import (

@@ -169,7 +169,7 @@ func generate(t testing.TB, st *store.Store, n int, seed uint64) *data {
 		t.Fatal(err)
 	}
 	// The rows were written around the inbox: count the message hours.
-	if err := report.New(st).RebuildMessageHours(ctx); err != nil {
+	if err := report.New(st).Rebuild(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return d

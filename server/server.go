@@ -42,6 +42,8 @@ type Server struct {
 	Auth    *auth.Service
 	Runtime *connectors.Runtime
 	API     *api.API
+	// Reports computes the reports (the API's), and builds their facts.
+	Reports *report.Service
 	// Jobs is the durable scheduler; features register their handlers on
 	// it before Start.
 	Jobs *jobs.Scheduler
@@ -198,7 +200,8 @@ func New(ctx context.Context, cfg Config, mounts ...Mounter) (*Server, error) {
 	// Rule webhooks: the same guard.
 	s.Dispatch.HTTPClient = egress.Client(egress.Options{Timeout: 60 * time.Second, AllowPrivate: cfg.AllowPrivateWebhooks})
 	s.Consume.Drain = cfg.ShutdownTimeout
-	s.API = api.New(api.Options{Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows, Campaigns: campaigns, KB: knowledge, Assist: helper})
+	s.Reports = report.New(st)
+	s.API = api.New(api.Options{Reports: s.Reports, Inbox: svc, Store: st, Runtime: rt, Auth: au, Jobs: sched, Logger: log, Version: Version, SSEClients: sse, BaseURL: cfg.BaseURL, Webhooks: hooks, Audit: rec, NPS: nps, ImportMaxRows: cfg.ImportMaxRows, Campaigns: campaigns, KB: knowledge, Assist: helper})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hanbox_outbox_pending", Help: "Outbox rows waiting for delivery."}, func() float64 {
 		p, _, _ := svc.OutboxDepth(context.Background())
 		return float64(p)
@@ -304,6 +307,14 @@ func (s *Server) start(ctx context.Context, held <-chan struct{}) {
 	work.Go(func() error { return s.Inbox.RunDispatcher(ctx, s.Runtime, s.Dispatch) })
 	work.Go(func() error { return s.Inbox.RunConsumers(ctx, s.Consume) })
 	work.Go(func() error { return s.Jobs.Run(ctx) })
+	work.Go(func() error {
+		// The reports' per-ticket facts, built once after the upgrade
+		// that added them (a no-op afterwards).
+		if err := s.Reports.EnsureFacts(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Warn("build report facts", "err", err)
+		}
+		return nil
+	})
 	work.Go(func() error {
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()

@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -22,12 +22,20 @@ type ContactTag struct {
 // contact with Email; otherwise the contact is updated. Name "" keeps the
 // stored name. Attrs replace the stored values of their keys (locale and
 // time zone go to the contact row); Tags are added.
+//
+// ApplyImportTx sets the rest: Changed when the row created the contact or
+// changed its name, an attribute or its tags, and ChangedAttrs the keys of
+// the attributes whose values it changed. A row that matches what is
+// stored writes nothing.
 type ImportRow struct {
 	ContactID int64
 	Email     string
 	Name      string
 	Attrs     []ContactAttribute
 	Tags      []string
+
+	Changed      bool
+	ChangedAttrs []string
 }
 
 // ContactIDsByEmail maps each of the (lower-case) addresses to the contact
@@ -51,16 +59,42 @@ func (s *Store) ContactIDsByEmail(ctx context.Context, emails []string) (map[str
 	for _, r := range ids {
 		out[r.Value] = r.ContactID
 	}
-	var cs []struct {
+	type byEmail struct {
 		ID         int64
 		Email      string
 		MergedInto *int64
 	}
-	// Merged contacts are dropped here, not in SQL: with merged_into in the
-	// WHERE clause SQLite picks that column's index and scans every
-	// unmerged contact instead of the LOWER(email) index.
-	if err := db.Raw(`SELECT id, LOWER(email) AS email, merged_into FROM contacts WHERE LOWER(email) IN ? ORDER BY id`, emails).
+	var cs []byEmail
+	if s.Dialect == Postgres {
+		// One index probe per address: until statistics are gathered (an
+		// import outruns them) PostgreSQL answers a list of hundreds of
+		// addresses, in an IN or a join, by scanning the whole table;
+		// OFFSET 0 keeps the lateral subquery a per-address lookup.
+		sqlDB, err := s.DB.DB()
+		if err != nil {
+			return nil, fmt.Errorf("store: contacts by email: %w", err)
+		}
+		rows, err := sqlDB.QueryContext(ctx, `SELECT c.id, u.e, c.merged_into FROM unnest($1::text[]) AS u(e)
+			CROSS JOIN LATERAL (SELECT id, merged_into FROM contacts WHERE LOWER(email) = u.e OFFSET 0) c ORDER BY c.id`, emails)
+		if err != nil {
+			return nil, fmt.Errorf("store: contacts by email: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c byEmail
+			if err := rows.Scan(&c.ID, &c.Email, &c.MergedInto); err != nil {
+				return nil, fmt.Errorf("store: contacts by email: %w", err)
+			}
+			cs = append(cs, c)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: contacts by email: %w", err)
+		}
+	} else if err := db.Raw(`SELECT id, LOWER(email) AS email, merged_into FROM contacts WHERE LOWER(email) IN ? ORDER BY id`, emails).
 		Scan(&cs).Error; err != nil {
+		// Merged contacts are dropped below, not in SQL: with merged_into
+		// in the WHERE clause SQLite picks that column's index and scans
+		// every unmerged contact instead of the LOWER(email) index.
 		return nil, fmt.Errorf("store: contacts by email: %w", err)
 	}
 	for _, c := range cs {
@@ -78,12 +112,20 @@ func (s *Store) ApplyImport(ctx context.Context, rows []ImportRow) error {
 }
 
 // ApplyImportTx is ApplyImport inside tx (the inbox records the batch's
-// contact.updated events in the same transaction).
+// contact.updated events in the same transaction). It reads what the
+// updated contacts hold first and writes only what differs; on PostgreSQL
+// each table's rows go in one statement (arrays unnested), which saves the
+// round trips and statement planning of many small inserts.
 func ApplyImportTx(tx *gorm.DB, rows []ImportRow) error {
+	pg := tx.Dialector.Name() == Postgres
 	var creates []Contact
 	var createdAt []int
-	for i, r := range rows {
+	var updIDs []int64
+	for i := range rows {
+		r := &rows[i]
+		r.Changed, r.ChangedAttrs = false, nil
 		if r.ContactID != 0 {
+			updIDs = append(updIDs, r.ContactID)
 			continue
 		}
 		c := Contact{Name: r.Name, Email: r.Email}
@@ -98,28 +140,40 @@ func ApplyImportTx(tx *gorm.DB, rows []ImportRow) error {
 		createdAt = append(createdAt, i)
 	}
 	if len(creates) > 0 {
-		if err := tx.CreateInBatches(&creates, 200).Error; err != nil {
+		if err := createContacts(tx, pg, creates); err != nil {
 			return fmt.Errorf("store: import: create contacts: %w", err)
 		}
 		for j, i := range createdAt {
 			rows[i].ContactID = creates[j].ID
+			rows[i].Changed = true
 		}
+	}
+	cur, err := importState(tx, updIDs)
+	if err != nil {
+		return err
 	}
 	var attrs []ContactAttribute
 	var tags []ContactTag
-	for i, r := range rows {
-		created := slices.Contains(createdAt, i)
-		if !created {
+	for i := range rows {
+		r := &rows[i]
+		old, updating := cur.contacts[r.ContactID]
+		if updating {
 			upd := map[string]any{}
-			if r.Name != "" {
+			if r.Name != "" && r.Name != old.Name {
 				upd["name"] = r.Name
 			}
 			for _, a := range r.Attrs {
-				if col, ok := contactColumns[a.Key]; ok && a.Text != nil {
+				col, ok := contactColumns[a.Key]
+				if !ok || a.Text == nil {
+					continue
+				}
+				if stored := map[string]string{"locale": old.Locale, "time_zone": old.TimeZone}[col]; stored != *a.Text {
 					upd[col] = *a.Text
+					r.ChangedAttrs = append(r.ChangedAttrs, a.Key)
 				}
 			}
 			if len(upd) > 0 {
+				r.Changed = true
 				if err := tx.Model(&Contact{}).Where("id = ?", r.ContactID).Updates(upd).Error; err != nil {
 					return fmt.Errorf("store: import: update contact %d: %w", r.ContactID, err)
 				}
@@ -127,30 +181,182 @@ func ApplyImportTx(tx *gorm.DB, rows []ImportRow) error {
 		}
 		for _, a := range r.Attrs {
 			if _, ok := contactColumns[a.Key]; ok {
+				if !updating {
+					r.ChangedAttrs = append(r.ChangedAttrs, a.Key)
+				}
 				continue
 			}
 			a.ContactID = r.ContactID
+			if stored, ok := cur.attrs[attrKey{r.ContactID, a.Key}]; updating && ok && sameAttrValue(stored, a) {
+				continue
+			}
 			attrs = append(attrs, a)
+			r.Changed = true
+			r.ChangedAttrs = append(r.ChangedAttrs, a.Key)
 		}
 		for _, t := range r.Tags {
+			if updating && cur.tags[ContactTag{ContactID: r.ContactID, Tag: t}] {
+				continue
+			}
 			tags = append(tags, ContactTag{ContactID: r.ContactID, Tag: t})
+			r.Changed = true
 		}
 	}
 	if len(attrs) > 0 {
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "contact_id"}, {Name: "key"}},
-			DoUpdates: clause.AssignmentColumns([]string{"type", "text_value", "num_value", "bool_value", "time_value"}),
-		}).CreateInBatches(&attrs, 200).Error
-		if err != nil {
+		if err := upsertAttrs(tx, pg, attrs); err != nil {
 			return fmt.Errorf("store: import: attributes: %w", err)
 		}
 	}
 	if len(tags) > 0 {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&tags, 300).Error; err != nil {
+		if err := insertTags(tx, pg, tags); err != nil {
 			return fmt.Errorf("store: import: tags: %w", err)
 		}
 	}
 	return nil
+}
+
+type attrKey struct {
+	contactID int64
+	key       string
+}
+
+// importedState is what the contacts an import batch updates hold now.
+type importedState struct {
+	contacts map[int64]Contact
+	attrs    map[attrKey]ContactAttribute
+	tags     map[ContactTag]bool
+}
+
+func importState(tx *gorm.DB, ids []int64) (*importedState, error) {
+	st := &importedState{contacts: map[int64]Contact{}, attrs: map[attrKey]ContactAttribute{}, tags: map[ContactTag]bool{}}
+	if len(ids) == 0 {
+		return st, nil
+	}
+	var cs []Contact
+	if err := tx.Select("id", "name", "locale", "time_zone").Where("id IN ?", ids).Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("store: import: contacts: %w", err)
+	}
+	for _, c := range cs {
+		st.contacts[c.ID] = c
+	}
+	var as []ContactAttribute
+	if err := tx.Where("contact_id IN ?", ids).Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("store: import: stored attributes: %w", err)
+	}
+	for _, a := range as {
+		st.attrs[attrKey{a.ContactID, a.Key}] = a
+	}
+	var ts []ContactTag
+	if err := tx.Where("contact_id IN ?", ids).Find(&ts).Error; err != nil {
+		return nil, fmt.Errorf("store: import: stored tags: %w", err)
+	}
+	for _, t := range ts {
+		st.tags[t] = true
+	}
+	return st, nil
+}
+
+// sameAttrValue reports whether writing b over a changes nothing.
+func sameAttrValue(a, b ContactAttribute) bool {
+	return a.Type == b.Type && a.Origin == nil && eqPtr(a.Text, b.Text) && eqPtr(a.Num, b.Num) && eqPtr(a.Bool, b.Bool) && eqPtr(a.Time, b.Time)
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// pgExec runs a statement as written, without gorm's expansion of slice
+// arguments (PostgreSQL reads them as arrays).
+func pgExec(tx *gorm.DB, sql string, args ...any) error {
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, sql, args...)
+	return err
+}
+
+func createContacts(tx *gorm.DB, pg bool, cs []Contact) error {
+	if !pg {
+		return tx.Omit("Identities").CreateInBatches(&cs, 200).Error
+	}
+	now := time.Now()
+	names, emails, locales, zones := make([]string, len(cs)), make([]string, len(cs)), make([]string, len(cs)), make([]string, len(cs))
+	for i, c := range cs {
+		names[i], emails[i], locales[i], zones[i] = c.Name, c.Email, c.Locale, c.TimeZone
+	}
+	rows, err := tx.Statement.ConnPool.QueryContext(tx.Statement.Context, `INSERT INTO contacts (name, email, locale, time_zone, created_at, updated_at)
+		SELECT n, e, l, z, $5, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(n, e, l, z) RETURNING id, email`,
+		names, emails, locales, zones, now)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	// The batch's addresses are distinct (repeats fold into one row).
+	ids := make(map[string]int64, len(cs))
+	for rows.Next() {
+		var id int64
+		var email string
+		if err := rows.Scan(&id, &email); err != nil {
+			return err
+		}
+		ids[email] = id
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range cs {
+		if cs[i].ID = ids[cs[i].Email]; cs[i].ID == 0 {
+			return fmt.Errorf("no id returned for %q", cs[i].Email)
+		}
+		cs[i].CreatedAt, cs[i].UpdatedAt = now, now
+	}
+	return nil
+}
+
+func upsertAttrs(tx *gorm.DB, pg bool, attrs []ContactAttribute) error {
+	if !pg {
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "contact_id"}, {Name: "key"}},
+			DoUpdates: clause.AssignmentColumns([]string{"type", "text_value", "num_value", "bool_value", "time_value", "origin_contact_id"}),
+		}).CreateInBatches(&attrs, 200).Error
+	}
+	// One statement may not update a row twice: two rows of a batch can
+	// name the same contact (one by identity, one by address); the later
+	// value wins, as it would row by row.
+	last := make(map[attrKey]int, len(attrs))
+	for i, a := range attrs {
+		last[attrKey{a.ContactID, a.Key}] = i
+	}
+	if len(last) < len(attrs) {
+		kept := attrs[:0:0]
+		for i, a := range attrs {
+			if last[attrKey{a.ContactID, a.Key}] == i {
+				kept = append(kept, a)
+			}
+		}
+		attrs = kept
+	}
+	n := len(attrs)
+	ids, keys, types := make([]int64, n), make([]string, n), make([]string, n)
+	texts, nums, bools, times := make([]*string, n), make([]*float64, n), make([]*bool, n), make([]*int64, n)
+	for i, a := range attrs {
+		ids[i], keys[i], types[i], texts[i], nums[i], bools[i], times[i] = a.ContactID, a.Key, a.Type, a.Text, a.Num, a.Bool, a.Time
+	}
+	return pgExec(tx, `INSERT INTO contact_attributes (contact_id, key, type, text_value, num_value, bool_value, time_value)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::boolean[], $7::bigint[])
+		ON CONFLICT (contact_id, key) DO UPDATE SET type = EXCLUDED.type, text_value = EXCLUDED.text_value, num_value = EXCLUDED.num_value,
+		bool_value = EXCLUDED.bool_value, time_value = EXCLUDED.time_value, origin_contact_id = NULL`, ids, keys, types, texts, nums, bools, times)
+}
+
+func insertTags(tx *gorm.DB, pg bool, tags []ContactTag) error {
+	if !pg {
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&tags, 300).Error
+	}
+	ids, names := make([]int64, len(tags)), make([]string, len(tags))
+	for i, t := range tags {
+		ids[i], names[i] = t.ContactID, t.Tag
+	}
+	return pgExec(tx, `INSERT INTO contact_tags (contact_id, tag) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING`, ids, names)
 }
 
 // ContactTagsOf returns the contacts' own tags by contact id, sorted.

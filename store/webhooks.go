@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -138,7 +139,13 @@ type WebhookAttempt struct {
 // AddWebhookAttempt records an attempt; recording the same attempt again
 // (a job run twice) is a no-op.
 func (s *Store) AddWebhookAttempt(ctx context.Context, a *WebhookAttempt) error {
-	if err := s.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(a).Error; err != nil {
+	return AddWebhookAttemptTx(s.DB.WithContext(ctx), a)
+}
+
+// AddWebhookAttemptTx is AddWebhookAttempt in tx (the delivery's state is
+// written in the same transaction).
+func AddWebhookAttemptTx(tx *gorm.DB, a *WebhookAttempt) error {
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(a).Error; err != nil {
 		return fmt.Errorf("store: webhook attempt %d/%d: %w", a.DeliveryID, a.Attempt, err)
 	}
 	return nil

@@ -610,10 +610,6 @@ func (w *Service) runDelivery(ctx context.Context, j *jobs.Job) error {
 		return jobs.Postpone(d.NextAttemptAt)
 	}
 	res := w.send(ctx, &sub, &d, ts)
-	if err := w.st.AddWebhookAttempt(ctx, &store.WebhookAttempt{DeliveryID: d.ID, Attempt: d.Attempts + 1, At: ts, StatusCode: res.code,
-		DurationMS: res.duration.Milliseconds(), Error: res.err}); err != nil {
-		return err
-	}
 	up := map[string]any{"attempts": d.Attempts + 1, "last_attempt_at": ts, "status_code": res.code,
 		"response": res.response, "error": res.err, "duration_ms": res.duration.Milliseconds()}
 	subUp := map[string]any{}
@@ -623,33 +619,59 @@ func (w *Service) runDelivery(ctx context.Context, j *jobs.Job) error {
 	} else {
 		subUp["failing_since"], subUp["last_failure_at"] = gorm.Expr("COALESCE(failing_since, ?)", ts), ts
 	}
-	if err := db.Model(&store.WebhookSubscription{}).Where("id = ?", sub.ID).Updates(subUp).Error; err != nil {
-		return fmt.Errorf("webhook: record on subscription %d: %w", sub.ID, err)
-	}
+	var next time.Time
 	if !res.ok {
 		if ts.Sub(d.CreatedAt) < w.opts.RetryFor {
-			next := ts.Add(w.backoff(d.Attempts + 1)).Truncate(time.Microsecond)
+			next = ts.Add(w.backoff(d.Attempts + 1)).Truncate(time.Microsecond)
 			up["next_attempt_at"] = next
-			if err := db.Model(&store.WebhookDelivery{}).Where("id = ?", d.ID).Updates(up).Error; err != nil {
-				return fmt.Errorf("webhook: record attempt %d: %w", d.ID, err)
-			}
-			w.opts.Logger.Warn("webhook delivery failed; will retry", "subscription_id", sub.ID, "delivery", d.PublicID,
-				"status", res.code, "err", res.err, "next", next)
-			return jobs.Postpone(next)
+		} else {
+			up["status"] = store.WebhookFailed
 		}
-		up["status"] = store.WebhookFailed
+	}
+	// The attempt, the delivery's state and the subscription's flags are
+	// one transaction: the log never shows an attempt the delivery does
+	// not count (or the reverse), and a failed write leaves the delivery
+	// as it was, to be tried again.
+	err := w.st.Tx(ctx, func(tx *gorm.DB) error {
+		if err := store.AddWebhookAttemptTx(tx, &store.WebhookAttempt{DeliveryID: d.ID, Attempt: d.Attempts + 1, At: ts, StatusCode: res.code,
+			DurationMS: res.duration.Milliseconds(), Error: res.err}); err != nil {
+			return err
+		}
+		if err := tx.Model(&store.WebhookSubscription{}).Where("id = ?", sub.ID).Updates(subUp).Error; err != nil {
+			return fmt.Errorf("webhook: record on subscription %d: %w", sub.ID, err)
+		}
+		if err := tx.Model(&store.WebhookDelivery{}).Where("id = ?", d.ID).Updates(up).Error; err != nil {
+			return fmt.Errorf("webhook: record attempt %d of delivery %d: %w", d.Attempts+1, d.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !next.IsZero() {
+		w.opts.Logger.Warn("webhook delivery failed; will retry", "subscription_id", sub.ID, "delivery", d.PublicID,
+			"status", res.code, "err", res.err, "next", next)
+		return jobs.Postpone(next)
+	}
+	if !res.ok {
 		w.opts.Logger.Error("webhook delivery failed for good", "subscription_id", sub.ID, "delivery", d.PublicID)
 	}
-	return w.finish(ctx, &d, up)
+	return w.moveLane(ctx, &d)
 }
 
 // finish records a delivery's final state and moves the ticket's next
 // pending delivery up.
 func (w *Service) finish(ctx context.Context, d *store.WebhookDelivery, up map[string]any) error {
-	db := w.st.DB.WithContext(ctx)
-	if err := db.Model(&store.WebhookDelivery{}).Where("id = ?", d.ID).Updates(up).Error; err != nil {
+	if err := w.st.DB.WithContext(ctx).Model(&store.WebhookDelivery{}).Where("id = ?", d.ID).Updates(up).Error; err != nil {
 		return fmt.Errorf("webhook: record delivery %d: %w", d.ID, err)
 	}
+	return w.moveLane(ctx, d)
+}
+
+// moveLane makes the ticket's next pending delivery after d due now (it
+// waited for d).
+func (w *Service) moveLane(ctx context.Context, d *store.WebhookDelivery) error {
+	db := w.st.DB.WithContext(ctx)
 	if d.TicketID == 0 {
 		return nil
 	}

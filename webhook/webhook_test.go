@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/hanbox/hanbox/inbox"
 	"github.com/hanbox/hanbox/jobs"
 	"github.com/hanbox/hanbox/store"
@@ -590,5 +592,61 @@ func TestOrderAcrossInstances(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// TestAttemptAtomicWithState: an attempt is logged in the transaction that
+// records the delivery's state, so when that write fails (here the
+// delivery update, made to fail once) the log holds no attempt the
+// delivery does not count; the job is tried again and then both agree.
+func TestAttemptAtomicWithState(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		rcv := newReceiver(t, e.clock)
+		sub, err := e.hooks.Create(e.ctx, webhook.Input{URL: rcv.srv.URL, Enabled: true, Events: []string{inbox.EventTicketCreated}}, e.agent.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.secret = sub.Secret
+		var failing sync.Mutex
+		fail := true
+		if err := st.DB.Callback().Update().Before("gorm:update").Register("test:fail_delivery_update", func(db *gorm.DB) {
+			failing.Lock()
+			defer failing.Unlock()
+			if fail && db.Statement.Table == "webhook_deliveries" {
+				if _, ok := db.Statement.Dest.(map[string]any)["attempts"]; ok {
+					fail = false
+					_ = db.AddError(fmt.Errorf("injected failure"))
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.hooks.SendTest(e.ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(wantAttempts int, wantStatus string) {
+			t.Helper()
+			var got store.WebhookDelivery
+			if err := st.DB.Take(&got, d.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			var logged int64
+			if err := st.DB.Model(&store.WebhookAttempt{}).Where("delivery_id = ?", d.ID).Count(&logged).Error; err != nil {
+				t.Fatal(err)
+			}
+			if got.Attempts != wantAttempts || int(logged) != wantAttempts || got.Status != wantStatus {
+				t.Fatalf("delivery counts %d attempts (%s), log holds %d; want %d (%s)", got.Attempts, got.Status, logged, wantAttempts, wantStatus)
+			}
+		}
+		e.runDue()
+		if n := len(rcv.requests()); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+		check(0, store.WebhookPending)
+		e.clock.Add(time.Hour)
+		e.runDue()
+		check(1, store.WebhookDelivered)
 	})
 }
