@@ -8,6 +8,17 @@
 //     customer side has them: the api channel's webhook (a sink this command
 //     serves on loopback) or, with -reply-via email, an email channel's SMTP
 //     delivery to a sink this command runs;
+//   - widget: -widget visitor sessions over the widget's real protocol
+//     (POST /session, then its WebSocket), each sending -widget-messages
+//     messages one at a time, timed from the visitor's frame to the
+//     message.created event on an agent's live event stream (the SSE stream
+//     of GET /api/v1/events the web UI listens on);
+//   - lists: -lists agent calls of the ticket list and ticket search over
+//     REST from -list-concurrency agents, at the same time as the inbound
+//     phase when both are asked for (mixed load);
+//   - imap: an IMAP server this command runs on loopback, its mailbox
+//     filled with -imap generated mails (Korean and English, some multipart),
+//     imported by a new email channel, timed until all are stored;
 //   - the server's RSS, CPU and Go heap from /metrics before and after.
 //
 // It creates its own channels (named "hanbox-load ...") and stops by itself:
@@ -16,6 +27,9 @@
 //
 //	hanbox-load -url http://127.0.0.1:8080 -email admin@example.com -password '...' \
 //	  -messages 5000 -concurrency 16 -replies 50 -reply-via email
+//	hanbox-load -messages 0 -replies 0 -widget 200 -widget-messages 10
+//	hanbox-load -messages 5000 -replies 0 -lists 2000 -list-concurrency 4
+//	hanbox-load -messages 0 -replies 0 -imap 5000
 package main
 
 import (
@@ -51,7 +65,17 @@ type Config struct {
 	PerThread   int // messages per conversation
 	Replies     int // timed replies (0 skips the phase)
 	ReplyVia    string
-	Timeout     time.Duration
+	// Widget is the number of widget visitor sessions (0 skips the phase),
+	// each sending WidgetMessages messages.
+	Widget         int
+	WidgetMessages int
+	// Lists is the number of ticket list and search calls (0 skips), made
+	// by ListConcurrency agents while the inbound phase runs.
+	Lists           int
+	ListConcurrency int
+	// IMAP is the number of mails in the mailbox to import (0 skips).
+	IMAP    int
+	Timeout time.Duration
 }
 
 // Limits keep a run bounded whatever the flags say.
@@ -59,6 +83,10 @@ const (
 	maxMessages    = 1_000_000
 	maxConcurrency = 256
 	maxReplies     = 10_000
+	maxWidget      = 2_000
+	maxWidgetMsgs  = 1_000
+	maxLists       = 1_000_000
+	maxIMAP        = 100_000
 )
 
 func main() {
@@ -71,6 +99,11 @@ func main() {
 	flag.IntVar(&c.PerThread, "per-thread", 4, "messages per conversation")
 	flag.IntVar(&c.Replies, "replies", 30, "agent replies to time, one at a time")
 	flag.StringVar(&c.ReplyVia, "reply-via", "api", "where replies are delivered: api (webhook) or email (SMTP)")
+	flag.IntVar(&c.Widget, "widget", 0, "widget visitor sessions (WebSocket)")
+	flag.IntVar(&c.WidgetMessages, "widget-messages", 10, "messages per widget session, one at a time")
+	flag.IntVar(&c.Lists, "lists", 0, "ticket list and search calls (alternating), during the inbound phase")
+	flag.IntVar(&c.ListConcurrency, "list-concurrency", 4, "concurrent agents making the list and search calls")
+	flag.IntVar(&c.IMAP, "imap", 0, "mails in an IMAP mailbox (served by this command) to import through a new email channel")
 	flag.DurationVar(&c.Timeout, "timeout", 10*time.Minute, "the whole run stops after this")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
@@ -114,6 +147,17 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 	}
 	inbound := fmt.Sprintf("/api/v1/channels/%d/inbound", ch.Channel.ID)
 	var firstTicket string
+	var lists *listResult
+	listsDone := make(chan error, 1)
+	if c.Lists > 0 {
+		go func() {
+			var err error
+			lists, err = runLists(ctx, cl, c.Lists, c.ListConcurrency)
+			listsDone <- err
+		}()
+	} else {
+		listsDone <- nil
+	}
 	if c.Messages > 0 {
 		lat, elapsed, ticket, err := pushInbound(ctx, cl, ch.Token, inbound, run, c)
 		if err != nil {
@@ -122,6 +166,18 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 		firstTicket = ticket
 		fmt.Fprintf(out, "inbound: %d messages, %d clients, %d per conversation: %.0f msgs/s; latency %s\n",
 			len(lat), c.Concurrency, c.PerThread, float64(len(lat))/elapsed.Seconds(), percentiles(lat))
+	}
+	if err := <-listsDone; err != nil {
+		return fmt.Errorf("lists: %w", err)
+	}
+	if lists != nil {
+		during := "alone"
+		if c.Messages > 0 {
+			during = "during the inbound phase"
+		}
+		fmt.Fprintf(out, "lists: %d calls (%d list, %d search), %d agents, %s: %.0f calls/s\n", len(lists.lists)+len(lists.searches),
+			len(lists.lists), len(lists.searches), c.ListConcurrency, during, float64(len(lists.lists)+len(lists.searches))/lists.elapsed.Seconds())
+		fmt.Fprintf(out, "  list: %s\n  search: %s\n", percentiles(lists.lists), percentiles(lists.searches))
 	}
 	if c.Replies > 0 {
 		var lat []time.Duration
@@ -144,6 +200,22 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "replies (%s): %d, one at a time, REST call → delivered: %s\n", c.ReplyVia, len(lat), percentiles(lat))
+	}
+	if c.Widget > 0 {
+		w, err := runWidget(ctx, cl, run, c.Widget, c.WidgetMessages)
+		if err != nil {
+			return fmt.Errorf("widget: %w", err)
+		}
+		fmt.Fprintf(out, "widget: %d sessions, %d messages sent, %d events arrived: %.0f msgs/s; visitor frame → agent event %s\n",
+			w.sessions, w.sent, w.arrived, float64(w.sent)/w.elapsed.Seconds(), percentiles(w.lat))
+	}
+	if c.IMAP > 0 {
+		m, err := runIMAP(ctx, cl, run, c.IMAP)
+		if err != nil {
+			return fmt.Errorf("imap: %w", err)
+		}
+		fmt.Fprintf(out, "imap: %d mails (%.1f MB), %d stored, %d tickets: %.0f mails/s (%.2f s)\n", m.mails, float64(m.bytes)/1e6,
+			m.stored, m.tickets, float64(m.stored)/m.elapsed.Seconds(), m.elapsed.Seconds())
 	}
 	after, err := cl.metrics(ctx)
 	if err != nil {
@@ -177,6 +249,16 @@ func (c *Config) validate() error {
 		return errors.New("-per-thread must be at least 1")
 	case c.Replies < 0 || c.Replies > maxReplies:
 		return fmt.Errorf("-replies must be 0..%d", maxReplies)
+	case c.Widget < 0 || c.Widget > maxWidget:
+		return fmt.Errorf("-widget must be 0..%d", maxWidget)
+	case c.Widget > 0 && (c.WidgetMessages < 1 || c.WidgetMessages > maxWidgetMsgs):
+		return fmt.Errorf("-widget-messages must be 1..%d", maxWidgetMsgs)
+	case c.Lists < 0 || c.Lists > maxLists:
+		return fmt.Errorf("-lists must be 0..%d", maxLists)
+	case c.Lists > 0 && (c.ListConcurrency < 1 || c.ListConcurrency > maxConcurrency):
+		return fmt.Errorf("-list-concurrency must be 1..%d", maxConcurrency)
+	case c.IMAP < 0 || c.IMAP > maxIMAP:
+		return fmt.Errorf("-imap must be 0..%d", maxIMAP)
 	case c.ReplyVia != "api" && c.ReplyVia != "email":
 		return errors.New("-reply-via must be api or email")
 	case c.Password == "":
@@ -343,7 +425,7 @@ func percentiles(d []time.Duration) string {
 	slices.Sort(s)
 	at := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s))))] }
 	r := func(v time.Duration) string { return v.Round(10 * time.Microsecond).String() }
-	return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s", r(at(0.5)), r(at(0.9)), r(at(0.99)), r(s[len(s)-1]))
+	return fmt.Sprintf("p50 %s, p90 %s, p95 %s, p99 %s, max %s", r(at(0.5)), r(at(0.9)), r(at(0.95)), r(at(0.99)), r(s[len(s)-1]))
 }
 
 type client struct {
@@ -393,8 +475,8 @@ func (c *client) call(ctx context.Context, bearer, method, path string, body, ou
 	return nil
 }
 
-// metrics reads the server's untyped and gauge values from /metrics
-// (samples without labels only).
+// metrics reads the server's samples from /metrics by name, labels
+// included as written (`hanbox_ingest_total{result="stored"}`).
 func (c *client) metrics(ctx context.Context) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/metrics", nil)
 	if err != nil {
@@ -412,7 +494,7 @@ func (c *client) metrics(ctx context.Context) (map[string]float64, error) {
 	m := map[string]float64{}
 	for _, line := range strings.Split(string(raw), "\n") {
 		name, val, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") || strings.Contains(name, "{") {
+		if !ok || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"mime"
 	"net/http/httptest"
+	"net/mail"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +56,76 @@ func TestRunAgainstAServer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestModes runs the widget, list/search (mixed with inbound) and IMAP
+// modes with small counts against a real server on loopback, on every
+// store, and checks that the report's counts add up (not its timings).
+func TestModes(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			dsn := ""
+			if d == store.Postgres {
+				dsn = storetest.PostgresDSN(t)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error", DatabaseURL: dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Start(ctx)
+			hs := httptest.NewServer(srv.Handler())
+			t.Cleanup(func() { cancel(); hs.Close(); srv.Close() })
+			if err := auth.CreateAgent(ctx, srv.Store, "admin@example.com", "Admin", store.RoleAdmin, "correct horse battery"); err != nil {
+				t.Fatal(err)
+			}
+			base := Config{URL: hs.URL, Email: "admin@example.com", Password: "correct horse battery", Concurrency: 2, PerThread: 2, ReplyVia: "api"}
+			for _, tc := range []struct {
+				name string
+				set  func(*Config)
+				want []string
+			}{
+				{"widget", func(c *Config) { c.Widget, c.WidgetMessages = 3, 3 },
+					[]string{"widget: 3 sessions, 9 messages sent, 9 events arrived"}},
+				{"mixed", func(c *Config) { c.Messages, c.Lists, c.ListConcurrency = 20, 20, 3 },
+					[]string{"inbound: 20 messages", "lists: 20 calls (10 list, 10 search), 3 agents, during the inbound phase"}},
+				{"lists alone", func(c *Config) { c.Lists, c.ListConcurrency = 6, 2 },
+					[]string{"lists: 6 calls (3 list, 3 search), 2 agents, alone"}},
+				{"imap", func(c *Config) { c.IMAP = 12 },
+					[]string{"imap: 12 mails", "12 stored, 12 tickets"}},
+			} {
+				c := base
+				tc.set(&c)
+				var out bytes.Buffer
+				rctx, stop := context.WithTimeout(ctx, 2*time.Minute) // bounds a hang only
+				err := Run(rctx, c, &out)
+				stop()
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", tc.name, err, out.String())
+				}
+				t.Logf("%s:\n%s", tc.name, out.String())
+				for _, want := range append(tc.want, "server after: RSS") {
+					if !strings.Contains(out.String(), want) {
+						t.Fatalf("%s: report lacks %q:\n%s", tc.name, want, out.String())
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMailsParse(t *testing.T) {
+	for i := 0; i < 16; i++ {
+		raw := generateMail("r", i, "support@hanbox-load.test")
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("mail %d: %v", i, err)
+		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		if err != nil || !strings.Contains(subject, fmt.Sprint(300000+i)) {
+			t.Fatalf("mail %d subject %q: %v", i, subject, err)
+		}
 	}
 }
 
