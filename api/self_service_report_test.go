@@ -37,6 +37,15 @@ func TestSelfServiceReportAPI(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// Bot conversations are counted through the per-ticket report
+			// facts, which the durable report.status consumer writes on its
+			// own: wait until it has handled both tickets.
+			for deadline := time.Now().Add(60 * time.Second); !consumedAll(e, "report.status", "ticket.created"); {
+				if time.Now().After(deadline) {
+					t.Fatal("the report.status consumer never handled the new tickets")
+				}
+				time.Sleep(20 * time.Millisecond) // safety net
+			}
 			var rep report.Result
 			e.call("GET", "/api/v1/reports/self_service", e.admin, nil, 200, &rep)
 			if strings.Join(rep.Columns, ",") != "self_served,bot_conversations,bot_handoffs" || len(rep.Groups) != 1 {

@@ -1293,6 +1293,17 @@ func (s *Service) VisitorContact(ctx context.Context, ref ContactRef) (int64, er
 	if ref.Kind != IdentityWidget {
 		return 0, invalid("only a widget visitor gets a contact on a visit")
 	}
+	id, err := s.contactWithoutMessage(ctx, ref)
+	if err != nil {
+		return 0, fmt.Errorf("inbox: visitor contact: %w", err)
+	}
+	return id, nil
+}
+
+// contactWithoutMessage finds or creates the contact of ref the way its
+// first message would (same identity rule, same locks, merges recorded as
+// durable contact.updated events), without a ticket or message.
+func (s *Service) contactWithoutMessage(ctx context.Context, ref ContactRef) (int64, error) {
 	snd, err := normSender(ref)
 	if err != nil {
 		return 0, err
@@ -1314,7 +1325,7 @@ func (s *Service) VisitorContact(ctx context.Context, ref ContactRef) (int64, er
 		return s.recordEvents(tx, evs)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("inbox: visitor contact: %w", err)
+		return 0, err
 	}
 	s.publish(evs...)
 	return contact.ID, nil

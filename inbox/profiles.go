@@ -525,34 +525,14 @@ func (s *Service) IdentifyContact(ctx context.Context, ref ContactRef, attrs map
 	if !ref.Verified {
 		return 0, invalid("only a verified identity may set attributes")
 	}
-	snd, err := normSender(ref)
-	if err != nil {
-		return 0, err
-	}
-	var contact *store.Contact
-	var evs []Event
-	err = s.st.Tx(ctx, func(tx *gorm.DB) error {
-		if err := s.lockKeys(tx, snd.lockKeys()...); err != nil {
-			return err
-		}
-		c, merged, err := s.resolveContact(tx, snd)
-		if err != nil {
-			return err
-		}
-		contact = c
-		for _, id := range merged {
-			evs = append(evs, Event{Type: EventContactUpdated, ContactID: c.ID, Contact: &ContactChanges{MergedFrom: id}})
-		}
-		return s.recordEvents(tx, evs) // events helper: durable record
-	})
+	id, err := s.contactWithoutMessage(ctx, ref)
 	if err != nil {
 		return 0, fmt.Errorf("inbox: identify: %w", err)
 	}
-	s.publish(evs...)
-	if err := s.SetContactAttributes(ctx, contact.ID, attrs, SourceWidget); err != nil {
-		return contact.ID, err
+	if err := s.SetContactAttributes(ctx, id, attrs, SourceWidget); err != nil {
+		return id, err
 	}
-	return contact.ID, nil
+	return id, nil
 }
 
 // ImportContacts writes one batch of a contact import (store.ApplyImportTx)
