@@ -107,11 +107,14 @@ func TestBrowserPageTimeOnPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The visitor has a contact: they chatted before.
+	// The visitor has a contact: they chatted before. On this quiet page the
+	// widget connects only once the visitor opens it.
 	b := newBrowser(t)
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site.URL+"/help")); err != nil {
 		t.Fatalf("navigate: %v", err)
 	}
+	b.poll("widget loaded", `!!(window.__hanboxWidget && window.__hanboxWidget.state.session)`)
+	b.eval(`window.__hanboxWidget.open(), 'ok'`)
 	b.poll("widget connected", `window.__hanboxWidget && window.__hanboxWidget.state.wsOpen === true`)
 	b.eval(`window.__hanboxWidget.send('결제가 안 돼요'), 'ok'`)
 	h.env.Eventually("ticket", func() bool { return len(h.env.Tickets()) == 1 })
