@@ -112,7 +112,7 @@ func TestBrowserChannelForms(t *testing.T) {
 	jsonEqual(t, "widget settings", w.Settings, map[string]any{
 		"allowed_origins": []string{"https://shop.example", "https://*.shop.example"},
 		"greeting":        map[string]any{"ko": "안녕하세요! 무엇을 도와드릴까요?"},
-		"position":        "left", "locale": "auto", "require_verified": false, "ai_answers": false,
+		"position":        "left", "locale": "auto", "require_verified": false, "ai_answers": false, "theme": "auto",
 		"office_hours": map[string]any{"time_zone": "Asia/Seoul",
 			"weekly": map[string]any{"mon": [][]string{{"09:00", "12:00"}, {"13:00", "18:00"}}, "fri": [][]string{{"09:00", "17:00"}}}},
 		"proactive":            []any{map[string]any{"url_pattern": "/pricing*", "message": map[string]any{"ko": "요금제가 궁금하신가요?"}, "delay_seconds": 5}},
