@@ -601,6 +601,24 @@ func TestOrderAcrossInstances(t *testing.T) {
 // delivery does not count; the job is tried again and then both agree.
 func TestAttemptAtomicWithState(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		// Registered before newEnv starts the consumers: gorm's callback
+		// chain is not safe to change while other goroutines use the DB.
+		var failing sync.Mutex
+		fail := true
+		if err := st.DB.Callback().Update().Before("gorm:update").Register("test:fail_delivery_update", func(db *gorm.DB) {
+			failing.Lock()
+			defer failing.Unlock()
+			if fail && db.Statement.Table == "webhook_deliveries" {
+				if m, isMap := db.Statement.Dest.(map[string]any); isMap {
+					if _, ok := m["attempts"]; ok {
+						fail = false
+						_ = db.AddError(fmt.Errorf("injected failure"))
+					}
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
 		e := newEnv(t, st)
 		rcv := newReceiver(t, e.clock)
 		sub, err := e.hooks.Create(e.ctx, webhook.Input{URL: rcv.srv.URL, Enabled: true, Events: []string{inbox.EventTicketCreated}}, e.agent.ID)
@@ -608,20 +626,6 @@ func TestAttemptAtomicWithState(t *testing.T) {
 			t.Fatal(err)
 		}
 		rcv.secret = sub.Secret
-		var failing sync.Mutex
-		fail := true
-		if err := st.DB.Callback().Update().Before("gorm:update").Register("test:fail_delivery_update", func(db *gorm.DB) {
-			failing.Lock()
-			defer failing.Unlock()
-			if fail && db.Statement.Table == "webhook_deliveries" {
-				if _, ok := db.Statement.Dest.(map[string]any)["attempts"]; ok {
-					fail = false
-					_ = db.AddError(fmt.Errorf("injected failure"))
-				}
-			}
-		}); err != nil {
-			t.Fatal(err)
-		}
 		d, err := e.hooks.SendTest(e.ctx, sub.ID)
 		if err != nil {
 			t.Fatal(err)
