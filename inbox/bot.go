@@ -698,17 +698,13 @@ func (s *Service) BotSuggestion(ctx context.Context, ticketID, channelID int64, 
 }
 
 // holdForBotFlow writes a pending bot state of flow (the channel's enabled
-// flow, which openTicket looked up) with a new ticket, so auto-assignment
-// holds the ticket from its first moment until the bot hands off
-// (store.BotHoldSQL); the hold's timeout is the flow's own hold time.
-func (s *Service) holdForBotFlow(tx *gorm.DB, ticketID, flowID int64, ts time.Time) error {
-	var flow store.BotFlow
-	if err := tx.Select("id", "hold_minutes").Where("id = ?", flowID).Take(&flow).Error; err != nil {
-		return fmt.Errorf("bot flow %d: %w", flowID, err)
-	}
+// flow and its hold time, which openTicket looked up in the ticket's own
+// statement) with a new ticket, so auto-assignment holds the ticket from
+// its first moment until the bot hands off (store.BotHoldSQL).
+func (s *Service) holdForBotFlow(tx *gorm.DB, ticketID, flowID int64, holdMinutes int, ts time.Time) error {
 	if err := tx.Create(&store.BotState{TicketID: ticketID, FlowID: flowID, Status: store.BotPending, Answers: store.JSONMap{},
 		CreatedAt: ts, UpdatedAt: ts}).Error; err != nil {
 		return fmt.Errorf("hold ticket %d for the bot: %w", ticketID, err)
 	}
-	return s.moveBotTimeoutTx(tx, ticketID, botHold(&flow))
+	return s.moveBotTimeoutTx(tx, ticketID, botHold(&store.BotFlow{HoldMinutes: holdMinutes}))
 }

@@ -298,7 +298,7 @@ func (s *Service) ingestTx(tx *gorm.DB, in *Inbound, html string, blobs []string
 		}
 	}
 	if ticketEvent.Type == EventTicketCreated && th.flowID != 0 {
-		if err := s.holdForBotFlow(tx, ticketID, th.flowID, ts); err != nil {
+		if err := s.holdForBotFlow(tx, ticketID, th.flowID, th.holdMins, ts); err != nil {
 			return IngestResult{}, nil, err
 		}
 	}
@@ -342,6 +342,7 @@ type threaded struct {
 	team     *int64 // the ticket's team and assignee after the write
 	assignee *int64
 	flowID   int64 // a new ticket's channel's enabled bot flow, 0 for none
+	holdMins int   // that flow's hold time in minutes (bot_flows.hold_minutes)
 	msgID    int64 // the message, when written with the ticket's update (appendMessage)
 }
 
@@ -402,7 +403,7 @@ func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, t
 	subject = plaintext.Clip(subject, 900)
 	token := randomID(10)
 	var th threaded
-	var flow sql.NullInt64
+	var flow, hold sql.NullInt64
 	// A channel's default team (channel_teams) takes its new tickets.
 	if s.st.Dialect == store.Postgres {
 		// Ticket, reply-token key, search entry and the channel's bot flow
@@ -416,11 +417,12 @@ func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, t
 				VALUES (?, ?, ?, ?, ?, (SELECT team_id FROM channel_teams WHERE channel_id = ?), ?, ?, ?, ?, ?, 1, 1, ?, ?) RETURNING id, team_id),
 			k AS (INSERT INTO thread_keys (key, ticket_id, created_at) SELECT ?, id, ? FROM t ON CONFLICT (key) DO NOTHING),
 			d AS (`+doc+`)
-			SELECT id, team_id, (SELECT id FROM bot_flows WHERE channel_id = ? AND enabled = true ORDER BY id LIMIT 1) FROM t`, args...).
-			Row().Scan(&th.id, &th.team, &flow); err != nil {
+			SELECT t.id, t.team_id, f.id, f.hold_minutes FROM t
+			LEFT JOIN LATERAL (SELECT id, hold_minutes FROM bot_flows WHERE channel_id = ? AND enabled = true ORDER BY id LIMIT 1) f ON true`, args...).
+			Row().Scan(&th.id, &th.team, &flow, &hold); err != nil {
 			return threaded{}, fmt.Errorf("create ticket: %w", err)
 		}
-		th.flowID = flow.Int64
+		th.flowID, th.holdMins = flow.Int64, int(hold.Int64)
 		return th, nil
 	}
 	if err := tx.Raw(`INSERT INTO tickets (public_id, reply_token, subject, status, priority, team_id, contact_id, channel_id, last_channel_id,
@@ -436,11 +438,11 @@ func (s *Service) openTicket(tx *gorm.DB, in *Inbound, contact *store.Contact, t
 	if err := s.st.IndexTicket(tx, th.id, subject, contact.Name, contact.Email, in.Contact.ID); err != nil {
 		return threaded{}, err
 	}
-	err := tx.Raw("SELECT id FROM bot_flows WHERE channel_id = ? AND enabled = ? ORDER BY id LIMIT 1", in.ChannelID, true).Row().Scan(&flow)
+	err := tx.Raw("SELECT id, hold_minutes FROM bot_flows WHERE channel_id = ? AND enabled = ? ORDER BY id LIMIT 1", in.ChannelID, true).Row().Scan(&flow, &hold)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return threaded{}, fmt.Errorf("bot flow of channel %d: %w", in.ChannelID, err)
 	}
-	th.flowID = flow.Int64
+	th.flowID, th.holdMins = flow.Int64, int(hold.Int64)
 	return th, nil
 }
 
