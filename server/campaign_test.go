@@ -25,31 +25,7 @@ import (
 func TestCampaignByEmail(t *testing.T) {
 	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
-			dsn := ""
-			if d == store.Postgres {
-				dsn = storetest.PostgresDSN(t)
-			}
-			ts := newPublicServer(t, dsn)
-			mx := newMailCatcher(t)
-			smtpHost, smtpPort, _ := net.SplitHostPort(mx.addr)
-			var port int
-			fmt.Sscan(smtpPort, &port)
-			listen := freePort(t)
-			var ch struct {
-				Channel struct {
-					ID int64 `json:"id"`
-				} `json:"channel"`
-			}
-			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "email", "name": "Shop mail", "settings": map[string]any{
-				"address": "hello@shop.test", "from_name": "Shop",
-				"smtp": map[string]any{"host": smtpHost, "port": port, "tls": "none"}, "listen": map[string]any{"addr": listen}}}, 201, &ch)
-			waitLong(t, "listener up", func() bool {
-				c, err := net.Dial("tcp", listen)
-				if err == nil {
-					c.Close()
-				}
-				return err == nil
-			})
+			ts, mx, listen := newShopMail(t, d)
 			first := "From: Minji <minji@customer.test>\r\nTo: hello@shop.test\r\nSubject: 배송 문의\r\nMessage-ID: <first@customer.test>\r\n" +
 				"Content-Type: text/plain; charset=utf-8\r\n\r\n언제 오나요?\r\n"
 			if err := smtp.SendMail(listen, nil, "minji@customer.test", []string{"hello@shop.test"}, []byte(first)); err != nil {
@@ -171,4 +147,32 @@ func TestCampaignByEmail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newShopMail is a public server on dialect with the email channel "Shop
+// mail" (hello@shop.test) whose outgoing SMTP goes to a local mail catcher
+// and whose SMTP listener (returned) is accepting connections.
+func newShopMail(t *testing.T, dialect string) (*testServer, *mailCatcher, string) {
+	t.Helper()
+	dsn := ""
+	if dialect == store.Postgres {
+		dsn = storetest.PostgresDSN(t)
+	}
+	ts := newPublicServer(t, dsn)
+	mx := newMailCatcher(t)
+	smtpHost, smtpPort, _ := net.SplitHostPort(mx.addr)
+	var port int
+	fmt.Sscan(smtpPort, &port)
+	listen := freePort(t)
+	ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "email", "name": "Shop mail", "settings": map[string]any{
+		"address": "hello@shop.test", "from_name": "Shop",
+		"smtp": map[string]any{"host": smtpHost, "port": port, "tls": "none"}, "listen": map[string]any{"addr": listen}}}, 201, nil)
+	waitLong(t, "listener up", func() bool {
+		c, err := net.Dial("tcp", listen)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return ts, mx, listen
 }

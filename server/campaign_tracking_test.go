@@ -2,9 +2,7 @@ package server_test
 
 import (
 	"encoding/base64"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/smtp"
 	"net/url"
@@ -27,26 +25,7 @@ import (
 func TestCampaignEmailTracking(t *testing.T) {
 	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
-			dsn := ""
-			if d == store.Postgres {
-				dsn = storetest.PostgresDSN(t)
-			}
-			ts := newPublicServer(t, dsn)
-			mx := newMailCatcher(t)
-			smtpHost, smtpPort, _ := net.SplitHostPort(mx.addr)
-			var port int
-			fmt.Sscan(smtpPort, &port)
-			listen := freePort(t)
-			ts.do("POST", "/api/v1/channels", "", map[string]any{"kind": "email", "name": "Shop mail", "settings": map[string]any{
-				"address": "hello@shop.test", "from_name": "Shop",
-				"smtp": map[string]any{"host": smtpHost, "port": port, "tls": "none"}, "listen": map[string]any{"addr": listen}}}, 201, nil)
-			waitLong(t, "listener up", func() bool {
-				c, err := net.Dial("tcp", listen)
-				if err == nil {
-					c.Close()
-				}
-				return err == nil
-			})
+			ts, mx, listen := newShopMail(t, d)
 			first := "From: Minji <minji@customer.test>\r\nTo: hello@shop.test\r\nSubject: 문의\r\nMessage-ID: <first@customer.test>\r\n" +
 				"Content-Type: text/plain; charset=utf-8\r\n\r\n안녕하세요\r\n"
 			if err := smtp.SendMail(listen, nil, "minji@customer.test", []string{"hello@shop.test"}, []byte(first)); err != nil {
