@@ -3,6 +3,7 @@ package widget
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -29,19 +30,7 @@ const campBubble = `window.__hanboxWidget.root.querySelector('.camp')`
 // visitor's contact (no ticket, no message) and shows the onboarding
 // bubble, counted seen once; the second visit shows nothing.
 func TestBrowserOnboardingNewVisitor(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test in -short mode")
-	}
-	chromiumPath(t)
-	site, pageHTML := hostSite(t)
-	h := newHarness(t, "sqlite", siteSettings(t, site.URL, "ko"))
-	*pageHTML = fmt.Sprintf(quietPage, h.srv.URL, h.ch.PublicKey)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	camp, err := h.env.Inbox.EnableCampaigns(ctx, jobs.New(h.env.Store, jobs.Options{Poll: 20 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	site, h, camp, ctx := quietCampaignSite(t)
 	cp, err := camp.Create(ctx, inbox.CampaignInput{Name: "처음 오신 분께", Enabled: true, Channel: store.CampaignWidget,
 		TriggerKind: store.TriggerOnboarding, BodyKo: "처음 오셨네요! 평일 10시–18시에 채팅으로 물어보세요.", BodyEn: "Welcome!"})
 	if err != nil {
@@ -94,19 +83,7 @@ func TestBrowserOnboardingNewVisitor(t *testing.T) {
 // message for /checkout* after 30 seconds is not shown after 20 seconds on
 // the page, and shows (and counts seen) once 30 have passed.
 func TestBrowserPageTimeOnPage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test in -short mode")
-	}
-	chromiumPath(t)
-	site, pageHTML := hostSite(t)
-	h := newHarness(t, "sqlite", siteSettings(t, site.URL, "ko"))
-	*pageHTML = fmt.Sprintf(quietPage, h.srv.URL, h.ch.PublicKey)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	camp, err := h.env.Inbox.EnableCampaigns(ctx, jobs.New(h.env.Store, jobs.Options{Poll: 20 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	site, h, camp, ctx := quietCampaignSite(t)
 	// The visitor has a contact: they chatted before. On this quiet page the
 	// widget connects only once the visitor opens it.
 	b := newBrowser(t)
@@ -200,4 +177,25 @@ func virtualTime(ctx context.Context, policy emulation.VirtualTimePolicy, ms flo
 	}
 	_, err := chromedp.Call(ctx, emulation.SetVirtualTimePolicy, p)
 	return err
+}
+
+// quietCampaignSite is a Korean site on the quiet page (the widget, nothing
+// that opens it) with campaigns enabled on a fast scheduler; browser tests
+// only, skipped in -short mode.
+func quietCampaignSite(t *testing.T) (*httptest.Server, *harness, *inbox.Campaigns, context.Context) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	chromiumPath(t)
+	site, pageHTML := hostSite(t)
+	h := newHarness(t, "sqlite", siteSettings(t, site.URL, "ko"))
+	*pageHTML = fmt.Sprintf(quietPage, h.srv.URL, h.ch.PublicKey)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	camp, err := h.env.Inbox.EnableCampaigns(ctx, jobs.New(h.env.Store, jobs.Options{Poll: 20 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return site, h, camp, ctx
 }
